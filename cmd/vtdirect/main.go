@@ -1,0 +1,29 @@
+// Command vtdirect is the vtdirect gateway and its tools: `serve` runs the gateway, `local`
+// starts a demo cluster on this machine, `topo` edits and shows the topology.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := &cobra.Command{
+		Use:           "vtdirect",
+		Short:         "A MySQL gateway that sends queries straight to MySQL/MariaDB tablets",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCmd(), newLocalCmd(), newTopoCmd())
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "vtdirect: %v\n", err)
+		os.Exit(1)
+	}
+}
