@@ -10,18 +10,18 @@ import (
 type Kind uint8
 
 const (
-	KindOther        Kind = iota // forwarded as is, allowed on any tablet type
-	KindSelect                   // SELECT, WITH, VALUES, TABLE, (
-	KindWrite                    // DML, DDL and anything else a read-only tablet refuses
-	KindSet                      // SET ...: carried to every backend connection that serves the session
-	KindSetNoRecord              // SET GLOBAL, SET TRANSACTION, SET autocommit: forwarded, not replayed
-	KindBegin                    // BEGIN, START TRANSACTION
-	KindCommit                   // COMMIT
-	KindRollback                 // ROLLBACK (not ROLLBACK TO SAVEPOINT)
-	KindUse                      // USE db: answered by the gateway
-	KindShowDatabases            // SHOW DATABASES / SCHEMAS: answered by the gateway
-	KindConnectionID             // SELECT CONNECTION_ID(): answered by the gateway
-	KindKill                     // KILL [QUERY|CONNECTION] id: answered by the gateway
+	KindOther         Kind = iota // forwarded as is, allowed on any tablet type
+	KindSelect                    // SELECT, WITH, VALUES, TABLE, (
+	KindWrite                     // DML, DDL and anything else a read-only tablet refuses
+	KindSet                       // SET ...: carried to every backend connection that serves the session
+	KindSetNoRecord               // SET GLOBAL, SET TRANSACTION, SET autocommit: forwarded, not replayed
+	KindBegin                     // BEGIN, START TRANSACTION
+	KindCommit                    // COMMIT
+	KindRollback                  // ROLLBACK (not ROLLBACK TO SAVEPOINT)
+	KindUse                       // USE db: answered by the gateway
+	KindShowDatabases             // SHOW DATABASES / SCHEMAS: answered by the gateway
+	KindConnectionID              // SELECT CONNECTION_ID(): answered by the gateway
+	KindKill                      // KILL [QUERY|CONNECTION] id: answered by the gateway
 )
 
 var kindNames = [...]string{"other", "select", "write", "set", "set", "begin", "commit", "rollback",
@@ -50,8 +50,9 @@ func Classify(q []byte) Statement {
 		}
 		return Statement{Kind: KindOther}
 	case eq(w, "select"):
-		if isConnectionID(q, next) {
-			return Statement{Kind: KindConnectionID}
+		if end, ok := isConnectionID(q, next); ok {
+			// MariaDB names the column after the expression as written.
+			return Statement{Kind: KindConnectionID, Arg: string(q[skipSpace(q, next):end])}
 		}
 		return Statement{Kind: KindSelect}
 	case eq(w, "with"), eq(w, "values"), eq(w, "table"):
@@ -166,22 +167,23 @@ func classifyKill(q []byte, i int) Statement {
 	return s
 }
 
-// isConnectionID reports whether the rest of a SELECT is exactly `CONNECTION_ID()`.
-func isConnectionID(q []byte, i int) bool {
+// isConnectionID reports whether the rest of a SELECT is exactly `CONNECTION_ID()`, and
+// where the expression ends.
+func isConnectionID(q []byte, i int) (int, bool) {
 	i = skipSpace(q, i)
 	w, next := word(q, i)
 	if !eq(w, "connection_id") {
-		return false
+		return 0, false
 	}
 	next = skipSpace(q, next)
 	if next >= len(q) || q[next] != '(' {
-		return false
+		return 0, false
 	}
 	next = skipSpace(q, next+1)
 	if next >= len(q) || q[next] != ')' {
-		return false
+		return 0, false
 	}
-	return skipSpace(q, next+1) == len(q)
+	return next + 1, skipSpace(q, next+1) == len(q)
 }
 
 // skipSpace skips white space, comments and a trailing ';'. Executable comments (`/*!`,

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func main() {
@@ -21,6 +23,10 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// Vitess's flags were once spelled with underscores: accept both spellings.
+	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))
+	})
 	root.AddCommand(newServeCmd(), newLocalCmd(), newTopoCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "vtdirect: %v\n", err)

@@ -1,0 +1,47 @@
+# vtdirect: `make demo` starts a local cluster, `make test` runs every test. Both install what
+# they need (MariaDB, sysbench) when run as root on Debian/Ubuntu.
+GO ?= go
+export GOTOOLCHAIN := local
+BIN := bin/vtdirect
+FUZZTIME ?= 10s
+
+.PHONY: all build deps test unit fuzz demo down status bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/vtdirect
+
+deps:
+	./scripts/deps.sh
+	$(GO) mod download
+
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) fuzz
+
+# Short runs of every fuzz target (one -fuzz per go test invocation).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+demo: deps build
+	$(BIN) local up
+
+down: build
+	$(BIN) local down
+
+status: build
+	$(BIN) local status
+
+bench: build
+	VTDIRECT_NEED_SYSBENCH=1 ./scripts/deps.sh
+	$(GO) run ./bench
+
+clean:
+	rm -rf bin

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vtdirect/vtdirect/gateway"
+	"github.com/vtdirect/vtdirect/tabletserver"
+)
+
+// serveFlags are the gateway's flags, named after vtgate's and vttablet's where they have one.
+type serveFlags struct {
+	topo *topoFlags
+
+	cell         string
+	cellsToWatch string
+	keyspaces    string
+	bindAddress  string
+	mysqlPort    int
+	grpcPort     int
+	httpPort     int
+
+	serverVersion   string
+	authUsers       string
+	authFile        string
+	insecureNoAuth  bool
+	sslCert, sslKey string
+	requireTLS      bool
+	maxPacketSize   int
+
+	dbUser, dbPassword string
+	ts                 tabletserver.Config
+	logLevel           string
+}
+
+func newServeCmd() *cobra.Command {
+	f := &serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway: MySQL protocol, gRPC (VStream) and HTTP (metrics, status)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), f)
+		},
+	}
+	fs := cmd.Flags()
+	f.topo = addTopoFlags(fs)
+	fs.StringVar(&f.cell, "cell", "", "the gateway's own cell: replica and rdonly reads prefer its tablets (required)")
+	fs.StringVar(&f.cellsToWatch, "cells-to-watch", "", "comma-separated cells whose tablets are served (default: every cell in the topo)")
+	fs.StringVar(&f.keyspaces, "keyspaces-to-watch", "", "comma-separated keyspaces served (default: all)")
+	fs.StringVar(&f.bindAddress, "bind-address", "127.0.0.1", "address the MySQL, gRPC and HTTP listeners bind to")
+	fs.IntVar(&f.mysqlPort, "mysql-server-port", 15306, "MySQL protocol port (0: none)")
+	fs.IntVar(&f.grpcPort, "grpc-port", 15991, "gRPC port for the Vitess API (VStream)")
+	fs.IntVar(&f.httpPort, "port", 15000, "HTTP port for /metrics and /debug pages")
+	fs.StringVar(&f.serverVersion, "mysql-server-version", "8.0.40-vtdirect", "server version announced in the MySQL handshake")
+	fs.StringVar(&f.authUsers, "mysql-auth-users", "", "comma-separated user:password pairs the gateway accepts")
+	fs.StringVar(&f.authFile, "mysql-auth-server-static-file", "", "JSON file of users in Vitess's static auth format: {\"user\": [{\"Password\": \"pw\"}]}")
+	fs.BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "accept any user without a password (for tests only)")
+	fs.StringVar(&f.sslCert, "mysql-server-ssl-cert", "", "TLS certificate (PEM) offered to MySQL clients")
+	fs.StringVar(&f.sslKey, "mysql-server-ssl-key", "", "TLS key (PEM) for --mysql-server-ssl-cert")
+	fs.BoolVar(&f.requireTLS, "mysql-server-require-secure-transport", false, "refuse MySQL clients that do not use TLS")
+	fs.IntVar(&f.maxPacketSize, "mysql-max-packet-size", 64<<20, "largest client command accepted, in bytes (like max_allowed_packet)")
+	fs.StringVar(&f.ts.User, "db-app-user", "vt_app", "user for the backend MySQL connections")
+	fs.StringVar(&f.ts.Password, "db-app-password", "", "password for --db-app-user")
+	fs.IntVar(&f.ts.PoolSize, "queryserver-config-pool-size", 16, "backend connections per tablet for queries")
+	fs.DurationVar(&f.ts.PoolWaitTimeout, "queryserver-config-query-pool-timeout", 5*time.Second, "how long a query waits for a free backend connection before it fails")
+	fs.DurationVar(&f.ts.IdleTimeout, "queryserver-config-idle-timeout", 30*time.Minute, "idle backend connections are closed after this long")
+	fs.IntVar(&f.ts.TxPoolSize, "queryserver-config-transaction-cap", 32, "backend connections per tablet for transactions")
+	fs.DurationVar(&f.ts.TxTimeout, "queryserver-config-transaction-timeout", 30*time.Second, "a transaction open longer than this is rolled back")
+	fs.DurationVar(&f.ts.QueryTimeout, "queryserver-config-query-timeout", 0, "a query running longer than this is killed on MySQL (0: no limit)")
+	fs.IntVar(&f.ts.MaxResultRows, "queryserver-config-max-result-size", 0, "a query returning more rows than this fails (0: no limit; results are streamed)")
+	fs.DurationVar(&f.ts.HealthInterval, "health-check-interval", 2*time.Second, "how often each tablet's MySQL is probed")
+	fs.DurationVar(&f.ts.ConnectTimeout, "db-connect-timeout", 5*time.Second, "timeout to connect to a tablet's MySQL")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func runServe(ctx context.Context, f *serveFlags) error {
+	log, err := newLogger(f.logLevel)
+	if err != nil {
+		return err
+	}
+	users, err := loadUsers(f.authUsers, f.authFile)
+	if err != nil {
+		return err
+	}
+	var tlsConfig *tls.Config
+	if f.sslCert != "" || f.sslKey != "" {
+		cert, err := tls.LoadX509KeyPair(f.sslCert, f.sslKey)
+		if err != nil {
+			return fmt.Errorf("--mysql-server-ssl-cert/--mysql-server-ssl-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	cfg := gateway.Config{
+		Cell:           f.cell,
+		CellsToWatch:   splitList(f.cellsToWatch),
+		Keyspaces:      splitList(f.keyspaces),
+		MySQLAddr:      net.JoinHostPort(f.bindAddress, strconv.Itoa(f.mysqlPort)),
+		ServerVersion:  f.serverVersion,
+		Users:          users,
+		InsecureNoAuth: f.insecureNoAuth,
+		TLSConfig:      tlsConfig,
+		RequireTLS:     f.requireTLS,
+		MaxPacketSize:  f.maxPacketSize,
+		TabletServer:   f.ts,
+		Logger:         log,
+	}
+	if f.httpPort > 0 {
+		cfg.HTTPAddr = net.JoinHostPort(f.bindAddress, strconv.Itoa(f.httpPort))
+	}
+	ts, err := f.topo.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer ts.Close()
+	g, err := gateway.Start(ctx, cfg, ts)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	select {
+	case <-ctx.Done():
+		log.Info("vtdirect stopping")
+		return nil
+	case <-g.Failed():
+		return g.Err()
+	}
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

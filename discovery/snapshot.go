@@ -1,0 +1,111 @@
+package discovery
+
+import (
+	"sort"
+
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/tabletserver"
+)
+
+// Tablet is one tablet as the registry last saw it. Records are shared between snapshots and
+// never modified: treat them as read-only.
+type Tablet struct {
+	Alias    string // <cell>-<uid>, Vitess's padded form
+	Cell     string
+	Keyspace string
+	Shard    string
+	Type     topodatapb.TabletType
+	Record   *topodatapb.Tablet
+	Server   *tabletserver.TabletServer
+	Health   tabletserver.Health // as of the snapshot
+}
+
+// Shard is the tablets of one keyspace/shard, sorted by alias.
+type Shard struct {
+	Keyspace string
+	Name     string
+	Tablets  []*Tablet
+	Primary  *Tablet // nil when the shard has no PRIMARY tablet
+}
+
+// Snapshot is an immutable view of the registry. A new one is published on every change of
+// the topology or of a tablet's health.
+type Snapshot struct {
+	Generation   uint64
+	Keyspaces    []string            // sorted; from the topo and from the tablets seen
+	CellsAliases map[string][]string // alias -> cells
+	TopoErr      error               // last topo error, nil when the topo was last read fine
+
+	shards  map[string][]*Shard // keyspace -> shards sorted by name
+	tablets []*Tablet           // sorted by alias
+}
+
+// Shards returns the shards of a keyspace that have tablets, sorted by name.
+func (s *Snapshot) Shards(keyspace string) []*Shard { return s.shards[keyspace] }
+
+// Shard returns one shard, or nil.
+func (s *Snapshot) Shard(keyspace, shard string) *Shard {
+	for _, sh := range s.shards[keyspace] {
+		if sh.Name == shard {
+			return sh
+		}
+	}
+	return nil
+}
+
+// Tablets returns every tablet, sorted by alias.
+func (s *Snapshot) Tablets() []*Tablet { return s.tablets }
+
+// HasKeyspace reports whether the keyspace is known, from the topo or from its tablets.
+func (s *Snapshot) HasKeyspace(keyspace string) bool {
+	i := sort.SearchStrings(s.Keyspaces, keyspace)
+	return i < len(s.Keyspaces) && s.Keyspaces[i] == keyspace
+}
+
+// buildSnapshot indexes the tablets. It runs on every change, never per query.
+func buildSnapshot(gen uint64, tablets []*Tablet, topoKeyspaces []string, aliases map[string][]string, topoErr error) *Snapshot {
+	s := &Snapshot{Generation: gen, CellsAliases: aliases, TopoErr: topoErr, shards: map[string][]*Shard{}}
+	sort.Slice(tablets, func(i, j int) bool { return tablets[i].Alias < tablets[j].Alias })
+	s.tablets = tablets
+	ks := map[string]bool{}
+	for _, k := range topoKeyspaces {
+		ks[k] = true
+	}
+	index := map[[2]string]*Shard{}
+	for _, t := range tablets {
+		ks[t.Keyspace] = true
+		key := [2]string{t.Keyspace, t.Shard}
+		sh := index[key]
+		if sh == nil {
+			sh = &Shard{Keyspace: t.Keyspace, Name: t.Shard}
+			index[key] = sh
+			s.shards[t.Keyspace] = append(s.shards[t.Keyspace], sh)
+		}
+		sh.Tablets = append(sh.Tablets, t)
+		if t.Type == topodatapb.TabletType_PRIMARY && newerPrimary(t, sh.Primary) {
+			sh.Primary = t
+		}
+	}
+	for _, shards := range s.shards {
+		sort.Slice(shards, func(i, j int) bool { return shards[i].Name < shards[j].Name })
+	}
+	for k := range ks {
+		s.Keyspaces = append(s.Keyspaces, k)
+	}
+	sort.Strings(s.Keyspaces)
+	return s
+}
+
+// newerPrimary prefers the PRIMARY with the latest primary term, as Vitess does when two
+// tablets claim the shard during a reparent.
+func newerPrimary(t, cur *Tablet) bool {
+	if cur == nil {
+		return true
+	}
+	a, b := t.Record.GetPrimaryTermStartTime(), cur.Record.GetPrimaryTermStartTime()
+	if a.GetSeconds() != b.GetSeconds() {
+		return a.GetSeconds() > b.GetSeconds()
+	}
+	return a.GetNanoseconds() > b.GetNanoseconds()
+}

@@ -1,0 +1,205 @@
+// Package gateway assembles a running vtdirect gateway from its parts: the tablet registry
+// over a topo, the router, the MySQL protocol listener and the HTTP listener (metrics and
+// status). `vtdirect serve` and the end-to-end tests both start gateways through it.
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vtdirect/vtdirect/discovery"
+	"github.com/vtdirect/vtdirect/mysqlserver"
+	"github.com/vtdirect/vtdirect/router"
+	"github.com/vtdirect/vtdirect/tabletserver"
+	"github.com/vtdirect/vtdirect/topo"
+)
+
+// Config is everything a gateway needs; cmd/vtdirect fills it from flags.
+type Config struct {
+	Cell         string   // the gateway's own cell
+	CellsToWatch []string // empty: every cell
+	Keyspaces    []string // empty: all
+
+	MySQLAddr string // host:port; port 0 picks a free one
+	HTTPAddr  string // empty: no HTTP listener
+
+	ServerVersion  string
+	Users          map[string]string // user -> password
+	InsecureNoAuth bool
+	TLSConfig      *tls.Config
+	RequireTLS     bool
+	MaxPacketSize  int
+
+	TabletServer tabletserver.Config
+	Logger       *slog.Logger
+}
+
+func (c *Config) validate() error {
+	if c.Cell == "" {
+		return errors.New("the gateway's cell is required (--cell): the cell (availability zone) it runs in, e.g. --cell zone1")
+	}
+	if len(c.Users) == 0 && !c.InsecureNoAuth {
+		return errors.New("no MySQL users: give --mysql-auth-users user:password or --mysql-auth-server-static-file, or --insecure-no-auth for a test setup")
+	}
+	if c.RequireTLS && c.TLSConfig == nil {
+		return errors.New("--mysql-server-require-secure-transport needs --mysql-server-ssl-cert and --mysql-server-ssl-key")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Gateway is a running gateway. Close stops it.
+type Gateway struct {
+	cfg       Config
+	Registry  *discovery.Registry
+	Executor  *router.Executor
+	mysql     *mysqlserver.Listener
+	mysqlAddr net.Addr
+	httpSrv   *http.Server
+	httpAddr  net.Addr
+	Metrics   *prometheus.Registry
+
+	wg      sync.WaitGroup // the listeners' Serve goroutines
+	errOnce sync.Once
+	err     error // first listener error
+	done    chan struct{}
+}
+
+type users map[string]string
+
+func (u users) Password(user string) (string, bool) { p, ok := u[user]; return p, ok }
+
+// Start starts a gateway over a topo server. It returns once the listeners accept.
+func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry()}
+	g.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	reg, err := discovery.New(discovery.Config{
+		Cells:        cfg.CellsToWatch,
+		Keyspaces:    cfg.Keyspaces,
+		TabletServer: cfg.TabletServer,
+	}, ts, log)
+	if err != nil {
+		return nil, err
+	}
+	reg.Start(ctx)
+	g.Registry = reg
+
+	g.Executor, err = router.NewExecutor(router.Config{Cell: cfg.Cell, Logger: log}, reg)
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
+	var auth mysqlserver.Authenticator
+	if len(cfg.Users) > 0 {
+		auth = users(cfg.Users)
+	}
+	lis, err := net.Listen("tcp", cfg.MySQLAddr)
+	if err != nil {
+		reg.Close()
+		return nil, fmt.Errorf("MySQL listener on %s: %w (is another gateway running? choose another --mysql-server-port)", cfg.MySQLAddr, err)
+	}
+	g.mysqlAddr = lis.Addr()
+	g.mysql, err = mysqlserver.NewListener(mysqlserver.Config{
+		ServerVersion:  cfg.ServerVersion,
+		Auth:           auth,
+		InsecureNoAuth: cfg.InsecureNoAuth,
+		TLSConfig:      cfg.TLSConfig,
+		RequireTLS:     cfg.RequireTLS,
+		MaxPacketSize:  cfg.MaxPacketSize,
+		Logger:         log,
+	}, lis, g.Executor)
+	if err != nil {
+		lis.Close()
+		reg.Close()
+		return nil, err
+	}
+	g.serve(func() error { return g.mysql.Serve() })
+
+	if cfg.HTTPAddr != "" {
+		hl, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("HTTP listener on %s: %w (choose another --port)", cfg.HTTPAddr, err)
+		}
+		g.httpAddr = hl.Addr()
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(g.Metrics, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/debug/status", statusHandler(reg, cfg.Cell))
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		g.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.serve(func() error {
+			if err := g.httpSrv.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	log.Info("vtdirect gateway serving", "cell", cfg.Cell, "mysql", g.mysqlAddr.String(), "http", cfg.HTTPAddr)
+	return g, nil
+}
+
+func (g *Gateway) serve(run func() error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := run(); err != nil {
+			g.errOnce.Do(func() { g.err = err; close(g.done) })
+		}
+	}()
+}
+
+// MySQLAddr is the address of the MySQL protocol listener.
+func (g *Gateway) MySQLAddr() string { return g.mysqlAddr.String() }
+
+// HTTPAddr is the address of the HTTP listener, or "".
+func (g *Gateway) HTTPAddr() string {
+	if g.httpAddr == nil {
+		return ""
+	}
+	return g.httpAddr.String()
+}
+
+// Failed is closed when a listener fails; Err then says why.
+func (g *Gateway) Failed() <-chan struct{} { return g.done }
+
+// Err is the first listener failure.
+func (g *Gateway) Err() error {
+	select {
+	case <-g.done:
+		return g.err
+	default:
+		return nil
+	}
+}
+
+// Close stops the listeners, closes every client connection and tablet server, and waits.
+func (g *Gateway) Close() {
+	if g.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = g.httpSrv.Shutdown(ctx)
+		cancel()
+	}
+	if g.mysql != nil {
+		_ = g.mysql.Close()
+	}
+	g.wg.Wait()
+	g.Registry.Close()
+}

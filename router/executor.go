@@ -1,0 +1,280 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/discovery"
+	"github.com/vtdirect/vtdirect/mysqlserver"
+	"github.com/vtdirect/vtdirect/tabletserver"
+)
+
+// Registry is what the router reads of the tablet registry.
+type Registry interface {
+	Snapshot() *discovery.Snapshot
+}
+
+var _ Registry = (*discovery.Registry)(nil)
+
+// Executor serves client sessions; it implements mysqlserver.Handler.
+type Executor struct {
+	cfg Config
+	reg Registry
+
+	sessions sync.Map // connection id (uint32) -> *Session, for KILL
+}
+
+var _ mysqlserver.Handler = (*Executor)(nil)
+
+// NewExecutor makes a router over a registry.
+func NewExecutor(cfg Config, reg Registry) (*Executor, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Executor{cfg: cfg, reg: reg}, nil
+}
+
+// NewConnection starts a session; the handshake's database becomes its target.
+func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
+	s := &Session{conn: c, rnd: rand.Uint64() | 1, stmtKinds: map[uint32]Kind{}}
+	if db := c.Database(); db != "" {
+		if err := e.setTarget(s, db); err != nil {
+			return err
+		}
+	}
+	if stmt, ok := setNamesFor(c.Collation()); ok {
+		if err := s.addSetting([]byte(stmt)); err != nil {
+			return err
+		}
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	c.Session = s
+	e.sessions.Store(c.ID(), s)
+	return nil
+}
+
+// ConnectionClosed ends a session: an open transaction is rolled back by closing its
+// backend connection.
+func (e *Executor) ConnectionClosed(c *mysqlserver.Conn) {
+	s, ok := c.Session.(*Session)
+	if !ok {
+		return
+	}
+	e.sessions.Delete(c.ID())
+	s.cancel()
+	if s.pinned != nil {
+		s.pinned.Close()
+		s.pinned, s.pinnedTablet = nil, nil
+	}
+}
+
+// ComInitDB changes the target, as USE does.
+func (e *Executor) ComInitDB(c *mysqlserver.Conn, db string) error {
+	return e.use(c, c.Session.(*Session), db)
+}
+
+// ComQuery routes one query.
+func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
+	s := c.Session.(*Session)
+	q := cmd.Payload()[1:]
+	st := Classify(q)
+	switch st.Kind {
+	case KindUse:
+		return e.use(c, s, st.Arg)
+	case KindShowDatabases:
+		return e.showDatabases(c)
+	case KindConnectionID:
+		return e.connectionID(c, st.Arg)
+	case KindKill:
+		return e.kill(c, s, st)
+	}
+	res, err := e.run(c, s, st.Kind, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+		return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
+	})
+	if err == nil && st.Kind == KindSet && res.Err == nil {
+		if err := s.addSetting(q); err != nil {
+			return c.WriteError(err)
+		}
+		if s.pinned != nil {
+			s.pinned.MarkSettings(&s.settings)
+		}
+	}
+	return e.finish(c, res, err)
+}
+
+// ComFieldList forwards the deprecated COM_FIELD_LIST.
+func (e *Executor) ComFieldList(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
+	s := c.Session.(*Session)
+	res, err := e.run(c, s, KindSelect, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+		return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
+	})
+	return e.finish(c, res, err)
+}
+
+// ComStmtPrepare prepares on a backend connection of the target's tablet, which answers the
+// client with the gateway's statement id. Other connections prepare it when they first need it.
+func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
+	s := c.Session.(*Session)
+	kind := Classify([]byte(st.Query)).Kind
+	res, err := e.run(c, s, KindSelect, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+		params, cols, r, err := conn.Prepare(s.ctx, st.Query, st.ID, c.RawWriter())
+		st.ParamCount, st.ColumnCount = params, cols
+		return r, err
+	})
+	if err == nil && res.Err == nil {
+		s.stmtKinds[st.ID] = kind
+	}
+	return e.finish(c, res, err)
+}
+
+// ComStmtExecute executes a prepared statement with the normalised payload mysqlserver built.
+func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd *mysqlserver.Command) error {
+	s := c.Session.(*Session)
+	res, err := e.run(c, s, s.stmtKinds[st.ID], func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), c.RawWriter())
+	})
+	return e.finish(c, res, err)
+}
+
+// ComStmtClose forgets the statement; backend connections keep their prepared copies cached.
+func (e *Executor) ComStmtClose(c *mysqlserver.Conn, st *mysqlserver.Stmt) {
+	delete(c.Session.(*Session).stmtKinds, st.ID)
+}
+
+// run executes one forwarded command on the pinned connection, or on a connection of the
+// tablet the target and statement kind lead to, and keeps or releases the connection
+// according to the transaction state the backend reports.
+func (e *Executor) run(c *mysqlserver.Conn, s *Session, kind Kind, do func(*tabletserver.Conn) (tabletserver.Result, error)) (tabletserver.Result, error) {
+	if kind == KindWrite && s.hasTarget && s.target.TabletType != topodatapb.TabletType_PRIMARY {
+		return tabletserver.Result{}, errReadOnlyTarget(s.target)
+	}
+	conn, ts := s.pinned, s.pinnedTablet
+	if conn == nil {
+		t, err := e.pick(s)
+		if err != nil {
+			return tabletserver.Result{}, err
+		}
+		ts = t.Server
+		// BEGIN and SET autocommit take a connection of the reserved pool, whose
+		// transaction timeout rolls back what a client abandons.
+		if kind == KindBegin || kind == KindSetNoRecord {
+			conn, err = ts.Reserve(s.ctx, &s.settings)
+		} else {
+			conn, err = ts.Get(s.ctx, &s.settings)
+		}
+		if err != nil {
+			return tabletserver.Result{}, err
+		}
+	}
+	s.setActive(ts, conn.ThreadID())
+	res, err := do(conn)
+	s.setActive(nil, 0)
+	if err != nil {
+		// The connection failed, or its query was killed by a timeout: close it, so that a
+		// transaction it held is rolled back rather than left to the next user.
+		conn.Close()
+		s.pinned, s.pinnedTablet = nil, nil
+		return res, err
+	}
+	if res.Err != nil {
+		// An ERR reply carries no status: the transaction state is what it was.
+		if s.pinned == nil {
+			conn.Recycle()
+		}
+		return res, nil
+	}
+	if mustPin(res.Status) {
+		s.pinned, s.pinnedTablet = conn, ts
+	} else {
+		conn.Recycle()
+		s.pinned, s.pinnedTablet = nil, nil
+	}
+	return res, nil
+}
+
+// finish writes a gateway-side error after whatever part of the reply was forwarded.
+func (e *Executor) finish(c *mysqlserver.Conn, res tabletserver.Result, err error) error {
+	if err == nil {
+		return nil
+	}
+	var werr *tabletserver.ClientWriteError
+	if errors.As(err, &werr) {
+		return err // the client is gone
+	}
+	if res.Forwarded {
+		c.SetSequence(res.NextSeq)
+	}
+	return c.WriteError(err)
+}
+
+// pick chooses the tablet for the session's target.
+func (e *Executor) pick(s *Session) (*discovery.Tablet, error) {
+	snap := e.reg.Snapshot()
+	t := s.target
+	if !s.hasTarget {
+		// Without a database, a gateway over a single keyspace serves it (as vtgate does);
+		// with several, the statement goes to the first keyspace's primary, which is right
+		// for statements that name no table (SELECT @@version) and says "No database
+		// selected" for those that do.
+		if len(snap.Keyspaces) == 0 {
+			return nil, errUnavailable("no keyspace is served yet; check the topo with `vtdirect topo show`")
+		}
+		t = Target{Keyspace: snap.Keyspaces[0], TabletType: topodatapb.TabletType_PRIMARY}
+	}
+	sh, err := resolveShard(snap, t)
+	if err != nil {
+		return nil, err
+	}
+	return chooseTablet(sh, t.TabletType, e.cfg.Cell, s.random())
+}
+
+func (e *Executor) setTarget(s *Session, db string) error {
+	t, err := ParseTarget(db)
+	if err != nil {
+		return err
+	}
+	if !e.reg.Snapshot().HasKeyspace(t.Keyspace) {
+		return errUnknownDatabase(db)
+	}
+	s.target, s.hasTarget = t, true
+	return nil
+}
+
+func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
+	if s.pinned != nil {
+		return c.WriteError(errInTransaction("change the database"))
+	}
+	if err := e.setTarget(s, db); err != nil {
+		return c.WriteError(err)
+	}
+	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+}
+
+func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
+	v, ok := e.sessions.Load(uint32(st.KillID))
+	if !ok {
+		return c.WriteError(mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %d", st.KillID)))
+	}
+	victim := v.(*Session)
+	if victim.conn.User() != c.User() {
+		return c.WriteError(mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", st.KillID)))
+	}
+	if ts, thread := victim.active(); ts != nil {
+		if err := ts.KillQuery(s.ctx, thread); err != nil {
+			return c.WriteError(errUnavailable("could not kill the query of connection %d on tablet %s: %v", st.KillID, ts.Alias(), err))
+		}
+	}
+	if !st.KillQuery {
+		victim.conn.Close()
+		if victim == s {
+			return errors.New("connection killed by its own KILL")
+		}
+	}
+	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+}

@@ -1,0 +1,85 @@
+package router
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/vtdirect/vtdirect/mysqlserver"
+	"github.com/vtdirect/vtdirect/tabletserver"
+)
+
+// maxSettings bounds the SET statements a session may accumulate: each is replayed when the
+// session moves to another backend connection.
+const maxSettings = 64
+
+// Session is the router's state for one client connection. Only the connection's own
+// goroutine touches it, except the fields under killMu, which KILL reads from other sessions.
+type Session struct {
+	conn   *mysqlserver.Conn
+	ctx    context.Context // ends when the client goes
+	cancel context.CancelFunc
+
+	target    Target
+	hasTarget bool
+	settings  tabletserver.Settings
+	stmtKinds map[uint32]Kind // prepared statement id -> kind of its query
+
+	// pinned is the backend connection the session holds between statements: during a
+	// transaction, or while autocommit is off.
+	pinned       *tabletserver.Conn
+	pinnedTablet *tabletserver.TabletServer
+
+	rnd uint64 // xorshift state for choosing among equal tablets
+
+	killMu       sync.Mutex // guards activeServer and activeThread
+	activeServer *tabletserver.TabletServer
+	activeThread uint32
+}
+
+func (s *Session) setActive(ts *tabletserver.TabletServer, thread uint32) {
+	s.killMu.Lock()
+	s.activeServer, s.activeThread = ts, thread
+	s.killMu.Unlock()
+}
+
+func (s *Session) active() (*tabletserver.TabletServer, uint32) {
+	s.killMu.Lock()
+	defer s.killMu.Unlock()
+	return s.activeServer, s.activeThread
+}
+
+func (s *Session) random() uint64 {
+	x := s.rnd
+	x ^= x << 13
+	x ^= x >> 7
+	x ^= x << 17
+	s.rnd = x
+	return x
+}
+
+// addSetting remembers a SET statement that succeeded, so that it is replayed on the next
+// backend connection that serves the session.
+func (s *Session) addSetting(stmt []byte) error {
+	q := strings.TrimSpace(strings.TrimRight(string(stmt), "; \t\r\n"))
+	for _, have := range s.settings.Statements {
+		if have == q {
+			return nil
+		}
+	}
+	if len(s.settings.Statements) >= maxSettings {
+		return &mysql.MyError{Code: mysql.ER_UNKNOWN_ERROR, State: "HY000", Message: "vtdirect: this session has " +
+			"accumulated too many SET statements to carry between backend connections; reconnect, or set these variables in the server's configuration"}
+	}
+	stmts := make([]string, len(s.settings.Statements), len(s.settings.Statements)+1)
+	copy(stmts, s.settings.Statements)
+	s.settings = tabletserver.Settings{Statements: append(stmts, q), Key: s.settings.Key + "\x00" + q}
+	return nil
+}
+
+// inTransaction reports whether a backend status says the connection must stay with the session.
+func mustPin(status uint16) bool {
+	return status&mysql.SERVER_STATUS_IN_TRANS != 0 || status&mysql.SERVER_STATUS_AUTOCOMMIT == 0
+}
