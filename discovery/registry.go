@@ -87,7 +87,7 @@ func New(cfg Config, t Topo, log *slog.Logger) (*Registry, error) {
 		changed:      make(chan struct{}),
 		dirty:        make(chan struct{}, 1),
 	}
-	r.snap.Store(buildSnapshot(0, nil, nil, nil, nil))
+	r.snap.Store(buildSnapshot(0, nil, nil, nil, nil, nil))
 	return r, nil
 }
 
@@ -417,7 +417,12 @@ func (r *Registry) publishLocked() {
 	}
 	ks := append([]string(nil), r.topoKeyspaces...)
 	sort.Strings(ks)
-	r.snap.Store(buildSnapshot(r.gen, tablets, ks, r.aliases, r.topoErr))
+	cells := make([]string, 0, len(r.cellWatchers))
+	for c := range r.cellWatchers {
+		cells = append(cells, c)
+	}
+	sort.Strings(cells)
+	r.snap.Store(buildSnapshot(r.gen, tablets, ks, cells, r.aliases, r.topoErr))
 	close(r.changed)
 	r.changed = make(chan struct{})
 }

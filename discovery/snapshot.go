@@ -5,6 +5,7 @@ import (
 
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 
+	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/tabletserver"
 )
 
@@ -37,9 +38,16 @@ type Snapshot struct {
 	CellsAliases map[string][]string // alias -> cells
 	TopoErr      error               // last topo error, nil when the topo was last read fine
 
+	// Picker is the same tablets as the picker reads them.
+	Picker *picker.Snapshot
+
 	shards  map[string][]*Shard // keyspace -> shards sorted by name
 	tablets []*Tablet           // sorted by alias
+	byAlias map[picker.Alias]*Tablet
 }
+
+// Tablet returns the tablet a pick chose, or nil if it is not in this snapshot.
+func (s *Snapshot) Tablet(a picker.Alias) *Tablet { return s.byAlias[a] }
 
 // Shards returns the shards of a keyspace that have tablets, sorted by name.
 func (s *Snapshot) Shards(keyspace string) []*Shard { return s.shards[keyspace] }
@@ -64,10 +72,17 @@ func (s *Snapshot) HasKeyspace(keyspace string) bool {
 }
 
 // buildSnapshot indexes the tablets. It runs on every change, never per query.
-func buildSnapshot(gen uint64, tablets []*Tablet, topoKeyspaces []string, aliases map[string][]string, topoErr error) *Snapshot {
-	s := &Snapshot{Generation: gen, CellsAliases: aliases, TopoErr: topoErr, shards: map[string][]*Shard{}}
+func buildSnapshot(gen uint64, tablets []*Tablet, topoKeyspaces, cells []string, aliases map[string][]string, topoErr error) *Snapshot {
+	s := &Snapshot{Generation: gen, CellsAliases: aliases, TopoErr: topoErr, shards: map[string][]*Shard{},
+		byAlias: make(map[picker.Alias]*Tablet, len(tablets))}
 	sort.Slice(tablets, func(i, j int) bool { return tablets[i].Alias < tablets[j].Alias })
 	s.tablets = tablets
+	infos := make([]picker.TabletInfo, 0, len(tablets))
+	for _, t := range tablets {
+		s.byAlias[picker.AliasOf(t.Record.GetAlias())] = t
+		infos = append(infos, pickerInfo(t))
+	}
+	s.Picker = picker.NewSnapshot(infos, picker.Topology{Cells: cells, CellsAliases: aliases})
 	ks := map[string]bool{}
 	for _, k := range topoKeyspaces {
 		ks[k] = true
@@ -108,4 +123,22 @@ func newerPrimary(t, cur *Tablet) bool {
 		return a.GetSeconds() > b.GetSeconds()
 	}
 	return a.GetNanoseconds() > b.GetNanoseconds()
+}
+
+// pickerInfo is a tablet's health as the picker reads it. A PRIMARY not probed yet counts as
+// serving, so that the first writes after a start need not wait for the first probe; other
+// tablets wait for theirs.
+func pickerInfo(t *Tablet) picker.TabletInfo {
+	h := t.Health
+	info := picker.TabletInfo{Tablet: t.Record, Reachable: h.Reachable, Serving: h.Serving, Lag: h.Lag}
+	if h.LastProbe.IsZero() {
+		if t.Type == topodatapb.TabletType_PRIMARY {
+			info.Reachable, info.Serving = true, true
+		} else {
+			info.HealthError = "not probed yet"
+		}
+	} else if h.Err != nil {
+		info.HealthError = h.Err.Error()
+	}
+	return info
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/mysqlserver"
+	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/router"
 	"github.com/vtdirect/vtdirect/tabletserver"
 	"github.com/vtdirect/vtdirect/topo"
@@ -27,9 +28,12 @@ import (
 
 // Config is everything a gateway needs; cmd/vtdirect fills it from flags.
 type Config struct {
-	Cell         string   // the gateway's own cell
-	CellsToWatch []string // empty: every cell
-	Keyspaces    []string // empty: all
+	Cell           string   // the gateway's own cell
+	Cells          []string // cells and cell aliases reads may fall back to
+	CellPreference picker.CellPreference
+	MaxLag         time.Duration // replicas lagging more get no reads (0: no bound)
+	CellsToWatch   []string      // empty: every cell
+	Keyspaces      []string      // empty: all
 
 	MySQLAddr string // host:port; port 0 picks a free one
 	HTTPAddr  string // empty: no HTTP listener
@@ -102,7 +106,15 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	reg.Start(ctx)
 	g.Registry = reg
 
-	g.Executor, err = router.NewExecutor(router.Config{Cell: cfg.Cell, Logger: log}, reg)
+	pm, err := picker.NewMetrics(g.Metrics)
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
+	g.Executor, err = router.NewExecutor(router.Config{
+		Cell: cfg.Cell, Cells: cfg.Cells, CellPreference: cfg.CellPreference, MaxLag: cfg.MaxLag,
+		PickerMetrics: pm, Logger: log,
+	}, reg)
 	if err != nil {
 		reg.Close()
 		return nil, err

@@ -3,12 +3,23 @@ package router
 import (
 	"errors"
 	"log/slog"
+	"time"
+
+	"github.com/vtdirect/vtdirect/picker"
 )
 
 // Config configures the router.
 type Config struct {
 	// Cell is the gateway's own cell: replica and rdonly reads prefer it.
 	Cell string
+	// Cells are the cells (or cell aliases) replica and rdonly reads may fall back to.
+	Cells []string
+	// CellPreference orders the cells (picker.PreferLocalWithAlias by default).
+	CellPreference picker.CellPreference
+	// MaxLag is the replication lag beyond which a replica gets no reads (0: no bound).
+	MaxLag time.Duration
+	// PickerMetrics counts picks that found no tablet; nil: not counted.
+	PickerMetrics *picker.Metrics
 	// Logger receives the router's log lines.
 	Logger *slog.Logger
 }

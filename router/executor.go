@@ -12,6 +12,7 @@ import (
 
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/mysqlserver"
+	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/tabletserver"
 )
 
@@ -26,6 +27,8 @@ var _ Registry = (*discovery.Registry)(nil)
 type Executor struct {
 	cfg Config
 	reg Registry
+	// criteria are the compiled picker options for each tablet type a target may name.
+	criteria map[topodatapb.TabletType]*picker.Criteria
 
 	sessions sync.Map // connection id (uint32) -> *Session, for KILL
 }
@@ -37,12 +40,26 @@ func NewExecutor(cfg Config, reg Registry) (*Executor, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Executor{cfg: cfg, reg: reg}, nil
+	e := &Executor{cfg: cfg, reg: reg, criteria: map[topodatapb.TabletType]*picker.Criteria{}}
+	for _, tt := range []topodatapb.TabletType{topodatapb.TabletType_PRIMARY, topodatapb.TabletType_REPLICA, topodatapb.TabletType_RDONLY} {
+		c, err := picker.Compile(picker.Options{
+			Cells:          cfg.Cells,
+			LocalCell:      cfg.Cell,
+			CellPreference: cfg.CellPreference,
+			Types:          []topodatapb.TabletType{tt},
+			MaxLag:         cfg.MaxLag,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("router: tablet choice for %s: %w", tt, err)
+		}
+		e.criteria[tt] = c
+	}
+	return e, nil
 }
 
 // NewConnection starts a session; the handshake's database becomes its target.
 func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
-	s := &Session{conn: c, rnd: rand.Uint64() | 1, stmtKinds: map[uint32]Kind{}}
+	s := &Session{conn: c, rnd: rand.Uint64() | 1}
 	if db := c.Database(); db != "" {
 		if err := e.setTarget(s, db); err != nil {
 			return err
@@ -124,11 +141,13 @@ func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) err
 	kind := Classify([]byte(st.Query)).Kind
 	res, err := e.run(c, s, KindSelect, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
 		params, cols, r, err := conn.Prepare(s.ctx, st.Query, st.ID, c.RawWriter())
-		st.ParamCount, st.ColumnCount = params, cols
+		st.ParamCount, st.ColumnCount = uint16(params), uint16(cols)
 		return r, err
 	})
 	if err == nil && res.Err == nil {
-		s.stmtKinds[st.ID] = kind
+		st.Session = kind
+	} else {
+		st.Failed = true
 	}
 	return e.finish(c, res, err)
 }
@@ -136,15 +155,33 @@ func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) err
 // ComStmtExecute executes a prepared statement with the normalised payload mysqlserver built.
 func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	res, err := e.run(c, s, s.stmtKinds[st.ID], func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+	kind, _ := st.Session.(Kind)
+	res, err := e.run(c, s, kind, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
 		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), c.RawWriter())
 	})
 	return e.finish(c, res, err)
 }
 
-// ComStmtClose forgets the statement; backend connections keep their prepared copies cached.
-func (e *Executor) ComStmtClose(c *mysqlserver.Conn, st *mysqlserver.Stmt) {
-	delete(c.Session.(*Session).stmtKinds, st.ID)
+// ComStmtClose has nothing to do: backend connections keep their prepared copies cached
+// for the next client that prepares the same query.
+func (e *Executor) ComStmtClose(*mysqlserver.Conn, *mysqlserver.Stmt) {}
+
+// ComResetConnection gives the session a fresh state: an open transaction is rolled back
+// and the remembered SET statements are forgotten; the target stays, as the database does
+// in MySQL.
+func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
+	s := c.Session.(*Session)
+	if s.pinned != nil {
+		s.pinned.Close()
+		s.pinned, s.pinnedTablet = nil, nil
+	}
+	s.settings = tabletserver.Settings{}
+	if stmt, ok := setNamesFor(c.Collation()); ok {
+		if err := s.addSetting([]byte(stmt)); err != nil {
+			return c.WriteError(err)
+		}
+	}
+	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
 }
 
 // run executes one forwarded command on the pinned connection, or on a connection of the
@@ -231,7 +268,23 @@ func (e *Executor) pick(s *Session) (*discovery.Tablet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chooseTablet(sh, t.TabletType, e.cfg.Cell, s.random())
+	crit := e.criteria[t.TabletType]
+	info, err := picker.Pick(snap.Picker, sh.Keyspace, sh.Name, crit, s)
+	if err != nil {
+		if e.cfg.PickerMetrics != nil {
+			e.cfg.PickerMetrics.Miss(sh.Keyspace, sh.Name, crit)
+		}
+		return nil, err
+	}
+	tab := snap.Tablet(picker.AliasOf(info.Tablet.GetAlias()))
+	if tab == nil {
+		return nil, errUnavailable("tablet %s was picked but is gone; retry", topoproto(info))
+	}
+	return tab, nil
+}
+
+func topoproto(info *picker.TabletInfo) string {
+	return picker.AliasOf(info.Tablet.GetAlias()).String()
 }
 
 func (e *Executor) setTarget(s *Session, db string) error {

@@ -25,7 +25,6 @@ type Session struct {
 	target    Target
 	hasTarget bool
 	settings  tabletserver.Settings
-	stmtKinds map[uint32]Kind // prepared statement id -> kind of its query
 
 	// pinned is the backend connection the session holds between statements: during a
 	// transaction, or while autocommit is off.
@@ -51,13 +50,15 @@ func (s *Session) active() (*tabletserver.TabletServer, uint32) {
 	return s.activeServer, s.activeThread
 }
 
-func (s *Session) random() uint64 {
+// IntN is the picker's random source: a xorshift generator owned by the session, so that
+// picks need no lock and no allocation.
+func (s *Session) IntN(n int) int {
 	x := s.rnd
 	x ^= x << 13
 	x ^= x >> 7
 	x ^= x << 17
 	s.rnd = x
-	return x
+	return int(x % uint64(n))
 }
 
 // addSetting remembers a SET statement that succeeded, so that it is replayed on the next

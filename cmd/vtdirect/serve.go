@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vtdirect/vtdirect/gateway"
+	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/tabletserver"
 )
 
@@ -21,13 +22,16 @@ import (
 type serveFlags struct {
 	topo *topoFlags
 
-	cell         string
-	cellsToWatch string
-	keyspaces    string
-	bindAddress  string
-	mysqlPort    int
-	grpcPort     int
-	httpPort     int
+	cell           string
+	cells          string
+	cellPreference string
+	maxLag         time.Duration
+	cellsToWatch   string
+	keyspaces      string
+	bindAddress    string
+	mysqlPort      int
+	grpcPort       int
+	httpPort       int
 
 	serverVersion   string
 	authUsers       string
@@ -55,6 +59,9 @@ func newServeCmd() *cobra.Command {
 	fs := cmd.Flags()
 	f.topo = addTopoFlags(fs)
 	fs.StringVar(&f.cell, "cell", "", "the gateway's own cell: replica and rdonly reads prefer its tablets (required)")
+	fs.StringVar(&f.cells, "cells", "", "comma-separated cells and cell aliases that replica/rdonly reads may fall back to")
+	fs.StringVar(&f.cellPreference, "cell-preference", "PreferLocalWithAlias", "order of cells for replica/rdonly reads: PreferLocalWithAlias, PreferLocal or OnlySpecified")
+	fs.DurationVar(&f.maxLag, "discovery-low-replication-lag", 30*time.Second, "replicas lagging more than this get no reads (0: no bound)")
 	fs.StringVar(&f.cellsToWatch, "cells-to-watch", "", "comma-separated cells whose tablets are served (default: every cell in the topo)")
 	fs.StringVar(&f.keyspaces, "keyspaces-to-watch", "", "comma-separated keyspaces served (default: all)")
 	fs.StringVar(&f.bindAddress, "bind-address", "127.0.0.1", "address the MySQL, gRPC and HTTP listeners bind to")
@@ -101,8 +108,15 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	pref, err := picker.ParseCellPreference(f.cellPreference)
+	if err != nil {
+		return fmt.Errorf("--cell-preference: %w", err)
+	}
 	cfg := gateway.Config{
 		Cell:           f.cell,
+		Cells:          splitList(f.cells),
+		CellPreference: pref,
+		MaxLag:         f.maxLag,
 		CellsToWatch:   splitList(f.cellsToWatch),
 		Keyspaces:      splitList(f.keyspaces),
 		MySQLAddr:      net.JoinHostPort(f.bindAddress, strconv.Itoa(f.mysqlPort)),

@@ -1,0 +1,240 @@
+package main
+
+// `vtdirect topo ...`: edit and show the topology (cells, cell aliases, keyspaces, shards,
+// tablets) on any topo backend. Each subcommand is one call into topo.Server; the checks and
+// the error messages (what is wrong, what to run next) live there.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/vtdirect/vtdirect/topo"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+)
+
+// topoFlags are the flags that say where the global topo is; serve.go reuses them.
+type topoFlags struct {
+	impl string // --topo-implementation
+	addr string // --topo-addr
+	root string // --topo-root
+}
+
+// addTopoFlags defines --topo-implementation, --topo-addr and --topo-root on fs.
+func addTopoFlags(fs *pflag.FlagSet) *topoFlags {
+	f := &topoFlags{}
+	fs.StringVar(&f.impl, "topo-implementation", topo.ImplEtcd, "topo backend: etcd2")
+	fs.StringVar(&f.addr, "topo-addr", "127.0.0.1:2379", "address(es) of the global topo server, comma-separated host:port")
+	fs.StringVar(&f.root, "topo-root", "/vitess/global", "root path of the global topo")
+	return f
+}
+
+// open connects to the global topo.
+func (f *topoFlags) open(ctx context.Context) (*topo.Server, error) {
+	return topo.Open(ctx, f.impl, f.addr, f.root)
+}
+
+func newTopoCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "topo",
+		Short: "Edit and show the topology: cells, cell aliases, keyspaces, shards, tablets",
+		Long: `Edit and show the topology kept in the topo server (etcd), in Vitess's own format, so Vitess's
+tools see the same records. Build it top-down: cells, cell aliases, keyspaces, shards, tablets;
+remove it bottom-up.
+
+  vtdirect topo add-cell zone1
+  vtdirect topo add-keyspace commerce
+  vtdirect topo add-shard commerce/0
+  vtdirect topo add-tablet zone1-100 --keyspace commerce --shard 0 --type primary --mysql-port 17100
+  vtdirect topo show`,
+	}
+	tf := addTopoFlags(cmd.PersistentFlags())
+	cmd.AddCommand(
+		addCellCmd(tf), removeCellCmd(tf),
+		addCellAliasCmd(tf), removeCellAliasCmd(tf),
+		addKeyspaceCmd(tf), removeKeyspaceCmd(tf),
+		addShardCmd(tf), removeShardCmd(tf),
+		addTabletCmd(tf), removeTabletCmd(tf),
+		setPrimaryCmd(tf), showCmd(tf),
+	)
+	return cmd
+}
+
+// withTopo opens the topo, runs fn and closes it.
+func withTopo(cmd *cobra.Command, tf *topoFlags, fn func(ctx context.Context, ts *topo.Server, out io.Writer) error) error {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ts, err := tf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer ts.Close()
+	return fn(ctx, ts, cmd.OutOrStdout())
+}
+
+func addCellCmd(tf *topoFlags) *cobra.Command {
+	var serverAddr, root string
+	cmd := &cobra.Command{
+		Use:   "add-cell NAME",
+		Short: "Register a cell and where its topo lives",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			ci := &topodatapb.CellInfo{ServerAddress: serverAddr, Root: root}
+			if ci.ServerAddress == "" {
+				ci.ServerAddress = tf.addr
+			}
+			if ci.Root == "" {
+				ci.Root = "/vitess/" + name
+			}
+			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
+				if err := ts.CreateCellInfo(ctx, name, ci); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(out, "added cell %s (server %s, root %s)\n", name, ci.ServerAddress, ci.Root)
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&serverAddr, "server-address", "", "topo server of the cell (default: --topo-addr)")
+	cmd.Flags().StringVar(&root, "root", "", "root path of the cell in its topo server (default: /vitess/NAME)")
+	return cmd
+}
+
+func removeCellCmd(tf *topoFlags) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "remove-cell NAME",
+		Short: "Remove a cell (refused while it has tablets or is in a cell alias, unless --force)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
+				if err := ts.DeleteCellInfo(ctx, args[0], force); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(out, "removed cell %s\n", args[0])
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "remove even if the cell still has tablets or is in a cell alias")
+	return cmd
+}
+
+func addCellAliasCmd(tf *topoFlags) *cobra.Command {
+	var cells []string
+	cmd := &cobra.Command{
+		Use:   "add-cell-alias NAME --cells CELL,CELL",
+		Short: "Name a group of existing cells",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
+				if err := ts.CreateCellsAlias(ctx, args[0], &topodatapb.CellsAlias{Cells: cells}); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(out, "added cell alias %s: %s\n", args[0], strings.Join(cells, ", "))
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringSliceVar(&cells, "cells", nil, "cells of the alias, comma-separated")
+	return cmd
+}
+
+func removeCellAliasCmd(tf *topoFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove-cell-alias NAME",
+		Short: "Remove a cell alias (its cells stay)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
+				if err := ts.DeleteCellsAlias(ctx, args[0]); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(out, "removed cell alias %s\n", args[0])
+				return err
+			})
+		},
+	}
+}
+
+func addKeyspaceCmd(tf *topoFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "add-keyspace NAME",
+		Short: "Add a keyspace (with an empty VSchema)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
+				if err := ts.CreateKeyspace(ctx, args[0], nil); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(out, "added keyspace %s; next: vtdirect topo add-shard %s/0\n", args[0], args[0])
+				return err
+			})
+		},
+	}
+}
+
+func removeKeyspaceCmd(tf *topoFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove-keyspace NAME",
+		Short: "Remove a keyspace that has no shards left",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
+				if err := ts.DeleteKeyspace(ctx, args[0]); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(out, "removed keyspace %s\n", args[0])
+				return err
+			})
+		},
+	}
+}
+
+func addShardCmd(tf *topoFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "add-shard KEYSPACE/SHARD",
+		Short: "Add a shard to a keyspace (0 when unsharded; -80, 80- ... when sharded)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ks, shard, err := topo.ParseKeyspaceShard(args[0])
+			if err != nil {
+				return err
+			}
+			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
+				if err := ts.CreateShard(ctx, ks, shard); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(out, "added shard %s/%s\n", ks, shard)
+				return err
+			})
+		},
+	}
+}
+
+func removeShardCmd(tf *topoFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove-shard KEYSPACE/SHARD",
+		Short: "Remove a shard that has no tablets left",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ks, shard, err := topo.ParseKeyspaceShard(args[0])
+			if err != nil {
+				return err
+			}
+			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
+				if err := ts.DeleteShard(ctx, ks, shard); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(out, "removed shard %s/%s\n", ks, shard)
+				return err
+			})
+		},
+	}
+}

@@ -1,0 +1,102 @@
+package grpcvtgate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	querypb "vitess.io/vitess/go/vt/proto/query"
+	vtgatepb "vitess.io/vitess/go/vt/proto/vtgate"
+	"vitess.io/vitess/go/vt/proto/vtgateservice"
+	vtrpcpb "vitess.io/vitess/go/vt/proto/vtrpc"
+
+	"github.com/vtdirect/vtdirect/vstream"
+)
+
+// Executor runs one statement of an Execute call in the caller's session (the router).
+// Errors carrying a MySQL code should be *mysql.MyError; they reach the client in the
+// ExecuteResponse's RPCError, as Vitess's vtgate reports them.
+type Executor interface {
+	ExecuteGRPC(ctx context.Context, session *vtgatepb.Session, sql string, bindVars map[string]*querypb.BindVariable) (*querypb.QueryResult, *vtgatepb.Session, error)
+}
+
+// Streamer serves VStream (vstream.Manager).
+type Streamer interface {
+	VStream(ctx context.Context, req *vtgatepb.VStreamRequest, send vstream.SendFunc) error
+}
+
+var _ Streamer = (*vstream.Manager)(nil)
+
+// Config wires the service.
+type Config struct {
+	VStream  Streamer // nil: VStream answers Unimplemented
+	Executor Executor // nil: Execute answers Unimplemented
+	Logger   *slog.Logger
+}
+
+// Server implements vtgateservice.VitessServer.
+type Server struct {
+	vtgateservice.UnimplementedVitessServer
+	cfg Config
+}
+
+var _ vtgateservice.VitessServer = (*Server)(nil)
+
+// New returns a Server.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg}
+}
+
+// VStream streams change events.
+func (s *Server) VStream(req *vtgatepb.VStreamRequest, stream vtgateservice.Vitess_VStreamServer) error {
+	if s.cfg.VStream == nil {
+		return status.Error(codes.Unimplemented, "vtdirect: VStream is not enabled on this gateway")
+	}
+	err := s.cfg.VStream.VStream(stream.Context(), req, stream.Send)
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok && !errors.Is(err, context.Canceled) {
+		var ve *vstream.Error
+		if !errors.As(err, &ve) {
+			if st, ok := status.FromError(err); ok && st.Code() != codes.Unknown {
+				return err // the client's own transport error
+			}
+		}
+	}
+	code := vstream.CodeOf(err)
+	s.cfg.Logger.Info("vstream ended", "code", code.String(), "err", err)
+	return status.Error(grpcCode(code), err.Error())
+}
+
+// Execute runs one statement through the Executor.
+func (s *Server) Execute(ctx context.Context, req *vtgatepb.ExecuteRequest) (*vtgatepb.ExecuteResponse, error) {
+	if s.cfg.Executor == nil {
+		return nil, status.Error(codes.Unimplemented, "vtdirect: Execute is not enabled on this gateway")
+	}
+	session := req.GetSession()
+	if session == nil {
+		session = &vtgatepb.Session{Autocommit: true}
+	}
+	q := req.GetQuery()
+	if q == nil {
+		return &vtgatepb.ExecuteResponse{Session: session, Error: &vtrpcpb.RPCError{
+			Code: vtrpcpb.Code_INVALID_ARGUMENT, Message: "vtdirect: Execute without a query"}}, nil
+	}
+	qr, newSession, err := s.cfg.Executor.ExecuteGRPC(ctx, session, q.Sql, q.BindVariables)
+	if newSession == nil {
+		newSession = session
+	}
+	if err != nil {
+		return &vtgatepb.ExecuteResponse{Session: newSession, Error: rpcError(err)}, nil
+	}
+	return &vtgatepb.ExecuteResponse{Session: newSession, Result: qr}, nil
+}
+
+// grpcCode maps a vtrpc code to gRPC's (Vitess defines them with the same numbers).
+func grpcCode(c vtrpcpb.Code) codes.Code { return codes.Code(c) }

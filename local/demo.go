@@ -1,0 +1,333 @@
+package local
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/topo"
+)
+
+// DemoConfig describes the demo cluster of `vtdirect local up`: every server is a detached
+// process that keeps running after the command returns, with its files under Dir.
+type DemoConfig struct {
+	Dir    string
+	Layout Layout
+	// User and Password: the MariaDB account on every tablet, also accepted by the gateway.
+	User, Password string
+	EtcdPort       int
+	EtcdPeerPort   int
+	Gateway        DemoGateway
+	// Executable is the vtdirect binary, which runs the embedded etcd (EtcdArgs) and the
+	// gateway (Gateway.Args). Not saved in the state file.
+	Executable string   `json:"-"`
+	EtcdArgs   []string `json:"-"`
+}
+
+// DemoGateway is the gateway process of the demo.
+type DemoGateway struct {
+	Cell                          string
+	MySQLPort, GRPCPort, HTTPPort int
+	Args                          []string `json:"-"`
+}
+
+// stateFile records the DemoConfig of the last `up` in Dir, so that `down` and `status` find
+// the processes whatever flags they are given; its presence also marks Dir as a cluster dir
+// that `down --purge` may remove.
+const stateFile = "cluster.json"
+
+// EtcdDir is where the demo etcd keeps its data and logs.
+func (c *DemoConfig) EtcdDir() string { return filepath.Join(c.Dir, "etcd") }
+
+// EtcdAddr is the etcd client address.
+func (c *DemoConfig) EtcdAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.EtcdPort))
+}
+
+func (c *DemoConfig) gatewayDir() string            { return filepath.Join(c.Dir, "gateway") }
+func (c *DemoConfig) tabletDir(s TabletSpec) string { return filepath.Join(c.Dir, s.Alias()) }
+
+func (c *DemoConfig) validate() error {
+	if c.Dir == "" {
+		return errors.New("demo: Dir is empty")
+	}
+	if c.User == "" || c.User == "root" {
+		return errors.New("demo: User must be set and not root")
+	}
+	for _, t := range c.Layout.Tablets {
+		if t.MySQLPort == 0 {
+			return fmt.Errorf("demo: tablet %s needs a fixed port", t.Alias())
+		}
+	}
+	return c.Layout.Validate()
+}
+
+// LoadDemoConfig reads the state file of the cluster in dir; ok is false when there is none.
+func LoadDemoConfig(dir string) (cfg DemoConfig, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return cfg, false, nil
+	}
+	if err != nil {
+		return cfg, false, err
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cfg, false, fmt.Errorf("read %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	cfg.Dir = dir
+	return cfg, true, nil
+}
+
+func (c *DemoConfig) save() error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(c.Dir, stateFile), append(b, '\n'), 0o644)
+}
+
+// Up starts whatever part of the demo cluster is not running (all of it the first time) and
+// prints progress and then how to connect to out. Running it again while up is harmless.
+func Up(ctx context.Context, cfg DemoConfig, out io.Writer) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if err := CheckMariaDBInstalled(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", cfg.Dir, err)
+	}
+	unlock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := cfg.save(); err != nil {
+		return err
+	}
+	p := progress{out}
+	if err := upEtcd(ctx, &cfg, p); err != nil {
+		return err
+	}
+	if err := upMariaDBs(ctx, &cfg, p); err != nil {
+		return err
+	}
+	if err := upReplication(ctx, &cfg, p); err != nil {
+		return err
+	}
+	primaryDSN := tabletDSN(&cfg, cfg.Layout.Primary(), "")
+	if err := p.step(fmt.Sprintf("loading sample schema into %s on %s", cfg.Layout.DBName, cfg.Layout.Primary().Alias()), func() error {
+		return LoadSampleSchema(ctx, primaryDSN, cfg.Layout.DBName)
+	}); err != nil {
+		return err
+	}
+	if err := upTopo(ctx, &cfg, p); err != nil {
+		return err
+	}
+	if err := upGateway(ctx, &cfg, p); err != nil {
+		return err
+	}
+	printConnect(&cfg, out)
+	return nil
+}
+
+// progress prints "doing x ... ok" lines.
+type progress struct{ w io.Writer }
+
+func (p progress) step(what string, f func() error) error {
+	fmt.Fprintf(p.w, "%s ... ", what)
+	if err := f(); err != nil {
+		fmt.Fprintln(p.w, "FAILED")
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	fmt.Fprintln(p.w, "ok")
+	return nil
+}
+
+func (p progress) line(format string, args ...any) { fmt.Fprintf(p.w, format+"\n", args...) }
+
+func upEtcd(ctx context.Context, cfg *DemoConfig, p progress) error {
+	pidFile := filepath.Join(cfg.EtcdDir(), "etcd.pid")
+	if pid := liveProcess(pidFile, cfg.EtcdDir()); pid != 0 {
+		p.line("etcd already running on %s (pid %d)", cfg.EtcdAddr(), pid)
+		return nil
+	}
+	return p.step("starting etcd on "+cfg.EtcdAddr(), func() error {
+		if err := checkPortFree(cfg.EtcdPort, "--etcd-port"); err != nil {
+			return err
+		}
+		if err := checkPortFree(cfg.EtcdPeerPort, "--etcd-peer-port"); err != nil {
+			return err
+		}
+		d, err := spawnDetached(cfg.Executable, cfg.EtcdArgs, filepath.Join(cfg.EtcdDir(), "etcd.out"), pidFile)
+		if err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		return d.waitTCP(wctx, cfg.EtcdAddr())
+	})
+}
+
+func upMariaDBs(ctx context.Context, cfg *DemoConfig, p progress) error {
+	for _, spec := range cfg.Layout.Tablets {
+		dir := cfg.tabletDir(spec)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(spec.MySQLPort))
+		if pid := liveProcess(filepath.Join(dir, pidFileName), filepath.Join(dir, myCnfName)); pid != 0 {
+			p.line("mariadbd %s already running on %s (pid %d)", spec.Alias(), addr, pid)
+			continue
+		}
+		err := p.step(fmt.Sprintf("starting mariadbd %s (%s) on %s", spec.Alias(), spec.Type, addr), func() error {
+			if err := checkPortFree(spec.MySQLPort, "--tablet-port-base"); err != nil {
+				return err
+			}
+			_, err := StartMariaDB(ctx, MariaDBConfig{
+				Dir:      dir,
+				Port:     spec.MySQLPort,
+				ServerID: spec.UID,
+				User:     cfg.User,
+				Password: cfg.Password,
+				ReadOnly: spec.Type != topodatapb.TabletType_PRIMARY,
+				Detached: true,
+			})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func upReplication(ctx context.Context, cfg *DemoConfig, p progress) error {
+	primary := cfg.Layout.Primary()
+	for _, r := range cfg.Layout.Replicas() {
+		err := p.step(fmt.Sprintf("replication %s <- %s", r.Alias(), primary.Alias()), func() error {
+			rctx, cancel := context.WithTimeout(ctx, defaultReplicationTimeout)
+			defer cancel()
+			dsn := tabletDSN(cfg, r, "")
+			if err := ChangePrimary(rctx, dsn, "127.0.0.1", primary.MySQLPort, cfg.User, cfg.Password); err != nil {
+				return err
+			}
+			return WaitReplicating(rctx, dsn)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func upTopo(ctx context.Context, cfg *DemoConfig, p progress) error {
+	return p.step(fmt.Sprintf("writing topology (cells %v, keyspace %s/%s, %d tablets) to etcd %s%s",
+		cfg.Layout.Cells, cfg.Layout.Keyspace, cfg.Layout.Shard, len(cfg.Layout.Tablets), cfg.EtcdAddr(), cfg.Layout.GlobalRoot), func() error {
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		ts, err := topo.Open(tctx, topo.ImplEtcd, cfg.EtcdAddr(), cfg.Layout.GlobalRoot)
+		if err != nil {
+			return err
+		}
+		defer ts.Close()
+		var recs []*topodatapb.Tablet
+		for _, spec := range cfg.Layout.Tablets {
+			rec, err := cfg.Layout.TabletRecord(spec, spec.MySQLPort)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, rec)
+		}
+		return WriteTopo(tctx, ts, cfg.Layout, cfg.EtcdAddr(), recs)
+	})
+}
+
+func upGateway(ctx context.Context, cfg *DemoConfig, p progress) error {
+	g := cfg.Gateway
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(g.MySQLPort))
+	pidFile := filepath.Join(cfg.gatewayDir(), "gateway.pid")
+	if pid := liveProcess(pidFile, "serve", strconv.Itoa(g.MySQLPort)); pid != 0 {
+		p.line("gateway already running on %s (pid %d)", addr, pid)
+		return nil
+	}
+	return p.step(fmt.Sprintf("starting gateway in cell %s (mysql %s, grpc %d, http %d)", g.Cell, addr, g.GRPCPort, g.HTTPPort), func() error {
+		for _, port := range []struct {
+			n    int
+			flag string
+		}{{g.MySQLPort, "--mysql-port"}, {g.GRPCPort, "--grpc-port"}, {g.HTTPPort, "--http-port"}} {
+			if err := checkPortFree(port.n, port.flag); err != nil {
+				return err
+			}
+		}
+		logPath := filepath.Join(cfg.gatewayDir(), "gateway.log")
+		d, err := spawnDetached(cfg.Executable, g.Args, logPath, pidFile)
+		if err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if err := d.waitTCP(wctx, addr); err != nil {
+			return err
+		}
+		return waitGatewayServes(wctx, d, cfg)
+	})
+}
+
+// waitGatewayServes polls a query through the gateway until it answers: the gateway has read
+// the topo and reached the primary.
+func waitGatewayServes(ctx context.Context, d *detached, cfg *DemoConfig) error {
+	db, err := sql.Open("mysql", gatewayDSN(cfg))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		var n int
+		err = db.QueryRowContext(ctx, "SELECT COUNT(*) FROM customer").Scan(&n)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-d.done:
+			return fmt.Errorf("exited during start-up; last lines of %s:\n%s", d.log, tailFile(d.log, 15))
+		case <-ctx.Done():
+			return fmt.Errorf("no answer through the gateway (last error: %v); see %s", err, d.log)
+		case <-t.C:
+		}
+	}
+}
+
+func tabletDSN(cfg *DemoConfig, spec TabletSpec, db string) string {
+	m := &MariaDB{cfg: MariaDBConfig{Port: spec.MySQLPort, User: cfg.User, Password: cfg.Password}}
+	return m.DSN(db)
+}
+
+func gatewayDSN(cfg *DemoConfig) string {
+	m := &MariaDB{cfg: MariaDBConfig{Port: cfg.Gateway.MySQLPort, User: cfg.User, Password: cfg.Password}}
+	return m.DSN(cfg.Layout.Keyspace)
+}
+
+func printConnect(cfg *DemoConfig, out io.Writer) {
+	g := cfg.Gateway
+	fmt.Fprintf(out, "\nvtdirect local cluster is up (files in %s).\n\n", cfg.Dir)
+	fmt.Fprintf(out, "Connect through the gateway:\n  mariadb -h 127.0.0.1 -P %d -u %s -p%s %s\n", g.MySQLPort, cfg.User, cfg.Password, cfg.Layout.Keyspace)
+	fmt.Fprintf(out, "  (targets: %[1]s, %[1]s@replica, %[1]s@rdonly, %[1]s:%[2]s@primary)\n", cfg.Layout.Keyspace, cfg.Layout.Shard)
+	fmt.Fprintf(out, "Or straight to a MariaDB, to compare:\n")
+	for _, t := range cfg.Layout.Tablets {
+		fmt.Fprintf(out, "  %-10s %-8s mariadb -h 127.0.0.1 -P %d -u %s -p%s %s\n", t.Alias(), t.Type, t.MySQLPort, cfg.User, cfg.Password, cfg.Layout.DBName)
+	}
+	fmt.Fprintf(out, "gRPC (VStream) on 127.0.0.1:%d, metrics and status on http://127.0.0.1:%d/, topo etcd on %s\n", g.GRPCPort, g.HTTPPort, cfg.EtcdAddr())
+	fmt.Fprintf(out, "Status: vtdirect local status --dir %s\n", cfg.Dir)
+	fmt.Fprintf(out, "Stop:   make down  (or: vtdirect local down --dir %s)\n", cfg.Dir)
+}

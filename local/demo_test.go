@@ -1,0 +1,176 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"os/signal"
+	"syscall"
+)
+
+// The demo runs etcd and the gateway as detached processes of the vtdirect binary. In this
+// package's tests the test binary plays that binary: TestMain runs a role when the first
+// argument names one. The "gateway" role is a plain TCP relay to the primary, enough to check
+// the launcher's plumbing (the real gateway is tested by its own package).
+const (
+	roleEtcd    = "vtdirect-test-role-etcd"
+	roleGateway = "vtdirect-test-role-gateway"
+)
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && (os.Args[1] == roleEtcd || os.Args[1] == roleGateway) {
+		os.Exit(runRole(os.Args[1], os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+func runRole(role string, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	switch role {
+	case roleEtcd: // args: dir port peerPort
+		port, _ := strconv.Atoi(args[1])
+		peer, _ := strconv.Atoi(args[2])
+		if err := RunEtcd(ctx, args[0], port, peer, nil); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			return 1
+		}
+	case roleGateway: // args: "serve" listenAddr backendAddr (the "serve" mark is for liveProcess)
+		l, err := net.Listen("tcp", args[1])
+		if err != nil {
+			return 1
+		}
+		go func() { <-ctx.Done(); l.Close() }()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return 0
+			}
+			go relay(c, args[2])
+		}
+	}
+	return 0
+}
+
+func relay(c net.Conn, backend string) {
+	defer c.Close()
+	b, err := net.Dial("tcp", backend)
+	if err != nil {
+		return
+	}
+	defer b.Close()
+	go func() { _, _ = io.Copy(b, c); b.Close() }()
+	_, _ = io.Copy(c, b)
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		p, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = p
+	}
+	return ports
+}
+
+func TestDemoUpStatusDown(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	ports := freePorts(t, 9)
+	layout := DemoLayout()
+	for i := range layout.Tablets {
+		layout.Tablets[i].MySQLPort = ports[i]
+	}
+	cfg := DemoConfig{
+		Dir: dir, Layout: layout, User: "app", Password: "app",
+		EtcdPort: ports[4], EtcdPeerPort: ports[5],
+		Gateway:    DemoGateway{Cell: "zone1", MySQLPort: ports[6], GRPCPort: ports[7], HTTPPort: ports[8]},
+		Executable: os.Args[0],
+	}
+	cfg.EtcdArgs = []string{roleEtcd, cfg.EtcdDir(), strconv.Itoa(cfg.EtcdPort), strconv.Itoa(cfg.EtcdPeerPort)}
+	cfg.Gateway.Args = []string{roleGateway, "serve", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Gateway.MySQLPort)),
+		net.JoinHostPort("127.0.0.1", strconv.Itoa(layout.Tablets[0].MySQLPort))}
+	t.Cleanup(func() {
+		// Whatever happened, leave no detached process behind.
+		_ = Down(context.Background(), dir, false, io.Discard)
+	})
+
+	var out bytes.Buffer
+	if err := Up(ctx, cfg, &out); err != nil {
+		t.Fatalf("Up: %v\n%s", err, out.String())
+	}
+	t.Logf("up:\n%s", out.String())
+	for _, want := range []string{"starting mariadbd zone1-100 (PRIMARY) on 127.0.0.1:" + strconv.Itoa(ports[0]) + " ... ok", "mariadb -h 127.0.0.1 -P " + strconv.Itoa(ports[6])} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("up output lacks %q", want)
+		}
+	}
+
+	// Up again is harmless: everything is already running.
+	out.Reset()
+	if err := Up(ctx, cfg, &out); err != nil {
+		t.Fatalf("Up again: %v\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "starting") {
+		t.Errorf("second up started something:\n%s", out.String())
+	}
+
+	out.Reset()
+	if err := Status(ctx, dir, &out); err != nil {
+		t.Fatalf("Status: %v\n%s", err, out.String())
+	}
+	t.Logf("status:\n%s", out.String())
+	if got := strings.Count(out.String(), "io=Yes sql=Yes"); got != 3 {
+		t.Errorf("status shows %d running replicas, want 3:\n%s", got, out.String())
+	}
+
+	// A crashed replica is restarted by up.
+	pid := liveProcess(filepath.Join(dir, "zone2-201", pidFileName))
+	if err := StopProcess(ctx, pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := Status(ctx, dir, io.Discard); err == nil {
+		t.Error("status reports no error with a tablet down")
+	}
+	out.Reset()
+	if err := Up(ctx, cfg, &out); err != nil {
+		t.Fatalf("Up after crash: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "starting mariadbd zone2-201") {
+		t.Errorf("up did not restart zone2-201:\n%s", out.String())
+	}
+
+	out.Reset()
+	if err := Down(ctx, dir, true, &out); err != nil {
+		t.Fatalf("Down: %v\n%s", err, out.String())
+	}
+	t.Logf("down:\n%s", out.String())
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("--purge left %s: %v", dir, err)
+	}
+}
+
+func TestStopOrder(t *testing.T) {
+	cfg := DemoConfig{Dir: "/d", Layout: DemoLayout(), Gateway: DemoGateway{MySQLPort: 15306}, EtcdPort: 2379}
+	var got []string
+	for _, p := range stopOrder(cfg.processes()) {
+		got = append(got, p.name)
+	}
+	want := "gateway etcd zone1-101 zone2-200 zone2-201 zone1-100"
+	if strings.Join(got, " ") != want {
+		t.Errorf("stop order %v, want %s", got, want)
+	}
+}

@@ -1,0 +1,89 @@
+package local
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// createUser creates cfg.User with every privilege, and drops the passwordless TCP roots that
+// mariadb-install-db made. It does not write the binlog: replicas must start with an empty GTID
+// history of their own, or strict mode refuses the primary's events.
+func (m *MariaDB) createUser(ctx context.Context) error {
+	db, err := m.RootDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("create user on %s: %w", m.Addr(), err)
+	}
+	defer conn.Close()
+	stmts := []string{"SET SESSION sql_log_bin = 0"}
+	for _, host := range []string{"%", "localhost"} {
+		acct := fmt.Sprintf("%s@%s", quoteString(m.cfg.User), quoteString(host))
+		pw := quoteString(m.cfg.Password)
+		stmts = append(stmts,
+			fmt.Sprintf("CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s", acct, pw),
+			fmt.Sprintf("ALTER USER %s IDENTIFIED BY %s", acct, pw),
+			fmt.Sprintf("GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION", acct),
+		)
+	}
+	stmts = append(stmts, "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1'")
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("create user on %s: %s: %w", m.Addr(), s, err)
+		}
+	}
+	return nil
+}
+
+// quoteString quotes s as a MySQL string literal.
+func quoteString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(s) + "'"
+}
+
+// DSN returns a go-sql-driver/mysql DSN for the configured user over TCP, with database db
+// ("" for none).
+func (m *MariaDB) DSN(db string) string {
+	c := mysql.NewConfig()
+	c.User, c.Passwd = m.cfg.User, m.cfg.Password
+	c.Net, c.Addr, c.DBName = "tcp", m.Addr(), db
+	return c.FormatDSN()
+}
+
+// rootDSN is root over the unix socket, for bootstrapping.
+func (m *MariaDB) rootDSN(db string) string {
+	c := mysql.NewConfig()
+	c.User = "root"
+	c.Net, c.Addr, c.DBName = "unix", m.socket, db
+	return c.FormatDSN()
+}
+
+// DB opens a *sql.DB for the configured user on database db. The caller closes it.
+func (m *MariaDB) DB(db string) (*sql.DB, error) {
+	d, err := sql.Open("mysql", m.DSN(db))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", m.Addr(), err)
+	}
+	return d, nil
+}
+
+// RootDB opens a *sql.DB for root over the unix socket and checks it connects. The caller
+// closes it.
+func (m *MariaDB) RootDB(ctx context.Context) (*sql.DB, error) {
+	d, err := sql.Open("mysql", m.rootDSN(""))
+	if err != nil {
+		return nil, fmt.Errorf("open root on %s: %w", m.socket, err)
+	}
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("connect as root on %s: %w", m.socket, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,80 @@
+package local
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Files a MariaDB instance keeps in its directory. Everything lives under MariaDBConfig.Dir so
+// that removing the directory removes the instance.
+const (
+	myCnfName     = "my.cnf"
+	dataDirName   = "data"
+	errorLogName  = "error.log"
+	stdoutLogName = "mariadbd.out"
+	installLog    = "install.log"
+	pidFileName   = "mariadbd.pid"
+	socketName    = "mysql.sock"
+	binlogBase    = "binlog"
+	relayLogBase  = "relay-bin"
+	// initMarker is written after mariadb-install-db succeeded, so a half-initialised data dir
+	// (install interrupted) is recognised and redone rather than started.
+	initMarker = "initialised"
+)
+
+// maxSocketPath is a safe length for a unix socket path: sun_path holds 108 bytes on Linux,
+// 104 on BSDs.
+const maxSocketPath = 100
+
+// socketPath returns where the instance in dir puts its unix socket: in dir when the path is
+// short enough for sun_path, otherwise in the temp dir under a name derived from dir (test
+// directories can be long).
+func socketPath(dir string) string {
+	p := filepath.Join(dir, socketName)
+	if len(p) <= maxSocketPath {
+		return p
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(os.TempDir(), "vtdirect-"+hex.EncodeToString(sum[:8])+".sock")
+}
+
+// myCnf renders the option file of one instance. The settings are the ones a change stream and
+// GTID replication need (log_bin, ROW, FULL image, unique server_id, log_slave_updates, strict
+// GTIDs), plus small memory and log sizes so that several instances start in well under a
+// second each on a small machine.
+func myCnf(dir string, port int, serverID uint32) string {
+	var b strings.Builder
+	b.WriteString("# Written by vtdirect (local package) at every start; edits are overwritten.\n")
+	b.WriteString("[mariadbd]\n")
+	kv := func(k string, v any) { fmt.Fprintf(&b, "%s = %v\n", k, v) }
+	kv("datadir", filepath.Join(dir, dataDirName))
+	kv("bind_address", "127.0.0.1")
+	kv("port", port)
+	kv("socket", socketPath(dir))
+	kv("pid_file", filepath.Join(dir, pidFileName))
+	kv("log_error", filepath.Join(dir, errorLogName))
+	kv("server_id", serverID)
+	kv("report_host", "127.0.0.1")
+	kv("report_port", port)
+	kv("log_bin", filepath.Join(dir, binlogBase))
+	kv("relay_log", filepath.Join(dir, relayLogBase))
+	kv("binlog_format", "ROW")
+	kv("binlog_row_image", "FULL")
+	kv("log_slave_updates", "ON")
+	kv("gtid_strict_mode", "ON")
+	kv("gtid_domain_id", 0)
+	b.WriteString("skip_name_resolve\n")
+	kv("character_set_server", "utf8mb4")
+	kv("collation_server", "utf8mb4_general_ci")
+	kv("innodb_buffer_pool_size", "64M")
+	kv("innodb_log_file_size", "16M")
+	kv("performance_schema", "OFF")
+	kv("max_connections", 500)
+	// The gateway accepts commands up to 64 MiB; the backend must too.
+	kv("max_allowed_packet", "64M")
+	return b.String()
+}

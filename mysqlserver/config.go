@@ -1,0 +1,106 @@
+package mysqlserver
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// Config configures a Listener. The zero value of each optional field means its default.
+type Config struct {
+	// ServerVersion is sent in the handshake; default "8.0.40-vtdirect".
+	ServerVersion string
+	// Auth gives the plaintext password of each user. Nil only with InsecureNoAuth.
+	Auth Authenticator
+	// InsecureNoAuth accepts every user with any password.
+	InsecureNoAuth bool
+	// TLSConfig, when set, makes the server offer TLS (CLIENT_SSL).
+	TLSConfig *tls.Config
+	// RequireTLS refuses clients that do not upgrade to TLS (needs TLSConfig).
+	RequireTLS bool
+	// MaxPacketSize is the largest command payload accepted; bigger ones get
+	// ER_NET_PACKET_TOO_LARGE and the connection is closed. Default 64 MiB.
+	MaxPacketSize int
+	// DefaultAuthPlugin is the plugin proposed in the handshake: mysql_native_password
+	// (default) or caching_sha2_password. A client answering with another plugin is asked
+	// to switch to this one.
+	DefaultAuthPlugin string
+	// HandshakeTimeout bounds the connection phase (TLS and authentication); default 10s.
+	HandshakeTimeout time.Duration
+	// Logger receives connection-level events; default discards.
+	Logger *slog.Logger
+}
+
+// Authenticator gives the plaintext password of a user. ok=false means no such user.
+// It is called once per connection attempt, from the connection's goroutine.
+type Authenticator interface {
+	Password(user string) (password string, ok bool)
+}
+
+// StaticAuth is an Authenticator over a fixed user → password map.
+type StaticAuth map[string]string
+
+// Password implements Authenticator.
+func (s StaticAuth) Password(user string) (string, bool) {
+	p, ok := s[user]
+	return p, ok
+}
+
+var _ Authenticator = StaticAuth(nil)
+
+const (
+	defaultServerVersion    = "8.0.40-vtdirect"
+	defaultMaxPacketSize    = 64 << 20
+	minMaxPacketSize        = 1024
+	defaultHandshakeTimeout = 10 * time.Second
+)
+
+// withDefaults returns cfg with defaults filled in, or an error saying what is wrong.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.ServerVersion == "" {
+		cfg.ServerVersion = defaultServerVersion
+	}
+	if cfg.MaxPacketSize == 0 {
+		cfg.MaxPacketSize = defaultMaxPacketSize
+	}
+	if cfg.DefaultAuthPlugin == "" {
+		cfg.DefaultAuthPlugin = mysql.AUTH_NATIVE_PASSWORD
+	}
+	if cfg.HandshakeTimeout == 0 {
+		cfg.HandshakeTimeout = defaultHandshakeTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cfg, cfg.validate()
+}
+
+func (cfg Config) validate() error {
+	var errs []error
+	if cfg.Auth == nil && !cfg.InsecureNoAuth {
+		errs = append(errs, errors.New("no Authenticator: give users, or set InsecureNoAuth to accept anyone"))
+	}
+	if cfg.RequireTLS && cfg.TLSConfig == nil {
+		errs = append(errs, errors.New("RequireTLS needs a TLSConfig (a certificate)"))
+	}
+	if cfg.MaxPacketSize < minMaxPacketSize {
+		errs = append(errs, fmt.Errorf("MaxPacketSize %d is below the minimum %d", cfg.MaxPacketSize, minMaxPacketSize))
+	}
+	switch cfg.DefaultAuthPlugin {
+	case mysql.AUTH_NATIVE_PASSWORD, mysql.AUTH_CACHING_SHA2_PASSWORD:
+	default:
+		errs = append(errs, fmt.Errorf("DefaultAuthPlugin %q: want %s or %s",
+			cfg.DefaultAuthPlugin, mysql.AUTH_NATIVE_PASSWORD, mysql.AUTH_CACHING_SHA2_PASSWORD))
+	}
+	if cfg.HandshakeTimeout < 0 {
+		errs = append(errs, errors.New("HandshakeTimeout is negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("mysqlserver config: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package mysqlserver
+
+import (
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// Conn is one client connection. Its goroutine owns everything but Close, which any
+// goroutine may call (KILL, Listener.Close). The Handler is called from that goroutine only,
+// so a Handler uses the Conn's writers without locking.
+type Conn struct {
+	// Session is the Handler's per-connection state (the router's session).
+	Session any
+
+	l    *Listener
+	id   uint32
+	raw  net.Conn // the TCP socket; closing it unblocks every read and write
+	conn net.Conn // raw, or the TLS connection over it after the upgrade
+	rd   *packetReader
+	log  *slog.Logger
+
+	// Set by the handshake, read-only afterwards.
+	user       string
+	db         string
+	collation  uint8
+	clientCaps uint32 // what the client asked for
+	caps       uint32 // negotiated: client & server
+	attrs      map[string]string
+	plugin     string
+	tls        bool
+
+	seq      uint8   // sequence id of the next packet written
+	wbuf     []byte  // reply under construction, written with one Write
+	cmd      Command // the command being served (reused)
+	status   uint16  // status flags for the replies the Conn makes on its own
+	wroteErr bool    // WriteError was called (tells a failed prepare)
+
+	stmts      map[uint32]*Stmt // prepared statements by gateway id
+	nextStmtID uint32
+	exec       execScratch // reusable COM_STMT_EXECUTE scratch space
+
+	closeOnce sync.Once
+}
+
+// maxKeptBuf is the largest write or execute buffer a connection keeps between commands;
+// bigger ones (a huge result or parameter) are dropped so idle connections stay small.
+const maxKeptBuf = 1 << 20
+
+func newConn(l *Listener, nc net.Conn) *Conn {
+	c := &Conn{
+		l:      l,
+		id:     nextConnID(),
+		raw:    nc,
+		conn:   nc,
+		rd:     newPacketReader(nc, readBufSize),
+		wbuf:   make([]byte, 0, 1024),
+		status: mysql.SERVER_STATUS_AUTOCOMMIT,
+	}
+	c.log = l.log.With("conn", c.id)
+	return c
+}
+
+// ID is the gateway's connection id, sent to the client in the handshake (and what
+// CONNECTION_ID() and KILL should use).
+func (c *Conn) ID() uint32 { return c.id }
+
+// User is the authenticated user name.
+func (c *Conn) User() string { return c.user }
+
+// Database is the database the client asked for in the handshake ("" if none).
+func (c *Conn) Database() string { return c.db }
+
+// Collation is the collation id the client asked for in the handshake.
+func (c *Conn) Collation() uint8 { return c.collation }
+
+// RemoteAddr is the client's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+
+// Capabilities are the negotiated capability flags (client's & server's).
+func (c *Conn) Capabilities() uint32 { return c.caps }
+
+// ClientCapabilities are the capability flags the client sent.
+func (c *Conn) ClientCapabilities() uint32 { return c.clientCaps }
+
+// Attributes are the connection attributes the client sent (nil if none).
+func (c *Conn) Attributes() map[string]string { return c.attrs }
+
+// AuthPlugin is the authentication plugin that authenticated the client.
+func (c *Conn) AuthPlugin() string { return c.plugin }
+
+// TLS says whether the connection was upgraded to TLS.
+func (c *Conn) TLS() bool { return c.tls }
+
+// RawWriter is the client socket (TLS-wrapped if upgraded). A forwarder writes whole
+// chunks of a backend's reply to it; every Write goes straight to the socket.
+func (c *Conn) RawWriter() io.Writer { return c.conn }
+
+// SetSequence sets the sequence id of the next packet the Conn writes, after a reply was
+// partly forwarded through RawWriter.
+func (c *Conn) SetSequence(next uint8) { c.seq = next }
+
+// Close closes the client socket. Safe from any goroutine; the serving goroutine then
+// notices, calls Handler.ConnectionClosed and exits.
+func (c *Conn) Close() {
+	c.closeOnce.Do(func() { _ = c.raw.Close() })
+}
+
+// serve runs the connection: handshake, then commands until the client leaves.
+func (c *Conn) serve() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("panic while serving a client; connection closed", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	defer c.Close()
+	if err := c.handshake(); err != nil {
+		c.log.Debug("handshake failed", "remote", c.raw.RemoteAddr(), "err", err)
+		return
+	}
+	if err := c.l.h.NewConnection(c); err != nil {
+		_ = c.WriteError(err)
+		return
+	}
+	defer c.l.h.ConnectionClosed(c)
+	if err := c.writeOKPacket(0, 0, c.status, 0); err != nil {
+		return
+	}
+	c.commandLoop()
+}
+
+// upgradeTLS switches the connection to TLS after an SSL request packet. Bytes the client
+// sent after the request (the start of its TLS handshake) may already sit in our buffer:
+// they are replayed to the TLS layer first.
+func (c *Conn) upgradeTLS() error {
+	pending := append([]byte(nil), c.rd.buffered()...)
+	var under net.Conn = c.raw
+	if len(pending) > 0 {
+		under = &replayConn{Conn: c.raw, pending: pending}
+	}
+	tc := tls.Server(under, c.l.cfg.TLSConfig)
+	if err := tc.Handshake(); err != nil {
+		return err
+	}
+	c.conn = tc
+	c.rd.reset(tc)
+	c.tls = true
+	return nil
+}
+
+// replayConn returns pending bytes before reading from the socket.
+type replayConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (r *replayConn) Read(p []byte) (int, error) {
+	if len(r.pending) > 0 {
+		n := copy(p, r.pending)
+		r.pending = r.pending[n:]
+		return n, nil
+	}
+	return r.Conn.Read(p)
+}

@@ -1,0 +1,279 @@
+package mysqlserver
+
+// Connection phase, first half: the server greeting (Protocol::HandshakeV10), the optional
+// SSL request and TLS upgrade, and the client's Protocol::HandshakeResponse41.
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_handshake_v10.html
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_ssl_request.html
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_handshake_response.html
+// https://mariadb.com/kb/en/connection/
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// baseCaps are the capabilities every gateway connection negotiates, client side and backend
+// side alike, so that a backend's reply can be forwarded verbatim (docs/internals.md).
+const baseCaps = mysql.CLIENT_PROTOCOL_41 | mysql.CLIENT_SECURE_CONNECTION | mysql.CLIENT_LONG_PASSWORD |
+	mysql.CLIENT_LONG_FLAG | mysql.CLIENT_TRANSACTIONS | mysql.CLIENT_PLUGIN_AUTH |
+	mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS
+
+// clientOnlyCaps are offered to clients only: they do not change result formats.
+const clientOnlyCaps = mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS
+
+// ServerCapabilities are the capability flags the gateway offers its clients, without
+// CLIENT_SSL (added when TLS is configured). Backend connections must negotiate
+// BackendCapabilities so that result formats match.
+const (
+	ServerCapabilities  = baseCaps | clientOnlyCaps
+	BackendCapabilities = baseCaps
+)
+
+const (
+	nonceLen = 20
+	// handshakeLimit bounds the packets of the connection phase (a response with connection
+	// attributes is well below this).
+	handshakeLimit = 64 << 10
+	// defaultCollation is utf8mb4_general_ci: known to MariaDB and MySQL alike.
+	defaultCollation = 45
+	// sslRequestLen is the payload size of an SSL request packet.
+	sslRequestLen = 32
+)
+
+// errHandshake is returned (after an ERR was sent) when the client is refused.
+var errHandshake = errors.New("client refused during handshake")
+
+// handshakeResponse is a parsed Protocol::HandshakeResponse41.
+type handshakeResponse struct {
+	caps      uint32
+	maxPacket uint32
+	collation uint8
+	user      string
+	authResp  []byte // aliases the packet
+	db        string
+	plugin    string
+	attrs     map[string]string
+}
+
+// newNonce returns the 20-byte scramble. Like MySQL, bytes are 7-bit and never NUL or '$',
+// because some clients treat the scramble as a C string.
+func newNonce() ([]byte, error) {
+	b := make([]byte, nonceLen)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("nonce: %w", err)
+	}
+	for i := range b {
+		b[i] &= 0x7f
+		if b[i] == 0 || b[i] == '$' {
+			b[i]++
+		}
+	}
+	return b, nil
+}
+
+// appendHandshakeV10 appends the server greeting payload.
+func appendHandshakeV10(b []byte, version string, connID uint32, nonce []byte, caps uint32, plugin string) []byte {
+	b = append(b, 10) // protocol version
+	b = append(b, version...)
+	b = append(b, 0)
+	b = appendUint32(b, connID)
+	b = append(b, nonce[:8]...)
+	b = append(b, 0) // filler
+	b = appendUint16(b, uint16(caps))
+	b = append(b, defaultCollation)
+	b = appendUint16(b, mysql.SERVER_STATUS_AUTOCOMMIT)
+	b = appendUint16(b, uint16(caps>>16))
+	b = append(b, nonceLen+1)                   // auth plugin data length, with the NUL
+	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // reserved (MariaDB's extended capabilities: none)
+	b = append(b, nonce[8:]...)
+	b = append(b, 0)
+	b = append(b, plugin...)
+	return append(b, 0)
+}
+
+// isSSLRequest says whether the first client packet asks for TLS.
+func isSSLRequest(payload []byte) bool {
+	return len(payload) == sslRequestLen && le32(payload)&mysql.CLIENT_SSL != 0
+}
+
+// parseHandshakeResponse decodes a Protocol::HandshakeResponse41. Fields are read as the
+// client's own capability flags say they were written.
+func parseHandshakeResponse(p []byte) (*handshakeResponse, error) {
+	if len(p) < sslRequestLen {
+		return nil, errors.New("handshake response too short")
+	}
+	r := &handshakeResponse{caps: le32(p), maxPacket: le32(p[4:]), collation: p[8]}
+	if r.caps&mysql.CLIENT_PROTOCOL_41 == 0 {
+		return nil, errors.New("client does not speak protocol 4.1")
+	}
+	p = p[sslRequestLen:] // 4 caps + 4 max packet + 1 collation + 23 filler
+	user, n, ok := readNulString(p)
+	if !ok {
+		return nil, errors.New("user name not terminated")
+	}
+	r.user = string(user)
+	p = p[n:]
+	switch {
+	case r.caps&mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0:
+		r.authResp, n, ok = readLenEncString(p)
+	case r.caps&mysql.CLIENT_SECURE_CONNECTION != 0:
+		if ok = len(p) > 0 && int(p[0]) < len(p); ok {
+			n = 1 + int(p[0])
+			r.authResp = p[1:n:n]
+		}
+	default:
+		r.authResp, n, ok = readNulString(p)
+	}
+	if !ok {
+		return nil, errors.New("truncated auth response")
+	}
+	p = p[n:]
+	if r.caps&mysql.CLIENT_CONNECT_WITH_DB != 0 && len(p) > 0 {
+		var db []byte
+		db, p = nulStringOrRest(p)
+		r.db = string(db)
+	}
+	if r.caps&mysql.CLIENT_PLUGIN_AUTH != 0 && len(p) > 0 {
+		var plugin []byte
+		plugin, p = nulStringOrRest(p)
+		r.plugin = string(plugin)
+	}
+	if r.caps&mysql.CLIENT_CONNECT_ATTRS != 0 && len(p) > 0 {
+		attrs, err := parseConnAttrs(p)
+		if err != nil {
+			return nil, err
+		}
+		r.attrs = attrs
+	}
+	return r, nil
+}
+
+// nulStringOrRest reads a NUL-terminated string, tolerating a missing NUL at the very end
+// of the packet (some clients omit it on the last field).
+func nulStringOrRest(p []byte) (s, rest []byte) {
+	if s, n, ok := readNulString(p); ok {
+		return s, p[n:]
+	}
+	return p, nil
+}
+
+// parseConnAttrs decodes the length-encoded block of key/value pairs.
+func parseConnAttrs(p []byte) (map[string]string, error) {
+	block, _, ok := readLenEncString(p)
+	if !ok {
+		return nil, errors.New("truncated connection attributes")
+	}
+	attrs := make(map[string]string)
+	for len(block) > 0 {
+		k, n, ok := readLenEncString(block)
+		if !ok {
+			return nil, errors.New("malformed connection attribute name")
+		}
+		block = block[n:]
+		v, n, ok := readLenEncString(block)
+		if !ok {
+			return nil, errors.New("malformed connection attribute value")
+		}
+		block = block[n:]
+		attrs[string(k)] = string(v)
+	}
+	return attrs, nil
+}
+
+// handshake runs the connection phase up to (not including) the final OK. On failure the client has been sent an ERR packet
+// when the protocol allows it.
+func (c *Conn) handshake() error {
+	cfg := &c.l.cfg
+	if cfg.HandshakeTimeout > 0 {
+		_ = c.raw.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
+		defer func() { _ = c.raw.SetDeadline(time.Time{}) }()
+	}
+	nonce, err := newNonce()
+	if err != nil {
+		return err
+	}
+	caps := ServerCapabilities
+	if cfg.TLSConfig != nil {
+		caps |= mysql.CLIENT_SSL
+	}
+	c.seq = 0
+	start := c.begin()
+	c.wbuf = appendHandshakeV10(c.wbuf, cfg.ServerVersion, c.id, nonce, caps, cfg.DefaultAuthPlugin)
+	c.end(start)
+	if err := c.flush(); err != nil {
+		return fmt.Errorf("write greeting: %w", err)
+	}
+
+	payload, err := c.readHandshakePacket()
+	if err != nil {
+		return err
+	}
+	if isSSLRequest(payload) {
+		if cfg.TLSConfig == nil {
+			return c.refuse(mysql.NewError(mysql.ER_HANDSHAKE_ERROR, "Bad handshake: TLS was not offered"))
+		}
+		if err := c.upgradeTLS(); err != nil {
+			return fmt.Errorf("tls handshake: %w", err)
+		}
+		if payload, err = c.readHandshakePacket(); err != nil {
+			return err
+		}
+	} else if cfg.RequireTLS {
+		return c.refuse(&mysql.MyError{Code: erSecureTransportRequired, State: "HY000",
+			Message: "Connections using insecure transport are prohibited while --require_secure_transport=ON."})
+	}
+	resp, err := parseHandshakeResponse(payload)
+	if err != nil {
+		_ = c.refuse(mysql.NewError(mysql.ER_HANDSHAKE_ERROR, "Bad handshake"))
+		return fmt.Errorf("handshake response: %w", err)
+	}
+	if resp.caps&mysql.CLIENT_SSL != 0 && !c.tls {
+		return c.refuse(mysql.NewError(mysql.ER_HANDSHAKE_ERROR, "Bad handshake: CLIENT_SSL without an SSL request"))
+	}
+	c.user = resp.user
+	c.db = resp.db
+	c.collation = resp.collation
+	c.clientCaps = resp.caps
+	c.caps = resp.caps & caps
+	c.attrs = resp.attrs
+
+	// The final OK is written by serve, after the Handler accepted the client.
+	return c.authenticate(resp, nonce)
+}
+
+// erSecureTransportRequired is MySQL's ER_SECURE_TRANSPORT_REQUIRED (not in go-mysql's list).
+const erSecureTransportRequired = 3159
+
+// readHandshakePacket reads the next connection-phase packet, refusing bad framing.
+func (c *Conn) readHandshakePacket() ([]byte, error) {
+	frame, seq, err := c.rd.readPacket(c.seq, handshakeLimit)
+	var tooLarge *errPacketTooLarge
+	var order *errOutOfOrder
+	switch {
+	case errors.As(err, &tooLarge):
+		c.seq = tooLarge.seq + 1
+		_ = c.refuse(mysql.NewError(mysql.ER_HANDSHAKE_ERROR, "Bad handshake: packet too large"))
+		return nil, err
+	case errors.As(err, &order):
+		c.seq = order.got + 1
+		_ = c.refuse(mysql.NewError(mysql.ER_NET_PACKETS_OUT_OF_ORDER, "Got packets out of order"))
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	c.seq = seq + 1
+	return frame[4:], nil
+}
+
+// refuse writes err to the client and returns errHandshake wrapping it.
+func (c *Conn) refuse(err *mysql.MyError) error {
+	if werr := c.WriteError(err); werr != nil {
+		return werr
+	}
+	return fmt.Errorf("%w: %v", errHandshake, err)
+}

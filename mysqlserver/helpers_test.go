@@ -1,0 +1,285 @@
+package mysqlserver
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	driver "github.com/go-sql-driver/mysql"
+)
+
+// fakeHandler is a tiny Handler for component tests of the protocol layer.
+type fakeHandler struct {
+	mu        sync.Mutex
+	conns     map[uint32]*Conn // open connections by id
+	closed    []uint32         // ids given to ConnectionClosed
+	stmtClose []uint32         // statement ids given to ComStmtClose
+	executes  [][]byte         // copies of normalised COM_STMT_EXECUTE payloads
+	resets    int
+	initDB    []string
+
+	sleeping chan *Conn    // receives the conn of a "sleep" query once it blocks
+	release  chan struct{} // closed to unblock "sleep" queries
+}
+
+func newFakeHandler() *fakeHandler {
+	return &fakeHandler{
+		conns:    make(map[uint32]*Conn),
+		sleeping: make(chan *Conn, 10),
+		release:  make(chan struct{}),
+	}
+}
+
+var _ Handler = (*fakeHandler)(nil)
+
+func (h *fakeHandler) NewConnection(c *Conn) error {
+	if c.User() == "refused" {
+		return mysql.NewError(mysql.ER_DBACCESS_DENIED_ERROR, "vtdirect: refused by the handler")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.conns[c.ID()] = c
+	return nil
+}
+
+func (h *fakeHandler) ConnectionClosed(c *Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns, c.ID())
+	h.closed = append(h.closed, c.ID())
+}
+
+func textField(name string) *Field {
+	return &Field{Name: name, OrgName: name, Charset: 45, ColumnLength: 1024, Type: mysql.MYSQL_TYPE_VAR_STRING}
+}
+
+func (h *fakeHandler) ComQuery(c *Conn, cmd *Command) error {
+	q := string(cmd.Payload()[1:])
+	switch {
+	case q == "select 1":
+		return c.WriteResult(&Result{
+			Fields: []*Field{{Name: "1", Charset: 63, ColumnLength: 1, Type: mysql.MYSQL_TYPE_LONGLONG, Flags: mysql.NOT_NULL_FLAG | mysql.BINARY_FLAG}},
+			Rows:   [][][]byte{{[]byte("1")}},
+			Status: mysql.SERVER_STATUS_AUTOCOMMIT,
+		})
+	case q == "whoami":
+		attrs := c.Attributes()
+		return c.WriteResult(&Result{
+			Fields: []*Field{textField("user"), textField("db"), textField("collation"), textField("tls"), textField("client"), textField("plugin"), textField("id")},
+			Rows: [][][]byte{{[]byte(c.User()), []byte(c.Database()), []byte(fmt.Sprint(c.Collation())),
+				[]byte(fmt.Sprint(c.TLS())), []byte(attrs["_client_name"]), []byte(c.AuthPlugin()), []byte(fmt.Sprint(c.ID()))}},
+		})
+	case q == "nulls":
+		return c.WriteResult(&Result{
+			Fields: []*Field{textField("a"), textField("b"), textField("c")},
+			Rows:   [][][]byte{{[]byte("x"), nil, []byte("")}, {nil, []byte("y"), nil}},
+		})
+	case q == "fail":
+		return c.WriteError(&mysql.MyError{Code: 1064, State: "42000", Message: "vtdirect: fake syntax error"})
+	case q == "sleep":
+		h.sleeping <- c
+		<-h.release
+		return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+	case strings.HasPrefix(q, "big "):
+		return c.WriteOK(uint64(len(q)), 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+	}
+	return c.WriteOK(1, 2, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+}
+
+func (h *fakeHandler) ComInitDB(c *Conn, db string) error {
+	h.mu.Lock()
+	h.initDB = append(h.initDB, db)
+	h.mu.Unlock()
+	if db == "nope" {
+		return c.WriteError(mysql.NewDefaultError(mysql.ER_BAD_DB_ERROR, db))
+	}
+	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+}
+
+func (h *fakeHandler) ComFieldList(c *Conn, cmd *Command) error {
+	return c.WriteEOF(0, 0)
+}
+
+// ComStmtPrepare: one parameter per '?', no result columns; "bad" fails.
+func (h *fakeHandler) ComStmtPrepare(c *Conn, st *Stmt) error {
+	if strings.Contains(st.Query, "bad") {
+		return c.WriteError(&mysql.MyError{Code: 1064, State: "42000", Message: "vtdirect: fake prepare error"})
+	}
+	var params []*Field
+	for range strings.Count(st.Query, "?") {
+		params = append(params, &Field{Name: "?", Charset: 63, Type: mysql.MYSQL_TYPE_VAR_STRING})
+	}
+	return c.WritePrepareOK(st, params, nil)
+}
+
+func (h *fakeHandler) ComStmtExecute(c *Conn, st *Stmt, cmd *Command) error {
+	h.mu.Lock()
+	h.executes = append(h.executes, append([]byte(nil), cmd.Frame...))
+	h.mu.Unlock()
+	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+}
+
+func (h *fakeHandler) ComStmtClose(c *Conn, st *Stmt) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stmtClose = append(h.stmtClose, st.ID)
+}
+
+func (h *fakeHandler) ComResetConnection(c *Conn) error {
+	h.mu.Lock()
+	h.resets++
+	h.mu.Unlock()
+	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+}
+
+func (h *fakeHandler) lastExecute(t *testing.T) []byte {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.executes) == 0 {
+		t.Fatal("no COM_STMT_EXECUTE reached the handler")
+	}
+	return h.executes[len(h.executes)-1]
+}
+
+// testUsers are the users of every test server.
+var testUsers = StaticAuth{"u": "p", "empty": "", "refused": "x"}
+
+// startServer runs a Listener on 127.0.0.1:0 until the test ends; opts adjust it before
+// it serves.
+func startServer(t *testing.T, cfg Config, h Handler, opts ...func(*Listener)) *Listener {
+	t.Helper()
+	if cfg.Auth == nil && !cfg.InsecureNoAuth {
+		cfg.Auth = testUsers
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewListener(cfg, ln, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(l)
+	}
+	done := make(chan error, 1) // Serve's result, read at cleanup
+	go func() { done <- l.Serve() }()
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return l
+}
+
+// openDB opens a go-sql-driver/mysql pool on l with one connection.
+func openDB(t *testing.T, l *Listener, user, pass string, tweak func(*driver.Config)) *sql.DB {
+	t.Helper()
+	cfg := driver.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, pass, "tcp", l.Addr().String()
+	cfg.Timeout = 10 * time.Second
+	if tweak != nil {
+		tweak(cfg)
+	}
+	conn, err := driver.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// mysqlErr extracts the driver's server error.
+func mysqlErr(t *testing.T, err error) *driver.MySQLError {
+	t.Helper()
+	var me *driver.MySQLError
+	if err == nil {
+		t.Fatal("want a MySQL error, got success")
+	}
+	if !errors.As(err, &me) {
+		t.Fatalf("want a MySQL error, got %T: %v", err, err)
+	}
+	return me
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// selfSignedTLS returns a server TLS config with a fresh self-signed certificate, and the
+// cert and key written as PEM files (for the mariadb CLI).
+func selfSignedTLS(t *testing.T) (cfg *tls.Config, certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}}, certFile, keyFile
+}
+
+// skipVerify is the client TLS config for the self-signed test certificate.
+func skipVerify() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
+
+// withFullAuth makes caching_sha2_password take the full-authentication path.
+func withFullAuth(on bool) func(*Listener) { return func(l *Listener) { l.forceFullAuth = on } }

@@ -1,0 +1,140 @@
+package mysqlserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// connIDs hands out connection ids unique in the process (KILL <id> must name exactly one
+// client even when a process runs several listeners, as tests do). It is state, not
+// configuration, hence the one package-level variable.
+var connIDs atomic.Uint32
+
+func nextConnID() uint32 {
+	for {
+		if id := connIDs.Add(1); id != 0 {
+			return id
+		}
+	}
+}
+
+// Listener accepts MySQL clients and serves each one on its own goroutine.
+type Listener struct {
+	cfg Config
+	l   net.Listener
+	h   Handler
+	log *slog.Logger
+
+	// forceFullAuth makes caching_sha2_password ask for the cleartext password (over TLS)
+	// instead of accepting the scramble: a test hook for the full-authentication exchange.
+	forceFullAuth bool
+
+	mu     sync.Mutex // guards conns and closed
+	conns  map[*Conn]struct{}
+	closed bool
+
+	wg sync.WaitGroup // one per connection goroutine
+}
+
+// NewListener checks cfg and returns a Listener that will serve clients accepted from l
+// with h. Call Serve to start, Close to stop.
+func NewListener(cfg Config, l net.Listener, h Handler) (*Listener, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("mysqlserver: nil Handler")
+	}
+	return &Listener{
+		cfg:   cfg,
+		l:     l,
+		h:     h,
+		log:   cfg.Logger,
+		conns: make(map[*Conn]struct{}),
+	}, nil
+}
+
+// Addr is the address the listener accepts on.
+func (l *Listener) Addr() net.Addr { return l.l.Addr() }
+
+// Serve accepts clients until Close is called, then returns nil. It returns another error
+// only when the listening socket fails for good.
+func (l *Listener) Serve() error {
+	var backoff time.Duration
+	for {
+		nc, err := l.l.Accept()
+		if err != nil {
+			if l.isClosed() {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("mysqlserver accept: %w", err)
+			}
+			// Out of file descriptors and the like: wait, then try again.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			l.log.Warn("accept failed, retrying", "err", err, "backoff", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		c := newConn(l, nc)
+		if !l.track(c) {
+			_ = nc.Close()
+			return nil
+		}
+		go func() {
+			defer l.wg.Done()
+			defer l.untrack(c)
+			c.serve()
+		}()
+	}
+}
+
+// Close stops accepting, closes every client connection and waits until every
+// connection goroutine (and so every Handler call) has returned.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		l.wg.Wait()
+		return nil
+	}
+	l.closed = true
+	err := l.l.Close()
+	for c := range l.conns {
+		c.Close()
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+	return err
+}
+
+func (l *Listener) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+// track registers c and counts its goroutine, unless the listener is closed.
+func (l *Listener) track(c *Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.conns[c] = struct{}{}
+	l.wg.Add(1)
+	return true
+}
+
+func (l *Listener) untrack(c *Conn) {
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+}

@@ -1,0 +1,252 @@
+package mysqlserver
+
+// Replies the gateway makes itself: OK, ERR and EOF packets and text result sets. Each reply
+// is built whole in the connection's write buffer and sent with one Write.
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_err_packet.html
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_eof_packet.html
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset.html
+// https://mariadb.com/kb/en/result-set-packets/
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// Field describes one column of a gateway-made result set (Protocol::ColumnDefinition41).
+type Field struct {
+	Schema, Table, OrgTable, Name, OrgName string
+	Charset                                uint16 // collation id: 33 utf8, 45 utf8mb4, 63 binary
+	ColumnLength                           uint32
+	Type                                   byte // mysql.MYSQL_TYPE_*
+	Flags                                  uint16
+	Decimals                               byte
+}
+
+// Result is a gateway-made text result set. A nil value is SQL NULL.
+type Result struct {
+	Fields []*Field
+	Rows   [][][]byte
+	// Status goes in the closing EOF packet (mysql.SERVER_STATUS_*), e.g. AUTOCOMMIT.
+	Status uint16
+}
+
+// begin reserves a packet header in the write buffer and returns where the packet starts.
+func (c *Conn) begin() int {
+	c.wbuf = append(c.wbuf, 0, 0, 0, 0)
+	return len(c.wbuf) - 4
+}
+
+// end fills in the header of the packet started at start, splitting the payload into
+// several packets when it reaches 16 MiB-1 bytes.
+func (c *Conn) end(start int) {
+	n := len(c.wbuf) - start - 4
+	if n < maxPayloadLen {
+		c.wbuf[start], c.wbuf[start+1], c.wbuf[start+2], c.wbuf[start+3] = byte(n), byte(n>>8), byte(n>>16), c.seq
+		c.seq++
+		return
+	}
+	payload := append([]byte(nil), c.wbuf[start+4:]...)
+	c.wbuf = c.wbuf[:start]
+	for {
+		k := min(len(payload), maxPayloadLen)
+		c.wbuf = append(c.wbuf, byte(k), byte(k>>8), byte(k>>16), c.seq)
+		c.wbuf = append(c.wbuf, payload[:k]...)
+		c.seq++
+		payload = payload[k:]
+		if k < maxPayloadLen {
+			return
+		}
+	}
+}
+
+// flush writes the buffered reply with one Write.
+func (c *Conn) flush() error {
+	_, err := c.conn.Write(c.wbuf)
+	if cap(c.wbuf) > maxKeptBuf {
+		c.wbuf = make([]byte, 0, 1024)
+	} else {
+		c.wbuf = c.wbuf[:0]
+	}
+	return err
+}
+
+// WriteOK writes an OK packet.
+func (c *Conn) WriteOK(affected, insertID uint64, status, warnings uint16) error {
+	return c.writeOKPacket(affected, insertID, status, warnings)
+}
+
+func (c *Conn) writeOKPacket(affected, insertID uint64, status, warnings uint16) error {
+	c.wbuf = appendOK(c.wbuf[:0], c.seq, affected, insertID, status, warnings)
+	c.seq++
+	return c.flush()
+}
+
+// appendOK appends a whole OK packet (header included).
+func appendOK(b []byte, seq uint8, affected, insertID uint64, status, warnings uint16) []byte {
+	start := len(b)
+	b = append(b, 0, 0, 0, seq, mysql.OK_HEADER)
+	b = appendLenEnc(b, affected)
+	b = appendLenEnc(b, insertID)
+	b = appendUint16(b, status)
+	b = appendUint16(b, warnings)
+	n := len(b) - start - 4
+	b[start], b[start+1], b[start+2] = byte(n), byte(n>>8), byte(n>>16)
+	return b
+}
+
+// WriteError writes an ERR packet: a *mysql.MyError (anywhere in err's chain) keeps its
+// code and SQLSTATE, anything else becomes 1105 HY000 with err's text.
+func (c *Conn) WriteError(err error) error {
+	c.wroteErr = true
+	start := c.begin()
+	c.wbuf = appendErrPayload(c.wbuf, toMyError(err))
+	c.end(start)
+	return c.flush()
+}
+
+// toMyError classifies err for the client.
+func toMyError(err error) *mysql.MyError {
+	var me *mysql.MyError
+	if errors.As(err, &me) {
+		return me
+	}
+	if err == nil {
+		return mysql.NewError(mysql.ER_UNKNOWN_ERROR, "vtdirect: unknown error")
+	}
+	return mysql.NewError(mysql.ER_UNKNOWN_ERROR, err.Error())
+}
+
+func appendErrPayload(b []byte, e *mysql.MyError) []byte {
+	b = append(b, mysql.ERR_HEADER)
+	b = appendUint16(b, e.Code)
+	state := e.State
+	if len(state) != 5 {
+		state = mysql.DEFAULT_MYSQL_STATE
+	}
+	b = append(b, '#')
+	b = append(b, state...)
+	return append(b, e.Message...)
+}
+
+// WriteEOF writes an EOF packet.
+func (c *Conn) WriteEOF(status, warnings uint16) error {
+	start := c.begin()
+	c.appendEOF(status, warnings)
+	c.end(start)
+	return c.flush()
+}
+
+func (c *Conn) appendEOF(status, warnings uint16) {
+	c.wbuf = append(c.wbuf, mysql.EOF_HEADER)
+	c.wbuf = appendUint16(c.wbuf, warnings)
+	c.wbuf = appendUint16(c.wbuf, status)
+}
+
+// WriteResult writes r as a text result set (column count, column definitions, EOF, rows,
+// EOF); a result without fields is written as an OK packet.
+func (c *Conn) WriteResult(r *Result) error {
+	if len(r.Fields) == 0 {
+		return c.WriteOK(0, 0, r.Status, 0)
+	}
+	for i, row := range r.Rows {
+		if len(row) != len(r.Fields) {
+			return fmt.Errorf("mysqlserver: result row %d has %d values for %d fields", i, len(row), len(r.Fields))
+		}
+	}
+	start := c.begin()
+	c.wbuf = appendLenEnc(c.wbuf, uint64(len(r.Fields)))
+	c.end(start)
+	c.appendFields(r.Fields, r.Status)
+	for _, row := range r.Rows {
+		start := c.begin()
+		for _, v := range row {
+			if v == nil {
+				c.wbuf = append(c.wbuf, 0xfb)
+			} else {
+				c.wbuf = appendLenEncString(c.wbuf, v)
+			}
+		}
+		c.end(start)
+	}
+	start = c.begin()
+	c.appendEOF(r.Status, 0)
+	c.end(start)
+	return c.flush()
+}
+
+// appendFields appends one column definition packet per field, then an EOF packet.
+func (c *Conn) appendFields(fields []*Field, status uint16) {
+	for _, f := range fields {
+		start := c.begin()
+		c.wbuf = appendColumnDef(c.wbuf, f)
+		c.end(start)
+	}
+	start := c.begin()
+	c.appendEOF(status, 0)
+	c.end(start)
+}
+
+// appendColumnDef appends a Protocol::ColumnDefinition41 payload.
+func appendColumnDef(b []byte, f *Field) []byte {
+	b = appendLenEncStr(b, "def")
+	b = appendLenEncStr(b, f.Schema)
+	b = appendLenEncStr(b, f.Table)
+	b = appendLenEncStr(b, f.OrgTable)
+	b = appendLenEncStr(b, f.Name)
+	b = appendLenEncStr(b, f.OrgName)
+	b = append(b, 0x0c) // length of the fixed-length fields
+	b = appendUint16(b, f.Charset)
+	b = appendUint32(b, f.ColumnLength)
+	b = append(b, f.Type)
+	b = appendUint16(b, f.Flags)
+	b = append(b, f.Decimals, 0, 0)
+	return b
+}
+
+// OK is a decoded OK packet.
+type OK struct {
+	AffectedRows, LastInsertID uint64
+	Status, Warnings           uint16
+}
+
+// ParseOK decodes an OK packet payload (header 0x00, or 0xfe for an OK sent as EOF).
+func ParseOK(payload []byte) (OK, error) {
+	var ok OK
+	if len(payload) == 0 || (payload[0] != mysql.OK_HEADER && payload[0] != mysql.EOF_HEADER) {
+		return ok, errors.New("not an OK packet")
+	}
+	p := payload[1:]
+	var n int
+	var good bool
+	if ok.AffectedRows, n, good = readLenEnc(p); !good {
+		return ok, errors.New("OK packet: truncated affected rows")
+	}
+	p = p[n:]
+	if ok.LastInsertID, n, good = readLenEnc(p); !good {
+		return ok, errors.New("OK packet: truncated insert id")
+	}
+	p = p[n:]
+	if len(p) < 4 {
+		return ok, errors.New("OK packet: truncated status")
+	}
+	ok.Status, ok.Warnings = le16(p), le16(p[2:])
+	return ok, nil
+}
+
+// ParseErr decodes an ERR packet payload (header 0xff) into a *mysql.MyError.
+func ParseErr(payload []byte) (*mysql.MyError, error) {
+	if len(payload) < 3 || payload[0] != mysql.ERR_HEADER {
+		return nil, errors.New("not an ERR packet")
+	}
+	e := &mysql.MyError{Code: le16(payload[1:]), State: mysql.DEFAULT_MYSQL_STATE}
+	msg := payload[3:]
+	if len(msg) >= 6 && msg[0] == '#' {
+		e.State = string(msg[1:6])
+		msg = msg[6:]
+	}
+	e.Message = string(msg)
+	return e, nil
+}

@@ -1,0 +1,107 @@
+package tabletserver
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults for zero Config fields (Vitess's where it has one).
+const (
+	DefaultPoolSize        = 16
+	DefaultPoolWaitTimeout = 5 * time.Second
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultTxPoolSize      = 32
+	DefaultTxTimeout       = 30 * time.Second
+	DefaultHealthInterval  = 2 * time.Second
+	DefaultConnectTimeout  = 5 * time.Second
+	// DefaultCollation is what backend connections ask for in the handshake (id 45, < 256 so
+	// that no SET NAMES is needed).
+	DefaultCollation = "utf8mb4_general_ci"
+)
+
+// Config configures the tablet server of one tablet; every tablet of a gateway gets the same.
+type Config struct {
+	// User and Password are the backend credentials (data connections and the control
+	// connection alike).
+	User, Password string
+	// PoolSize bounds the data connections (autocommit queries); a Get that finds them all
+	// busy waits up to PoolWaitTimeout. Idle ones are closed after IdleTimeout.
+	PoolSize        int
+	PoolWaitTimeout time.Duration
+	IdleTimeout     time.Duration
+	// TxPoolSize bounds the reserved connections (transactions, session state); one held
+	// longer than TxTimeout is closed, which rolls its transaction back.
+	TxPoolSize int
+	TxTimeout  time.Duration
+	// QueryTimeout kills (KILL QUERY) a query running longer; 0 = no limit.
+	QueryTimeout time.Duration
+	// MaxResultRows fails a reply with more rows; 0 = unlimited (results are streamed).
+	MaxResultRows int
+	// HealthInterval is the period of the health probe; ConnectTimeout bounds a connect and a
+	// probe.
+	HealthInterval time.Duration
+	ConnectTimeout time.Duration
+	// Collation of backend connections; "" = DefaultCollation.
+	Collation string
+}
+
+// Validate reports a Config that cannot work. Zero values are fine: they get defaults.
+func (c Config) Validate() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"PoolSize", int64(c.PoolSize)}, {"PoolWaitTimeout", int64(c.PoolWaitTimeout)},
+		{"IdleTimeout", int64(c.IdleTimeout)}, {"TxPoolSize", int64(c.TxPoolSize)},
+		{"TxTimeout", int64(c.TxTimeout)}, {"QueryTimeout", int64(c.QueryTimeout)},
+		{"MaxResultRows", int64(c.MaxResultRows)}, {"HealthInterval", int64(c.HealthInterval)},
+		{"ConnectTimeout", int64(c.ConnectTimeout)},
+	} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("tabletserver: %s must not be negative", f.name))
+		}
+	}
+	if c.User == "" {
+		errs = append(errs, errors.New("tabletserver: User is empty: name the backend MySQL user"))
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults fills zero (and, since New cannot fail, negative) fields with defaults.
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.PoolSize <= 0 {
+		c.PoolSize = DefaultPoolSize
+	}
+	if c.TxPoolSize <= 0 {
+		c.TxPoolSize = DefaultTxPoolSize
+	}
+	def(&c.PoolWaitTimeout, DefaultPoolWaitTimeout)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	def(&c.TxTimeout, DefaultTxTimeout)
+	def(&c.HealthInterval, DefaultHealthInterval)
+	def(&c.ConnectTimeout, DefaultConnectTimeout)
+	if c.QueryTimeout < 0 {
+		c.QueryTimeout = 0
+	}
+	if c.MaxResultRows < 0 {
+		c.MaxResultRows = 0
+	}
+	if c.Collation == "" {
+		c.Collation = DefaultCollation
+	}
+	return c
+}
+
+// tick is the period of the maintenance loop (idle janitor, transaction killer): fine enough
+// for both timeouts, at most a second.
+func (c Config) tick() time.Duration {
+	t := min(c.IdleTimeout, c.TxTimeout) / 10
+	return min(max(t, 10*time.Millisecond), time.Second)
+}

@@ -1,0 +1,406 @@
+package tabletserver
+
+// A backend connection: go-mysql's client does the handshake and authentication, then the
+// connection's raw socket is taken over and the data path is ours (forward.go).
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/vtdirect/vtdirect/flavor"
+)
+
+// backendCaps is what every backend connection asks for: the result-format capabilities the
+// gateway also gives its clients (docs/internals.md), so that replies can be forwarded verbatim.
+// go-mysql always adds CLIENT_PROTOCOL_41, CLIENT_SECURE_CONNECTION, CLIENT_LONG_PASSWORD,
+// CLIENT_TRANSACTIONS and CLIENT_PLUGIN_AUTH, takes CLIENT_LONG_FLAG when the server offers it,
+// and adds CLIENT_CONNECT_WITH_DB, CLIENT_CONNECT_ATTRS and CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+// when needed (none changes a result's format).
+const backendCaps = mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS | mysql.CLIENT_LONG_FLAG
+
+// backendNoCaps are never negotiated: each would change a reply's format or allow a request
+// (LOCAL INFILE) that the forwarder does not follow. go-mysql would otherwise take
+// CLIENT_QUERY_ATTRIBUTES from a MySQL 8 server.
+const backendNoCaps = mysql.CLIENT_QUERY_ATTRIBUTES | mysql.CLIENT_DEPRECATE_EOF | mysql.CLIENT_COMPRESS |
+	mysql.CLIENT_ZSTD_COMPRESSION_ALGORITHM | mysql.CLIENT_LOCAL_FILES | mysql.CLIENT_MULTI_STATEMENTS |
+	mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_SESSION_TRACK | mysql.CLIENT_OPTIONAL_RESULTSET_METADATA |
+	mysql.CLIENT_SSL
+
+// Conn states (Conn.state).
+const (
+	connIdle   uint32 = iota // in its pool's idle stack
+	connInUse                // handed out by Get or Reserve
+	connKilled               // closed by the transaction killer (or Close of the server) while handed out
+	connClosed               // closed by its holder
+)
+
+// killGrace is how long a killed query may take to end before the socket's deadline breaks
+// it (and the connection).
+const killGrace = 5 * time.Second
+
+// Conn is one backend connection, handed out by TabletServer.Get or Reserve. Its methods are
+// for the one goroutine holding it, except Killed, which any goroutine may call.
+type Conn struct {
+	ts       *TabletServer
+	pool     *pool
+	nc       net.Conn
+	rw       io.ReadWriter // nc; a fake in unit tests
+	threadID uint32
+	canReset bool // the server has COM_RESET_CONNECTION
+
+	buf     []byte // read buffer (forward.go)
+	bufHigh int    // largest len(buf) ever, for tests and stats
+	wbuf    []byte // commands that vtdirect builds (SET, prepare, execute) are built here
+	hdr     [4]byte
+	parser  replyParser
+	maxRows uint64
+
+	// Owned by the holder.
+	broken      bool   // I/O or protocol failure: never reused
+	discard     bool   // session state vtdirect cannot undo (COM_INIT_DB): closed on Recycle
+	lastStatus  uint16 // status of the last reply; a conn in a transaction is not pooled
+	settingsKey string // Settings.Key of the SET statements applied to the session
+	stmts       stmtCache
+
+	// Stopping a running query: the timer and the forwarder's max-rows check set reason and
+	// send KILL QUERY; the forwarder stops at the next packet boundary.
+	timer      *time.Timer
+	timerArmed bool          // owned by the holder
+	timeout    time.Duration // the timeout armed for the running query, for its error message
+	killMu     sync.Mutex    // guards running and setting reason
+	running    bool
+	reason     atomic.Uint32
+	killWG     sync.WaitGroup // a KILL QUERY in flight for the running query
+
+	// Pool bookkeeping.
+	state     atomic.Uint32
+	killedErr atomic.Pointer[mysql.MyError] // set before state becomes connKilled
+	idx       int                           // index in pool.inUse, guarded by pool.mu
+	since     time.Time                     // when handed out (reserved pool), guarded by pool.mu
+	idleTick  uint64                        // pool tick when it went idle, guarded by pool.mu
+}
+
+// dial opens a backend connection: handshake and auth by go-mysql, then the raw socket.
+func (t *TabletServer) dial(ctx context.Context) (*Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.ConnectTimeout)
+	defer cancel()
+	d := net.Dialer{Timeout: t.cfg.ConnectTimeout}
+	opt := func(c *client.Conn) error {
+		c.SetCapability(backendCaps)
+		c.UnsetCapability(backendNoCaps)
+		// Deadlines for the handshake only: cleared when the socket is taken over.
+		c.ReadTimeout, c.WriteTimeout = t.cfg.ConnectTimeout, t.cfg.ConnectTimeout
+		c.SetAttributes(map[string]string{"program_name": "vtdirect"})
+		return c.SetCollation(t.cfg.Collation)
+	}
+	cc, err := client.ConnectWithDialer(ctx, "tcp", t.addr, t.cfg.User, t.cfg.Password, t.dbName, d.DialContext, opt)
+	if err != nil {
+		t.stats.dialErrors.Add(1)
+		return nil, errDial(t.alias, t.addr, err)
+	}
+	// After the auth OK the server sends nothing until it gets a command: no byte is left in
+	// go-mysql's read buffer, and the raw socket is ours.
+	nc := cc.Conn.Conn
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		nc.Close()
+		return nil, errDial(t.alias, t.addr, err)
+	}
+	t.stats.dials.Add(1)
+	c := newConn(t, nc, cc.GetConnectionID())
+	c.canReset = flavor.Detect(cc.GetServerVersion()).SupportsResetConnection()
+	return c, nil
+}
+
+func newConn(t *TabletServer, nc net.Conn, threadID uint32) *Conn {
+	c := &Conn{
+		ts:       t,
+		nc:       nc,
+		rw:       nc,
+		threadID: threadID,
+		buf:      make([]byte, defaultBufSize),
+		bufHigh:  defaultBufSize,
+		wbuf:     make([]byte, 0, 1024),
+		maxRows:  uint64(t.cfg.MaxResultRows),
+	}
+	c.stmts.init()
+	// Created once, stopped: Reset per query does not allocate.
+	c.timer = time.AfterFunc(time.Hour, c.onTimeout)
+	c.timer.Stop()
+	return c
+}
+
+// ThreadID is the backend's connection id (CONNECTION_ID()), for KILL.
+func (c *Conn) ThreadID() uint32 { return c.threadID }
+
+// Killed returns why the connection was taken away while held (its transaction timed out, or
+// its tablet went away), or nil. Safe from any goroutine.
+func (c *Conn) Killed() error {
+	if c.state.Load() != connKilled {
+		return nil
+	}
+	return c.killedErr.Load()
+}
+
+// MarkSettings records that the session state of s is now applied on the connection (the holder
+// ran s's last SET on it directly), so that Get and Reserve do not replay it.
+func (c *Conn) MarkSettings(s *Settings) {
+	c.settingsKey = s.Key
+}
+
+// Recycle returns the connection to its pool. A connection that broke, is inside a
+// transaction, or holds state vtdirect cannot undo is closed instead. No-op after Close or a
+// kill.
+func (c *Conn) Recycle() {
+	c.pool.put(c)
+}
+
+// Close closes the connection (rolling back its transaction) and frees its pool slot.
+func (c *Conn) Close() {
+	c.pool.closeConn(c)
+}
+
+// usable checks that the connection may run a command.
+func (c *Conn) usable() error {
+	switch c.state.Load() {
+	case connInUse:
+		if c.broken {
+			return errUnusable(c.ts.alias)
+		}
+		return nil
+	case connKilled:
+		return c.killedErr.Load()
+	}
+	return errUnusable(c.ts.alias)
+}
+
+// Exec sends the client's command frame (4 header bytes + payload) verbatim and forwards the
+// reply verbatim to w. A backend ERR is forwarded and returned in Result.Err; the error is a
+// gateway-side failure: a *mysql.MyError (backend lost, query timeout, max rows, killed), or a
+// *ClientWriteError when w failed.
+func (c *Conn) Exec(ctx context.Context, frame []byte, w io.Writer) (Result, error) {
+	if len(frame) < 5 {
+		return Result{}, errMalformed("command: no command byte")
+	}
+	cmd := frame[4]
+	kind, ok := replyKindOf(cmd)
+	if !ok {
+		return Result{}, errUnsupportedCommand(cmd)
+	}
+	c.parser.reset(kind)
+	return c.exchange(ctx, cmd, frame, w)
+}
+
+// exchange runs one command whose frame is ready and whose reply grammar is set in c.parser.
+func (c *Conn) exchange(ctx context.Context, cmd byte, frame []byte, w io.Writer) (Result, error) {
+	if err := c.usable(); err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, errCanceled(c.ts.alias, err)
+	}
+	c.begin(ctx)
+	var res Result
+	err := c.writeFrame(frame)
+	if err != nil {
+		err = &forwardError{backend: true, err: err}
+	} else {
+		res, err = c.forward(w)
+	}
+	reason := c.end()
+	return c.finish(cmd, res, err, reason)
+}
+
+// begin arms the query timeout: the configured one, or ctx's deadline if sooner.
+func (c *Conn) begin(ctx context.Context) {
+	timeout := c.ts.cfg.QueryTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl); timeout == 0 || d < timeout {
+			timeout = max(d, time.Millisecond)
+		}
+	}
+	c.killMu.Lock()
+	c.running = true
+	c.reason.Store(reasonNone)
+	c.killMu.Unlock()
+	if timeout > 0 {
+		c.timeout = timeout
+		c.timer.Reset(timeout)
+		c.timerArmed = true
+	}
+}
+
+// end disarms the timeout and waits for a KILL QUERY in flight, so that no kill meant for this
+// query can reach the next one. It returns why the query was stopped, if it was.
+func (c *Conn) end() uint32 {
+	if c.timerArmed {
+		c.timer.Stop()
+		c.timerArmed = false
+	}
+	c.killMu.Lock()
+	c.running = false
+	reason := c.reason.Load()
+	c.killMu.Unlock()
+	if reason != reasonNone {
+		c.killWG.Wait()
+		if !c.broken && c.nc != nil {
+			// Lift the backstop deadline that the kill set.
+			if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
+				c.fail()
+			}
+		}
+	}
+	return reason
+}
+
+// finish updates the connection after a command and turns a forwarding failure into the error
+// the client gets.
+func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, error) {
+	c.shrinkBuf()
+	st := &c.ts.stats
+	st.queries.Add(1)
+	st.rows.Add(res.Rows)
+	if err == nil {
+		c.lastStatus = res.Status
+		if res.Err != nil {
+			st.backendErrors.Add(1)
+			return res, nil
+		}
+		switch cmd {
+		case mysql.COM_RESET_CONNECTION:
+			c.stmts.forget()
+			c.settingsKey = ""
+		case mysql.COM_INIT_DB:
+			c.discard = true // the pool's connections must stay on the tablet's database
+		}
+		return res, nil
+	}
+	if errors.Is(err, errStopped) {
+		// The reply was drained: the connection is still good.
+		return res, c.reasonError(reason)
+	}
+	c.fail()
+	var fe *forwardError
+	if errors.As(err, &fe) && !fe.backend {
+		return res, &ClientWriteError{Err: fe.err}
+	}
+	if kerr := c.Killed(); kerr != nil {
+		return res, kerr
+	}
+	if reason != reasonNone {
+		return res, c.reasonError(reason)
+	}
+	if errors.Is(err, errProtocol) {
+		return res, errBackendProtocol(c.ts.alias, err)
+	}
+	st.ioErrors.Add(1)
+	// The server probably went away: its other idle connections are likely dead too.
+	c.pool.flushIdle()
+	return res, errLost(c.ts.alias, c.ts.addr, err)
+}
+
+func (c *Conn) reasonError(reason uint32) error {
+	switch reason {
+	case reasonTimeout:
+		c.ts.stats.queryTimeouts.Add(1)
+		return errQueryTimeout(c.ts.alias, c.timeout)
+	case reasonMaxRows:
+		c.ts.stats.maxRowsExceeded.Add(1)
+		return errMaxRows(c.ts.alias, c.maxRows)
+	}
+	return errCanceled(c.ts.alias, context.Canceled)
+}
+
+// fail marks the connection unusable and closes its socket.
+func (c *Conn) fail() {
+	c.broken = true
+	if c.nc != nil {
+		c.nc.Close()
+	}
+}
+
+// writeFrame writes a command frame: its header is set here (sequence 0, payload length). A
+// payload of maxPayload bytes or more is split into several packets.
+func (c *Conn) writeFrame(frame []byte) error {
+	n := len(frame) - 4
+	if n < maxPayload {
+		frame[0], frame[1], frame[2], frame[3] = byte(n), byte(n>>8), byte(n>>16), 0
+		_, err := c.rw.Write(frame)
+		return err
+	}
+	payload := frame[4:]
+	for seq := 0; ; seq++ {
+		k := min(len(payload), maxPayload)
+		c.hdr = [4]byte{byte(k), byte(k >> 8), byte(k >> 16), byte(seq)}
+		if _, err := c.rw.Write(c.hdr[:]); err != nil {
+			return err
+		}
+		if _, err := c.rw.Write(payload[:k]); err != nil {
+			return err
+		}
+		payload = payload[k:]
+		if k < maxPayload {
+			return nil // a packet shorter than the maximum (maybe empty) ends the command
+		}
+	}
+}
+
+// command builds a frame for cmd with argument arg in c.wbuf.
+func (c *Conn) command(cmd byte, arg string) []byte {
+	b := append(c.wbuf[:0], 0, 0, 0, 0, cmd)
+	b = append(b, arg...)
+	c.wbuf = b
+	return b
+}
+
+// shrinkWbuf drops a command buffer grown for a big statement.
+func (c *Conn) shrinkWbuf() {
+	if cap(c.wbuf) > maxKeptBufSize {
+		c.wbuf = make([]byte, 0, 1024)
+	}
+}
+
+// onTimeout runs on the timer's goroutine when the query timeout fires.
+func (c *Conn) onTimeout() { c.kill(reasonTimeout, true) }
+
+// kill stops the running query: it sets reason (the forwarder stops forwarding at the next
+// packet), sets a backstop deadline on the socket and sends KILL QUERY through the control
+// connection. async is true off the holder's goroutine, which end() then waits for.
+func (c *Conn) kill(reason uint32, async bool) {
+	c.killMu.Lock()
+	if !c.running || c.reason.Load() != reasonNone {
+		c.killMu.Unlock()
+		return
+	}
+	c.reason.Store(reason)
+	if async {
+		c.killWG.Add(1)
+		defer c.killWG.Done()
+	}
+	c.killMu.Unlock()
+	if c.nc != nil {
+		_ = c.nc.SetReadDeadline(time.Now().Add(killGrace))
+	}
+	if c.ts.control == nil {
+		return // unit tests
+	}
+	ctx, cancel := context.WithTimeout(c.ts.ctx, c.ts.cfg.ConnectTimeout)
+	defer cancel()
+	if err := c.ts.KillQuery(ctx, c.threadID); err != nil {
+		// The deadline set above still ends the query's wait.
+		c.ts.log.Warn("kill query failed", "thread", c.threadID, "err", err)
+		return
+	}
+	c.ts.stats.kills.Add(1)
+}
+
+// stopQuery is kill from the holder's own goroutine (the forwarder, on too many rows).
+func (c *Conn) stopQuery(reason uint32) { c.kill(reason, false) }

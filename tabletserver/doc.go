@@ -1,0 +1,33 @@
+// Package tabletserver holds the embedded tablet-server components of one tablet, the work that
+// Vitess does in a separate vttablet process: a pool of backend connections for queries, a
+// reserved pool for transactions and session state (with a transaction timeout that rolls back
+// what a client abandons), a query timeout that really kills the query on MySQL (KILL QUERY),
+// a result-size limit, a health probe, and counters.
+//
+// The per-query path is the product. A backend connection is opened by go-mysql's client
+// (handshake, auth) with exactly the result-format capabilities the gateway gives its clients
+// (docs/internals.md); then its socket is taken over. Conn.Exec writes the client's command
+// verbatim and forwards the backend's reply verbatim to the client: it walks packet headers only
+// (to find the end of the reply, count rows, see ERR and status flags), one backend read → one
+// client write, through a fixed per-connection buffer, with no allocation and no goroutine.
+//
+// It does not choose tablets (picker), parse SQL or track sessions (router), speak the server
+// side of the protocol (mysqlserver) nor watch the topo (discovery). MariaDB/MySQL differences
+// live in package flavor.
+//
+// Example (a router serving one autocommit query):
+//
+//	ts := tabletserver.New(cfg, tablet, log, onHealth)
+//	ts.Open()
+//	defer ts.Close()
+//	conn, err := ts.Get(ctx, &session.Settings)
+//	if err != nil { return client.WriteError(err) }
+//	res, err := conn.Exec(ctx, cmd.Frame, client.RawWriter())
+//	if err != nil { conn.Close(); ... write err at res.NextSeq if res.Forwarded }
+//	conn.Recycle()
+//
+// Exec honours ctx's deadline (as a query timeout) and refuses to start once ctx is done, but
+// does not watch ctx during a query: that would allocate per query. To stop a running query,
+// call KillQuery with the connection's ThreadID (a client's KILL, or from a context.AfterFunc
+// on the session's context).
+package tabletserver

@@ -1,0 +1,220 @@
+package tabletserver
+
+// The forwarder: reads a backend reply into the connection's buffer and writes it verbatim to
+// the client, one write per backend read. It walks packet headers only: rows and column
+// definitions are counted and passed through unread, even when they are bigger than the buffer,
+// so a result of any size streams through a fixed buffer. Only the small packets that decide
+// where the reply ends (OK, ERR, EOF, column count, prepare OK) must fit whole in the buffer,
+// which grows for them if ever needed.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+// Buffer sizes of a backend connection.
+const (
+	defaultBufSize = 64 << 10 // one read usually holds a whole small result
+	maxKeptBufSize = 1 << 20  // a buffer grown past this is dropped after the reply
+)
+
+// Why a running query is being stopped (Conn.reason).
+const (
+	reasonNone    uint32 = iota
+	reasonTimeout        // the query timeout fired
+	reasonCancel         // the caller's context was cancelled
+	reasonMaxRows        // the result has more than MaxResultRows rows
+)
+
+// Result describes a reply forwarded by Exec, Prepare or ExecStmt.
+type Result struct {
+	// Status is the status flags of the final OK or EOF (SERVER_STATUS_IN_TRANS...).
+	Status uint16
+	// Err is the backend's ERR packet, already forwarded to the client: not an error of Exec.
+	Err *mysql.MyError
+	// Forwarded reports whether any byte of the reply reached the client. When Exec fails with
+	// Forwarded set, the caller writes its error packet with sequence id NextSeq.
+	Forwarded bool
+	// NextSeq is the sequence id of the first packet the client has not received.
+	NextSeq uint8
+	// Rows counts the rows of every result set of the reply.
+	Rows uint64
+}
+
+// forwardError is what forward returns: which side failed, for Exec to turn into a MyError.
+type forwardError struct {
+	backend bool // reading the backend (else writing to the client)
+	err     error
+}
+
+func (e *forwardError) Error() string { return e.err.Error() }
+func (e *forwardError) Unwrap() error { return e.err }
+
+// errStopped is returned by forward when it stopped forwarding on c.reason and drained the rest.
+var errStopped = errors.New("forwarding stopped")
+
+// forward reads the reply to the command just sent, driven by c.parser (reset by the caller),
+// and writes it to w; w == nil discards it. It stops forwarding at a packet boundary once
+// c.reason is set (the rest is drained, errStopped returned), and sets it itself when the rows
+// exceed c.maxRows.
+func (c *Conn) forward(w io.Writer) (Result, error) {
+	var (
+		res     Result
+		p       = &c.parser
+		buf     = c.buf
+		r, pos  int   // buf[r:pos] is parsed and not yet written; buf[pos:n] is unparsed
+		n       int   // end of the data in buf
+		pass    int   // bytes of the current packet's payload to pass through unread
+		cont    bool  // the current opaque packet is maxPayload long: a continuation follows
+		stopped bool  // nothing from stopAt on is forwarded
+		stopAt  int   //
+		lastSeq uint8 // sequence id of the last packet parsed
+	)
+	res.NextSeq = 1 // a reply starts at 1 after a one-packet command
+	started := false
+	for {
+		// Parse as far as the data goes.
+		for {
+			if pass > 0 {
+				k := min(pass, n-pos)
+				pos += k
+				pass -= k
+				if pass > 0 {
+					break
+				}
+			}
+			if !cont && p.done() {
+				break
+			}
+			if n-pos < 4 {
+				break
+			}
+			length := int(buf[pos]) | int(buf[pos+1])<<8 | int(buf[pos+2])<<16
+			seq := buf[pos+3]
+			if !started {
+				started = true
+				res.NextSeq = seq
+			}
+			if cont {
+				// The tail of a big row: opaque, possibly followed by another tail.
+				cont = length == maxPayload
+				lastSeq = seq
+				pos += 4
+				pass = length
+				continue
+			}
+			if !stopped && c.reason.Load() != reasonNone {
+				stopped, stopAt, res.NextSeq = true, pos, seq
+			}
+			if length > 0 && n-pos < 5 {
+				break
+			}
+			var first byte
+			if length > 0 {
+				first = buf[pos+4]
+			}
+			if p.whole(first, length) {
+				if length >= maxPayload {
+					return res, &forwardError{backend: true, err: fmt.Errorf("%w: %d-byte control packet", errProtocol, length)}
+				}
+				if n-pos < 4+length {
+					if 4+length > len(buf) {
+						buf = c.growBuf(r, n, 4+length)
+						n -= r
+						pos -= r
+						stopAt -= r
+						r = 0
+					}
+					break
+				}
+				if err := p.feed(buf[pos+4 : pos+4+length]); err != nil {
+					return res, &forwardError{backend: true, err: err}
+				}
+				lastSeq = seq
+				pos += 4 + length
+				continue
+			}
+			p.skip()
+			if c.maxRows > 0 && p.rows > c.maxRows && p.inRows() && !stopped {
+				// This row is one too many: forward nothing from it on, stop the query.
+				stopped, stopAt, res.NextSeq = true, pos, seq
+				c.stopQuery(reasonMaxRows)
+			}
+			lastSeq = seq
+			pos += 4
+			pass = length
+			cont = length == maxPayload
+		}
+
+		// One write of everything parsed (a big row's head and body are written as they come).
+		end := pos
+		if stopped && stopAt < end {
+			end = max(stopAt, r)
+		}
+		if end > r && w != nil {
+			if _, err := w.Write(buf[r:end]); err != nil {
+				res.Rows = p.rows
+				return res, &forwardError{err: err}
+			}
+			res.Forwarded = true
+		}
+		if !stopped {
+			res.NextSeq = lastSeq + 1
+		}
+		r = pos
+		if p.done() && pass == 0 && !cont {
+			if pos != n {
+				return res, &forwardError{backend: true, err: fmt.Errorf("%w: %d bytes after the end of the reply", errProtocol, n-pos)}
+			}
+			break
+		}
+		// Keep the partial packet at the start of the buffer and read more after it.
+		if r > 0 {
+			copy(buf, buf[r:n])
+			n -= r
+			pos -= r
+			r = 0
+		}
+		stopAt = 0
+		if n == len(buf) {
+			buf = c.growBuf(0, n, 2*len(buf))
+		}
+		k, err := c.rw.Read(buf[n:])
+		n += k
+		if err != nil && k == 0 {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			res.Rows = p.rows
+			return res, &forwardError{backend: true, err: err}
+		}
+	}
+	res.Rows = p.rows
+	res.Status = p.status
+	if p.err != nil && !stopped {
+		res.Err = p.err
+	}
+	if stopped {
+		return res, errStopped
+	}
+	return res, nil
+}
+
+// growBuf replaces c.buf by a buffer of at least size bytes holding buf[r:n] at its start.
+func (c *Conn) growBuf(r, n, size int) []byte {
+	nb := make([]byte, max(size, 2*len(c.buf)))
+	copy(nb, c.buf[r:n])
+	c.buf = nb
+	c.bufHigh = max(c.bufHigh, len(nb))
+	return nb
+}
+
+// shrinkBuf drops a buffer grown for a big packet, once the reply is over.
+func (c *Conn) shrinkBuf() {
+	if len(c.buf) > maxKeptBufSize {
+		c.buf = make([]byte, defaultBufSize)
+	}
+}

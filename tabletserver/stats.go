@@ -1,0 +1,66 @@
+package tabletserver
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// counters are the tablet server's own counters; pools keep theirs.
+type counters struct {
+	queries, rows, backendErrors, ioErrors     atomic.Uint64
+	queryTimeouts, maxRowsExceeded, kills      atomic.Uint64
+	dials, dialErrors, resets, settingsApplied atomic.Uint64
+	probes, probeErrors                        atomic.Uint64
+}
+
+// PoolStats describes one pool.
+type PoolStats struct {
+	Capacity, InUse, Idle int
+	Gets                  uint64        // connections handed out
+	Waits, WaitTimeouts   uint64        // gets that found the pool full, and those that gave up
+	WaitTime              time.Duration // total time spent waiting
+	IdleClosed            uint64        // closed by the idle timeout
+	Killed                uint64        // taken away by the transaction killer or Close
+}
+
+// Stats is a snapshot of a tablet server's counters, for metrics. Counters only grow.
+type Stats struct {
+	Data, Reserved PoolStats
+	// Queries counts commands run (Exec, Prepare, ExecStmt and the SETs of settings); Rows
+	// the rows forwarded; BackendErrors the ERR replies; IOErrors the connections lost.
+	Queries, Rows, BackendErrors, IOErrors uint64
+	// QueryTimeouts and MaxRowsExceeded count queries stopped for those limits; Kills the
+	// KILL QUERY statements sent for them.
+	QueryTimeouts, MaxRowsExceeded, Kills uint64
+	Dials, DialErrors                     uint64
+	// Resets counts COM_RESET_CONNECTION sent to change settings; SettingsApplied the
+	// settings lists replayed.
+	Resets, SettingsApplied uint64
+	Probes, ProbeErrors     uint64
+}
+
+// Stats returns the current counters.
+func (t *TabletServer) Stats() Stats {
+	s := &t.stats
+	return Stats{
+		Data:     t.data.snapshot(),
+		Reserved: t.reserved.snapshot(),
+		Queries:  s.queries.Load(), Rows: s.rows.Load(), BackendErrors: s.backendErrors.Load(),
+		IOErrors: s.ioErrors.Load(), QueryTimeouts: s.queryTimeouts.Load(),
+		MaxRowsExceeded: s.maxRowsExceeded.Load(), Kills: s.kills.Load(),
+		Dials: s.dials.Load(), DialErrors: s.dialErrors.Load(),
+		Resets: s.resets.Load(), SettingsApplied: s.settingsApplied.Load(),
+		Probes: s.probes.Load(), ProbeErrors: s.probeErrors.Load(),
+	}
+}
+
+func (p *pool) snapshot() PoolStats {
+	inUse, idle := p.counts()
+	s := &p.stats
+	return PoolStats{
+		Capacity: p.size, InUse: inUse, Idle: idle,
+		Gets: s.gets.Load(), Waits: s.waits.Load(), WaitTimeouts: s.waitTimeouts.Load(),
+		WaitTime:   time.Duration(s.waitNanos.Load()),
+		IdleClosed: s.idleClosed.Load(), Killed: s.killed.Load(),
+	}
+}

@@ -1,0 +1,193 @@
+package tabletserver
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+)
+
+// TabletServer is the embedded tablet server of one tablet: its data and reserved pools, its
+// control connection (health probe, KILL QUERY) and its statistics.
+type TabletServer struct {
+	cfg      Config
+	tablet   *topodatapb.Tablet
+	alias    string
+	addr     string
+	dbName   string
+	log      *slog.Logger
+	onHealth func()
+
+	data, reserved *pool
+	control        *sql.DB // 1-2 connections: health probe and KILL QUERY
+
+	// ctx ends at Close; it bounds the goroutines below and the kills of timed-out queries.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the probe and maintenance goroutines, started by Open
+
+	lifeMu sync.Mutex // guards opened and closed
+	opened bool
+	closed bool
+
+	health atomic.Pointer[Health]
+	stats  counters
+}
+
+// New creates the tablet server of tablet; nothing is dialed until Open (health) and Get
+// (data). onHealth, if not nil, is called from the probe goroutine whenever Health changes;
+// it must not block. Zero Config fields get defaults (see Config).
+func New(cfg Config, tablet *topodatapb.Tablet, log *slog.Logger, onHealth func()) *TabletServer {
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	t := &TabletServer{
+		cfg:      cfg,
+		tablet:   tablet,
+		alias:    aliasString(tablet.GetAlias()),
+		addr:     mysqlAddr(tablet),
+		dbName:   dbName(tablet),
+		log:      log,
+		onHealth: onHealth,
+	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.data = newPool(t, "data", flagPoolSize, cfg.PoolSize, cfg.PoolWaitTimeout, false)
+	t.reserved = newPool(t, "reserved", flagTxPoolSize, cfg.TxPoolSize, cfg.PoolWaitTimeout, true)
+	t.control = t.openControl()
+	t.health.Store(&Health{Err: errNotProbed})
+	return t
+}
+
+// aliasString formats an alias as Vitess and the topo package do: "zone1-0000000100".
+func aliasString(a *topodatapb.TabletAlias) string {
+	return fmt.Sprintf("%s-%010d", a.GetCell(), a.GetUid())
+}
+
+// mysqlAddr is the tablet's MySQL address: mysql_hostname:mysql_port, else the hostname and
+// its "mysql" port.
+func mysqlAddr(t *topodatapb.Tablet) string {
+	host, port := t.GetMysqlHostname(), t.GetMysqlPort()
+	if host == "" {
+		host = t.GetHostname()
+	}
+	if port == 0 {
+		port = t.GetPortMap()["mysql"]
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port)))
+}
+
+// dbName is the tablet's database: db_name_override, else "vt_" + keyspace as in Vitess.
+func dbName(t *topodatapb.Tablet) string {
+	if n := t.GetDbNameOverride(); n != "" {
+		return n
+	}
+	return "vt_" + t.GetKeyspace()
+}
+
+// openControl opens the control pool (sql.Open does not dial).
+func (t *TabletServer) openControl() *sql.DB {
+	c := gomysql.NewConfig()
+	c.User, c.Passwd = t.cfg.User, t.cfg.Password
+	c.Net, c.Addr = "tcp", t.addr
+	c.Timeout = t.cfg.ConnectTimeout
+	// Backstops; every call also has a context deadline.
+	c.ReadTimeout, c.WriteTimeout = 2*t.cfg.ConnectTimeout, 2*t.cfg.ConnectTimeout
+	// Open fails only for an unregistered driver name; a bad address shows in the first probe.
+	db, _ := sql.Open("mysql", c.FormatDSN())
+	db.SetMaxOpenConns(2)
+	db.SetMaxIdleConns(2)
+	return db
+}
+
+// Tablet is the tablet record the server was created with.
+func (t *TabletServer) Tablet() *topodatapb.Tablet { return t.tablet }
+
+// Alias is the tablet alias, "zone1-0000000100".
+func (t *TabletServer) Alias() string { return t.alias }
+
+// Addr is the tablet's MySQL address.
+func (t *TabletServer) Addr() string { return t.addr }
+
+// Open starts the health probe (the first probe runs at once, in the background) and the
+// maintenance loop (idle connections, transaction timeouts).
+func (t *TabletServer) Open() {
+	t.lifeMu.Lock()
+	defer t.lifeMu.Unlock()
+	if t.opened || t.closed {
+		return
+	}
+	t.opened = true
+	t.wg.Add(2)
+	go t.probeLoop()
+	go t.maintainLoop()
+}
+
+// Close stops the goroutines and waits for them, closes idle connections and the control
+// connection, kills reserved connections in use (their transactions roll back) and makes the
+// data connections in use close when they are returned.
+func (t *TabletServer) Close() {
+	t.lifeMu.Lock()
+	if t.closed {
+		t.lifeMu.Unlock()
+		return
+	}
+	t.closed = true
+	t.lifeMu.Unlock()
+	t.cancel()
+	t.wg.Wait()
+	t.data.close(false)
+	t.reserved.close(true)
+	t.control.Close()
+}
+
+// Get returns a data connection with settings s applied (nil = server defaults), waiting up to
+// PoolWaitTimeout for a free one. The caller Recycles or Closes it.
+func (t *TabletServer) Get(ctx context.Context, s *Settings) (*Conn, error) {
+	return t.data.get(ctx, s)
+}
+
+// Reserve returns a connection of the reserved pool, for a transaction or session state that
+// must stay on one connection. Held longer than TxTimeout, it is closed (rolling back) and
+// Killed reports it.
+func (t *TabletServer) Reserve(ctx context.Context, s *Settings) (*Conn, error) {
+	return t.reserved.get(ctx, s)
+}
+
+// KillQuery runs KILL QUERY threadID on the tablet through the control connection.
+func (t *TabletServer) KillQuery(ctx context.Context, threadID uint32) error {
+	if _, err := t.control.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(uint64(threadID), 10)); err != nil {
+		return fmt.Errorf("kill query %d on tablet %s: %w", threadID, t.alias, err)
+	}
+	return nil
+}
+
+// maintainLoop closes idle connections and kills transactions over TxTimeout, every tick.
+func (t *TabletServer) maintainLoop() {
+	defer t.wg.Done()
+	tk := time.NewTicker(t.cfg.tick())
+	defer tk.Stop()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case now := <-tk.C:
+			t.data.closeIdle()
+			t.reserved.closeIdle()
+			for _, c := range t.reserved.expired(now, t.cfg.TxTimeout) {
+				if t.reserved.kill(c, errTxKilled(t.alias, t.cfg.TxTimeout)) {
+					t.log.Info("rolled back a transaction after timeout", "thread", c.threadID, "timeout", t.cfg.TxTimeout)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package vstream
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Manager.
+type Config struct {
+	// User and Password are the MySQL credentials used on source tablets, both to read the
+	// binlog as a replica (needs REPLICATION SLAVE) and to copy tables (SELECT).
+	User, Password string
+	// Picker chooses source tablets and lists shards.
+	Picker SourcePicker
+	// ServerIDBase is the first replica server_id a binlog stream registers with; each stream
+	// takes the next one, so it must not collide with the server_ids of the MySQL servers.
+	ServerIDBase uint32
+	// CopyChunkRows and CopyChunkBytes bound one copy chunk (one snapshot read).
+	CopyChunkRows  int
+	CopyChunkBytes int
+	// MaxResponseEvents and MaxResponseBytes bound one gRPC response; whole transactions are
+	// merged up to these, never split.
+	MaxResponseEvents int
+	MaxResponseBytes  int
+	// RetryBackoff is the wait before re-picking a source after a failure; MaxRetries bounds
+	// consecutive failed attempts of one shard that made no progress.
+	RetryBackoff time.Duration
+	MaxRetries   int
+	// SnapshotWait bounds how long a copy waits for a (lagging) source to reach the position
+	// already streamed before the snapshot can be used.
+	SnapshotWait time.Duration
+	// BinlogHeartbeat is the MySQL binlog heartbeat period asked of the source: a stream
+	// notices a silent, dead source after a few periods.
+	BinlogHeartbeat time.Duration
+	Logger          *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+func (c *Config) validate() error {
+	if c.Picker == nil {
+		return errors.New("vstream: Config.Picker is required")
+	}
+	if c.User == "" {
+		return errors.New("vstream: Config.User is required")
+	}
+	if c.ServerIDBase == 0 {
+		c.ServerIDBase = 1_900_000_000
+	}
+	if c.CopyChunkRows <= 0 {
+		c.CopyChunkRows = 10000
+	}
+	if c.CopyChunkBytes <= 0 {
+		c.CopyChunkBytes = 2 << 20
+	}
+	if c.MaxResponseEvents <= 0 {
+		c.MaxResponseEvents = 4000
+	}
+	if c.MaxResponseBytes <= 0 {
+		c.MaxResponseBytes = 1 << 20
+	}
+	if c.RetryBackoff <= 0 {
+		c.RetryBackoff = 500 * time.Millisecond
+	}
+	if c.MaxRetries <= 0 {
+		c.MaxRetries = 20
+	}
+	if c.SnapshotWait <= 0 {
+		c.SnapshotWait = 30 * time.Second
+	}
+	if c.BinlogHeartbeat <= 0 {
+		c.BinlogHeartbeat = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}

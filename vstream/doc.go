@@ -1,0 +1,52 @@
+// Package vstream serves Vitess's VStream API from the binlogs of MariaDB (and MySQL) tablets,
+// with no vttablet: per shard it picks a source tablet, optionally copies the tables, then
+// reads the source's binlog as a replica and sends Vitess VEvents.
+//
+// What it owns: positions ("MariaDB/0-100-42", "MySQL56/uuid:1-9"), filter rules, the copy
+// phase, binlog-to-VEvent translation, merging shards into one stream, heartbeats, and moving a
+// shard's stream to another tablet when its source fails. It knows nothing of the router; the
+// gRPC face (package grpcvtgate) hands it VStream requests, and the tablet picker reaches it
+// through the SourcePicker interface.
+//
+// # Events
+//
+// A transaction is sent as BEGIN, [FIELD], ROW..., VGTID, COMMIT in one response (several
+// transactions may share a response; none is split or interleaved). DDL arrives as VGTID, DDL;
+// other statements as VGTID, OTHER. A stream started at "current" first gets VGTID, OTHER.
+// FIELD is sent before the first row of a table and again after a DDL or a source change.
+// ENUM and SET values are sent as their member names (FieldEvent.enum_set_string_values).
+// Table names are "ks.table" unless flags.exclude_keyspace_from_table_name.
+//
+// # Copy phase
+//
+// An empty position (or one with table_p_ks) copies the tables in primary-key order, in chunks
+// each read in its own consistent snapshot, catching the binlog up to each snapshot in between
+// with only the changes to rows the consumer already has. The VGTID sent after each chunk lists
+// every table still to copy in table_p_ks (with a nil lastpk for tables not begun), so a stream
+// resumed from it copies exactly what is left. COPY_COMPLETED is sent per shard and, with no
+// keyspace, once for the whole stream. A consumer that applies everything ends with exactly the
+// table's rows, with no duplicate (stricter than Vitess's at-least-once copy). Rows are compared
+// with the last copied key numerically for integer keys and bytewise otherwise, which is exact
+// for binary and _bin collations only.
+//
+// # Choosing sources
+//
+// The request's tablet_type is the type to stream from. Vitess's VStreamFlags has no list of
+// types, so vtdirect reads one from flags.tablet_order in the form of Vitess's tablet picker:
+// "in_order:REPLICA,PRIMARY" tries replicas first and the primary when no replica is healthy;
+// "any:REPLICA,RDONLY" takes any of them. Plain "any" / "in_order" keep the one tablet_type.
+// flags.cells and flags.cell_preference go to the SourcePicker unchanged.
+//
+// # Failures
+//
+// When the source dies, stops answering (MySQL binlog heartbeats stop) or cannot serve the
+// position, the shard's stream re-picks with the failed tablet excluded and resumes from the
+// last position it handed on, so nothing is lost or repeated. Bad positions, bad filters and
+// a position no tablet can serve end the stream with a gRPC status (see CodeOf).
+//
+// Example:
+//
+//	m, err := vstream.NewManager(vstream.Config{User: "vt_repl", Password: pw, Picker: p, Logger: log})
+//	...
+//	err = m.VStream(ctx, req, func(r *vtgatepb.VStreamResponse) error { return stream.Send(r) })
+package vstream

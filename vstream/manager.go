@@ -1,0 +1,214 @@
+package vstream
+
+// The manager serves one VStream request: a shard stream per (keyspace, shard) of the VGTID,
+// all feeding one sender goroutine that owns the VGTID, turns the streams' GTID/LASTPK events
+// into VGTID events, merges whole transactions into responses (never interleaving two
+// transactions) and sends heartbeats when idle. Mirrors Vitess's go/vt/vtgate/vstream_manager.go.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+	vtgatepb "vitess.io/vitess/go/vt/proto/vtgate"
+)
+
+// Manager serves VStream requests. It is safe for concurrent use.
+type Manager struct {
+	cfg      Config
+	serverID atomic.Uint32 // last replica server_id handed out
+}
+
+// NewManager validates cfg and returns a Manager.
+func NewManager(cfg Config) (*Manager, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	m := &Manager{cfg: cfg}
+	m.serverID.Store(cfg.ServerIDBase)
+	return m, nil
+}
+
+func (m *Manager) nextServerID() uint32 { return m.serverID.Add(1) }
+
+// SendFunc delivers one response to the client; an error ends the stream.
+type SendFunc func(*vtgatepb.VStreamResponse) error
+
+// VStream streams req until ctx ends or an error that cannot be retried; errors carry a code
+// (see CodeOf).
+func (m *Manager) VStream(ctx context.Context, req *vtgatepb.VStreamRequest, send SendFunc) error {
+	flags := req.GetFlags()
+	if flags == nil {
+		flags = &vtgatepb.VStreamFlags{}
+	}
+	types, inOrder, err := tabletTypes(req.GetTabletType(), flags.GetTabletOrder())
+	if err != nil {
+		return err
+	}
+	sgtids, err := m.expandShards(ctx, req.GetVgtid())
+	if err != nil {
+		return err
+	}
+	var cells []string
+	for c := range strings.SplitSeq(flags.GetCells(), ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			cells = append(cells, c)
+		}
+	}
+	// Why 64: lets shard streams read ahead of a slow client by a bounded number of batches.
+	out := make(chan []*binlogdatapb.VEvent, 64)
+	var streams []*shardStream
+	for _, sg := range sgtids {
+		f, err := parseFilter(req.GetFilter(), sg.Shard)
+		if err != nil {
+			return err
+		}
+		s := &shardStream{
+			m: m, log: m.cfg.Logger, ks: sg.Keyspace, shard: sg.Shard, filter: f, out: out,
+			excludeK: flags.GetExcludeKeyspaceFromTableName(),
+			req: SourceRequest{Keyspace: sg.Keyspace, Shard: sg.Shard, TabletTypes: types, InOrder: inOrder,
+				Cells: cells, CellPreference: flags.GetCellPreference()},
+		}
+		switch g := sg.Gtid; {
+		case g == "current":
+			s.current = true
+		case g == "":
+		default:
+			if s.pos, err = ParsePosition(g); err != nil {
+				return invalidArg("vgtid of %s/%s: %v", sg.Keyspace, sg.Shard, err)
+			}
+		}
+		if sg.Gtid == "" || len(sg.TablePKs) > 0 {
+			if s.current {
+				return invalidArg("vgtid of %s/%s: table_p_ks cannot go with position current", sg.Keyspace, sg.Shard)
+			}
+			s.copying = &copyState{} // filled once a source is connected
+		}
+		streams = append(streams, s)
+	}
+	st := newSendState(sgtids, flags, m.cfg, send)
+	g, gctx := errgroup.WithContext(ctx)
+	for i, s := range streams {
+		lastPKs := sgtids[i].TablePKs
+		tablesToCopy := flags.GetTablesToCopy()
+		g.Go(func() error {
+			if s.copying != nil {
+				if err := s.prepareCopy(gctx, lastPKs, tablesToCopy); err != nil {
+					return err
+				}
+			}
+			return s.run(gctx)
+		})
+	}
+	g.Go(func() error { return st.loop(gctx, out) })
+	return g.Wait()
+}
+
+// prepareCopy lists the tables to copy on a source (any healthy one: table lists agree).
+func (s *shardStream) prepareCopy(ctx context.Context, lastPKs []*binlogdatapb.TableLastPK, tablesToCopy []string) error {
+	var lastErr error
+	for attempt := 0; attempt <= s.m.cfg.MaxRetries; attempt++ {
+		src, err := s.m.cfg.Picker.PickSource(ctx, s.req)
+		if err == nil {
+			s.src = src
+			if err = s.connect(ctx); err == nil {
+				s.copying, err = s.newCopyState(ctx, lastPKs, tablesToCopy)
+				s.disconnect()
+				if err == nil {
+					return nil
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if ve := (*Error)(nil); asError(err, &ve) {
+			return err
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.m.cfg.RetryBackoff):
+		}
+	}
+	return fmt.Errorf("vtdirect: list tables to copy in %s/%s: %w", s.ks, s.shard, lastErr)
+}
+
+// expandShards validates the VGTID and replaces a shard "" by every shard of its keyspace.
+func (m *Manager) expandShards(ctx context.Context, vgtid *binlogdatapb.VGtid) ([]*binlogdatapb.ShardGtid, error) {
+	if vgtid == nil || len(vgtid.ShardGtids) == 0 {
+		return nil, invalidArg("vgtid must have at least one value with a starting position")
+	}
+	var out []*binlogdatapb.ShardGtid
+	seen := map[string]bool{}
+	for _, sg := range vgtid.ShardGtids {
+		if sg.Keyspace == "" {
+			return nil, invalidArg("vgtid entry without a keyspace")
+		}
+		shards := []string{sg.Shard}
+		if sg.Shard == "" {
+			if sg.Gtid != "" && sg.Gtid != "current" {
+				return nil, invalidArg("vgtid of keyspace %s: a position must name its shard (all shards take only \"\" or \"current\")", sg.Keyspace)
+			}
+			var err error
+			if shards, err = m.cfg.Picker.Shards(ctx, sg.Keyspace); err != nil {
+				return nil, fmt.Errorf("vtdirect: list shards of %s: %w", sg.Keyspace, err)
+			}
+			if len(shards) == 0 {
+				return nil, invalidArg("keyspace %s has no shards", sg.Keyspace)
+			}
+		}
+		for _, sh := range shards {
+			key := sg.Keyspace + "/" + sh
+			if seen[key] {
+				return nil, invalidArg("vgtid lists %s twice", key)
+			}
+			seen[key] = true
+			c := sg.CloneVT()
+			c.Shard = sh
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// tabletTypes reads the acceptable tablet types. Vitess's VStreamRequest has one tablet_type;
+// vtdirect also accepts a list in flags.tablet_order, in the form of Vitess's tablet picker:
+// "in_order:REPLICA,PRIMARY" (first type with a healthy tablet wins) or "any:REPLICA,RDONLY".
+// Plain "in_order"/"inorder"/"any" only set the order for the one tablet_type.
+func tabletTypes(tt topodatapb.TabletType, order string) ([]topodatapb.TabletType, bool, error) {
+	if tt == topodatapb.TabletType_UNKNOWN {
+		tt = topodatapb.TabletType_REPLICA
+	}
+	kind, list, hasList := strings.Cut(strings.TrimSpace(order), ":")
+	var inOrder bool
+	switch strings.ToLower(strings.ReplaceAll(kind, "_", "")) {
+	case "", "any":
+	case "inorder":
+		inOrder = true
+	default:
+		return nil, false, invalidArg("flags.tablet_order %q: want any, in_order or in_order:TYPE,TYPE", order)
+	}
+	if !hasList {
+		return []topodatapb.TabletType{tt}, inOrder, nil
+	}
+	var types []topodatapb.TabletType
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.ToUpper(strings.TrimSpace(name))
+		if name == "MASTER" {
+			name = "PRIMARY"
+		}
+		v, ok := topodatapb.TabletType_value[name]
+		if !ok || name == "UNKNOWN" {
+			return nil, false, invalidArg("flags.tablet_order %q: unknown tablet type %q", order, name)
+		}
+		types = append(types, topodatapb.TabletType(v))
+	}
+	return types, inOrder, nil
+}

@@ -1,0 +1,243 @@
+package vstream
+
+// One shard's stream: pick a source tablet, copy (if asked), then follow its binlog. On a
+// failure it re-picks a source with the failed tablet excluded and resumes from the last
+// position it handed to the manager, so the consumer sees no gap and no repeat.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
+	vtrpcpb "vitess.io/vitess/go/vt/proto/vtrpc"
+)
+
+// shardStream is owned by the one goroutine that runs run().
+type shardStream struct {
+	m        *Manager
+	log      *slog.Logger
+	ks       string
+	shard    string
+	req      SourceRequest
+	filter   *filter
+	excludeK bool // flags.exclude_keyspace_from_table_name
+	out      chan<- []*binlogdatapb.VEvent
+	current  bool // start at the source's current position
+	sent     int  // batches handed to the manager (progress, for retry accounting)
+
+	// Resume state, kept across sources.
+	pos     Position   // position of the last transaction handed to the manager
+	copying *copyState // tables still to copy; nil when not copying
+
+	// Per-source state, reset by each attempt.
+	src       Source
+	flavor    string
+	db        *sql.DB
+	schema    *schemaCache
+	plans     map[string]*tablePlan
+	fieldSent map[string]bool
+	reader    *binlogReader
+	next      Position // position after the transaction being read
+	tx        txState
+}
+
+// errPick wraps a picker failure.
+type errPick struct{ err error }
+
+func (e *errPick) Error() string { return "pick source: " + e.err.Error() }
+func (e *errPick) Unwrap() error { return e.err }
+
+// run streams the shard until ctx ends or a non-retryable error.
+func (s *shardStream) run(ctx context.Context) error {
+	var exclude []string
+	failures := 0
+	for {
+		before := s.sent
+		err := s.attempt(ctx, exclude)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var fe *FilterError
+		var ve *Error
+		if errors.As(err, &fe) || errors.As(err, &ve) {
+			return err
+		}
+		if s.sent > before {
+			failures = 0
+		}
+		failures++
+		var pe *errPick
+		switch {
+		case errors.As(err, &pe):
+			exclude = nil // every tablet was excluded or none is healthy: try them all again
+		case s.src.Alias != "":
+			exclude = append(exclude, s.src.Alias)
+		}
+		if failures > s.m.cfg.MaxRetries {
+			code := vtrpcpb.Code_UNAVAILABLE
+			if errors.Is(err, errPositionUnavailable) {
+				code = vtrpcpb.Code_FAILED_PRECONDITION
+			}
+			return &Error{Code: code, Err: fmt.Errorf("vtdirect: vstream %s/%s gave up after %d attempts at %s: %w", s.ks, s.shard, failures, s.pos, err)}
+		}
+		s.log.Warn("vstream source failed; re-picking", "keyspace", s.ks, "shard", s.shard, "tablet", s.src.Alias,
+			"resume_position", s.pos.String(), "attempt", failures, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.m.cfg.RetryBackoff):
+		}
+	}
+}
+
+// attempt streams from one source until it fails.
+func (s *shardStream) attempt(ctx context.Context, exclude []string) error {
+	req := s.req
+	req.Exclude = exclude
+	src, err := s.m.cfg.Picker.PickSource(ctx, req)
+	if err != nil {
+		s.src = Source{}
+		return &errPick{err: err}
+	}
+	s.src = src
+	s.log.Info("vstream source picked", "keyspace", s.ks, "shard", s.shard, "tablet", src.Alias, "position", s.pos.String())
+	if err := s.connect(ctx); err != nil {
+		return err
+	}
+	defer s.disconnect()
+	if s.copying != nil {
+		if err := s.copyPhase(ctx); err != nil {
+			return err
+		}
+	} else if s.current {
+		if s.pos, err = s.currentPosition(ctx); err != nil {
+			return err
+		}
+		s.current = false
+		if err := s.emit(ctx, []*binlogdatapb.VEvent{
+			{Type: binlogdatapb.VEventType_GTID, Gtid: s.pos.String(), Keyspace: s.ks, Shard: s.shard},
+			{Type: binlogdatapb.VEventType_OTHER, Keyspace: s.ks, Shard: s.shard},
+		}); err != nil {
+			return err
+		}
+	}
+	if s.reader == nil {
+		if s.reader, err = s.openBinlog(s.pos); err != nil {
+			return err
+		}
+	}
+	return s.replicate(ctx, s.reader, Position{})
+}
+
+// connect opens the SQL pool to the source and resets per-source state.
+func (s *shardStream) connect(ctx context.Context) error {
+	cfg := mysql.NewConfig()
+	cfg.User = s.m.cfg.User
+	cfg.Passwd = s.m.cfg.Password
+	cfg.Net = "tcp"
+	cfg.Addr = s.src.Addr
+	cfg.DBName = s.src.DBName
+	cfg.InterpolateParams = true
+	cfg.Timeout = 5 * time.Second
+	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	s.db = sql.OpenDB(connector)
+	s.db.SetMaxOpenConns(4)
+	var version string
+	if err := s.db.QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
+		s.disconnect()
+		return fmt.Errorf("connect to %s (%s): %w", s.src.Alias, s.src.Addr, err)
+	}
+	s.flavor = flavorMySQL
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		s.flavor = flavorMariaDB
+	}
+	if !s.pos.IsZero() && s.pos.flavor != s.flavor {
+		s.disconnect()
+		return invalidArg("position %s does not fit source %s, a %s server", s.pos, s.src.Alias, s.flavor)
+	}
+	s.schema = newSchemaCache(s.db, s.src.DBName)
+	s.plans = make(map[string]*tablePlan)
+	s.fieldSent = make(map[string]bool)
+	s.tx = txState{}
+	return nil
+}
+
+func (s *shardStream) disconnect() {
+	s.reader.close()
+	s.reader = nil
+	if s.db != nil {
+		_ = s.db.Close()
+		s.db = nil
+	}
+}
+
+func (s *shardStream) currentPosition(ctx context.Context) (Position, error) {
+	var set string
+	if s.flavor == flavorMySQL {
+		if err := s.db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_executed").Scan(&set); err != nil {
+			return Position{}, err
+		}
+		return ParsePosition(flavorMySQL + "/" + strings.ReplaceAll(set, "\n", ""))
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_binlog_pos").Scan(&set); err != nil {
+		return Position{}, err
+	}
+	return parseMariaDBSet(set)
+}
+
+// emit hands one batch (whole transactions) to the manager's sender.
+func (s *shardStream) emit(ctx context.Context, evs []*binlogdatapb.VEvent) error {
+	if s.copying != nil {
+		s.attachCopyState(evs)
+	}
+	select {
+	case s.out <- evs:
+		s.sent++
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// attachCopyState turns the batch's GTID event into an (internal) LASTPK event whose Vgtid
+// holds the shard's whole copy progress, so that a resumed stream copies exactly what is left.
+func (s *shardStream) attachCopyState(evs []*binlogdatapb.VEvent) {
+	for i, ev := range evs {
+		if ev.Type != binlogdatapb.VEventType_GTID && ev.Type != binlogdatapb.VEventType_LASTPK {
+			continue
+		}
+		sg := &binlogdatapb.ShardGtid{Keyspace: s.ks, Shard: s.shard, Gtid: s.pos.String()}
+		for _, name := range s.copying.order {
+			t := s.copying.tables[name]
+			if ev.LastPKEvent != nil && ev.LastPKEvent.Completed && ev.LastPKEvent.TableLastPK.TableName == name {
+				continue
+			}
+			tl := &binlogdatapb.TableLastPK{TableName: name}
+			if ev.LastPKEvent != nil && ev.LastPKEvent.TableLastPK.TableName == name {
+				tl.Lastpk = ev.LastPKEvent.TableLastPK.Lastpk
+			} else if t.started && t.lastpk != nil {
+				tl.Lastpk = s.lastPKResult(name, t)
+			}
+			sg.TablePKs = append(sg.TablePKs, tl)
+		}
+		evs[i] = &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_LASTPK, LastPKEvent: ev.LastPKEvent,
+			Vgtid: &binlogdatapb.VGtid{ShardGtids: []*binlogdatapb.ShardGtid{sg}}, Keyspace: s.ks, Shard: s.shard}
+	}
+}
+
+func (s *shardStream) tableName(t string) string {
+	if s.excludeK {
+		return t
+	}
+	return s.ks + "." + t
+}
