@@ -2,7 +2,6 @@ package grpcvtgate
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"google.golang.org/grpc/codes"
@@ -61,13 +60,8 @@ func (s *Server) VStream(req *vtgatepb.VStreamRequest, stream vtgateservice.Vite
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok && !errors.Is(err, context.Canceled) {
-		var ve *vstream.Error
-		if !errors.As(err, &ve) {
-			if st, ok := status.FromError(err); ok && st.Code() != codes.Unknown {
-				return err // the client's own transport error
-			}
-		}
+	if _, ok := status.FromError(err); ok {
+		return err // already a status: the client's own transport error from Send
 	}
 	code := vstream.CodeOf(err)
 	s.cfg.Logger.Info("vstream ended", "code", code.String(), "err", err)

@@ -61,9 +61,8 @@ var collations = map[uint8][2]string{
 	83:  {"utf8mb3", "utf8mb3_bin"},
 	192: {"utf8mb3", "utf8mb3_unicode_ci"},
 	224: {"utf8mb4", "utf8mb4_unicode_ci"},
-	// MySQL 8 clients default to utf8mb4_0900_ai_ci, which MariaDB 10.11 lacks; its
-	// nearest equivalent keeps the character set.
-	255: {"utf8mb4", "utf8mb4_unicode_520_ci"},
+	// Ids the server does not know (255, MySQL 8's utf8mb4_0900_ai_ci, on MariaDB 10.11) are
+	// left out on purpose: MariaDB then uses its default, as the backend connection does.
 }
 
 // noDefaultValueFlag is NO_DEFAULT_VALUE_FLAG, which go-mysql does not name.

@@ -76,10 +76,12 @@ type Conn struct {
 	timer      *time.Timer
 	timerArmed bool          // owned by the holder
 	timeout    time.Duration // the timeout armed for the running query, for its error message
-	killMu     sync.Mutex    // guards running and setting reason
-	running    bool
-	reason     atomic.Uint32
-	killWG     sync.WaitGroup // a KILL QUERY in flight for the running query
+	// timerDone receives when onTimeout returns; capacity 1: one firing per arming, and
+	// end() takes it whenever Stop says the callback was started.
+	timerDone chan struct{}
+	killMu    sync.Mutex // guards running and setting reason
+	running   bool
+	reason    atomic.Uint32
 
 	// Pool bookkeeping.
 	state     atomic.Uint32
@@ -122,14 +124,15 @@ func (t *TabletServer) dial(ctx context.Context) (*Conn, error) {
 
 func newConn(t *TabletServer, nc net.Conn, threadID uint32) *Conn {
 	c := &Conn{
-		ts:       t,
-		nc:       nc,
-		rw:       nc,
-		threadID: threadID,
-		buf:      make([]byte, defaultBufSize),
-		bufHigh:  defaultBufSize,
-		wbuf:     make([]byte, 0, 1024),
-		maxRows:  uint64(t.cfg.MaxResultRows),
+		ts:        t,
+		nc:        nc,
+		rw:        nc,
+		threadID:  threadID,
+		buf:       make([]byte, defaultBufSize),
+		bufHigh:   defaultBufSize,
+		wbuf:      make([]byte, 0, 1024),
+		maxRows:   uint64(t.cfg.MaxResultRows),
+		timerDone: make(chan struct{}, 1),
 	}
 	c.stmts.init()
 	// Created once, stopped: Reset per query does not allocate.
@@ -238,11 +241,14 @@ func (c *Conn) begin(ctx context.Context) {
 	}
 }
 
-// end disarms the timeout and waits for a KILL QUERY in flight, so that no kill meant for this
-// query can reach the next one. It returns why the query was stopped, if it was.
+// end disarms the timeout. When the timer already fired, it waits for the callback (and its
+// KILL QUERY) to finish, so that no kill meant for this query can reach the next one. It returns
+// why the query was stopped, if it was.
 func (c *Conn) end() uint32 {
 	if c.timerArmed {
-		c.timer.Stop()
+		if !c.timer.Stop() {
+			<-c.timerDone
+		}
 		c.timerArmed = false
 	}
 	c.killMu.Lock()
@@ -250,7 +256,6 @@ func (c *Conn) end() uint32 {
 	reason := c.reason.Load()
 	c.killMu.Unlock()
 	if reason != reasonNone {
-		c.killWG.Wait()
 		if !c.broken && c.nc != nil {
 			// Lift the backstop deadline that the kill set.
 			if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
@@ -369,22 +374,21 @@ func (c *Conn) shrinkWbuf() {
 }
 
 // onTimeout runs on the timer's goroutine when the query timeout fires.
-func (c *Conn) onTimeout() { c.kill(reasonTimeout, true) }
+func (c *Conn) onTimeout() {
+	c.kill(reasonTimeout)
+	c.timerDone <- struct{}{}
+}
 
 // kill stops the running query: it sets reason (the forwarder stops forwarding at the next
 // packet), sets a backstop deadline on the socket and sends KILL QUERY through the control
-// connection. async is true off the holder's goroutine, which end() then waits for.
-func (c *Conn) kill(reason uint32, async bool) {
+// connection.
+func (c *Conn) kill(reason uint32) {
 	c.killMu.Lock()
 	if !c.running || c.reason.Load() != reasonNone {
 		c.killMu.Unlock()
 		return
 	}
 	c.reason.Store(reason)
-	if async {
-		c.killWG.Add(1)
-		defer c.killWG.Done()
-	}
 	c.killMu.Unlock()
 	if c.nc != nil {
 		_ = c.nc.SetReadDeadline(time.Now().Add(killGrace))
@@ -403,4 +407,4 @@ func (c *Conn) kill(reason uint32, async bool) {
 }
 
 // stopQuery is kill from the holder's own goroutine (the forwarder, on too many rows).
-func (c *Conn) stopQuery(reason uint32) { c.kill(reason, false) }
+func (c *Conn) stopQuery(reason uint32) { c.kill(reason) }

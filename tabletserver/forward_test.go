@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 )
 
 // Builders of backend replies, one packet at a time.
@@ -388,5 +390,121 @@ func TestReadLenEnc(t *testing.T) {
 		if v != tt.v || size != tt.size || ok != tt.ok {
 			t.Errorf("readLenEnc(% x) = %d, %d, %v", tt.in, v, size, ok)
 		}
+	}
+}
+
+func TestExecRowOfExactlyMaxPayload(t *testing.T) {
+	// A row payload of exactly 2^24-1 bytes is followed by an empty continuation packet.
+	row := make([]byte, maxPayload)
+	row[0] = 0xFD
+	n := maxPayload - 4
+	row[1], row[2], row[3] = byte(n), byte(n>>8), byte(n>>16)
+	var reply []byte
+	reply = append(reply, pkt(1, 1)...)
+	reply = append(reply, pkt(2, colDef("c")...)...)
+	reply = append(reply, pkt(3, eofPayload(0)...)...)
+	reply = append(reply, pkt(4, row...)...)
+	reply = append(reply, pkt(5)...) // the empty tail
+	reply = append(reply, pkt(6, textRow("next")...)...)
+	reply = append(reply, pkt(7, eofPayload(2)...)...)
+	c, _ := testConn(t, Config{}, reply, 100_000)
+	var w bytes.Buffer
+	res, err := c.Exec(context.Background(), queryFrame("x"), &w)
+	if err != nil || res.Rows != 2 || res.NextSeq != 8 || res.Status != 2 {
+		t.Fatalf("Exec = %+v, %v", res, err)
+	}
+	if !bytes.Equal(w.Bytes(), reply) {
+		t.Fatal("reply not forwarded verbatim")
+	}
+	if c.bufHigh != defaultBufSize {
+		t.Errorf("buffer grew to %d", c.bufHigh)
+	}
+}
+
+func TestStmtCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	var s stmtCache
+	s.init()
+	for i := 0; i < maxStmtsPerConn; i++ {
+		if _, n := s.put(string(rune('a'+i%26))+string(rune(i)), stmtInfo{id: uint32(i + 1)}); n != 0 {
+			t.Fatalf("put %d closed %d statements", i, n)
+		}
+	}
+	first := string(rune('a')) + string(rune(0))
+	if _, ok := s.get(first); !ok { // now the most recently used
+		t.Fatal("first statement missing")
+	}
+	ids, n := s.put("new", stmtInfo{id: 1000})
+	if n != 1 || ids[0] != 2 {
+		t.Fatalf("evicted %v (n=%d), want statement 2 (the least recently used)", ids[:n], n)
+	}
+	if len(s.m) != maxStmtsPerConn {
+		t.Errorf("cache holds %d", len(s.m))
+	}
+	// Re-preparing a cached query closes its old statement.
+	ids, n = s.put("new", stmtInfo{id: 1001})
+	if n != 1 || ids[0] != 1000 {
+		t.Errorf("replaced %v (n=%d), want 1000", ids[:n], n)
+	}
+}
+
+func TestHealthSame(t *testing.T) {
+	base := Health{Reachable: true, Serving: true, Lag: time.Second}
+	tests := []struct {
+		name string
+		h    Health
+		same bool
+	}{
+		{"identical but probed later", Health{Reachable: true, Serving: true, Lag: time.Second, LastProbe: time.Now()}, true},
+		{"lag", Health{Reachable: true, Serving: true, Lag: 2 * time.Second}, false},
+		{"serving", Health{Reachable: true, Lag: time.Second}, false},
+		{"error appears", Health{Reachable: true, Serving: true, Lag: time.Second, Err: io.EOF}, false},
+	}
+	for _, tt := range tests {
+		if got := base.same(&tt.h); got != tt.same {
+			t.Errorf("%s: same = %v", tt.name, got)
+		}
+	}
+	a, b := Health{Err: errors.New("x")}, Health{Err: errors.New("x")}
+	if !a.same(&b) {
+		t.Error("equal error texts differ")
+	}
+}
+
+func TestConfigDefaultsAndValidate(t *testing.T) {
+	c := Config{}.withDefaults()
+	if c.PoolSize != DefaultPoolSize || c.TxTimeout != DefaultTxTimeout || c.QueryTimeout != 0 || c.Collation != DefaultCollation {
+		t.Errorf("defaults %+v", c)
+	}
+	if err := (Config{User: "u"}).Validate(); err != nil {
+		t.Errorf("zero config: %v", err)
+	}
+	if err := (Config{User: "u", PoolSize: -1}).Validate(); err == nil {
+		t.Error("negative PoolSize accepted")
+	}
+	if err := (Config{}).Validate(); err == nil {
+		t.Error("empty User accepted")
+	}
+	if got := (Config{IdleTimeout: time.Hour, TxTimeout: time.Second}).tick(); got != 100*time.Millisecond {
+		t.Errorf("tick = %v", got)
+	}
+}
+
+func TestTabletAddressing(t *testing.T) {
+	tab := &topodatapb.Tablet{
+		Alias: &topodatapb.TabletAlias{Cell: "zone1", Uid: 100}, Keyspace: "commerce",
+		Hostname: "h", PortMap: map[string]int32{"mysql": 3306},
+	}
+	if got := aliasString(tab.Alias); got != "zone1-0000000100" {
+		t.Errorf("alias %q", got)
+	}
+	if got := mysqlAddr(tab); got != "h:3306" {
+		t.Errorf("addr %q", got)
+	}
+	if got := dbName(tab); got != "vt_commerce" {
+		t.Errorf("db %q", got)
+	}
+	tab.MysqlHostname, tab.MysqlPort, tab.DbNameOverride = "127.0.0.1", 17100, "commerce"
+	if mysqlAddr(tab) != "127.0.0.1:17100" || dbName(tab) != "commerce" {
+		t.Errorf("overrides: %s %s", mysqlAddr(tab), dbName(tab))
 	}
 }

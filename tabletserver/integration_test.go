@@ -436,3 +436,96 @@ func TestIntegrationHealth(t *testing.T) {
 		t.Fatal("Get on a dead server succeeded")
 	}
 }
+
+// A KILL QUERY that reaches the server after the query it was meant for ended (the timeout
+// fired as the reply came) must not interrupt the connection's next query.
+func TestIntegrationKillQueryOnIdleConnection(t *testing.T) {
+	m := sharedMariaDB(t)
+	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
+	ctx := context.Background()
+	c, err := ts.Get(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Recycle()
+	if err := ts.KillQuery(ctx, c.ThreadID()); err != nil {
+		t.Fatal(err)
+	}
+	var w bytes.Buffer
+	res, err := c.Exec(ctx, queryFrame("SELECT SLEEP(0.2) AS s, 'after' AS a"), &w)
+	if err != nil || res.Err != nil {
+		t.Fatalf("next query: %v %v", err, res.Err)
+	}
+	if got := textValues(t, w.Bytes()); got[0][0] != "0" || got[0][1] != "after" {
+		t.Fatalf("next query was interrupted: %v", got)
+	}
+}
+
+// Rows and commands of 16 MiB and more travel in several packets (continuations).
+func TestIntegrationHugePackets(t *testing.T) {
+	m := sharedMariaDB(t)
+	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
+	ctx := context.Background()
+	const big = 1<<24 + 1000 // one row of two packets
+	q := "SELECT REPEAT('x', 16777215 + 1000 - 4) AS a UNION ALL SELECT 'small'"
+	want := rawReply(t, ts, queryFrame(q))
+	c, err := ts.Get(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Recycle()
+	var w bytes.Buffer
+	res, err := c.Exec(ctx, queryFrame(q), &w)
+	if err != nil || res.Err != nil {
+		t.Fatalf("Exec: %v %v", err, res.Err)
+	}
+	if res.Rows != 2 || !bytes.Equal(w.Bytes(), want) {
+		t.Fatalf("Rows %d, %d bytes forwarded, %d sent directly", res.Rows, w.Len(), len(want))
+	}
+	if c.bufHigh > defaultBufSize {
+		t.Errorf("read buffer grew to %d for a big row", c.bufHigh)
+	}
+
+	// A command bigger than one packet.
+	frame := queryFrame("SELECT LENGTH('" + strings.Repeat("y", big) + "')")
+	w.Reset()
+	res, err = c.Exec(ctx, frame, &w)
+	if err != nil || res.Err != nil {
+		t.Fatalf("big command: %v %v", err, res.Err)
+	}
+	if got := textValues(t, w.Bytes())[0][0]; got != "16778216" {
+		t.Errorf("LENGTH = %s", got)
+	}
+}
+
+func TestIntegrationClose(t *testing.T) {
+	m := sharedMariaDB(t)
+	cfg := Config{User: m.User(), Password: m.Password()}
+	ts := New(cfg, testTablet(m, 1, topodatapb.TabletType_PRIMARY), nil, nil)
+	ts.Open()
+	ctx := context.Background()
+	data, err := ts.Get(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := ts.Reserve(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Close()
+	var me *mysql.MyError
+	if !errors.As(tx.Killed(), &me) {
+		t.Fatalf("reserved connection after Close: Killed() = %v", tx.Killed())
+	}
+	// A data connection in use finishes its query, then closes when returned.
+	if res, err := data.Exec(ctx, queryFrame("SELECT 1"), io.Discard); err != nil || res.Err != nil {
+		t.Fatalf("in-use data connection after Close: %v %v", err, res.Err)
+	}
+	data.Recycle()
+	if st := ts.Stats().Data; st.InUse != 0 || st.Idle != 0 {
+		t.Errorf("data pool after Close: %+v", st)
+	}
+	if _, err := ts.Get(ctx, nil); !errors.As(err, &me) || me.Code != mysql.ER_SERVER_SHUTDOWN {
+		t.Fatalf("Get after Close: %v", err)
+	}
+}

@@ -309,9 +309,9 @@ func (p *pool) counts() (inUse, idle int) {
 	return len(p.inUse), len(p.idle)
 }
 
-// closeNet closes the socket and stops the timer.
+// closeNet closes the socket. It leaves the query timer alone: only the holder arms and
+// disarms it (end), even when another goroutine closes the connection under it.
 func (c *Conn) closeNet() {
-	c.timer.Stop()
 	if c.nc != nil {
 		c.nc.Close()
 	}

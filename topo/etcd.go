@@ -41,24 +41,35 @@ func DialEtcd(ctx context.Context, addrs, root string) (*EtcdConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	endpoints := splitAddrs(addrs)
-	if len(endpoints) == 0 {
+	if len(splitAddrs(addrs)) == 0 {
 		return nil, fmt.Errorf("topo: %w: empty etcd address; pass --topo-addr host:port[,host:port...]", ErrInvalid)
 	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints,
-		DialTimeout: dialTimeout,
-		// The client would otherwise log its retries to stderr; we return errors instead.
-		Logger: zap.NewNop(),
-	})
+	c, err := newEtcdConnNoProbe(addrs, root)
 	if err != nil {
-		return nil, fmt.Errorf("topo: connect to etcd at %s: %w", addrs, err)
+		return nil, err
 	}
 	probeCtx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	if _, err := cli.Get(probeCtx, root, clientv3.WithCountOnly()); err != nil {
-		_ = cli.Close()
+	if _, err := c.cli.Get(probeCtx, c.root, clientv3.WithCountOnly()); err != nil {
+		c.Close()
 		return nil, fmt.Errorf("topo: etcd at %s does not answer (%w); is it running? start one with `vtdirect local up` or pass the right --topo-addr", addrs, err)
+	}
+	return c, nil
+}
+
+// newEtcdConnNoProbe makes a cell Conn with its own client without waiting for the server: a
+// cell server that is down shows up as errors naming it on first use, not here.
+func newEtcdConnNoProbe(addrs, root string) (*EtcdConn, error) {
+	if _, err := cleanRoot(root); err != nil {
+		return nil, err
+	}
+	endpoints := splitAddrs(addrs)
+	if len(endpoints) == 0 {
+		return nil, fmt.Errorf("topo: %w: empty server address", ErrInvalid)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: dialTimeout, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, fmt.Errorf("topo: connect to etcd at %s: %w", addrs, err)
 	}
 	c := NewEtcdConn(cli, root)
 	c.ownsClient = true

@@ -27,12 +27,12 @@ const (
 )
 
 // Paths of each record, relative to the global root or to a cell's root.
-func cellInfoPath(cell string) string     { return path.Join(CellsPath, cell, CellInfoFile) }
-func cellsAliasPath(alias string) string  { return path.Join(CellsAliasesPath, alias, CellsAliasFile) }
-func keyspacePath(ks string) string       { return path.Join(KeyspacesPath, ks, KeyspaceFile) }
-func vschemaPath(ks string) string        { return path.Join(KeyspacesPath, ks, VSchemaFile) }
-func shardsDir(ks string) string          { return path.Join(KeyspacesPath, ks, ShardsPath) }
-func shardPath(ks, shard string) string   { return path.Join(shardsDir(ks), shard, ShardFile) }
+func cellInfoPath(cell string) string    { return path.Join(CellsPath, cell, CellInfoFile) }
+func cellsAliasPath(alias string) string { return path.Join(CellsAliasesPath, alias, CellsAliasFile) }
+func keyspacePath(ks string) string      { return path.Join(KeyspacesPath, ks, KeyspaceFile) }
+func vschemaPath(ks string) string       { return path.Join(KeyspacesPath, ks, VSchemaFile) }
+func shardsDir(ks string) string         { return path.Join(KeyspacesPath, ks, ShardsPath) }
+func shardPath(ks, shard string) string  { return path.Join(shardsDir(ks), shard, ShardFile) }
 func shardReplicationPath(ks, shard string) string {
 	return path.Join(shardsDir(ks), shard, ShardReplicationFile)
 }

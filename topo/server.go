@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 )
 
@@ -55,31 +53,11 @@ func Open(ctx context.Context, impl, addr, root string) (*Server, error) {
 			if ci.ServerAddress == addr {
 				return NewEtcdConn(shared, ci.Root), nil
 			}
-			return newEtcdConnNoProbe(ci.ServerAddress, ci.Root)
+			return newEtcdConnNoProbe(ci.ServerAddress, ci.Root) // a cell on another etcd
 		}), nil
 	default:
 		return nil, fmt.Errorf("topo: %w: unknown topo implementation %q; use --topo-implementation %s", ErrInvalid, impl, ImplEtcd)
 	}
-}
-
-// newEtcdConnNoProbe makes a cell Conn with its own client without waiting for the server: a
-// cell server that is down shows up as errors naming it on first use, not here.
-func newEtcdConnNoProbe(addrs, root string) (Conn, error) {
-	if _, err := cleanRoot(root); err != nil {
-		return nil, err
-	}
-	endpoints := splitAddrs(addrs)
-	if len(endpoints) == 0 {
-		return nil, fmt.Errorf("topo: %w: empty server address", ErrInvalid)
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: dialTimeout, Logger: zap.NewNop()})
-	if err != nil {
-		return nil, fmt.Errorf("topo: connect to etcd at %s: %w", addrs, err)
-	}
-	c := NewEtcdConn(cli, root)
-	c.ownsClient = true
-	c.endpoints = addrs
-	return c, nil
 }
 
 // GlobalConn returns the Conn on the global root.

@@ -16,6 +16,7 @@ import (
 // `vtdirect topo show`. Records that cannot be read are listed in Problems (with the key)
 // instead of failing the whole dump.
 type Topology struct {
+	Root         string             `json:"root"` // the global root read
 	Cells        []CellTopology     `json:"cells"`
 	CellsAliases []CellsAliasRecord `json:"cells_aliases"`
 	Keyspaces    []KeyspaceTopology `json:"keyspaces"`
@@ -51,7 +52,7 @@ type ShardTopology struct {
 // Snapshot reads the whole topology. Only a failure to list the global topo is an error;
 // unreadable records and unreachable cells go to Problems.
 func (s *Server) Snapshot(ctx context.Context) (*Topology, error) {
-	var topo Topology
+	topo := Topology{Root: fullKey(s.global, "")}
 	problem := func(err error) { topo.Problems = append(topo.Problems, err.Error()) }
 
 	cells, err := s.ListCells(ctx)
@@ -124,11 +125,12 @@ func (t *Topology) MarshalJSON() ([]byte, error) {
 		Shards   []named         `json:"shards"`
 	}
 	out := struct {
+		Root         string     `json:"root"`
 		Cells        []cell     `json:"cells"`
 		CellsAliases []named    `json:"cells_aliases"`
 		Keyspaces    []keyspace `json:"keyspaces"`
 		Problems     []string   `json:"problems,omitempty"`
-	}{Cells: []cell{}, CellsAliases: []named{}, Keyspaces: []keyspace{}, Problems: t.Problems}
+	}{Root: t.Root, Cells: []cell{}, CellsAliases: []named{}, Keyspaces: []keyspace{}, Problems: t.Problems}
 	for _, c := range t.Cells {
 		oc := cell{Name: c.Name, Info: pbJSON(c.Info), Tablets: []json.RawMessage{}}
 		for _, tb := range c.Tablets {
@@ -165,6 +167,9 @@ func pbJSON[M proto.Message](m M) json.RawMessage {
 // every cell), then tablets whose shard is unknown, then problems.
 func (t *Topology) WriteTree(w io.Writer) error {
 	var b strings.Builder
+	if len(t.Cells) == 0 && len(t.Keyspaces) == 0 && len(t.CellsAliases) == 0 {
+		fmt.Fprintf(&b, "the global topo at %s is empty: if the topology exists, check --topo-addr and --topo-root\n", t.Root)
+	}
 	b.WriteString("cells:\n")
 	if len(t.Cells) == 0 {
 		b.WriteString("  (none; add one with `vtdirect topo add-cell NAME`)\n")

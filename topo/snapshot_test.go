@@ -62,4 +62,3 @@ func TestSnapshot(t *testing.T) {
 		t.Fatalf("json = %s", b)
 	}
 }
-

@@ -1,6 +1,7 @@
 package topo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -138,7 +139,7 @@ func listTabletAliases(ctx context.Context, conn Conn, cell string) ([]*topodata
 		}
 		out = append(out, a)
 	}
-	slices.SortFunc(out, func(a, b *topodatapb.TabletAlias) int { return int(a.Uid) - int(b.Uid) })
+	slices.SortFunc(out, func(a, b *topodatapb.TabletAlias) int { return cmp.Compare(a.Uid, b.Uid) })
 	return out, nil
 }
 
@@ -195,7 +196,7 @@ func (s *Server) GetTabletsByShard(ctx context.Context, keyspace, shard string) 
 				aliases = append(aliases, n.TabletAlias)
 			}
 		}
-		slices.SortFunc(aliases, func(a, b *topodatapb.TabletAlias) int { return int(a.Uid) - int(b.Uid) })
+		slices.SortFunc(aliases, func(a, b *topodatapb.TabletAlias) int { return cmp.Compare(a.Uid, b.Uid) })
 		for _, a := range aliases {
 			t, _, err := getTablet(ctx, conn, a)
 			if errors.Is(err, ErrNoNode) {

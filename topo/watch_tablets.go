@@ -147,4 +147,3 @@ func decodeTablet(conn Conn, p string, alias *topodatapb.TabletAlias, data []byt
 	}
 	return t, nil
 }
-

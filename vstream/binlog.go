@@ -158,9 +158,8 @@ func (s *shardStream) onQuery(ctx context.Context, e *replication.QueryEvent, ts
 	ev := &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_OTHER, Timestamp: ts, Keyspace: s.ks, Shard: s.shard}
 	switch verb {
 	case "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE":
-		s.schema.invalidate()
-		clear(s.plans)
-		if string(e.Schema) == s.src.DBName || strings.Contains(q, s.src.DBName) {
+		s.forgetSchema()
+		if s.ddlTouchesDB(string(e.Schema), q) {
 			ev.Type = binlogdatapb.VEventType_DDL
 			ev.Statement = q
 		}
@@ -200,8 +199,7 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 	}
 	if int(e.ColumnCount) != len(p.meta.Columns) {
 		// The binlog was written with another schema than information_schema now shows.
-		s.schema.invalidate()
-		clear(s.plans)
+		s.forgetSchema()
 		if p, err = s.plan(ctx, string(e.Table.Table)); err != nil || p == nil {
 			return err
 		}
@@ -272,4 +270,23 @@ func firstWord(q string) string {
 		return q[:i]
 	}
 	return q
+}
+
+// ddlTouchesDB reports whether a DDL ran in the source database or names one of its tables
+// (Vitess sends only the DDLs of the streamed database).
+func (s *shardStream) ddlTouchesDB(schema, q string) bool {
+	if schema == s.src.DBName {
+		return true
+	}
+	lq := strings.ToLower(q)
+	db := strings.ToLower(s.src.DBName)
+	return strings.Contains(lq, db+".") || strings.Contains(lq, "`"+db+"`.")
+}
+
+// forgetSchema drops cached table metadata and plans; the next row of each table is preceded
+// by a fresh FIELD event.
+func (s *shardStream) forgetSchema() {
+	s.schema.invalidate()
+	clear(s.plans)
+	clear(s.fieldSent)
 }

@@ -387,3 +387,43 @@ func TestCopyResume(t *testing.T) {
 		t.Fatal(cons.err)
 	}
 }
+
+// TestDDL: a DDL arrives as VGTID, DDL, and the next rows carry a new FIELD with the new column.
+func TestDDL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := startCluster(t, ctx, 0)
+	client := serve(t, newPicker(c), nil)
+	cons := newConsumer()
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	go func() {
+		_ = stream(sctx, client, &vtgatepb.VStreamRequest{TabletType: topodatapb.TabletType_PRIMARY, Vgtid: vgtid("current")}, cons)
+	}()
+	waitFor(t, ctx, "start", func() (bool, string) {
+		cons.mu.Lock()
+		defer cons.mu.Unlock()
+		return cons.vgtid != nil, ""
+	})
+	c.exec(t, "INSERT INTO t.t2 VALUES ('a', 1)")
+	c.exec(t, "ALTER TABLE t.t2 ADD COLUMN z VARCHAR(3) DEFAULT 'zz'")
+	c.exec(t, "INSERT INTO t.t2 (k, w) VALUES ('b', 2)")
+	waitFor(t, ctx, "row b", func() (bool, string) { r := cons.snapshot("ks.t2"); return r["b"] == "b|2|zz", r["b"] })
+	cons.mu.Lock()
+	defer cons.mu.Unlock()
+	var seq []string
+	for _, ev := range cons.events {
+		switch ev.Type {
+		case binlogdatapb.VEventType_DDL:
+			seq = append(seq, "DDL")
+			if !strings.Contains(ev.Statement, "ADD COLUMN z") {
+				t.Errorf("DDL statement %q", ev.Statement)
+			}
+		case binlogdatapb.VEventType_FIELD:
+			seq = append(seq, "FIELD"+strconv.Itoa(len(ev.FieldEvent.Fields)))
+		}
+	}
+	if strings.Join(seq, ",") != "FIELD2,DDL,FIELD3" {
+		t.Errorf("events %v, want FIELD2,DDL,FIELD3", seq)
+	}
+}

@@ -25,11 +25,14 @@ var _ topo.Conn = (*Conn)(nil)
 // watchBuffer: like the etcd backend, a little slack between the watch goroutine and its reader.
 const watchBuffer = 16
 
-// begin locks the store and checks that the Conn and the store can serve key.
-func (c *Conn) begin(p string) (string, error) {
+// begin locks the store and checks that the context, the Conn and the store can serve key.
+func (c *Conn) begin(ctx context.Context, p string) (string, error) {
 	k, err := topo.JoinKey(c.root, p)
 	if err != nil {
 		return "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", &topo.KeyError{Key: k, Err: err}
 	}
 	c.store.mu.Lock()
 	select {
@@ -49,10 +52,7 @@ func (c *Conn) end() { c.store.mu.Unlock() }
 
 // Create is part of topo.Conn.
 func (c *Conn) Create(ctx context.Context, p string, data []byte) (topo.Version, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	k, err := c.begin(p)
+	k, err := c.begin(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +65,7 @@ func (c *Conn) Create(ctx context.Context, p string, data []byte) (topo.Version,
 
 // Update is part of topo.Conn.
 func (c *Conn) Update(ctx context.Context, p string, data []byte, v topo.Version) (topo.Version, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	k, err := c.begin(p)
+	k, err := c.begin(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +96,7 @@ func (c *Conn) check(k string, v topo.Version) error {
 
 // Get is part of topo.Conn.
 func (c *Conn) Get(ctx context.Context, p string) ([]byte, topo.Version, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	k, err := c.begin(p)
+	k, err := c.begin(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,10 +110,7 @@ func (c *Conn) Get(ctx context.Context, p string) ([]byte, topo.Version, error) 
 
 // Delete is part of topo.Conn.
 func (c *Conn) Delete(ctx context.Context, p string, v topo.Version) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	k, err := c.begin(p)
+	k, err := c.begin(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -138,14 +129,11 @@ func (c *Conn) Delete(ctx context.Context, p string, v topo.Version) error {
 
 // ListDir is part of topo.Conn.
 func (c *Conn) ListDir(ctx context.Context, dir string) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	prefix, err := topo.DirPrefix(c.root, dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.begin(dir); err != nil {
+	if _, err := c.begin(ctx, dir); err != nil {
 		return nil, err
 	}
 	defer c.end()
@@ -163,12 +151,12 @@ func (c *Conn) ListDir(ctx context.Context, dir string) ([]string, error) {
 
 // WatchRecursive is part of topo.Conn.
 func (c *Conn) WatchRecursive(ctx context.Context, dir string) ([]*topo.WatchData, <-chan *topo.WatchData, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
 	prefix, err := topo.DirPrefix(c.root, dir)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, &topo.KeyError{Key: prefix, Err: err}
 	}
 	select {
 	case <-c.closing:

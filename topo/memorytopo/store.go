@@ -12,11 +12,11 @@ import (
 
 // Store is one in-memory topo server shared by any number of Conns (one per root).
 type Store struct {
-	mu       sync.Mutex          // guards the fields below
-	rev      int64               // store-wide revision, bumped by every write
-	files    map[string]file     // full key → file
+	mu       sync.Mutex            // guards the fields below
+	rev      int64                 // store-wide revision, bumped by every write
+	files    map[string]file       // full key → file
 	watchers map[*watcher]struct{} // live watches, told of every change
-	failErr  error               // when set, every operation fails with it (see SetError)
+	failErr  error                 // when set, every operation fails with it (see SetError)
 }
 
 type file struct {
@@ -78,7 +78,7 @@ func (s *Store) commit(key string, data []byte, deleted bool) int64 {
 // writer never blocks on a slow reader while holding the store lock (tests only).
 type watcher struct {
 	prefix string
-	mu     sync.Mutex    // guards queue
+	mu     sync.Mutex // guards queue
 	queue  []change
 	wake   chan struct{} // capacity 1: "the queue is not empty", coalesced
 }

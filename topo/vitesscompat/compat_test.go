@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/vtdirect/vtdirect/local"
-	"google.golang.org/protobuf/proto"
 	"github.com/vtdirect/vtdirect/topo"
+	"google.golang.org/protobuf/proto"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vschemapb "vitess.io/vitess/go/vt/proto/vschema"
 	vtopo "vitess.io/vitess/go/vt/topo"

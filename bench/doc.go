@@ -1,0 +1,28 @@
+// Command bench is `make bench`: point selects by primary key against MariaDB directly, through
+// a plain TCP relay and through the vtdirect gateway, in one run, at 1 and 16 client
+// connections, with QPS, p50/p99 latency and the CPU time per query of every serving process.
+//
+// Why three targets: on small shared machines a system call is expensive, so any proxy process
+// adds tens of microseconds per query and as much CPU as MariaDB spends on the query itself.
+// The relay (bench/relay.go: io.Copy both ways, nothing else) is the floor for any proxy; the
+// gateway is judged by its ratios to the relay, not by absolute numbers.
+//
+// What runs where:
+//   - MariaDB (one primary tablet, started with local.StartCluster on free ports) is a child
+//     process of bench; so is etcd's data, but etcd itself runs inside bench (it is idle).
+//   - The relay is this same binary re-executed with the hidden argument `relay`, so its CPU
+//     time is its own in /proc/<pid>/stat.
+//   - The gateway is `vtdirect serve`, built into a temp dir (or --vtdirect), as its own
+//     process. With --cpuprofile the gateway is instead this binary re-executed as
+//     `gateway-profiled`, which starts gateway.Start with the same settings and writes a pprof
+//     CPU profile (the gateway has no /debug/pprof endpoint).
+//
+// Loads: a Go client (go-sql-driver/mysql, interpolateParams=true, one dedicated connection per
+// worker, every latency kept, so p50/p99 are exact) and sysbench oltp_point_select with
+// --db-ps-mode=disable (COM_QUERY) and auto (server-side prepared statements), whose p50/p99
+// come from its latency histogram (buckets about 2% wide).
+//
+// CPU per query is the delta of utime+stime (/proc/<pid>/stat, in USER_HZ=100 ticks) over the
+// measured interval divided by the queries done in it; the client's own CPU is reported too,
+// since on two cores the client, the proxy and MariaDB compete for the same CPUs.
+package main

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+)
+
+// clientDSN is the DSN of every client connection: user app to database (target) commerce,
+// parameters interpolated by the client so each query is one COM_QUERY round trip.
+func clientDSN(addr string, conns int) string {
+	_ = conns
+	return "app:app@tcp(" + addr + ")/commerce?interpolateParams=true"
+}
+
+// goLoad runs the Go client: conns workers, each on its own connection, point-selecting random
+// ids for warmup (not counted) and then for dur, keeping every latency.
+func goLoad(ctx context.Context, addr string, conns, rows int, warmup, dur time.Duration, meter *cpuMeter) (result, error) {
+	res := result{load: "go", conns: conns}
+	db, err := sql.Open("mysql", clientDSN(addr, conns))
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	workers := make([]*sql.Conn, conns)
+	for i := range workers {
+		if workers[i], err = db.Conn(ctx); err != nil {
+			return res, fmt.Errorf("connect to %s: %w", addr, err)
+		}
+		defer workers[i].Close()
+	}
+	lats := make([][]time.Duration, conns)
+	phase := func(d time.Duration, record bool) error {
+		deadline := time.Now().Add(d)
+		errs := make([]error, conns)
+		var wg sync.WaitGroup
+		for i, c := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
+				var lat []time.Duration
+				if record {
+					lat = make([]time.Duration, 0, 1<<16)
+				}
+				var val []byte
+				for {
+					t0 := time.Now()
+					if !t0.Before(deadline) {
+						break
+					}
+					if err := c.QueryRowContext(ctx, pointSelect, rng.IntN(rows)+1).Scan(&val); err != nil {
+						errs[i] = err
+						return
+					}
+					if record {
+						lat = append(lat, time.Since(t0))
+					}
+				}
+				lats[i] = lat
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return fmt.Errorf("query through %s: %w", addr, err)
+			}
+		}
+		return nil
+	}
+	if err := phase(warmup, false); err != nil {
+		return res, err
+	}
+	if err := meter.begin(); err != nil {
+		return res, err
+	}
+	start := time.Now()
+	if err := phase(dur, true); err != nil {
+		return res, err
+	}
+	res.elapsed = time.Since(start)
+	if res.cpu, err = meter.end(); err != nil {
+		return res, err
+	}
+	all := slices.Concat(lats...)
+	slices.Sort(all)
+	res.queries = int64(len(all))
+	res.p50, res.p99 = percentile(all, 0.50), percentile(all, 0.99)
+	return res, nil
+}
+
+// percentile of sorted latencies: the smallest value at or above a fraction p of them.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// runRelay is the hidden `relay <listen> <target>` mode: a plain TCP relay, the floor for any
+// proxy process. Per connection it dials the target and copies bytes both ways with io.Copy,
+// nothing else (no buffering choices, no parsing), so that whatever it costs is what moving
+// the bytes through one more process costs on this machine. It prints its listen address on
+// stdout and runs until killed.
+func runRelay(listen, target string) error {
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	fmt.Println(l.Addr().String())
+	for {
+		client, err := l.Accept()
+		if err != nil {
+			return err
+		}
+		go relay(client, target)
+	}
+}
+
+func relay(client net.Conn, target string) {
+	defer client.Close()
+	server, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	go func() {
+		io.Copy(server, client)
+		server.Close()
+	}()
+	io.Copy(client, server)
+}
+
+// child is a process bench started: the relay or the gateway. Its goroutine waits for it, so
+// that an early exit is seen (done) and nothing is left a zombie.
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+}
+
+// startChild starts cmd and the goroutine that waits for it.
+func startChild(name string, cmd *exec.Cmd) (*child, error) {
+	cmd.SysProcAttr = childAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
+// stop terminates the child and waits for it (SIGTERM lets the profiled gateway write its
+// profile; SIGKILL follows after 10 seconds).
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// childAttr kills the child if bench dies, so an interrupted run leaves nothing behind.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+}
+
+// startRelay re-executes this binary as a relay to target and returns it with its address.
+func startRelay(target string) (*child, string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := exec.Command(self, "relay", "127.0.0.1:0", target)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := startChild("relay", cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		c.stop()
+		return nil, "", fmt.Errorf("relay did not print its address: %w", err)
+	}
+	return c, strings.TrimSpace(line), nil
+}
