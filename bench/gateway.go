@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -14,8 +15,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"log/slog"
 
 	"github.com/vtdirect/vtdirect/gateway"
 	"github.com/vtdirect/vtdirect/local"
@@ -36,11 +35,7 @@ type gatewaySettings struct {
 // `make bench`).
 func buildVtdirect(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "vtdirect")
-	gobin := os.Getenv("GO")
-	if gobin == "" {
-		gobin = "go"
-	}
-	cmd := exec.CommandContext(ctx, gobin, "build", "-o", bin, "./cmd/vtdirect")
+	cmd := exec.CommandContext(ctx, goBin(), "build", "-o", bin, "./cmd/vtdirect")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("build vtdirect (run bench from the module root): %w", err)
@@ -141,14 +136,14 @@ func startLogged(bin string, args []string, logFile string) (*child, error) {
 func waitAnswering(ctx context.Context, c *child, addr string) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	db, err := sql.Open("mysql", clientDSN(addr, 1))
+	db, err := sql.Open("mysql", clientDSN(addr))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	for {
-		var c string
-		err = db.QueryRowContext(ctx, pointSelect, 1).Scan(&c)
+		var val string
+		err = db.QueryRowContext(ctx, pointSelect, 1).Scan(&val)
 		if err == nil {
 			return nil
 		}

@@ -14,8 +14,7 @@ import (
 
 // clientDSN is the DSN of every client connection: user app to database (target) commerce,
 // parameters interpolated by the client so each query is one COM_QUERY round trip.
-func clientDSN(addr string, conns int) string {
-	_ = conns
+func clientDSN(addr string) string {
 	return "app:app@tcp(" + addr + ")/commerce?interpolateParams=true"
 }
 
@@ -23,7 +22,7 @@ func clientDSN(addr string, conns int) string {
 // ids for warmup (not counted) and then for dur, keeping every latency.
 func goLoad(ctx context.Context, addr string, conns, rows int, warmup, dur time.Duration, meter *cpuMeter) (result, error) {
 	res := result{load: "go", conns: conns}
-	db, err := sql.Open("mysql", clientDSN(addr, conns))
+	db, err := sql.Open("mysql", clientDSN(addr))
 	if err != nil {
 		return res, err
 	}

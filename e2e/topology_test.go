@@ -134,6 +134,10 @@ func TestBackendDiesMidQuery(t *testing.T) {
 	if !strings.Contains(me.Message, "zone2-201") {
 		t.Fatalf("error %q does not name the unhealthy tablet", me.Message)
 	}
+	if _, metrics := httpGet(t, "/metrics"); !strings.Contains(metrics, `vtdirect_picker_misses_total{cells=`) ||
+		!strings.Contains(metrics, `types="RDONLY"`) {
+		t.Fatalf("the miss is not counted in /metrics")
+	}
 	if err := rdonly.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -155,6 +156,12 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(g.Metrics, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/debug/status", statusHandler(reg, cfg.Cell))
+		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String()))
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 		g.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		g.serve(func() error {

@@ -15,6 +15,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -27,6 +28,10 @@ import (
 type binlogReader struct {
 	syncer *replication.BinlogSyncer
 	stream *replication.BinlogStreamer
+	seen   atomic.Int64  // events read, for the watchdog
+	silent atomic.Bool   // the watchdog closed the connection
+	stop   chan struct{} // closed by close() to end the watchdog
+	done   chan struct{} // closed when the watchdog has exited
 }
 
 func (s *shardStream) openBinlog(pos Position) (*binlogReader, error) {
@@ -52,8 +57,8 @@ func (s *shardStream) openBinlog(pos Position) (*binlogReader, error) {
 		UseDecimal:              true,
 		TimestampStringLocation: time.UTC,
 		HeartbeatPeriod:         s.m.cfg.BinlogHeartbeat,
-		ReadTimeout:             4 * s.m.cfg.BinlogHeartbeat,
 		DisableRetrySync:        true, // the shard stream re-picks a source and resumes itself
+		DiscardGTIDSet:          true, // positions are tracked here; go-mysql's per-event set clone is costly
 		Logger:                  s.log,
 		EventCacheCount:         4096, // read-ahead, bounded; TCP back-pressure beyond it
 	})
@@ -67,11 +72,53 @@ func (s *shardStream) openBinlog(pos Position) (*binlogReader, error) {
 		syncer.Close()
 		return nil, classifyMySQL(fmt.Errorf("start binlog dump from %s at %s: %w", s.src.Alias, pos, err))
 	}
-	return &binlogReader{syncer: syncer, stream: stream}, nil
+	r := &binlogReader{syncer: syncer, stream: stream, stop: make(chan struct{}), done: make(chan struct{})}
+	// A read deadline per packet costs a syscall-heavy timer update per event; a watchdog that
+	// closes a silent connection (no event, not even a heartbeat, for 4 periods) costs nothing.
+	go r.watch(4 * s.m.cfg.BinlogHeartbeat)
+	return r, nil
+}
+
+// watch closes the syncer when no event arrived for a whole period. Owned by the reader:
+// close() stops it and waits.
+func (r *binlogReader) watch(period time.Duration) {
+	defer close(r.done)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	last := r.seen.Load()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			n := r.seen.Load()
+			if n == last {
+				r.silent.Store(true)
+				r.syncer.Close()
+				return
+			}
+			last = n
+		}
+	}
+}
+
+// next returns the next binlog event.
+func (r *binlogReader) next(ctx context.Context) (*replication.BinlogEvent, error) {
+	ev, err := r.stream.GetEvent(ctx)
+	if err != nil {
+		if r.silent.Load() {
+			return nil, fmt.Errorf("source sent nothing, not even a heartbeat, for too long: %w", err)
+		}
+		return nil, err
+	}
+	r.seen.Add(1)
+	return ev, nil
 }
 
 func (r *binlogReader) close() {
 	if r != nil {
+		close(r.stop)
+		<-r.done
 		r.syncer.Close()
 	}
 }
@@ -91,7 +138,7 @@ func (s *shardStream) replicate(ctx context.Context, r *binlogReader, stop Posit
 		return nil
 	}
 	for {
-		ev, err := r.stream.GetEvent(ctx)
+		ev, err := r.next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

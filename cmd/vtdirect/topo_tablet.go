@@ -75,7 +75,7 @@ has one refuses a second (add it as a replica, then use set-primary).`,
 	fs.StringVar(&typ, "type", "replica", "tablet type: primary, replica or rdonly")
 	fs.StringVar(&host, "mysql-host", "127.0.0.1", "host of the tablet's MySQL server")
 	fs.Int32Var(&port, "mysql-port", 0, "port of the tablet's MySQL server")
-	fs.StringVar(&dbName, "db-name", "", "database name on the MySQL server (default: the keyspace name)")
+	fs.StringVar(&dbName, "db-name", "", "database name on the MySQL server (default: vt_KEYSPACE, as in Vitess)")
 	return cmd
 }
 

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vtdirect/vtdirect/local"
+)
+
+type options struct {
+	rows       int
+	conns      []int
+	targets    []string
+	loads      []string
+	duration   time.Duration
+	warmup     time.Duration
+	poolSize   int
+	sysbench   string
+	vtdirect   string
+	cpuprofile string
+	dir        string
+}
+
+func main() {
+	// Hidden modes: bench re-executes itself as the relay and as the profiled gateway, so that
+	// each runs in a process of its own.
+	if len(os.Args) > 1 {
+		var err error
+		switch os.Args[1] {
+		case "relay":
+			if len(os.Args) != 4 {
+				err = errors.New("usage: bench relay <listen addr> <target addr>")
+			} else {
+				err = runRelay(os.Args[2], os.Args[3])
+			}
+			fail(err)
+			return
+		case "gateway-profiled":
+			if len(os.Args) != 6 {
+				err = errors.New("usage: bench gateway-profiled <topo addr> <topo root> <pool size> <profile>")
+			} else {
+				err = runProfiledGateway(os.Args[2], os.Args[3], os.Args[4], os.Args[5])
+			}
+			fail(err)
+			return
+		}
+	}
+	opts, err := parseFlags(os.Args[1:])
+	fail(err)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fail(run(ctx, opts))
+}
+
+func fail(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.IntVar(&o.rows, "rows", 100000, "rows in sbtest1")
+	conns := fs.String("conns", "1,16", "client connection counts, comma-separated")
+	targets := fs.String("targets", "direct,relay,gateway", "targets, comma-separated: direct, relay, gateway")
+	loads := fs.String("loads", "go,sysbench-disable,sysbench-auto", "loads, comma-separated: go (Go client, exact percentiles), sysbench-disable (COM_QUERY), sysbench-auto (prepared statements)")
+	fs.DurationVar(&o.duration, "duration", 6*time.Second, "measured time of each run (sysbench rounds up to whole seconds)")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each Go client run")
+	fs.IntVar(&o.poolSize, "pool-size", 32, "the gateway's --queryserver-config-pool-size")
+	fs.StringVar(&o.sysbench, "sysbench", "sysbench", "sysbench binary")
+	fs.StringVar(&o.vtdirect, "vtdirect", "", "vtdirect binary to benchmark (default: build ./cmd/vtdirect into a temp dir)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway to this file (the gateway then runs as bench's own wrapper around gateway.Start, since vtdirect serve has no profiling endpoint)")
+	fs.StringVar(&o.dir, "dir", "", "directory for the cluster and logs (default: a temp dir, removed at the end)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, s := range splitList(*conns) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("--conns: %q is not a positive number", s)
+		}
+		o.conns = append(o.conns, n)
+	}
+	o.targets, o.loads = splitList(*targets), splitList(*loads)
+	for _, t := range o.targets {
+		if t != "direct" && t != "relay" && t != "gateway" {
+			return o, fmt.Errorf("--targets: unknown target %q", t)
+		}
+	}
+	for _, l := range o.loads {
+		if l != "go" && l != "sysbench-disable" && l != "sysbench-auto" {
+			return o, fmt.Errorf("--loads: unknown load %q", l)
+		}
+	}
+	if o.rows < 1 || len(o.conns) == 0 || len(o.targets) == 0 || len(o.loads) == 0 || o.duration <= 0 {
+		return o, errors.New("--rows, --conns, --targets, --loads and --duration must not be empty or zero")
+	}
+	return o, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// progress prints a line prefixed with the time since the start.
+type progress struct{ start time.Time }
+
+func (p progress) say(format string, args ...any) {
+	fmt.Printf("[%5.1fs] %s\n", time.Since(p.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func run(ctx context.Context, o options) error {
+	p := progress{start: time.Now()}
+	if err := local.CheckMariaDBInstalled(); err != nil {
+		return fmt.Errorf("bench needs MariaDB (`make bench` installs it): %w", err)
+	}
+	for _, l := range o.loads {
+		if strings.HasPrefix(l, "sysbench") {
+			if _, err := exec.LookPath(o.sysbench); err != nil {
+				return fmt.Errorf("load %s needs sysbench (`VTDIRECT_NEED_SYSBENCH=1 ./scripts/deps.sh` installs it, or leave it out of --loads): %w", l, err)
+			}
+		}
+	}
+	dir := o.dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "vtdirect-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+
+	p.say("starting MariaDB and etcd, building vtdirect (dir %s)", dir)
+	bin := o.vtdirect
+	g, gctx := errgroup.WithContext(ctx)
+	if bin == "" && o.cpuprofile == "" {
+		g.Go(func() (err error) { bin, err = buildVtdirect(gctx, dir); return err })
+	}
+	cluster, err := startCluster(ctx, dir+"/cluster")
+	if err != nil {
+		_ = g.Wait()
+		return err
+	}
+	defer cluster.Close()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	mdb := cluster.Primary().MariaDB
+	p.say("MariaDB pid %d on %s; loading %d rows into commerce.sbtest1", mdb.PID(), mdb.Addr(), o.rows)
+	if err := loadTable(ctx, mdb.DSN(cluster.Layout.DBName), o.rows); err != nil {
+		return err
+	}
+
+	addrs := map[string]string{"direct": mdb.Addr()}
+	pids := map[string]int{}
+	relay, relayAddr, err := startRelay(mdb.Addr())
+	if err != nil {
+		return err
+	}
+	defer relay.stop()
+	addrs["relay"], pids["relay"] = relayAddr, relay.pid()
+	p.say("relay pid %d on %s", relay.pid(), relayAddr)
+
+	gs := gatewaySettings{topoAddr: cluster.TopoAddr(), topoRoot: cluster.Layout.GlobalRoot, poolSize: o.poolSize, logFile: dir + "/gateway.log"}
+	var gw *child
+	var gwAddr string
+	if o.cpuprofile != "" {
+		gw, gwAddr, err = startProfiled(ctx, gs, o.cpuprofile)
+	} else {
+		gw, gwAddr, err = startServe(ctx, bin, gs)
+	}
+	if err != nil {
+		return err
+	}
+	stopGateway := sync1(gw.stop)
+	defer stopGateway()
+	addrs["gateway"], pids["gateway"] = gwAddr, gw.pid()
+	how := "vtdirect serve"
+	if o.cpuprofile != "" {
+		how = "bench gateway-profiled (gateway.Start + pprof)"
+	}
+	p.say("gateway pid %d on %s (%s, pool size %d)", gw.pid(), gwAddr, how, o.poolSize)
+
+	var results []result
+	for _, conns := range o.conns {
+		for _, load := range o.loads {
+			for _, target := range o.targets {
+				procs := map[string]int{"mariadb": mdb.PID()}
+				if target != "direct" {
+					procs["proxy"] = pids[target]
+				}
+				if load == "go" {
+					procs["client"] = os.Getpid()
+				}
+				meter := newCPUMeter(procs)
+				var r result
+				var err error
+				if load == "go" {
+					r, err = goLoad(ctx, addrs[target], conns, o.rows, o.warmup, o.duration, meter)
+				} else {
+					r, err = sysbenchLoad(ctx, o.sysbench, addrs[target], conns, o.rows, o.duration, strings.TrimPrefix(load, "sysbench-"), meter)
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				r.target, r.load, r.conns, r.err = target, load, conns, err
+				results = append(results, r)
+				p.say("%s", r.progressLine())
+			}
+		}
+	}
+
+	fmt.Println()
+	printTable(os.Stdout, results)
+	fmt.Println()
+	printRatios(os.Stdout, results)
+
+	if o.cpuprofile != "" {
+		stopGateway() // the profile is written when the gateway stops
+		fmt.Printf("\nCPU profile of the gateway: %s (go tool pprof -top %s)\n", o.cpuprofile, o.cpuprofile)
+		top := exec.CommandContext(ctx, goBin(), "tool", "pprof", "-top", "-nodecount=35", o.cpuprofile)
+		top.Stdout, top.Stderr = os.Stdout, os.Stderr
+		_ = top.Run()
+	}
+	return nil
+}
+
+func goBin() string {
+	if g := os.Getenv("GO"); g != "" {
+		return g
+	}
+	return "go"
+}
+
+// sync1 makes f safe to call more than once (only the first call runs it).
+func sync1(f func()) func() {
+	done := false
+	return func() {
+		if !done {
+			done = true
+			f()
+		}
+	}
+}
