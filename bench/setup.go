@@ -76,7 +76,7 @@ func loadTable(ctx context.Context, dsn string, rows int) error {
 			if id > first {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, "(%d,%d,'%s','%s')", id, rng.IntN(rows)+1, digitGroups(rng, 11), digitGroups(rng, 5))
+			fmt.Fprintf(&b, "(%d,%d,'%s','%s')", id, rng.IntN(rows)+1, digitGroups(rng, 10), digitGroups(rng, 5))
 		}
 		if _, err := db.ExecContext(ctx, b.String()); err != nil {
 			return fmt.Errorf("load table: %w", err)
@@ -96,7 +96,7 @@ func loadTable(ctx context.Context, dsn string, rows int) error {
 	return nil
 }
 
-// digitGroups is sysbench's value shape: groups of 11 digits joined by '-' (c has 11 groups,
+// digitGroups is sysbench's value shape: groups of 11 digits joined by '-' (c has 10 groups,
 // 119 characters; pad has 5, 59 characters).
 func digitGroups(rng *rand.Rand, groups int) string {
 	var b strings.Builder

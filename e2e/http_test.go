@@ -61,7 +61,7 @@ func TestDebugStatusAndMetrics(t *testing.T) {
 		t.Fatalf("/debug/status: %d %s", code, body)
 	}
 	code, body = httpGet(t, "/metrics")
-	if code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+	if code != http.StatusOK || !strings.Contains(body, "go_goroutines") || !strings.Contains(body, `vtdirect_tablet_queries_total{keyspace="commerce",shard="0",tablet="zone1-0000000100",type="PRIMARY"}`) {
 		t.Fatalf("/metrics: %d", code)
 	}
 }

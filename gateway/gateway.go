@@ -106,6 +106,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	}
 	reg.Start(ctx)
 	g.Registry = reg
+	g.Metrics.MustRegister(newTabletCollector(reg))
 
 	pm, err := picker.NewMetrics(g.Metrics)
 	if err != nil {

@@ -274,11 +274,12 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 	st.queries.Add(1)
 	st.rows.Add(res.Rows)
 	if err == nil {
-		c.lastStatus = res.Status
 		if res.Err != nil {
+			// An ERR carries no status: the transaction state is what it was.
 			st.backendErrors.Add(1)
 			return res, nil
 		}
+		c.lastStatus = res.Status
 		switch cmd {
 		case mysql.COM_RESET_CONNECTION:
 			c.stmts.forget()
