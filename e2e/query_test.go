@@ -265,9 +265,9 @@ func TestAbandonedTransactionTimesOut(t *testing.T) {
 }
 
 func TestSessionSettingsFollowTheSession(t *testing.T) {
-	// A small pool, and other sessions churning it, make the session move between backend
-	// connections; its SET must come along, and must not leak to other sessions.
-	g := newGateway(t, func(c *gatewayConfigT) { c.TabletServer.PoolSize = 2 })
+	// A pool of one connection makes every session share it, one statement at a time: the
+	// SET must follow its session, and must not leak to the other.
+	g := newGateway(t, func(c *gatewayConfigT) { c.TabletServer.PoolSize = 1 })
 	db := openDB(t, dsn(g, "commerce"))
 	c := conn(t, db)
 	if _, err := c.ExecContext(t.Context(), "SET SESSION time_zone = '+05:00'"); err != nil {

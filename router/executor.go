@@ -66,9 +66,7 @@ func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
 		}
 	}
 	if stmt, ok := setNamesFor(c.Collation()); ok {
-		if err := s.addSetting([]byte(stmt)); err != nil {
-			return err
-		}
+		s.settings, _ = s.withSetting([]byte(stmt))
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	c.Session = s
@@ -111,16 +109,32 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 	case KindKill:
 		return e.kill(c, s, st)
 	}
+	if st.Kind == KindSet {
+		return e.set(c, s, q, cmd)
+	}
 	res, err := e.run(c, s, st.Kind, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
 		return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
 	})
-	if err == nil && st.Kind == KindSet && res.Err == nil {
-		if err := s.addSetting(q); err != nil {
-			return c.WriteError(err)
+	return e.finish(c, res, err)
+}
+
+// set runs a SET on a backend connection and, when it succeeds, remembers it for the
+// session. The connection is marked with the new settings before it goes back to the pool,
+// so that the next session to get it has them undone.
+func (e *Executor) set(c *mysqlserver.Conn, s *Session, q []byte, cmd *mysqlserver.Command) error {
+	next, err := s.withSetting(q)
+	if err != nil {
+		return c.WriteError(err)
+	}
+	res, err := e.run(c, s, KindSet, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+		r, err := conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
+		if err == nil && r.Err == nil {
+			conn.MarkSettings(&next)
 		}
-		if s.pinned != nil {
-			s.pinned.MarkSettings(&s.settings)
-		}
+		return r, err
+	})
+	if err == nil && res.Err == nil {
+		s.settings = next
 	}
 	return e.finish(c, res, err)
 }
@@ -177,9 +191,7 @@ func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
 	}
 	s.settings = tabletserver.Settings{}
 	if stmt, ok := setNamesFor(c.Collation()); ok {
-		if err := s.addSetting([]byte(stmt)); err != nil {
-			return c.WriteError(err)
-		}
+		s.settings, _ = s.withSetting([]byte(stmt))
 	}
 	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
 }

@@ -61,26 +61,26 @@ func (s *Session) IntN(n int) int {
 	return int(x % uint64(n))
 }
 
-// addSetting remembers a SET statement that succeeded, so that it is replayed on the next
-// backend connection that serves the session.
-func (s *Session) addSetting(stmt []byte) error {
+// withSetting returns the session's settings with one more SET statement, to be replayed on
+// the next backend connection that serves the session. The session is not changed: the
+// caller stores the result once the statement succeeded.
+func (s *Session) withSetting(stmt []byte) (tabletserver.Settings, error) {
 	q := strings.TrimSpace(strings.TrimRight(string(stmt), "; \t\r\n"))
 	for _, have := range s.settings.Statements {
 		if have == q {
-			return nil
+			return s.settings, nil
 		}
 	}
 	if len(s.settings.Statements) >= maxSettings {
-		return &mysql.MyError{Code: mysql.ER_UNKNOWN_ERROR, State: "HY000", Message: "vtdirect: this session has " +
+		return tabletserver.Settings{}, &mysql.MyError{Code: mysql.ER_UNKNOWN_ERROR, State: "HY000", Message: "vtdirect: this session has " +
 			"accumulated too many SET statements to carry between backend connections; reconnect, or set these variables in the server's configuration"}
 	}
 	stmts := make([]string, len(s.settings.Statements), len(s.settings.Statements)+1)
 	copy(stmts, s.settings.Statements)
-	s.settings = tabletserver.Settings{Statements: append(stmts, q), Key: s.settings.Key + "\x00" + q}
-	return nil
+	return tabletserver.Settings{Statements: append(stmts, q), Key: s.settings.Key + "\x00" + q}, nil
 }
 
-// inTransaction reports whether a backend status says the connection must stay with the session.
+// mustPin reports whether a backend status says the connection must stay with the session.
 func mustPin(status uint16) bool {
 	return status&mysql.SERVER_STATUS_IN_TRANS != 0 || status&mysql.SERVER_STATUS_AUTOCOMMIT == 0
 }
