@@ -110,7 +110,8 @@ func (t *TabletServer) probe(ctx context.Context, typ topodatapb.TabletType) Hea
 	f := flavor.Detect(version)
 	row, ok, err := queryRow(ctx, t.control, f.ReplicaStatusQuery())
 	if err != nil {
-		h.Reachable = false
+		// Reachable (it answered above), but its replication cannot be judged: the user may
+		// lack the REPLICATION CLIENT privilege.
 		h.Err = fmt.Errorf("tablet %s (%s): %s: %w", t.alias, t.addr, f.ReplicaStatusQuery(), err)
 		return h
 	}
@@ -128,12 +129,8 @@ func (t *TabletServer) probe(ctx context.Context, typ topodatapb.TabletType) Hea
 	if st.LagKnown {
 		h.Lag = st.Lag
 	}
-	switch {
-	case !st.SQLRunning:
+	if !st.SQLRunning {
 		h.Err = fmt.Errorf("replication SQL thread of %s is not running: %s", t.alias, orNone(st.LastSQLError))
-	case !st.IORunning:
-		// Serving, with a warning the status pages can show.
-		h.Err = nil
 	}
 	return h
 }
