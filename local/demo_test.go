@@ -6,14 +6,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
-
-	"os/signal"
-	"syscall"
 )
 
 // The demo runs etcd and the gateway as detached processes of the vtdirect binary. In this

@@ -105,9 +105,8 @@ func lockDir(dir string) (func(), error) {
 // checkPortFree fails when something already listens on 127.0.0.1:port, so that `local up`
 // says which port is taken instead of talking to a stranger (another etcd on 2379, say).
 func checkPortFree(port int, flag string) error {
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return fmt.Errorf("port %d is in use by another process; stop it or choose another port with %s: %w", port, flag, err)
+	if !portFree(port) {
+		return fmt.Errorf("port %d is in use by another process; stop it or choose another port with %s", port, flag)
 	}
-	return l.Close()
+	return nil
 }

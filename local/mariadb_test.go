@@ -176,3 +176,15 @@ func TestQuoteString(t *testing.T) {
 		}
 	}
 }
+
+func TestFreePort(t *testing.T) {
+	for range 20 {
+		p, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p <= 0 || p > 65535 || !portFree(p) {
+			t.Fatalf("FreePort() = %d: not a free port", p)
+		}
+	}
+}

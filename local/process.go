@@ -19,7 +19,9 @@ const pollInterval = 50 * time.Millisecond
 
 // ProcessAlive reports whether pid names a running process. A zombie (a process that exited but
 // was not reaped, which happens to detached servers whose parent is an init that does not reap)
-// counts as dead: it holds no port and does no work.
+// counts as dead once all its threads are gone: it then holds no port and no file. A
+// multi-threaded process killed by a signal shows its main thread as a zombie while the other
+// threads still exit, holding its sockets; that still counts as alive.
 func ProcessAlive(pid int) bool {
 	if pid <= 0 {
 		return false
@@ -27,7 +29,8 @@ func ProcessAlive(pid int) bool {
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	proc := "/proc/" + strconv.Itoa(pid)
+	stat, err := os.ReadFile(proc + "/stat")
 	if err != nil {
 		// No procfs (not Linux): trust kill(0).
 		return !errors.Is(err, os.ErrNotExist)
@@ -37,8 +40,11 @@ func ProcessAlive(pid int) bool {
 	if i < 0 || i+2 >= len(stat) {
 		return true
 	}
-	state := stat[i+2]
-	return state != 'Z' && state != 'X'
+	if state := stat[i+2]; state != 'Z' && state != 'X' {
+		return true
+	}
+	tasks, err := os.ReadDir(proc + "/task")
+	return err == nil && len(tasks) > 1
 }
 
 // ReadPIDFile returns the pid written in path (by us or by mariadbd), or 0 when the file is
