@@ -163,6 +163,14 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><title>vtdirect %s</title><h1>vtdirect gateway, cell %s</h1><ul>
+<li><a href="/debug/status">/debug/status</a>: tablets and their health (JSON)</li>
+<li><a href="/debug/picker?keyspace=commerce&amp;types=REPLICA&amp;format=text">/debug/picker</a>: how a tablet is chosen (keyspace, shard, types, cells, cell_preference, tablet_order)</li>
+<li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
+<li><a href="/debug/pprof/">/debug/pprof/</a>: profiles</li></ul>`, cfg.Cell, cfg.Cell)
+		})
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 		g.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		g.serve(func() error {
