@@ -72,6 +72,23 @@ func TestDifferential(t *testing.T) {
 		})
 	}
 
+	t.Run("COM_FIELD_LIST", func(t *testing.T) {
+		want, wantErr := direct.FieldList("e2e_types", "")
+		got, gotErr := through.FieldList("e2e_types", "")
+		if wantErr != nil || gotErr != nil {
+			t.Fatalf("direct %v, gateway %v", wantErr, gotErr)
+		}
+		if w, g := fieldsOf(&gomysql.Result{Resultset: &gomysql.Resultset{Fields: want}}),
+			fieldsOf(&gomysql.Result{Resultset: &gomysql.Resultset{Fields: got}}); !reflect.DeepEqual(w, g) || len(w) != 23 {
+			t.Fatalf("field lists differ:\ndirect:  %+v\ngateway: %+v", w, g)
+		}
+		_, wantErr = direct.FieldList("no_such_table", "")
+		_, gotErr = through.FieldList("no_such_table", "")
+		if wantErr == nil || gotErr == nil || wantErr.Error() != gotErr.Error() {
+			t.Fatalf("errors differ: direct %v, gateway %v", wantErr, gotErr)
+		}
+	})
+
 	prepared := []struct {
 		q    string
 		args []any
