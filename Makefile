@@ -41,7 +41,7 @@ status: build
 
 bench: build
 	VTDIRECT_NEED_SYSBENCH=1 ./scripts/deps.sh
-	$(GO) run ./bench
+	$(GO) run ./bench --vtdirect $(BIN) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin

@@ -11,7 +11,8 @@
 //   - MariaDB (one primary tablet, started with local.StartCluster on free ports) is a child
 //     process of bench; so is etcd's data, but etcd itself runs inside bench (it is idle).
 //   - The relay is this same binary re-executed with the hidden argument `relay`, so its CPU
-//     time is its own in /proc/<pid>/stat.
+//     time is its own in /proc/<pid>/stat. io.Copy between TCP connections splices on Linux;
+//     the optional target relay-rw copies with read/write instead (measured: no cheaper).
 //   - The gateway is `vtdirect serve`, built into a temp dir (or --vtdirect), as its own
 //     process. With --cpuprofile the gateway is instead this binary re-executed as
 //     `gateway-profiled`, which starts gateway.Start with the same settings and writes a pprof
@@ -25,4 +26,14 @@
 // CPU per query is the delta of utime+stime (/proc/<pid>/stat, in USER_HZ=100 ticks) over the
 // measured interval divided by the queries done in it; the client's own CPU is reported too,
 // since on two cores the client, the proxy and MariaDB compete for the same CPUs.
+//
+// The whole matrix (loads x targets x connection counts) runs --rounds times, interleaved, and
+// the table shows the median of each figure with the QPS range, because a shared machine's
+// noise is larger than the differences being measured. Defaults: 3 rounds of 3 s runs, about
+// three minutes in all. Examples:
+//
+//	make bench
+//	make bench BENCH_FLAGS="--rounds 1 --loads go"
+//	go run ./bench --cpuprofile /tmp/gw.pprof --rounds 1
+//	go run ./bench --targets direct,relay,relay-rw,gateway
 package main

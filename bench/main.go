@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +24,7 @@ type options struct {
 	conns      []int
 	targets    []string
 	loads      []string
+	rounds     int
 	duration   time.Duration
 	warmup     time.Duration
 	poolSize   int
@@ -39,10 +41,10 @@ func main() {
 		var err error
 		switch os.Args[1] {
 		case "relay":
-			if len(os.Args) != 4 {
-				err = errors.New("usage: bench relay <listen addr> <target addr>")
+			if len(os.Args) != 4 && (len(os.Args) != 5 || os.Args[4] != "rw") {
+				err = errors.New("usage: bench relay <listen addr> <target addr> [rw]")
 			} else {
-				err = runRelay(os.Args[2], os.Args[3])
+				err = runRelay(os.Args[2], os.Args[3], len(os.Args) == 5)
 			}
 			fail(err)
 			return
@@ -75,10 +77,11 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&o.rows, "rows", 100000, "rows in sbtest1")
 	conns := fs.String("conns", "1,16", "client connection counts, comma-separated")
-	targets := fs.String("targets", "direct,relay,gateway", "targets, comma-separated: direct, relay, gateway")
+	targets := fs.String("targets", "direct,relay,gateway", "targets, comma-separated: direct, relay (io.Copy, which splices), relay-rw (read/write loop), gateway")
 	loads := fs.String("loads", "go,sysbench-disable,sysbench-auto", "loads, comma-separated: go (Go client, exact percentiles), sysbench-disable (COM_QUERY), sysbench-auto (prepared statements)")
-	fs.DurationVar(&o.duration, "duration", 6*time.Second, "measured time of each run (sysbench rounds up to whole seconds)")
-	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each Go client run")
+	fs.IntVar(&o.rounds, "rounds", 3, "times the whole matrix runs; the table shows medians (the machine may be shared)")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "measured time of each run (sysbench rounds up to whole seconds)")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each Go client run")
 	fs.IntVar(&o.poolSize, "pool-size", 32, "the gateway's --queryserver-config-pool-size")
 	fs.StringVar(&o.sysbench, "sysbench", "sysbench", "sysbench binary")
 	fs.StringVar(&o.vtdirect, "vtdirect", "", "vtdirect binary to benchmark (default: build ./cmd/vtdirect into a temp dir)")
@@ -96,7 +99,7 @@ func parseFlags(args []string) (options, error) {
 	}
 	o.targets, o.loads = splitList(*targets), splitList(*loads)
 	for _, t := range o.targets {
-		if t != "direct" && t != "relay" && t != "gateway" {
+		if t != "direct" && t != "relay" && t != "relay-rw" && t != "gateway" {
 			return o, fmt.Errorf("--targets: unknown target %q", t)
 		}
 	}
@@ -105,8 +108,8 @@ func parseFlags(args []string) (options, error) {
 			return o, fmt.Errorf("--loads: unknown load %q", l)
 		}
 	}
-	if o.rows < 1 || len(o.conns) == 0 || len(o.targets) == 0 || len(o.loads) == 0 || o.duration <= 0 {
-		return o, errors.New("--rows, --conns, --targets, --loads and --duration must not be empty or zero")
+	if o.rows < 1 || len(o.conns) == 0 || len(o.targets) == 0 || len(o.loads) == 0 || o.duration <= 0 || o.rounds < 1 {
+		return o, errors.New("--rows, --rounds, --conns, --targets, --loads and --duration must not be empty or zero")
 	}
 	return o, nil
 }
@@ -152,11 +155,13 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	p.say("starting MariaDB and etcd, building vtdirect (dir %s)", dir)
 	bin := o.vtdirect
 	g, gctx := errgroup.WithContext(ctx)
 	if bin == "" && o.cpuprofile == "" {
+		p.say("starting MariaDB and etcd, building vtdirect (dir %s)", dir)
 		g.Go(func() (err error) { bin, err = buildVtdirect(gctx, dir); return err })
+	} else {
+		p.say("starting MariaDB and etcd (dir %s)", dir)
 	}
 	cluster, err := startCluster(ctx, dir+"/cluster")
 	if err != nil {
@@ -175,13 +180,18 @@ func run(ctx context.Context, o options) error {
 
 	addrs := map[string]string{"direct": mdb.Addr()}
 	pids := map[string]int{}
-	relay, relayAddr, err := startRelay(mdb.Addr())
-	if err != nil {
-		return err
+	for _, name := range []string{"relay", "relay-rw"} {
+		if !slices.Contains(o.targets, name) {
+			continue
+		}
+		relay, relayAddr, err := startRelay(mdb.Addr(), name == "relay-rw")
+		if err != nil {
+			return err
+		}
+		defer relay.stop()
+		addrs[name], pids[name] = relayAddr, relay.pid()
+		p.say("%s pid %d on %s", name, relay.pid(), relayAddr)
 	}
-	defer relay.stop()
-	addrs["relay"], pids["relay"] = relayAddr, relay.pid()
-	p.say("relay pid %d on %s", relay.pid(), relayAddr)
 
 	gs := gatewaySettings{topoAddr: cluster.TopoAddr(), topoRoot: cluster.Layout.GlobalRoot, poolSize: o.poolSize, logFile: dir + "/gateway.log"}
 	var gw *child
@@ -204,38 +214,42 @@ func run(ctx context.Context, o options) error {
 	p.say("gateway pid %d on %s (%s, pool size %d)", gw.pid(), gwAddr, how, o.poolSize)
 
 	var results []result
-	for _, conns := range o.conns {
-		for _, load := range o.loads {
-			for _, target := range o.targets {
-				procs := map[string]int{"mariadb": mdb.PID()}
-				if target != "direct" {
-					procs["proxy"] = pids[target]
+	for round := 1; round <= o.rounds; round++ {
+		for _, conns := range o.conns {
+			for _, load := range o.loads {
+				for _, target := range o.targets {
+					procs := map[string]int{"mariadb": mdb.PID()}
+					if target != "direct" {
+						procs["proxy"] = pids[target]
+					}
+					if load == "go" {
+						procs["client"] = os.Getpid()
+					}
+					meter := newCPUMeter(procs)
+					var r result
+					var err error
+					if load == "go" {
+						r, err = goLoad(ctx, addrs[target], conns, o.rows, o.warmup, o.duration, meter)
+					} else {
+						r, err = sysbenchLoad(ctx, o.sysbench, addrs[target], conns, o.rows, o.duration, strings.TrimPrefix(load, "sysbench-"), meter)
+					}
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					r.target, r.load, r.conns, r.err = target, load, conns, err
+					results = append(results, r)
+					p.say("round %d/%d %s", round, o.rounds, r.progressLine())
 				}
-				if load == "go" {
-					procs["client"] = os.Getpid()
-				}
-				meter := newCPUMeter(procs)
-				var r result
-				var err error
-				if load == "go" {
-					r, err = goLoad(ctx, addrs[target], conns, o.rows, o.warmup, o.duration, meter)
-				} else {
-					r, err = sysbenchLoad(ctx, o.sysbench, addrs[target], conns, o.rows, o.duration, strings.TrimPrefix(load, "sysbench-"), meter)
-				}
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				r.target, r.load, r.conns, r.err = target, load, conns, err
-				results = append(results, r)
-				p.say("%s", r.progressLine())
 			}
 		}
 	}
 
 	fmt.Println()
-	printTable(os.Stdout, results)
+	sums := summarize(results)
+	fmt.Printf("Point selects on %d rows; each figure is the median of %d rounds of %s per run:\n", o.rows, o.rounds, o.duration)
+	printTable(os.Stdout, sums)
 	fmt.Println()
-	printRatios(os.Stdout, results)
+	printRatios(os.Stdout, sums)
 
 	if o.cpuprofile != "" {
 		stopGateway() // the profile is written when the gateway stops

@@ -12,12 +12,17 @@ import (
 	"time"
 )
 
-// runRelay is the hidden `relay <listen> <target>` mode: a plain TCP relay, the floor for any
-// proxy process. Per connection it dials the target and copies bytes both ways with io.Copy,
-// nothing else (no buffering choices, no parsing), so that whatever it costs is what moving
-// the bytes through one more process costs on this machine. It prints its listen address on
-// stdout and runs until killed.
-func runRelay(listen, target string) error {
+// runRelay is the hidden `relay <listen> <target> [rw]` mode: a plain TCP relay, the floor for
+// any proxy process. Per connection it dials the target and copies bytes both ways with
+// io.Copy, nothing else (no buffering choices, no parsing), so that whatever it costs is what
+// moving the bytes through one more process costs on this machine. It prints its listen
+// address on stdout and runs until killed.
+//
+// Between two TCP connections io.Copy splices on Linux (splice(2) through a pipe). With
+// readWrite (target "relay-rw") it copies with read(2)/write(2) through a 32 KiB buffer
+// instead, which is what a proxy that looks at the bytes does; both are offered so that the
+// floor is the cheaper of the two on the machine at hand.
+func runRelay(listen, target string, readWrite bool) error {
 	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
@@ -28,22 +33,32 @@ func runRelay(listen, target string) error {
 		if err != nil {
 			return err
 		}
-		go relay(client, target)
+		go relay(client, target, readWrite)
 	}
 }
 
-func relay(client net.Conn, target string) {
+func relay(client net.Conn, target string, readWrite bool) {
 	defer client.Close()
 	server, err := net.Dial("tcp", target)
 	if err != nil {
 		return
 	}
 	defer server.Close()
+	cp := io.Copy
+	if readWrite {
+		cp = copyReadWrite
+	}
 	go func() {
-		io.Copy(server, client)
+		cp(server, client)
 		server.Close()
 	}()
-	io.Copy(client, server)
+	cp(client, server)
+}
+
+// copyReadWrite is io.Copy without the ReaderFrom/WriterTo shortcuts (hence without splice):
+// read into a buffer, write it out.
+func copyReadWrite(dst io.Writer, src io.Reader) (int64, error) {
+	return io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, make([]byte, 32<<10))
 }
 
 // child is a process bench started: the relay or the gateway. Its goroutine waits for it, so
@@ -88,12 +103,16 @@ func childAttr() *syscall.SysProcAttr {
 }
 
 // startRelay re-executes this binary as a relay to target and returns it with its address.
-func startRelay(target string) (*child, string, error) {
+func startRelay(target string, readWrite bool) (*child, string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, "", err
 	}
-	cmd := exec.Command(self, "relay", "127.0.0.1:0", target)
+	args := []string{"relay", "127.0.0.1:0", target}
+	if readWrite {
+		args = append(args, "rw")
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

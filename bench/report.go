@@ -58,29 +58,106 @@ func (r result) progressLine() string {
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
-func printTable(w io.Writer, results []result) {
+// summary is the median over the rounds of one (load, target, conns): each figure is the
+// median of that figure, so one disturbed round (the machine is shared) does not decide.
+type summary struct {
+	load, target string
+	conns        int
+	runs         int                // successful rounds
+	errs         []error            // failed rounds
+	notes        []string           // e.g. sysbench's ignored errors
+	qps          float64            // median
+	qpsMin       float64            // smallest and largest QPS, to show the noise
+	qpsMax       float64            //
+	p50, p99     float64            // median, µs
+	cpu          map[string]float64 // median CPU µs per query of "proxy", "mariadb", "client"
+}
+
+// summarize groups results by (load, target, conns), keeping the order of first appearance.
+func summarize(results []result) []summary {
+	var out []summary
+	index := map[[3]string]int{}
+	groups := [][]result{}
+	for _, r := range results {
+		k := [3]string{r.load, r.target, fmt.Sprint(r.conns)}
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], r)
+	}
+	for _, g := range groups {
+		s := summary{load: g[0].load, target: g[0].target, conns: g[0].conns, cpu: map[string]float64{}}
+		var qps, p50, p99 []float64
+		cpu := map[string][]float64{}
+		for _, r := range g {
+			if r.err != nil {
+				s.errs = append(s.errs, r.err)
+				continue
+			}
+			s.runs++
+			if r.note != "" {
+				s.notes = append(s.notes, r.note)
+			}
+			qps = append(qps, r.qps())
+			p50 = append(p50, us(r.p50))
+			p99 = append(p99, us(r.p99))
+			for _, n := range []string{"proxy", "mariadb", "client"} {
+				if v, ok := r.cpuPerQuery(n); ok {
+					cpu[n] = append(cpu[n], v)
+				}
+			}
+		}
+		if s.runs > 0 {
+			s.qps, s.p50, s.p99 = median(qps), median(p50), median(p99)
+			s.qpsMin, s.qpsMax = slices.Min(qps), slices.Max(qps)
+			for n, v := range cpu {
+				s.cpu[n] = median(v)
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// median of xs (the mean of the middle two for an even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func printTable(w io.Writer, sums []summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "load\ttarget\tconns\tQPS\tp50 µs\tp99 µs\tproxy CPU µs/q\tMariaDB CPU µs/q\tclient CPU µs/q\t")
-	cell := func(r result, name string) string {
-		if v, ok := r.cpuPerQuery(name); ok {
+	fmt.Fprintln(tw, "load\ttarget\tconns\tQPS\tQPS min..max\tp50 µs\tp99 µs\tproxy CPU µs/q\tMariaDB CPU µs/q\tclient CPU µs/q\truns\t")
+	cell := func(s summary, name string) string {
+		if v, ok := s.cpu[name]; ok {
 			return fmt.Sprintf("%.1f", v)
 		}
 		return "-"
 	}
-	for _, r := range results {
-		if r.err != nil {
-			fmt.Fprintf(tw, "%s\t%s\t%d\tFAILED\t\t\t\t\t\t\n", r.load, r.target, r.conns)
+	for _, s := range sums {
+		if s.runs == 0 {
+			fmt.Fprintf(tw, "%s\t%s\t%d\tFAILED\t\t\t\t\t\t\t0/%d\t\n", s.load, s.target, s.conns, len(s.errs))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%s\t%s\t%s\t\n", r.load, r.target, r.conns,
-			r.qps(), us(r.p50), us(r.p99), cell(r, "proxy"), cell(r, "mariadb"), cell(r, "client"))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.0f..%.0f\t%.1f\t%.1f\t%s\t%s\t%s\t%d/%d\t\n", s.load, s.target, s.conns,
+			s.qps, s.qpsMin, s.qpsMax, s.p50, s.p99, cell(s, "proxy"), cell(s, "mariadb"), cell(s, "client"),
+			s.runs, s.runs+len(s.errs))
 	}
 	tw.Flush()
-	for _, r := range results {
-		if r.err != nil {
-			fmt.Fprintf(w, "FAILED %s %s %d conns: %v\n", r.load, r.target, r.conns, r.err)
-		} else if r.note != "" {
-			fmt.Fprintf(w, "note %s %s %d conns: %s\n", r.load, r.target, r.conns, r.note)
+	for _, s := range sums {
+		for _, err := range s.errs {
+			fmt.Fprintf(w, "FAILED %s %s %d conns: %v\n", s.load, s.target, s.conns, err)
+		}
+		for _, n := range s.notes {
+			fmt.Fprintf(w, "note %s %s %d conns: %s\n", s.load, s.target, s.conns, n)
 		}
 	}
 }
@@ -95,23 +172,23 @@ const (
 // printRatios prints, for each load, the gateway's ratios to the relay that issue 2 sets
 // targets for: added p50 latency (over direct) at the fewest connections, proxy CPU per
 // query at every connection count, and QPS at the most connections.
-func printRatios(w io.Writer, results []result) {
-	find := func(load, target string, conns int) (result, bool) {
-		for _, r := range results {
-			if r.load == load && r.target == target && r.conns == conns && r.err == nil {
-				return r, true
+func printRatios(w io.Writer, sums []summary) {
+	find := func(load, target string, conns int) (summary, bool) {
+		for _, s := range sums {
+			if s.load == load && s.target == target && s.conns == conns && s.runs > 0 {
+				return s, true
 			}
 		}
-		return result{}, false
+		return summary{}, false
 	}
 	var loads []string
 	var conns []int
-	for _, r := range results {
-		if !slices.Contains(loads, r.load) {
-			loads = append(loads, r.load)
+	for _, s := range sums {
+		if !slices.Contains(loads, s.load) {
+			loads = append(loads, s.load)
 		}
-		if !slices.Contains(conns, r.conns) {
-			conns = append(conns, r.conns)
+		if !slices.Contains(conns, s.conns) {
+			conns = append(conns, s.conns)
 		}
 	}
 	if len(conns) == 0 {
@@ -124,36 +201,40 @@ func printRatios(w io.Writer, results []result) {
 		}
 		return "MISSED"
 	}
-	fmt.Fprintln(w, "Gateway vs plain relay (issue 2 targets):")
-	for _, load := range loads {
-		fmt.Fprintf(w, "  %s:\n", load)
-		d, okD := find(load, "direct", lo)
-		rl, okR := find(load, "relay", lo)
-		g, okG := find(load, "gateway", lo)
-		if okD && okR && okG {
-			ra, ga := us(rl.p50-d.p50), us(g.p50-d.p50)
-			ratio := ga / ra
-			fmt.Fprintf(w, "    added p50 @%d conn:  gateway %+.1fµs, relay %+.1fµs  -> %.2fx (target <= %.2fx) %s\n",
-				lo, ga, ra, ratio, maxAddedP50Ratio, verdict(ra > 0 && ratio <= maxAddedP50Ratio))
+	for _, base := range []string{"relay", "relay-rw"} {
+		if !slices.ContainsFunc(sums, func(s summary) bool { return s.target == base }) {
+			continue
 		}
-		for _, c := range conns {
-			rl, okR := find(load, "relay", c)
-			g, okG := find(load, "gateway", c)
-			if !okR || !okG {
-				continue
+		fmt.Fprintf(w, "Gateway vs %s (issue 2 targets):\n", base)
+		for _, load := range loads {
+			fmt.Fprintf(w, "  %s:\n", load)
+			d, okD := find(load, "direct", lo)
+			rl, okR := find(load, base, lo)
+			g, okG := find(load, "gateway", lo)
+			if okD && okR && okG {
+				ra, ga := rl.p50-d.p50, g.p50-d.p50
+				ratio := ga / ra
+				fmt.Fprintf(w, "    added p50 @%d conns:  gateway %+.1fµs, %s %+.1fµs  -> %.2fx (target <= %.2fx) %s\n",
+					lo, ga, base, ra, ratio, maxAddedP50Ratio, verdict(ra > 0 && ratio <= maxAddedP50Ratio))
 			}
-			rc, _ := rl.cpuPerQuery("proxy")
-			gc, _ := g.cpuPerQuery("proxy")
-			ratio := gc / rc
-			fmt.Fprintf(w, "    CPU/query @%d conns: gateway %.1fµs, relay %.1fµs  -> %.2fx (target <= %.2fx) %s\n",
-				c, gc, rc, ratio, maxCPURatio, verdict(ratio <= maxCPURatio))
-		}
-		rl, okR = find(load, "relay", hi)
-		g, okG = find(load, "gateway", hi)
-		if okR && okG {
-			ratio := g.qps() / rl.qps()
-			fmt.Fprintf(w, "    QPS @%d conns:       gateway %.0f, relay %.0f  -> %.2fx (target >= %.2fx) %s\n",
-				hi, g.qps(), rl.qps(), ratio, minQPSRatio, verdict(ratio >= minQPSRatio))
+			for _, c := range conns {
+				rl, okR := find(load, base, c)
+				g, okG := find(load, "gateway", c)
+				if !okR || !okG {
+					continue
+				}
+				rc, gc := rl.cpu["proxy"], g.cpu["proxy"]
+				ratio := gc / rc
+				fmt.Fprintf(w, "    CPU/query @%d conns:  gateway %.1fµs, %s %.1fµs  -> %.2fx (target <= %.2fx) %s\n",
+					c, gc, base, rc, ratio, maxCPURatio, verdict(ratio <= maxCPURatio))
+			}
+			rl, okR = find(load, base, hi)
+			g, okG = find(load, "gateway", hi)
+			if okR && okG {
+				ratio := g.qps / rl.qps
+				fmt.Fprintf(w, "    QPS @%d conns:        gateway %.0f, %s %.0f  -> %.2fx (target >= %.2fx) %s\n",
+					hi, g.qps, base, rl.qps, ratio, minQPSRatio, verdict(ratio >= minQPSRatio))
+			}
 		}
 	}
 }
