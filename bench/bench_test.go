@@ -204,6 +204,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--targets", "direct,proxysql"}, true},
 		{[]string{"--loads", "sysbench"}, true},
 		{[]string{"--rounds", "0"}, true},
+		{[]string{"--cpuprofile", "/tmp/p", "--targets", "direct,relay"}, true},
+		{[]string{"--cpuprofile", "/tmp/p", "--targets", "gateway"}, false},
 	}
 	for _, tt := range tests {
 		_, err := parseFlags(tt.args)

@@ -13,10 +13,16 @@
 //   - The relay is this same binary re-executed with the hidden argument `relay`, so its CPU
 //     time is its own in /proc/<pid>/stat. io.Copy between TCP connections splices on Linux;
 //     the optional target relay-rw copies with read/write instead (measured: no cheaper).
-//   - The gateway is `vtdirect serve`, built into a temp dir (or --vtdirect), as its own
-//     process. With --cpuprofile the gateway is instead this binary re-executed as
-//     `gateway-profiled`, which starts gateway.Start with the same settings and writes a pprof
-//     CPU profile (the gateway has no /debug/pprof endpoint).
+//   - The gateway is always the real `vtdirect serve`, built into a temp dir (or --vtdirect),
+//     as its own process, with its MySQL, gRPC and HTTP ports on free ports.
+//
+// --cpuprofile FILE takes the gateway's CPU profile from its HTTP /debug/pprof/profile: one
+// request of ceil(--duration) seconds per measured gateway run, sent when the run's measured
+// interval begins (after the Go client's warm-up), so the profile holds the measured load and
+// not the warm-up, the other targets' runs or idle time. The parts of all gateway runs (every
+// load, connection count and round) are merged with `go tool pprof -proto` into FILE, and
+// `go tool pprof -top -nodecount=25 FILE` is printed at the end. To profile a single load,
+// narrow the matrix: --loads go --conns 16 --rounds 1.
 //
 // Loads: a Go client (go-sql-driver/mysql, interpolateParams=true, one dedicated connection per
 // worker, every latency kept, so p50/p99 are exact) and sysbench oltp_point_select with
@@ -34,6 +40,6 @@
 //
 //	make bench
 //	make bench BENCH_FLAGS="--rounds 1 --loads go"
-//	go run ./bench --cpuprofile /tmp/gw.pprof --rounds 1
+//	go run ./bench --cpuprofile /tmp/gw.pprof --rounds 1 --loads go --conns 16
 //	go run ./bench --targets direct,relay,relay-rw,gateway
 package main

@@ -35,28 +35,16 @@ type options struct {
 }
 
 func main() {
-	// Hidden modes: bench re-executes itself as the relay and as the profiled gateway, so that
-	// each runs in a process of its own.
-	if len(os.Args) > 1 {
+	// Hidden mode: bench re-executes itself as the relay, so that it runs in a process of its own.
+	if len(os.Args) > 1 && os.Args[1] == "relay" {
 		var err error
-		switch os.Args[1] {
-		case "relay":
-			if len(os.Args) != 4 && (len(os.Args) != 5 || os.Args[4] != "rw") {
-				err = errors.New("usage: bench relay <listen addr> <target addr> [rw]")
-			} else {
-				err = runRelay(os.Args[2], os.Args[3], len(os.Args) == 5)
-			}
-			fail(err)
-			return
-		case "gateway-profiled":
-			if len(os.Args) != 6 {
-				err = errors.New("usage: bench gateway-profiled <topo addr> <topo root> <pool size> <profile>")
-			} else {
-				err = runProfiledGateway(os.Args[2], os.Args[3], os.Args[4], os.Args[5])
-			}
-			fail(err)
-			return
+		if len(os.Args) != 4 && (len(os.Args) != 5 || os.Args[4] != "rw") {
+			err = errors.New("usage: bench relay <listen addr> <target addr> [rw]")
+		} else {
+			err = runRelay(os.Args[2], os.Args[3], len(os.Args) == 5)
 		}
+		fail(err)
+		return
 	}
 	opts, err := parseFlags(os.Args[1:])
 	fail(err)
@@ -85,7 +73,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.poolSize, "pool-size", 32, "the gateway's --queryserver-config-pool-size")
 	fs.StringVar(&o.sysbench, "sysbench", "sysbench", "sysbench binary")
 	fs.StringVar(&o.vtdirect, "vtdirect", "", "vtdirect binary to benchmark (default: build ./cmd/vtdirect into a temp dir)")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway to this file (the gateway then runs as bench's own wrapper around gateway.Start, since vtdirect serve has no profiling endpoint)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway, taken from its /debug/pprof/profile during its measured runs, to this file")
 	fs.StringVar(&o.dir, "dir", "", "directory for the cluster and logs (default: a temp dir, removed at the end)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -107,6 +95,9 @@ func parseFlags(args []string) (options, error) {
 		if l != "go" && l != "sysbench-disable" && l != "sysbench-auto" {
 			return o, fmt.Errorf("--loads: unknown load %q", l)
 		}
+	}
+	if o.cpuprofile != "" && !slices.Contains(o.targets, "gateway") {
+		return o, errors.New("--cpuprofile profiles the gateway: --targets must include gateway")
 	}
 	if o.rows < 1 || len(o.conns) == 0 || len(o.targets) == 0 || len(o.loads) == 0 || o.duration <= 0 || o.rounds < 1 {
 		return o, errors.New("--rows, --rounds, --conns, --targets, --loads and --duration must not be empty or zero")
@@ -157,7 +148,7 @@ func run(ctx context.Context, o options) error {
 
 	bin := o.vtdirect
 	g, gctx := errgroup.WithContext(ctx)
-	if bin == "" && o.cpuprofile == "" {
+	if bin == "" {
 		p.say("starting MariaDB and etcd, building vtdirect (dir %s)", dir)
 		g.Go(func() (err error) { bin, err = buildVtdirect(gctx, dir); return err })
 	} else {
@@ -194,24 +185,17 @@ func run(ctx context.Context, o options) error {
 	}
 
 	gs := gatewaySettings{topoAddr: cluster.TopoAddr(), topoRoot: cluster.Layout.GlobalRoot, poolSize: o.poolSize, logFile: dir + "/gateway.log"}
-	var gw *child
-	var gwAddr string
-	if o.cpuprofile != "" {
-		gw, gwAddr, err = startProfiled(ctx, gs, o.cpuprofile)
-	} else {
-		gw, gwAddr, err = startServe(ctx, bin, gs)
-	}
+	gw, err := startServe(ctx, bin, gs)
 	if err != nil {
 		return err
 	}
-	stopGateway := sync1(gw.stop)
-	defer stopGateway()
-	addrs["gateway"], pids["gateway"] = gwAddr, gw.pid()
-	how := "vtdirect serve"
+	defer gw.stop()
+	addrs["gateway"], pids["gateway"] = gw.mysqlAddr, gw.pid()
+	p.say("gateway pid %d on %s, HTTP on %s (vtdirect serve, pool size %d)", gw.pid(), gw.mysqlAddr, gw.httpAddr, o.poolSize)
+	var prof *gatewayProfiler
 	if o.cpuprofile != "" {
-		how = "bench gateway-profiled (gateway.Start + pprof)"
+		prof = newGatewayProfiler(gw.httpAddr, o.duration)
 	}
-	p.say("gateway pid %d on %s (%s, pool size %d)", gw.pid(), gwAddr, how, o.poolSize)
 
 	var results []result
 	for round := 1; round <= o.rounds; round++ {
@@ -226,6 +210,9 @@ func run(ctx context.Context, o options) error {
 						procs["client"] = os.Getpid()
 					}
 					meter := newCPUMeter(procs)
+					if prof != nil && target == "gateway" {
+						meter.onBegin = func() { prof.start(ctx) }
+					}
 					var r result
 					var err error
 					if load == "go" {
@@ -235,6 +222,11 @@ func run(ctx context.Context, o options) error {
 					}
 					if ctx.Err() != nil {
 						return ctx.Err()
+					}
+					if prof != nil {
+						if perr := prof.wait(); perr != nil {
+							return perr
+						}
 					}
 					r.target, r.load, r.conns, r.err = target, load, conns, err
 					results = append(results, r)
@@ -251,12 +243,17 @@ func run(ctx context.Context, o options) error {
 	fmt.Println()
 	printRatios(os.Stdout, sums)
 
-	if o.cpuprofile != "" {
-		stopGateway() // the profile is written when the gateway stops
-		fmt.Printf("\nCPU profile of the gateway: %s (go tool pprof -top %s)\n", o.cpuprofile, o.cpuprofile)
-		top := exec.CommandContext(ctx, goBin(), "tool", "pprof", "-top", "-nodecount=35", o.cpuprofile)
-		top.Stdout, top.Stderr = os.Stdout, os.Stderr
-		_ = top.Run()
+	if prof != nil {
+		note, err := prof.write(ctx, o.cpuprofile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		fmt.Printf("\nCPU profile of the gateway over its %d measured runs (%ds each): %s\n", len(prof.parts), profileSeconds(o.duration), o.cpuprofile)
+		if note != "" {
+			fmt.Println(note)
+		} else {
+			printProfileTop(ctx, os.Stdout, o.cpuprofile)
+		}
 	}
 	return nil
 }
@@ -266,15 +263,4 @@ func goBin() string {
 		return g
 	}
 	return "go"
-}
-
-// sync1 makes f safe to call more than once (only the first call runs it).
-func sync1(f func()) func() {
-	done := false
-	return func() {
-		if !done {
-			done = true
-			f()
-		}
-	}
 }

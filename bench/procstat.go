@@ -53,9 +53,12 @@ func parseStatTicks(stat []byte) (uint64, error) {
 }
 
 // cpuMeter reads the CPU time of a set of named processes at the start and the end of a run.
+// Its begin marks the start of the measured interval, so other things that must cover exactly
+// that interval (the gateway's CPU profile) start from it through onBegin.
 type cpuMeter struct {
-	pids  map[string]int
-	start map[string]time.Duration
+	pids    map[string]int
+	start   map[string]time.Duration
+	onBegin func() // if set, called by begin once the start times are read
 }
 
 func newCPUMeter(pids map[string]int) *cpuMeter {
@@ -69,6 +72,9 @@ func (m *cpuMeter) begin() error {
 			return err
 		}
 		m.start[name] = t
+	}
+	if m.onBegin != nil {
+		m.onBegin()
 	}
 	return nil
 }

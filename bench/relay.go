@@ -85,8 +85,8 @@ func startChild(name string, cmd *exec.Cmd) (*child, error) {
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
-// stop terminates the child and waits for it (SIGTERM lets the profiled gateway write its
-// profile; SIGKILL follows after 10 seconds).
+// stop terminates the child and waits for it (SIGTERM lets the gateway shut down cleanly;
+// SIGKILL follows after 10 seconds).
 func (c *child) stop() {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {

@@ -459,6 +459,11 @@ func TestMariaDBClient(t *testing.T) {
 	if err == nil || !strings.Contains(out, "ERROR 1290") {
 		t.Fatalf("mariadb wrote to a replica target: %q, %v", out, err)
 	}
+	// `status` sends COM_STATISTICS, which the gateway forwards to the tablet.
+	out, err = run("commerce", "status")
+	if err != nil || !strings.Contains(out, "Uptime:") || !strings.Contains(out, "Threads:") {
+		t.Fatalf("mariadb status: %q, %v", out, err)
+	}
 	out, err = run("", "SHOW DATABASES")
 	if err != nil || out != "commerce" {
 		t.Fatalf("mariadb SHOW DATABASES: %q, %v", out, err)

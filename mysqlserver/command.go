@@ -29,6 +29,8 @@ type Handler interface {
 	ComQuery(c *Conn, cmd *Command) error
 	ComInitDB(c *Conn, db string) error
 	ComFieldList(c *Conn, cmd *Command) error
+	// ComStatistics answers COM_STATISTICS (the mariadb client's `status`): one string packet.
+	ComStatistics(c *Conn, cmd *Command) error
 	// ComStmtPrepare fills st.ParamCount and st.ColumnCount and writes the reply with
 	// st.ID as the statement id. If the reply is an ERR sent through RawWriter, set
 	// st.Failed so that mysqlserver forgets the statement (WriteError is noticed anyway).
@@ -122,6 +124,8 @@ func (c *Conn) serveCommand() error {
 		return h.ComInitDB(c, string(p[1:]))
 	case mysql.COM_FIELD_LIST:
 		return h.ComFieldList(c, cmd)
+	case mysql.COM_STATISTICS:
+		return h.ComStatistics(c, cmd)
 	case mysql.COM_STMT_PREPARE:
 		return c.stmtPrepare(p)
 	case mysql.COM_STMT_SEND_LONG_DATA:

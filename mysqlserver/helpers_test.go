@@ -116,6 +116,10 @@ func (h *fakeHandler) ComFieldList(c *Conn, cmd *Command) error {
 	return c.WriteEOF(0, 0)
 }
 
+func (h *fakeHandler) ComStatistics(c *Conn, cmd *Command) error {
+	return c.WriteError(fmt.Errorf("statistics not served by the fake handler"))
+}
+
 // ComStmtPrepare: one parameter per '?', no result columns; "bad" fails.
 func (h *fakeHandler) ComStmtPrepare(c *Conn, st *Stmt) error {
 	if strings.Contains(st.Query, "bad") {

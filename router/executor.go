@@ -148,6 +148,11 @@ func (e *Executor) ComFieldList(c *mysqlserver.Conn, cmd *mysqlserver.Command) e
 	return e.finish(c, res, err)
 }
 
+// ComStatistics forwards COM_STATISTICS to the target's tablet: its uptime and counters.
+func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
+	return e.ComFieldList(c, cmd)
+}
+
 // ComStmtPrepare prepares on a backend connection of the target's tablet, which answers the
 // client with the gateway's statement id. Other connections prepare it when they first need it.
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
