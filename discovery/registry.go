@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 
+	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/tabletserver"
 	"github.com/vtdirect/vtdirect/topo"
 )
@@ -93,6 +94,15 @@ func New(cfg Config, t Topo, log *slog.Logger) (*Registry, error) {
 
 // Snapshot returns the latest snapshot; it never blocks.
 func (r *Registry) Snapshot() *Snapshot { return r.snap.Load() }
+
+// Current implements picker.Source: the picker's view of the latest snapshot, and a channel
+// closed when a newer one is published (so a waiting pick retries at once).
+func (r *Registry) Current() (*picker.Snapshot, <-chan struct{}) {
+	changed := r.Changed() // before the load: a publish in between closes it
+	return r.snap.Load().Picker, changed
+}
+
+var _ picker.Source = (*Registry)(nil)
 
 // Changed returns a channel closed when a snapshot newer than the current one is published.
 func (r *Registry) Changed() <-chan struct{} {

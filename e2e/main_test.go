@@ -72,6 +72,7 @@ func gatewayConfig() gateway.Config {
 		Cell:          "zone1",
 		MySQLAddr:     "127.0.0.1:0",
 		HTTPAddr:      "127.0.0.1:0",
+		GRPCAddr:      "127.0.0.1:0",
 		ServerVersion: "8.0.40-vtdirect",
 		Users:         map[string]string{"app": "app", "other": "secret"},
 		MaxPacketSize: 64 << 20,
@@ -247,3 +248,7 @@ func directDB(t *testing.T, alias string) *sql.DB {
 type gatewayConfigT = gateway.Config
 
 var _ = gomysql.ER_UNKNOWN_ERROR
+
+func localWaitCaughtUp(ctx context.Context, alias string) error {
+	return local.WaitCaughtUp(ctx, cluster.Primary().MariaDB, cluster.Tablet(alias).MariaDB)
+}

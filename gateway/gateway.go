@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -18,13 +19,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"vitess.io/vitess/go/vt/proto/vtgateservice"
 
 	"github.com/vtdirect/vtdirect/discovery"
+	"github.com/vtdirect/vtdirect/grpcvtgate"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/router"
 	"github.com/vtdirect/vtdirect/tabletserver"
 	"github.com/vtdirect/vtdirect/topo"
+	"github.com/vtdirect/vtdirect/vstream"
 )
 
 // Config is everything a gateway needs; cmd/vtdirect fills it from flags.
@@ -38,6 +43,10 @@ type Config struct {
 
 	MySQLAddr string // host:port; port 0 picks a free one
 	HTTPAddr  string // empty: no HTTP listener
+	GRPCAddr  string // empty: no gRPC listener (Vitess API: VStream, Execute)
+
+	// VStream tunes the change stream; its Picker, User and Password are filled in.
+	VStream vstream.Config
 
 	ServerVersion  string
 	Users          map[string]string // user -> password
@@ -75,6 +84,8 @@ type Gateway struct {
 	mysqlAddr net.Addr
 	httpSrv   *http.Server
 	httpAddr  net.Addr
+	grpcSrv   *grpc.Server
+	grpcAddr  net.Addr
 	Metrics   *prometheus.Registry
 
 	wg      sync.WaitGroup // the listeners' Serve goroutines
@@ -147,6 +158,13 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	}
 	g.serve(func() error { return g.mysql.Serve() })
 
+	if cfg.GRPCAddr != "" {
+		if err := g.startGRPC(cfg, auth); err != nil {
+			g.Close()
+			return nil, err
+		}
+	}
+
 	if cfg.HTTPAddr != "" {
 		hl, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
@@ -180,7 +198,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 			return nil
 		})
 	}
-	log.Info("vtdirect gateway serving", "cell", cfg.Cell, "mysql", g.mysqlAddr.String(), "http", cfg.HTTPAddr)
+	log.Info("vtdirect gateway serving", "cell", cfg.Cell, "mysql", g.mysqlAddr.String(), "grpc", g.GRPCAddr(), "http", g.HTTPAddr())
 	return g, nil
 }
 
@@ -192,6 +210,52 @@ func (g *Gateway) serve(run func() error) {
 			g.errOnce.Do(func() { g.err = err; close(g.done) })
 		}
 	}()
+}
+
+// startGRPC serves the Vitess gRPC API: VStream from package vstream, Execute from the router.
+func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
+	w, err := picker.NewWaiter(g.Registry, picker.WaiterConfig{})
+	if err != nil {
+		return err
+	}
+	vc := cfg.VStream
+	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second}
+	vc.User, vc.Password = cfg.TabletServer.User, cfg.TabletServer.Password
+	if vc.ServerIDBase == 0 {
+		// Each stream registers with MySQL as a replica with its own server_id: gateways
+		// sharing a MySQL must not collide, or MySQL drops the older stream.
+		vc.ServerIDBase = 1_900_000_000 + uint32(rand.IntN(90_000_000))
+	}
+	if vc.Logger == nil {
+		vc.Logger = cfg.Logger
+	}
+	mgr, err := vstream.NewManager(vc)
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("gRPC listener on %s: %w (choose another --grpc-port)", cfg.GRPCAddr, err)
+	}
+	g.grpcAddr = lis.Addr()
+	var ga grpcvtgate.Authenticator
+	if auth != nil {
+		ga = auth
+	}
+	g.grpcSrv = grpc.NewServer(grpcvtgate.ServerOptions(ga)...)
+	vtgateservice.RegisterVitessServer(g.grpcSrv, grpcvtgate.New(grpcvtgate.Config{
+		VStream: mgr, Executor: g.Executor, Logger: cfg.Logger,
+	}))
+	g.serve(func() error { return g.grpcSrv.Serve(lis) })
+	return nil
+}
+
+// GRPCAddr is the address of the gRPC listener, or "".
+func (g *Gateway) GRPCAddr() string {
+	if g.grpcAddr == nil {
+		return ""
+	}
+	return g.grpcAddr.String()
 }
 
 // MySQLAddr is the address of the MySQL protocol listener.
@@ -224,6 +288,10 @@ func (g *Gateway) Close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = g.httpSrv.Shutdown(ctx)
 		cancel()
+	}
+	if g.grpcSrv != nil {
+		// Stop, not GracefulStop: VStreams never end on their own.
+		g.grpcSrv.Stop()
 	}
 	if g.mysql != nil {
 		_ = g.mysql.Close()

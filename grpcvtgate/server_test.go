@@ -44,7 +44,7 @@ func dial(t *testing.T, cfg Config) vtgateservice.VitessClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(ServerOptions(nil)...)
 	vtgateservice.RegisterVitessServer(srv, New(cfg))
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
@@ -94,5 +94,54 @@ func TestVStreamErrors(t *testing.T) {
 		if status.Code(err) != tt.want {
 			t.Errorf("%v: got %v, want %v", tt.err, err, tt.want)
 		}
+	}
+}
+
+type users map[string]string
+
+func (u users) Password(user string) (string, bool) { p, ok := u[user]; return p, ok }
+
+type creds map[string]string
+
+func (c creds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return c, nil
+}
+func (c creds) RequireTransportSecurity() bool { return false }
+
+func TestAuth(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(ServerOptions(users{"app": "secret"})...)
+	vtgateservice.RegisterVitessServer(srv, New(Config{Executor: fakeExec{}, VStream: fakeStream{}}))
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+	tests := []struct {
+		creds creds
+		want  codes.Code
+	}{
+		{creds{"username": "app", "password": "secret"}, codes.OK},
+		{creds{"username": "app", "password": "wrong"}, codes.Unauthenticated},
+		{creds{}, codes.Unauthenticated},
+	}
+	for _, tt := range tests {
+		cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(tt.creds))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := vtgateservice.NewVitessClient(cc)
+		_, err = c.Execute(context.Background(), &vtgatepb.ExecuteRequest{Query: &querypb.BoundQuery{Sql: "ok"}})
+		if status.Code(err) != tt.want {
+			t.Errorf("Execute with %v: %v, want %v", tt.creds, err, tt.want)
+		}
+		s, err := c.VStream(context.Background(), &vtgatepb.VStreamRequest{})
+		if err == nil {
+			_, err = s.Recv()
+		}
+		if status.Code(err) != tt.want {
+			t.Errorf("VStream with %v: %v, want %v", tt.creds, err, tt.want)
+		}
+		cc.Close()
 	}
 }

@@ -10,26 +10,29 @@ import (
 type Kind uint8
 
 const (
-	KindOther         Kind = iota // forwarded as is, allowed on any tablet type
-	KindSelect                    // SELECT, WITH, VALUES, TABLE, (
-	KindWrite                     // DML, DDL and anything else a read-only tablet refuses
-	KindSet                       // SET ...: carried to every backend connection that serves the session
-	KindSetNoRecord               // SET GLOBAL, SET TRANSACTION, SET autocommit: forwarded, not replayed
-	KindBegin                     // BEGIN, START TRANSACTION
-	KindCommit                    // COMMIT
-	KindRollback                  // ROLLBACK (not ROLLBACK TO SAVEPOINT)
-	KindUse                       // USE db: answered by the gateway
-	KindShowDatabases             // SHOW DATABASES / SCHEMAS: answered by the gateway
-	KindConnectionID              // SELECT CONNECTION_ID(): answered by the gateway
-	KindKill                      // KILL [QUERY|CONNECTION] id: answered by the gateway
+	KindOther             Kind = iota // forwarded as is, allowed on any tablet type
+	KindSelect                        // SELECT, WITH, VALUES, TABLE, (
+	KindWrite                         // DML, DDL and anything else a read-only tablet refuses
+	KindSet                           // SET ...: carried to every backend connection that serves the session
+	KindSetNoRecord                   // SET GLOBAL, SET TRANSACTION, SET autocommit: forwarded, not replayed
+	KindBegin                         // BEGIN, START TRANSACTION
+	KindCommit                        // COMMIT
+	KindRollback                      // ROLLBACK (not ROLLBACK TO SAVEPOINT)
+	KindUse                           // USE db: answered by the gateway
+	KindShowDatabases                 // SHOW DATABASES / SCHEMAS: answered by the gateway
+	KindConnectionID                  // SELECT CONNECTION_ID(): answered by the gateway
+	KindKill                          // KILL [QUERY|CONNECTION] id: answered by the gateway
+	KindShowVitessShards              // SHOW VITESS_SHARDS [LIKE 'pattern']: answered by the gateway
+	KindShowVitessTablets             // SHOW VITESS_TABLETS [LIKE 'pattern']: answered by the gateway
 )
 
 var kindNames = [...]string{"other", "select", "write", "set", "set", "begin", "commit", "rollback",
-	"use", "show_databases", "connection_id", "kill"}
+	"use", "show_databases", "connection_id", "kill", "show_vitess_shards", "show_vitess_tablets"}
 
 func (k Kind) String() string { return kindNames[k] }
 
-// Statement is a classified statement. Arg is the database of USE; KillID and KillQuery the
+// Statement is a classified statement. Arg is the database of USE, the expression of
+// SELECT CONNECTION_ID() or the LIKE pattern of SHOW VITESS_*; KillID and KillQuery the
 // parts of KILL.
 type Statement struct {
 	Kind      Kind
@@ -100,6 +103,17 @@ func Classify(q []byte) Statement {
 		if (eq(w2, "databases") || eq(w2, "schemas")) && skipSpace(q, n2) == len(q) {
 			return Statement{Kind: KindShowDatabases}
 		}
+		if eq(w2, "vitess_shards") || eq(w2, "vitess_tablets") {
+			kind := KindShowVitessShards
+			if eq(w2, "vitess_tablets") {
+				kind = KindShowVitessTablets
+			}
+			pattern, ok := likePattern(q, skipSpace(q, n2))
+			if !ok {
+				return Statement{Kind: KindOther}
+			}
+			return Statement{Kind: kind, Arg: pattern}
+		}
 		return Statement{Kind: KindOther}
 	case eq(w, "kill"):
 		return classifyKill(q, next)
@@ -165,6 +179,38 @@ func classifyKill(q []byte, i int) Statement {
 	}
 	s.KillID = id
 	return s
+}
+
+// likePattern reads an optional `LIKE 'pattern'` up to the end of the statement.
+func likePattern(q []byte, i int) (string, bool) {
+	if i == len(q) {
+		return "", true
+	}
+	w, next := word(q, i)
+	if !eq(w, "like") {
+		return "", false
+	}
+	i = skipSpace(q, next)
+	if i >= len(q) || (q[i] != '\'' && q[i] != '"') {
+		return "", false
+	}
+	quote := q[i]
+	var b []byte
+	for j := i + 1; j < len(q); j++ {
+		switch {
+		case q[j] == '\\' && j+1 < len(q):
+			b = append(b, q[j], q[j+1])
+			j++
+		case q[j] == quote && j+1 < len(q) && q[j+1] == quote:
+			b = append(b, quote)
+			j++
+		case q[j] == quote:
+			return string(b), skipSpace(q, j+1) == len(q)
+		default:
+			b = append(b, q[j])
+		}
+	}
+	return "", false
 }
 
 // isConnectionID reports whether the rest of a SELECT is exactly `CONNECTION_ID()`, and

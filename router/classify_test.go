@@ -60,6 +60,12 @@ func TestClassify(t *testing.T) {
 		{"kill query id 7", Statement{Kind: KindOther}},
 		{"kill 99999999999", Statement{Kind: KindOther}},
 		{"/*!40101 SET NAMES utf8 */", Statement{Kind: KindOther}},
+		{"SHOW VITESS_SHARDS", Statement{Kind: KindShowVitessShards}},
+		{"/*vt+ WORKLOAD_NAME=debezium */ SHOW VITESS_SHARDS LIKE 'commerce/%'", Statement{Kind: KindShowVitessShards, Arg: "commerce/%"}},
+		{"show vitess_tablets", Statement{Kind: KindShowVitessTablets}},
+		{"show vitess_tablets like 'x''y'", Statement{Kind: KindShowVitessTablets, Arg: "x'y"}},
+		{"show vitess_shards where 1", Statement{Kind: KindOther}},
+		{"show vitess_shards like 'unterminated", Statement{Kind: KindOther}},
 		{"", Statement{Kind: KindOther}},
 		{"/* unterminated", Statement{Kind: KindOther}},
 		{"--", Statement{Kind: KindOther}},
@@ -79,7 +85,7 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q []byte) {
 		s := Classify(q)
-		if s.Kind > KindKill {
+		if s.Kind > KindShowVitessTablets {
 			t.Fatalf("kind out of range: %d", s.Kind)
 		}
 	})
@@ -91,6 +97,52 @@ func BenchmarkClassifySelect(b *testing.B) {
 	for b.Loop() {
 		if Classify(q).Kind != KindSelect {
 			b.Fatal("wrong kind")
+		}
+	}
+}
+
+func TestLikeMatch(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"commerce/%", "commerce/0", true},
+		{"commerce/%", "commerce/-80", true},
+		{"commerce/%", "customer/0", false},
+		{"%", "", true},
+		{"a_c", "abc", true},
+		{"a_c", "ac", false},
+		{"COMMERCE/%", "commerce/0", true},
+		{`a\%b`, "a%b", true},
+		{`a\%b`, "axb", false},
+		{"%-80", "customer/-80", true},
+		{"%%x%%", "abxcd", true},
+		{"", "", true},
+		{"", "x", false},
+	}
+	for _, tt := range tests {
+		if got := likeMatch(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("likeMatch(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestShowTablesFrom(t *testing.T) {
+	tests := []struct {
+		q, db, rest string
+		ok          bool
+	}{
+		{"SHOW TABLES FROM commerce", "commerce", "SHOW TABLES", true},
+		{"/*vt+ WORKLOAD_NAME=debezium */ SHOW TABLES FROM commerce", "commerce", "SHOW TABLES", true},
+		{"show full tables in `commerce` like 'c%'", "commerce", "SHOW full tables like 'c%'", true},
+		{"show tables", "", "", false},
+		{"show databases", "", "", false},
+		{"select 1", "", "", false},
+	}
+	for _, tt := range tests {
+		db, rest, ok := showTablesFrom([]byte(tt.q))
+		if ok != tt.ok || db != tt.db || (ok && string(rest) != tt.rest) {
+			t.Errorf("showTablesFrom(%q) = %q, %q, %v; want %q, %q, %v", tt.q, db, rest, ok, tt.db, tt.rest, tt.ok)
 		}
 	}
 }

@@ -108,6 +108,10 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 		return e.connectionID(c, st.Arg)
 	case KindKill:
 		return e.kill(c, s, st)
+	case KindShowVitessShards:
+		return c.WriteResult(vitessShardsTable(e.reg.Snapshot(), st.Arg).mysqlResult())
+	case KindShowVitessTablets:
+		return c.WriteResult(vitessTabletsTable(e.reg.Snapshot(), st.Arg).mysqlResult())
 	}
 	if st.Kind == KindSet {
 		return e.set(c, s, q, cmd)

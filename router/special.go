@@ -10,15 +10,9 @@ import (
 
 // showDatabases answers SHOW DATABASES with the keyspaces, with MariaDB's column metadata.
 func (e *Executor) showDatabases(c *mysqlserver.Conn) error {
-	snap := e.reg.Snapshot()
-	r := &mysqlserver.Result{Fields: []*mysqlserver.Field{{
-		Schema: "information_schema", Table: "SCHEMATA", OrgTable: "SCHEMATA",
-		Name: "Database", OrgName: "SCHEMA_NAME",
-		Charset: 33, ColumnLength: 192, Type: mysql.MYSQL_TYPE_VAR_STRING, Flags: mysql.NOT_NULL_FLAG | noDefaultValueFlag,
-	}}}
-	for _, ks := range snap.Keyspaces {
-		r.Rows = append(r.Rows, [][]byte{[]byte(ks)})
-	}
+	r := databasesTable(e.reg.Snapshot()).mysqlResult()
+	r.Fields[0].OrgName = "SCHEMA_NAME"
+	r.Fields[0].Flags |= noDefaultValueFlag
 	return c.WriteResult(r)
 }
 

@@ -86,6 +86,9 @@ func mysqlAddr(t *topodatapb.Tablet) string {
 	return net.JoinHostPort(host, strconv.Itoa(int(port)))
 }
 
+// DBName is the database the tablet's connections use.
+func (t *TabletServer) DBName() string { return t.dbName }
+
 // dbName is the tablet's database: db_name_override, else "vt_" + keyspace as in Vitess.
 func dbName(t *topodatapb.Tablet) string {
 	if n := t.GetDbNameOverride(); n != "" {

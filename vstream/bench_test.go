@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,6 +42,15 @@ func BenchmarkVStreamBurst(b *testing.B) {
 			b.Fatal(err)
 		}
 		t0 := time.Now()
+		cpu0 := cpuTime()
+		if f := os.Getenv("VSTREAM_BENCH_PROFILE"); f != "" {
+			pf, err := os.Create(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = pprof.StartCPUProfile(pf)
+			defer pprof.StopCPUProfile()
+		}
 		got := 0
 		for got < rows {
 			resp, err := s.Recv()
@@ -54,7 +66,15 @@ func BenchmarkVStreamBurst(b *testing.B) {
 		el := time.Since(t0)
 		scancel()
 		b.ReportMetric(float64(rows)/el.Seconds(), "events/s")
+		b.ReportMetric((cpuTime()-cpu0).Seconds()/el.Seconds(), "cpus")
 	}
+}
+
+// cpuTime is the CPU time this process (gateway and client) has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // insertBurst inserts n single-row transactions with 16 connections (group commit keeps it quick).
@@ -112,7 +132,7 @@ func BenchmarkVStreamLatency(b *testing.B) {
 					if err == io.EOF {
 						err = fmt.Errorf("stream ended")
 					}
-					recvDone <- err
+					recvDone <- fmt.Errorf("after %d of %d rows: %w", got, n, err)
 					return
 				}
 				now := time.Now()

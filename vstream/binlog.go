@@ -12,6 +12,7 @@ package vstream
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -57,10 +58,10 @@ func (s *shardStream) openBinlog(pos Position) (*binlogReader, error) {
 		UseDecimal:              true,
 		TimestampStringLocation: time.UTC,
 		HeartbeatPeriod:         s.m.cfg.BinlogHeartbeat,
-		DisableRetrySync:        true, // the shard stream re-picks a source and resumes itself
-		DiscardGTIDSet:          true, // positions are tracked here; go-mysql's per-event set clone is costly
-		Logger:                  s.log,
-		EventCacheCount:         4096, // read-ahead, bounded; TCP back-pressure beyond it
+		DisableRetrySync:        true,                                // the shard stream re-picks a source and resumes itself
+		DiscardGTIDSet:          true,                                // positions are tracked here; go-mysql's per-event set clone is costly
+		Logger:                  slog.New(warnOnly{s.log.Handler()}), // its per-connection Info lines are noise
+		EventCacheCount:         4096,                                // read-ahead, bounded; TCP back-pressure beyond it
 	})
 	set, err := pos.gtidSet()
 	if err != nil {
@@ -337,3 +338,12 @@ func (s *shardStream) forgetSchema() {
 	clear(s.plans)
 	clear(s.fieldSent)
 }
+
+// warnOnly passes on records of level Warn and above.
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+func (w warnOnly) WithAttrs(a []slog.Attr) slog.Handler { return warnOnly{w.Handler.WithAttrs(a)} }
+func (w warnOnly) WithGroup(g string) slog.Handler      { return warnOnly{w.Handler.WithGroup(g)} }

@@ -33,7 +33,9 @@ type Config struct {
 	// BinlogHeartbeat is the MySQL binlog heartbeat period asked of the source: a stream
 	// notices a silent, dead source after a few periods.
 	BinlogHeartbeat time.Duration
-	Logger          *slog.Logger
+	// HealthInterval is how often a stream asks a HealthChecker picker about its source.
+	HealthInterval time.Duration
+	Logger         *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -71,6 +73,9 @@ func (c *Config) validate() error {
 	}
 	if c.BinlogHeartbeat <= 0 {
 		c.BinlogHeartbeat = time.Second
+	}
+	if c.HealthInterval <= 0 {
+		c.HealthInterval = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

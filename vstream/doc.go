@@ -39,9 +39,10 @@
 //
 // # Failures
 //
-// When the source dies, stops answering (MySQL binlog heartbeats stop) or cannot serve the
-// position, the shard's stream re-picks with the failed tablet excluded and resumes from the
-// last position it handed on, so nothing is lost or repeated. Bad positions, bad filters and
+// When the source dies, stops answering (MySQL binlog heartbeats stop), cannot serve the
+// position, or (if the SourcePicker also implements HealthChecker) is reported unhealthy (not
+// serving, lagging past the picker's bound), the shard's stream re-picks with the failed tablet
+// excluded and resumes from the last position it handed on, so nothing is lost or repeated. Bad positions, bad filters and
 // a position no tablet can serve end the stream with a gRPC status (see CodeOf).
 //
 // Example:

@@ -223,6 +223,26 @@ func TestFilters(t *testing.T) {
 	if _, ok := cons.rows["t2"]; ok {
 		t.Fatalf("t2 streamed despite the filter")
 	}
+
+	// flags.tables_to_copy: only t2 is copied; t1 still streams its changes.
+	only := newConsumer()
+	go func() {
+		_ = stream(sctx, client, &vtgatepb.VStreamRequest{TabletType: topodatapb.TabletType_PRIMARY, Vgtid: vgtid(""),
+			Flags: &vtgatepb.VStreamFlags{TablesToCopy: []string{"t2"}}}, only)
+	}()
+	waitFor(t, ctx, "copy of t2", func() (bool, string) {
+		only.mu.Lock()
+		defer only.mu.Unlock()
+		return only.copyDone, ""
+	})
+	if got := only.snapshot("ks.t1"); len(got) != 0 {
+		t.Fatalf("t1 copied despite tables_to_copy: %v", got)
+	}
+	if ok, msg := sameRows(t, only, c.pdb, "t2"); !ok {
+		t.Fatalf("t2 copy: %s", msg)
+	}
+	c.exec(t, "INSERT INTO t.t1 (id, v) VALUES (51, 'x')")
+	waitFor(t, ctx, "t1 change", func() (bool, string) { return only.snapshot("ks.t1")["51"] != "", "" })
 }
 
 // TestSourceFailover kills the replica being streamed from while rows change; the stream moves
@@ -426,4 +446,130 @@ func TestDDL(t *testing.T) {
 	if strings.Join(seq, ",") != "FIELD2,DDL,FIELD3" {
 		t.Errorf("events %v, want FIELD2,DDL,FIELD3", seq)
 	}
+}
+
+// shardPicker maps each shard of "ks" to its own cluster's primary.
+type shardPicker struct{ shards map[string]*cluster }
+
+func (p shardPicker) PickSource(ctx context.Context, req vstream.SourceRequest) (vstream.Source, error) {
+	c := p.shards[req.Shard]
+	return vstream.Source{Alias: "zone1-" + req.Shard, Cell: "zone1", TabletType: topodatapb.TabletType_PRIMARY, Addr: c.primary.Addr(), DBName: testDB}, nil
+}
+
+func (p shardPicker) Shards(ctx context.Context, keyspace string) ([]string, error) {
+	return []string{"-80", "80-"}, nil
+}
+
+// TestMultiShard merges two shards (copy, then concurrent changes) into one stream; every
+// transaction's events come from one shard, and the consumer ends with both shards' rows.
+func TestMultiShard(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	a, b := startCluster(t, ctx, 0), startCluster(t, ctx, 0)
+	a.exec(t, "INSERT INTO t.t1 (id, v) SELECT seq, 'a' FROM t.seq_1_to_300")
+	b.exec(t, "INSERT INTO t.t1 (id, v) SELECT seq, 'b' FROM t.seq_1001_to_1300")
+	client := serve(t, shardPicker{shards: map[string]*cluster{"-80": a, "80-": b}}, func(cfg *vstream.Config) { cfg.CopyChunkRows = 40 })
+	cons := newConsumer()
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	go func() {
+		_ = stream(sctx, client, &vtgatepb.VStreamRequest{TabletType: topodatapb.TabletType_PRIMARY,
+			Vgtid: &binlogdatapb.VGtid{ShardGtids: []*binlogdatapb.ShardGtid{{Keyspace: "ks", Gtid: ""}}}}, cons)
+	}()
+	var wg sync.WaitGroup
+	for _, c := range []*cluster{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				if _, err := c.pdb.Exec("UPDATE t.t1 SET v = CONCAT(v, '.') WHERE id % 300 BETWEEN ? AND ?", i%290, i%290+3); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, ctx, "both shards", func() (bool, string) {
+		want := tableRows(t, a.pdb, "t1")
+		for k, v := range tableRows(t, b.pdb, "t1") {
+			want[k] = v
+		}
+		got := cons.snapshot("ks.t1")
+		if len(got) != len(want) {
+			return false, "row count"
+		}
+		for k, v := range want {
+			if got[k] != v {
+				return false, k + ": " + got[k] + " != " + v
+			}
+		}
+		return true, ""
+	})
+	cons.mu.Lock()
+	defer cons.mu.Unlock()
+	if cons.err != nil {
+		t.Fatal(cons.err)
+	}
+	checkPairs(t, cons.events)
+	shard := ""
+	for i, ev := range cons.events {
+		switch ev.Type {
+		case binlogdatapb.VEventType_BEGIN:
+			shard = ev.Shard
+		case binlogdatapb.VEventType_ROW, binlogdatapb.VEventType_FIELD, binlogdatapb.VEventType_COMMIT, binlogdatapb.VEventType_VGTID:
+			if shard != "" && ev.Shard != shard {
+				t.Fatalf("event %d (%v) from shard %s inside a transaction of shard %s", i, ev.Type, ev.Shard, shard)
+			}
+			if ev.Type == binlogdatapb.VEventType_COMMIT {
+				shard = ""
+			}
+		}
+	}
+	if sg := cons.vgtid.GetShardGtids(); len(sg) != 2 || sg[0].Shard != "-80" || sg[1].Shard != "80-" {
+		t.Errorf("vgtid %v", cons.vgtid)
+	}
+}
+
+// TestSourceUnhealthy: a source the picker reports unhealthy (not serving, lagging) is left for
+// another tablet while it still runs; the consumer ends exact.
+func TestSourceUnhealthy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c := startCluster(t, ctx, 2)
+	fill(t, c, 200)
+	p := newPicker(c)
+	client := serve(t, p, func(cfg *vstream.Config) { cfg.HealthInterval = 50 * time.Millisecond })
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go writer(t, c, stop, &wg, 5)
+	cons := newConsumer()
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	go func() {
+		_ = stream(sctx, client, &vtgatepb.VStreamRequest{TabletType: topodatapb.TabletType_REPLICA, Vgtid: vgtid("")}, cons)
+	}()
+	waitFor(t, ctx, "copy completed", func() (bool, string) {
+		cons.mu.Lock()
+		defer cons.mu.Unlock()
+		return cons.copyDone, "no COPY_COMPLETED"
+	})
+	if got := p.picked(); got[len(got)-1] != "zone1-101" {
+		t.Fatalf("picked %v, want zone1-101", got)
+	}
+	p.setDown("zone1-101")
+	waitFor(t, ctx, "moved to zone2-102", func() (bool, string) {
+		got := p.picked()
+		return got[len(got)-1] == "zone2-102", strings.Join(got, ",")
+	})
+	close(stop)
+	wg.Wait()
+	waitFor(t, ctx, "consumer == t1", func() (bool, string) { return sameRows(t, cons, c.pdb, "t1") })
+	cons.mu.Lock()
+	defer cons.mu.Unlock()
+	if cons.err != nil {
+		t.Fatal(cons.err)
+	}
+	checkPairs(t, cons.events)
 }

@@ -52,5 +52,3 @@ func classifyMySQL(err error) error {
 	}
 	return err
 }
-
-func asError(err error, target **Error) bool { return errors.As(err, target) }

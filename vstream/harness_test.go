@@ -116,6 +116,16 @@ func (p *picker) PickSource(ctx context.Context, req vstream.SourceRequest) (vst
 	return vstream.Source{}, fmt.Errorf("no healthy %v tablet (excluded %v)", req.TabletTypes, req.Exclude)
 }
 
+// CheckSource makes picker a vstream.HealthChecker: a source marked down is unhealthy.
+func (p *picker) CheckSource(ctx context.Context, src vstream.Source) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.down[src.Alias] {
+		return fmt.Errorf("tablet %s is not serving", src.Alias)
+	}
+	return nil
+}
+
 func (p *picker) Shards(ctx context.Context, keyspace string) ([]string, error) {
 	return []string{"0"}, nil
 }
@@ -151,6 +161,13 @@ func newPicker(c *cluster) *picker {
 // serve starts the gRPC face on 127.0.0.1:0 and returns a client of Vitess's generated API.
 func serve(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config)) vtgateservice.VitessClient {
 	t.Helper()
+	c, _ := serveAddr(t, p, tune)
+	return c
+}
+
+// serveAddr is serve, also returning the server's address.
+func serveAddr(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config)) (vtgateservice.VitessClient, string) {
+	t.Helper()
 	cfg := vstream.Config{User: "app", Password: "app", Picker: p, Logger: testLogger(t), RetryBackoff: 100 * time.Millisecond}
 	if tune != nil {
 		tune(&cfg)
@@ -163,16 +180,18 @@ func serve(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config)) vtg
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(grpcvtgate.ServerOptions(nil)...)
 	vtgateservice.RegisterVitessServer(srv, grpcvtgate.New(grpcvtgate.Config{VStream: m}))
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// Vitess's own client uses the vtprotobuf codec too.
+	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(grpcvtgate.Codec())))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cc.Close() })
-	return vtgateservice.NewVitessClient(cc)
+	return vtgateservice.NewVitessClient(cc), lis.Addr().String()
 }
 
 // consumer applies every event it receives to an in-memory copy of the tables and fails on

@@ -7,6 +7,7 @@ package vstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -127,7 +128,8 @@ func (s *shardStream) prepareCopy(ctx context.Context, lastPKs []*binlogdatapb.T
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if ve := (*Error)(nil); asError(err, &ve) {
+		var ve *Error
+		if errors.As(err, &ve) {
 			return err
 		}
 		lastErr = err

@@ -107,6 +107,22 @@ func (s *shardStream) attempt(ctx context.Context, exclude []string) error {
 	}
 	s.src = src
 	s.log.Info("vstream source picked", "keyspace", s.ks, "shard", s.shard, "tablet", src.Alias, "position", s.pos.String())
+	if hc, ok := s.m.cfg.Picker.(HealthChecker); ok {
+		hctx, stop := s.watchHealth(ctx, hc)
+		defer stop()
+		err := s.streamFrom(hctx)
+		var ue *errUnhealthy
+		if errors.As(context.Cause(hctx), &ue) {
+			return ue
+		}
+		return err
+	}
+	return s.streamFrom(ctx)
+}
+
+// streamFrom copies and streams from s.src until an error.
+func (s *shardStream) streamFrom(ctx context.Context) error {
+	var err error
 	if err := s.connect(ctx); err != nil {
 		return err
 	}
@@ -240,4 +256,38 @@ func (s *shardStream) tableName(t string) string {
 		return t
 	}
 	return s.ks + "." + t
+}
+
+// errUnhealthy ends an attempt whose source the HealthChecker rejected.
+type errUnhealthy struct{ err error }
+
+func (e *errUnhealthy) Error() string { return "source unhealthy: " + e.err.Error() }
+func (e *errUnhealthy) Unwrap() error { return e.err }
+
+// watchHealth polls hc about the current source and cancels the returned context (cause
+// errUnhealthy) when it objects. stop ends the poller and waits for it.
+func (s *shardStream) watchHealth(ctx context.Context, hc HealthChecker) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	src := s.src
+	go func() {
+		defer close(done)
+		t := time.NewTicker(s.m.cfg.HealthInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := hc.CheckSource(ctx, src); err != nil && ctx.Err() == nil {
+					cancel(&errUnhealthy{err: err})
+					return
+				}
+			}
+		}
+	}()
+	return ctx, func() {
+		cancel(nil)
+		<-done
+	}
 }

@@ -37,3 +37,10 @@ type SourcePicker interface {
 	// Shards lists the shards of keyspace (for a VGTID entry with shard "").
 	Shards(ctx context.Context, keyspace string) ([]string, error)
 }
+
+// HealthChecker may also be implemented by the SourcePicker. A shard stream then asks it every
+// Config.HealthInterval about its source and moves to another tablet when it answers an error
+// (the tablet stopped serving, or lags past the bound the picker enforces).
+type HealthChecker interface {
+	CheckSource(ctx context.Context, src Source) error
+}

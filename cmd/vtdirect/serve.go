@@ -66,7 +66,7 @@ func newServeCmd() *cobra.Command {
 	fs.StringVar(&f.keyspaces, "keyspaces-to-watch", "", "comma-separated keyspaces served (default: all)")
 	fs.StringVar(&f.bindAddress, "bind-address", "127.0.0.1", "address the MySQL, gRPC and HTTP listeners bind to")
 	fs.IntVar(&f.mysqlPort, "mysql-server-port", 15306, "MySQL protocol port (0: none)")
-	fs.IntVar(&f.grpcPort, "grpc-port", 15991, "gRPC port for the Vitess API (VStream)")
+	fs.IntVar(&f.grpcPort, "grpc-port", 15991, "gRPC port for the Vitess API: VStream and Execute (0: none)")
 	fs.IntVar(&f.httpPort, "port", 15000, "HTTP port for /metrics and /debug pages")
 	fs.StringVar(&f.serverVersion, "mysql-server-version", "8.0.40-vtdirect", "server version announced in the MySQL handshake")
 	fs.StringVar(&f.authUsers, "mysql-auth-users", "", "comma-separated user:password pairs the gateway accepts")
@@ -131,6 +131,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	if f.httpPort > 0 {
 		cfg.HTTPAddr = net.JoinHostPort(f.bindAddress, strconv.Itoa(f.httpPort))
+	}
+	if f.grpcPort > 0 {
+		cfg.GRPCAddr = net.JoinHostPort(f.bindAddress, strconv.Itoa(f.grpcPort))
 	}
 	ts, err := f.topo.open(ctx)
 	if err != nil {

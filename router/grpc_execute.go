@@ -1,0 +1,184 @@
+package router
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"google.golang.org/protobuf/proto"
+	querypb "vitess.io/vitess/go/vt/proto/query"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+	vtgatepb "vitess.io/vitess/go/vt/proto/vtgate"
+
+	"github.com/vtdirect/vtdirect/tabletserver"
+)
+
+// maxExecuteResult bounds a gRPC Execute result, which is buffered whole (the MySQL protocol
+// streams instead).
+const maxExecuteResult = 64 << 20
+
+// ExecuteGRPC runs one statement of the Vitess gRPC API's Execute in the session's target
+// (Session.TargetString, e.g. "commerce:0@replica"). It serves what change-data consumers
+// such as the Debezium connector ask before they stream (SHOW DATABASES, SHOW TABLES
+// [FROM ks], SHOW VITESS_SHARDS, SHOW VITESS_TABLETS) and plain autocommit statements, which go
+// to a tablet as MySQL-protocol queries do. Transactions and session state are for the
+// MySQL protocol.
+func (e *Executor) ExecuteGRPC(ctx context.Context, session *vtgatepb.Session, sql string, bindVars map[string]*querypb.BindVariable) (*querypb.QueryResult, *vtgatepb.Session, error) {
+	if len(bindVars) > 0 {
+		return nil, session, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
+			Message: "vtdirect: bind variables are not supported by Execute yet; put the values in the SQL"}
+	}
+	s := &Session{rnd: rand.Uint64() | 1}
+	if ts := session.GetTargetString(); ts != "" {
+		if err := e.setTarget(s, ts); err != nil {
+			return nil, session, err
+		}
+	}
+	q := []byte(sql)
+	st := Classify(q)
+	snap := e.reg.Snapshot()
+	switch st.Kind {
+	case KindShowDatabases:
+		return databasesTable(snap).queryResult(), session, nil
+	case KindShowVitessShards:
+		return vitessShardsTable(snap, st.Arg).queryResult(), session, nil
+	case KindShowVitessTablets:
+		return vitessTabletsTable(snap, st.Arg).queryResult(), session, nil
+	case KindUse:
+		if err := e.setTarget(s, st.Arg); err != nil {
+			return nil, session, err
+		}
+		out := proto.Clone(session).(*vtgatepb.Session)
+		out.TargetString = st.Arg
+		return &querypb.QueryResult{}, out, nil
+	case KindBegin, KindCommit, KindRollback, KindSet, KindSetNoRecord, KindKill, KindConnectionID:
+		return nil, session, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: fmt.Sprintf(
+			"vtdirect: %s is not supported by gRPC Execute, whose statements each run alone in autocommit mode; use the MySQL protocol", strings.ToUpper(st.Kind.String()))}
+	case KindWrite:
+		if s.hasTarget && s.target.TabletType != topodatapb.TabletType_PRIMARY {
+			return nil, session, errReadOnlyTarget(s.target)
+		}
+	}
+	renameFrom, renameTo := "", ""
+	if ks, rest, ok := showTablesFrom(q); ok {
+		// SHOW TABLES FROM keyspace: ask the keyspace's tablet for its own database, and name
+		// the column after the keyspace, as vtgate does.
+		if err := e.setTarget(s, ks); err != nil {
+			return nil, session, err
+		}
+		q = rest
+	}
+	tab, err := e.pick(s)
+	if err != nil {
+		return nil, session, err
+	}
+	if !bytes.Equal(q, []byte(sql)) {
+		renameFrom, renameTo = "Tables_in_"+tab.Server.DBName(), "Tables_in_"+s.target.Keyspace
+	}
+	qr, err := e.executeBuffered(ctx, tab.Server, q)
+	if err != nil {
+		return nil, session, err
+	}
+	for _, f := range qr.Fields {
+		if renameFrom != "" && strings.HasPrefix(f.Name, renameFrom) {
+			f.Name = renameTo + f.Name[len(renameFrom):]
+		}
+	}
+	return qr, session, nil
+}
+
+// executeBuffered runs a query on a pooled connection and decodes the whole reply.
+func (e *Executor) executeBuffered(ctx context.Context, ts *tabletserver.TabletServer, q []byte) (*querypb.QueryResult, error) {
+	if len(q)+1 >= 1<<24-1 {
+		return nil, &mysql.MyError{Code: mysql.ER_NET_PACKET_TOO_LARGE, State: "08S01", Message: "vtdirect: statement too large for Execute"}
+	}
+	frame := make([]byte, 5, 5+len(q))
+	n := len(q) + 1
+	frame[0], frame[1], frame[2], frame[3], frame[4] = byte(n), byte(n>>8), byte(n>>16), 0, mysql.COM_QUERY
+	frame = append(frame, q...)
+	conn, err := ts.Get(ctx, &tabletserver.Settings{})
+	if err != nil {
+		return nil, err
+	}
+	w := &cappedBuffer{limit: maxExecuteResult}
+	res, err := conn.Exec(ctx, frame, w)
+	if err != nil {
+		conn.Close()
+		if w.full {
+			return nil, errTooLarge(maxExecuteResult)
+		}
+		return nil, err
+	}
+	if mustPin(res.Status) && res.Err == nil {
+		// The statement opened a transaction (XA START...): it cannot outlive the call.
+		conn.Close()
+		return nil, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
+			Message: "vtdirect: the statement left a transaction open, which gRPC Execute cannot keep; it was rolled back"}
+	}
+	conn.Recycle()
+	return decodeResult(w.Bytes())
+}
+
+// cappedBuffer collects a reply up to a limit.
+type cappedBuffer struct {
+	bytes.Buffer
+	limit int
+	full  bool
+}
+
+var errBufferFull = errors.New("result too large")
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.limit {
+		b.full = true
+		return 0, errBufferFull
+	}
+	return b.Buffer.Write(p)
+}
+
+// showTablesFrom recognises SHOW [FULL] TABLES {FROM|IN} db [LIKE ...] and returns db and the
+// statement without its FROM part.
+func showTablesFrom(q []byte) (string, []byte, bool) {
+	i := skipSpace(q, 0)
+	w, next := word(q, i)
+	if !eq(w, "show") {
+		return "", nil, false
+	}
+	start := skipSpace(q, next)
+	w, next = word(q, start)
+	if eq(w, "full") {
+		w, next = word(q, skipSpace(q, next))
+	}
+	if !eq(w, "tables") {
+		return "", nil, false
+	}
+	afterTables := next
+	w, next = word(q, skipSpace(q, next))
+	if !eq(w, "from") && !eq(w, "in") {
+		return "", nil, false
+	}
+	j := skipSpace(q, next)
+	var db string
+	end := j
+	if j < len(q) && q[j] == '`' {
+		k := bytes.IndexByte(q[j+1:], '`')
+		if k < 0 {
+			return "", nil, false
+		}
+		db, end = string(q[j+1:j+1+k]), j+2+k
+	} else {
+		for end < len(q) && q[end] != ' ' && q[end] != '\t' && q[end] != '\n' && q[end] != ';' {
+			end++
+		}
+		db = string(q[j:end])
+	}
+	if db == "" {
+		return "", nil, false
+	}
+	rest := append(append([]byte("SHOW "), q[start:afterTables]...), q[end:]...)
+	return db, rest, true
+}
