@@ -16,10 +16,23 @@ deps:
 	./scripts/deps.sh
 	$(GO) mod download
 
-test: deps build
+test: deps build consul
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
 	$(MAKE) fuzz
+
+# A Consul binary for the topo tests: scripts/consul.sh takes VTDIRECT_CONSUL_BIN, else a consul on
+# PATH, else builds Consul v1.20.6 once into ~/.cache/vtdirect (a few minutes); the tests find it
+# through VTDIRECT_CONSUL_BIN.
+.PHONY: consul
+consul:
+	@./scripts/consul.sh >/dev/null
+test: export VTDIRECT_CONSUL_BIN = $(shell ./scripts/consul.sh)
+
+# Interop with Vitess's own topo code on etcd and Consul (a separate module: topo/vitesscompat).
+.PHONY: compat
+compat: consul
+	cd topo/vitesscompat && VTDIRECT_CONSUL_BIN="$$(../../scripts/consul.sh)" $(GO) test -count=1 ./...
 
 # Short runs of every fuzz target (one -fuzz per go test invocation).
 fuzz:

@@ -186,6 +186,10 @@ func (r *Registry) refreshLoop() {
 
 // refresh reads the cells, keyspaces and cell aliases, and starts or stops cell watchers.
 func (r *Registry) refresh(ctx context.Context) {
+	// A topo server that is down may not answer at all (an etcd client waits for it): bound
+	// the reads so that the outage shows as TopoErr while the last topology keeps serving.
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.RefreshInterval)
+	defer cancel()
 	cells := r.cfg.Cells
 	var errs []error
 	if len(cells) == 0 {

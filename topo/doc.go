@@ -28,21 +28,18 @@
 // *KeyError that names the key; test with errors.Is. A record whose bytes do not decode is
 // always an error naming its key, never an empty result.
 //
-// Room for what comes next (issue 5), without changing Conn: a Consul backend is one more Conn
-// (ConsulConn: Vitess consultopo's keys, ModifyIndex as Version, blocking queries for
-// WatchRecursive) and one more case in Open. Locks and leader election will be optional
-// interfaces a backend's Conn also implements (etcd leases, Consul sessions), found by a type
-// assertion on the global Conn, e.g.
+// Backends: etcd (EtcdConn, here), Consul (topo/consultopo, opened with consultopo.Open since
+// it imports this package), memory (topo/memorytopo, tests). Locks and leader election are
+// optional interfaces of the global Conn (Locker, Elector: etcd leases through etcd's
+// concurrency package, Consul sessions with KV acquire, on Vitess's keys so that Vitess's
+// tools and vtdirect exclude each other), used through Server.LockShard, LockKeyspace,
+// Campaign, Leader and ObserveLeader; a Lease's Lost channel closes when the lock or the
+// leadership is gone. Server.Check and CheckRoot report a damaged or empty topology, each
+// problem naming its key. topo/vitesscompat (a separate module, to keep Vitess's topo
+// dependencies out of the product's go.mod) checks that Vitess's own topo code and this
+// package read each other's writes and respect each other's locks, on etcd and Consul.
 //
-//	type Locker interface { Lock(ctx, dir, owner string, ttl time.Duration) (Unlocker, error) }
-//	type Elector interface { Campaign(ctx, name, id string) (Leadership, error) }
-//
-// with Server methods (LockShard, NewElection) on top, so the failover code never sees a
-// backend. topo/vitesscompat (a separate module, to keep Vitess's topo dependencies out of
-// the product's go.mod) checks that Vitess's own topo code and this package read each
-// other's writes.
-//
-// Not here: flags (cmd/vtdirect parses them and calls Open), locks and leader election (later),
+// Not here: flags (cmd/vtdirect parses them and calls Open),
 // SrvKeyspace/SrvVSchema serving graphs (vtdirect does not need them).
 //
 // Example:

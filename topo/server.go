@@ -55,8 +55,11 @@ func Open(ctx context.Context, impl, addr, root string) (*Server, error) {
 			}
 			return newEtcdConnNoProbe(ci.ServerAddress, ci.Root) // a cell on another etcd
 		}), nil
+	case "consul":
+		// Package consultopo imports this one: it opens its own Servers.
+		return nil, fmt.Errorf("topo: %w: open a Consul topo with consultopo.Open (package topo/consultopo)", ErrInvalid)
 	default:
-		return nil, fmt.Errorf("topo: %w: unknown topo implementation %q; use --topo-implementation %s", ErrInvalid, impl, ImplEtcd)
+		return nil, fmt.Errorf("topo: %w: unknown topo implementation %q; use --topo-implementation %s or consul", ErrInvalid, impl, ImplEtcd)
 	}
 }
 

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/vtdirect/vtdirect/topo"
+	"github.com/vtdirect/vtdirect/topo/consultopo"
+	"github.com/vtdirect/vtdirect/topo/consultopo/consultest"
 	"github.com/vtdirect/vtdirect/topo/memorytopo"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 )
 
-// backends runs fn against a Server on memory and on a real etcd.
+// backends runs fn against a Server on memory, on a real etcd and on a real Consul agent.
 func backends(t *testing.T, fn func(t *testing.T, ctx context.Context, ts *topo.Server)) {
 	t.Run("memory", func(t *testing.T) {
 		ctx := testCtx(t)
@@ -34,6 +36,21 @@ func backends(t *testing.T, fn func(t *testing.T, ctx context.Context, ts *topo.
 		defer ts.Close()
 		for _, cell := range []string{"zone1", "zone2"} {
 			if err := ts.CreateCellInfo(ctx, cell, &topodatapb.CellInfo{ServerAddress: e.Endpoint(), Root: "/vitess/" + cell}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fn(t, ctx, ts)
+	})
+	t.Run("consul", func(t *testing.T) {
+		ctx := testCtx(t)
+		a := consultest.Start(t, consultest.Options{})
+		ts, err := consultopo.Open(ctx, a.Addr(), "vitess/global")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ts.Close()
+		for _, cell := range []string{"zone1", "zone2"} {
+			if err := ts.CreateCellInfo(ctx, cell, &topodatapb.CellInfo{ServerAddress: a.Addr(), Root: "vitess/" + cell}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/vtdirect/vtdirect/topo"
+	"github.com/vtdirect/vtdirect/topo/consultopo"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 )
 
@@ -26,14 +27,17 @@ type topoFlags struct {
 // addTopoFlags defines --topo-implementation, --topo-addr and --topo-root on fs.
 func addTopoFlags(fs *pflag.FlagSet) *topoFlags {
 	f := &topoFlags{}
-	fs.StringVar(&f.impl, "topo-implementation", topo.ImplEtcd, "topo backend: etcd2")
-	fs.StringVar(&f.addr, "topo-addr", "127.0.0.1:2379", "address(es) of the global topo server, comma-separated host:port")
-	fs.StringVar(&f.root, "topo-root", "/vitess/global", "root path of the global topo")
+	fs.StringVar(&f.impl, "topo-implementation", topo.ImplEtcd, "topo backend: etcd2 or consul")
+	fs.StringVar(&f.addr, "topo-addr", "127.0.0.1:2379", "address of the global topo server: etcd host:port[,host:port...], or one Consul agent's HTTP host:port (e.g. 127.0.0.1:8500)")
+	fs.StringVar(&f.root, "topo-root", "/vitess/global", "root path of the global topo (Consul: Vitess writes it without the leading '/', e.g. vitess/global; both name the same keys)")
 	return f
 }
 
 // open connects to the global topo.
 func (f *topoFlags) open(ctx context.Context) (*topo.Server, error) {
+	if f.impl == consultopo.Impl {
+		return consultopo.Open(ctx, f.addr, f.root)
+	}
 	return topo.Open(ctx, f.impl, f.addr, f.root)
 }
 

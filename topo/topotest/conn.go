@@ -22,7 +22,15 @@ type Open func(t *testing.T, root string) topo.Conn
 const watchTimeout = 10 * time.Second
 
 // RunConn runs the conformance suite against a backend.
-func RunConn(t *testing.T, open Open) {
+func RunConn(t *testing.T, open Open, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	watchOrder := testWatchOrder
+	if o.coalescedWatch {
+		watchOrder = testWatchOrderPaced
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, ctx context.Context, open func(root string) topo.Conn)
@@ -34,7 +42,8 @@ func RunConn(t *testing.T, open Open) {
 		{"RootsAreIsolated", testRootsAreIsolated},
 		{"BadPaths", testBadPaths},
 		{"ConcurrentCAS", testConcurrentCAS},
-		{"WatchOrder", testWatchOrder},
+		{"WatchOrder", watchOrder},
+		{"WatchBurst", testWatchBurst},
 		{"WatchCancel", testWatchCancel},
 		{"WatchEndsOnClose", testWatchEndsOnClose},
 		{"Closed", testClosed},

@@ -8,43 +8,76 @@ import (
 
 	"github.com/vtdirect/vtdirect/local"
 	"github.com/vtdirect/vtdirect/topo"
+	"github.com/vtdirect/vtdirect/topo/consultopo"
+	"github.com/vtdirect/vtdirect/topo/consultopo/consultest"
 	"google.golang.org/protobuf/proto"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vschemapb "vitess.io/vitess/go/vt/proto/vschema"
 	vtopo "vitess.io/vitess/go/vt/topo"
-	_ "vitess.io/vitess/go/vt/topo/etcd2topo" // registers "etcd2"
+	_ "vitess.io/vitess/go/vt/topo/consultopo" // registers "consul"
+	_ "vitess.io/vitess/go/vt/topo/etcd2topo"  // registers "etcd2"
 	"vitess.io/vitess/go/vt/topo/topoproto"
 )
 
-const globalRoot = "/vitess/global"
-
+// env is one topo server that Vitess's topo code (vts) and ours (ts) both use, with the roots
+// each backend's users write: "/vitess/<cell>" on etcd, "vitess/<cell>" on Consul (Vitess's
+// consul backend writes keys with a leading '/' root verbatim in transactions, so Consul users
+// give roots without it).
 type env struct {
 	ctx  context.Context
+	impl string // Vitess's implementation name: etcd2, consul
 	addr string
 	vts  *vtopo.Server // Vitess's
 	ts   *topo.Server  // ours
 }
 
-func setup(t *testing.T) *env {
+// root is the root of cell (or "global") on this env's backend.
+func (e *env) root(cell string) string {
+	if e.impl == consultopo.Impl {
+		return "vitess/" + cell
+	}
+	return "/vitess/" + cell
+}
+
+// backends runs fn once on a real etcd and once on a real Consul agent.
+func backends(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, impl := range []string{"etcd2", consultopo.Impl} {
+		t.Run(impl, func(t *testing.T) { fn(t, setup(t, impl)) })
+	}
+}
+
+func setup(t *testing.T, impl string) *env {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	e, err := local.StartEtcd(t.TempDir(), 0, 0, nil)
+	e := &env{ctx: ctx, impl: impl}
+	var err error
+	switch impl {
+	case consultopo.Impl:
+		a := consultest.Start(t, consultest.Options{})
+		e.addr = a.Addr()
+		e.ts, err = consultopo.Open(ctx, e.addr, e.root("global"))
+	default:
+		etcd, err := local.StartEtcd(t.TempDir(), 0, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(etcd.Close)
+		e.addr = etcd.Endpoint()
+		e.ts, err = topo.Open(ctx, "etcd2", e.addr, e.root("global"))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.Close)
-	vts, err := vtopo.OpenServer("etcd2", e.Endpoint(), globalRoot)
-	if err != nil {
+	t.Cleanup(e.ts.Close)
+	if e.vts, err = vtopo.OpenServer(impl, e.addr, e.root("global")); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(vts.Close)
-	ts, err := topo.Open(ctx, "etcd2", e.Endpoint(), globalRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Close)
-	return &env{ctx: ctx, addr: e.Endpoint(), vts: vts, ts: ts}
+	t.Cleanup(e.vts.Close)
+	return e
 }
 
 func ok(t *testing.T, err error) {
@@ -64,11 +97,12 @@ func mkTablet(cell string, uid uint32, typ topodatapb.TabletType, port int32) *t
 
 // TestVitessWritesVtdirectReads: a topology made by Vitess's topo code reads back whole here,
 // and a change Vitess makes shows up in our tablet watch.
-func TestVitessWritesVtdirectReads(t *testing.T) {
-	e := setup(t)
+func TestVitessWritesVtdirectReads(t *testing.T) { backends(t, testVitessWritesVtdirectReads) }
+
+func testVitessWritesVtdirectReads(t *testing.T, e *env) {
 	ctx := e.ctx
 	for _, cell := range []string{"zone1", "zone2"} {
-		ok(t, e.vts.CreateCellInfo(ctx, cell, &topodatapb.CellInfo{ServerAddress: e.addr, Root: "/vitess/" + cell}))
+		ok(t, e.vts.CreateCellInfo(ctx, cell, &topodatapb.CellInfo{ServerAddress: e.addr, Root: e.root(cell)}))
 	}
 	ok(t, e.vts.CreateCellsAlias(ctx, "region1", &topodatapb.CellsAlias{Cells: []string{"zone1", "zone2"}}))
 	ok(t, e.vts.CreateKeyspace(ctx, "commerce", &topodatapb.Keyspace{DurabilityPolicy: "semi_sync"}))
@@ -184,11 +218,12 @@ func TestVitessWritesVtdirectReads(t *testing.T) {
 }
 
 // TestVtdirectWritesVitessReads: what our admin code writes is what Vitess's code expects.
-func TestVtdirectWritesVitessReads(t *testing.T) {
-	e := setup(t)
+func TestVtdirectWritesVitessReads(t *testing.T) { backends(t, testVtdirectWritesVitessReads) }
+
+func testVtdirectWritesVitessReads(t *testing.T, e *env) {
 	ctx := e.ctx
 	for _, cell := range []string{"zone1", "zone2"} {
-		ok(t, e.ts.CreateCellInfo(ctx, cell, &topodatapb.CellInfo{ServerAddress: e.addr, Root: "/vitess/" + cell}))
+		ok(t, e.ts.CreateCellInfo(ctx, cell, &topodatapb.CellInfo{ServerAddress: e.addr, Root: e.root(cell)}))
 	}
 	ok(t, e.ts.CreateCellsAlias(ctx, "region1", &topodatapb.CellsAlias{Cells: []string{"zone1", "zone2"}}))
 	ok(t, e.ts.CreateKeyspace(ctx, "commerce", nil))
@@ -208,7 +243,7 @@ func TestVtdirectWritesVitessReads(t *testing.T) {
 		t.Fatalf("Vitess cells = %v, %v", names, err)
 	}
 	ci, err := e.vts.GetCellInfo(ctx, "zone2", true)
-	if err != nil || ci.Root != "/vitess/zone2" {
+	if err != nil || ci.Root != e.root("zone2") {
 		t.Fatalf("Vitess CellInfo = %v, %v", ci, err)
 	}
 	aliases, err := e.vts.GetCellsAliases(ctx, true)
