@@ -19,6 +19,7 @@ deps:
 test: deps build consul
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) interop
 	$(MAKE) fuzz
 
 # A Consul binary for the topo tests: scripts/consul.sh takes VTDIRECT_CONSUL_BIN, else a consul on
@@ -29,10 +30,10 @@ consul:
 	@./scripts/consul.sh >/dev/null
 test: export VTDIRECT_CONSUL_BIN = $(shell ./scripts/consul.sh)
 
-# Interop with Vitess's own topo code on etcd and Consul (a separate module: topo/vitesscompat).
-.PHONY: compat
-compat: consul
-	cd topo/vitesscompat && VTDIRECT_CONSUL_BIN="$$(../../scripts/consul.sh)" $(GO) test -count=1 ./...
+# Tests with Vitess's own topo code and VStream client as peers (a separate module: interop/).
+.PHONY: interop
+interop: consul
+	cd interop && VTDIRECT_CONSUL_BIN="$$(../scripts/consul.sh)" $(GO) test -count=1 -timeout 20m ./...
 
 # Short runs of every fuzz target (one -fuzz per go test invocation).
 fuzz:

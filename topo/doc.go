@@ -35,7 +35,7 @@
 // tools and vtdirect exclude each other), used through Server.LockShard, LockKeyspace,
 // Campaign, Leader and ObserveLeader; a Lease's Lost channel closes when the lock or the
 // leadership is gone. Server.Check and CheckRoot report a damaged or empty topology, each
-// problem naming its key. topo/vitesscompat (a separate module, to keep Vitess's topo
+// problem naming its key. interop/ (a separate module, to keep Vitess's topo
 // dependencies out of the product's go.mod) checks that Vitess's own topo code and this
 // package read each other's writes and respect each other's locks, on etcd and Consul.
 //

@@ -1,4 +1,4 @@
-package vitesscompat
+package interop
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-module github.com/vtdirect/vtdirect/topo/vitesscompat
+module github.com/vtdirect/vtdirect/interop
 
 go 1.26.8
 
@@ -60,6 +60,7 @@ require (
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/golang/glog v1.2.5 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
+	github.com/golang/snappy v1.0.0 // indirect
 	github.com/google/btree v1.1.3 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/safehtml v0.1.0 // indirect
@@ -183,4 +184,4 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-replace github.com/vtdirect/vtdirect => ../..
+replace github.com/vtdirect/vtdirect => ..
