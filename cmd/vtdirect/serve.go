@@ -65,7 +65,7 @@ func newServeCmd() *cobra.Command {
 	fs.StringVar(&f.cellsToWatch, "cells-to-watch", "", "comma-separated cells whose tablets are served (default: every cell in the topo)")
 	fs.StringVar(&f.keyspaces, "keyspaces-to-watch", "", "comma-separated keyspaces served (default: all)")
 	fs.StringVar(&f.bindAddress, "bind-address", "127.0.0.1", "address the MySQL, gRPC and HTTP listeners bind to")
-	fs.IntVar(&f.mysqlPort, "mysql-server-port", 15306, "MySQL protocol port (0: none)")
+	fs.IntVar(&f.mysqlPort, "mysql-server-port", 15306, "MySQL protocol port")
 	fs.IntVar(&f.grpcPort, "grpc-port", 15991, "gRPC port for the Vitess API: VStream and Execute (0: none)")
 	fs.IntVar(&f.httpPort, "port", 15000, "HTTP port for /metrics and /debug pages")
 	fs.StringVar(&f.serverVersion, "mysql-server-version", "8.0.40-vtdirect", "server version announced in the MySQL handshake")
@@ -140,6 +140,10 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer ts.Close()
+	// A wrong --topo-root would otherwise serve an empty topology without a word.
+	if err := ts.CheckRoot(ctx); err != nil {
+		return fmt.Errorf("%w (create the topology with `vtdirect topo add-cell ...`, or start the demo with `vtdirect local up`)", err)
+	}
 	g, err := gateway.Start(ctx, cfg, ts)
 	if err != nil {
 		return err

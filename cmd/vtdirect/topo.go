@@ -94,7 +94,11 @@ func addCellCmd(tf *topoFlags) *cobra.Command {
 				ci.ServerAddress = tf.addr
 			}
 			if ci.Root == "" {
+				// Vitess's own tools write Consul roots without the leading '/'.
 				ci.Root = "/vitess/" + name
+				if tf.impl == consultopo.Impl {
+					ci.Root = "vitess/" + name
+				}
 			}
 			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
 				if err := ts.CreateCellInfo(ctx, name, ci); err != nil {
