@@ -31,32 +31,9 @@ import (
 // source replica mid-stream. A consumer that applies every event must end with exactly the
 // table's rows, having seen no duplicate insert and no change to a row it lacks.
 func TestVStreamWithVitessClient(t *testing.T) {
-	if err := local.CheckMariaDBInstalled(); err != nil {
-		t.Fatalf("this test needs MariaDB (`make test` installs it): %v", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cluster, err := local.StartCluster(ctx, local.ClusterConfig{Dir: t.TempDir(), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	g, err := gateway.Start(ctx, gateway.Config{
-		Cell: "zone1", MySQLAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", ServerVersion: "8.0.40-vtdirect",
-		InsecureNoAuth: true, MaxPacketSize: 16 << 20,
-		TabletServer: tabletserver.Config{
-			User: cluster.User(), Password: cluster.Password(), PoolSize: 4, PoolWaitTimeout: 5 * time.Second,
-			IdleTimeout: time.Minute, TxPoolSize: 4, TxTimeout: 30 * time.Second,
-			HealthInterval: 200 * time.Millisecond, ConnectTimeout: 5 * time.Second,
-		},
-		Logger: quiet,
-	}, cluster.Topo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	waitServing(t, ctx, g, "zone1-0000000100", "zone1-0000000101", "zone2-0000000200")
+	cluster, g := startStreamingGateway(t, ctx)
 
 	primary, err := sql.Open("mysql", cluster.Primary().MariaDB.DSN(cluster.Layout.DBName))
 	ok(t, err)
@@ -163,6 +140,37 @@ func TestVStreamWithVitessClient(t *testing.T) {
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("stream: %v", err)
 	}
+}
+
+// startStreamingGateway starts the demo layout on free ports and a zone1 gateway with its gRPC
+// port, without authentication (Vitess's client sends credentials only when given a file).
+func startStreamingGateway(t *testing.T, ctx context.Context) (*local.Cluster, *gateway.Gateway) {
+	t.Helper()
+	if err := local.CheckMariaDBInstalled(); err != nil {
+		t.Fatalf("this test needs MariaDB (`make test` installs it): %v", err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cluster, err := local.StartCluster(ctx, local.ClusterConfig{Dir: t.TempDir(), SampleData: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	g, err := gateway.Start(ctx, gateway.Config{
+		Cell: "zone1", MySQLAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", ServerVersion: "8.0.40-vtdirect",
+		InsecureNoAuth: true, MaxPacketSize: 16 << 20,
+		TabletServer: tabletserver.Config{
+			User: cluster.User(), Password: cluster.Password(), PoolSize: 4, PoolWaitTimeout: 5 * time.Second,
+			IdleTimeout: time.Minute, TxPoolSize: 4, TxTimeout: 30 * time.Second,
+			HealthInterval: 200 * time.Millisecond, ConnectTimeout: 5 * time.Second,
+		},
+		Logger: quiet,
+	}, cluster.Topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	waitServing(t, ctx, g, "zone1-0000000100", "zone1-0000000101", "zone2-0000000200")
+	return cluster, g
 }
 
 // consumer applies VStream events to an in-memory copy of table vs (id -> v).
