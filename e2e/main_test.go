@@ -247,6 +247,8 @@ func directDB(t *testing.T, alias string) *sql.DB {
 
 type gatewayConfigT = gateway.Config
 
+type gatewayT = gateway.Gateway
+
 var _ = gomysql.ER_UNKNOWN_ERROR
 
 func localWaitCaughtUp(ctx context.Context, alias string) error {

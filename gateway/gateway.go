@@ -294,6 +294,10 @@ func (g *Gateway) Close() {
 		g.grpcSrv.Stop()
 	}
 	if g.mysql != nil {
+		// Kill running queries first: closing the listener waits for every session.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		g.Executor.KillAll(ctx)
+		cancel()
 		_ = g.mysql.Close()
 	}
 	g.wg.Wait()

@@ -1,7 +1,9 @@
 package router
 
 import (
+	"bytes"
 	"strconv"
+	"strings"
 )
 
 // Kind is what the router needs to know of a statement: where it may go and whether the
@@ -13,8 +15,8 @@ const (
 	KindOther             Kind = iota // forwarded as is, allowed on any tablet type
 	KindSelect                        // SELECT, WITH, VALUES, TABLE, (
 	KindWrite                         // DML, DDL and anything else a read-only tablet refuses
-	KindSet                           // SET ...: carried to every backend connection that serves the session
-	KindSetNoRecord                   // SET GLOBAL, SET TRANSACTION, SET autocommit: forwarded, not replayed
+	KindSet                           // SET of session variables: replayed on every backend connection of the session
+	KindSetNoRecord                   // SET GLOBAL, SET PASSWORD, SET ROLE...: forwarded, not replayed
 	KindBegin                         // BEGIN, START TRANSACTION
 	KindCommit                        // COMMIT
 	KindRollback                      // ROLLBACK (not ROLLBACK TO SAVEPOINT)
@@ -24,10 +26,17 @@ const (
 	KindKill                          // KILL [QUERY|CONNECTION] id: answered by the gateway
 	KindShowVitessShards              // SHOW VITESS_SHARDS [LIKE 'pattern']: answered by the gateway
 	KindShowVitessTablets             // SHOW VITESS_TABLETS [LIKE 'pattern']: answered by the gateway
+	KindSetAutocommit                 // SET autocommit = 0|1 (Arg "0"/"1"; "" when mixed with other assignments)
+	KindSetNextTx                     // SET TRANSACTION ...: the next transaction's characteristics
+	KindSelectAutocommit              // SELECT @@[session.]autocommit: answered from the session (Arg: the expression)
+	// KindStateful creates connection state that cannot be replayed elsewhere (LOCK TABLES,
+	// GET_LOCK, temporary tables, user variables, SQL PREPARE): the session keeps its connection.
+	KindStateful
 )
 
-var kindNames = [...]string{"other", "select", "write", "set", "set", "begin", "commit", "rollback",
-	"use", "show_databases", "connection_id", "kill", "show_vitess_shards", "show_vitess_tablets"}
+var kindNames = [...]string{"other", "select", "write", "set", "set_unrecorded", "begin", "commit", "rollback",
+	"use", "show_databases", "connection_id", "kill", "show_vitess_shards", "show_vitess_tablets",
+	"set_autocommit", "set_transaction", "select_autocommit", "stateful"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -44,7 +53,23 @@ type Statement struct {
 // Classify reads the leading keywords of a query. It never allocates for the statements on
 // the per-query path (SELECT and DML).
 func Classify(q []byte) Statement {
+	st := classify(q)
+	if (st.Kind == KindSelect || st.Kind == KindOther) && makesState(q) {
+		st.Kind = KindStateful
+	}
+	return st
+}
+
+func classify(q []byte) Statement {
 	i := skipSpace(q, 0)
+	if inner, ok := executableComment(q, i); ok {
+		// mysqldump's /*!40101 SET ... */: the server runs the content, so classify it.
+		st := classify(inner)
+		if st.Kind == KindSet || st.Kind == KindWrite || st.Kind == KindStateful || st.Kind == KindSetNoRecord || st.Kind == KindSetNextTx {
+			return Statement{Kind: st.Kind}
+		}
+		return Statement{Kind: KindOther}
+	}
 	w, next := word(q, i)
 	switch {
 	case len(w) == 0:
@@ -57,13 +82,24 @@ func Classify(q []byte) Statement {
 			// MariaDB names the column after the expression as written.
 			return Statement{Kind: KindConnectionID, Arg: string(q[skipSpace(q, next):end])}
 		}
+		if end, ok := isAutocommitVar(q, next); ok {
+			return Statement{Kind: KindSelectAutocommit, Arg: string(q[skipSpace(q, next):end])}
+		}
 		return Statement{Kind: KindSelect}
 	case eq(w, "with"), eq(w, "values"), eq(w, "table"):
 		return Statement{Kind: KindSelect}
+	case eq(w, "create"):
+		w2, _ := word(q, skipSpace(q, next))
+		if eq(w2, "temporary") {
+			return Statement{Kind: KindStateful}
+		}
+		return Statement{Kind: KindWrite}
 	case eq(w, "insert"), eq(w, "update"), eq(w, "delete"), eq(w, "replace"), eq(w, "load"),
-		eq(w, "create"), eq(w, "alter"), eq(w, "drop"), eq(w, "truncate"), eq(w, "rename"),
+		eq(w, "alter"), eq(w, "drop"), eq(w, "truncate"), eq(w, "rename"),
 		eq(w, "grant"), eq(w, "revoke"), eq(w, "optimize"), eq(w, "repair"):
 		return Statement{Kind: KindWrite}
+	case eq(w, "lock"), eq(w, "prepare"), eq(w, "execute"), eq(w, "deallocate"), eq(w, "handler"):
+		return Statement{Kind: KindStateful}
 	case eq(w, "set"):
 		return classifySet(q, next)
 	case eq(w, "begin"):
@@ -125,28 +161,203 @@ func classifySet(q []byte, i int) Statement {
 	i = skipSpace(q, i)
 	w, next := word(q, i)
 	switch {
-	case eq(w, "global"), eq(w, "transaction"), eq(w, "autocommit"):
+	case eq(w, "global"), eq(w, "password"), eq(w, "role"), eq(w, "default"), eq(w, "persist"), eq(w, "persist_only"):
 		return Statement{Kind: KindSetNoRecord}
+	case eq(w, "transaction"):
+		return Statement{Kind: KindSetNextTx}
+	case eq(w, "statement"):
+		// MariaDB's SET STATEMENT var=value FOR statement: the statement decides.
+		if j := indexWord(q, next, "for"); j >= 0 {
+			st := classify(q[j+len("for"):])
+			if st.Kind == KindWrite || st.Kind == KindStateful {
+				return Statement{Kind: st.Kind}
+			}
+			return Statement{Kind: KindOther}
+		}
+		return Statement{Kind: KindOther}
 	case eq(w, "session"), eq(w, "local"):
 		w2, _ := word(q, skipSpace(q, next))
-		if eq(w2, "transaction") || eq(w2, "autocommit") {
-			return Statement{Kind: KindSetNoRecord}
+		if eq(w2, "transaction") {
+			return Statement{Kind: KindSet} // session-wide: replayed
 		}
+	}
+	if i < len(q) && q[i] == '@' && (i+1 >= len(q) || q[i+1] != '@') {
+		return Statement{Kind: KindStateful} // a user variable: its value may depend on the connection
+	}
+	if v, ok := autocommitValue(q, i); ok {
+		return Statement{Kind: KindSetAutocommit, Arg: v}
 	}
 	if i+2 < len(q) && q[i] == '@' && q[i+1] == '@' {
-		j := i + 2
-		w2, n2 := word(q, j)
-		if eq(w2, "global") {
-			return Statement{Kind: KindSetNoRecord}
-		}
-		if (eq(w2, "session") || eq(w2, "local")) && n2 < len(q) && q[n2] == '.' {
-			w2, _ = word(q, n2+1)
-		}
-		if eq(w2, "autocommit") {
+		if w2, _ := word(q, i+2); eq(w2, "global") {
 			return Statement{Kind: KindSetNoRecord}
 		}
 	}
+	if hasTopLevelComma(q[i:]) && bytes.Contains(bytes.ToLower(q[i:]), []byte("autocommit")) {
+		// autocommit among other assignments: the gateway keeps autocommit itself and
+		// cannot split the statement; the caller refuses it.
+		return Statement{Kind: KindSetAutocommit}
+	}
 	return Statement{Kind: KindSet}
+}
+
+// autocommitValue reads `[SESSION|LOCAL|@@[session.|local.]]autocommit = value` as the whole
+// statement and returns "0" or "1".
+func autocommitValue(q []byte, i int) (string, bool) {
+	w, next := word(q, i)
+	if eq(w, "session") || eq(w, "local") {
+		w, next = word(q, skipSpace(q, next))
+	} else if i+2 < len(q) && q[i] == '@' && q[i+1] == '@' {
+		w, next = word(q, i+2)
+		if (eq(w, "session") || eq(w, "local")) && next < len(q) && q[next] == '.' {
+			w, next = word(q, next+1)
+		}
+	}
+	if !eq(w, "autocommit") {
+		return "", false
+	}
+	j := skipSpace(q, next)
+	if j < len(q) && q[j] == '=' {
+		j = skipSpace(q, j+1)
+	} else if j+1 < len(q) && q[j] == ':' && q[j+1] == '=' {
+		j = skipSpace(q, j+2)
+	} else {
+		return "", false
+	}
+	v, end := word(q, j)
+	if len(v) == 0 { // a digit
+		end = j
+		for end < len(q) && q[end] >= '0' && q[end] <= '9' {
+			end++
+		}
+		v = q[j:end]
+	}
+	if skipSpace(q, end) != len(q) {
+		return "", false
+	}
+	switch {
+	case eq(v, "1"), eq(v, "on"), eq(v, "true"):
+		return "1", true
+	case eq(v, "0"), eq(v, "off"), eq(v, "false"):
+		return "0", true
+	}
+	return "", false
+}
+
+// settingName returns the variable a single-assignment SET sets ("names" for SET NAMES and
+// SET CHARACTER SET), lower-cased, so that a later SET of the same variable replaces it; ""
+// for several assignments or a form it does not read.
+func settingName(q []byte) (string, bool) {
+	i := skipSpace(q, 0)
+	w, next := word(q, i)
+	if !eq(w, "set") {
+		return "", false
+	}
+	i = skipSpace(q, next)
+	w, next = word(q, i)
+	switch {
+	case eq(w, "names"), eq(w, "character"), eq(w, "charset"):
+		return "names", !hasTopLevelComma(q[next:])
+	case eq(w, "session"), eq(w, "local"):
+		i = skipSpace(q, next)
+		w, next = word(q, i)
+	case len(w) == 0 && i+2 < len(q) && q[i] == '@' && q[i+1] == '@':
+		w, next = word(q, i+2)
+		if (eq(w, "session") || eq(w, "local")) && next < len(q) && q[next] == '.' {
+			w, next = word(q, next+1)
+		}
+	}
+	if len(w) == 0 || hasTopLevelComma(q[next:]) {
+		return "", false
+	}
+	if eq(w, "transaction") { // SET SESSION TRANSACTION ISOLATION LEVEL / READ ONLY
+		return "transaction", true
+	}
+	return strings.ToLower(string(w)), true
+}
+
+// hasTopLevelComma reports a comma outside quotes and parentheses: several assignments.
+func hasTopLevelComma(q []byte) bool {
+	depth := 0
+	var quote byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"' || c == '`':
+			quote = c
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == ',' && depth == 0:
+			return true
+		}
+	}
+	return false
+}
+
+// makesState reports statements whose effect lives in the backend connection beyond the
+// statement and cannot be replayed elsewhere: GET_LOCK() and user-variable assignments in a
+// SELECT. It scans bytes only for statements that contain the markers.
+func makesState(q []byte) bool {
+	if i := bytes.Index(q, []byte(":=")); i >= 0 {
+		return true
+	}
+	for _, m := range [...]string{"get_lock", "GET_LOCK", "Get_Lock"} {
+		if bytes.Contains(q, []byte(m)) {
+			return true
+		}
+	}
+	return false
+}
+
+// executableComment returns the content of a statement that is one /*!NNNNN ... */ or
+// /*M!NNNNN ... */ comment.
+func executableComment(q []byte, i int) ([]byte, bool) {
+	if i+3 > len(q) || q[i] != '/' || q[i+1] != '*' {
+		return nil, false
+	}
+	j := i + 2
+	if j < len(q) && q[j] == 'M' {
+		j++
+	}
+	if j >= len(q) || q[j] != '!' {
+		return nil, false
+	}
+	j++
+	for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+		j++
+	}
+	end := bytes.LastIndex(q, []byte("*/"))
+	if end < j {
+		return nil, false
+	}
+	return q[j:end], true
+}
+
+// indexWord finds a keyword as a whole word at or after i, returning its index or -1.
+func indexWord(q []byte, i int, kw string) int {
+	for i < len(q) {
+		i = skipSpace(q, i)
+		w, next := word(q, i)
+		if len(w) == 0 {
+			if i >= len(q) {
+				return -1
+			}
+			i++ // a symbol, a quote... good enough for SET STATEMENT's simple values
+			continue
+		}
+		if eq(w, kw) {
+			return i
+		}
+		i = next
+	}
+	return -1
 }
 
 func classifyKill(q []byte, i int) Statement {
@@ -230,6 +441,23 @@ func isConnectionID(q []byte, i int) (int, bool) {
 		return 0, false
 	}
 	return next + 1, skipSpace(q, next+1) == len(q)
+}
+
+// isAutocommitVar reports whether the rest of a SELECT is exactly @@autocommit or
+// @@session.autocommit, and where it ends.
+func isAutocommitVar(q []byte, i int) (int, bool) {
+	i = skipSpace(q, i)
+	if i+2 >= len(q) || q[i] != '@' || q[i+1] != '@' {
+		return 0, false
+	}
+	w, next := word(q, i+2)
+	if (eq(w, "session") || eq(w, "local")) && next < len(q) && q[next] == '.' {
+		w, next = word(q, next+1)
+	}
+	if !eq(w, "autocommit") {
+		return 0, false
+	}
+	return next, skipSpace(q, next) == len(q)
 }
 
 // skipSpace skips white space, comments and a trailing ';'. Executable comments (`/*!`,

@@ -1,6 +1,9 @@
 package router
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestClassify(t *testing.T) {
 	tests := []struct {
@@ -23,14 +26,29 @@ func TestClassify(t *testing.T) {
 		{"set names utf8mb4", Statement{Kind: KindSet}},
 		{"SET SESSION sql_mode = ''", Statement{Kind: KindSet}},
 		{"set @@session.time_zone = '+00:00'", Statement{Kind: KindSet}},
-		{"set @x = 1", Statement{Kind: KindSet}},
-		{"set autocommit = 0", Statement{Kind: KindSetNoRecord}},
-		{"SET @@autocommit=1", Statement{Kind: KindSetNoRecord}},
-		{"set @@session.autocommit=0", Statement{Kind: KindSetNoRecord}},
-		{"set session autocommit=0", Statement{Kind: KindSetNoRecord}},
+		{"set @x = 1", Statement{Kind: KindStateful}},
+		{"set autocommit = 0", Statement{Kind: KindSetAutocommit, Arg: "0"}},
+		{"SET @@autocommit=1", Statement{Kind: KindSetAutocommit, Arg: "1"}},
+		{"set @@session.autocommit=OFF", Statement{Kind: KindSetAutocommit, Arg: "0"}},
+		{"set session autocommit = true", Statement{Kind: KindSetAutocommit, Arg: "1"}},
+		{"set autocommit=0, sql_mode=''", Statement{Kind: KindSetAutocommit}},
+		{"set sql_mode='', autocommit=0", Statement{Kind: KindSetAutocommit}},
 		{"set global max_connections = 10", Statement{Kind: KindSetNoRecord}},
 		{"set @@global.max_connections = 10", Statement{Kind: KindSetNoRecord}},
-		{"set transaction isolation level read committed", Statement{Kind: KindSetNoRecord}},
+		{"set transaction isolation level read committed", Statement{Kind: KindSetNextTx}},
+		{"SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE", Statement{Kind: KindSet}},
+		{"set password = 'x'", Statement{Kind: KindSetNoRecord}},
+		{"SET STATEMENT max_statement_time=1 FOR DELETE FROM t", Statement{Kind: KindWrite}},
+		{"SET STATEMENT max_statement_time=1 FOR SELECT 1", Statement{Kind: KindOther}},
+		{"create temporary table t (id int)", Statement{Kind: KindStateful}},
+		{"LOCK TABLES t WRITE", Statement{Kind: KindStateful}},
+		{"select get_lock('x', 1)", Statement{Kind: KindStateful}},
+		{"select @a := 1", Statement{Kind: KindStateful}},
+		{"prepare s from 'select 1'", Statement{Kind: KindStateful}},
+		{"/*!40014 SET FOREIGN_KEY_CHECKS=0 */;", Statement{Kind: KindSet}},
+		{"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE */", Statement{Kind: KindStateful}},
+		{"/*M!100401 SET NAMES utf8mb4 */", Statement{Kind: KindSet}},
+		{"/*!40000 ALTER TABLE t DISABLE KEYS */", Statement{Kind: KindWrite}},
 		{"begin", Statement{Kind: KindBegin}},
 		{"BEGIN WORK", Statement{Kind: KindBegin}},
 		{"begin not atomic select 1; end", Statement{Kind: KindOther}},
@@ -53,13 +71,16 @@ func TestClassify(t *testing.T) {
 		{"select connection_id()", Statement{Kind: KindConnectionID, Arg: "connection_id()"}},
 		{"SELECT CONNECTION_ID ( ) ;", Statement{Kind: KindConnectionID, Arg: "CONNECTION_ID ( )"}},
 		{"select connection_id() + 1", Statement{Kind: KindSelect}},
+		{"SELECT @@autocommit", Statement{Kind: KindSelectAutocommit, Arg: "@@autocommit"}},
+		{"select @@session.autocommit;", Statement{Kind: KindSelectAutocommit, Arg: "@@session.autocommit"}},
+		{"select @@autocommit, 1", Statement{Kind: KindSelect}},
 		{"kill 12", Statement{Kind: KindKill, KillID: 12}},
 		{"KILL QUERY 7", Statement{Kind: KindKill, KillID: 7, KillQuery: true}},
 		{"kill connection 7;", Statement{Kind: KindKill, KillID: 7}},
 		{"kill hard query 7", Statement{Kind: KindKill, KillID: 7, KillQuery: true}},
 		{"kill query id 7", Statement{Kind: KindOther}},
 		{"kill 99999999999", Statement{Kind: KindOther}},
-		{"/*!40101 SET NAMES utf8 */", Statement{Kind: KindOther}},
+		{"/*!40101 SELECT 1 */", Statement{Kind: KindOther}},
 		{"SHOW VITESS_SHARDS", Statement{Kind: KindShowVitessShards}},
 		{"/*vt+ WORKLOAD_NAME=debezium */ SHOW VITESS_SHARDS LIKE 'commerce/%'", Statement{Kind: KindShowVitessShards, Arg: "commerce/%"}},
 		{"show vitess_tablets", Statement{Kind: KindShowVitessTablets}},
@@ -85,7 +106,7 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q []byte) {
 		s := Classify(q)
-		if s.Kind > KindShowVitessTablets {
+		if s.Kind > KindStateful {
 			t.Fatalf("kind out of range: %d", s.Kind)
 		}
 	})
@@ -144,5 +165,21 @@ func TestShowTablesFrom(t *testing.T) {
 		if ok != tt.ok || db != tt.db || (ok && string(rest) != tt.rest) {
 			t.Errorf("showTablesFrom(%q) = %q, %q, %v; want %q, %q, %v", tt.q, db, rest, ok, tt.db, tt.rest, tt.ok)
 		}
+	}
+}
+
+func TestWithSettingKeepsTheLastValue(t *testing.T) {
+	s := &Session{}
+	for _, q := range []string{"SET foreign_key_checks=0", "SET sql_mode=''", "SET foreign_key_checks=1",
+		"SET @@session.foreign_key_checks = 0", "SET NAMES latin1", "SET CHARACTER SET utf8mb4", "SET a=1, b=2", "SET a=1, b=2"} {
+		next, err := s.withSetting([]byte(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.settings = next
+	}
+	want := []string{"SET sql_mode=''", "SET @@session.foreign_key_checks = 0", "SET CHARACTER SET utf8mb4", "SET a=1, b=2"}
+	if strings.Join(s.settings.Statements, "|") != strings.Join(want, "|") {
+		t.Fatalf("settings %q, want %q", s.settings.Statements, want)
 	}
 }

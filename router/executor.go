@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -59,7 +61,7 @@ func NewExecutor(cfg Config, reg Registry) (*Executor, error) {
 
 // NewConnection starts a session; the handshake's database becomes its target.
 func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
-	s := &Session{conn: c, rnd: rand.Uint64() | 1}
+	s := &Session{conn: c, rnd: rand.Uint64() | 1, autocommit: true}
 	if db := c.Database(); db != "" {
 		if err := e.setTarget(s, db); err != nil {
 			return err
@@ -74,6 +76,23 @@ func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
 	return nil
 }
 
+// KillAll kills the running query of every session, so that a shutdown closing the client
+// connections need not wait for long queries to end by themselves.
+func (e *Executor) KillAll(ctx context.Context) {
+	var wg sync.WaitGroup
+	e.sessions.Range(func(_, v any) bool {
+		if conn, lease := v.(*Session).activeConn(); conn != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = conn.KillQueryOnLease(ctx, lease) // best effort: the connection closes anyway
+			}()
+		}
+		return true
+	})
+	wg.Wait()
+}
+
 // ConnectionClosed ends a session: an open transaction is rolled back by closing its
 // backend connection.
 func (e *Executor) ConnectionClosed(c *mysqlserver.Conn) {
@@ -85,7 +104,7 @@ func (e *Executor) ConnectionClosed(c *mysqlserver.Conn) {
 	s.cancel()
 	if s.pinned != nil {
 		s.pinned.Close()
-		s.pinned, s.pinnedTablet = nil, nil
+		s.unpin()
 	}
 }
 
@@ -103,20 +122,26 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 	case KindUse:
 		return e.use(c, s, st.Arg)
 	case KindShowDatabases:
-		return e.showDatabases(c)
+		return e.showDatabases(c, s.status())
 	case KindConnectionID:
-		return e.connectionID(c, st.Arg)
+		return e.connectionID(c, st.Arg, s.status())
 	case KindKill:
 		return e.kill(c, s, st)
 	case KindShowVitessShards:
-		return c.WriteResult(vitessShardsTable(e.reg.Snapshot(), st.Arg).mysqlResult())
+		return c.WriteResult(vitessShardsTable(e.reg.Snapshot(), st.Arg).mysqlResult(s.status()))
 	case KindShowVitessTablets:
-		return c.WriteResult(vitessTabletsTable(e.reg.Snapshot(), st.Arg).mysqlResult())
+		return c.WriteResult(vitessTabletsTable(e.reg.Snapshot(), st.Arg).mysqlResult(s.status()))
+	case KindSetAutocommit:
+		return e.setAutocommit(c, s, st.Arg)
+	case KindSelectAutocommit:
+		return e.selectAutocommit(c, s, st.Arg)
+	case KindSetNextTx:
+		return e.setNextTx(c, s, q, cmd)
 	}
 	if st.Kind == KindSet {
 		return e.set(c, s, q, cmd)
 	}
-	res, err := e.run(c, s, st.Kind, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+	res, err := e.run(c, s, st.Kind, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
 		return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
 	})
 	return e.finish(c, res, err)
@@ -130,7 +155,7 @@ func (e *Executor) set(c *mysqlserver.Conn, s *Session, q []byte, cmd *mysqlserv
 	if err != nil {
 		return c.WriteError(err)
 	}
-	res, err := e.run(c, s, KindSet, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+	res, err := e.run(c, s, KindSet, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
 		r, err := conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
 		if err == nil && r.Err == nil {
 			conn.MarkSettings(&next)
@@ -146,7 +171,7 @@ func (e *Executor) set(c *mysqlserver.Conn, s *Session, q []byte, cmd *mysqlserv
 // ComFieldList forwards the deprecated COM_FIELD_LIST.
 func (e *Executor) ComFieldList(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	res, err := e.run(c, s, KindSelect, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+	res, err := e.run(c, s, KindSelect, true, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
 		return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
 	})
 	return e.finish(c, res, err)
@@ -162,7 +187,7 @@ func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) 
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
 	s := c.Session.(*Session)
 	kind := Classify([]byte(st.Query)).Kind
-	res, err := e.run(c, s, KindSelect, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+	res, err := e.run(c, s, KindSelect, true, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
 		params, cols, r, err := conn.Prepare(s.ctx, st.Query, st.ID, c.RawWriter())
 		st.ParamCount, st.ColumnCount = uint16(params), uint16(cols)
 		return r, err
@@ -179,7 +204,10 @@ func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) err
 func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
 	kind, _ := st.Session.(Kind)
-	res, err := e.run(c, s, kind, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+	if kind == KindSet || kind == KindSetNoRecord || kind == KindSetAutocommit || kind == KindSetNextTx {
+		kind = KindStateful // a prepared SET: the gateway cannot follow it, the session keeps the connection
+	}
+	res, err := e.run(c, s, kind, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
 		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), c.RawWriter())
 	})
 	return e.finish(c, res, err)
@@ -196,64 +224,186 @@ func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
 	s := c.Session.(*Session)
 	if s.pinned != nil {
 		s.pinned.Close()
-		s.pinned, s.pinnedTablet = nil, nil
+		s.unpin()
 	}
+	s.autocommit, s.nextTx = true, ""
 	s.settings = tabletserver.Settings{}
 	if stmt, ok := setNamesFor(c.Collation()); ok {
 		s.settings, _ = s.withSetting([]byte(stmt))
 	}
-	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+	c.SetStatus(s.status())
+	return c.WriteOK(0, 0, s.status(), 0)
 }
 
 // run executes one forwarded command on the pinned connection, or on a connection of the
 // tablet the target and statement kind lead to, and keeps or releases the connection
-// according to the transaction state the backend reports.
-func (e *Executor) run(c *mysqlserver.Conn, s *Session, kind Kind, do func(*tabletserver.Conn) (tabletserver.Result, error)) (tabletserver.Result, error) {
+// according to the transaction state the backend reports. With statusless, the reply's
+// status (COM_STMT_PREPARE, COM_FIELD_LIST, COM_STATISTICS) says nothing of the session.
+func (e *Executor) run(c *mysqlserver.Conn, s *Session, kind Kind, statusless bool, do func(*tabletserver.Conn) (tabletserver.Result, error)) (tabletserver.Result, error) {
 	if kind == KindWrite && s.hasTarget && s.target.TabletType != topodatapb.TabletType_PRIMARY {
 		return tabletserver.Result{}, errReadOnlyTarget(s.target)
 	}
-	conn, ts := s.pinned, s.pinnedTablet
+	if s.lost != "" {
+		lost := s.lost
+		s.lost = ""
+		return tabletserver.Result{}, errUnavailable("%s was lost when its backend connection failed after the previous statement; "+
+			"start again (this statement was not run)", lost)
+	}
+	conn := s.pinned
 	if conn == nil {
-		t, err := e.pick(s)
-		if err != nil {
-			return tabletserver.Result{}, err
-		}
-		ts = t.Server
-		// BEGIN and SET autocommit take a connection of the reserved pool, whose
-		// transaction timeout rolls back what a client abandons.
-		if kind == KindBegin || kind == KindSetNoRecord {
-			conn, err = ts.Reserve(s.ctx, &s.settings)
-		} else {
-			conn, err = ts.Get(s.ctx, &s.settings)
-		}
-		if err != nil {
+		var err error
+		if conn, err = e.connFor(s, kind); err != nil {
 			return tabletserver.Result{}, err
 		}
 	}
-	s.setActive(ts, conn.ThreadID())
+	s.setActive(conn)
 	res, err := do(conn)
-	s.setActive(nil, 0)
+	s.setActive(nil)
+	defer func() { c.SetStatus(s.status()) }()
 	if err != nil {
-		// The connection failed, or its query was killed by a timeout: close it, so that a
-		// transaction it held is rolled back rather than left to the next user.
+		if tabletserver.StatementOnly(err) {
+			// A timeout or a KILL QUERY ended the statement only: as in MySQL, the
+			// transaction and the session's connection stay.
+			if s.pinned == nil && !s.reserved {
+				conn.Recycle()
+			} else {
+				s.pinned = conn
+			}
+			return res, err
+		}
+		// The connection failed: close it, so that a transaction it held is rolled back
+		// rather than left to the next user, and say so.
 		conn.Close()
-		s.pinned, s.pinnedTablet = nil, nil
+		lost := s.lostState()
+		s.unpin()
+		var complete *tabletserver.ReplyCompleteError
+		switch {
+		case lost == "":
+		case errors.As(err, &complete):
+			// The client has its whole reply: tell it with the next statement.
+			s.lost = lost
+		default:
+			err = withSuffix(err, "; "+lost+" was lost with the backend connection")
+		}
 		return res, err
 	}
-	if res.Err != nil {
+	if kind == KindStateful {
+		s.reserved = true
+	}
+	if res.Err != nil || statusless || !res.StatusKnown {
 		// An ERR reply carries no status: the transaction state is what it was.
-		if s.pinned == nil {
+		if s.pinned == nil && !s.reserved {
 			conn.Recycle()
+		} else {
+			s.pinned = conn
 		}
 		return res, nil
 	}
-	if mustPin(res.Status) {
-		s.pinned, s.pinnedTablet = conn, ts
+	s.inTx = res.Status&mysql.SERVER_STATUS_IN_TRANS != 0
+	if s.inTx || s.reserved || res.Status&mysql.SERVER_STATUS_AUTOCOMMIT == 0 {
+		s.pinned = conn
 	} else {
 		conn.Recycle()
-		s.pinned, s.pinnedTablet = nil, nil
+		s.pinned = nil
 	}
 	return res, nil
+}
+
+// connFor takes a backend connection for a statement of a session that holds none. A
+// transaction (BEGIN, or the first statement while autocommit is off) takes one from the
+// reserved pool, whose timeout rolls back what a client abandons; it starts with the
+// session's pending SET TRANSACTION and, for an implicit transaction, a BEGIN.
+func (e *Executor) connFor(s *Session, kind Kind) (*tabletserver.Conn, error) {
+	t, err := e.pick(s)
+	if err != nil {
+		return nil, err
+	}
+	implicit := !s.autocommit && (kind == KindSelect || kind == KindWrite || kind == KindOther)
+	if kind != KindBegin && !implicit {
+		return t.Server.Get(s.ctx, &s.settings)
+	}
+	conn, err := t.Server.Reserve(s.ctx, &s.settings)
+	if err != nil {
+		return nil, err
+	}
+	var prelude []string
+	if s.nextTx != "" {
+		prelude = append(prelude, s.nextTx)
+		s.nextTx = ""
+	}
+	if implicit {
+		prelude = append(prelude, "BEGIN")
+	}
+	for _, q := range prelude {
+		if err := execSilently(s.ctx, conn, q); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return conn, nil
+}
+
+// execSilently runs a statement the client did not send, discarding its reply; an ERR reply
+// is returned as the error.
+func execSilently(ctx context.Context, conn *tabletserver.Conn, q string) error {
+	frame := make([]byte, 5, 5+len(q))
+	n := len(q) + 1
+	frame[0], frame[1], frame[2], frame[4] = byte(n), byte(n>>8), byte(n>>16), mysql.COM_QUERY
+	frame = append(frame, q...)
+	res, err := conn.Exec(ctx, frame, io.Discard)
+	if err != nil {
+		return err
+	}
+	if res.Err != nil {
+		return res.Err
+	}
+	return nil
+}
+
+// setAutocommit keeps autocommit as session state: the backend connections always run with
+// autocommit on, and a session with it off gets an implicit BEGIN before its first statement
+// (as vtgate does). Turning it back on commits the open transaction, as in MySQL.
+func (e *Executor) setAutocommit(c *mysqlserver.Conn, s *Session, value string) error {
+	switch value {
+	case "0":
+		s.autocommit = false
+	case "1":
+		if !s.autocommit && s.pinned != nil && s.inTx {
+			err := execSilently(s.ctx, s.pinned, "COMMIT")
+			if err != nil {
+				if !tabletserver.StatementOnly(err) {
+					s.pinned.Close()
+					s.unpin()
+				}
+				return c.WriteError(err)
+			}
+			s.inTx = false
+			if !s.reserved {
+				s.pinned.Recycle()
+				s.pinned = nil
+			}
+		}
+		s.autocommit = true
+	default:
+		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
+			Message: "vtdirect: set autocommit in a SET statement of its own (SET autocommit = 0 or 1)"})
+	}
+	c.SetStatus(s.status())
+	return c.WriteOK(0, 0, s.status(), 0)
+}
+
+// setNextTx keeps SET TRANSACTION for the session's next transaction, which may start on
+// another backend connection; inside a transaction it goes to the backend, which refuses it
+// as MySQL does.
+func (e *Executor) setNextTx(c *mysqlserver.Conn, s *Session, q []byte, cmd *mysqlserver.Command) error {
+	if s.pinned != nil {
+		res, err := e.run(c, s, KindOther, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+			return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
+		})
+		return e.finish(c, res, err)
+	}
+	s.nextTx = strings.TrimSpace(strings.TrimRight(string(q), "; \t\r\n"))
+	return c.WriteOK(0, 0, s.status(), 0)
 }
 
 // finish writes a gateway-side error after whatever part of the reply was forwarded.
@@ -264,6 +414,10 @@ func (e *Executor) finish(c *mysqlserver.Conn, res tabletserver.Result, err erro
 	var werr *tabletserver.ClientWriteError
 	if errors.As(err, &werr) {
 		return err // the client is gone
+	}
+	var complete *tabletserver.ReplyCompleteError
+	if errors.As(err, &complete) {
+		return nil // the client has its whole reply; the backend connection is closed
 	}
 	if res.Forwarded {
 		c.SetSequence(res.NextSeq)
@@ -322,12 +476,20 @@ func (e *Executor) setTarget(s *Session, db string) error {
 
 func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 	if s.pinned != nil {
-		return c.WriteError(errInTransaction("change the database"))
+		t, err := ParseTarget(db)
+		if err == nil && s.hasTarget && t == s.target {
+			return c.WriteOK(0, 0, s.status(), 0) // the same target: nothing moves
+		}
+		if s.inTx {
+			return c.WriteError(errInTransaction("change the target"))
+		}
+		return c.WriteError(&mysql.MyError{Code: mysql.ER_CANT_CHANGE_TX_CHARACTERISTICS, State: "25001", Message: "vtdirect: " +
+			"cannot change the target while the session holds connection state (temporary tables, locks, user variables); reconnect to use another target"})
 	}
 	if err := e.setTarget(s, db); err != nil {
 		return c.WriteError(err)
 	}
-	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+	return c.WriteOK(0, 0, s.status(), 0)
 }
 
 func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
@@ -339,9 +501,9 @@ func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
 	if victim.conn.User() != c.User() {
 		return c.WriteError(mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", st.KillID)))
 	}
-	if ts, thread := victim.active(); ts != nil {
-		if err := ts.KillQuery(s.ctx, thread); err != nil {
-			return c.WriteError(errUnavailable("could not kill the query of connection %d on tablet %s: %v", st.KillID, ts.Alias(), err))
+	if conn, lease := victim.activeConn(); conn != nil {
+		if err := conn.KillQueryOnLease(s.ctx, lease); err != nil {
+			return c.WriteError(errUnavailable("could not kill the query of connection %d: %v", st.KillID, err))
 		}
 	}
 	if !st.KillQuery {
@@ -350,5 +512,5 @@ func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
 			return errors.New("connection killed by its own KILL")
 		}
 	}
-	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+	return c.WriteOK(0, 0, s.status(), 0)
 }

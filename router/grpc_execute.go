@@ -55,7 +55,8 @@ func (e *Executor) ExecuteGRPC(ctx context.Context, session *vtgatepb.Session, s
 		out := proto.Clone(session).(*vtgatepb.Session)
 		out.TargetString = st.Arg
 		return &querypb.QueryResult{}, out, nil
-	case KindBegin, KindCommit, KindRollback, KindSet, KindSetNoRecord, KindKill, KindConnectionID:
+	case KindBegin, KindCommit, KindRollback, KindSet, KindSetNoRecord, KindKill, KindConnectionID,
+		KindSetAutocommit, KindSetNextTx, KindStateful:
 		return nil, session, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: fmt.Sprintf(
 			"vtdirect: %s is not supported by gRPC Execute, whose statements each run alone in autocommit mode; use the MySQL protocol", strings.ToUpper(st.Kind.String()))}
 	case KindWrite:

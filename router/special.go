@@ -9,8 +9,8 @@ import (
 )
 
 // showDatabases answers SHOW DATABASES with the keyspaces, with MariaDB's column metadata.
-func (e *Executor) showDatabases(c *mysqlserver.Conn) error {
-	r := databasesTable(e.reg.Snapshot()).mysqlResult()
+func (e *Executor) showDatabases(c *mysqlserver.Conn, status uint16) error {
+	r := databasesTable(e.reg.Snapshot()).mysqlResult(status)
 	r.Fields[0].OrgName = "SCHEMA_NAME"
 	r.Fields[0].Flags |= noDefaultValueFlag
 	return c.WriteResult(r)
@@ -18,8 +18,9 @@ func (e *Executor) showDatabases(c *mysqlserver.Conn) error {
 
 // connectionID answers SELECT CONNECTION_ID() with the gateway's id (the one the client got
 // in the handshake and that KILL takes), with MariaDB's column metadata.
-func (e *Executor) connectionID(c *mysqlserver.Conn, name string) error {
+func (e *Executor) connectionID(c *mysqlserver.Conn, name string, status uint16) error {
 	r := &mysqlserver.Result{
+		Status: status,
 		Fields: []*mysqlserver.Field{{
 			Name: name, Charset: 63, ColumnLength: 10, Type: mysql.MYSQL_TYPE_LONG,
 			Flags: mysql.NOT_NULL_FLAG | mysql.UNSIGNED_FLAG | mysql.BINARY_FLAG | mysql.NUM_FLAG,
@@ -27,6 +28,20 @@ func (e *Executor) connectionID(c *mysqlserver.Conn, name string) error {
 		Rows: [][][]byte{{strconv.AppendUint(nil, uint64(c.ID()), 10)}},
 	}
 	return c.WriteResult(r)
+}
+
+// selectAutocommit answers SELECT @@autocommit from the session (backend connections always
+// run with autocommit on), with MariaDB's column metadata.
+func (e *Executor) selectAutocommit(c *mysqlserver.Conn, s *Session, name string) error {
+	v := "0"
+	if s.autocommit {
+		v = "1"
+	}
+	return c.WriteResult(&mysqlserver.Result{
+		Status: s.status(),
+		Fields: []*mysqlserver.Field{{Name: name, Charset: 63, ColumnLength: 1, Type: mysql.MYSQL_TYPE_LONGLONG, Flags: mysql.BINARY_FLAG}},
+		Rows:   [][][]byte{{[]byte(v)}},
+	})
 }
 
 // defaultCollation is the collation of the gateway's backend connections

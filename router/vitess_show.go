@@ -19,8 +19,9 @@ type table struct {
 	rows          [][]string
 }
 
-func (t *table) mysqlResult() *mysqlserver.Result {
-	r := &mysqlserver.Result{}
+// mysqlResult is the table for a MySQL client; status goes into its final EOF.
+func (t *table) mysqlResult(status uint16) *mysqlserver.Result {
+	r := &mysqlserver.Result{Status: status}
 	for _, c := range t.columns {
 		r.Fields = append(r.Fields, &mysqlserver.Field{
 			Schema: t.schema, Table: t.table, OrgTable: t.table, Name: c, OrgName: c,

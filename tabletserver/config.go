@@ -15,6 +15,9 @@ const (
 	DefaultTxTimeout       = 30 * time.Second
 	DefaultHealthInterval  = 2 * time.Second
 	DefaultConnectTimeout  = 5 * time.Second
+	// DefaultPreparedStmtCacheSize keeps the statements of all backend connections of a few
+	// gateways under MariaDB's max_prepared_stmt_count (16382): 64 x (16 + 32) x 5 = 15360.
+	DefaultPreparedStmtCacheSize = 64
 	// DefaultCollation is what backend connections ask for in the handshake (id 45, < 256 so
 	// that no SET NAMES is needed).
 	DefaultCollation = "utf8mb4_general_ci"
@@ -44,6 +47,12 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// Collation of backend connections; "" = DefaultCollation.
 	Collation string
+	// PreparedStmtCacheSize bounds the prepared statements kept on each backend connection
+	// (least recently used evicted). The server's max_prepared_stmt_count bounds the sum over
+	// all connections of every gateway: keep PreparedStmtCacheSize x (PoolSize + TxPoolSize)
+	// x gateways under it. A prepare refused for that limit (1461) frees the connection's
+	// statements and is retried once.
+	PreparedStmtCacheSize int
 }
 
 // Validate reports a Config that cannot work. Zero values are fine: they get defaults.
@@ -57,7 +66,7 @@ func (c Config) Validate() error {
 		{"IdleTimeout", int64(c.IdleTimeout)}, {"TxPoolSize", int64(c.TxPoolSize)},
 		{"TxTimeout", int64(c.TxTimeout)}, {"QueryTimeout", int64(c.QueryTimeout)},
 		{"MaxResultRows", int64(c.MaxResultRows)}, {"HealthInterval", int64(c.HealthInterval)},
-		{"ConnectTimeout", int64(c.ConnectTimeout)},
+		{"ConnectTimeout", int64(c.ConnectTimeout)}, {"PreparedStmtCacheSize", int64(c.PreparedStmtCacheSize)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("tabletserver: %s must not be negative", f.name))
@@ -81,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TxPoolSize <= 0 {
 		c.TxPoolSize = DefaultTxPoolSize
+	}
+	if c.PreparedStmtCacheSize <= 0 {
+		c.PreparedStmtCacheSize = DefaultPreparedStmtCacheSize
 	}
 	def(&c.PoolWaitTimeout, DefaultPoolWaitTimeout)
 	def(&c.IdleTimeout, DefaultIdleTimeout)

@@ -61,23 +61,32 @@ type Conn struct {
 	maxRows uint64
 
 	// Owned by the holder.
-	broken      bool   // I/O or protocol failure: never reused
-	discard     bool   // session state vtdirect cannot undo (COM_INIT_DB): closed on Recycle
-	lastStatus  uint16 // status of the last reply; a conn in a transaction is not pooled
+	broken  bool // I/O or protocol failure: never reused
+	discard bool // session state vtdirect cannot undo (COM_INIT_DB): closed on Recycle
+	// lastStatus is the latest status flags any reply carried, an intermediate OK or EOF of a
+	// multi-result reply included (a CALL that began a transaction and then failed), so that
+	// a connection maybe inside a transaction is not pooled; statusSeen says it is set.
+	lastStatus  uint16
+	statusSeen  bool
 	settingsKey string // Settings.Key of the SET statements applied to the session
 	stmts       stmtCache
+	closeFrame  [9]byte // a COM_STMT_CLOSE frame, built here so that writing it does not allocate
 
-	// Stopping a running query: the timer and the forwarder's max-rows check set reason and
-	// send KILL QUERY; the forwarder stops at the next packet boundary.
+	// Stopping a running query: the timer, the forwarder's max-rows check and KillQuery set
+	// reason and send KILL QUERY; the forwarder stops at the next packet boundary.
 	timer      *time.Timer
 	timerArmed bool          // owned by the holder
 	timeout    time.Duration // the timeout armed for the running query, for its error message
 	// timerDone receives when onTimeout returns; capacity 1: one firing per arming, and
 	// end() takes it whenever Stop says the callback was started.
 	timerDone chan struct{}
-	killMu    sync.Mutex // guards running and setting reason
-	running   bool
-	reason    atomic.Uint32
+	killMu    sync.Mutex // guards running, killing and setting reason
+	running   bool       // a command is in flight (begin to end)
+	// killing: a KILL QUERY for the running command is in flight; end() waits on killDone
+	// (a sync.Cond on killMu) until it is over, so that no KILL can reach a later command.
+	killing  bool
+	killDone sync.Cond
+	reason   atomic.Uint32
 
 	// Pool bookkeeping.
 	state     atomic.Uint32
@@ -85,6 +94,9 @@ type Conn struct {
 	idx       int                           // index in pool.inUse, guarded by pool.mu
 	since     time.Time                     // when handed out (reserved pool), guarded by pool.mu
 	idleTick  uint64                        // pool tick when it went idle, guarded by pool.mu
+	// lease numbers the hand-outs of this connection: written under pool.mu by handOut, read
+	// by the transaction killer (under pool.mu) and KillQueryOnLease (under killMu).
+	lease atomic.Uint64
 }
 
 // dial opens a backend connection: handshake and auth by go-mysql, then the raw socket.
@@ -130,7 +142,8 @@ func newConn(t *TabletServer, nc net.Conn, threadID uint32) *Conn {
 		maxRows:   uint64(t.cfg.MaxResultRows),
 		timerDone: make(chan struct{}, 1),
 	}
-	c.stmts.init()
+	c.killDone.L = &c.killMu
+	c.stmts.init(t.cfg.PreparedStmtCacheSize)
 	// Created once, stopped: Reset per query does not allocate.
 	c.timer = time.AfterFunc(time.Hour, c.onTimeout)
 	c.timer.Stop()
@@ -183,16 +196,24 @@ func (c *Conn) usable() error {
 
 // Exec sends the client's command frame (4 header bytes + payload) verbatim and forwards the
 // reply verbatim to w. A backend ERR is forwarded and returned in Result.Err; the error is a
-// gateway-side failure: a *mysql.MyError (backend lost, query timeout, max rows, killed), or a
-// *ClientWriteError when w failed.
+// gateway-side failure, one of:
+//   - a *StatementError (StatementOnly): the statement was stopped (query timeout, max rows,
+//     KillQuery) or not sent; the connection and its transaction are intact. Write the error
+//     (after Result.NextSeq if Result.Forwarded) and keep the connection.
+//   - a *ClientWriteError: w failed, the client is gone. Close both, write nothing.
+//   - a *ReplyCompleteError: the client has the whole reply, the backend connection broke
+//     after it. Close the backend connection, write nothing.
+//   - any other error (a *mysql.MyError: backend lost, killed by the transaction killer,
+//     protocol error): the connection is broken. Close it (its transaction is gone) and write
+//     the error (after Result.NextSeq if Result.Forwarded).
 func (c *Conn) Exec(ctx context.Context, frame []byte, w io.Writer) (Result, error) {
 	if len(frame) < 5 {
-		return Result{}, errMalformed("command: no command byte")
+		return Result{}, stmtOnly(errMalformed("command: no command byte"))
 	}
 	cmd := frame[4]
 	kind, ok := replyKindOf(cmd)
 	if !ok {
-		return Result{}, errUnsupportedCommand(cmd)
+		return Result{}, stmtOnly(errUnsupportedCommand(cmd))
 	}
 	c.parser.reset(kind)
 	return c.exchange(ctx, cmd, frame, w)
@@ -204,7 +225,7 @@ func (c *Conn) exchange(ctx context.Context, cmd byte, frame []byte, w io.Writer
 		return Result{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return Result{}, errCanceled(c.ts.alias, err)
+		return Result{}, stmtOnly(errCanceled(c.ts.alias, err))
 	}
 	c.begin(ctx)
 	var res Result
@@ -225,13 +246,16 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 	st := &c.ts.stats
 	st.queries.Add(1)
 	st.rows.Add(res.Rows)
+	if p := &c.parser; p.statusSeen {
+		// Whatever the outcome: an intermediate status showing a transaction matters even when
+		// the reply then ends with an ERR (which carries none) or breaks.
+		c.lastStatus, c.statusSeen = p.status, true
+	}
 	if err == nil {
 		if res.Err != nil {
-			// An ERR carries no status: the transaction state is what it was.
 			st.backendErrors.Add(1)
 			return res, nil
 		}
-		c.lastStatus = res.Status
 		switch cmd {
 		case mysql.COM_RESET_CONNECTION:
 			c.stmts.forget()
@@ -243,26 +267,32 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 	}
 	if errors.Is(err, errStopped) {
 		// The reply was drained: the connection is still good.
-		return res, c.reasonError(reason)
+		return res, stmtOnly(c.reasonError(reason))
 	}
 	c.fail()
 	var fe *forwardError
 	if errors.As(err, &fe) && !fe.backend {
 		return res, &ClientWriteError{Err: fe.err}
 	}
-	if kerr := c.Killed(); kerr != nil {
-		return res, kerr
+	var out error
+	switch kerr := c.Killed(); {
+	case kerr != nil:
+		out = kerr
+	case reason != reasonNone:
+		// Stopped, but the reply did not end in time (the backstop deadline): broken.
+		out = c.reasonError(reason)
+	case errors.Is(err, errProtocol):
+		out = errBackendProtocol(c.ts.alias, err)
+	default:
+		st.ioErrors.Add(1)
+		// The server probably went away: its other idle connections are likely dead too.
+		c.pool.flushIdle()
+		out = errLost(c.ts.alias, c.ts.addr, err)
 	}
-	if reason != reasonNone {
-		return res, c.reasonError(reason)
+	if res.Complete {
+		return res, &ReplyCompleteError{Err: out}
 	}
-	if errors.Is(err, errProtocol) {
-		return res, errBackendProtocol(c.ts.alias, err)
-	}
-	st.ioErrors.Add(1)
-	// The server probably went away: its other idle connections are likely dead too.
-	c.pool.flushIdle()
-	return res, errLost(c.ts.alias, c.ts.addr, err)
+	return res, out
 }
 
 // fail marks the connection unusable and closes its socket.

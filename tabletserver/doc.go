@@ -23,11 +23,21 @@
 //	conn, err := ts.Get(ctx, &session.Settings)
 //	if err != nil { return client.WriteError(err) }
 //	res, err := conn.Exec(ctx, cmd.Frame, client.RawWriter())
-//	if err != nil { conn.Close(); ... write err at res.NextSeq if res.Forwarded }
-//	conn.Recycle()
+//	switch {
+//	case err == nil:
+//		// Pin on res.Status only when res.StatusKnown.
+//	case tabletserver.StatementOnly(err): // timeout, max rows, KillQuery: conn and tx intact
+//		write err at res.NextSeq if res.Forwarded; keep (or Recycle) conn
+//	case errors.As(err, &clientWriteErr), errors.As(err, &replyCompleteErr):
+//		conn.Close(); write nothing
+//	default: // the backend connection is broken (its transaction is gone)
+//		conn.Close(); write err at res.NextSeq if res.Forwarded
+//	}
+//	conn.Recycle() // a no-op after Close
 //
 // Exec honours ctx's deadline (as a query timeout) and refuses to start once ctx is done, but
-// does not watch ctx during a query: that would allocate per query. To stop a running query,
-// call KillQuery with the connection's ThreadID (a client's KILL, or from a context.AfterFunc
-// on the session's context).
+// does not watch ctx during a query: that would allocate per query. To stop a running query
+// (a client's KILL QUERY, the gateway stopping), call Conn.KillQuery, or KillQueryOnLease
+// with the Lease read when the query began, from any goroutine: the KILL goes through the
+// control connection and cannot reach a later query of the connection.
 package tabletserver

@@ -30,6 +30,40 @@ type ClientWriteError struct{ Err error }
 func (e *ClientWriteError) Error() string { return "vtdirect: write to client: " + e.Err.Error() }
 func (e *ClientWriteError) Unwrap() error { return e.Err }
 
+// StatementError is an error that ended only the statement: the backend connection is intact,
+// its reply fully read, and its transaction (if any) still open. The query timeout, the
+// result-size limit and Conn.KillQuery stop a statement this way (KILL QUERY on the server,
+// the rest of the reply drained); so do a command refused before it was sent (a malformed
+// frame, a context already done) and a statement that ExecStmt could not prepare. The caller
+// writes the error to the client (after Result.NextSeq if Result.Forwarded) and may keep using
+// the connection: a pinned transaction stays pinned.
+type StatementError struct{ Err *mysql.MyError }
+
+func (e *StatementError) Error() string { return e.Err.Error() }
+func (e *StatementError) Unwrap() error { return e.Err }
+
+// StatementOnly reports whether err, returned by Exec, Prepare or ExecStmt, ended only the
+// statement and left the connection and its transaction usable (a *StatementError).
+func StatementOnly(err error) bool {
+	var se *StatementError
+	return errors.As(err, &se)
+}
+
+// stmtOnly marks err as ending only the statement.
+func stmtOnly(err *mysql.MyError) error { return &StatementError{Err: err} }
+
+// ReplyCompleteError is returned when the client already has the backend's whole reply and
+// the backend connection then turned out broken (bytes after the end of the reply): Result
+// has Forwarded and Complete set. The caller must close the backend connection (Close; a
+// transaction on it is rolled back, which the session must learn) and write nothing to the
+// client, whose reply is complete: an error packet after it would put the client out of step.
+type ReplyCompleteError struct{ Err error }
+
+func (e *ReplyCompleteError) Error() string {
+	return "vtdirect: backend connection broke after a complete reply: " + e.Err.Error()
+}
+func (e *ReplyCompleteError) Unwrap() error { return e.Err }
+
 // errPoolExhausted is 1203 ER_TOO_MANY_USER_CONNECTIONS (42000): the code Vitess gives its
 // "resource pool timed out" (RESOURCE_EXHAUSTED), so clients that know Vitess see the same. 1040
 // ER_CON_COUNT_ERROR would be wrong: it belongs to the connection phase (SQLSTATE 08004), and
@@ -65,6 +99,12 @@ func errQueryTimeout(alias string, timeout time.Duration) *mysql.MyError {
 	return mysql.NewError(mysql.ER_QUERY_INTERRUPTED, fmt.Sprintf(
 		"vtdirect: query exceeded the query timeout of %v and was killed on tablet %s; make it faster or raise %s",
 		timeout, alias, flagQueryTimeout))
+}
+
+// errKilled is 1317 ER_QUERY_INTERRUPTED, what MySQL says of a query that KILL QUERY stopped.
+func errKilled(alias string) *mysql.MyError {
+	return mysql.NewError(mysql.ER_QUERY_INTERRUPTED, fmt.Sprintf(
+		"vtdirect: query execution was interrupted on tablet %s (KILL QUERY)", alias))
 }
 
 // errCanceled reports a query stopped (or not started) because its context ended.

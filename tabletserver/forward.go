@@ -27,17 +27,30 @@ const (
 	reasonTimeout        // the query timeout fired
 	reasonCancel         // the caller's context was cancelled
 	reasonMaxRows        // the result has more than MaxResultRows rows
+	reasonKilled         // Conn.KillQuery (a client's KILL QUERY, the gateway stopping)
 )
 
 // Result describes a reply forwarded by Exec, Prepare or ExecStmt.
 type Result struct {
-	// Status is the status flags of the final OK or EOF (SERVER_STATUS_IN_TRANS...).
+	// Status is the status flags of the final OK or EOF (SERVER_STATUS_IN_TRANS,
+	// SERVER_STATUS_AUTOCOMMIT...) when StatusKnown, else 0.
 	Status uint16
+	// StatusKnown reports that the reply ended with an OK or EOF carrying status flags, so
+	// that Status is the session's state after the command. It is false for an ERR reply, a
+	// COM_STMT_PREPARE reply without parameters and columns (its only packet, the prepare OK,
+	// has no status), COM_STATISTICS, the commands without a reply, and a reply cut short by a
+	// broken connection. Act on Status only when StatusKnown: a 0 there is not "autocommit off".
+	StatusKnown bool
 	// Err is the backend's ERR packet, already forwarded to the client: not an error of Exec.
 	Err *mysql.MyError
 	// Forwarded reports whether any byte of the reply reached the client. When Exec fails with
-	// Forwarded set, the caller writes its error packet with sequence id NextSeq.
+	// Forwarded set (and not Complete), the caller writes its error packet with sequence id
+	// NextSeq.
 	Forwarded bool
+	// Complete reports that the reply was read to its end and all of it written to the
+	// client: there is nothing to add to it, not even an error packet. Exec can fail with
+	// Complete set only with a *ReplyCompleteError.
+	Complete bool
 	// NextSeq is the sequence id of the first packet the client has not received.
 	NextSeq uint8
 	// Rows counts the rows of every result set of the reply.
@@ -154,6 +167,9 @@ func (c *Conn) forward(w io.Writer) (Result, error) {
 		if stopped && stopAt < end {
 			end = max(stopAt, r)
 		}
+		if p.held() {
+			end = r // an ERR the caller will retry on: the reply is this one packet
+		}
 		if end > r && w != nil {
 			if _, err := w.Write(buf[r:end]); err != nil {
 				res.Rows = p.rows
@@ -167,6 +183,8 @@ func (c *Conn) forward(w io.Writer) (Result, error) {
 		r = pos
 		if p.done() && pass == 0 && !cont {
 			if pos != n {
+				// The client has the whole reply; the connection is out of step.
+				c.result(&res, stopped)
 				return res, &forwardError{backend: true, err: fmt.Errorf("%w: %d bytes after the end of the reply", errProtocol, n-pos)}
 			}
 			break
@@ -192,15 +210,25 @@ func (c *Conn) forward(w io.Writer) (Result, error) {
 			return res, &forwardError{backend: true, err: err}
 		}
 	}
-	res.Rows = p.rows
-	res.Status = p.status
-	if p.err != nil && !stopped {
-		res.Err = p.err
-	}
+	c.result(&res, stopped)
 	if stopped {
 		return res, errStopped
 	}
 	return res, nil
+}
+
+// result fills res from the parser once the reply has ended.
+func (c *Conn) result(res *Result, stopped bool) {
+	p := &c.parser
+	res.Rows = p.rows
+	if p.statusKnown() {
+		res.Status, res.StatusKnown = p.status, true
+	}
+	if p.err != nil && !stopped {
+		res.Err = p.err
+	}
+	// Not stopped and not held: every byte parsed was written.
+	res.Complete = !stopped && !p.held()
 }
 
 // growBuf replaces c.buf by a buffer of at least size bytes holding buf[r:n] at its start.

@@ -110,6 +110,7 @@ func testConn(t *testing.T, cfg Config, reply []byte, chunk int) (*Conn, *fakeBa
 	cfg.User = "u"
 	ts := testServer(cfg)
 	t.Cleanup(ts.Close)
+	ts.killQuery = func(context.Context, uint32) error { return nil } // no control connection
 	c := newConn(ts, nil, 7)
 	fb := &fakeBackend{chunkReader: &chunkReader{data: reply, chunk: chunk}}
 	c.rw = fb
@@ -422,28 +423,34 @@ func TestExecRowOfExactlyMaxPayload(t *testing.T) {
 }
 
 func TestStmtCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	const size = 8
 	var s stmtCache
-	s.init()
-	for i := 0; i < maxStmtsPerConn; i++ {
-		if _, n := s.put(string(rune('a'+i%26))+string(rune(i)), stmtInfo{id: uint32(i + 1)}); n != 0 {
-			t.Fatalf("put %d closed %d statements", i, n)
+	s.init(size)
+	add := func(q string, id uint32) (uint32, bool) {
+		closeID, ok := s.makeRoom(q)
+		s.put(q, stmtInfo{id: id})
+		return closeID, ok
+	}
+	for i := 0; i < size; i++ {
+		if id, ok := add(string(rune('a'+i)), uint32(i+1)); ok {
+			t.Fatalf("put %d closed statement %d", i, id)
 		}
 	}
-	first := string(rune('a')) + string(rune(0))
-	if _, ok := s.get(first); !ok { // now the most recently used
+	if _, ok := s.get("a"); !ok { // now the most recently used
 		t.Fatal("first statement missing")
 	}
-	ids, n := s.put("new", stmtInfo{id: 1000})
-	if n != 1 || ids[0] != 2 {
-		t.Fatalf("evicted %v (n=%d), want statement 2 (the least recently used)", ids[:n], n)
+	if id, ok := add("new", 1000); !ok || id != 2 {
+		t.Fatalf("evicted %d (%v), want statement 2 (the least recently used)", id, ok)
 	}
-	if len(s.m) != maxStmtsPerConn {
+	if len(s.m) != size {
 		t.Errorf("cache holds %d", len(s.m))
 	}
 	// Re-preparing a cached query closes its old statement.
-	ids, n = s.put("new", stmtInfo{id: 1001})
-	if n != 1 || ids[0] != 1000 {
-		t.Errorf("replaced %v (n=%d), want 1000", ids[:n], n)
+	if id, ok := add("new", 1001); !ok || id != 1000 {
+		t.Errorf("replaced %d (%v), want 1000", id, ok)
+	}
+	if len(s.m) != size {
+		t.Errorf("cache holds %d", len(s.m))
 	}
 }
 
@@ -480,6 +487,12 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 	}
 	if err := (Config{User: "u", PoolSize: -1}).Validate(); err == nil {
 		t.Error("negative PoolSize accepted")
+	}
+	if err := (Config{User: "u", PreparedStmtCacheSize: -1}).Validate(); err == nil {
+		t.Error("negative PreparedStmtCacheSize accepted")
+	}
+	if c.PreparedStmtCacheSize != DefaultPreparedStmtCacheSize {
+		t.Errorf("PreparedStmtCacheSize default %d", c.PreparedStmtCacheSize)
 	}
 	if err := (Config{}).Validate(); err == nil {
 		t.Error("empty User accepted")

@@ -151,8 +151,9 @@ func (p *pool) take(ctx context.Context, key string) (*Conn, error) {
 	return c, nil
 }
 
-// handOut marks c in use. p.mu held.
+// handOut marks c in use, under a new lease. p.mu held.
 func (p *pool) handOut(c *Conn) {
+	c.lease.Add(1)
 	c.state.Store(connInUse)
 	c.idx = len(p.inUse)
 	p.inUse = append(p.inUse, c)
@@ -178,7 +179,7 @@ func (p *pool) put(c *Conn) {
 	if p == nil || !c.state.CompareAndSwap(connInUse, connIdle) {
 		return // closed or killed: its slot is already free
 	}
-	reuse := !c.broken && !c.discard && c.lastStatus&mysql.SERVER_STATUS_IN_TRANS == 0
+	reuse := !c.broken && !c.discard && c.poolable()
 	p.mu.Lock()
 	p.removeInUse(c)
 	if p.closed || !reuse {
@@ -190,6 +191,18 @@ func (p *pool) put(c *Conn) {
 		p.mu.Unlock()
 	}
 	<-p.slots
+}
+
+// poolable reports whether the session state that replies showed lets another client use the
+// connection: not inside a transaction (as far as the latest status tells: after an ERR that
+// followed a status showing one, the transaction may still be open), and autocommit on (a
+// connection left with autocommit off would hold every later client's writes in a transaction
+// nobody commits).
+func (c *Conn) poolable() bool {
+	if !c.statusSeen {
+		return true // fresh: the server's defaults
+	}
+	return c.lastStatus&mysql.SERVER_STATUS_IN_TRANS == 0 && c.lastStatus&mysql.SERVER_STATUS_AUTOCOMMIT != 0
 }
 
 // closeConn closes a connection handed out and frees its slot.
@@ -234,17 +247,47 @@ func (p *pool) kill(c *Conn, why *mysql.MyError) bool {
 	return true
 }
 
+// expiredConn is a connection the transaction killer saw held too long, under lease.
+type expiredConn struct {
+	c     *Conn
+	lease uint64
+}
+
 // expired returns the connections held longer than timeout at now.
-func (p *pool) expired(now time.Time, timeout time.Duration) []*Conn {
+func (p *pool) expired(now time.Time, timeout time.Duration) []expiredConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var out []*Conn
+	var out []expiredConn
 	for _, c := range p.inUse {
 		if now.Sub(c.since) > timeout {
-			out = append(out, c)
+			out = append(out, expiredConn{c, c.lease.Load()})
 		}
 	}
 	return out
+}
+
+// killExpired kills e.c if it is still handed out under the lease expired saw, and still held
+// longer than timeout: meanwhile its holder may have returned it and the pool handed it to
+// another client, whose fresh transaction must not be killed.
+func (p *pool) killExpired(e expiredConn, now time.Time, timeout time.Duration, why *mysql.MyError) bool {
+	c := e.c
+	p.mu.Lock()
+	// handOut changes the lease and since under p.mu; put and closeConn leave inUse under it.
+	if c.lease.Load() != e.lease || now.Sub(c.since) <= timeout || c.idx >= len(p.inUse) || p.inUse[c.idx] != c {
+		p.mu.Unlock()
+		return false
+	}
+	c.killedErr.Store(why)
+	if !c.state.CompareAndSwap(connInUse, connKilled) {
+		p.mu.Unlock()
+		return false // being returned or closed by its holder right now
+	}
+	p.removeInUse(c)
+	p.mu.Unlock()
+	c.closeNet()
+	p.stats.killed.Add(1)
+	<-p.slots
+	return true
 }
 
 // closeIdle closes idle connections unused for idleTicks ticks, and advances the tick.

@@ -89,9 +89,14 @@ type replyParser struct {
 	state     replyState
 	remaining uint64 // definitions left in stColumns, stPrepParams, stPrepColumns
 
-	status uint16         // status flags of the last OK or EOF
-	rows   uint64         // rows of every result set of the reply
-	err    *mysql.MyError // the ERR that ended the reply, if any
+	status     uint16         // status flags of the latest OK or EOF, intermediate ones included
+	statusSeen bool           // an OK or EOF of this reply carried status flags
+	rows       uint64         // rows of every result set of the reply
+	err        *mysql.MyError // the ERR that ended the reply, if any
+	errFirst   bool           // that ERR was the reply's first packet
+	// holdErr, when not 0, is the code of an ERR that the forwarder must not forward when it
+	// is the reply's first packet: the caller will retry the command (prepare, 1461).
+	holdErr uint16
 
 	// prepare reply
 	stmtID       uint32 // backend statement id
@@ -166,6 +171,7 @@ func (p *replyParser) feed(payload []byte) error {
 	first := payload[0]
 	if first == hdrERR && p.state != stDone {
 		p.err = parseERR(payload)
+		p.errFirst = p.state == stFirst
 		p.state = stDone
 		return nil
 	}
@@ -200,19 +206,22 @@ func (p *replyParser) feed(payload []byte) error {
 		}
 		return p.feedEOF(payload, true)
 	case stPrepParamsEOF:
-		if !isEOF(first, len(payload)) {
+		if !isEOF(first, len(payload)) || len(payload) < 5 {
 			return fmt.Errorf("%w: want EOF after parameter definitions, got % x", errProtocol, head(payload))
 		}
+		// The status of a prepare with parameters and no columns is in this EOF (MySQL and
+		// MariaDB both send it); with columns, the columns' EOF overrides it.
+		p.setStatus(payload[3:5])
 		p.state = stDone
 		if p.cols > 0 {
 			p.state, p.remaining = stPrepColumns, uint64(p.cols)
 		}
 		return nil
 	case stPrepColumnsEOF, stFieldList:
-		if !isEOF(first, len(payload)) {
+		if !isEOF(first, len(payload)) || len(payload) < 5 {
 			return fmt.Errorf("%w: want EOF after definitions, got % x", errProtocol, head(payload))
 		}
-		p.status = binary.LittleEndian.Uint16(payload[3:5])
+		p.setStatus(payload[3:5])
 		p.state = stDone
 		return nil
 	}
@@ -233,7 +242,7 @@ func (p *replyParser) feedOK(payload []byte) error {
 	if len(payload) < pos+2 {
 		return fmt.Errorf("%w: truncated OK packet", errProtocol)
 	}
-	p.status = binary.LittleEndian.Uint16(payload[pos:])
+	p.setStatus(payload[pos:])
 	p.next()
 	return nil
 }
@@ -244,9 +253,26 @@ func (p *replyParser) feedEOF(payload []byte, endOfRows bool) error {
 		// A pre-4.1 EOF has no status: impossible with CLIENT_PROTOCOL_41.
 		return fmt.Errorf("%w: truncated EOF packet", errProtocol)
 	}
-	p.status = binary.LittleEndian.Uint16(payload[3:5])
+	p.setStatus(payload[3:5])
 	p.next()
 	return nil
+}
+
+// setStatus records the status flags at the start of b.
+func (p *replyParser) setStatus(b []byte) {
+	p.status = binary.LittleEndian.Uint16(b)
+	p.statusSeen = true
+}
+
+// statusKnown reports whether the reply ended with an OK or EOF carrying status flags, so that
+// p.status is the session's state after the command. An ERR carries none; neither do a prepare
+// reply without parameters and columns (the prepare OK has no status field), COM_STATISTICS
+// and the commands without a reply.
+func (p *replyParser) statusKnown() bool { return p.statusSeen && p.err == nil }
+
+// held reports whether the reply is an ERR that the forwarder keeps from the client (holdErr).
+func (p *replyParser) held() bool {
+	return p.holdErr != 0 && p.err != nil && p.errFirst && p.err.Code == p.holdErr
 }
 
 // next moves on after an OK or an EOF ending a result: another result follows when the server

@@ -3,6 +3,11 @@ package tabletserver
 // Prepared statements on backend connections. Clients prepare once through the gateway; each
 // backend connection prepares a query the first time it has to execute it and keeps it in a
 // small bounded cache. https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_stmt_prepare.html
+//
+// The server's max_prepared_stmt_count (16382 by default) bounds the statements of all its
+// connections, those of every gateway included: the cache is small (Config.
+// PreparedStmtCacheSize), and a prepare refused with 1461 ER_MAX_PREPARED_STMT_COUNT_REACHED
+// frees this connection's statements and is retried once.
 
 import (
 	"context"
@@ -11,10 +16,6 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
-
-// maxStmtsPerConn bounds the statements prepared on one backend connection (the server's
-// max_prepared_stmt_count is global, 16382 by default).
-const maxStmtsPerConn = 256
 
 type stmtInfo struct {
 	id           uint32 // backend statement id
@@ -25,10 +26,17 @@ type stmtInfo struct {
 // stmtCache maps a query to its statement on this connection.
 type stmtCache struct {
 	m    map[string]stmtInfo
+	max  int // entries kept, at least 1
 	tick uint64
 }
 
-func (s *stmtCache) init() { s.m = make(map[string]stmtInfo) }
+func (s *stmtCache) init(max int) {
+	s.m = make(map[string]stmtInfo)
+	s.max = max
+	if s.max < 1 {
+		s.max = 1
+	}
+}
 
 // forget drops every entry: the server dropped the statements (COM_RESET_CONNECTION).
 func (s *stmtCache) forget() { clear(s.m) }
@@ -43,54 +51,80 @@ func (s *stmtCache) get(query string) (stmtInfo, bool) {
 	return info, ok
 }
 
-// put remembers info for query and returns statement ids the caller must close on the
-// server: the one query had before, and the least recently used one if the cache was full.
-func (s *stmtCache) put(query string, info stmtInfo) (closeIDs [2]uint32, n int) {
-	if old, ok := s.m[query]; ok && old.id != info.id {
-		closeIDs[n] = old.id
-		n++
-	} else if !ok && len(s.m) >= maxStmtsPerConn {
-		var lruQuery string
-		lru := ^uint64(0)
-		for q, e := range s.m {
-			if e.used < lru {
-				lru, lruQuery = e.used, q
-			}
-		}
-		closeIDs[n] = s.m[lruQuery].id
-		n++
-		delete(s.m, lruQuery)
+// makeRoom drops what a new statement for query replaces: the statement query had, else the
+// least recently used one if the cache is full. It returns the statement id to close on the
+// server, if any.
+func (s *stmtCache) makeRoom(query string) (closeID uint32, ok bool) {
+	if old, found := s.m[query]; found {
+		delete(s.m, query)
+		return old.id, true
 	}
+	if len(s.m) < s.max {
+		return 0, false
+	}
+	var lruQuery string
+	lru := ^uint64(0)
+	for q, e := range s.m {
+		if e.used < lru {
+			lru, lruQuery = e.used, q
+		}
+	}
+	id := s.m[lruQuery].id
+	delete(s.m, lruQuery)
+	return id, true
+}
+
+// put remembers info for query; makeRoom made room for it.
+func (s *stmtCache) put(query string, info stmtInfo) {
 	s.tick++
 	info.used = s.tick
 	s.m[query] = info
-	return closeIDs, n
 }
 
 // Prepare prepares query on this connection and forwards the server's reply to w with the
-// statement id rewritten to clientStmtID. The statement is cached for ExecStmt.
+// statement id rewritten to clientStmtID. The statement is cached for ExecStmt. Errors are
+// those of Exec; the reply ends with the prepare reply's last packet, so a Prepare that
+// succeeds never fails after forwarding.
 func (c *Conn) Prepare(ctx context.Context, query string, clientStmtID uint32, w io.Writer) (params, cols int, r Result, err error) {
-	c.parser.reset(replyPrepare)
-	c.parser.rewriteID, c.parser.clientID = true, clientStmtID
-	r, err = c.exchange(ctx, mysql.COM_STMT_PREPARE, c.command(mysql.COM_STMT_PREPARE, query), w)
-	c.shrinkWbuf()
-	if err != nil || r.Err != nil {
-		return 0, 0, r, err
+	if err := c.makeRoom(query); err != nil {
+		return 0, 0, Result{}, err
+	}
+	for retry := false; ; retry = true {
+		c.parser.reset(replyPrepare)
+		c.parser.rewriteID, c.parser.clientID = true, clientStmtID
+		if !retry && len(c.stmts.m) > 0 {
+			// A 1461 that freeing our statements may cure is kept from the client.
+			c.parser.holdErr = mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED
+		}
+		r, err = c.exchange(ctx, mysql.COM_STMT_PREPARE, c.command(mysql.COM_STMT_PREPARE, query), w)
+		c.shrinkWbuf()
+		if err != nil {
+			return 0, 0, r, err
+		}
+		if c.parser.held() {
+			if err := c.closeAllStmts(); err != nil {
+				return 0, 0, Result{}, err
+			}
+			continue
+		}
+		break
+	}
+	if r.Err != nil {
+		return 0, 0, r, nil
 	}
 	p := &c.parser
-	if err := c.remember(query, stmtInfo{id: p.stmtID, params: p.params, cols: p.cols}); err != nil {
-		return 0, 0, r, err
-	}
+	c.stmts.put(query, stmtInfo{id: p.stmtID, params: p.params, cols: p.cols})
 	return int(p.params), int(p.cols), r, nil
 }
 
 // ExecStmt executes the prepared statement of query with payload, a complete COM_STMT_EXECUTE
 // payload (command byte first) whose statement id field is ignored: it prepares query on this
-// connection first if needed (a failure to prepare is returned as the backend's *mysql.MyError,
-// nothing forwarded), sets the backend statement id and forwards the binary result to w.
+// connection first if needed (a failure to prepare is returned as a *StatementError holding
+// the backend's error, nothing forwarded), sets the backend statement id and forwards the
+// binary result to w. Errors are those of Exec.
 func (c *Conn) ExecStmt(ctx context.Context, query string, payload []byte, w io.Writer) (Result, error) {
 	if len(payload) < 10 || payload[0] != mysql.COM_STMT_EXECUTE {
-		return Result{}, errMalformed("COM_STMT_EXECUTE payload")
+		return Result{}, stmtOnly(errMalformed("COM_STMT_EXECUTE payload"))
 	}
 	info, ok := c.stmts.get(query)
 	if !ok {
@@ -111,31 +145,66 @@ func (c *Conn) ExecStmt(ctx context.Context, query string, payload []byte, w io.
 
 // prepareSilently prepares query on this connection without forwarding the reply.
 func (c *Conn) prepareSilently(ctx context.Context, query string) (stmtInfo, error) {
-	c.parser.reset(replyPrepare)
-	r, err := c.exchange(ctx, mysql.COM_STMT_PREPARE, c.command(mysql.COM_STMT_PREPARE, query), nil)
-	if err != nil {
+	if err := c.makeRoom(query); err != nil {
 		return stmtInfo{}, err
 	}
-	if r.Err != nil {
-		return stmtInfo{}, r.Err
+	for retry := false; ; retry = true {
+		c.parser.reset(replyPrepare)
+		r, err := c.exchange(ctx, mysql.COM_STMT_PREPARE, c.command(mysql.COM_STMT_PREPARE, query), nil)
+		c.shrinkWbuf()
+		if err != nil {
+			return stmtInfo{}, err
+		}
+		if r.Err != nil {
+			if r.Err.Code == mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED && !retry && len(c.stmts.m) > 0 {
+				if err := c.closeAllStmts(); err != nil {
+					return stmtInfo{}, err
+				}
+				continue
+			}
+			return stmtInfo{}, stmtOnly(r.Err)
+		}
+		p := &c.parser
+		info := stmtInfo{id: p.stmtID, params: p.params, cols: p.cols}
+		c.stmts.put(query, info)
+		return info, nil
 	}
-	p := &c.parser
-	info := stmtInfo{id: p.stmtID, params: p.params, cols: p.cols}
-	return info, c.remember(query, info)
 }
 
-// remember caches a prepared statement and closes the statements it replaces.
-func (c *Conn) remember(query string, info stmtInfo) error {
-	ids, n := c.stmts.put(query, info)
-	for _, id := range ids[:n] {
-		// COM_STMT_CLOSE has no reply.
-		var f [9]byte
-		f[4] = mysql.COM_STMT_CLOSE
-		binary.LittleEndian.PutUint32(f[5:], id)
-		if err := c.writeFrame(f[:]); err != nil {
-			c.fail()
-			return errLost(c.ts.alias, c.ts.addr, err)
+// makeRoom closes on the server the cached statement that preparing query replaces, before
+// the prepare: nothing can then fail after its reply was forwarded.
+func (c *Conn) makeRoom(query string) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	id, ok := c.stmts.makeRoom(query)
+	if !ok {
+		return nil
+	}
+	return c.writeStmtClose(id)
+}
+
+// closeAllStmts closes every statement of the cache on the server (1461: the server's limit
+// is reached) and empties the cache.
+func (c *Conn) closeAllStmts() error {
+	for q, info := range c.stmts.m {
+		delete(c.stmts.m, q)
+		if err := c.writeStmtClose(info.id); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// writeStmtClose sends COM_STMT_CLOSE, which has no reply.
+func (c *Conn) writeStmtClose(id uint32) error {
+	f := c.closeFrame[:]
+	f[4] = mysql.COM_STMT_CLOSE
+	binary.LittleEndian.PutUint32(f[5:], id)
+	if err := c.writeFrame(f); err != nil {
+		c.fail()
+		c.ts.stats.ioErrors.Add(1)
+		return errLost(c.ts.alias, c.ts.addr, err)
 	}
 	return nil
 }

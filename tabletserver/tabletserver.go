@@ -29,6 +29,8 @@ type TabletServer struct {
 
 	data, reserved *pool
 	control        *sql.DB // 1-2 connections: health probe and KILL QUERY
+	// killQuery sends KILL QUERY for a backend thread: killThread, a fake in unit tests.
+	killQuery func(ctx context.Context, threadID uint32) error
 
 	// ctx ends at Close; it bounds the goroutines below and the kills of timed-out queries.
 	ctx    context.Context
@@ -64,6 +66,7 @@ func New(cfg Config, tablet *topodatapb.Tablet, log *slog.Logger, onHealth func(
 	t.data = newPool(t, "data", flagPoolSize, cfg.PoolSize, cfg.PoolWaitTimeout, false)
 	t.reserved = newPool(t, "reserved", flagTxPoolSize, cfg.TxPoolSize, cfg.PoolWaitTimeout, true)
 	t.control = t.openControl()
+	t.killQuery = t.killThread
 	t.health.Store(&Health{Err: errNotProbed})
 	return t
 }
@@ -166,12 +169,31 @@ func (t *TabletServer) Reserve(ctx context.Context, s *Settings) (*Conn, error) 
 	return t.reserved.get(ctx, s)
 }
 
-// KillQuery runs KILL QUERY threadID on the tablet through the control connection.
+// KillQuery runs KILL QUERY threadID on the tablet through the control connection. It is not
+// synchronised with the connection's commands: the KILL may reach a later command than the one
+// meant. Prefer (*Conn).KillQuery or KillQueryOnLease, which cannot.
 func (t *TabletServer) KillQuery(ctx context.Context, threadID uint32) error {
+	return t.killThread(ctx, threadID)
+}
+
+// killThread runs KILL QUERY threadID through the control connection.
+func (t *TabletServer) killThread(ctx context.Context, threadID uint32) error {
 	if _, err := t.control.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(uint64(threadID), 10)); err != nil {
 		return fmt.Errorf("kill query %d on tablet %s: %w", threadID, t.alias, err)
 	}
 	return nil
+}
+
+// killExpired closes the reserved connections held longer than TxTimeout at now, rolling
+// back their transactions.
+func (t *TabletServer) killExpired(now time.Time) {
+	for _, e := range t.reserved.expired(now, t.cfg.TxTimeout) {
+		// The snapshot may be stale: killExpired re-checks under the pool's lock that the
+		// connection was not returned (and maybe handed out again) since.
+		if t.reserved.killExpired(e, now, t.cfg.TxTimeout, errTxKilled(t.alias, t.cfg.TxTimeout)) {
+			t.log.Info("rolled back a transaction after timeout", "thread", e.c.threadID, "timeout", t.cfg.TxTimeout)
+		}
+	}
 }
 
 // maintainLoop closes idle connections and kills transactions over TxTimeout, every tick.
@@ -186,11 +208,7 @@ func (t *TabletServer) maintainLoop() {
 		case now := <-tk.C:
 			t.data.closeIdle()
 			t.reserved.closeIdle()
-			for _, c := range t.reserved.expired(now, t.cfg.TxTimeout) {
-				if t.reserved.kill(c, errTxKilled(t.alias, t.cfg.TxTimeout)) {
-					t.log.Info("rolled back a transaction after timeout", "thread", c.threadID, "timeout", t.cfg.TxTimeout)
-				}
-			}
+			t.killExpired(now)
 		}
 	}
 }

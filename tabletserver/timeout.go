@@ -9,6 +9,8 @@ package tabletserver
 import (
 	"context"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // killGrace is how long a killed query may take to end before the socket's deadline breaks
@@ -35,8 +37,8 @@ func (c *Conn) begin(ctx context.Context) {
 }
 
 // end disarms the timeout. When the timer already fired, it waits for the callback (and its
-// KILL QUERY) to finish, so that no kill meant for this query can reach the next one. It returns
-// why the query was stopped, if it was.
+// KILL QUERY) to finish; it also waits for a KillQuery in flight. So no kill meant for this
+// command can reach the next one. It returns why the command was stopped, if it was.
 func (c *Conn) end() uint32 {
 	if c.timerArmed {
 		if !c.timer.Stop() {
@@ -46,6 +48,9 @@ func (c *Conn) end() uint32 {
 	}
 	c.killMu.Lock()
 	c.running = false
+	for c.killing {
+		c.killDone.Wait()
+	}
 	reason := c.reason.Load()
 	c.killMu.Unlock()
 	if reason != reasonNone {
@@ -59,7 +64,7 @@ func (c *Conn) end() uint32 {
 	return reason
 }
 
-func (c *Conn) reasonError(reason uint32) error {
+func (c *Conn) reasonError(reason uint32) *mysql.MyError {
 	switch reason {
 	case reasonTimeout:
 		c.ts.stats.queryTimeouts.Add(1)
@@ -67,42 +72,78 @@ func (c *Conn) reasonError(reason uint32) error {
 	case reasonMaxRows:
 		c.ts.stats.maxRowsExceeded.Add(1)
 		return errMaxRows(c.ts.alias, c.maxRows)
+	case reasonKilled:
+		return errKilled(c.ts.alias)
 	}
 	return errCanceled(c.ts.alias, context.Canceled)
 }
 
+// KillQuery stops the command running on this connection, if any: the server gets KILL QUERY
+// (through the control connection) and the command's Exec returns a *StatementError (1317)
+// once the rest of its reply is drained; the connection and its transaction stay usable. It
+// does nothing when the connection is idle, or when its command is already being stopped.
+// Any goroutine may call it. The KILL cannot reach a later command of the connection: the
+// running command does not end before the KILL has been answered.
+//
+// It kills whatever command runs now, whoever holds the connection: a caller that may still
+// have the connection after its holder returned it to the pool (which can hand it to another
+// session) must use KillQueryOnLease.
+func (c *Conn) KillQuery(ctx context.Context) error {
+	return c.kill(ctx, reasonKilled, 0)
+}
+
+// Lease identifies the current hand-out of the connection (by Get or Reserve): it changes
+// each time the pool hands the connection out. Read it while holding the connection.
+func (c *Conn) Lease() uint64 { return c.lease.Load() }
+
+// KillQueryOnLease is KillQuery for a connection that may have been returned to its pool and
+// handed out again since the caller saw it: it kills only a command run under lease (Lease,
+// read by the holder before it began the command), and does nothing otherwise.
+func (c *Conn) KillQueryOnLease(ctx context.Context, lease uint64) error {
+	if lease == 0 {
+		return nil // never handed out
+	}
+	return c.kill(ctx, reasonKilled, lease)
+}
+
 // onTimeout runs on the timer's goroutine when the query timeout fires.
 func (c *Conn) onTimeout() {
-	c.kill(reasonTimeout)
+	_ = c.kill(c.ts.ctx, reasonTimeout, 0) // a failed KILL is logged; the deadline backs it up
 	c.timerDone <- struct{}{}
 }
 
-// kill stops the running query: it sets reason (the forwarder stops forwarding at the next
-// packet), sets a backstop deadline on the socket and sends KILL QUERY through the control
-// connection.
-func (c *Conn) kill(reason uint32) {
+// kill stops the running command (if lease is not 0, only one run under that lease): it sets
+// reason (the forwarder stops forwarding at the next packet), sets a backstop deadline on the
+// socket and sends KILL QUERY through the control connection. end() waits for it.
+func (c *Conn) kill(ctx context.Context, reason uint32, lease uint64) error {
 	c.killMu.Lock()
-	if !c.running || c.reason.Load() != reasonNone {
+	if !c.running || c.reason.Load() != reasonNone || lease != 0 && c.lease.Load() != lease {
 		c.killMu.Unlock()
-		return
+		return nil
 	}
 	c.reason.Store(reason)
+	c.killing = true
 	c.killMu.Unlock()
+	defer func() {
+		c.killMu.Lock()
+		c.killing = false
+		c.killDone.Broadcast()
+		c.killMu.Unlock()
+	}()
 	if c.nc != nil {
 		_ = c.nc.SetReadDeadline(time.Now().Add(killGrace))
 	}
-	if c.ts.control == nil {
-		return // unit tests
-	}
-	ctx, cancel := context.WithTimeout(c.ts.ctx, c.ts.cfg.ConnectTimeout)
+	// The command cannot end before this returns: bound the wait.
+	ctx, cancel := context.WithTimeout(ctx, c.ts.cfg.ConnectTimeout)
 	defer cancel()
-	if err := c.ts.KillQuery(ctx, c.threadID); err != nil {
-		// The deadline set above still ends the query's wait.
+	if err := c.ts.killQuery(ctx, c.threadID); err != nil {
+		// The deadline set above still ends the command's wait (and the connection).
 		c.ts.log.Warn("kill query failed", "thread", c.threadID, "err", err)
-		return
+		return err
 	}
 	c.ts.stats.kills.Add(1)
+	return nil
 }
 
 // stopQuery is kill from the holder's own goroutine (the forwarder, on too many rows).
-func (c *Conn) stopQuery(reason uint32) { c.kill(reason) }
+func (c *Conn) stopQuery(reason uint32) { _ = c.kill(c.ts.ctx, reason, 0) }
