@@ -1,6 +1,7 @@
 // Command bench is `make bench`: point selects by primary key against MariaDB directly, through
 // a plain TCP relay and through the vtdirect gateway, in one run, at 1 and 16 client
-// connections, with QPS, p50/p99 latency and the CPU time per query of every serving process.
+// connections, with QPS, p50/p99 latency and the CPU time per query of every serving process;
+// then VStream through the gateway: row events/s of a burst and commit-to-client latency.
 //
 // Why three targets: on small shared machines a system call is expensive, so any proxy process
 // adds tens of microseconds per query and as much CPU as MariaDB spends on the query itself.
@@ -33,13 +34,31 @@
 // measured interval divided by the queries done in it; the client's own CPU is reported too,
 // since on two cores the client, the proxy and MariaDB compete for the same CPUs.
 //
+// VStream (--vstream, on by default; bench/vstream.go) runs after the query matrix on the same
+// gateway: a Go gRPC client (vtgateservice.NewVitessClient with username/password call
+// credentials) streams one shard through `vtdirect serve`'s gRPC port. Burst: --vstream-rows
+// single-row insert transactions are written straight to MariaDB first, then streamed from
+// the position before them --vstream-rounds times (row events/s from the VStream call to the
+// last row; the median counts). Latency: a stream from "current" while one connection inserts
+// at --vstream-rate per second for --vstream-duration (after one unmeasured warm-up row); a
+// row's latency runs from its INSERT's OK at the inserting client (autocommit: the COMMIT
+// returned) to the arrival of the response with its ROW and COMMIT at the streaming client,
+// 0 when the event came first; the figure from just before the INSERT was sent is shown as an
+// upper bound, and the COMMIT's current_time (stamped when the gateway read the commit) splits
+// it into MariaDB+gateway-read and gateway-send+client. CPU per event is the gateway's (and
+// MariaDB's, the client's) /proc CPU time over the run divided by the row events.
+// --vstream-cpuprofile PREFIX writes the gateway's profiles of both parts; --vstream-latency-csv
+// FILE writes every latency sample.
+//
 // The whole matrix (loads x targets x connection counts) runs --rounds times, interleaved, and
 // the table shows the median of each figure with the QPS range, because a shared machine's
 // noise is larger than the differences being measured. Defaults: 3 rounds of 3 s runs, about
-// three minutes in all. Examples:
+// three minutes in all, plus about half a minute of VStream. Examples:
 //
 //	make bench
 //	make bench BENCH_FLAGS="--rounds 1 --loads go"
 //	go run ./bench --cpuprofile /tmp/gw.pprof --rounds 1 --loads go --conns 16
 //	go run ./bench --targets direct,relay,relay-rw,gateway
+//	go run ./bench --loads go --conns 1 --rounds 1 --targets gateway --vstream-cpuprofile /tmp/vs
+//	go run ./bench --vstream=false
 package main

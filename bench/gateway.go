@@ -37,6 +37,7 @@ func buildVtdirect(ctx context.Context, dir string) (string, error) {
 type gatewayProc struct {
 	*child
 	mysqlAddr string
+	grpcAddr  string // Vitess gRPC API (VStream)
 	httpAddr  string // /metrics and /debug/pprof/
 }
 
@@ -74,6 +75,7 @@ func startServe(ctx context.Context, bin string, s gatewaySettings) (*gatewayPro
 		}
 		gw := &gatewayProc{child: c,
 			mysqlAddr: "127.0.0.1:" + strconv.Itoa(ports[0]),
+			grpcAddr:  "127.0.0.1:" + strconv.Itoa(ports[1]),
 			httpAddr:  "127.0.0.1:" + strconv.Itoa(ports[2]),
 		}
 		if lastErr = waitAnswering(ctx, c, gw.mysqlAddr); lastErr == nil {

@@ -32,6 +32,14 @@ type options struct {
 	vtdirect   string
 	cpuprofile string
 	dir        string
+
+	vstream         bool
+	vstreamRows     int
+	vstreamRounds   int
+	vstreamRate     int
+	vstreamDuration time.Duration
+	vstreamProfile  string
+	vstreamCSV      string
 }
 
 func main() {
@@ -74,6 +82,13 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.sysbench, "sysbench", "sysbench", "sysbench binary")
 	fs.StringVar(&o.vtdirect, "vtdirect", "", "vtdirect binary to benchmark (default: build ./cmd/vtdirect into a temp dir)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway, taken from its /debug/pprof/profile during its measured runs, to this file")
+	fs.BoolVar(&o.vstream, "vstream", true, "also measure VStream through the gateway's gRPC port: a burst's row events/s and commit-to-client latency at a steady insert rate")
+	fs.IntVar(&o.vstreamRows, "vstream-rows", 100000, "single-row insert transactions in the VStream burst")
+	fs.IntVar(&o.vstreamRounds, "vstream-rounds", 3, "times the VStream burst backlog is streamed (the median counts)")
+	fs.IntVar(&o.vstreamRate, "vstream-rate", 1000, "inserts per second during the VStream latency run")
+	fs.DurationVar(&o.vstreamDuration, "vstream-duration", 5*time.Second, "length of the VStream latency run")
+	fs.StringVar(&o.vstreamProfile, "vstream-cpuprofile", "", "write CPU profiles of the gateway during the VStream bursts and the latency run to PREFIX.burst.pprof and PREFIX.latency.pprof")
+	fs.StringVar(&o.vstreamCSV, "vstream-latency-csv", "", "write every VStream latency sample (send, OK, gateway, client times) to this CSV file")
 	fs.StringVar(&o.dir, "dir", "", "directory for the cluster and logs (default: a temp dir, removed at the end)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -98,6 +113,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.cpuprofile != "" && !slices.Contains(o.targets, "gateway") {
 		return o, errors.New("--cpuprofile profiles the gateway: --targets must include gateway")
+	}
+	if o.vstream && (o.vstreamRows < 1 || o.vstreamRounds < 1 || o.vstreamRate < 1 || o.vstreamDuration <= 0) {
+		return o, errors.New("--vstream-rows, --vstream-rounds, --vstream-rate and --vstream-duration must be positive")
 	}
 	if o.rows < 1 || len(o.conns) == 0 || len(o.targets) == 0 || len(o.loads) == 0 || o.duration <= 0 || o.rounds < 1 {
 		return o, errors.New("--rows, --rounds, --conns, --targets, --loads and --duration must not be empty or zero")
@@ -191,7 +209,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer gw.stop()
 	addrs["gateway"], pids["gateway"] = gw.mysqlAddr, gw.pid()
-	p.say("gateway pid %d on %s, HTTP on %s (vtdirect serve, pool size %d)", gw.pid(), gw.mysqlAddr, gw.httpAddr, o.poolSize)
+	p.say("gateway pid %d on %s, gRPC on %s, HTTP on %s (vtdirect serve, pool size %d)", gw.pid(), gw.mysqlAddr, gw.grpcAddr, gw.httpAddr, o.poolSize)
 	var prof *gatewayProfiler
 	if o.cpuprofile != "" {
 		prof = newGatewayProfiler(gw.httpAddr, o.duration)
@@ -236,12 +254,32 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	// VStream after the query runs, on the same gateway, so the two do not disturb each other.
+	var vs *vstreamResult
+	if o.vstream {
+		r, err := runVStream(ctx, p, vstreamSetup{
+			grpcAddr: gw.grpcAddr, dsn: mdb.DSN(cluster.Layout.DBName),
+			keyspace: cluster.Layout.Keyspace, shard: cluster.Layout.Shard,
+			gatewayPID: gw.pid(), mariadbPID: mdb.PID(),
+			httpAddr: gw.httpAddr, profile: o.vstreamProfile, latencyCSV: o.vstreamCSV,
+		}, o.vstreamRows, o.vstreamRounds, o.vstreamRate, o.vstreamDuration)
+		if err != nil {
+			return fmt.Errorf("vstream: %w", err)
+		}
+		vs = &r
+	}
+
 	fmt.Println()
 	sums := summarize(results)
 	fmt.Printf("Point selects on %d rows; each figure is the median of %d rounds of %s per run:\n", o.rows, o.rounds, o.duration)
 	printTable(os.Stdout, sums)
 	fmt.Println()
 	printRatios(os.Stdout, sums)
+
+	if vs != nil {
+		fmt.Println()
+		printVStream(os.Stdout, *vs)
+	}
 
 	if prof != nil {
 		note, err := prof.write(ctx, o.cpuprofile)

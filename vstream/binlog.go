@@ -1,8 +1,8 @@
 package vstream
 
-// The binlog side of a shard stream: connect to the source as a replica (COM_REGISTER_SLAVE +
-// COM_BINLOG_DUMP_GTID, https://mariadb.com/kb/en/com_binlog_dump_gtid/) with go-mysql, and turn
-// its events into Vitess VEvents, one whole transaction at a time:
+// The binlog side of a shard stream: read the source's binlog as a replica (binlogconn.go),
+// parse its events (go-mysql's parser, except the few fixed fields decoded here), and turn them
+// into Vitess VEvents, one whole transaction at a time:
 //   GTID ... TABLE_MAP ROWS... XID           -> BEGIN [FIELD] ROW... GTID COMMIT
 //   GTID (standalone) QUERY <ddl>            -> GTID DDL
 //   GTID (standalone) QUERY <other>          -> GTID OTHER
@@ -11,10 +11,9 @@ package vstream
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,66 +21,65 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
+	querypb "vitess.io/vitess/go/vt/proto/query"
 )
 
-// binlogReader owns one replication connection. Close stops go-mysql's reading goroutine and
-// waits for it.
+// binlogReader owns one replication connection and its parser. It is read by the shard
+// stream's goroutine; a watchdog goroutine (owned by the reader: close stops it and waits)
+// closes a silent connection, and ctx's end closes it too, so a blocked read always returns.
 type binlogReader struct {
-	syncer *replication.BinlogSyncer
-	stream *replication.BinlogStreamer
-	seen   atomic.Int64  // events read, for the watchdog
-	silent atomic.Bool   // the watchdog closed the connection
-	stop   chan struct{} // closed by close() to end the watchdog
-	done   chan struct{} // closed when the watchdog has exited
+	conn      *binlogConn
+	parser    *replication.BinlogParser
+	seen      atomic.Int64  // events read, for the watchdog
+	waiting   atomic.Int64  // unix ns since when a read has been waiting for input, 0 when not waiting
+	silent    atomic.Bool   // the watchdog closed the connection
+	stop      chan struct{} // closed by close() to end the watchdog
+	done      chan struct{} // closed when the watchdog has exited
+	stopAfter func() bool   // unregisters the close-on-ctx-end hook
+	ev        binlogEvent   // the event next returned last
 }
 
-func (s *shardStream) openBinlog(pos Position) (*binlogReader, error) {
-	host, portStr, err := net.SplitHostPort(s.src.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("source %s address %q: %w", s.src.Alias, s.src.Addr, err)
+func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogReader, error) {
+	if pos.IsZero() {
+		return nil, fmt.Errorf("open binlog of %s: no start position", s.src.Alias)
 	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("source %s address %q: %w", s.src.Alias, s.src.Addr, err)
-	}
-	flavor := mysql.MariaDBFlavor
-	if pos.flavor == flavorMySQL {
-		flavor = mysql.MySQLFlavor
-	}
-	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
-		ServerID:                s.m.nextServerID(),
-		Flavor:                  flavor,
-		Host:                    host,
-		Port:                    uint16(port),
-		User:                    s.m.cfg.User,
-		Password:                s.m.cfg.Password,
-		UseDecimal:              true,
-		TimestampStringLocation: time.UTC,
-		HeartbeatPeriod:         s.m.cfg.BinlogHeartbeat,
-		DisableRetrySync:        true,                                // the shard stream re-picks a source and resumes itself
-		DiscardGTIDSet:          true,                                // positions are tracked here; go-mysql's per-event set clone is costly
-		Logger:                  slog.New(warnOnly{s.log.Handler()}), // its per-connection Info lines are noise
-		EventCacheCount:         4096,                                // read-ahead, bounded; TCP back-pressure beyond it
+	conn, err := dialBinlog(ctx, dumpRequest{
+		addr:         s.src.Addr,
+		user:         s.m.cfg.User,
+		password:     s.m.cfg.Password,
+		serverID:     s.m.nextServerID(),
+		pos:          pos,
+		heartbeat:    s.m.cfg.BinlogHeartbeat,
+		setupTimeout: 10 * time.Second,
 	})
-	set, err := pos.gtidSet()
 	if err != nil {
-		syncer.Close()
-		return nil, err
-	}
-	stream, err := syncer.StartSyncGTID(set)
-	if err != nil {
-		syncer.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, classifyMySQL(fmt.Errorf("start binlog dump from %s at %s: %w", s.src.Alias, pos, err))
 	}
-	r := &binlogReader{syncer: syncer, stream: stream, stop: make(chan struct{}), done: make(chan struct{})}
+	p := replication.NewBinlogParser()
+	if pos.flavor == flavorMySQL {
+		p.SetFlavor(mysql.MySQLFlavor)
+	} else {
+		p.SetFlavor(mysql.MariaDBFlavor)
+	}
+	// Values as Vitess sends them: DECIMAL exact (shopspring Decimal, printed at the column's
+	// scale), times as strings in UTC, no checksum verification (TCP already checks).
+	p.SetUseDecimal(true)
+	p.SetParseTime(false)
+	p.SetTimestampStringLocation(time.UTC)
+	p.SetVerifyChecksum(false)
+	r := &binlogReader{conn: conn, parser: p, stop: make(chan struct{}), done: make(chan struct{})}
+	r.stopAfter = context.AfterFunc(ctx, conn.close)
 	// A read deadline per packet costs a syscall-heavy timer update per event; a watchdog that
 	// closes a silent connection (no event, not even a heartbeat, for 4 periods) costs nothing.
 	go r.watch(4 * s.m.cfg.BinlogHeartbeat)
 	return r, nil
 }
 
-// watch closes the syncer when no event arrived for a whole period. Owned by the reader:
-// close() stops it and waits.
+// watch closes the connection when no event arrived for a whole period while the stream was
+// waiting for one (a stream blocked on a slow client is not a silent source).
 func (r *binlogReader) watch(period time.Duration) {
 	defer close(r.done)
 	t := time.NewTicker(period)
@@ -93,9 +91,10 @@ func (r *binlogReader) watch(period time.Duration) {
 			return
 		case <-t.C:
 			n := r.seen.Load()
-			if n == last {
+			since := r.waiting.Load()
+			if n == last && since != 0 && time.Since(time.Unix(0, since)) >= period {
 				r.silent.Store(true)
-				r.syncer.Close()
+				r.conn.close()
 				return
 			}
 			last = n
@@ -103,9 +102,37 @@ func (r *binlogReader) watch(period time.Duration) {
 	}
 }
 
-// next returns the next binlog event.
-func (r *binlogReader) next(ctx context.Context) (*replication.BinlogEvent, error) {
-	ev, err := r.stream.GetEvent(ctx)
+// buffered reports whether more input is already here, so that the next read does not wait.
+func (r *binlogReader) buffered() bool { return r.conn.buffered() }
+
+// binlogEvent is one binlog event: the header fields vstream uses and, for the two events of
+// every transaction that carry a few fixed fields (MariaDB's GTID, XID), those fields decoded
+// here; every other event is parsed by go-mysql. Why: go-mysql allocates three objects per
+// event (event, header, body), and these two events are half of a one-row transaction's.
+type binlogEvent struct {
+	typ        replication.EventType
+	timestamp  uint32
+	gtid       mariaGTID         // MARIADB_GTID_EVENT
+	standalone bool              // MARIADB_GTID_EVENT: a statement with no COMMIT of its own
+	parsed     replication.Event // other types
+}
+
+// binlogHeaderSize is the size of a v4 event header: timestamp, type, server_id, size,
+// log_pos, flags (https://mariadb.com/kb/en/2-binlog-event-header/).
+const binlogHeaderSize = 19
+
+// next reads and decodes the next binlog event, in the caller's goroutine. The event is valid
+// until the next call.
+func (r *binlogReader) next() (*binlogEvent, error) {
+	// Only a read that may block is timed for the watchdog: a burst costs no clock reads.
+	wait := !r.conn.buffered()
+	if wait {
+		r.waiting.Store(time.Now().UnixNano())
+	}
+	data, err := r.conn.readEvent()
+	if wait {
+		r.waiting.Store(0)
+	}
 	if err != nil {
 		if r.silent.Load() {
 			return nil, fmt.Errorf("source sent nothing, not even a heartbeat, for too long: %w", err)
@@ -113,33 +140,88 @@ func (r *binlogReader) next(ctx context.Context) (*replication.BinlogEvent, erro
 		return nil, err
 	}
 	r.seen.Add(1)
+	if len(data) < binlogHeaderSize {
+		return nil, fmt.Errorf("binlog event of %d bytes, shorter than its header", len(data))
+	}
+	ev := &r.ev
+	*ev = binlogEvent{typ: replication.EventType(data[4]), timestamp: binary.LittleEndian.Uint32(data)}
+	body := data[binlogHeaderSize:]
+	switch ev.typ {
+	case replication.MARIADB_GTID_EVENT:
+		// https://mariadb.com/kb/en/gtid_event/: seq_no 8, domain_id 4, flags 1, ...
+		if len(body) < 13 {
+			return nil, fmt.Errorf("MariaDB GTID event of %d bytes", len(data))
+		}
+		ev.gtid = mariaGTID{Seq: binary.LittleEndian.Uint64(body), Domain: binary.LittleEndian.Uint32(body[8:]),
+			Server: binary.LittleEndian.Uint32(data[5:])}
+		ev.standalone = body[12]&replication.BINLOG_MARIADB_FL_STANDALONE != 0
+		return ev, nil
+	case replication.XID_EVENT:
+		return ev, nil // only the header's timestamp is used
+	}
+	parsed, err := r.parser.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	ev.parsed = parsed.Event
 	return ev, nil
 }
 
 func (r *binlogReader) close() {
 	if r != nil {
+		r.stopAfter()
 		close(r.stop)
 		<-r.done
-		r.syncer.Close()
+		r.conn.close()
 	}
 }
 
 // txState is the transaction being assembled from binlog events.
 type txState struct {
 	open   bool
-	events []*binlogdatapb.VEvent
+	events []*binlogdatapb.VEvent // reused: queue copies the events out
+	fixed  *txEvents              // BEGIN, GTID and COMMIT, allocated together
 	ts     int64
 }
 
-// replicate reads the binlog and hands whole transactions to the manager until ctx ends, an
-// error occurs, or (when stop is set) the position reaches stop. rowFilter, when set, decides
-// the fate of each row change (the copy phase's catch-up).
-func (s *shardStream) replicate(ctx context.Context, r *binlogReader, stop Position) error {
+// reset starts a new transaction, keeping the events slice.
+func (t *txState) reset(ts int64) {
+	clear(t.events)
+	*t = txState{ts: ts, events: t.events[:0]}
+}
+
+// beginEvent starts the transaction's fixed events and returns its BEGIN.
+func (s *shardStream) beginEvent(ts int64) *binlogdatapb.VEvent {
+	s.tx.fixed = &txEvents{}
+	b := &s.tx.fixed.begin
+	b.Type, b.Timestamp, b.Keyspace, b.Shard = binlogdatapb.VEventType_BEGIN, ts, s.ks, s.shard
+	return b
+}
+
+// replicate reads the binlog and sends whole transactions to the client until ctx ends, an
+// error occurs, or (when stop is set) the position reaches stop (the copy phase's catch-up,
+// during which s.copying decides the fate of each row change). Everything read has been sent
+// when it returns.
+func (s *shardStream) replicate(ctx context.Context, r *binlogReader, stop Position) (err error) {
 	if !stop.IsZero() && s.pos.AtLeast(stop) {
 		return nil
 	}
+	// Whatever ends the loop, the transactions read so far are handed on first: s.pos already
+	// counts them, and a retry resumes from s.pos.
+	defer func() {
+		if ferr := s.flush(); ferr != nil {
+			err = ferr
+		}
+	}()
 	for {
-		ev, err := r.next(ctx)
+		// Batching without a timer: completed transactions wait only while more input is
+		// already here; a lone transaction goes out as soon as its commit is read.
+		if !r.buffered() {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+		ev, err := r.next()
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -156,17 +238,22 @@ func (s *shardStream) replicate(ctx context.Context, r *binlogReader, stop Posit
 	}
 }
 
-// onEvent handles one binlog event; done reports that a transaction was completed and sent.
-func (s *shardStream) onEvent(ctx context.Context, ev *replication.BinlogEvent) (done bool, err error) {
-	ts := int64(ev.Header.Timestamp)
-	switch e := ev.Event.(type) {
-	case *replication.MariadbGTIDEvent:
-		s.next = s.pos.withMariaGTID(mariaGTID{Domain: e.GTID.DomainID, Server: e.GTID.ServerID, Seq: e.GTID.SequenceNumber})
-		s.tx = txState{ts: ts, events: s.tx.events[:0]}
-		if !e.IsStandalone() {
+// onEvent handles one binlog event; done reports that a transaction was completed.
+func (s *shardStream) onEvent(ctx context.Context, ev *binlogEvent) (done bool, err error) {
+	ts := int64(ev.timestamp)
+	switch ev.typ {
+	case replication.MARIADB_GTID_EVENT:
+		s.next = s.pos.withMariaGTID(ev.gtid)
+		s.tx.reset(ts)
+		if !ev.standalone {
 			s.tx.open = true
-			s.tx.events = append(s.tx.events, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_BEGIN, Timestamp: ts, Keyspace: s.ks, Shard: s.shard})
+			s.tx.events = append(s.tx.events, s.beginEvent(ts))
 		}
+		return false, nil
+	case replication.XID_EVENT:
+		return true, s.commit(ts)
+	}
+	switch e := ev.parsed.(type) {
 	case *replication.GTIDEvent:
 		set, err := e.GTIDNext()
 		if err != nil {
@@ -177,11 +264,9 @@ func (s *shardStream) onEvent(ctx context.Context, ev *replication.BinlogEvent) 
 			return false, err
 		}
 		s.next = next
-		s.tx = txState{ts: ts, events: s.tx.events[:0]}
+		s.tx.reset(ts)
 	case *replication.RowsEvent:
 		return false, s.onRows(ctx, e, ts)
-	case *replication.XIDEvent:
-		return true, s.commit(ctx, ts)
 	case *replication.QueryEvent:
 		return s.onQuery(ctx, e, ts)
 	}
@@ -193,11 +278,12 @@ func (s *shardStream) onQuery(ctx context.Context, e *replication.QueryEvent, ts
 	verb := strings.ToUpper(firstWord(q))
 	switch verb {
 	case "BEGIN":
+		s.tx.reset(ts)
 		s.tx.open = true
-		s.tx.events = append(s.tx.events[:0], &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_BEGIN, Timestamp: ts, Keyspace: s.ks, Shard: s.shard})
+		s.tx.events = append(s.tx.events, s.beginEvent(ts))
 		return false, nil
 	case "COMMIT":
-		return true, s.commit(ctx, ts)
+		return true, s.commit(ts)
 	case "SAVEPOINT", "ROLLBACK":
 		return false, nil
 	}
@@ -213,27 +299,38 @@ func (s *shardStream) onQuery(ctx context.Context, e *replication.QueryEvent, ts
 		}
 	}
 	batch := []*binlogdatapb.VEvent{
-		{Type: binlogdatapb.VEventType_GTID, Gtid: s.pos.String(), Keyspace: s.ks, Shard: s.shard},
+		{Type: binlogdatapb.VEventType_GTID, Gtid: s.positionString(), Keyspace: s.ks, Shard: s.shard},
 		ev,
 	}
-	s.tx = txState{}
-	return true, s.emit(ctx, batch)
+	s.tx.reset(0)
+	return true, s.queue(batch)
 }
 
 // commit ends the open transaction: GTID then COMMIT, sent as one batch.
-func (s *shardStream) commit(ctx context.Context, ts int64) error {
+func (s *shardStream) commit(ts int64) error {
 	s.pos = s.next
 	evs := s.tx.events
 	if !s.tx.open {
-		evs = append(evs[:0], &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_BEGIN, Timestamp: ts, Keyspace: s.ks, Shard: s.shard})
+		evs = append(evs[:0], s.beginEvent(ts))
 	}
-	now := s.m.cfg.Now().UnixNano()
-	evs = append(evs,
-		&binlogdatapb.VEvent{Type: binlogdatapb.VEventType_GTID, Gtid: s.pos.String(), Keyspace: s.ks, Shard: s.shard},
-		&binlogdatapb.VEvent{Type: binlogdatapb.VEventType_COMMIT, Timestamp: ts, CurrentTime: now, Keyspace: s.ks, Shard: s.shard})
-	// The batch goes to another goroutine: hand over this slice and start a new one.
-	s.tx = txState{}
-	return s.emit(ctx, evs)
+	f := s.tx.fixed
+	if f == nil {
+		f = &txEvents{}
+	}
+	g, c := &f.gtid, &f.commit
+	g.Type, g.Gtid, g.Keyspace, g.Shard = binlogdatapb.VEventType_GTID, s.positionString(), s.ks, s.shard
+	c.Type, c.Timestamp, c.CurrentTime, c.Keyspace, c.Shard = binlogdatapb.VEventType_COMMIT, ts, s.m.cfg.Now().UnixNano(), s.ks, s.shard
+	evs = append(evs, g, c)
+	err := s.queue(evs) // copies the events out
+	s.tx.events = evs
+	s.tx.reset(0)
+	return err
+}
+
+// positionString is s.pos.String() with one allocation instead of three.
+func (s *shardStream) positionString() string {
+	s.posBuf = s.pos.appendTo(s.posBuf[:0])
+	return string(s.posBuf)
 }
 
 // onRows translates one rows event of a streamed table into a ROW VEvent.
@@ -255,7 +352,10 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 			return fmt.Errorf("table %s: binlog row has %d columns, schema has %d", p.meta.Name, e.ColumnCount, len(p.meta.Columns))
 		}
 	}
-	re := &binlogdatapb.RowEvent{TableName: p.fieldEvent.TableName, Keyspace: s.ks, Shard: s.shard, Flags: uint32(e.Flags)}
+	blk := &rowEventBlock{}
+	re := &blk.re
+	re.TableName, re.Keyspace, re.Shard, re.Flags = p.fieldEvent.TableName, s.ks, s.shard, uint32(e.Flags)
+	re.RowChanges = blk.changes[:0]
 	var before, after []any
 	step := 1
 	if e.Type() == replication.EnumRowsEventTypeUpdate {
@@ -278,16 +378,22 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 				continue
 			}
 		}
-		rc := &binlogdatapb.RowChange{}
+		// The first change and its rows live in the block; later ones get their own.
+		rc, bRow, aRow := &blk.rc, &blk.before, &blk.after
+		if len(re.RowChanges) > 0 {
+			rc, bRow, aRow = &binlogdatapb.RowChange{}, &querypb.Row{}, &querypb.Row{}
+		}
 		if before != nil {
-			if rc.Before, err = buildRow(p.meta, p.cols, before); err != nil {
+			if err := s.arena.fillRow(bRow, p.meta, p.cols, before); err != nil {
 				return err
 			}
+			rc.Before = bRow
 		}
 		if after != nil {
-			if rc.After, err = buildRow(p.meta, p.cols, after); err != nil {
+			if err := s.arena.fillRow(aRow, p.meta, p.cols, after); err != nil {
 				return err
 			}
+			rc.After = aRow
 		}
 		re.RowChanges = append(re.RowChanges, rc)
 	}
@@ -298,9 +404,9 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 		s.tx.events = append(s.tx.events, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_FIELD, FieldEvent: p.fieldEvent, Timestamp: ts, Keyspace: s.ks, Shard: s.shard})
 		s.fieldSent[p.meta.Name] = true
 	}
-	{
-		s.tx.events = append(s.tx.events, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_ROW, RowEvent: re, Timestamp: ts, Keyspace: s.ks, Shard: s.shard})
-	}
+	ev := &blk.ev
+	ev.Type, ev.RowEvent, ev.Timestamp, ev.Keyspace, ev.Shard = binlogdatapb.VEventType_ROW, re, ts, s.ks, s.shard
+	s.tx.events = append(s.tx.events, ev)
 	return nil
 }
 

@@ -162,7 +162,7 @@ func (s *shardStream) copyPhase(ctx context.Context) error {
 		}
 	}
 	s.copying = nil
-	return s.emit(ctx, []*binlogdatapb.VEvent{{Type: binlogdatapb.VEventType_COPY_COMPLETED, Keyspace: s.ks, Shard: s.shard}})
+	return s.emit([]*binlogdatapb.VEvent{{Type: binlogdatapb.VEventType_COPY_COMPLETED, Keyspace: s.ks, Shard: s.shard}})
 }
 
 // copyChunk copies the next chunk of t; done reports that t is complete.
@@ -179,7 +179,7 @@ func (s *shardStream) copyChunk(ctx context.Context, t *copyTable) (done bool, e
 		s.pos = snap
 	} else {
 		if s.reader == nil {
-			if s.reader, err = s.openBinlog(s.pos); err != nil {
+			if s.reader, err = s.openBinlog(ctx, s.pos); err != nil {
 				return false, err
 			}
 		}
@@ -218,7 +218,7 @@ func (s *shardStream) copyChunk(ctx context.Context, t *copyTable) (done bool, e
 	evs = append(evs,
 		&binlogdatapb.VEvent{Type: binlogdatapb.VEventType_LASTPK, LastPKEvent: lpk, Gtid: s.pos.String(), Keyspace: s.ks, Shard: s.shard},
 		&binlogdatapb.VEvent{Type: binlogdatapb.VEventType_COMMIT, Keyspace: s.ks, Shard: s.shard})
-	return done, s.emit(ctx, evs)
+	return done, s.emit(evs)
 }
 
 // readChunk reads the rows after t.lastpk in pk order and appends one ROW event per row.

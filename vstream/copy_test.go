@@ -100,6 +100,8 @@ func TestAppendValue(t *testing.T) {
 		{&column{Type: querypb.Type_FLOAT64}, 1.5, "1.5E+00"},
 		{&column{Type: querypb.Type_VARCHAR}, "héllo", "héllo"},
 		{&column{Type: querypb.Type_BLOB}, []byte{0, 1}, "\x00\x01"},
+		{&column{Type: querypb.Type_BINARY, Field: &querypb.Field{ColumnLength: 4}}, "\x00\xff", "\x00\xff\x00\x00"},
+		{&column{Type: querypb.Type_BINARY, Field: &querypb.Field{ColumnLength: 2}}, []byte{1, 2}, "\x01\x02"},
 		{enum, int64(2), "b"},
 		{enum, int64(0), ""},
 		{set, int64(5), "x,z"},

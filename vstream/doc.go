@@ -17,6 +17,16 @@
 // ENUM and SET values are sent as their member names (FieldEvent.enum_set_string_values).
 // Table names are "ks.table" unless flags.exclude_keyspace_from_table_name.
 //
+// # Speed
+//
+// Each shard stream reads its source's binlog connection itself (binlogconn.go: no go-mysql
+// BinlogSyncer goroutine and channel), translates the events and sends the response from the
+// same goroutine, serialized with the other shards by the sendState: a lone transaction
+// crosses no goroutine of ours between the socket and gRPC. Completed transactions are sent
+// as soon as no more input is buffered on the binlog connection, so a burst is batched into
+// large responses (up to Config.MaxResponseEvents/Bytes) and a lone commit waits for no
+// timer. Allocations on the per-event path are grouped (alloc.go). Figures: `make bench`.
+//
 // # Copy phase
 //
 // An empty position (or one with table_p_ks) copies the tables in primary-key order, in chunks

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -565,6 +566,50 @@ func TestSourceUnhealthy(t *testing.T) {
 	})
 	close(stop)
 	wg.Wait()
+	waitFor(t, ctx, "consumer == t1", func() (bool, string) { return sameRows(t, cons, c.pdb, "t1") })
+	cons.mu.Lock()
+	defer cons.mu.Unlock()
+	if cons.err != nil {
+		t.Fatal(cons.err)
+	}
+	checkPairs(t, cons.events)
+}
+
+// TestSilentSource freezes (SIGSTOP) the replica being streamed from: its connection stays open
+// but sends nothing, not even binlog heartbeats, so the stream's watchdog must notice, move to
+// the primary and go on with no gap and no repeat.
+func TestSilentSource(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	c := startCluster(t, ctx, 1)
+	fill(t, c, 100)
+	p := newPicker(c)
+	client := serve(t, p, func(cfg *vstream.Config) { cfg.BinlogHeartbeat = 100 * time.Millisecond })
+	frozen := c.replicas[0]
+	t.Cleanup(func() { _ = syscall.Kill(frozen.PID(), syscall.SIGCONT) }) // before the cluster stops
+
+	cons := newConsumer()
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	go func() {
+		_ = stream(sctx, client, &vtgatepb.VStreamRequest{TabletType: topodatapb.TabletType_REPLICA, Vgtid: vgtid(""),
+			Flags: &vtgatepb.VStreamFlags{TabletOrder: "in_order:REPLICA,PRIMARY"}}, cons)
+	}()
+	waitFor(t, ctx, "copy completed", func() (bool, string) {
+		cons.mu.Lock()
+		defer cons.mu.Unlock()
+		return cons.copyDone, "no COPY_COMPLETED yet"
+	})
+	if err := syscall.Kill(frozen.PID(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1000; i < 1050; i++ {
+		c.exec(t, "INSERT INTO t.t1 (id, v) VALUES (?, 'after-freeze')", i)
+	}
+	waitFor(t, ctx, "switch to the primary", func() (bool, string) {
+		got := p.picked()
+		return got[len(got)-1] == "zone1-100", strings.Join(got, ",")
+	})
 	waitFor(t, ctx, "consumer == t1", func() (bool, string) { return sameRows(t, cons, c.pdb, "t1") })
 	cons.mu.Lock()
 	defer cons.mu.Unlock()

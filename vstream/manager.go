@@ -1,9 +1,10 @@
 package vstream
 
 // The manager serves one VStream request: a shard stream per (keyspace, shard) of the VGTID,
-// all feeding one sender goroutine that owns the VGTID, turns the streams' GTID/LASTPK events
-// into VGTID events, merges whole transactions into responses (never interleaving two
-// transactions) and sends heartbeats when idle. Mirrors Vitess's go/vt/vtgate/vstream_manager.go.
+// each sending whole transactions to the client from its own goroutine through one shared
+// sendState, which owns the VGTID, turns the streams' GTID/LASTPK events into VGTID events
+// and serializes the responses (so transactions are never interleaved); a heartbeat loop
+// sends heartbeats when idle. Mirrors Vitess's go/vt/vtgate/vstream_manager.go.
 
 import (
 	"context"
@@ -61,8 +62,7 @@ func (m *Manager) VStream(ctx context.Context, req *vtgatepb.VStreamRequest, sen
 			cells = append(cells, c)
 		}
 	}
-	// Why 64: lets shard streams read ahead of a slow client by a bounded number of batches.
-	out := make(chan []*binlogdatapb.VEvent, 64)
+	st := newSendState(sgtids, flags, m.cfg, send)
 	var streams []*shardStream
 	for _, sg := range sgtids {
 		f, err := parseFilter(req.GetFilter(), sg.Shard)
@@ -70,7 +70,7 @@ func (m *Manager) VStream(ctx context.Context, req *vtgatepb.VStreamRequest, sen
 			return err
 		}
 		s := &shardStream{
-			m: m, log: m.cfg.Logger, ks: sg.Keyspace, shard: sg.Shard, filter: f, out: out,
+			m: m, log: m.cfg.Logger, ks: sg.Keyspace, shard: sg.Shard, filter: f, st: st,
 			excludeK: flags.GetExcludeKeyspaceFromTableName(),
 			req: SourceRequest{Keyspace: sg.Keyspace, Shard: sg.Shard, TabletTypes: types, InOrder: inOrder,
 				Cells: cells, CellPreference: flags.GetCellPreference()},
@@ -92,7 +92,6 @@ func (m *Manager) VStream(ctx context.Context, req *vtgatepb.VStreamRequest, sen
 		}
 		streams = append(streams, s)
 	}
-	st := newSendState(sgtids, flags, m.cfg, send)
 	g, gctx := errgroup.WithContext(ctx)
 	for i, s := range streams {
 		lastPKs := sgtids[i].TablePKs
@@ -106,7 +105,7 @@ func (m *Manager) VStream(ctx context.Context, req *vtgatepb.VStreamRequest, sen
 			return s.run(gctx)
 		})
 	}
-	g.Go(func() error { return st.loop(gctx, out) })
+	g.Go(func() error { return st.heartbeats(gctx) })
 	return g.Wait()
 }
 

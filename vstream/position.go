@@ -95,12 +95,27 @@ func (p Position) String() string {
 	return ""
 }
 
+// appendTo appends p.String() to b.
+func (p Position) appendTo(b []byte) []byte {
+	switch p.flavor {
+	case flavorMariaDB:
+		return p.appendMaria(append(b, flavorMariaDB+"/"...))
+	case flavorMySQL:
+		return append(append(b, flavorMySQL+"/"...), p.mysql.String()...)
+	}
+	return b
+}
+
 // gtidString is the GTID set alone, in the server's own syntax.
 func (p Position) gtidString() string {
 	if p.flavor == flavorMySQL {
 		return p.mysql.String()
 	}
-	b := make([]byte, 0, 24*len(p.maria))
+	return string(p.appendMaria(make([]byte, 0, 24*len(p.maria))))
+}
+
+// appendMaria appends a MariaDB GTID list ("0-100-42,1-200-7") to b.
+func (p Position) appendMaria(b []byte) []byte {
 	for i, g := range p.maria {
 		if i > 0 {
 			b = append(b, ',')
@@ -111,7 +126,7 @@ func (p Position) gtidString() string {
 		b = append(b, '-')
 		b = strconv.AppendUint(b, g.Seq, 10)
 	}
-	return string(b)
+	return b
 }
 
 // addMaria records g as the last GTID of its domain (copy-on-write: positions are shared).
@@ -175,11 +190,3 @@ func (p Position) AtLeast(o Position) bool {
 
 // Equal reports whether p and o name the same position.
 func (p Position) Equal(o Position) bool { return p.AtLeast(o) && o.AtLeast(p) }
-
-// gtidSet converts p for go-mysql's binlog dump command.
-func (p Position) gtidSet() (mysql.GTIDSet, error) {
-	if p.flavor == flavorMySQL {
-		return p.mysql.Clone(), nil
-	}
-	return mysql.ParseMariadbGTIDSet(p.gtidString())
-}

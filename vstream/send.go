@@ -2,26 +2,31 @@ package vstream
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
 	vtgatepb "vitess.io/vitess/go/vt/proto/vtgate"
 )
 
-// sendState is owned by the sender goroutine (loop): the VGTID and copy bookkeeping need no lock.
+// sendState is the client's side of one VStream, shared by its shard streams (which send
+// from their own goroutines) and the heartbeat loop.
 type sendState struct {
 	cfg       Config
+	heartbeat time.Duration // 0 = none
+
+	mu        sync.Mutex // serializes send (a gRPC stream takes one sender at a time) and guards the fields below
 	send      SendFunc
 	vgtid     *binlogdatapb.VGtid
 	byShard   map[string]*binlogdatapb.ShardGtid // "ks/shard" -> entry of vgtid
 	copyShard map[string]bool                    // shards that sent COPY_COMPLETED
 	copyDone  bool
-	heartbeat time.Duration // 0 = none
+	lastSend  time.Time // monotonic: when the last response went out, for heartbeats
 }
 
 func newSendState(sgtids []*binlogdatapb.ShardGtid, flags *vtgatepb.VStreamFlags, cfg Config, send SendFunc) *sendState {
 	st := &sendState{cfg: cfg, send: send, vgtid: &binlogdatapb.VGtid{}, byShard: map[string]*binlogdatapb.ShardGtid{},
-		copyShard: map[string]bool{}, heartbeat: time.Duration(flags.GetHeartbeatInterval()) * time.Second}
+		copyShard: map[string]bool{}, heartbeat: time.Duration(flags.GetHeartbeatInterval()) * time.Second, lastSend: time.Now()}
 	for _, sg := range sgtids {
 		c := sg.CloneVT()
 		st.vgtid.ShardGtids = append(st.vgtid.ShardGtids, c)
@@ -30,49 +35,48 @@ func newSendState(sgtids []*binlogdatapb.ShardGtid, flags *vtgatepb.VStreamFlags
 	return st
 }
 
-// loop sends batches from the shard streams until ctx ends or the client fails.
-func (st *sendState) loop(ctx context.Context, in <-chan []*binlogdatapb.VEvent) error {
-	var tick <-chan time.Time
-	var timer *time.Timer
-	if st.heartbeat > 0 {
-		timer = time.NewTimer(st.heartbeat)
-		defer timer.Stop()
-		tick = timer.C
+// deliver sends one shard's batch of whole transactions as one response, with its internal
+// GTID/LASTPK events turned into VGTID events. The response gets its own slice: batch may be
+// reused once deliver returns.
+func (st *sendState) deliver(batch []*binlogdatapb.VEvent) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	resp := &vtgatepb.VStreamResponse{Events: st.convert(make([]*binlogdatapb.VEvent, 0, len(batch)+1), batch)}
+	err := st.send(resp)
+	st.lastSend = time.Now()
+	return err
+}
+
+// heartbeats sends a HEARTBEAT whenever nothing was sent for the heartbeat interval, until ctx
+// ends or the client fails.
+func (st *sendState) heartbeats(ctx context.Context) error {
+	if st.heartbeat <= 0 {
+		return nil
 	}
-	resp := &vtgatepb.VStreamResponse{}
+	timer := time.NewTimer(st.heartbeat)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case batch := <-in:
-			resp.Events = st.convert(resp.Events[:0], batch)
-			size := batchSize(batch)
-			// Merge more whole batches that are already waiting, up to the response bounds.
-		drain:
-			for len(resp.Events) < st.cfg.MaxResponseEvents && size < st.cfg.MaxResponseBytes {
-				select {
-				case b := <-in:
-					resp.Events = st.convert(resp.Events, b)
-					size += batchSize(b)
-				default:
-					break drain
-				}
-			}
-			if err := st.send(resp); err != nil {
-				return err
-			}
-			resp = &vtgatepb.VStreamResponse{Events: make([]*binlogdatapb.VEvent, 0, cap(resp.Events))}
-		case <-tick:
+		case <-timer.C:
+		}
+		st.mu.Lock()
+		wait := st.heartbeat - time.Since(st.lastSend)
+		if wait <= 0 {
 			now := st.cfg.Now().UnixNano()
 			hb := &vtgatepb.VStreamResponse{Events: []*binlogdatapb.VEvent{{
 				Type: binlogdatapb.VEventType_HEARTBEAT, Timestamp: now / 1e9, CurrentTime: now}}}
-			if err := st.send(hb); err != nil {
+			err := st.send(hb)
+			st.lastSend = time.Now()
+			if err != nil {
+				st.mu.Unlock()
 				return err
 			}
+			wait = st.heartbeat
 		}
-		if timer != nil {
-			timer.Reset(st.heartbeat)
-		}
+		st.mu.Unlock()
+		timer.Reset(wait)
 	}
 }
 
@@ -84,14 +88,15 @@ func (st *sendState) convert(dst, batch []*binlogdatapb.VEvent) []*binlogdatapb.
 			if sg := st.byShard[ev.Keyspace+"/"+ev.Shard]; sg != nil {
 				sg.Gtid = ev.Gtid
 			}
-			ev = &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_VGTID, Vgtid: st.vgtid.CloneVT(), Keyspace: ev.Keyspace, Shard: ev.Shard}
+			// The internal GTID event is ours alone: turn it into the VGTID event in place.
+			ev.Type, ev.Gtid, ev.Vgtid = binlogdatapb.VEventType_VGTID, "", cloneVGtid(st.vgtid)
 		case binlogdatapb.VEventType_LASTPK:
 			if sg := st.byShard[ev.Keyspace+"/"+ev.Shard]; sg != nil && ev.Vgtid != nil && len(ev.Vgtid.ShardGtids) == 1 {
 				src := ev.Vgtid.ShardGtids[0]
 				sg.Gtid = src.Gtid
 				sg.TablePKs = src.TablePKs
 			}
-			ev = &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_VGTID, Vgtid: st.vgtid.CloneVT(), Keyspace: ev.Keyspace, Shard: ev.Shard}
+			ev = &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_VGTID, Vgtid: cloneVGtid(st.vgtid), Keyspace: ev.Keyspace, Shard: ev.Shard}
 		case binlogdatapb.VEventType_COPY_COMPLETED:
 			dst = append(dst, ev)
 			st.copyShard[ev.Keyspace+"/"+ev.Shard] = true

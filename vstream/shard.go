@@ -2,7 +2,7 @@ package vstream
 
 // One shard's stream: pick a source tablet, copy (if asked), then follow its binlog. On a
 // failure it re-picks a source with the failed tablet excluded and resumes from the last
-// position it handed to the manager, so the consumer sees no gap and no repeat.
+// position it sent to the client, so the consumer sees no gap and no repeat.
 
 import (
 	"context"
@@ -26,13 +26,17 @@ type shardStream struct {
 	shard    string
 	req      SourceRequest
 	filter   *filter
-	excludeK bool // flags.exclude_keyspace_from_table_name
-	out      chan<- []*binlogdatapb.VEvent
-	current  bool // start at the source's current position
-	sent     int  // batches handed to the manager (progress, for retry accounting)
+	excludeK bool       // flags.exclude_keyspace_from_table_name
+	st       *sendState // the client's stream, shared with the other shards
+	current  bool       // start at the source's current position
+	sent     int        // responses sent (progress, for retry accounting)
+
+	// Whole transactions read but not yet sent (see replicate), and their estimated size.
+	pending      []*binlogdatapb.VEvent
+	pendingBytes int
 
 	// Resume state, kept across sources.
-	pos     Position   // position of the last transaction handed to the manager
+	pos     Position   // position after the last transaction read (sent, or pending until replicate returns)
 	copying *copyState // tables still to copy; nil when not copying
 
 	// Per-source state, reset by each attempt.
@@ -45,6 +49,8 @@ type shardStream struct {
 	reader    *binlogReader
 	next      Position // position after the transaction being read
 	tx        txState
+	arena     rowArena // lengths and values of ROW events
+	posBuf    []byte   // scratch for positionString
 }
 
 // errPick wraps a picker failure.
@@ -60,6 +66,10 @@ func (s *shardStream) run(ctx context.Context) error {
 	for {
 		before := s.sent
 		err := s.attempt(ctx, exclude)
+		var se *errSend
+		if errors.As(err, &se) {
+			return se.err // the client is gone: nothing to retry
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -135,16 +145,22 @@ func (s *shardStream) streamFrom(ctx context.Context) error {
 		if s.pos, err = s.currentPosition(ctx); err != nil {
 			return err
 		}
-		s.current = false
-		if err := s.emit(ctx, []*binlogdatapb.VEvent{
+		// The binlog dump starts before the first events go out, so a client that has them
+		// knows that its next commit is already on its way (nothing would be lost either way:
+		// the dump starts at the position; but the first commits would wait for the dump).
+		if s.reader, err = s.openBinlog(ctx, s.pos); err != nil {
+			return err
+		}
+		if err := s.emit([]*binlogdatapb.VEvent{
 			{Type: binlogdatapb.VEventType_GTID, Gtid: s.pos.String(), Keyspace: s.ks, Shard: s.shard},
 			{Type: binlogdatapb.VEventType_OTHER, Keyspace: s.ks, Shard: s.shard},
 		}); err != nil {
 			return err
 		}
+		s.current = false
 	}
 	if s.reader == nil {
-		if s.reader, err = s.openBinlog(s.pos); err != nil {
+		if s.reader, err = s.openBinlog(ctx, s.pos); err != nil {
 			return err
 		}
 	}
@@ -211,19 +227,51 @@ func (s *shardStream) currentPosition(ctx context.Context) (Position, error) {
 	return parseMariaDBSet(set)
 }
 
-// emit hands one batch (whole transactions) to the manager's sender.
-func (s *shardStream) emit(ctx context.Context, evs []*binlogdatapb.VEvent) error {
+// emit sends one batch (whole transactions) to the client now.
+func (s *shardStream) emit(evs []*binlogdatapb.VEvent) error {
+	if err := s.queue(evs); err != nil {
+		return err
+	}
+	return s.flush()
+}
+
+// queue adds whole transactions to the pending response, sending it once it reaches the
+// response bounds (a transaction is never split, so a response may pass them by one).
+func (s *shardStream) queue(evs []*binlogdatapb.VEvent) error {
 	if s.copying != nil {
+		// Now, while s.pos is this transaction's position.
 		s.attachCopyState(evs)
 	}
-	select {
-	case s.out <- evs:
-		s.sent++
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	s.pending = append(s.pending, evs...)
+	s.pendingBytes += batchSize(evs)
+	if len(s.pending) >= s.m.cfg.MaxResponseEvents || s.pendingBytes >= s.m.cfg.MaxResponseBytes {
+		return s.flush()
 	}
+	return nil
 }
+
+// flush sends the pending transactions as one response. It sends from this goroutine (no
+// hand-off to a sender goroutine: one wake-up less per lone transaction), serialized with
+// the other shards and the heartbeats by the sendState.
+func (s *shardStream) flush() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	err := s.st.deliver(s.pending)
+	clear(s.pending) // the response has its own slice: drop the references for the GC
+	s.pending, s.pendingBytes = s.pending[:0], 0
+	if err != nil {
+		return &errSend{err: err}
+	}
+	s.sent++
+	return nil
+}
+
+// errSend is a failure to send to the client: it ends the stream, no retry.
+type errSend struct{ err error }
+
+func (e *errSend) Error() string { return "send to client: " + e.err.Error() }
+func (e *errSend) Unwrap() error { return e.err }
 
 // attachCopyState turns the batch's GTID event into an (internal) LASTPK event whose Vgtid
 // holds the shard's whole copy progress, so that a resumed stream copies exactly what is left.

@@ -59,15 +59,27 @@ func appendValue(b []byte, c *column, v any) ([]byte, error) {
 	case float64:
 		return strconv.AppendFloat(b, x, 'E', -1, 64), nil
 	case string:
-		return append(b, x...), nil
+		return padBinary(append(b, x...), c, len(x)), nil
 	case []byte:
-		return append(b, x...), nil
+		return padBinary(append(b, x...), c, len(x)), nil
 	case fixedStringer:
 		return append(b, x.StringFixed(int32(c.Scale))...), nil
 	case fmt.Stringer:
 		return append(b, x.String()...), nil
 	}
 	return b, fmt.Errorf("column %s: unsupported binlog value %T", c.Name, v)
+}
+
+// padBinary right-pads a BINARY(n) value of n bytes with zeros: the binlog drops the padding
+// that a SELECT returns, and Vitess's vstreamer restores it (go/mysql/binlog/rbr.go).
+func padBinary(b []byte, c *column, n int) []byte {
+	if c.Type != querypb.Type_BINARY || c.Field == nil {
+		return b
+	}
+	for ; n < int(c.Field.ColumnLength); n++ {
+		b = append(b, 0)
+	}
+	return b
 }
 
 // appendEnum appends the name of the 1-based ENUM index i ("" for 0, MySQL's error value).
@@ -107,25 +119,4 @@ func appendBit(b []byte, c *column, v int64) []byte {
 		b = append(b, byte(uint64(v)>>(8*uint(i))))
 	}
 	return b
-}
-
-// buildRow encodes the projected columns (cols: source column indexes) of a binlog row. Nothing
-// is reused across rows: rows are handed to gRPC.
-func buildRow(t *tableMeta, cols []int, vals []any) (*querypb.Row, error) {
-	row := &querypb.Row{Lengths: make([]int64, len(cols))}
-	var b []byte
-	for i, ci := range cols {
-		if ci >= len(vals) || vals[ci] == nil {
-			row.Lengths[i] = -1
-			continue
-		}
-		n := len(b)
-		var err error
-		if b, err = appendValue(b, &t.Columns[ci], vals[ci]); err != nil {
-			return nil, err
-		}
-		row.Lengths[i] = int64(len(b) - n)
-	}
-	row.Values = b
-	return row, nil
 }
