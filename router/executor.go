@@ -346,11 +346,7 @@ func (e *Executor) connFor(s *Session, kind Kind) (*tabletserver.Conn, error) {
 // execSilently runs a statement the client did not send, discarding its reply; an ERR reply
 // is returned as the error.
 func execSilently(ctx context.Context, conn *tabletserver.Conn, q string) error {
-	frame := make([]byte, 5, 5+len(q))
-	n := len(q) + 1
-	frame[0], frame[1], frame[2], frame[4] = byte(n), byte(n>>8), byte(n>>16), mysql.COM_QUERY
-	frame = append(frame, q...)
-	res, err := conn.Exec(ctx, frame, io.Discard)
+	res, err := conn.Exec(ctx, queryFrame([]byte(q)), io.Discard)
 	if err != nil {
 		return err
 	}
@@ -358,6 +354,15 @@ func execSilently(ctx context.Context, conn *tabletserver.Conn, q string) error 
 		return res.Err
 	}
 	return nil
+}
+
+// queryFrame is a COM_QUERY packet (sequence 0) for a statement the gateway sends itself;
+// the statement must be shorter than 16 MiB.
+func queryFrame(q []byte) []byte {
+	n := len(q) + 1
+	frame := make([]byte, 5, 4+n)
+	frame[0], frame[1], frame[2], frame[4] = byte(n), byte(n>>8), byte(n>>16), mysql.COM_QUERY
+	return append(frame, q...)
 }
 
 // setAutocommit keeps autocommit as session state: the backend connections always run with

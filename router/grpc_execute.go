@@ -97,10 +97,7 @@ func (e *Executor) executeBuffered(ctx context.Context, ts *tabletserver.TabletS
 	if len(q)+1 >= 1<<24-1 {
 		return nil, &mysql.MyError{Code: mysql.ER_NET_PACKET_TOO_LARGE, State: "08S01", Message: "vtdirect: statement too large for Execute"}
 	}
-	frame := make([]byte, 5, 5+len(q))
-	n := len(q) + 1
-	frame[0], frame[1], frame[2], frame[3], frame[4] = byte(n), byte(n>>8), byte(n>>16), 0, mysql.COM_QUERY
-	frame = append(frame, q...)
+	frame := queryFrame(q)
 	conn, err := ts.Get(ctx, &tabletserver.Settings{})
 	if err != nil {
 		return nil, err
