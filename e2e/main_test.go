@@ -76,6 +76,7 @@ func gatewayConfig() gateway.Config {
 		ServerVersion: "8.0.40-vtdirect",
 		Users:         map[string]string{"app": "app", "other": "secret"},
 		MaxPacketSize: 64 << 20,
+		WriteTimeout:  time.Minute,
 		TabletServer: tabletserver.Config{
 			User:            cluster.User(),
 			Password:        cluster.Password(),

@@ -54,6 +54,7 @@ type Config struct {
 	TLSConfig      *tls.Config
 	RequireTLS     bool
 	MaxPacketSize  int
+	WriteTimeout   time.Duration // a client write blocked longer ends the session (0: no bound)
 
 	TabletServer tabletserver.Config
 	Logger       *slog.Logger
@@ -149,6 +150,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		TLSConfig:      cfg.TLSConfig,
 		RequireTLS:     cfg.RequireTLS,
 		MaxPacketSize:  cfg.MaxPacketSize,
+		WriteTimeout:   cfg.WriteTimeout,
 		Logger:         log,
 	}, lis, g.Executor)
 	if err != nil {

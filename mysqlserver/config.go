@@ -31,6 +31,10 @@ type Config struct {
 	DefaultAuthPlugin string
 	// HandshakeTimeout bounds the connection phase (TLS and authentication); default 10s.
 	HandshakeTimeout time.Duration
+	// WriteTimeout bounds how long one write to a client may block (MySQL's
+	// net_write_timeout): a client that stops reading its result is disconnected instead of
+	// holding its session and backend connection forever. 0: no bound.
+	WriteTimeout time.Duration
 	// Logger receives connection-level events; default discards.
 	Logger *slog.Logger
 }
@@ -95,6 +99,9 @@ func (cfg Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("DefaultAuthPlugin %q: want %s or %s",
 			cfg.DefaultAuthPlugin, mysql.AUTH_NATIVE_PASSWORD, mysql.AUTH_CACHING_SHA2_PASSWORD))
+	}
+	if cfg.WriteTimeout < 0 {
+		errs = append(errs, errors.New("WriteTimeout is negative"))
 	}
 	if cfg.HandshakeTimeout < 0 {
 		errs = append(errs, errors.New("HandshakeTimeout is negative"))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -35,11 +36,12 @@ type Conn struct {
 	plugin     string
 	tls        bool
 
-	seq      uint8   // sequence id of the next packet written
-	wbuf     []byte  // reply under construction, written with one Write
-	cmd      Command // the command being served (reused)
-	status   uint16  // status flags for the replies the Conn makes on its own
-	wroteErr bool    // WriteError was called (tells a failed prepare)
+	out      timedWriter // every write to the client goes through it
+	seq      uint8       // sequence id of the next packet written
+	wbuf     []byte      // reply under construction, written with one Write
+	cmd      Command     // the command being served (reused)
+	status   uint16      // status flags for the replies the Conn makes on its own
+	wroteErr bool        // WriteError was called (tells a failed prepare)
 
 	stmts      map[uint32]*Stmt // prepared statements by gateway id
 	nextStmtID uint32
@@ -62,6 +64,7 @@ func newConn(l *Listener, nc net.Conn) *Conn {
 		wbuf:   make([]byte, 0, 1024),
 		status: mysql.SERVER_STATUS_AUTOCOMMIT,
 	}
+	c.out.c = c
 	c.log = l.log.With("conn", c.id)
 	return c
 }
@@ -99,7 +102,24 @@ func (c *Conn) TLS() bool { return c.tls }
 
 // RawWriter is the client socket (TLS-wrapped if upgraded). A forwarder writes whole
 // chunks of a backend's reply to it; every Write goes straight to the socket.
-func (c *Conn) RawWriter() io.Writer { return c.conn }
+func (c *Conn) RawWriter() io.Writer { return &c.out }
+
+// timedWriter writes to the client under Config.WriteTimeout. The deadline is re-armed at most
+// every quarter of the timeout, so a write costs a clock read, not a timer update.
+type timedWriter struct {
+	c     *Conn
+	armed time.Time // when the write deadline was last set
+}
+
+func (w *timedWriter) Write(p []byte) (int, error) {
+	if t := w.c.l.cfg.WriteTimeout; t > 0 {
+		if now := time.Now(); now.Sub(w.armed) > t/4 {
+			_ = w.c.raw.SetWriteDeadline(now.Add(t))
+			w.armed = now
+		}
+	}
+	return w.c.conn.Write(p)
+}
 
 // SetSequence sets the sequence id of the next packet the Conn writes, after a reply was
 // partly forwarded through RawWriter.

@@ -191,7 +191,8 @@ func (c *Conn) handshake() error {
 	cfg := &c.l.cfg
 	if cfg.HandshakeTimeout > 0 {
 		_ = c.raw.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
-		defer func() { _ = c.raw.SetDeadline(time.Time{}) }()
+		// Clearing the deadline also disarms the write timeout, which must then re-arm.
+		defer func() { _ = c.raw.SetDeadline(time.Time{}); c.out.armed = time.Time{} }()
 	}
 	nonce, err := newNonce()
 	if err != nil {

@@ -36,6 +36,7 @@ type fakeHandler struct {
 
 	sleeping chan *Conn    // receives the conn of a "sleep" query once it blocks
 	release  chan struct{} // closed to unblock "sleep" queries
+	flooded  chan error    // receives the error that ended a "flood" query's writes
 }
 
 func newFakeHandler() *fakeHandler {
@@ -43,6 +44,7 @@ func newFakeHandler() *fakeHandler {
 		conns:    make(map[uint32]*Conn),
 		sleeping: make(chan *Conn, 10),
 		release:  make(chan struct{}),
+		flooded:  make(chan error, 1),
 	}
 }
 
@@ -90,6 +92,35 @@ func (h *fakeHandler) ComQuery(c *Conn, cmd *Command) error {
 			Fields: []*Field{textField("a"), textField("b"), textField("c")},
 			Rows:   [][][]byte{{[]byte("x"), nil, []byte("")}, {nil, []byte("y"), nil}},
 		})
+	case q == "flood":
+		// A one-column result whose rows never end, written through RawWriter as a forwarder
+		// would: it stops only when a write fails.
+		w := c.RawWriter()
+		seq := uint8(1)
+		b := []byte{1, 0, 0, seq, 1}
+		seq++
+		def := appendColumnDef(nil, textField("v"))
+		b = append(b, byte(len(def)), byte(len(def)>>8), byte(len(def)>>16), seq)
+		b = append(b, def...)
+		seq++
+		b = append(b, 5, 0, 0, seq, 0xfe, 0, 0, 2, 0)
+		seq++
+		row := make([]byte, 4+3+60000)
+		n := 3 + 60000
+		row[0], row[1], row[2] = byte(n), byte(n>>8), 0
+		row[4], row[5], row[6] = 0xfc, byte(60000&0xff), byte(60000>>8)
+		if _, err := w.Write(b); err != nil {
+			h.flooded <- err
+			return err
+		}
+		for {
+			row[3] = seq
+			seq++
+			if _, err := w.Write(row); err != nil {
+				h.flooded <- err
+				return err
+			}
+		}
 	case q == "fail":
 		return c.WriteError(&mysql.MyError{Code: 1064, State: "42000", Message: "vtdirect: fake syntax error"})
 	case q == "sleep":

@@ -64,7 +64,7 @@ func (c *Conn) end(start int) {
 
 // flush writes the buffered reply with one Write.
 func (c *Conn) flush() error {
-	_, err := c.conn.Write(c.wbuf)
+	_, err := c.out.Write(c.wbuf)
 	if cap(c.wbuf) > maxKeptBuf {
 		c.wbuf = make([]byte, 0, 1024)
 	} else {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -365,5 +367,30 @@ func TestConnectionIDsUnique(t *testing.T) {
 		}
 		seen[id] = true
 		db.Close()
+	}
+}
+
+// TestWriteTimeoutDisconnectsAStalledClient: a client that stops reading its result is
+// disconnected after WriteTimeout instead of holding the session forever.
+func TestWriteTimeoutDisconnectsAStalledClient(t *testing.T) {
+	h := newFakeHandler()
+	l := startServer(t, Config{InsecureNoAuth: true, WriteTimeout: 300 * time.Millisecond}, h)
+	db, err := sql.Open("mysql", "u@tcp("+l.Addr().String()+")/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("flood") // reads the column definitions, then stops reading
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	select {
+	case err := <-h.flooded:
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("write ended with %v, want a deadline error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the write to a client that stopped reading never timed out")
 	}
 }

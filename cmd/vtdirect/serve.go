@@ -40,6 +40,7 @@ type serveFlags struct {
 	sslCert, sslKey string
 	requireTLS      bool
 	maxPacketSize   int
+	writeTimeout    time.Duration
 
 	dbUser, dbPassword string
 	ts                 tabletserver.Config
@@ -76,6 +77,7 @@ func newServeCmd() *cobra.Command {
 	fs.StringVar(&f.sslKey, "mysql-server-ssl-key", "", "TLS key (PEM) for --mysql-server-ssl-cert")
 	fs.BoolVar(&f.requireTLS, "mysql-server-require-secure-transport", false, "refuse MySQL clients that do not use TLS")
 	fs.IntVar(&f.maxPacketSize, "mysql-max-packet-size", 64<<20, "largest client command accepted, in bytes (like max_allowed_packet)")
+	fs.DurationVar(&f.writeTimeout, "mysql-server-write-timeout", 60*time.Second, "a client that stops reading its result for this long is disconnected, freeing its backend connection, like MySQL's net_write_timeout (0: never)")
 	fs.StringVar(&f.ts.User, "db-app-user", "vt_app", "user for the backend MySQL connections")
 	fs.StringVar(&f.ts.Password, "db-app-password", "", "password for --db-app-user")
 	fs.IntVar(&f.ts.PoolSize, "queryserver-config-pool-size", 16, "backend connections per tablet for queries")
@@ -126,6 +128,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		TLSConfig:      tlsConfig,
 		RequireTLS:     f.requireTLS,
 		MaxPacketSize:  f.maxPacketSize,
+		WriteTimeout:   f.writeTimeout,
 		TabletServer:   f.ts,
 		Logger:         log,
 	}
