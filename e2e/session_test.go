@@ -169,3 +169,29 @@ func TestPreparedStatementsDoNotHoldConnections(t *testing.T) {
 		t.Fatalf("another session starved after prepares: %v", err)
 	}
 }
+
+// TestAutocommitOffWithConnectionState: a session that keeps its connection for a temporary
+// table still gets transactions while autocommit is off.
+func TestAutocommitOffWithConnectionState(t *testing.T) {
+	db := openDB(t, dsn(gw, "commerce"))
+	if _, err := db.Exec("CREATE TABLE IF NOT EXISTS e2e_acs (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = db.Exec("DROP TABLE IF EXISTS e2e_acs") })
+	c := conn(t, db)
+	for _, q := range []string{"CREATE TEMPORARY TABLE e2e_tmp2 (id INT)", "SET autocommit = 0",
+		"INSERT INTO e2e_acs VALUES (1)", "INSERT INTO e2e_tmp2 VALUES (1)", "ROLLBACK"} {
+		if _, err := c.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if got := queryInt(t, db, "SELECT COUNT(*) FROM e2e_acs"); got != 0 {
+		t.Fatal("a rolled back insert was committed: autocommit off did not start a transaction on the held connection")
+	}
+	if got := queryInt(t, c, "SELECT COUNT(*) FROM e2e_tmp2"); got != 0 {
+		t.Fatalf("the temporary table has %d rows after ROLLBACK", got)
+	}
+	if _, err := c.ExecContext(t.Context(), "SET autocommit = 1"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -249,12 +249,27 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, kind Kind, statusless bo
 		return tabletserver.Result{}, errUnavailable("%s was lost when its backend connection failed after the previous statement; "+
 			"start again (this statement was not run)", lost)
 	}
-	conn := s.pinned
+	conn, fresh := s.pinned, false
 	if conn == nil {
 		var err error
 		if conn, err = e.connFor(s, kind); err != nil {
 			return tabletserver.Result{}, err
 		}
+		fresh = true
+	}
+	if implicitBegin(s, kind) {
+		// Autocommit is off and no transaction is open: this statement starts one, on the
+		// connection the session holds or has just taken.
+		if err := beginOn(s, conn, true); err != nil {
+			if fresh {
+				conn.Close()
+			}
+			return tabletserver.Result{}, err
+		}
+		if fresh {
+			s.pinned = conn
+		}
+		s.inTx = true
 	}
 	s.setActive(conn)
 	res, err := do(conn)
@@ -311,36 +326,48 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, kind Kind, statusless bo
 
 // connFor takes a backend connection for a statement of a session that holds none. A
 // transaction (BEGIN, or the first statement while autocommit is off) takes one from the
-// reserved pool, whose timeout rolls back what a client abandons; it starts with the
-// session's pending SET TRANSACTION and, for an implicit transaction, a BEGIN.
+// reserved pool, whose timeout rolls back what a client abandons; a BEGIN first gets the
+// session's pending SET TRANSACTION.
 func (e *Executor) connFor(s *Session, kind Kind) (*tabletserver.Conn, error) {
 	t, err := e.pick(s)
 	if err != nil {
 		return nil, err
 	}
-	implicit := !s.autocommit && (kind == KindSelect || kind == KindWrite || kind == KindOther)
-	if kind != KindBegin && !implicit {
+	if kind != KindBegin && !implicitBegin(s, kind) {
 		return t.Server.Get(s.ctx, &s.settings)
 	}
 	conn, err := t.Server.Reserve(s.ctx, &s.settings)
 	if err != nil {
 		return nil, err
 	}
-	var prelude []string
-	if s.nextTx != "" {
-		prelude = append(prelude, s.nextTx)
-		s.nextTx = ""
-	}
-	if implicit {
-		prelude = append(prelude, "BEGIN")
-	}
-	for _, q := range prelude {
-		if err := execSilently(s.ctx, conn, q); err != nil {
+	if kind == KindBegin {
+		if err := beginOn(s, conn, false); err != nil {
 			conn.Close()
 			return nil, err
 		}
 	}
 	return conn, nil
+}
+
+// implicitBegin reports whether a statement must start a transaction first: autocommit is
+// off, none is open, and the statement is one that MySQL would run inside one.
+func implicitBegin(s *Session, kind Kind) bool {
+	return !s.autocommit && !s.inTx && (kind == KindSelect || kind == KindWrite || kind == KindOther || kind == KindStateful)
+}
+
+// beginOn runs the session's pending SET TRANSACTION on conn and, with begin, a BEGIN.
+func beginOn(s *Session, conn *tabletserver.Conn, begin bool) error {
+	if s.nextTx != "" {
+		q := s.nextTx
+		s.nextTx = ""
+		if err := execSilently(s.ctx, conn, q); err != nil {
+			return err
+		}
+	}
+	if begin {
+		return execSilently(s.ctx, conn, "BEGIN")
+	}
+	return nil
 }
 
 // execSilently runs a statement the client did not send, discarding its reply; an ERR reply
