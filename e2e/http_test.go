@@ -8,9 +8,16 @@ import (
 	"testing"
 )
 
+// httpGet fetches a path of the shared gateway's HTTP listener.
 func httpGet(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get("http://" + gw.HTTPAddr() + path)
+	return httpGetFrom(t, gw, path)
+}
+
+// httpGetFrom fetches a path of g's HTTP listener.
+func httpGetFrom(t *testing.T, g *gatewayT, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + g.HTTPAddr() + path)
 	if err != nil {
 		t.Fatal(err)
 	}

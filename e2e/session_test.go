@@ -195,3 +195,31 @@ func TestAutocommitOffWithConnectionState(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestShutdownDoesNotWaitForQueries: closing a gateway kills the queries it runs.
+func TestShutdownDoesNotWaitForQueries(t *testing.T) {
+	g, err := startGateway(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := conn(t, openDB(t, dsn(g, "commerce")))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.ExecContext(t.Context(), "SELECT SLEEP(120) FROM dual WHERE 'e2e-shutdown' <> ''")
+		errc <- err
+	}()
+	primary := directDB(t, "zone1-100")
+	running := func() int64 {
+		return queryInt(t, primary, "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE '%e2e-shutdown%' AND info NOT LIKE '%processlist%'")
+	}
+	waitFor(t, "the query to run", func() bool { return running() == 1 })
+	closed := make(chan struct{})
+	go func() { g.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close waited for a running query")
+	}
+	<-errc
+	waitFor(t, "the query to leave MariaDB's processlist", func() bool { return running() == 0 })
+}

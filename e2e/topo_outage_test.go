@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -53,10 +51,10 @@ func TestTopoOutage(t *testing.T) {
 	// The topo goes away: queries keep working, and the gateway says the topo is down.
 	etcd.Close()
 	pollUntil(t, ctx, "topo_error in /debug/status", func() bool {
-		_, body := get(t, g, "/debug/status")
+		_, body := httpGetFrom(t, g, "/debug/status")
 		return strings.Contains(body, `"topo_error"`)
 	})
-	_, metrics := get(t, g, "/metrics")
+	_, metrics := httpGetFrom(t, g, "/metrics")
 	if !strings.Contains(metrics, "vtdirect_topo_error 1") {
 		t.Fatalf("/metrics while the topo is down lacks vtdirect_topo_error 1")
 	}
@@ -86,10 +84,10 @@ func TestTopoOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	pollUntil(t, ctx, "topo_error cleared", func() bool {
-		_, body := get(t, g, "/debug/status")
+		_, body := httpGetFrom(t, g, "/debug/status")
 		return !strings.Contains(body, `"topo_error"`)
 	})
-	if _, metrics := get(t, g, "/metrics"); !strings.Contains(metrics, "vtdirect_topo_error 0") {
+	if _, metrics := httpGetFrom(t, g, "/metrics"); !strings.Contains(metrics, "vtdirect_topo_error 0") {
 		t.Fatalf("/metrics after the topo returned lacks vtdirect_topo_error 0")
 	}
 	if got := queryInt(t, db, "SELECT COUNT(*) FROM product"); got != want {
@@ -131,21 +129,6 @@ func copyTopology(t *testing.T, ctx context.Context, ts *topo.Server, addr strin
 	if err := ts.SetShardPrimary(ctx, ks, sh, cluster.Primary().Spec.TopoAlias(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// get fetches a path of g's HTTP listener.
-func get(t *testing.T, g *gateway.Gateway, path string) (int, string) {
-	t.Helper()
-	resp, err := http.Get("http://" + g.HTTPAddr() + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
 }
 
 // pollUntil polls cond until it holds, or fails the test when ctx ends.

@@ -302,18 +302,36 @@ func hasTopLevelComma(q []byte) bool {
 }
 
 // makesState reports statements whose effect lives in the backend connection beyond the
-// statement and cannot be replayed elsewhere: GET_LOCK() and user-variable assignments in a
-// SELECT. It scans bytes only for statements that contain the markers.
+// statement and cannot be replayed elsewhere: GET_LOCK() and user-variable assignments (:=).
+// It runs on every SELECT, so it costs two vectorised byte searches, and looks at the word
+// before a '(' only when the statement has one.
 func makesState(q []byte) bool {
-	if i := bytes.Index(q, []byte(":=")); i >= 0 {
+	if bytes.Contains(q, []byte(":=")) {
 		return true
 	}
-	for _, m := range [...]string{"get_lock", "GET_LOCK", "Get_Lock"} {
-		if bytes.Contains(q, []byte(m)) {
+	for i := bytes.IndexByte(q, '('); i >= 0; {
+		j := i
+		for j > 0 && (q[j-1] == ' ' || q[j-1] == '\t') {
+			j--
+		}
+		start := j
+		for start > 0 && isWordByte(q[start-1]) {
+			start--
+		}
+		if eq(q[start:j], "get_lock") {
 			return true
 		}
+		k := bytes.IndexByte(q[i+1:], '(')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
 	}
 	return false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
 
 // executableComment returns the content of a statement that is one /*!NNNNN ... */ or

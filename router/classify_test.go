@@ -43,6 +43,8 @@ func TestClassify(t *testing.T) {
 		{"create temporary table t (id int)", Statement{Kind: KindStateful}},
 		{"LOCK TABLES t WRITE", Statement{Kind: KindStateful}},
 		{"select get_lock('x', 1)", Statement{Kind: KindStateful}},
+		{"SELECT gEt_LoCk ('x', 1)", Statement{Kind: KindStateful}},
+		{"select is_free_lock('x'), count(*) from t", Statement{Kind: KindSelect}},
 		{"select @a := 1", Statement{Kind: KindStateful}},
 		{"prepare s from 'select 1'", Statement{Kind: KindStateful}},
 		{"/*!40014 SET FOREIGN_KEY_CHECKS=0 */;", Statement{Kind: KindSet}},

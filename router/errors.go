@@ -14,11 +14,6 @@ func errUnknownDatabase(db string) error {
 		fmt.Sprintf("Unknown database '%s' (vtdirect: no such keyspace; SHOW DATABASES lists the keyspaces)", db))
 }
 
-func errNoDatabase() error {
-	return mysql.NewError(mysql.ER_NO_DB_ERROR,
-		"No database selected (vtdirect: several keyspaces are served; USE one of them, e.g. USE commerce or USE `commerce@replica`)")
-}
-
 func errUnavailable(format string, args ...any) error {
 	return &mysql.MyError{Code: mysql.ER_UNKNOWN_ERROR, State: "HY000", Message: "vtdirect: " + fmt.Sprintf(format, args...)}
 }
