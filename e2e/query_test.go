@@ -219,8 +219,10 @@ func TestTransactions(t *testing.T) {
 		thread := queryInt(t, c, "SELECT CONNECTION_ID() + 0")
 		c.Close()
 		primary := directDB(t, "zone1-100")
-		waitFor(t, "the abandoned transaction's backend connection to go", func() bool {
-			return queryInt(t, primary, "SELECT COUNT(*) FROM information_schema.processlist WHERE id = ?", thread) == 0
+		// The backend connection is rolled back (COM_RESET_CONNECTION) and pooled, or closed:
+		// either way no transaction of that thread is left.
+		waitFor(t, "the abandoned transaction to be rolled back", func() bool {
+			return queryInt(t, primary, "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = ?", thread) == 0
 		})
 		if got := queryInt(t, primary, "SELECT COUNT(*) FROM e2e_tx WHERE id = 4"); got != 0 {
 			t.Fatal("the abandoned transaction's row was committed")

@@ -224,6 +224,9 @@ func (m *MariaDB) startOnce(ctx context.Context) error {
 	readOnly := m.readOnly
 	m.mu.Unlock()
 
+	if err := os.MkdirAll(filepath.Join(m.cfg.Dir, tmpDirName), 0o755); err != nil {
+		return fmt.Errorf("start mariadb: %w", err)
+	}
 	cnf := filepath.Join(m.cfg.Dir, myCnfName)
 	if err := os.WriteFile(cnf, []byte(myCnf(m.cfg.Dir, m.cfg.Port, m.cfg.ServerID)), 0o644); err != nil {
 		return fmt.Errorf("start mariadb: %w", err)

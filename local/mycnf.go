@@ -21,6 +21,7 @@ const (
 	socketName    = "mysql.sock"
 	binlogBase    = "binlog"
 	relayLogBase  = "relay-bin"
+	tmpDirName    = "tmp"
 	// initMarker is written after mariadb-install-db succeeded, so a half-initialised data dir
 	// (install interrupted) is recognised and redone rather than started.
 	initMarker = "initialised"
@@ -57,6 +58,9 @@ func myCnf(dir string, port int, serverID uint32) string {
 	kv("socket", socketPath(dir))
 	kv("pid_file", filepath.Join(dir, pidFileName))
 	kv("log_error", filepath.Join(dir, errorLogName))
+	// Its own temporary directory: nothing another process does in /tmp can remove the files
+	// of its internal temporary tables.
+	kv("tmpdir", filepath.Join(dir, tmpDirName))
 	kv("server_id", serverID)
 	kv("report_host", "127.0.0.1")
 	kv("report_port", port)

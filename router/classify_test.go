@@ -1,7 +1,6 @@
 package router
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -167,21 +166,5 @@ func TestShowTablesFrom(t *testing.T) {
 		if ok != tt.ok || db != tt.db || (ok && string(rest) != tt.rest) {
 			t.Errorf("showTablesFrom(%q) = %q, %q, %v; want %q, %q, %v", tt.q, db, rest, ok, tt.db, tt.rest, tt.ok)
 		}
-	}
-}
-
-func TestWithSettingKeepsTheLastValue(t *testing.T) {
-	s := &Session{}
-	for _, q := range []string{"SET foreign_key_checks=0", "SET sql_mode=''", "SET foreign_key_checks=1",
-		"SET @@session.foreign_key_checks = 0", "SET NAMES latin1", "SET CHARACTER SET utf8mb4", "SET a=1, b=2", "SET a=1, b=2"} {
-		next, err := s.withSetting([]byte(q))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.settings = next
-	}
-	want := []string{"SET sql_mode=''", "SET @@session.foreign_key_checks = 0", "SET CHARACTER SET utf8mb4", "SET a=1, b=2"}
-	if strings.Join(s.settings.Statements, "|") != strings.Join(want, "|") {
-		t.Fatalf("settings %q, want %q", s.settings.Statements, want)
 	}
 }

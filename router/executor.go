@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"strings"
+	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
@@ -15,8 +16,12 @@ import (
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/picker"
+	"github.com/vtdirect/vtdirect/session"
 	"github.com/vtdirect/vtdirect/tabletserver"
 )
+
+// resetTimeout bounds the COM_RESET_CONNECTION of a connection a session lets go.
+const resetTimeout = 5 * time.Second
 
 // Registry is what the router reads of the tablet registry.
 type Registry interface {
@@ -33,6 +38,7 @@ type Executor struct {
 	criteria map[topodatapb.TabletType]*picker.Criteria
 
 	sessions sync.Map // connection id (uint32) -> *Session, for KILL
+	nextID   atomic.Uint64
 }
 
 var _ mysqlserver.Handler = (*Executor)(nil)
@@ -59,21 +65,62 @@ func NewExecutor(cfg Config, reg Registry) (*Executor, error) {
 	return e, nil
 }
 
+// defaults is the base state of backend connections, as the tablets' probes found it.
+func (e *Executor) defaults() session.Defaults {
+	d := session.Defaults{Autocommit: true, Sequence: true,
+		Track: session.TrackPrefs{SystemVariables: "autocommit,character_set_client,character_set_connection,character_set_results,time_zone", Schema: true}}
+	for _, t := range e.reg.Snapshot().Tablets() {
+		if info, ok := t.Server.Info(); ok {
+			d.Autocommit = info.Autocommit
+			d.Track = session.TrackPrefs{SystemVariables: info.TrackSystemVariables, Schema: info.TrackSchema, StateChange: info.TrackStateChange}
+			d.Sequence = info.Sequence
+			break
+		}
+	}
+	return d
+}
+
 // NewConnection starts a session; the handshake's database becomes its target.
 func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
-	s := &Session{conn: c, rnd: rand.Uint64() | 1, autocommit: true}
+	s := &Session{conn: c, rnd: rand.Uint64() | 1, id: e.nextID.Add(1)}
 	if db := c.Database(); db != "" {
 		if err := e.setTarget(s, db); err != nil {
 			return err
 		}
 	}
-	if stmt, ok := setNamesFor(c.Collation()); ok {
-		s.settings, _ = s.withSetting([]byte(stmt))
-	}
+	s.state = session.New(e.defaults())
+	s.caps = c.Capabilities() & tabletserver.FormatCaps
+	s.initial = e.handshakeSettings(c.Collation())
+	s.state.SetInitial(s.initial)
+	s.refreshSettings()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	c.Session = s
+	c.SetStatus(s.state.Status())
 	e.sessions.Store(c.ID(), s)
 	return nil
+}
+
+// handshakeSettings are the settings a client's handshake collation gives a session: what
+// MariaDB does with it (character_set_client, character_set_results and collation_connection
+// from the collation), set by id; none when it is the backend connections' own, or an id the
+// servers do not know (MariaDB then uses its default, as the backend connection does).
+func (e *Executor) handshakeSettings(collation uint8) session.Settings {
+	var set session.Settings
+	if collation == 0 || collation == tabletserver.BaseCollationID {
+		return set
+	}
+	for _, t := range e.reg.Snapshot().Tablets() {
+		if info, ok := t.Server.Info(); ok {
+			if !info.Collations[collation] {
+				return set
+			}
+			break
+		}
+	}
+	id := strconv.Itoa(int(collation))
+	set = set.With("character_set_client", id)
+	set = set.With("character_set_results", id)
+	return set.With("collation_connection", id)
 }
 
 // KillAll kills the running query of every session, so that a shutdown closing the client
@@ -93,8 +140,8 @@ func (e *Executor) KillAll(ctx context.Context) {
 	wg.Wait()
 }
 
-// ConnectionClosed ends a session: an open transaction is rolled back by closing its
-// backend connection.
+// ConnectionClosed ends a session: its held connection is reset (rolling back a transaction,
+// dropping its state) and given back, or closed.
 func (e *Executor) ConnectionClosed(c *mysqlserver.Conn) {
 	s, ok := c.Session.(*Session)
 	if !ok {
@@ -102,10 +149,8 @@ func (e *Executor) ConnectionClosed(c *mysqlserver.Conn) {
 	}
 	e.sessions.Delete(c.ID())
 	s.cancel()
-	if s.pinned != nil {
-		s.pinned.Close()
-		s.unpin()
-	}
+	s.dropHeld()
+	s.forgetLast()
 }
 
 // ComInitDB changes the target, as USE does.
@@ -116,65 +161,49 @@ func (e *Executor) ComInitDB(c *mysqlserver.Conn, db string) error {
 // ComQuery routes one query.
 func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	q := cmd.Payload()[1:]
-	st := Classify(q)
-	switch st.Kind {
-	case KindUse:
-		return e.use(c, s, st.Arg)
-	case KindShowDatabases:
-		return e.showDatabases(c, s.status())
-	case KindConnectionID:
-		return e.connectionID(c, st.Arg, s.status())
-	case KindKill:
-		return e.kill(c, s, st)
-	case KindShowVitessShards:
-		return c.WriteResult(vitessShardsTable(e.reg.Snapshot(), st.Arg).mysqlResult(s.status()))
-	case KindShowVitessTablets:
-		return c.WriteResult(vitessTabletsTable(e.reg.Snapshot(), st.Arg).mysqlResult(s.status()))
-	case KindSetAutocommit:
-		return e.setAutocommit(c, s, st.Arg)
-	case KindSelectAutocommit:
-		return e.selectAutocommit(c, s, st.Arg)
-	case KindSetNextTx:
-		return e.setNextTx(c, s, q, cmd)
+	q := analyze(cmd.Payload()[1:])
+	if !q.multi {
+		switch st := q.st; st.Kind {
+		case KindUse:
+			return e.use(c, s, st.Arg)
+		case KindShowDatabases:
+			r := databasesTable(e.reg.Snapshot())
+			return e.answer(c, s, e.showDatabases(r, s.state.Status()), int64(len(r.rows)))
+		case KindConnectionID:
+			return e.answer(c, s, connectionIDResult(c, st.Arg, s.state.Status()), 1)
+		case KindKill:
+			return e.kill(c, s, st)
+		case KindShowVitessShards:
+			r := vitessShardsTable(e.reg.Snapshot(), st.Arg)
+			return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
+		case KindShowVitessTablets:
+			r := vitessTabletsTable(e.reg.Snapshot(), st.Arg)
+			return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
+		}
 	}
-	if st.Kind == KindSet {
-		return e.set(c, s, q, cmd)
-	}
-	res, err := e.run(c, s, st.Kind, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
-		return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
+	res, err := e.run(c, s, &q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
+		req.Frame = cmd.Frame
+		return conn.Exec(s.ctx, req, c.RawWriter())
 	})
-	return e.finish(c, res, err)
+	return e.finish(c, s, res, err)
 }
 
-// set runs a SET on a backend connection and, when it succeeds, remembers it for the
-// session. The connection is marked with the new settings before it goes back to the pool,
-// so that the next session to get it has them undone.
-func (e *Executor) set(c *mysqlserver.Conn, s *Session, q []byte, cmd *mysqlserver.Command) error {
-	next, err := s.withSetting(q)
-	if err != nil {
-		return c.WriteError(err)
-	}
-	res, err := e.run(c, s, KindSet, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
-		r, err := conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
-		if err == nil && r.Err == nil {
-			conn.MarkSettings(&next)
-		}
-		return r, err
-	})
-	if err == nil && res.Err == nil {
-		s.settings = next
-	}
-	return e.finish(c, res, err)
+// answer writes a result the gateway made itself, which the session records as a statement.
+func (e *Executor) answer(c *mysqlserver.Conn, s *Session, r *mysqlserver.Result, rows int64) error {
+	s.state.GatewayReply(rows)
+	s.lastExact = false
+	return c.WriteResult(r)
 }
 
 // ComFieldList forwards the deprecated COM_FIELD_LIST.
 func (e *Executor) ComFieldList(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	res, err := e.run(c, s, KindSelect, true, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
-		return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
+	q := query{readOnly: true}
+	res, err := e.run(c, s, &q, true, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
+		req.Frame = cmd.Frame
+		return conn.Exec(s.ctx, req, c.RawWriter())
 	})
-	return e.finish(c, res, err)
+	return e.finish(c, s, res, err)
 }
 
 // ComStatistics forwards COM_STATISTICS to the target's tablet: its uptime and counters.
@@ -186,260 +215,76 @@ func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) 
 // client with the gateway's statement id. Other connections prepare it when they first need it.
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
 	s := c.Session.(*Session)
-	kind := Classify([]byte(st.Query)).Kind
-	res, err := e.run(c, s, KindSelect, true, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
+	text := analyze([]byte(st.Query))
+	q := query{readOnly: true}
+	res, err := e.run(c, s, &q, true, func(conn *tabletserver.Conn, _ *tabletserver.Request) (tabletserver.Result, error) {
 		params, cols, r, err := conn.Prepare(s.ctx, st.Query, st.ID, c.RawWriter())
 		st.ParamCount, st.ColumnCount = uint16(params), uint16(cols)
 		return r, err
 	})
 	if err == nil && res.Err == nil {
-		st.Session = kind
+		st.Session = &text
 	} else {
 		st.Failed = true
 	}
-	return e.finish(c, res, err)
+	return e.finish(c, s, res, err)
 }
 
 // ComStmtExecute executes a prepared statement with the normalised payload mysqlserver built.
 func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	kind, _ := st.Session.(Kind)
-	if kind == KindSet || kind == KindSetNoRecord || kind == KindSetAutocommit || kind == KindSetNextTx {
-		kind = KindStateful // a prepared SET: the gateway cannot follow it, the session keeps the connection
+	q, _ := st.Session.(*query)
+	if q == nil {
+		q = &query{}
 	}
-	res, err := e.run(c, s, kind, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
-		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), c.RawWriter())
+	res, err := e.run(c, s, q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
+		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), nil, req, c.RawWriter())
 	})
-	return e.finish(c, res, err)
+	return e.finish(c, s, res, err)
 }
 
 // ComStmtClose has nothing to do: backend connections keep their prepared copies cached
 // for the next client that prepares the same query.
 func (e *Executor) ComStmtClose(*mysqlserver.Conn, *mysqlserver.Stmt) {}
 
-// ComResetConnection gives the session a fresh state: an open transaction is rolled back
-// and the remembered SET statements are forgotten; the target stays, as the database does
-// in MySQL.
+// ComResetConnection gives the session a fresh state, as MariaDB does: the held connection is
+// reset (its transaction rolled back, its state dropped) and given back; the settings are the
+// handshake's again; the target stays, as the database does in MySQL.
 func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
 	s := c.Session.(*Session)
-	if s.pinned != nil {
-		s.pinned.Close()
-		s.unpin()
-	}
-	s.autocommit, s.nextTx = true, ""
-	s.settings = tabletserver.Settings{}
-	if stmt, ok := setNamesFor(c.Collation()); ok {
-		s.settings, _ = s.withSetting([]byte(stmt))
-	}
-	c.SetStatus(s.status())
-	return c.WriteOK(0, 0, s.status(), 0)
+	e.resetSession(s)
+	c.SetStatus(s.state.Status())
+	return c.WriteOK(0, 0, s.state.Status(), 0)
 }
 
-// run executes one forwarded command on the pinned connection, or on a connection of the
-// tablet the target and statement kind lead to, and keeps or releases the connection
-// according to the transaction state the backend reports. With statusless, the reply's
-// status (COM_STMT_PREPARE, COM_FIELD_LIST, COM_STATISTICS) says nothing of the session.
-func (e *Executor) run(c *mysqlserver.Conn, s *Session, kind Kind, statusless bool, do func(*tabletserver.Conn) (tabletserver.Result, error)) (tabletserver.Result, error) {
-	if kind == KindWrite && s.hasTarget && s.target.TabletType != topodatapb.TabletType_PRIMARY {
-		return tabletserver.Result{}, errReadOnlyTarget(s.target)
-	}
-	if s.lost != "" {
-		lost := s.lost
-		s.lost = ""
-		return tabletserver.Result{}, errUnavailable("%s was lost when its backend connection failed after the previous statement; "+
-			"start again (this statement was not run)", lost)
-	}
-	conn, fresh := s.pinned, false
-	if conn == nil {
-		var err error
-		if conn, err = e.connFor(s, kind); err != nil {
-			return tabletserver.Result{}, err
-		}
-		fresh = true
-	}
-	if implicitBegin(s, kind) {
-		// Autocommit is off and no transaction is open: this statement starts one, on the
-		// connection the session holds or has just taken.
-		if err := beginOn(s, conn, true); err != nil {
-			if fresh {
-				conn.Close()
-			}
-			return tabletserver.Result{}, err
-		}
-		if fresh {
-			s.pinned = conn
-		}
-		s.inTx = true
-	}
-	s.setActive(conn)
-	res, err := do(conn)
-	s.setActive(nil)
-	defer func() { c.SetStatus(s.status()) }()
-	if err != nil {
-		if tabletserver.StatementOnly(err) {
-			// A timeout or a KILL QUERY ended the statement only: as in MySQL, the
-			// transaction and the session's connection stay.
-			if s.pinned == nil && !s.reserved {
-				conn.Recycle()
+func (e *Executor) resetSession(s *Session) {
+	if s.held != nil {
+		if c := s.held; c.Killed() == nil {
+			// The state goes whatever it was: reset unconditionally.
+			s.held, s.heldServer = nil, nil
+			ctx, cancel := context.WithTimeout(s.ctx, resetTimeout)
+			if err := c.Reset(ctx); err != nil {
+				c.Close()
 			} else {
-				s.pinned = conn
+				c.SetTransaction(false)
+				c.Release(0)
 			}
-			return res, err
-		}
-		// The connection failed: close it, so that a transaction it held is rolled back
-		// rather than left to the next user, and say so.
-		conn.Close()
-		lost := s.lostState()
-		s.unpin()
-		var complete *tabletserver.ReplyCompleteError
-		switch {
-		case lost == "":
-		case errors.As(err, &complete):
-			// The client has its whole reply: tell it with the next statement.
-			s.lost = lost
-		default:
-			err = withSuffix(err, "; "+lost+" was lost with the backend connection")
-		}
-		return res, err
-	}
-	if kind == KindStateful {
-		s.reserved = true
-	}
-	if res.Err != nil || statusless || !res.StatusKnown {
-		// An ERR reply carries no status: the transaction state is what it was.
-		if s.pinned == nil && !s.reserved {
-			conn.Recycle()
+			cancel()
 		} else {
-			s.pinned = conn
-		}
-		return res, nil
-	}
-	s.inTx = res.Status&mysql.SERVER_STATUS_IN_TRANS != 0
-	if s.inTx || s.reserved || res.Status&mysql.SERVER_STATUS_AUTOCOMMIT == 0 {
-		s.pinned = conn
-	} else {
-		conn.Recycle()
-		s.pinned = nil
-	}
-	return res, nil
-}
-
-// connFor takes a backend connection for a statement of a session that holds none. A
-// transaction (BEGIN, or the first statement while autocommit is off) takes one from the
-// reserved pool, whose timeout rolls back what a client abandons; a BEGIN first gets the
-// session's pending SET TRANSACTION.
-func (e *Executor) connFor(s *Session, kind Kind) (*tabletserver.Conn, error) {
-	t, err := e.pick(s)
-	if err != nil {
-		return nil, err
-	}
-	if kind != KindBegin && !implicitBegin(s, kind) {
-		return t.Server.Get(s.ctx, &s.settings)
-	}
-	conn, err := t.Server.Reserve(s.ctx, &s.settings)
-	if err != nil {
-		return nil, err
-	}
-	if kind == KindBegin {
-		if err := beginOn(s, conn, false); err != nil {
-			conn.Close()
-			return nil, err
+			s.held.Close()
+			s.held, s.heldServer = nil, nil
 		}
 	}
-	return conn, nil
+	s.forgetLast()
+	s.lost = ""
+	s.state.Reset(s.initial)
+	s.refreshSettings()
 }
 
-// implicitBegin reports whether a statement must start a transaction first: autocommit is
-// off, none is open, and the statement is one that MySQL would run inside one.
-func implicitBegin(s *Session, kind Kind) bool {
-	return !s.autocommit && !s.inTx && (kind == KindSelect || kind == KindWrite || kind == KindOther || kind == KindStateful)
-}
-
-// beginOn runs the session's pending SET TRANSACTION on conn and, with begin, a BEGIN.
-func beginOn(s *Session, conn *tabletserver.Conn, begin bool) error {
-	if s.nextTx != "" {
-		q := s.nextTx
-		s.nextTx = ""
-		if err := execSilently(s.ctx, conn, q); err != nil {
-			return err
-		}
-	}
-	if begin {
-		return execSilently(s.ctx, conn, "BEGIN")
-	}
-	return nil
-}
-
-// execSilently runs a statement the client did not send, discarding its reply; an ERR reply
-// is returned as the error.
-func execSilently(ctx context.Context, conn *tabletserver.Conn, q string) error {
-	res, err := conn.Exec(ctx, queryFrame([]byte(q)), io.Discard)
-	if err != nil {
-		return err
-	}
-	if res.Err != nil {
-		return res.Err
-	}
-	return nil
-}
-
-// queryFrame is a COM_QUERY packet (sequence 0) for a statement the gateway sends itself;
-// the statement must be shorter than 16 MiB.
-func queryFrame(q []byte) []byte {
-	n := len(q) + 1
-	frame := make([]byte, 5, 4+n)
-	frame[0], frame[1], frame[2], frame[4] = byte(n), byte(n>>8), byte(n>>16), mysql.COM_QUERY
-	return append(frame, q...)
-}
-
-// setAutocommit keeps autocommit as session state: the backend connections always run with
-// autocommit on, and a session with it off gets an implicit BEGIN before its first statement
-// (as vtgate does). Turning it back on commits the open transaction, as in MySQL.
-func (e *Executor) setAutocommit(c *mysqlserver.Conn, s *Session, value string) error {
-	switch value {
-	case "0":
-		s.autocommit = false
-	case "1":
-		if !s.autocommit && s.pinned != nil && s.inTx {
-			err := execSilently(s.ctx, s.pinned, "COMMIT")
-			if err != nil {
-				if !tabletserver.StatementOnly(err) {
-					s.pinned.Close()
-					s.unpin()
-				}
-				return c.WriteError(err)
-			}
-			s.inTx = false
-			if !s.reserved {
-				s.pinned.Recycle()
-				s.pinned = nil
-			}
-		}
-		s.autocommit = true
-	default:
-		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
-			Message: "vtdirect: set autocommit in a SET statement of its own (SET autocommit = 0 or 1)"})
-	}
-	c.SetStatus(s.status())
-	return c.WriteOK(0, 0, s.status(), 0)
-}
-
-// setNextTx keeps SET TRANSACTION for the session's next transaction, which may start on
-// another backend connection; inside a transaction it goes to the backend, which refuses it
-// as MySQL does.
-func (e *Executor) setNextTx(c *mysqlserver.Conn, s *Session, q []byte, cmd *mysqlserver.Command) error {
-	if s.pinned != nil {
-		res, err := e.run(c, s, KindOther, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
-			return conn.Exec(s.ctx, cmd.Frame, c.RawWriter())
-		})
-		return e.finish(c, res, err)
-	}
-	s.nextTx = strings.TrimSpace(strings.TrimRight(string(q), "; \t\r\n"))
-	return c.WriteOK(0, 0, s.status(), 0)
-}
-
-// finish writes a gateway-side error after whatever part of the reply was forwarded.
-func (e *Executor) finish(c *mysqlserver.Conn, res tabletserver.Result, err error) error {
+// finish writes a gateway-side error after whatever part of the reply was forwarded. A reply
+// cut short in the middle (its backend died) ends the client's connection too, after an error
+// packet where the protocol allows one.
+func (e *Executor) finish(c *mysqlserver.Conn, s *Session, res tabletserver.Result, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -451,10 +296,19 @@ func (e *Executor) finish(c *mysqlserver.Conn, res tabletserver.Result, err erro
 	if errors.As(err, &complete) {
 		return nil // the client has its whole reply; the backend connection is closed
 	}
+	if res.MidPacket {
+		return fmt.Errorf("backend failed in the middle of a packet: %w", err)
+	}
 	if res.Forwarded {
 		c.SetSequence(res.NextSeq)
 	}
-	return c.WriteError(err)
+	if werr := c.WriteError(err); werr != nil {
+		return werr
+	}
+	if res.Forwarded && !tabletserver.StatementOnly(err) {
+		return fmt.Errorf("backend failed in the middle of a reply: %w", err)
+	}
+	return nil
 }
 
 // pick chooses the tablet for the session's target.
@@ -485,13 +339,9 @@ func (e *Executor) pick(s *Session) (*discovery.Tablet, error) {
 	}
 	tab := snap.Tablet(picker.AliasOf(info.Tablet.GetAlias()))
 	if tab == nil {
-		return nil, errUnavailable("tablet %s was picked but is gone; retry", topoproto(info))
+		return nil, errUnavailable("tablet %s was picked but is gone; retry", picker.AliasOf(info.Tablet.GetAlias()).String())
 	}
 	return tab, nil
-}
-
-func topoproto(info *picker.TabletInfo) string {
-	return picker.AliasOf(info.Tablet.GetAlias()).String()
 }
 
 func (e *Executor) setTarget(s *Session, db string) error {
@@ -507,21 +357,28 @@ func (e *Executor) setTarget(s *Session, db string) error {
 }
 
 func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
-	if s.pinned != nil {
+	if s.held != nil {
 		t, err := ParseTarget(db)
 		if err == nil && s.hasTarget && t == s.target {
-			return c.WriteOK(0, 0, s.status(), 0) // the same target: nothing moves
+			return e.ok(c, s) // the same target: nothing moves
 		}
-		if s.inTx {
+		if s.state.InTransaction() {
 			return c.WriteError(errInTransaction("change the target"))
 		}
 		return c.WriteError(&mysql.MyError{Code: mysql.ER_CANT_CHANGE_TX_CHARACTERISTICS, State: "25001", Message: "vtdirect: " +
-			"cannot change the target while the session holds connection state (temporary tables, locks, user variables); reconnect to use another target"})
+			"cannot change the target while the session holds connection state (" + s.state.Holds().String() + "); reconnect, or COM_RESET_CONNECTION, to use another target"})
 	}
 	if err := e.setTarget(s, db); err != nil {
 		return c.WriteError(err)
 	}
-	return c.WriteOK(0, 0, s.status(), 0)
+	return e.ok(c, s)
+}
+
+// ok answers a statement the gateway ran itself with an OK.
+func (e *Executor) ok(c *mysqlserver.Conn, s *Session) error {
+	s.state.GatewayReply(-1)
+	s.lastExact = false
+	return c.WriteOK(0, 0, s.state.Status(), 0)
 }
 
 func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
@@ -544,5 +401,5 @@ func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
 			return errors.New("connection killed by its own KILL")
 		}
 	}
-	return c.WriteOK(0, 0, s.status(), 0)
+	return e.ok(c, s)
 }

@@ -97,13 +97,15 @@ func (e *Executor) executeBuffered(ctx context.Context, ts *tabletserver.TabletS
 	if len(q)+1 >= 1<<24-1 {
 		return nil, &mysql.MyError{Code: mysql.ER_NET_PACKET_TOO_LARGE, State: "08S01", Message: "vtdirect: statement too large for Execute"}
 	}
-	frame := queryFrame(q)
-	conn, err := ts.Get(ctx, &tabletserver.Settings{})
+	frame := make([]byte, 5, 5+len(q))
+	frame[4] = mysql.COM_QUERY
+	frame = append(frame, q...)
+	conn, err := ts.Get(ctx, tabletserver.Want{})
 	if err != nil {
 		return nil, err
 	}
 	w := &cappedBuffer{limit: maxExecuteResult}
-	res, err := conn.Exec(ctx, frame, w)
+	res, err := conn.Exec(ctx, &tabletserver.Request{Frame: frame}, w)
 	if err != nil {
 		conn.Close()
 		if w.full {
@@ -111,13 +113,13 @@ func (e *Executor) executeBuffered(ctx context.Context, ts *tabletserver.TabletS
 		}
 		return nil, err
 	}
-	if mustPin(res.Status) && res.Err == nil {
+	if res.Err == nil && (res.SawInTrans || res.StateChanged) {
 		// The statement opened a transaction (XA START...): it cannot outlive the call.
 		conn.Close()
 		return nil, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
-			Message: "vtdirect: the statement left a transaction open, which gRPC Execute cannot keep; it was rolled back"}
+			Message: "vtdirect: the statement left a transaction or session state open, which gRPC Execute cannot keep; it was rolled back"}
 	}
-	conn.Recycle()
+	conn.Release(0)
 	return decodeResult(w.Bytes())
 }
 

@@ -4,41 +4,47 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/vtdirect/vtdirect/mysqlserver"
+	"github.com/vtdirect/vtdirect/session"
 	"github.com/vtdirect/vtdirect/tabletserver"
 )
 
-// maxSettings bounds the SET statements a session may accumulate: each is replayed when the
-// session moves to another backend connection.
-const maxSettings = 64
-
-// Session is the router's state for one client connection. Only the connection's own
-// goroutine touches it, except the fields under killMu, which KILL reads from other sessions.
+// Session is the router's side of one client connection: the session's state (package
+// session decides what statements and replies do to it) and the backend connections it uses.
+// Only the connection's own goroutine touches it, except the fields under killMu, which KILL
+// reads from other sessions.
 type Session struct {
 	conn   *mysqlserver.Conn
 	ctx    context.Context // ends when the client goes
 	cancel context.CancelFunc
+	id     uint64 // tags the connections it releases, so that it can reclaim them
 
 	target    Target
 	hasTarget bool
-	settings  tabletserver.Settings
 
-	// pinned is the backend connection the session holds between statements: during a
-	// transaction, or for good once the session made state that cannot be replayed.
-	pinned *tabletserver.Conn
-	// inTx: the backend reported a transaction open. reserved: the session made connection
-	// state (temporary tables, locks, user variables) and keeps its connection.
-	inTx, reserved bool
-	// autocommit is the session's autocommit; backend connections always run with it on and
-	// a session with it off gets an implicit BEGIN.
-	autocommit bool
-	// nextTx is a SET TRANSACTION waiting for the session's next transaction.
-	nextTx string
+	state *session.State
+	// initial are the settings the handshake gave (its character set), which a reset restores.
+	initial session.Settings
+	// settings is state.Settings() in the tablet server's form, for Get and MarkSettings.
+	settings tabletserver.Settings
+	// caps are the client's reply-format capabilities, which its backend connections share.
+	caps uint32
+
+	// held is the backend connection the session keeps between statements (a transaction,
+	// connection state), on heldServer.
+	held       *tabletserver.Conn
+	heldServer *tabletserver.TabletServer
+	// last is the connection the session's last statement ran on (released to the pool, under
+	// lastLease, on lastServer unless it is held): it has the session's per-connection results
+	// when lastExact, and the session reclaims it for the next statement when it can.
+	last       *tabletserver.Conn
+	lastLease  uint64
+	lastServer *tabletserver.TabletServer
+	lastExact  bool
 
 	rnd uint64 // xorshift state for choosing among equal tablets
 
@@ -67,35 +73,85 @@ func (s *Session) activeConn() (*tabletserver.Conn, uint64) {
 	return s.active, s.activeLease
 }
 
-// unpin forgets the pinned connection (the caller recycled or closed it) and the state that
-// lived on it.
-func (s *Session) unpin() {
-	s.pinned, s.inTx, s.reserved = nil, false, false
+// refreshSettings converts the session's settings for the tablet servers, when they changed.
+func (s *Session) refreshSettings() bool {
+	set := s.state.Settings()
+	if set.Key() == s.settings.Key {
+		return false
+	}
+	s.settings = tabletserver.Settings{Key: set.Key()}
+	if sql := set.SQL(); sql != "" {
+		s.settings.Statements = []string{sql}
+	}
+	return true
 }
 
-// lostState names what a session loses with its pinned connection, or "".
+// filter is what session-tracking information the client gets: nil when it did not negotiate
+// CLIENT_SESSION_TRACK.
+func (s *Session) filter() tabletserver.TrackFilter {
+	if s.conn.Capabilities()&mysql.CLIENT_SESSION_TRACK == 0 {
+		return nil
+	}
+	return trackFilter{s.state.ClientTracking()}
+}
+
+// trackFilter adapts the client's tracking preferences to the forwarder.
+type trackFilter struct{ p session.TrackPrefs }
+
+func (f trackFilter) WantsVar(name string) bool { return f.p.WantsVar(name) }
+func (f trackFilter) WantsSchema() bool         { return f.p.Schema }
+func (f trackFilter) WantsStateChange() bool    { return f.p.StateChange }
+
+var _ tabletserver.TrackFilter = trackFilter{}
+
+// forgetLast drops the session's claim on the connection of its last statement.
+func (s *Session) forgetLast() {
+	if s.last != nil && s.last != s.held {
+		s.last.Untag(s.lastLease)
+	}
+	s.last, s.lastServer, s.lastExact = nil, nil, false
+}
+
+// dropHeld lets the held connection go: reset when it has state another session must not
+// inherit (or a transaction), closed if that fails.
+func (s *Session) dropHeld() {
+	c := s.held
+	if c == nil {
+		return
+	}
+	s.held, s.heldServer = nil, nil
+	if s.last == c {
+		s.last, s.lastServer, s.lastExact = nil, nil, false
+	}
+	if c.Killed() != nil {
+		c.Close()
+		return
+	}
+	c.SetTransaction(false)
+	if s.state.Dirty() || s.state.InTransaction() {
+		ctx, cancel := context.WithTimeout(context.Background(), resetTimeout)
+		err := c.Reset(ctx)
+		cancel()
+		if err != nil {
+			c.Close()
+			return
+		}
+	}
+	c.Release(0)
+}
+
+// lostState names what a session loses with its held connection, or "".
 func (s *Session) lostState() string {
-	switch {
-	case s.pinned == nil:
+	if s.held == nil {
 		return ""
-	case s.inTx:
+	}
+	if s.state.InTransaction() {
 		return "the open transaction (rolled back)"
-	case s.reserved:
-		return "the session's connection state (temporary tables, locks, user variables)"
+	}
+	if h := s.state.Holds(); h != 0 {
+		return "the session's connection state (" + h.String() + ")"
 	}
 	return ""
-}
-
-// status is the server status the gateway reports in the replies it makes itself.
-func (s *Session) status() uint16 {
-	var st uint16
-	if s.autocommit {
-		st |= mysql.SERVER_STATUS_AUTOCOMMIT
-	}
-	if s.inTx {
-		st |= mysql.SERVER_STATUS_IN_TRANS
-	}
-	return st
 }
 
 func withSuffix(err error, suffix string) error {
@@ -115,36 +171,4 @@ func (s *Session) IntN(n int) int {
 	x ^= x << 17
 	s.rnd = x
 	return int(x % uint64(n))
-}
-
-// withSetting returns the session's settings with one more SET statement, to be replayed on
-// the next backend connection that serves the session: a SET of the same variable replaces
-// the earlier one (the last value wins, in the order the client set them). The session is
-// not changed: the caller stores the result once the statement succeeded.
-func (s *Session) withSetting(stmt []byte) (tabletserver.Settings, error) {
-	q := strings.TrimSpace(strings.TrimRight(string(stmt), "; \t\r\n"))
-	name, single := settingName([]byte(q))
-	kept := make([]string, 0, len(s.settings.Statements)+1)
-	for _, have := range s.settings.Statements {
-		if have == q {
-			continue // moves to the end
-		}
-		if single {
-			if n, ok := settingName([]byte(have)); ok && n == name {
-				continue
-			}
-		}
-		kept = append(kept, have)
-	}
-	if len(kept) >= maxSettings {
-		return tabletserver.Settings{}, &mysql.MyError{Code: mysql.ER_UNKNOWN_ERROR, State: "HY000", Message: "vtdirect: this session has " +
-			"set too many different variables to carry between backend connections; reconnect, or set them in the server's configuration"}
-	}
-	kept = append(kept, q)
-	return tabletserver.Settings{Statements: kept, Key: strings.Join(kept, "\x00")}, nil
-}
-
-// mustPin reports whether a backend status says the connection must stay with the session.
-func mustPin(status uint16) bool {
-	return status&mysql.SERVER_STATUS_IN_TRANS != 0 || status&mysql.SERVER_STATUS_AUTOCOMMIT == 0
 }

@@ -13,16 +13,16 @@ func BenchmarkExecPointSelect(b *testing.B) {
 	m := sharedMariaDB(b)
 	ts := startServer(b, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	frame := queryFrame("SELECT id, v FROM t WHERE id = 42")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if res, err := c.Exec(ctx, frame, io.Discard); err != nil || res.Rows != 1 {
+		if res, err := c.Exec(ctx, &Request{Frame: frame}, io.Discard); err != nil || res.Rows != 1 {
 			b.Fatal(res, err)
 		}
 	}
@@ -38,14 +38,14 @@ func BenchmarkGetExecRecycle(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		c, err := ts.Get(ctx, nil)
+		c, err := ts.Get(ctx, Want{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res, err := c.Exec(ctx, frame, io.Discard); err != nil || res.Rows != 1 {
+		if res, err := c.Exec(ctx, &Request{Frame: frame}, io.Discard); err != nil || res.Rows != 1 {
 			b.Fatal(res, err)
 		}
-		c.Recycle()
+		c.Release(0)
 	}
 }
 
@@ -54,17 +54,17 @@ func BenchmarkExecStmt(b *testing.B) {
 	m := sharedMariaDB(b)
 	ts := startServer(b, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	const q = "SELECT id, v FROM t WHERE id = ?"
 	payload := execPayload(42)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if res, err := c.ExecStmt(ctx, q, payload, io.Discard); err != nil || res.Rows != 1 {
+		if res, err := c.ExecStmt(ctx, q, payload, nil, &Request{}, io.Discard); err != nil || res.Rows != 1 {
 			b.Fatal(res, err)
 		}
 	}

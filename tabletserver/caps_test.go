@@ -13,36 +13,45 @@ import (
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 )
 
-// The capabilities a backend connection negotiates are exactly those of docs/internals.md, even
-// when the server offers everything (as MySQL 8 offers CLIENT_QUERY_ATTRIBUTES).
+// A backend connection negotiates the base capabilities, CLIENT_SESSION_TRACK and multi-results
+// always, and exactly the reply-format capabilities of its client, even when the server offers
+// everything (as MySQL 8 offers CLIENT_QUERY_ATTRIBUTES); never compression or multi-statements
+// at connect time.
 func TestDialNegotiatesExactCapabilities(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	got := make(chan uint32, 1) // the client's flags; buffered so the fake server never blocks
-	go fakeHandshake(l, got)
-
-	port := l.Addr().(*net.TCPAddr).Port
-	ts := New(Config{User: "u", Password: "p"}, &topodatapb.Tablet{
-		Alias: &topodatapb.TabletAlias{Cell: "c", Uid: 1}, Keyspace: "ks",
-		MysqlHostname: "127.0.0.1", MysqlPort: int32(port),
-	}, nil, nil)
-	defer ts.Close()
-	_, err = ts.dial(context.Background())
-	var me *mysql.MyError
-	if !errors.As(err, &me) || me.Code != 1045 || me.State != "28000" {
-		t.Errorf("dial error %v: want the server's 1045 kept", err)
-	}
-	caps := <-got
-	want := mysql.CLIENT_PROTOCOL_41 | mysql.CLIENT_SECURE_CONNECTION | mysql.CLIENT_LONG_PASSWORD |
+	base := mysql.CLIENT_PROTOCOL_41 | mysql.CLIENT_SECURE_CONNECTION | mysql.CLIENT_LONG_PASSWORD |
 		mysql.CLIENT_LONG_FLAG | mysql.CLIENT_TRANSACTIONS | mysql.CLIENT_PLUGIN_AUTH |
-		mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS |
+		mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS | mysql.CLIENT_SESSION_TRACK |
 		// These two do not change any reply's format.
 		mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS
-	if caps != want {
-		t.Errorf("client capabilities %#x, want %#x (extra %#x, missing %#x)", caps, want, caps&^want, want&^caps)
+	for _, tt := range []struct {
+		client, want uint32
+	}{
+		{0, base},
+		{mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_DEPRECATE_EOF, base | mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_DEPRECATE_EOF},
+		{FormatCaps, base | FormatCaps},
+		{mysql.CLIENT_COMPRESS | mysql.CLIENT_MULTI_STATEMENTS | mysql.CLIENT_SSL, base},
+	} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan uint32, 1) // the client's flags; buffered so the fake server never blocks
+		go fakeHandshake(l, got)
+		port := l.Addr().(*net.TCPAddr).Port
+		ts := New(Config{User: "u", Password: "p"}, &topodatapb.Tablet{
+			Alias: &topodatapb.TabletAlias{Cell: "c", Uid: 1}, Keyspace: "ks",
+			MysqlHostname: "127.0.0.1", MysqlPort: int32(port),
+		}, nil, nil)
+		_, err = ts.dial(context.Background(), tt.client)
+		var me *mysql.MyError
+		if !errors.As(err, &me) || me.Code != 1045 || me.State != "28000" {
+			t.Errorf("dial error %v: want the server's 1045 kept", err)
+		}
+		if caps := <-got; caps != tt.want {
+			t.Errorf("client %#x: capabilities %#x, want %#x (extra %#x, missing %#x)", tt.client, caps, tt.want, caps&^tt.want, tt.want&^caps)
+		}
+		ts.Close()
+		l.Close()
 	}
 }
 

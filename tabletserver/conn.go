@@ -1,8 +1,9 @@
 package tabletserver
 
-// A backend connection: go-mysql's client does the handshake and authentication, then the
-// connection's raw socket is taken over and the data path is ours (forward.go).
-// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html
+// A backend connection: dialed with the reply-format capabilities of the client it serves plus
+// CLIENT_SESSION_TRACK (dial.go), then driven directly: commands are written verbatim and
+// replies forwarded verbatim (forward.go).
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_command_phase.html
 
 import (
 	"context"
@@ -13,38 +14,20 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
-
-	"github.com/vtdirect/vtdirect/flavor"
 )
-
-// backendCaps is what every backend connection asks for: the result-format capabilities the
-// gateway also gives its clients (docs/internals.md), so that replies can be forwarded verbatim.
-// go-mysql always adds CLIENT_PROTOCOL_41, CLIENT_SECURE_CONNECTION, CLIENT_LONG_PASSWORD,
-// CLIENT_TRANSACTIONS and CLIENT_PLUGIN_AUTH, takes CLIENT_LONG_FLAG when the server offers it,
-// and adds CLIENT_CONNECT_WITH_DB, CLIENT_CONNECT_ATTRS and CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
-// when needed (none changes a result's format).
-const backendCaps = mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS | mysql.CLIENT_LONG_FLAG
-
-// backendNoCaps are never negotiated: each would change a reply's format or allow a request
-// (LOCAL INFILE) that the forwarder does not follow. go-mysql would otherwise take
-// CLIENT_QUERY_ATTRIBUTES from a MySQL 8 server.
-const backendNoCaps = mysql.CLIENT_QUERY_ATTRIBUTES | mysql.CLIENT_DEPRECATE_EOF | mysql.CLIENT_COMPRESS |
-	mysql.CLIENT_ZSTD_COMPRESSION_ALGORITHM | mysql.CLIENT_LOCAL_FILES | mysql.CLIENT_MULTI_STATEMENTS |
-	mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_SESSION_TRACK | mysql.CLIENT_OPTIONAL_RESULTSET_METADATA |
-	mysql.CLIENT_SSL
 
 // Conn states (Conn.state).
 const (
-	connIdle   uint32 = iota // in its pool's idle stack
-	connInUse                // handed out by Get or Reserve
+	connIdle   uint32 = iota // in its pool's idle list
+	connInUse                // handed out by Get or Reclaim
 	connKilled               // closed by the transaction killer (or Close of the server) while handed out
 	connClosed               // closed by its holder
 )
 
-// Conn is one backend connection, handed out by TabletServer.Get or Reserve. Its methods are
-// for the one goroutine holding it, except Killed, which any goroutine may call.
+// Conn is one backend connection, handed out by TabletServer.Get or Reclaim. Its methods are
+// for the one goroutine holding it, except Killed, Lease and KillQueryOnLease, which any
+// goroutine may call.
 type Conn struct {
 	ts       *TabletServer
 	pool     *pool
@@ -53,24 +36,35 @@ type Conn struct {
 	threadID uint32
 	canReset bool // the server has COM_RESET_CONNECTION
 
+	// caps are the reply-format capabilities the connection negotiated (FormatCaps of its
+	// client's); multi is whether CLIENT_MULTI_STATEMENTS is on now (COM_SET_OPTION).
+	caps  uint32
+	multi bool
+
 	buf     []byte // read buffer (forward.go)
+	// pending bytes at the start of buf belong to the next reply; more is how many replies of
+	// pipelined commands are still to come after the one being read (set by the sender).
+	pending, more int
 	bufHigh int    // largest len(buf) ever, for tests and stats
 	wbuf    []byte // commands that vtdirect builds (SET, prepare, execute) are built here
+	pbuf    []byte // the statements sent before a command (Request.Pre) are built here
 	hdr     [4]byte
 	parser  replyParser
 	maxRows uint64
 
 	// Owned by the holder.
 	broken  bool // I/O or protocol failure: never reused
-	discard bool // session state vtdirect cannot undo (COM_INIT_DB): closed on Recycle
+	inTx    bool // the latest status showed a transaction (the pool's txStart is set)
+	discard bool // session state vtdirect cannot undo (COM_INIT_DB): closed on release
 	// lastStatus is the latest status flags any reply carried, an intermediate OK or EOF of a
 	// multi-result reply included (a CALL that began a transaction and then failed), so that
 	// a connection maybe inside a transaction is not pooled; statusSeen says it is set.
 	lastStatus  uint16
 	statusSeen  bool
-	settingsKey string // Settings.Key of the SET statements applied to the session
+	settingsKey string // Settings.Key of the session settings applied on top of the base state
 	stmts       stmtCache
 	closeFrame  [9]byte // a COM_STMT_CLOSE frame, built here so that writing it does not allocate
+	longID      uint32  // the backend statement whose long data writeLongData sends
 
 	// Stopping a running query: the timer, the forwarder's max-rows check and KillQuery set
 	// reason and send KILL QUERY; the forwarder stops at the next packet boundary.
@@ -92,50 +86,23 @@ type Conn struct {
 	state     atomic.Uint32
 	killedErr atomic.Pointer[mysql.MyError] // set before state becomes connKilled
 	idx       int                           // index in pool.inUse, guarded by pool.mu
-	since     time.Time                     // when handed out (reserved pool), guarded by pool.mu
+	slot      uint8                         // slotRun or slotHold while in use, written under pool.mu
+	txStart   time.Time                     // when the session's transaction began, guarded by pool.mu
 	idleTick  uint64                        // pool tick when it went idle, guarded by pool.mu
+	tag       uint64                        // the session that released it last (0: none), guarded by pool.mu
 	// lease numbers the hand-outs of this connection: written under pool.mu by handOut, read
-	// by the transaction killer (under pool.mu) and KillQueryOnLease (under killMu).
+	// by the transaction killer (under pool.mu), Reclaim and KillQueryOnLease (under killMu).
 	lease atomic.Uint64
 }
 
-// dial opens a backend connection: handshake and auth by go-mysql, then the raw socket.
-func (t *TabletServer) dial(ctx context.Context) (*Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.cfg.ConnectTimeout)
-	defer cancel()
-	d := net.Dialer{Timeout: t.cfg.ConnectTimeout}
-	opt := func(c *client.Conn) error {
-		c.SetCapability(backendCaps)
-		c.UnsetCapability(backendNoCaps)
-		// Deadlines for the handshake only: cleared when the socket is taken over.
-		c.ReadTimeout, c.WriteTimeout = t.cfg.ConnectTimeout, t.cfg.ConnectTimeout
-		c.SetAttributes(map[string]string{"program_name": "vtdirect"})
-		return c.SetCollation(t.cfg.Collation)
-	}
-	cc, err := client.ConnectWithDialer(ctx, "tcp", t.addr, t.cfg.User, t.cfg.Password, t.dbName, d.DialContext, opt)
-	if err != nil {
-		t.stats.dialErrors.Add(1)
-		return nil, errDial(t.alias, t.addr, err)
-	}
-	// After the auth OK the server sends nothing until it gets a command: no byte is left in
-	// go-mysql's read buffer, and the raw socket is ours.
-	nc := cc.Conn.Conn
-	if err := nc.SetDeadline(time.Time{}); err != nil {
-		nc.Close()
-		return nil, errDial(t.alias, t.addr, err)
-	}
-	t.stats.dials.Add(1)
-	c := newConn(t, nc, cc.GetConnectionID())
-	c.canReset = flavor.Detect(cc.GetServerVersion()).SupportsResetConnection()
-	return c, nil
-}
-
-func newConn(t *TabletServer, nc net.Conn, threadID uint32) *Conn {
+func newConn(t *TabletServer, nc net.Conn, threadID uint32, caps uint32) *Conn {
 	c := &Conn{
 		ts:        t,
 		nc:        nc,
 		rw:        nc,
 		threadID:  threadID,
+		caps:      caps,
+		multi:     caps&mysql.CLIENT_MULTI_STATEMENTS != 0,
 		buf:       make([]byte, defaultBufSize),
 		bufHigh:   defaultBufSize,
 		wbuf:      make([]byte, 0, 1024),
@@ -153,6 +120,9 @@ func newConn(t *TabletServer, nc net.Conn, threadID uint32) *Conn {
 // ThreadID is the backend's connection id (CONNECTION_ID()), for KILL.
 func (c *Conn) ThreadID() uint32 { return c.threadID }
 
+// Caps are the reply-format capabilities the connection negotiated.
+func (c *Conn) Caps() uint32 { return c.caps }
+
 // Killed returns why the connection was taken away while held (its transaction timed out, or
 // its tablet went away), or nil. Safe from any goroutine.
 func (c *Conn) Killed() error {
@@ -162,23 +132,35 @@ func (c *Conn) Killed() error {
 	return c.killedErr.Load()
 }
 
-// MarkSettings records that the session state of s is now applied on the connection (the holder
-// ran s's last SET on it directly), so that Get and Reserve do not replay it.
-func (c *Conn) MarkSettings(s *Settings) {
-	c.settingsKey = s.Key
-}
+// MarkSettings records that the session settings s are now applied on the connection (the
+// session changed them with a statement on this connection), so that the pool does not replay
+// them and knows which sessions it may serve.
+func (c *Conn) MarkSettings(s *Settings) { c.settingsKey = s.key() }
 
-// Recycle returns the connection to its pool. A connection that broke, is inside a
-// transaction, or holds state vtdirect cannot undo is closed instead. No-op after Close or a
-// kill.
-func (c *Conn) Recycle() {
-	c.pool.put(c)
-}
+// Hold makes a connection handed out for one statement a held one: the session keeps it
+// between statements, counted against TxPoolSize. It never blocks; false means no reserved
+// slot was free and the connection keeps its statement slot (counted as an overflow).
+func (c *Conn) Hold() bool { return c.pool.holdConn(c) }
+
+// Held reports whether the connection counts as held (reserved).
+func (c *Conn) Held() bool { return c.slot == slotHold }
+
+// SetTransaction tells the pool whether a transaction is open on the connection: one open
+// longer than TxTimeout is rolled back (the connection closed).
+func (c *Conn) SetTransaction(open bool) { c.pool.setTx(c, open) }
+
+// Release returns the connection to its pool, remembering tag (the session that released it,
+// 0 for none): the pool hands it to other sessions last, so that session can Reclaim it with
+// its per-connection results. A connection that broke, may be inside a transaction, or holds
+// state vtdirect cannot undo is closed instead. No-op after Close or a kill.
+func (c *Conn) Release(tag uint64) { c.pool.put(c, tag) }
+
+// Untag forgets the connection's last session, if nobody had it since lease: that session's
+// results moved elsewhere.
+func (c *Conn) Untag(lease uint64) { c.pool.untag(c, lease) }
 
 // Close closes the connection (rolling back its transaction) and frees its pool slot.
-func (c *Conn) Close() {
-	c.pool.closeConn(c)
-}
+func (c *Conn) Close() { c.pool.closeConn(c) }
 
 // usable checks that the connection may run a command.
 func (c *Conn) usable() error {
@@ -194,9 +176,41 @@ func (c *Conn) usable() error {
 	return errUnusable(c.ts.alias)
 }
 
-// Exec sends the client's command frame (4 header bytes + payload) verbatim and forwards the
-// reply verbatim to w. A backend ERR is forwarded and returned in Result.Err; the error is a
-// gateway-side failure, one of:
+// Request is a client command to run on a backend connection, with what the gateway sends
+// around it.
+type Request struct {
+	// Frame is the client's command frame (4 header bytes + payload).
+	Frame []byte
+	// Pre are statements sent before the command, in the same write; their replies are read
+	// and dropped (what restores a session's per-connection results on this connection).
+	Pre []string
+	// Multi, when not MultiAny, is the CLIENT_MULTI_STATEMENTS the command needs: a
+	// COM_SET_OPTION goes first when the connection's differs.
+	Multi MultiMode
+	// Filter is what session-tracking information the client gets (nil: none).
+	Filter TrackFilter
+	// In is the client, for a LOAD DATA LOCAL INFILE the server asks for.
+	In PacketReader
+
+	// For prepares (stmt.go): write clientID over the statement id of the prepare OK, and
+	// keep an ERR with code holdErr from the client when it is the reply's first packet.
+	rewriteID bool
+	clientID  uint32
+	holdErr   uint16
+}
+
+// MultiMode is the multi-statement mode a command needs.
+type MultiMode uint8
+
+const (
+	MultiAny MultiMode = iota
+	MultiOn
+	MultiOff
+)
+
+// Exec sends the client's command verbatim (after req.Pre) and forwards the reply verbatim to
+// w. A backend ERR is forwarded and returned in Result.Err; the error is a gateway-side
+// failure, one of:
 //   - a *StatementError (StatementOnly): the statement was stopped (query timeout, max rows,
 //     KillQuery) or not sent; the connection and its transaction are intact. Write the error
 //     (after Result.NextSeq if Result.Forwarded) and keep the connection.
@@ -205,8 +219,10 @@ func (c *Conn) usable() error {
 //     after it. Close the backend connection, write nothing.
 //   - any other error (a *mysql.MyError: backend lost, killed by the transaction killer,
 //     protocol error): the connection is broken. Close it (its transaction is gone) and write
-//     the error (after Result.NextSeq if Result.Forwarded).
-func (c *Conn) Exec(ctx context.Context, frame []byte, w io.Writer) (Result, error) {
+//     the error (after Result.NextSeq if Result.Forwarded), unless Result.MidPacket: then
+//     the client's connection must be closed.
+func (c *Conn) Exec(ctx context.Context, req *Request, w io.Writer) (Result, error) {
+	frame := req.Frame
 	if len(frame) < 5 {
 		return Result{}, stmtOnly(errMalformed("command: no command byte"))
 	}
@@ -215,12 +231,13 @@ func (c *Conn) Exec(ctx context.Context, frame []byte, w io.Writer) (Result, err
 	if !ok {
 		return Result{}, stmtOnly(errUnsupportedCommand(cmd))
 	}
-	c.parser.reset(kind)
-	return c.exchange(ctx, cmd, frame, w)
+	return c.exchange(ctx, cmd, kind, req, nil, w)
 }
 
-// exchange runs one command whose frame is ready and whose reply grammar is set in c.parser.
-func (c *Conn) exchange(ctx context.Context, cmd byte, frame []byte, w io.Writer) (Result, error) {
+// exchange runs one command whose frame is ready: the pre-statements, the multi-statement
+// switch and the long data first (in one write when they are small), then the command, whose
+// reply is forwarded to w.
+func (c *Conn) exchange(ctx context.Context, cmd byte, kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
 	if err := c.usable(); err != nil {
 		return Result{}, err
 	}
@@ -228,21 +245,94 @@ func (c *Conn) exchange(ctx context.Context, cmd byte, frame []byte, w io.Writer
 		return Result{}, stmtOnly(errCanceled(c.ts.alias, err))
 	}
 	c.begin(ctx)
-	var res Result
-	err := c.writeFrame(frame)
-	if err != nil {
-		err = &forwardError{backend: true, err: err}
-	} else {
-		res, err = c.forward(w)
-	}
+	res, err := c.send(cmd, kind, req, long, w)
 	reason := c.end()
 	return c.finish(cmd, res, err, reason)
+}
+
+// send writes what exchange runs and reads the replies.
+func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
+	var setOpt int = -1
+	switch {
+	case req.Multi == MultiOn && !c.multi:
+		setOpt = 0
+	case req.Multi == MultiOff && c.multi:
+		setOpt = 1
+	}
+	if len(req.Pre) > 0 || setOpt >= 0 || long != nil {
+		if err := c.writePrelude(req.Pre, setOpt, long); err != nil {
+			return Result{}, &forwardError{backend: true, err: err}
+		}
+	}
+	if err := c.writeFrame(req.Frame); err != nil {
+		return Result{}, &forwardError{backend: true, err: err}
+	}
+	deprecate, infile := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, c.caps&mysql.CLIENT_LOCAL_FILES != 0
+	c.more = len(req.Pre) + 1
+	if setOpt >= 0 {
+		c.more++
+	}
+	defer func() { c.more = 0 }()
+	for range req.Pre {
+		c.more--
+		c.parser.reset(replyQuery, deprecate, false, nil)
+		if _, err := c.forward(nil, nil); err != nil {
+			return Result{}, err
+		}
+	}
+	if setOpt >= 0 {
+		c.more--
+		c.parser.reset(replyQuery, deprecate, false, nil)
+		r, err := c.forward(nil, nil)
+		if err != nil {
+			return Result{}, err
+		}
+		if r.Err == nil {
+			c.multi = setOpt == 0
+		}
+	}
+	c.more--
+	c.parser.reset(kind, deprecate, infile, req.Filter)
+	c.parser.rewriteID, c.parser.clientID, c.parser.holdErr = req.rewriteID, req.clientID, req.holdErr
+	return c.forward(w, req.In)
+}
+
+// writePrelude writes the pre-statements, a COM_SET_OPTION and long data, with as few writes
+// as they allow.
+func (c *Conn) writePrelude(pre []string, setOpt int, long [][]byte) error {
+	b := c.pbuf[:0]
+	for _, q := range pre {
+		start := len(b)
+		b = append(b, 0, 0, 0, 0, mysql.COM_QUERY)
+		b = append(b, q...)
+		setHeader(b[start:])
+	}
+	if setOpt >= 0 {
+		b = append(b, 3, 0, 0, 0, mysql.COM_SET_OPTION, byte(setOpt), 0)
+	}
+	c.pbuf = b
+	if cap(b) > maxKeptBufSize {
+		c.pbuf = nil
+	}
+	if len(b) > 0 {
+		if _, err := c.rw.Write(b); err != nil {
+			return err
+		}
+	}
+	return c.writeLongData(long)
+}
+
+// setHeader sets a frame's header for a payload under 16 MiB, sequence 0.
+func setHeader(frame []byte) {
+	n := len(frame) - 4
+	frame[0], frame[1], frame[2], frame[3] = byte(n), byte(n>>8), byte(n>>16), 0
 }
 
 // finish updates the connection after a command and turns a forwarding failure into the error
 // the client gets.
 func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, error) {
 	c.shrinkBuf()
+	c.shrinkWbuf()
 	st := &c.ts.stats
 	st.queries.Add(1)
 	st.rows.Add(res.Rows)
@@ -250,6 +340,11 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		// Whatever the outcome: an intermediate status showing a transaction matters even when
 		// the reply then ends with an ERR (which carries none) or breaks.
 		c.lastStatus, c.statusSeen = p.status, true
+		// Each transaction gets the whole transaction timeout, from its first statement.
+		if inTx := p.status&mysql.SERVER_STATUS_IN_TRANS != 0; inTx != c.inTx && c.pool != nil {
+			c.inTx = inTx
+			c.pool.setTx(c, inTx)
+		}
 	}
 	if err == nil {
 		if res.Err != nil {
@@ -260,6 +355,7 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		case mysql.COM_RESET_CONNECTION:
 			c.stmts.forget()
 			c.settingsKey = ""
+			c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
 		case mysql.COM_INIT_DB:
 			c.discard = true // the pool's connections must stay on the tablet's database
 		}
@@ -342,4 +438,35 @@ func (c *Conn) shrinkWbuf() {
 	if cap(c.wbuf) > maxKeptBufSize {
 		c.wbuf = make([]byte, 0, 1024)
 	}
+}
+
+// Silent runs a statement the client did not send, its reply discarded: an ERR reply is
+// returned as the error (a *mysql.MyError). Rows of a small result come back as strings.
+func (c *Conn) Silent(ctx context.Context, q string) ([][]string, error) {
+	c.wbuf = append(c.wbuf[:0], 0, 0, 0, 0, mysql.COM_QUERY)
+	c.wbuf = append(c.wbuf, q...)
+	rec := &rowRecorder{deprecateEOF: c.caps&mysql.CLIENT_DEPRECATE_EOF != 0}
+	req := Request{Frame: c.wbuf}
+	res, err := c.exchange(ctx, mysql.COM_QUERY, replyQuery, &req, nil, rec)
+	if err != nil {
+		return nil, err
+	}
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	return rec.rows()
+}
+
+// Ping sends COM_PING and returns the status flags of its OK: whether a transaction is open,
+// without touching the diagnostics area (MariaDB keeps the warnings of the last statement).
+func (c *Conn) Ping(ctx context.Context) (uint16, error) {
+	req := Request{Frame: c.command(mysql.COM_PING, "")}
+	res, err := c.exchange(ctx, mysql.COM_PING, replyQuery, &req, nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	if res.Err != nil {
+		return 0, res.Err
+	}
+	return res.Status, nil
 }

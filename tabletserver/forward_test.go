@@ -111,7 +111,7 @@ func testConn(t *testing.T, cfg Config, reply []byte, chunk int) (*Conn, *fakeBa
 	ts := testServer(cfg)
 	t.Cleanup(ts.Close)
 	ts.killQuery = func(context.Context, uint32) error { return nil } // no control connection
-	c := newConn(ts, nil, 7)
+	c := newConn(ts, nil, 7, 0)
 	fb := &fakeBackend{chunkReader: &chunkReader{data: reply, chunk: chunk}}
 	c.rw = fb
 	c.state.Store(connInUse)
@@ -168,7 +168,7 @@ func TestExecForwardsVerbatim(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				c, fb := testConn(t, Config{}, tt.reply, chunk)
 				var w countingWriter
-				res, err := c.Exec(context.Background(), queryFrame("select 1"), &w)
+				res, err := c.Exec(context.Background(), &Request{Frame: queryFrame("select 1")}, &w)
 				if err != nil {
 					t.Fatalf("Exec: %v", err)
 				}
@@ -213,7 +213,7 @@ func TestExecMalformedReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := testConn(t, Config{}, tt.reply, 5)
-			_, err := c.Exec(context.Background(), queryFrame("x"), io.Discard)
+			_, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, io.Discard)
 			var me *mysql.MyError
 			if !errors.As(err, &me) || me.Code != tt.code {
 				t.Fatalf("err = %v, want code %d", err, tt.code)
@@ -221,7 +221,7 @@ func TestExecMalformedReplies(t *testing.T) {
 			if !c.broken {
 				t.Error("connection not marked broken")
 			}
-			if _, err := c.Exec(context.Background(), queryFrame("x"), io.Discard); err == nil {
+			if _, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, io.Discard); err == nil {
 				t.Error("a broken connection ran another command")
 			}
 		})
@@ -233,7 +233,7 @@ func TestExecMaxRows(t *testing.T) {
 	for _, chunk := range []int{2, 1 << 20} {
 		c, _ := testConn(t, Config{MaxResultRows: 4}, rs, chunk)
 		var w bytes.Buffer
-		res, err := c.Exec(context.Background(), queryFrame("x"), &w)
+		res, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, &w)
 		var me *mysql.MyError
 		if !errors.As(err, &me) || me.Code != mysql.ER_TOO_BIG_SELECT {
 			t.Fatalf("err = %v, want ER_TOO_BIG_SELECT", err)
@@ -260,9 +260,9 @@ func TestExecStoppedBeforeReply(t *testing.T) {
 	c, _ := testConn(t, Config{QueryTimeout: 1 << 40}, reply, 100)
 	c.running = true
 	c.reason.Store(reasonTimeout)
-	c.parser.reset(replyQuery)
+	c.parser.reset(replyQuery, false, false, nil)
 	var w bytes.Buffer
-	res, err := c.forward(&w)
+	res, err := c.forward(&w, nil)
 	if !errors.Is(err, errStopped) || w.Len() != 0 || res.Forwarded || res.NextSeq != 1 {
 		t.Fatalf("forward = %+v, %v, %d bytes forwarded", res, err, w.Len())
 	}
@@ -308,7 +308,7 @@ func TestPrepareReplyRewritesID(t *testing.T) {
 		fb.written.Reset()
 		payload := []byte{mysql.COM_STMT_EXECUTE, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 8, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0}
 		w.Reset()
-		res, err = c.ExecStmt(context.Background(), "select ? + ?", payload, &w)
+		res, err = c.ExecStmt(context.Background(), "select ? + ?", payload, nil, &Request{}, &w)
 		if err != nil || res.Rows != 1 || !bytes.Equal(w.Bytes(), exec) {
 			t.Fatalf("ExecStmt = %+v, %v", res, err)
 		}
@@ -325,18 +325,18 @@ func TestFieldListAndStatistics(t *testing.T) {
 	fl = append(fl, pkt(3, eofPayload(2)...)...)
 	c, _ := testConn(t, Config{}, fl, 4)
 	var w bytes.Buffer
-	res, err := c.Exec(context.Background(), append([]byte{0, 0, 0, 0, mysql.COM_FIELD_LIST}, "t\x00"...), &w)
+	res, err := c.Exec(context.Background(), &Request{Frame: append([]byte{0, 0, 0, 0, mysql.COM_FIELD_LIST}, "t\x00"...)}, &w)
 	if err != nil || !bytes.Equal(w.Bytes(), fl) || res.NextSeq != 4 {
 		t.Fatalf("field list: %+v, %v", res, err)
 	}
 	stat := pkt(1, []byte("Uptime: 5  Threads: 1")...)
 	c, _ = testConn(t, Config{}, stat, 4)
 	w.Reset()
-	if _, err := c.Exec(context.Background(), []byte{0, 0, 0, 0, mysql.COM_STATISTICS}, &w); err != nil || !bytes.Equal(w.Bytes(), stat) {
+	if _, err := c.Exec(context.Background(), &Request{Frame: []byte{0, 0, 0, 0, mysql.COM_STATISTICS}}, &w); err != nil || !bytes.Equal(w.Bytes(), stat) {
 		t.Fatalf("statistics: %v", err)
 	}
 	c, _ = testConn(t, Config{}, nil, 4)
-	if _, err := c.Exec(context.Background(), []byte{0, 0, 0, 0, mysql.COM_QUIT}, &w); err == nil {
+	if _, err := c.Exec(context.Background(), &Request{Frame: []byte{0, 0, 0, 0, mysql.COM_QUIT}}, &w); err == nil {
 		t.Fatal("COM_QUIT accepted")
 	}
 }
@@ -344,7 +344,7 @@ func TestFieldListAndStatistics(t *testing.T) {
 func TestClientWriteError(t *testing.T) {
 	rs, _ := resultSet(1, 3, 0)
 	c, _ := testConn(t, Config{}, rs, 1<<20)
-	_, err := c.Exec(context.Background(), queryFrame("x"), failingWriter{})
+	_, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, failingWriter{})
 	var cwe *ClientWriteError
 	if !errors.As(err, &cwe) || !c.broken {
 		t.Fatalf("err = %v (broken %v), want *ClientWriteError", err, c.broken)
@@ -355,18 +355,24 @@ type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
 
-func TestIsEOF(t *testing.T) {
+func TestIsEnd(t *testing.T) {
 	tests := []struct {
-		first  byte
-		length int
-		want   bool
+		first     byte
+		length    int
+		deprecate bool
+		want      bool
 	}{
-		{0xFE, 5, true}, {0xFE, 1, true}, {0xFE, 8, true}, {0xFE, 9, false}, {0xFE, 100, false},
-		{0x00, 5, false}, {0xFF, 5, false}, {0xFB, 1, false},
+		{0xFE, 5, false, true}, {0xFE, 1, false, true}, {0xFE, 8, false, true}, {0xFE, 9, false, false}, {0xFE, 100, false, false},
+		{0x00, 5, false, false}, {0xFF, 5, false, false}, {0xFB, 1, false, false},
+		// With DEPRECATE_EOF the end of rows is an OK with header 0xFE, of any size under the
+		// maximum packet (it may carry session-state information).
+		{0xFE, 7, true, true}, {0xFE, 100, true, true}, {0xFE, maxPayload - 1, true, true}, {0xFE, maxPayload, true, false},
+		{0x00, 7, true, false},
 	}
 	for _, tt := range tests {
-		if got := isEOF(tt.first, tt.length); got != tt.want {
-			t.Errorf("isEOF(%#x, %d) = %v, want %v", tt.first, tt.length, got, tt.want)
+		p := replyParser{deprecateEOF: tt.deprecate}
+		if got := p.isEnd(tt.first, tt.length); got != tt.want {
+			t.Errorf("isEnd(%#x, %d, deprecate %v) = %v, want %v", tt.first, tt.length, tt.deprecate, got, tt.want)
 		}
 	}
 }
@@ -410,7 +416,7 @@ func TestExecRowOfExactlyMaxPayload(t *testing.T) {
 	reply = append(reply, pkt(7, eofPayload(2)...)...)
 	c, _ := testConn(t, Config{}, reply, 100_000)
 	var w bytes.Buffer
-	res, err := c.Exec(context.Background(), queryFrame("x"), &w)
+	res, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, &w)
 	if err != nil || res.Rows != 2 || res.NextSeq != 8 || res.Status != 2 {
 		t.Fatalf("Exec = %+v, %v", res, err)
 	}

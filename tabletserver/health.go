@@ -74,8 +74,7 @@ func (t *TabletServer) probeOnce() {
 		t.stats.probeErrors.Add(1)
 		// Idle data connections to a server that went away are dead: drop them now rather
 		// than fail the next queries.
-		t.data.flushIdle()
-		t.reserved.flushIdle()
+		t.pool.flushIdle()
 	}
 	old := t.health.Swap(&h)
 	if !h.same(old) {
@@ -100,6 +99,11 @@ func (t *TabletServer) probe(ctx context.Context, typ topodatapb.TabletType) Hea
 		return h
 	}
 	h.Reachable, h.ReadOnly = true, readOnly != 0
+	if t.info.Load() == nil || t.info.Load().Flavor != flavor.Detect(version) {
+		if err := t.readInfo(ctx, version); err != nil {
+			t.log.Warn("cannot read the server's session defaults", "err", err)
+		}
+	}
 	if typ == topodatapb.TabletType_PRIMARY {
 		h.Serving = !h.ReadOnly
 		if !h.Serving {

@@ -30,7 +30,7 @@ func sessionTable(t *testing.T, name string) string {
 
 func mustExec(t *testing.T, c *Conn, q string) Result {
 	t.Helper()
-	res, err := c.Exec(context.Background(), queryFrame(q), io.Discard)
+	res, err := c.Exec(context.Background(), &Request{Frame: queryFrame(q)}, io.Discard)
 	if err != nil || res.Err != nil {
 		t.Fatalf("%s: %v %v", q, err, res.Err)
 	}
@@ -53,7 +53,7 @@ func TestIntegrationStatusKnown(t *testing.T) {
 	table := sessionTable(t, "status_known")
 	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Reserve(ctx, nil)
+	c, err := ts.Get(ctx, Want{Hold: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestIntegrationStatusKnown(t *testing.T) {
 			t.Errorf("%s: Status %#x without StatusKnown", tt.query, res.Status)
 		}
 	}
-	res, err := c.Exec(ctx, []byte{0, 0, 0, 0, mysql.COM_STATISTICS}, io.Discard)
+	res, err := c.Exec(ctx, &Request{Frame: []byte{0, 0, 0, 0, mysql.COM_STATISTICS}}, io.Discard)
 	if err != nil || res.StatusKnown || !res.Complete {
 		t.Fatalf("COM_STATISTICS: %+v %v", res, err)
 	}
@@ -100,7 +100,7 @@ func TestIntegrationConnKillQueryKeepsTransaction(t *testing.T) {
 	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	db := openDB(t, m)
 	ctx := context.Background()
-	c, err := ts.Reserve(ctx, nil)
+	c, err := ts.Get(ctx, Want{Hold: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestIntegrationConnKillQueryKeepsTransaction(t *testing.T) {
 	}
 	done := make(chan outcome, 1) // the Exec's outcome; buffered so the goroutine never blocks
 	go func() {
-		res, err := c.Exec(ctx, queryFrame("SELECT SLEEP(30) AS conn_kill_test"), io.Discard)
+		res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT SLEEP(30) AS conn_kill_test")}, io.Discard)
 		done <- outcome{res, err}
 	}()
 	waitFor(t, "the query to run", 10*time.Second, func() bool { return running(t, db, "SELECT SLEEP(30) AS conn_kill_test") })
@@ -148,7 +148,7 @@ func TestIntegrationConnKillQueryKeepsTransaction(t *testing.T) {
 	}
 	// Same connection, same transaction.
 	var w bytes.Buffer
-	if res, err := c.Exec(ctx, queryFrame("SELECT @@in_transaction, COUNT(*) FROM "+table), &w); err != nil || res.Err != nil {
+	if res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT @@in_transaction, COUNT(*) FROM "+table)}, &w); err != nil || res.Err != nil {
 		t.Fatalf("after the kill: %v %v", err, res.Err)
 	}
 	if got := textValues(t, w.Bytes())[0]; got[0] != "1" || got[1] != "1" {
@@ -166,7 +166,7 @@ func TestIntegrationStatementOnlyErrorsKeepTransaction(t *testing.T) {
 	table := sessionTable(t, "stmt_only")
 	ts := startServer(t, m, Config{QueryTimeout: 500 * time.Millisecond, MaxResultRows: 10}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Reserve(ctx, nil)
+	c, err := ts.Get(ctx, Want{Hold: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestIntegrationStatementOnlyErrorsKeepTransaction(t *testing.T) {
 	mustExec(t, c, "BEGIN")
 	mustExec(t, c, "INSERT INTO "+table+" VALUES (1)")
 	for _, q := range []string{"SELECT SLEEP(10)", "SELECT seq FROM seq_1_to_100000"} {
-		_, err := c.Exec(ctx, queryFrame(q), io.Discard)
+		_, err := c.Exec(ctx, &Request{Frame: queryFrame(q)}, io.Discard)
 		if !StatementOnly(err) {
 			t.Fatalf("%s: %v, want StatementOnly", q, err)
 		}
@@ -200,25 +200,25 @@ func TestIntegrationRecycleAfterFailedCallInTransaction(t *testing.T) {
 	}
 	ts := startServer(t, m, Config{PoolSize: 1}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Exec(ctx, queryFrame("CALL tx_then_fail()"), io.Discard)
+	res, err := c.Exec(ctx, &Request{Frame: queryFrame("CALL tx_then_fail()")}, io.Discard)
 	if err != nil || res.Err == nil || res.Err.Code != 1146 || res.StatusKnown {
 		t.Fatalf("CALL: %+v, %v; want ERR 1146 and no known status", res, err)
 	}
-	c.Recycle()
+	c.Release(0)
 	if st := ts.Stats().Data; st.Idle != 0 {
 		t.Fatalf("a connection inside a transaction went back to the pool: %+v", st)
 	}
-	c, err = ts.Get(ctx, nil)
+	c, err = ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	var w bytes.Buffer
-	if res, err := c.Exec(ctx, queryFrame("SELECT @@in_transaction"), &w); err != nil || res.Err != nil {
+	if res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT @@in_transaction")}, &w); err != nil || res.Err != nil {
 		t.Fatal(err, res.Err)
 	}
 	if got := textValues(t, w.Bytes())[0][0]; got != "0" {
@@ -240,18 +240,18 @@ func TestIntegrationMaxPreparedStmtCount(t *testing.T) {
 	}
 	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	if _, err := db.Exec("SET GLOBAL max_prepared_stmt_count = 3"); err != nil {
 		t.Fatal(err)
 	}
 	// Not a server-side prepared statement: the server may be at its limit.
 	t.Cleanup(func() { _, _ = db.Exec("SET GLOBAL max_prepared_stmt_count = " + strconv.Itoa(old)) })
 	for i, q := range []string{"SELECT ? + 1", "SELECT ? + 2", "SELECT ? + 3"} {
-		if res, err := c.ExecStmt(ctx, q, execPayload(int64(i)), io.Discard); err != nil || res.Err != nil {
+		if res, err := c.ExecStmt(ctx, q, execPayload(int64(i)), nil, &Request{}, io.Discard); err != nil || res.Err != nil {
 			t.Fatalf("%s: %v %v", q, err, res.Err)
 		}
 	}
@@ -261,7 +261,7 @@ func TestIntegrationMaxPreparedStmtCount(t *testing.T) {
 	if err != nil || res.Err != nil || params != 1 {
 		t.Fatalf("Prepare at the limit: %d, %v, %v", params, err, res.Err)
 	}
-	if res, err := c.ExecStmt(ctx, "SELECT ? + 5", execPayload(5), io.Discard); err != nil || res.Err != nil {
+	if res, err := c.ExecStmt(ctx, "SELECT ? + 5", execPayload(5), nil, &Request{}, io.Discard); err != nil || res.Err != nil {
 		t.Fatalf("ExecStmt at the limit: %v %v", err, res.Err)
 	}
 	if len(c.stmts.m) != 2 {

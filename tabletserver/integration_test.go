@@ -35,13 +35,13 @@ func TestIntegrationForwardingIsVerbatim(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want := rawReply(t, ts, queryFrame(tt.query))
-			c, err := ts.Get(ctx, nil)
+			c, err := ts.Get(ctx, Want{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer c.Recycle()
+			defer c.Release(0)
 			var w bytes.Buffer
-			res, err := c.Exec(ctx, queryFrame(tt.query), &w)
+			res, err := c.Exec(ctx, &Request{Frame: queryFrame(tt.query)}, &w)
 			if err != nil {
 				t.Fatalf("Exec: %v", err)
 			}
@@ -66,16 +66,16 @@ func TestIntegrationPreparedStatements(t *testing.T) {
 	m := sharedMariaDB(t)
 	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c1, err := ts.Get(ctx, nil)
+	c1, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := ts.Get(ctx, nil)
+	c2, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c1.Recycle()
-	defer c2.Recycle()
+	defer c1.Release(0)
+	defer c2.Release(0)
 
 	const q = "SELECT id, v FROM t WHERE id = ? OR id = ?"
 	var w bytes.Buffer
@@ -92,7 +92,7 @@ func TestIntegrationPreparedStatements(t *testing.T) {
 	// c1 executes what it prepared; c2 has to prepare it silently first.
 	for i, c := range []*Conn{c1, c2} {
 		w.Reset()
-		res, err := c.ExecStmt(ctx, q, execPayload(5, 1999), &w)
+		res, err := c.ExecStmt(ctx, q, execPayload(5, 1999), nil, &Request{}, &w)
 		if err != nil || res.Err != nil {
 			t.Fatalf("conn %d ExecStmt: %v %v", i, err, res.Err)
 		}
@@ -101,7 +101,7 @@ func TestIntegrationPreparedStatements(t *testing.T) {
 		}
 	}
 	// A statement the server refuses to prepare: nothing forwarded, the backend's error.
-	_, err = c2.ExecStmt(ctx, "SELECT * FROM no_such_table WHERE id = ?", execPayload(1), io.Discard)
+	_, err = c2.ExecStmt(ctx, "SELECT * FROM no_such_table WHERE id = ?", execPayload(1), nil, &Request{}, io.Discard)
 	var me *mysql.MyError
 	if !errors.As(err, &me) || me.Code != 1146 {
 		t.Fatalf("ExecStmt of a bad statement: %v, want 1146", err)
@@ -114,13 +114,13 @@ func TestIntegrationSettings(t *testing.T) {
 	ctx := context.Background()
 	query := func(s *Settings, q string) string {
 		t.Helper()
-		c, err := ts.Get(ctx, s)
+		c, err := ts.Get(ctx, Want{Settings: s})
 		if err != nil {
 			t.Fatalf("Get: %v", err)
 		}
-		defer c.Recycle()
+		defer c.Release(0)
 		var w bytes.Buffer
-		if res, err := c.Exec(ctx, queryFrame(q), &w); err != nil || res.Err != nil {
+		if res, err := c.Exec(ctx, &Request{Frame: queryFrame(q)}, &w); err != nil || res.Err != nil {
 			t.Fatalf("%s: %v %v", q, err, res.Err)
 		}
 		return textValues(t, w.Bytes())[0][0]
@@ -142,7 +142,7 @@ func TestIntegrationSettings(t *testing.T) {
 		t.Errorf("Resets = %d, Dials = %d; want 1, 1", st.Resets, st.Dials)
 	}
 	// A SET the server refuses reaches the caller as the server's error.
-	_, err := ts.Get(ctx, &Settings{Key: "bad", Statements: []string{"SET SESSION no_such_variable = 1"}})
+	_, err := ts.Get(ctx, Want{Settings: &Settings{Key: "bad", Statements: []string{"SET SESSION no_such_variable = 1"}}})
 	var me *mysql.MyError
 	if !errors.As(err, &me) || me.Code != 1193 {
 		t.Fatalf("bad SET: %v, want 1193", err)
@@ -156,24 +156,24 @@ func TestIntegrationPoolExhausted(t *testing.T) {
 	m := sharedMariaDB(t)
 	ts := startServer(t, m, Config{PoolSize: 1, PoolWaitTimeout: 200 * time.Millisecond}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ts.Get(ctx, nil)
+	_, err = ts.Get(ctx, Want{})
 	var me *mysql.MyError
 	if !errors.As(err, &me) || me.Code != mysql.ER_TOO_MANY_USER_CONNECTIONS || !strings.Contains(me.Message, flagPoolSize) {
 		t.Fatalf("second Get: %v, want 1203 naming %s", err, flagPoolSize)
 	}
-	c.Recycle()
-	c2, err := ts.Get(ctx, nil)
+	c.Release(0)
+	c2, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatalf("Get after Recycle: %v", err)
 	}
 	if c2 != c {
 		t.Error("the recycled connection was not reused")
 	}
-	c2.Recycle()
+	c2.Release(0)
 	st := ts.Stats().Data
 	if st.WaitTimeouts != 1 || st.Gets != 2 || st.InUse != 0 || st.Idle != 1 {
 		t.Errorf("stats %+v", st)
@@ -185,12 +185,12 @@ func TestIntegrationIdleTimeout(t *testing.T) {
 	ts := startServer(t, m, Config{IdleTimeout: 300 * time.Millisecond}, topodatapb.TabletType_PRIMARY, nil)
 	db := openDB(t, m)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := c.ThreadID()
-	c.Recycle()
+	c.Release(0)
 	waitFor(t, "the idle connection to be closed", 10*time.Second, func() bool {
 		return ts.Stats().Data.IdleClosed == 1 && !threadExists(t, db, id)
 	})
@@ -220,13 +220,13 @@ func TestIntegrationQueryTimeoutKills(t *testing.T) {
 	ts := startServer(t, m, Config{QueryTimeout: time.Second}, topodatapb.TabletType_PRIMARY, nil)
 	db := openDB(t, m)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	var w bytes.Buffer
-	res, err := c.Exec(ctx, queryFrame("SELECT SLEEP(10) AS timeout_test"), &w)
+	res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT SLEEP(10) AS timeout_test")}, &w)
 	var me *mysql.MyError
 	if !errors.As(err, &me) || me.Code != mysql.ER_QUERY_INTERRUPTED || me.State != "70100" || !strings.Contains(me.Message, flagQueryTimeout) {
 		t.Fatalf("Exec: %v, want 1317 naming %s", err, flagQueryTimeout)
@@ -240,7 +240,7 @@ func TestIntegrationQueryTimeoutKills(t *testing.T) {
 	})
 	// The connection survived the kill and serves the next query, which is not killed.
 	w.Reset()
-	if res, err := c.Exec(ctx, queryFrame("SELECT SLEEP(0.1), 'next'"), &w); err != nil || res.Err != nil {
+	if res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT SLEEP(0.1), 'next'")}, &w); err != nil || res.Err != nil {
 		t.Fatalf("next query: %v %v", err, res.Err)
 	}
 	if st := ts.Stats(); st.QueryTimeouts != 1 || st.Kills != 1 {
@@ -250,7 +250,7 @@ func TestIntegrationQueryTimeoutKills(t *testing.T) {
 	// A context deadline sooner than the query timeout acts as one.
 	dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	if _, err := c.Exec(dctx, queryFrame("SELECT SLEEP(10)"), io.Discard); !errors.As(err, &me) || me.Code != mysql.ER_QUERY_INTERRUPTED {
+	if _, err := c.Exec(dctx, &Request{Frame: queryFrame("SELECT SLEEP(10)")}, io.Discard); !errors.As(err, &me) || me.Code != mysql.ER_QUERY_INTERRUPTED {
 		t.Fatalf("Exec with a deadline: %v", err)
 	}
 }
@@ -260,14 +260,14 @@ func TestIntegrationKillQuery(t *testing.T) {
 	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	db := openDB(t, m)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	done := make(chan error, 1) // the Exec's outcome; buffered so the goroutine never blocks
 	go func() {
-		_, err := c.Exec(ctx, queryFrame("SELECT SLEEP(30) AS kill_test"), io.Discard)
+		_, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT SLEEP(30) AS kill_test")}, io.Discard)
 		done <- err
 	}()
 	waitFor(t, "the query to run", 10*time.Second, func() bool { return running(t, db, "SELECT SLEEP(30) AS kill_test") })
@@ -291,13 +291,13 @@ func TestIntegrationMaxResultRows(t *testing.T) {
 	m := sharedMariaDB(t)
 	ts := startServer(t, m, Config{MaxResultRows: 100}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	var w bytes.Buffer
-	res, err := c.Exec(ctx, queryFrame("SELECT seq FROM seq_1_to_1000000"), &w)
+	res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT seq FROM seq_1_to_1000000")}, &w)
 	var me *mysql.MyError
 	if !errors.As(err, &me) || me.Code != mysql.ER_TOO_BIG_SELECT {
 		t.Fatalf("Exec: %v, want 1104", err)
@@ -307,7 +307,7 @@ func TestIntegrationMaxResultRows(t *testing.T) {
 		t.Errorf("Result %+v", res)
 	}
 	w.Reset()
-	if res, err := c.Exec(ctx, queryFrame("SELECT seq FROM seq_1_to_100"), &w); err != nil || res.Rows != 100 {
+	if res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT seq FROM seq_1_to_100")}, &w); err != nil || res.Rows != 100 {
 		t.Fatalf("100 rows: %+v %v", res, err)
 	}
 }
@@ -317,12 +317,12 @@ func TestIntegrationTxTimeoutRollsBack(t *testing.T) {
 	ts := startServer(t, m, Config{TxTimeout: time.Second}, topodatapb.TabletType_PRIMARY, nil)
 	db := openDB(t, m)
 	ctx := context.Background()
-	c, err := ts.Reserve(ctx, nil)
+	c, err := ts.Get(ctx, Want{Hold: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"BEGIN", "INSERT INTO tx VALUES (1)"} {
-		res, err := c.Exec(ctx, queryFrame(q), io.Discard)
+		res, err := c.Exec(ctx, &Request{Frame: queryFrame(q)}, io.Discard)
 		if err != nil || res.Err != nil {
 			t.Fatalf("%s: %v %v", q, err, res.Err)
 		}
@@ -335,10 +335,10 @@ func TestIntegrationTxTimeoutRollsBack(t *testing.T) {
 	if !errors.As(c.Killed(), &me) || !strings.Contains(me.Message, "rolled back after timeout") {
 		t.Fatalf("Killed() = %v", c.Killed())
 	}
-	if _, err := c.Exec(ctx, queryFrame("COMMIT"), io.Discard); !errors.As(err, &me) || me.Code != mysql.ER_QUERY_INTERRUPTED {
+	if _, err := c.Exec(ctx, &Request{Frame: queryFrame("COMMIT")}, io.Discard); !errors.As(err, &me) || me.Code != mysql.ER_QUERY_INTERRUPTED {
 		t.Fatalf("COMMIT after the kill: %v", err)
 	}
-	c.Recycle() // harmless
+	c.Release(0) // harmless
 	var n int
 	if err := db.QueryRow("SELECT COUNT(*) FROM " + testDB + ".tx").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("rows in tx: %d, %v; want 0", n, err)
@@ -347,24 +347,24 @@ func TestIntegrationTxTimeoutRollsBack(t *testing.T) {
 		t.Errorf("reserved stats %+v", st)
 	}
 	// The slot came back: a new reservation works.
-	c, err = ts.Reserve(ctx, nil)
+	c, err = ts.Get(ctx, Want{Hold: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Recycle()
+	c.Release(0)
 }
 
 func TestIntegrationLargeResultBoundedMemory(t *testing.T) {
 	m := sharedMariaDB(t)
 	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	cw := &byteCounter{}
-	res, err := c.Exec(ctx, queryFrame("SELECT seq, CONCAT('row-', seq) FROM seq_1_to_1000000"), cw)
+	res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT seq, CONCAT('row-', seq) FROM seq_1_to_1000000")}, cw)
 	if err != nil || res.Err != nil {
 		t.Fatalf("Exec: %v %v", err, res.Err)
 	}
@@ -432,7 +432,7 @@ func TestIntegrationHealth(t *testing.T) {
 		h := pts.Health()
 		return !h.Reachable && !h.Serving && h.Err != nil
 	})
-	_, err := pts.Get(ctx, nil)
+	_, err := pts.Get(ctx, Want{})
 	if err == nil {
 		t.Fatal("Get on a dead server succeeded")
 	}
@@ -444,16 +444,16 @@ func TestIntegrationKillQueryOnIdleConnection(t *testing.T) {
 	m := sharedMariaDB(t)
 	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)
 	ctx := context.Background()
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	if err := ts.KillQuery(ctx, c.ThreadID()); err != nil {
 		t.Fatal(err)
 	}
 	var w bytes.Buffer
-	res, err := c.Exec(ctx, queryFrame("SELECT SLEEP(0.2) AS s, 'after' AS a"), &w)
+	res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT SLEEP(0.2) AS s, 'after' AS a")}, &w)
 	if err != nil || res.Err != nil {
 		t.Fatalf("next query: %v %v", err, res.Err)
 	}
@@ -470,13 +470,13 @@ func TestIntegrationHugePackets(t *testing.T) {
 	const big = 1<<24 + 1000 // one row of two packets
 	q := "SELECT REPEAT('x', 16777215 + 1000 - 4) AS a UNION ALL SELECT 'small'"
 	want := rawReply(t, ts, queryFrame(q))
-	c, err := ts.Get(ctx, nil)
+	c, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Recycle()
+	defer c.Release(0)
 	var w bytes.Buffer
-	res, err := c.Exec(ctx, queryFrame(q), &w)
+	res, err := c.Exec(ctx, &Request{Frame: queryFrame(q)}, &w)
 	if err != nil || res.Err != nil {
 		t.Fatalf("Exec: %v %v", err, res.Err)
 	}
@@ -490,7 +490,7 @@ func TestIntegrationHugePackets(t *testing.T) {
 	// A command bigger than one packet.
 	frame := queryFrame("SELECT LENGTH('" + strings.Repeat("y", big) + "')")
 	w.Reset()
-	res, err = c.Exec(ctx, frame, &w)
+	res, err = c.Exec(ctx, &Request{Frame: frame}, &w)
 	if err != nil || res.Err != nil {
 		t.Fatalf("big command: %v %v", err, res.Err)
 	}
@@ -505,11 +505,11 @@ func TestIntegrationClose(t *testing.T) {
 	ts := New(cfg, testTablet(m, 1, topodatapb.TabletType_PRIMARY), nil, nil)
 	ts.Open()
 	ctx := context.Background()
-	data, err := ts.Get(ctx, nil)
+	data, err := ts.Get(ctx, Want{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, err := ts.Reserve(ctx, nil)
+	tx, err := ts.Get(ctx, Want{Hold: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,14 +519,14 @@ func TestIntegrationClose(t *testing.T) {
 		t.Fatalf("reserved connection after Close: Killed() = %v", tx.Killed())
 	}
 	// A data connection in use finishes its query, then closes when returned.
-	if res, err := data.Exec(ctx, queryFrame("SELECT 1"), io.Discard); err != nil || res.Err != nil {
+	if res, err := data.Exec(ctx, &Request{Frame: queryFrame("SELECT 1")}, io.Discard); err != nil || res.Err != nil {
 		t.Fatalf("in-use data connection after Close: %v %v", err, res.Err)
 	}
-	data.Recycle()
+	data.Release(0)
 	if st := ts.Stats().Data; st.InUse != 0 || st.Idle != 0 {
 		t.Errorf("data pool after Close: %+v", st)
 	}
-	if _, err := ts.Get(ctx, nil); !errors.As(err, &me) || me.Code != mysql.ER_SERVER_SHUTDOWN {
+	if _, err := ts.Get(ctx, Want{}); !errors.As(err, &me) || me.Code != mysql.ER_SERVER_SHUTDOWN {
 		t.Fatalf("Get after Close: %v", err)
 	}
 }

@@ -55,7 +55,7 @@ func TestConnKillQuery(t *testing.T) {
 	var err error
 	go func() {
 		defer close(execDone)
-		res, err = c.Exec(context.Background(), queryFrame("SELECT SLEEP(30)"), io.Discard)
+		res, err = c.Exec(context.Background(), &Request{Frame: queryFrame("SELECT SLEEP(30)")}, io.Discard)
 	}()
 	waitFor(t, "the command to run", 10*time.Second, func() bool {
 		c.killMu.Lock()
@@ -78,7 +78,7 @@ func TestConnKillQuery(t *testing.T) {
 	}
 	// The connection serves the next command, which no stale kill reaches.
 	go func() { _, _ = backend.Write(pkt(1, okPayload(stAuto)...)) }()
-	if res, err := c.Exec(context.Background(), queryFrame("SELECT 1"), io.Discard); err != nil || res.Err != nil {
+	if res, err := c.Exec(context.Background(), &Request{Frame: queryFrame("SELECT 1")}, io.Discard); err != nil || res.Err != nil {
 		t.Fatalf("next command: %+v, %v", res, err)
 	}
 	if kills.Load() != 1 {
@@ -111,10 +111,10 @@ func TestConnKillQueryOnLease(t *testing.T) {
 // since (LIFO: to the next client at once) must not be killed under its new holder.
 func TestTxKillerSparesConnHandedOutAgain(t *testing.T) {
 	c := pooledTestConn(t, nil)
-	p := c.ts.data
+	p := c.ts.pool
 	start := time.Now()
 	p.mu.Lock()
-	c.since = start
+	c.txStart = start
 	p.mu.Unlock()
 	const timeout = time.Second
 	now := start.Add(2 * timeout)
@@ -123,14 +123,14 @@ func TestTxKillerSparesConnHandedOutAgain(t *testing.T) {
 		t.Fatalf("expired = %+v", exp)
 	}
 	// Returned, and handed out again to a new holder.
-	c.Recycle()
-	p.slots <- struct{}{}
-	c2, err := p.take(context.Background(), "")
+	c.Release(0)
+	p.run <- struct{}{}
+	c2, err := p.take(context.Background(), Want{}, slotRun)
 	if err != nil || c2 != c {
 		t.Fatalf("take = %p, %v; want the recycled connection", c2, err)
 	}
 	p.mu.Lock()
-	c.since = now
+	c.txStart = now
 	p.mu.Unlock()
 	why := errTxKilled("test", timeout)
 	if p.killExpired(exp[0], now, timeout, why) || c.Killed() != nil {
@@ -146,14 +146,15 @@ func TestTxKillerSparesConnHandedOutAgain(t *testing.T) {
 	if len(exp) != 1 || !p.killExpired(exp[0], later, timeout, why) || !errors.Is(c.Killed(), why) {
 		t.Fatalf("fresh snapshot: %+v, Killed() = %v", exp, c.Killed())
 	}
-	if inUse, idle := p.counts(); inUse != 0 || idle != 0 || len(p.slots) != 0 {
-		t.Errorf("after the kill: %d in use, %d idle, %d slots taken", inUse, idle, len(p.slots))
+	if inUse, _, idle := p.counts(); inUse != 0 || idle != 0 || len(p.run) != 0 {
+		t.Errorf("after the kill: %d in use, %d idle, %d slots taken", inUse, idle, len(p.run))
 	}
 	// Returned by its holder after the snapshot: nothing to kill.
 	c3 := pooledTestConn(t, nil)
-	p3 := c3.ts.data
+	p3 := c3.ts.pool
+	c3.SetTransaction(true)
 	exp = p3.expired(time.Now().Add(time.Hour), timeout)
-	c3.Recycle()
+	c3.Release(0)
 	if len(exp) != 1 || p3.killExpired(exp[0], time.Now().Add(time.Hour), timeout, why) {
 		t.Fatalf("killed a returned connection: %+v", exp)
 	}

@@ -140,7 +140,7 @@ var pingOK = []byte{7, 0, 0, 1, 0, 0, 0, byte(mysql.SERVER_STATUS_AUTOCOMMIT), 0
 // read without the forwarder.
 func rawReply(t testing.TB, ts *TabletServer, frame []byte) []byte {
 	t.Helper()
-	c, err := ts.dial(context.Background())
+	c, err := ts.dial(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func textValues(t testing.TB, reply []byte) [][]string {
 	cols := int(packets[0][0])
 	var rows [][]string
 	for _, p := range packets[1+cols+1:] {
-		if isEOF(p[0], len(p)) {
+		if p[0] == 0xFE && len(p) < 9 {
 			break
 		}
 		var row []string

@@ -1,15 +1,19 @@
 package tabletserver
 
-// The reply grammar of the classic protocol without CLIENT_DEPRECATE_EOF, as negotiated by every
-// backend connection (docs/internals.md). References:
+// The reply grammar of the classic protocol, with or without CLIENT_DEPRECATE_EOF (a backend
+// connection negotiates it exactly when the client it serves did). References:
 //   https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response.html
 //   https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_stmt_prepare.html
 //   https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_stmt_execute.html
 //   https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_field_list.html
+//   https://mariadb.com/kb/en/result-set-packets/ (DEPRECATE_EOF)
 //
 // replyParser is a pure state machine: the forwarder walks packet headers and asks it, for each
-// packet, whether it must see the whole packet (OK, ERR, EOF, a column count, the prepare OK:
-// all small) or only counts it (column definitions and rows: forwarded without being read).
+// packet, whether it must see the whole packet (OK, ERR, EOF, a column count, the prepare OK,
+// a LOCAL INFILE request: all small) or only counts it (column definitions and rows: forwarded
+// without being read). Whole OK packets carry session-tracking information (every backend
+// connection negotiates CLIENT_SESSION_TRACK): the parser records it (track.go) and rewrites the
+// packet for a client that did not ask for all of it.
 
 import (
 	"encoding/binary"
@@ -35,9 +39,9 @@ const (
 type replyKind uint8
 
 const (
-	replyQuery     replyKind = iota // OK | ERR | result sets (text or binary rows), repeated while SERVER_MORE_RESULTS_EXISTS
-	replyPrepare                    // prepare OK, param defs + EOF, column defs + EOF | ERR
-	replyFieldList                  // column defs until EOF | ERR
+	replyQuery     replyKind = iota // OK | ERR | LOCAL INFILE | result sets (text or binary rows), repeated while SERVER_MORE_RESULTS_EXISTS
+	replyPrepare                    // prepare OK, param defs [+ EOF], column defs [+ EOF] | ERR
+	replyFieldList                  // column defs until EOF (or 0xFE OK) | ERR
 	replyString                     // one packet that is not an OK (COM_STATISTICS)
 	replyNone                       // no reply at all (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA)
 )
@@ -67,16 +71,17 @@ func replyKindOf(cmd byte) (replyKind, bool) {
 type replyState uint8
 
 const (
-	stFirst          replyState = iota // OK, ERR or a column count (or, for prepare, the prepare OK)
+	stFirst          replyState = iota // OK, ERR, LOCAL INFILE or a column count (or, for prepare, the prepare OK)
 	stColumns                          // column definitions, remaining counts them
-	stColumnsEOF                       // the EOF after the column definitions
-	stRows                             // rows until EOF or ERR
+	stColumnsEOF                       // the EOF after the column definitions (not with DEPRECATE_EOF)
+	stRows                             // rows until EOF (or the 0xFE OK) or ERR
 	stPrepParams                       // parameter definitions of a prepare reply
 	stPrepParamsEOF                    //
 	stPrepColumns                      // column definitions of a prepare reply
 	stPrepColumnsEOF                   //
 	stFieldList                        // COM_FIELD_LIST: definitions until EOF or ERR
 	stString                           // COM_STATISTICS: one opaque packet
+	stInfile                           // the server asked for a LOCAL INFILE: the client's file is relayed
 	stDone
 )
 
@@ -88,15 +93,34 @@ type replyParser struct {
 	kind      replyKind
 	state     replyState
 	remaining uint64 // definitions left in stColumns, stPrepParams, stPrepColumns
+	// deprecateEOF: the connection negotiated CLIENT_DEPRECATE_EOF (no EOF after definitions,
+	// a result set ends with an OK whose header is 0xFE).
+	deprecateEOF bool
+	// infile: the connection negotiated CLIENT_LOCAL_FILES (the client allowed it).
+	infile bool
 
 	status     uint16         // status flags of the latest OK or EOF, intermediate ones included
 	statusSeen bool           // an OK or EOF of this reply carried status flags
+	sawInTrans bool           // some OK or EOF of the reply had SERVER_STATUS_IN_TRANS
 	rows       uint64         // rows of every result set of the reply
+	lastRows   uint64         // rows of the current (last) result set
+	resultSet  bool           // the latest result was rows, not an OK
 	err        *mysql.MyError // the ERR that ended the reply, if any
 	errFirst   bool           // that ERR was the reply's first packet
 	// holdErr, when not 0, is the code of an ERR that the forwarder must not forward when it
 	// is the reply's first packet: the caller will retry the command (prepare, 1461).
 	holdErr uint16
+
+	// From the latest OK (and EOF for warnings).
+	affected, insertID uint64
+	warnings           uint16
+	lastInsertID       uint64 // the last non-zero insert id of any OK
+
+	// Session tracking (track.go).
+	track   trackState
+	rewrote bool   // feed rewrote the packet: its new payload is in out
+	out     []byte // scratch: the rewritten payload
+	keep    []byte // scratch: the session-state entries the client gets
 
 	// prepare reply
 	stmtID       uint32 // backend statement id
@@ -105,8 +129,11 @@ type replyParser struct {
 	clientID     uint32 //
 }
 
-func (p *replyParser) reset(kind replyKind) {
-	*p = replyParser{kind: kind}
+// reset prepares the parser for the reply to a new command, keeping its scratch buffers.
+func (p *replyParser) reset(kind replyKind, deprecateEOF, infile bool, filter TrackFilter) {
+	out, keep, vars := p.out[:0], p.keep[:0], p.track.vars[:0]
+	*p = replyParser{kind: kind, deprecateEOF: deprecateEOF, infile: infile, out: out, keep: keep}
+	p.track = trackState{filter: filter, vars: vars}
 	switch kind {
 	case replyFieldList:
 		p.state = stFieldList
@@ -119,9 +146,19 @@ func (p *replyParser) reset(kind replyKind) {
 
 func (p *replyParser) done() bool { return p.state == stDone }
 
-// isEOF tells an EOF packet from a row or definition that starts with 0xFE: an EOF payload is
-// shorter than 9 bytes, a row starting with the 8-byte length prefix 0xFE is longer.
-func isEOF(first byte, length int) bool { return first == hdrEOF && length < 9 }
+// isEnd tells the packet that ends a run of rows or definitions from a row or a definition:
+// without DEPRECATE_EOF an EOF, whose payload is shorter than 9 bytes (a row starting with the
+// 8-byte length prefix 0xFE is longer); with it an OK with header 0xFE, which is shorter than a
+// maximum-size packet (a row starting with 0xFE holds a value of 16 MiB or more).
+func (p *replyParser) isEnd(first byte, length int) bool {
+	if first != hdrEOF {
+		return false
+	}
+	if p.deprecateEOF {
+		return length < maxPayload
+	}
+	return length < 9
+}
 
 // whole reports whether the packet whose payload starts with first and has length bytes must be
 // handed to feed in full; otherwise it is counted with skip and forwarded unread.
@@ -131,7 +168,7 @@ func (p *replyParser) whole(first byte, length int) bool {
 	}
 	switch p.state {
 	case stColumns, stPrepParams, stPrepColumns, stRows, stFieldList:
-		return first == hdrERR || isEOF(first, length)
+		return first == hdrERR || p.isEnd(first, length)
 	case stString:
 		return false
 	}
@@ -144,17 +181,27 @@ func (p *replyParser) skip() {
 	case stColumns:
 		if p.remaining--; p.remaining == 0 {
 			p.state = stColumnsEOF
+			if p.deprecateEOF {
+				p.state = stRows
+			}
 		}
 	case stPrepParams:
 		if p.remaining--; p.remaining == 0 {
 			p.state = stPrepParamsEOF
+			if p.deprecateEOF {
+				p.afterParams()
+			}
 		}
 	case stPrepColumns:
 		if p.remaining--; p.remaining == 0 {
 			p.state = stPrepColumnsEOF
+			if p.deprecateEOF {
+				p.state = stDone
+			}
 		}
 	case stRows:
 		p.rows++
+		p.lastRows++
 	case stString:
 		p.state = stDone
 	}
@@ -163,8 +210,11 @@ func (p *replyParser) skip() {
 // inRows reports whether the next opaque packet is a row.
 func (p *replyParser) inRows() bool { return p.state == stRows }
 
-// feed reads a whole packet. It may rewrite the statement id of a prepare OK in place.
+// feed reads a whole packet. It may rewrite the packet in place (the statement id of a prepare
+// OK, a status flag) or into p.out (an OK whose session-tracking information the client must
+// not get in full: p.rewrote says so).
 func (p *replyParser) feed(payload []byte) error {
+	p.rewrote = false
 	if len(payload) == 0 {
 		return fmt.Errorf("%w: empty packet", errProtocol)
 	}
@@ -182,67 +232,109 @@ func (p *replyParser) feed(payload []byte) error {
 		}
 		switch {
 		case first == hdrOK:
-			return p.feedOK(payload)
-		case isEOF(first, len(payload)):
+			return p.feedOK(payload, false)
+		case first == hdrEOF && len(payload) < 9 && !p.deprecateEOF:
 			return p.feedEOF(payload, false)
+		case first == hdrEOF && p.deprecateEOF:
+			return p.feedOK(payload, false) // COM_SET_OPTION and friends answer with the 0xFE OK
 		case first == hdrLocalInfile:
-			return fmt.Errorf("%w: LOCAL INFILE request, but CLIENT_LOCAL_FILES was not negotiated", errProtocol)
+			if !p.infile {
+				return fmt.Errorf("%w: LOCAL INFILE request, but CLIENT_LOCAL_FILES was not negotiated", errProtocol)
+			}
+			p.state = stInfile
+			return nil
 		}
 		n, size, ok := readLenEnc(payload)
 		if !ok || size != len(payload) || n == 0 {
 			return fmt.Errorf("%w: bad column count packet % x", errProtocol, head(payload))
 		}
 		p.remaining, p.state = n, stColumns
+		p.lastRows, p.resultSet = 0, true
 		return nil
 	case stColumnsEOF:
-		if !isEOF(first, len(payload)) {
+		if !p.isEnd(first, len(payload)) {
 			return fmt.Errorf("%w: want EOF after column definitions, got % x", errProtocol, head(payload))
 		}
 		p.state = stRows
 		return nil
 	case stRows:
-		if !isEOF(first, len(payload)) {
-			return fmt.Errorf("%w: want a row or EOF, got % x", errProtocol, head(payload))
+		if !p.isEnd(first, len(payload)) {
+			return fmt.Errorf("%w: want a row or the end of rows, got % x", errProtocol, head(payload))
+		}
+		if p.deprecateEOF {
+			return p.feedOK(payload, true)
 		}
 		return p.feedEOF(payload, true)
 	case stPrepParamsEOF:
-		if !isEOF(first, len(payload)) || len(payload) < 5 {
+		if !p.isEnd(first, len(payload)) || len(payload) < 5 {
 			return fmt.Errorf("%w: want EOF after parameter definitions, got % x", errProtocol, head(payload))
 		}
 		// The status of a prepare with parameters and no columns is in this EOF (MySQL and
 		// MariaDB both send it); with columns, the columns' EOF overrides it.
-		p.setStatus(payload[3:5])
-		p.state = stDone
-		if p.cols > 0 {
-			p.state, p.remaining = stPrepColumns, uint64(p.cols)
-		}
+		p.setStatus(binary.LittleEndian.Uint16(payload[3:5]))
+		p.afterParams()
 		return nil
-	case stPrepColumnsEOF, stFieldList:
-		if !isEOF(first, len(payload)) || len(payload) < 5 {
+	case stPrepColumnsEOF:
+		if !p.isEnd(first, len(payload)) || len(payload) < 5 {
 			return fmt.Errorf("%w: want EOF after definitions, got % x", errProtocol, head(payload))
 		}
-		p.setStatus(payload[3:5])
+		p.setStatus(binary.LittleEndian.Uint16(payload[3:5]))
+		p.state = stDone
+		return nil
+	case stFieldList:
+		if !p.isEnd(first, len(payload)) || len(payload) < 5 {
+			return fmt.Errorf("%w: want EOF after definitions, got % x", errProtocol, head(payload))
+		}
+		if p.deprecateEOF {
+			p.resultSet = false
+			return p.feedOK(payload, false)
+		}
+		p.setStatus(binary.LittleEndian.Uint16(payload[3:5]))
 		p.state = stDone
 		return nil
 	}
 	return fmt.Errorf("%w: unexpected packet % x in state %d", errProtocol, head(payload), p.state)
 }
 
-// feedOK reads an OK: header, affected rows, last insert id (both length-encoded), status,
-// warnings.
-func (p *replyParser) feedOK(payload []byte) error {
+func (p *replyParser) afterParams() {
+	p.state = stDone
+	if p.cols > 0 {
+		p.state, p.remaining = stPrepColumns, uint64(p.cols)
+	}
+}
+
+// feedOK reads an OK (header 0x00, or 0xFE when it ends rows with DEPRECATE_EOF): affected
+// rows, last insert id (both length-encoded), status, warnings, then the info string and the
+// session-state information (track.go), which it may rewrite for the client.
+func (p *replyParser) feedOK(payload []byte, endOfRows bool) error {
 	pos := 1
-	for i := 0; i < 2; i++ {
-		_, n, ok := readLenEnc(payload[pos:])
+	var vals [2]uint64
+	for i := range vals {
+		v, n, ok := readLenEnc(payload[pos:])
 		if !ok {
 			return fmt.Errorf("%w: truncated OK packet", errProtocol)
 		}
+		vals[i] = v
 		pos += n
 	}
-	if len(payload) < pos+2 {
+	if len(payload) < pos+4 {
 		return fmt.Errorf("%w: truncated OK packet", errProtocol)
 	}
-	p.setStatus(payload[pos:])
+	status := binary.LittleEndian.Uint16(payload[pos:])
+	p.setStatus(status)
+	p.warnings = binary.LittleEndian.Uint16(payload[pos+2:])
+	if !endOfRows {
+		p.affected, p.insertID = vals[0], vals[1]
+		p.resultSet = false
+		if vals[1] != 0 {
+			p.lastInsertID = vals[1]
+		}
+	}
+	if status&mysql.SERVER_SESSION_STATE_CHANGED != 0 {
+		if err := p.trackOK(payload, pos+4, status); err != nil {
+			return err
+		}
+	}
 	p.next()
 	return nil
 }
@@ -253,15 +345,32 @@ func (p *replyParser) feedEOF(payload []byte, endOfRows bool) error {
 		// A pre-4.1 EOF has no status: impossible with CLIENT_PROTOCOL_41.
 		return fmt.Errorf("%w: truncated EOF packet", errProtocol)
 	}
-	p.setStatus(payload[3:5])
+	status := binary.LittleEndian.Uint16(payload[3:5])
+	p.warnings = binary.LittleEndian.Uint16(payload[1:3])
+	if !endOfRows {
+		p.resultSet = false
+	}
+	if status&mysql.SERVER_SESSION_STATE_CHANGED != 0 {
+		// An EOF carries the flag but no details (MariaDB: SET STATEMENT ... FOR SELECT): the
+		// details, if any, come with a later OK. A client that does not track gets no flag.
+		p.track.eofChanged = true
+		if p.track.filter == nil {
+			status &^= mysql.SERVER_SESSION_STATE_CHANGED
+			binary.LittleEndian.PutUint16(payload[3:5], status)
+		}
+	}
+	p.setStatus(status)
 	p.next()
 	return nil
 }
 
-// setStatus records the status flags at the start of b.
-func (p *replyParser) setStatus(b []byte) {
-	p.status = binary.LittleEndian.Uint16(b)
+// setStatus records the status flags of an OK or EOF.
+func (p *replyParser) setStatus(status uint16) {
+	p.status = status
 	p.statusSeen = true
+	if status&mysql.SERVER_STATUS_IN_TRANS != 0 {
+		p.sawInTrans = true
+	}
 }
 
 // statusKnown reports whether the reply ended with an OK or EOF carrying status flags, so that
@@ -350,6 +459,28 @@ func readLenEnc(b []byte) (v uint64, size int, ok bool) {
 		return 0, 0, false
 	}
 	return uint64(b[0]), 1, true
+}
+
+// readLenEncString reads a length-encoded string at the start of b.
+func readLenEncString(b []byte) (s []byte, size int, ok bool) {
+	n, k, ok := readLenEnc(b)
+	if !ok || n > uint64(len(b)-k) {
+		return nil, 0, false
+	}
+	return b[k : k+int(n)], k + int(n), true
+}
+
+// appendLenEnc appends a length-encoded integer.
+func appendLenEnc(b []byte, v uint64) []byte {
+	switch {
+	case v < 0xfb:
+		return append(b, byte(v))
+	case v <= 0xffff:
+		return append(b, 0xfc, byte(v), byte(v>>8))
+	case v <= 0xffffff:
+		return append(b, 0xfd, byte(v), byte(v>>8), byte(v>>16))
+	}
+	return binary.LittleEndian.AppendUint64(append(b, 0xfe), v)
 }
 
 // head is the start of a packet for error messages.

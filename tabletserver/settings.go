@@ -6,9 +6,10 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
-// Settings is the session state a client set (SET statements, in order), replayed on a
-// backend connection that lacks it. Key identifies the list: equal keys, equal statements.
-// A nil *Settings or an empty Key means the server's defaults.
+// Settings is the session state a client set, replayed on a backend connection that lacks it:
+// SQL statements (the router's session gives one SET of every variable it changed, with the
+// values the server reported). Key identifies them: equal keys, equal state. A nil *Settings
+// or an empty Key means the base state: the server's defaults and the gateway's tracking.
 type Settings struct {
 	Key        string
 	Statements []string
@@ -17,6 +18,10 @@ type Settings struct {
 // partialKey marks a connection whose settings are half applied: the next apply resets it.
 const partialKey = "\x00partial"
 
+// DirtyKey marks a connection that holds state another session must not inherit: the next
+// apply resets it.
+const dirtyKey = "\x00dirty"
+
 func (s *Settings) key() string {
 	if s == nil {
 		return ""
@@ -24,47 +29,122 @@ func (s *Settings) key() string {
 	return s.Key
 }
 
+// RestoreTracking puts the gateway's session tracking back on a connection whose client
+// changed it (a SET of session_track_*).
+func (c *Conn) RestoreTracking(ctx context.Context) error {
+	_, err := c.Silent(ctx, c.ts.baseTracking())
+	return err
+}
+
 // applySettings makes the connection's session state that of s: nothing to do when the
-// connection already has it; otherwise COM_RESET_CONNECTION if it had other settings, then each
-// SET statement, replies discarded. A failing SET is returned as the backend's *mysql.MyError.
+// connection already has it; otherwise COM_RESET_CONNECTION (and the base tracking) if it had
+// other settings, then the settings' statements, all in one write; replies discarded. A
+// failing SET is returned as the backend's *mysql.MyError.
 func (c *Conn) applySettings(ctx context.Context, s *Settings) error {
 	key := s.key()
 	if key == c.settingsKey {
 		return nil
 	}
+	var pre []string
 	if c.settingsKey != "" {
 		if !c.canReset {
 			// Servers without COM_RESET_CONNECTION (MariaDB < 10.2.4): a fresh connection.
 			c.discard = true
 			return errResetUnsupported
 		}
-		c.parser.reset(replyQuery)
-		r, err := c.exchange(ctx, mysql.COM_RESET_CONNECTION, c.command(mysql.COM_RESET_CONNECTION, ""), nil)
-		if err != nil {
-			return err
-		}
-		if r.Err != nil {
-			c.discard = true
-			return r.Err
-		}
-		c.ts.stats.resets.Add(1)
+		pre = append(pre, c.ts.baseTracking())
 	}
-	if key == "" {
-		return nil
+	var stmts []string
+	if s != nil {
+		stmts = s.Statements
 	}
 	c.settingsKey = partialKey
-	for _, stmt := range s.Statements {
-		c.parser.reset(replyQuery)
-		r, err := c.exchange(ctx, mysql.COM_QUERY, c.command(mysql.COM_QUERY, stmt), nil)
-		c.shrinkWbuf()
-		if err != nil {
-			return err
-		}
-		if r.Err != nil {
-			return r.Err
-		}
+	if err := c.resetAnd(ctx, pre != nil, append(pre, stmts...)); err != nil {
+		return err
 	}
 	c.settingsKey = key
-	c.ts.stats.settingsApplied.Add(1)
+	if key != "" {
+		c.ts.stats.settingsApplied.Add(1)
+	}
 	return nil
 }
+
+// resetAnd sends, in one write, a COM_RESET_CONNECTION (when reset) and the statements, and
+// reads their replies: the first ERR is returned.
+func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
+	if len(stmts) == 0 && !reset {
+		return nil
+	}
+	b := c.wbuf[:0]
+	if reset {
+		b = append(b, 1, 0, 0, 0, mysql.COM_RESET_CONNECTION)
+	}
+	for _, q := range stmts {
+		start := len(b)
+		b = append(b, 0, 0, 0, 0, mysql.COM_QUERY)
+		b = append(b, q...)
+		setHeader(b[start:])
+	}
+	c.wbuf = b
+	if err := c.usable(); err != nil {
+		return err
+	}
+	c.begin(ctx)
+	var firstErr error
+	_, err := c.rw.Write(b)
+	if err != nil {
+		err = &forwardError{backend: true, err: err}
+	}
+	deprecate := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0
+	n := len(stmts)
+	if reset {
+		n++
+	}
+	c.more = n
+	for i := 0; i < n && err == nil; i++ {
+		c.more--
+		c.parser.reset(replyQuery, deprecate, false, nil)
+		var r Result
+		r, err = c.forward(nil, nil)
+		if err == nil && r.Err != nil && firstErr == nil {
+			firstErr = r.Err
+		}
+	}
+	c.more = 0
+	reason := c.end()
+	if _, err = c.finish(mysql.COM_QUERY, Result{}, err, reason); err != nil {
+		return err
+	}
+	if reset {
+		c.stmts.forget()
+		c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
+		c.ts.stats.resets.Add(1)
+	}
+	if firstErr != nil {
+		if reset {
+			c.discard = true // the reset or the tracking failed: do not trust the connection
+		}
+		return firstErr
+	}
+	return nil
+}
+
+// Reset undoes every session state on the connection (COM_RESET_CONNECTION: the transaction
+// is rolled back, user variables, temporary tables, locks and prepared statements go) and puts
+// the base tracking back, so that the pool can give it to another session.
+func (c *Conn) Reset(ctx context.Context) error {
+	if !c.canReset {
+		c.discard = true
+		return errResetUnsupported
+	}
+	c.settingsKey = partialKey
+	if err := c.resetAnd(ctx, true, []string{c.ts.baseTracking()}); err != nil {
+		return err
+	}
+	c.settingsKey = ""
+	return nil
+}
+
+// MarkDirty records that the connection holds state no other session may inherit: the pool
+// resets it before it serves anyone else.
+func (c *Conn) MarkDirty() { c.settingsKey = dirtyKey }

@@ -63,7 +63,7 @@ func TestResultStatusKnown(t *testing.T) {
 			c, _ := testConn(t, Config{}, tt.reply, 3)
 			frame := []byte{0, 0, 0, 0, tt.cmd, 1, 0, 0, 0}
 			var w bytes.Buffer
-			res, err := c.Exec(context.Background(), frame, &w)
+			res, err := c.Exec(context.Background(), &Request{Frame: frame}, &w)
 			if err != nil {
 				t.Fatalf("Exec: %v", err)
 			}
@@ -82,11 +82,11 @@ func TestResultStatusKnown(t *testing.T) {
 func pooledTestConn(t *testing.T, reply []byte) *Conn {
 	t.Helper()
 	c, _ := testConn(t, Config{}, reply, 1<<20)
-	p := c.ts.data
+	p := c.ts.pool
 	c.pool = p
-	p.slots <- struct{}{}
+	p.run <- struct{}{}
 	p.mu.Lock()
-	p.handOut(c)
+	p.handOut(c, slotRun)
 	p.mu.Unlock()
 	return c
 }
@@ -105,7 +105,7 @@ func TestRecycleClosesConnMaybeInTransaction(t *testing.T) {
 	}{
 		{"autocommit ok", pkt(1, okPayload(stAuto)...), true},
 		{"in transaction", pkt(1, okPayload(stAuto|stTrans)...), false},
-		{"autocommit off", pkt(1, okPayload(0)...), false},
+		{"autocommit off without the setting", pkt(1, okPayload(0)...), false},
 		{"ERR after a status showing a transaction", callErr, false},
 		{"transaction committed at the end", callCommit, true},
 		{"plain ERR on a fresh connection", pkt(1, errPayload(1064, "42000", "syntax")...), true},
@@ -113,11 +113,11 @@ func TestRecycleClosesConnMaybeInTransaction(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := pooledTestConn(t, tt.reply)
-			if _, err := c.Exec(context.Background(), queryFrame("x"), io.Discard); err != nil {
+			if _, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, io.Discard); err != nil {
 				t.Fatalf("Exec: %v", err)
 			}
-			c.Recycle()
-			if _, idle := c.ts.data.counts(); (idle == 1) != tt.pooled {
+			c.Release(0)
+			if _, _, idle := c.ts.pool.counts(); (idle == 1) != tt.pooled {
 				t.Errorf("idle connections = %d; want pooled %v", idle, tt.pooled)
 			}
 		})
@@ -130,7 +130,7 @@ func TestReplyCompleteError(t *testing.T) {
 	reply := append(pkt(1, okPayload(stAuto)...), 9, 9)
 	c, _ := testConn(t, Config{}, reply, 1<<20)
 	var w bytes.Buffer
-	res, err := c.Exec(context.Background(), queryFrame("x"), &w)
+	res, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, &w)
 	var rce *ReplyCompleteError
 	if !errors.As(err, &rce) {
 		t.Fatalf("err = %v, want *ReplyCompleteError", err)
@@ -144,7 +144,7 @@ func TestReplyCompleteError(t *testing.T) {
 	// A reply cut short is not complete.
 	rs, _ := resultSet(1, 2, stAuto)
 	c, _ = testConn(t, Config{}, rs[:len(rs)-4], 1<<20)
-	res, err = c.Exec(context.Background(), queryFrame("x"), io.Discard)
+	res, err = c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, io.Discard)
 	if err == nil || res.Complete || errors.As(err, &rce) {
 		t.Errorf("truncated reply: Result %+v, err %v", res, err)
 	}
@@ -155,7 +155,7 @@ func TestStatementOnly(t *testing.T) {
 	rs, _ := resultSet(1, 10, stAuto|stTrans)
 	next := pkt(1, okPayload(stAuto|stTrans)...)
 	c, fb := testConn(t, Config{MaxResultRows: 4}, rs, 7)
-	res, err := c.Exec(context.Background(), queryFrame("x"), io.Discard)
+	res, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, io.Discard)
 	if !StatementOnly(err) || !res.Forwarded || res.Complete {
 		t.Fatalf("max rows: StatementOnly(%v) = false or Result %+v", err, res)
 	}
@@ -168,22 +168,22 @@ func TestStatementOnly(t *testing.T) {
 		t.Errorf("lastStatus %#x lost the transaction", c.lastStatus)
 	}
 	fb.chunkReader.data = next
-	if res, err := c.Exec(context.Background(), queryFrame("y"), io.Discard); err != nil || !res.StatusKnown {
+	if res, err := c.Exec(context.Background(), &Request{Frame: queryFrame("y")}, io.Discard); err != nil || !res.StatusKnown {
 		t.Fatalf("next command on the same connection: %+v %v", res, err)
 	}
 
 	// Refused before sending: nothing happened on the connection.
-	if _, err := c.Exec(context.Background(), []byte{0, 0, 0, 0}, io.Discard); !StatementOnly(err) {
+	if _, err := c.Exec(context.Background(), &Request{Frame: []byte{0, 0, 0, 0}}, io.Discard); !StatementOnly(err) {
 		t.Errorf("malformed frame: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.Exec(ctx, queryFrame("z"), io.Discard); !StatementOnly(err) {
+	if _, err := c.Exec(ctx, &Request{Frame: queryFrame("z")}, io.Discard); !StatementOnly(err) {
 		t.Errorf("context done: %v", err)
 	}
 	// A lost backend is not.
 	c, _ = testConn(t, Config{}, nil, 1)
-	if _, err := c.Exec(context.Background(), queryFrame("x"), io.Discard); err == nil || StatementOnly(err) {
+	if _, err := c.Exec(context.Background(), &Request{Frame: queryFrame("x")}, io.Discard); err == nil || StatementOnly(err) {
 		t.Errorf("lost backend: %v", err)
 	}
 	if StatementOnly(nil) || StatementOnly(io.EOF) {

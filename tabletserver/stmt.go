@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"net"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -90,14 +91,12 @@ func (c *Conn) Prepare(ctx context.Context, query string, clientStmtID uint32, w
 		return 0, 0, Result{}, err
 	}
 	for retry := false; ; retry = true {
-		c.parser.reset(replyPrepare)
-		c.parser.rewriteID, c.parser.clientID = true, clientStmtID
+		req := Request{Frame: c.command(mysql.COM_STMT_PREPARE, query), rewriteID: true, clientID: clientStmtID}
 		if !retry && len(c.stmts.m) > 0 {
 			// A 1461 that freeing our statements may cure is kept from the client.
-			c.parser.holdErr = mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED
+			req.holdErr = mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED
 		}
-		r, err = c.exchange(ctx, mysql.COM_STMT_PREPARE, c.command(mysql.COM_STMT_PREPARE, query), w)
-		c.shrinkWbuf()
+		r, err = c.exchange(ctx, mysql.COM_STMT_PREPARE, replyPrepare, &req, nil, w)
 		if err != nil {
 			return 0, 0, r, err
 		}
@@ -120,9 +119,11 @@ func (c *Conn) Prepare(ctx context.Context, query string, clientStmtID uint32, w
 // ExecStmt executes the prepared statement of query with payload, a complete COM_STMT_EXECUTE
 // payload (command byte first) whose statement id field is ignored: it prepares query on this
 // connection first if needed (a failure to prepare is returned as a *StatementError holding
-// the backend's error, nothing forwarded), sets the backend statement id and forwards the
-// binary result to w. Errors are those of Exec.
-func (c *Conn) ExecStmt(ctx context.Context, query string, payload []byte, w io.Writer) (Result, error) {
+// the backend's error, nothing forwarded), sends the parameters' long data (long[i] for
+// parameter i, nil for none) as COM_STMT_SEND_LONG_DATA, sets the backend statement id and
+// forwards the binary result to w. req.Frame is ignored; its other fields apply. Errors are
+// those of Exec.
+func (c *Conn) ExecStmt(ctx context.Context, query string, payload []byte, long [][]byte, req *Request, w io.Writer) (Result, error) {
 	if len(payload) < 10 || payload[0] != mysql.COM_STMT_EXECUTE {
 		return Result{}, stmtOnly(errMalformed("COM_STMT_EXECUTE payload"))
 	}
@@ -137,10 +138,38 @@ func (c *Conn) ExecStmt(ctx context.Context, query string, payload []byte, w io.
 	frame := append(c.wbuf[:0], 0, 0, 0, 0)
 	frame = append(frame, payload...)
 	c.wbuf = frame
-	c.parser.reset(replyQuery)
-	res, err := c.exchange(ctx, mysql.COM_STMT_EXECUTE, frame, w)
-	c.shrinkWbuf()
-	return res, err
+	r := *req
+	r.Frame = frame
+	if long != nil {
+		c.longID = info.id
+	}
+	return c.exchange(ctx, mysql.COM_STMT_EXECUTE, replyQuery, &r, long, w)
+}
+
+// writeLongData sends the long data of the statement c.longID: COM_STMT_SEND_LONG_DATA has no
+// reply. Each piece is one command under 16 MiB, header and data in one writev.
+func (c *Conn) writeLongData(long [][]byte) error {
+	const piece = 8 << 20
+	for i, data := range long {
+		if data == nil {
+			continue
+		}
+		for first := true; first || len(data) > 0; first = false {
+			k := min(len(data), piece)
+			var hdr [11]byte
+			n := 7 + k
+			hdr[0], hdr[1], hdr[2], hdr[3] = byte(n), byte(n>>8), byte(n>>16), 0
+			hdr[4] = mysql.COM_STMT_SEND_LONG_DATA
+			binary.LittleEndian.PutUint32(hdr[5:], c.longID)
+			binary.LittleEndian.PutUint16(hdr[9:], uint16(i))
+			bufs := net.Buffers{hdr[:], data[:k]}
+			if _, err := bufs.WriteTo(c.rw); err != nil {
+				return err
+			}
+			data = data[k:]
+		}
+	}
+	return nil
 }
 
 // prepareSilently prepares query on this connection without forwarding the reply.
@@ -149,9 +178,8 @@ func (c *Conn) prepareSilently(ctx context.Context, query string) (stmtInfo, err
 		return stmtInfo{}, err
 	}
 	for retry := false; ; retry = true {
-		c.parser.reset(replyPrepare)
-		r, err := c.exchange(ctx, mysql.COM_STMT_PREPARE, c.command(mysql.COM_STMT_PREPARE, query), nil)
-		c.shrinkWbuf()
+		req := Request{Frame: c.command(mysql.COM_STMT_PREPARE, query)}
+		r, err := c.exchange(ctx, mysql.COM_STMT_PREPARE, replyPrepare, &req, nil, nil)
 		if err != nil {
 			return stmtInfo{}, err
 		}

@@ -117,7 +117,7 @@ func TestExecStmtRetriesAfterMaxPreparedStmtCount(t *testing.T) {
 	exec := pkt(1, okPayload(stAuto)...)
 	c, b := scriptedConn(t, Config{}, err1461, prepareReply(50), exec)
 	c.stmts.put("a", stmtInfo{id: 10})
-	res, err := c.ExecStmt(context.Background(), "INSERT INTO t VALUES (?)", execPayload(1), io.Discard)
+	res, err := c.ExecStmt(context.Background(), "INSERT INTO t VALUES (?)", execPayload(1), nil, &Request{}, io.Discard)
 	if err != nil || res.Err != nil {
 		t.Fatalf("ExecStmt = %+v, %v", res, err)
 	}
@@ -130,7 +130,7 @@ func TestExecStmtRetriesAfterMaxPreparedStmtCount(t *testing.T) {
 	}
 	// A statement that cannot be prepared ends only the statement.
 	c, _ = scriptedConn(t, Config{}, pkt(1, errPayload(1146, "42S02", "no table")...))
-	_, err = c.ExecStmt(context.Background(), "SELECT * FROM nope WHERE id = ?", execPayload(1), io.Discard)
+	_, err = c.ExecStmt(context.Background(), "SELECT * FROM nope WHERE id = ?", execPayload(1), nil, &Request{}, io.Discard)
 	var me *mysql.MyError
 	if !StatementOnly(err) || !errors.As(err, &me) || me.Code != 1146 {
 		t.Fatalf("bad statement: %v", err)

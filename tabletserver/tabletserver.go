@@ -27,8 +27,8 @@ type TabletServer struct {
 	log      *slog.Logger
 	onHealth func()
 
-	data, reserved *pool
-	control        *sql.DB // 1-2 connections: health probe and KILL QUERY
+	pool    *pool
+	control *sql.DB // 1-2 connections: health probe and KILL QUERY
 	// killQuery sends KILL QUERY for a backend thread: killThread, a fake in unit tests.
 	killQuery func(ctx context.Context, threadID uint32) error
 
@@ -41,8 +41,11 @@ type TabletServer struct {
 	opened bool
 	closed bool
 
-	health atomic.Pointer[Health]
-	stats  counters
+	health  atomic.Pointer[Health]
+	version atomic.Pointer[string]     // the server's handshake version, from the first dial
+	info    atomic.Pointer[ServerInfo] // the server's defaults, read by the first probe
+	infoMu  sync.Mutex                 // serialises ensureInfo
+	stats   counters
 }
 
 // New creates the tablet server of tablet; nothing is dialed until Open (health) and Get
@@ -63,8 +66,7 @@ func New(cfg Config, tablet *topodatapb.Tablet, log *slog.Logger, onHealth func(
 		onHealth: onHealth,
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
-	t.data = newPool(t, "data", flagPoolSize, cfg.PoolSize, cfg.PoolWaitTimeout, false)
-	t.reserved = newPool(t, "reserved", flagTxPoolSize, cfg.TxPoolSize, cfg.PoolWaitTimeout, true)
+	t.pool = newPool(t)
 	t.control = t.openControl()
 	t.killQuery = t.killThread
 	t.health.Store(&Health{Err: errNotProbed})
@@ -151,22 +153,37 @@ func (t *TabletServer) Close() {
 	t.lifeMu.Unlock()
 	t.cancel()
 	t.wg.Wait()
-	t.data.close(false)
-	t.reserved.close(true)
+	t.pool.close()
 	t.control.Close()
 }
 
-// Get returns a data connection with settings s applied (nil = server defaults), waiting up to
-// PoolWaitTimeout for a free one. The caller Recycles or Closes it.
-func (t *TabletServer) Get(ctx context.Context, s *Settings) (*Conn, error) {
-	return t.data.get(ctx, s)
+// Get returns a connection as want says: the reply-format capabilities of the client it will
+// serve and the session's settings applied, waiting up to PoolWaitTimeout for a free slot (a
+// run slot, or with want.Hold a reserved one). The caller Releases or Closes it.
+func (t *TabletServer) Get(ctx context.Context, want Want) (*Conn, error) {
+	return t.pool.get(ctx, want)
 }
 
-// Reserve returns a connection of the reserved pool, for a transaction or session state that
-// must stay on one connection. Held longer than TxTimeout, it is closed (rolling back) and
-// Killed reports it.
-func (t *TabletServer) Reserve(ctx context.Context, s *Settings) (*Conn, error) {
-	return t.reserved.get(ctx, s)
+// Reclaim hands out c again, with want's settings, if it is idle and nobody had it since the
+// hand-out lease (the connection a session released last, which holds its per-connection
+// results); ok is false otherwise, and the caller Gets another.
+func (t *TabletServer) Reclaim(ctx context.Context, c *Conn, lease uint64, want Want) (*Conn, bool) {
+	return t.pool.reclaim(ctx, c, lease, want)
+}
+
+// Version is the server's handshake version string ("5.5.5-10.11.6-MariaDB-..."), from the
+// first backend connection; "" before one was made.
+func (t *TabletServer) Version() string {
+	if v := t.version.Load(); v != nil {
+		return *v
+	}
+	return ""
+}
+
+func (t *TabletServer) noteVersion(v string) {
+	if old := t.version.Load(); old == nil || *old != v {
+		t.version.Store(&v)
+	}
 }
 
 // KillQuery runs KILL QUERY threadID on the tablet through the control connection. It is not
@@ -184,13 +201,13 @@ func (t *TabletServer) killThread(ctx context.Context, threadID uint32) error {
 	return nil
 }
 
-// killExpired closes the reserved connections held longer than TxTimeout at now, rolling
-// back their transactions.
+// killExpired closes the connections whose transaction is older than TxTimeout at now,
+// rolling it back.
 func (t *TabletServer) killExpired(now time.Time) {
-	for _, e := range t.reserved.expired(now, t.cfg.TxTimeout) {
+	for _, e := range t.pool.expired(now, t.cfg.TxTimeout) {
 		// The snapshot may be stale: killExpired re-checks under the pool's lock that the
 		// connection was not returned (and maybe handed out again) since.
-		if t.reserved.killExpired(e, now, t.cfg.TxTimeout, errTxKilled(t.alias, t.cfg.TxTimeout)) {
+		if t.pool.killExpired(e, now, t.cfg.TxTimeout, errTxKilled(t.alias, t.cfg.TxTimeout)) {
 			t.log.Info("rolled back a transaction after timeout", "thread", e.c.threadID, "timeout", t.cfg.TxTimeout)
 		}
 	}
@@ -206,8 +223,7 @@ func (t *TabletServer) maintainLoop() {
 		case <-t.ctx.Done():
 			return
 		case now := <-tk.C:
-			t.data.closeIdle()
-			t.reserved.closeIdle()
+			t.pool.closeIdle()
 			t.killExpired(now)
 		}
 	}

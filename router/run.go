@@ -1,0 +1,209 @@
+package router
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/mysqlserver"
+	"github.com/vtdirect/vtdirect/session"
+	"github.com/vtdirect/vtdirect/tabletserver"
+)
+
+// runFunc sends one command on a backend connection; req carries what the session adds.
+type runFunc func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error)
+
+// run executes one forwarded command in the session's name: on the connection the session
+// holds, else on the one its last statement ran on (which has its per-connection results),
+// else on a pooled connection with the session's settings, after the statements that restore
+// the results the command reads. Then the session learns from the reply what changed, and
+// keeps the connection or gives it back. With statusless, the reply (COM_STMT_PREPARE,
+// COM_FIELD_LIST, COM_STATISTICS) is not a statement and says nothing of the session.
+func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless bool, do runFunc) (tabletserver.Result, error) {
+	if !q.readOnly && s.hasTarget && s.target.TabletType != topodatapb.TabletType_PRIMARY {
+		return tabletserver.Result{}, errReadOnlyTarget(s.target)
+	}
+	if s.lost != "" {
+		lost := s.lost
+		s.lost = ""
+		return tabletserver.Result{}, errUnavailable("%s was lost when its backend connection failed after the previous statement; "+
+			"start again (this statement was not run)", lost)
+	}
+	plan := s.state.Plan(&q.sess)
+	conn, server, owns, err := e.connFor(s, plan)
+	if err != nil {
+		return tabletserver.Result{}, err
+	}
+	req := tabletserver.Request{Filter: s.filter(), In: packetReader(c)}
+	if !statusless {
+		req.Pre = s.state.Restore(plan.Needs, owns)
+	}
+	if q.multi {
+		req.Multi = tabletserver.MultiOff
+		if c.Capabilities()&mysql.CLIENT_MULTI_STATEMENTS != 0 {
+			req.Multi = tabletserver.MultiOn
+		}
+	}
+	lease := conn.Lease()
+	s.setActive(conn)
+	res, err := do(conn, &req)
+	s.setActive(nil)
+	defer func() { c.SetStatus(s.state.Status()) }()
+	if err != nil && !tabletserver.StatementOnly(err) {
+		return res, e.connFailed(s, conn, res, err)
+	}
+	exact := true
+	if !statusless {
+		r := reply(&res, err)
+		out := s.state.Apply(&q.sess, &r)
+		exact = e.follow(s, conn, out)
+		if out.CloseClient {
+			defer c.Close()
+		}
+	}
+	if s.refreshSettings() {
+		conn.MarkSettings(&s.settings)
+	}
+	e.keepOrRelease(s, conn, server, lease, exact)
+	return res, err
+}
+
+// connFor gives the connection for the next command of a session: the held one, else the
+// session's last one if nobody had it since, else a pooled one. owns says whether it has the
+// session's per-connection results.
+func (e *Executor) connFor(s *Session, plan session.Plan) (*tabletserver.Conn, *tabletserver.TabletServer, bool, error) {
+	if s.held != nil {
+		return s.held, s.heldServer, s.last == s.held && s.lastExact, nil
+	}
+	tab, err := e.pick(s)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	want := tabletserver.Want{Caps: s.caps, Settings: &s.settings, Hold: plan.Hold}
+	if s.last != nil && s.lastServer == tab.Server {
+		if conn, ok := tab.Server.Reclaim(s.ctx, s.last, s.lastLease, want); ok {
+			return conn, tab.Server, s.lastExact, nil
+		}
+	}
+	conn, err := tab.Server.Get(s.ctx, want)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return conn, tab.Server, false, nil
+}
+
+// reply turns what the forwarder saw into what the session needs. A statement stopped by the
+// gateway (query timeout, KILL QUERY) counts as one that failed with that error.
+func reply(res *tabletserver.Result, err error) session.Reply {
+	r := session.Reply{
+		Err: res.Err, Status: res.Status, StatusKnown: res.StatusKnown, SawInTrans: res.SawInTrans,
+		Affected: res.Affected, InsertID: res.InsertID, Warnings: res.Warnings, LastInsertID: res.LastInsertID,
+		ResultSet: res.ResultSet, LastRows: res.LastRows, StateChanged: res.StateChanged,
+	}
+	var me *mysql.MyError
+	if err != nil && errors.As(err, &me) {
+		r.Err, r.StatusKnown = me, false
+	}
+	if len(res.Vars) > 0 {
+		r.Vars = make([]session.Var, len(res.Vars))
+		for i, v := range res.Vars {
+			r.Vars[i] = session.Var{Name: v.Name, Value: v.Value}
+		}
+	}
+	return r
+}
+
+// follow does what the session's outcome asks on the connection: learn the transaction state,
+// put the gateway's session tracking back, read variables the statement set. It reports
+// whether the connection still has exactly the per-connection results of the statement (the
+// statements it sends itself replace them).
+func (e *Executor) follow(s *Session, conn *tabletserver.Conn, out session.Outcome) bool {
+	exact := true
+	if out.Ping {
+		if status, err := conn.Ping(s.ctx); err == nil {
+			s.state.ApplyStatus(status)
+		}
+		// A failed ping leaves the session believing a transaction is open: the connection
+		// stays with it, and the next statement learns more.
+	}
+	if out.Reassert {
+		exact = false
+		if err := conn.RestoreTracking(s.ctx); err != nil {
+			e.cfg.Logger.Warn("could not restore session tracking on a backend connection; closing it", "err", err)
+			conn.MarkDirty()
+		}
+	}
+	if len(out.Read) > 0 {
+		exact = false
+		cols := make([]string, len(out.Read))
+		for i, n := range out.Read {
+			cols[i] = "@@session." + n
+		}
+		rows, err := conn.Silent(s.ctx, "SELECT "+strings.Join(cols, ", "))
+		if err == nil && len(rows) == 1 && len(rows[0]) == len(out.Read) {
+			for i, n := range out.Read {
+				s.state.SetVar(n, rows[0][i])
+			}
+		}
+	}
+	return exact
+}
+
+// keepOrRelease keeps the connection with the session while its state needs it, else gives it
+// back to the pool, tagged with the session so that its next statement can reclaim it.
+func (e *Executor) keepOrRelease(s *Session, conn *tabletserver.Conn, server *tabletserver.TabletServer, lease uint64, exact bool) {
+	if s.last != nil && s.last != conn {
+		s.last.Untag(s.lastLease)
+	}
+	s.last, s.lastLease, s.lastServer, s.lastExact = conn, lease, server, exact
+	if s.state.Holds() != 0 {
+		if s.held == nil {
+			conn.Hold()
+			s.held, s.heldServer = conn, server
+		}
+		conn.SetTransaction(s.state.InTransaction())
+		return
+	}
+	if s.held != nil {
+		s.held, s.heldServer = nil, nil
+		conn.SetTransaction(false)
+	}
+	conn.Release(s.id)
+}
+
+// connFailed handles a connection that failed under a command: it is closed (a transaction it
+// held is rolled back, rather than left to the next user) and the session loses what it held
+// there; the client is told with this statement's error or, when it already has its whole
+// reply, with the next one.
+func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletserver.Result, err error) error {
+	conn.Close()
+	lost := ""
+	if s.held == conn {
+		lost = s.lostState()
+		s.held, s.heldServer = nil, nil
+		s.state.Lost()
+	}
+	if s.last == conn {
+		s.last, s.lastServer, s.lastExact = nil, nil, false
+	}
+	var complete *tabletserver.ReplyCompleteError
+	switch {
+	case lost == "":
+	case errors.As(err, &complete):
+		s.lost = lost
+	default:
+		err = withSuffix(err, "; "+lost+" was lost with the backend connection")
+	}
+	return err
+}
+
+// packetReader is the client as the forwarder's source of LOAD DATA LOCAL INFILE packets,
+// when the client's connection can give them.
+func packetReader(c *mysqlserver.Conn) tabletserver.PacketReader {
+	if pr, ok := any(c).(tabletserver.PacketReader); ok {
+		return pr
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package tabletserver
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/vtdirect/vtdirect/flavor"
+)
+
+// BaseCollationID is the collation backend connections start with (DefaultCollation,
+// utf8mb4_general_ci): a client that asks for it in its handshake needs no SET.
+const BaseCollationID = 45
+
+// ServerInfo is what a session starts from on this tablet's server: its global defaults.
+type ServerInfo struct {
+	Flavor flavor.Flavor
+	// Autocommit is @@global.autocommit.
+	Autocommit bool
+	// TrackSystemVariables, TrackSchema and TrackStateChange are the server's global
+	// session_track_* settings: what a client that asks for session tracking gets by default.
+	TrackSystemVariables          string
+	TrackSchema, TrackStateChange bool
+	// Sequence: the server has MariaDB's Sequence engine (seq_1_to_N tables).
+	Sequence bool
+	// Collations are the collation ids under 256 the server knows (a client may send any in
+	// its handshake; MariaDB uses its default for one it does not know).
+	Collations [256]bool
+	// TrackVars are the session variables a session can set, comma-separated: what the
+	// gateway's tracking asks the server to report. Not '*': that would also report the
+	// read-only ones that change by themselves (MariaDB's last_gtid, after every commit).
+	TrackVars string
+}
+
+// Info returns the server's defaults, once a probe has read them.
+func (t *TabletServer) Info() (ServerInfo, bool) {
+	if i := t.info.Load(); i != nil {
+		return *i, true
+	}
+	return ServerInfo{}, false
+}
+
+// readInfo reads the server's defaults through the control connection.
+func (t *TabletServer) readInfo(ctx context.Context, version string) error {
+	i := ServerInfo{Flavor: flavor.Detect(version)}
+	var ac int
+	var schema, state string
+	if err := t.control.QueryRowContext(ctx, "SELECT @@global.autocommit, @@global.session_track_system_variables, "+
+		"@@global.session_track_schema, @@global.session_track_state_change").
+		Scan(&ac, &i.TrackSystemVariables, &schema, &state); err != nil {
+		return err
+	}
+	i.Autocommit = ac != 0
+	i.TrackSchema, i.TrackStateChange = isOn(schema), isOn(state)
+	i.Sequence = i.Flavor.Kind == flavor.MariaDB
+	rows, err := t.control.QueryContext(ctx, "SELECT ID FROM information_schema.COLLATIONS WHERE ID < 256")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id sql.NullInt64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		if id.Valid && id.Int64 >= 0 && id.Int64 < 256 {
+			i.Collations[id.Int64] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	vars, err := t.control.QueryContext(ctx, "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES "+
+		"WHERE VARIABLE_SCOPE IN ('SESSION', 'SESSION ONLY') AND READ_ONLY = 'NO' ORDER BY 1")
+	if err != nil {
+		return err
+	}
+	defer vars.Close()
+	var names []string
+	for vars.Next() {
+		var n string
+		if err := vars.Scan(&n); err != nil {
+			return err
+		}
+		names = append(names, n)
+	}
+	if err := vars.Err(); err != nil {
+		return err
+	}
+	i.TrackVars = strings.Join(names, ",")
+	t.info.Store(&i)
+	return nil
+}
+
+// ensureInfo reads the server's defaults if no probe has yet (a connection is dialed before
+// the first probe ends).
+func (t *TabletServer) ensureInfo(ctx context.Context) error {
+	if t.info.Load() != nil {
+		return nil
+	}
+	t.infoMu.Lock()
+	defer t.infoMu.Unlock()
+	if t.info.Load() != nil {
+		return nil
+	}
+	var version string
+	if err := t.control.QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
+		return err
+	}
+	return t.readInfo(ctx, version)
+}
+
+// baseTracking is what every backend connection runs after its handshake and after each
+// COM_RESET_CONNECTION: report every session variable the session changes, the schema, and
+// any other state change, in every OK (clients get only what they asked for: track.go).
+func (t *TabletServer) baseTracking() string {
+	vars := "*"
+	if i := t.info.Load(); i != nil && i.TrackVars != "" {
+		vars = i.TrackVars
+	}
+	return "SET SESSION session_track_system_variables = '" + vars + "', session_track_schema = ON, session_track_state_change = ON"
+}
+
+func isOn(v string) bool { return v == "1" || strings.EqualFold(v, "ON") }
