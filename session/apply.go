@@ -299,7 +299,9 @@ func (s *State) Reset(settings Settings) {
 // SetInitial sets the session's initial settings (from the handshake's collation).
 func (s *State) SetInitial(settings Settings) { s.settings = settings }
 
-func isOn(v string) bool { return v == "ON" || v == "1" || strings.EqualFold(v, "on") || strings.EqualFold(v, "true") }
+func isOn(v string) bool {
+	return v == "ON" || v == "1" || strings.EqualFold(v, "on") || strings.EqualFold(v, "true")
+}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -46,34 +46,34 @@ const (
 type Makes uint32
 
 const (
-	MakesUserVar        Makes = 1 << iota // SET @x, @x :=, INTO @x, CALL with @x arguments
-	MakesTempTable                        // CREATE TEMPORARY TABLE
-	MakesLock                             // GET_LOCK()
-	ReleasesAllLocks                      // RELEASE_ALL_LOCKS()
-	MakesTableLock                        // LOCK TABLES, FLUSH TABLES ... WITH READ LOCK, BACKUP LOCK
-	ReleasesTableLock                     // UNLOCK TABLES, BACKUP UNLOCK
-	MakesPrepared                         // SQL PREPARE / EXECUTE IMMEDIATE
-	MakesHandler                          // HANDLER ... OPEN
-	MakesXA                               // XA START / BEGIN
-	EndsXA                                // XA COMMIT / ROLLBACK
-	MakesUnknown                          // a statement the classifier cannot understand
-	MakesCalcFoundRows                    // SQL_CALC_FOUND_ROWS: FOUND_ROWS() is the server's secret
-	SetsLastInsertID                      // LAST_INSERT_ID(expr)
-	MakesCall                             // CALL or a compound statement: anything may change
+	MakesUserVar       Makes = 1 << iota // SET @x, @x :=, INTO @x, CALL with @x arguments
+	MakesTempTable                       // CREATE TEMPORARY TABLE
+	MakesLock                            // GET_LOCK()
+	ReleasesAllLocks                     // RELEASE_ALL_LOCKS()
+	MakesTableLock                       // LOCK TABLES, FLUSH TABLES ... WITH READ LOCK, BACKUP LOCK
+	ReleasesTableLock                    // UNLOCK TABLES, BACKUP UNLOCK
+	MakesPrepared                        // SQL PREPARE / EXECUTE IMMEDIATE
+	MakesHandler                         // HANDLER ... OPEN
+	MakesXA                              // XA START / BEGIN
+	EndsXA                               // XA COMMIT / ROLLBACK
+	MakesUnknown                         // a statement the classifier cannot understand
+	MakesCalcFoundRows                   // SQL_CALC_FOUND_ROWS: FOUND_ROWS() is the server's secret
+	SetsLastInsertID                     // LAST_INSERT_ID(expr)
+	MakesCall                            // CALL or a compound statement: anything may change
 )
 
 // Scope is what an assignment of a SET statement assigns.
 type Scope uint8
 
 const (
-	ScopeSession     Scope = iota // a session system variable (SESSION, LOCAL, @@, @@session., no keyword)
-	ScopeGlobal                   // GLOBAL, @@global.: not the session's
-	ScopeUser                     // @user_variable
-	ScopeNames                    // SET NAMES cs [COLLATE c] / SET NAMES DEFAULT
-	ScopeCharset                  // SET CHARACTER SET cs
-	ScopeTxSession                // SET SESSION TRANSACTION ...
-	ScopeTxNext                   // SET TRANSACTION ...: the next transaction only
-	ScopeOther                    // PASSWORD, ROLE, DEFAULT ROLE
+	ScopeSession   Scope = iota // a session system variable (SESSION, LOCAL, @@, @@session., no keyword)
+	ScopeGlobal                 // GLOBAL, @@global.: not the session's
+	ScopeUser                   // @user_variable
+	ScopeNames                  // SET NAMES cs [COLLATE c] / SET NAMES DEFAULT
+	ScopeCharset                // SET CHARACTER SET cs
+	ScopeTxSession              // SET SESSION TRANSACTION ...
+	ScopeTxNext                 // SET TRANSACTION ...: the next transaction only
+	ScopeOther                  // PASSWORD, ROLE, DEFAULT ROLE
 )
 
 // Assignment is one assignment of a SET statement.

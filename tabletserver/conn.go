@@ -41,16 +41,16 @@ type Conn struct {
 	caps  uint32
 	multi bool
 
-	buf     []byte // read buffer (forward.go)
+	buf []byte // read buffer (forward.go)
 	// pending bytes at the start of buf belong to the next reply; more is how many replies of
 	// pipelined commands are still to come after the one being read (set by the sender).
 	pending, more int
-	bufHigh int    // largest len(buf) ever, for tests and stats
-	wbuf    []byte // commands that vtdirect builds (SET, prepare, execute) are built here
-	pbuf    []byte // the statements sent before a command (Request.Pre) are built here
-	hdr     [4]byte
-	parser  replyParser
-	maxRows uint64
+	bufHigh       int    // largest len(buf) ever, for tests and stats
+	wbuf          []byte // commands that vtdirect builds (SET, prepare, execute) are built here
+	pbuf          []byte // the statements sent before a command (Request.Pre) are built here
+	hdr           [4]byte
+	parser        replyParser
+	maxRows       uint64
 
 	// Owned by the holder.
 	broken  bool // I/O or protocol failure: never reused

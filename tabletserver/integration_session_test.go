@@ -148,7 +148,7 @@ func TestIntegrationConnKillQueryKeepsTransaction(t *testing.T) {
 	}
 	// Same connection, same transaction.
 	var w bytes.Buffer
-	if res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT @@in_transaction, COUNT(*) FROM "+table)}, &w); err != nil || res.Err != nil {
+	if res, err := c.Exec(ctx, &Request{Frame: queryFrame("SELECT @@in_transaction, COUNT(*) FROM " + table)}, &w); err != nil || res.Err != nil {
 		t.Fatalf("after the kill: %v %v", err, res.Err)
 	}
 	if got := textValues(t, w.Bytes())[0]; got[0] != "1" || got[1] != "1" {

@@ -51,11 +51,11 @@ type pool struct {
 	run, hold chan struct{}
 	done      chan struct{} // closed by close: wakes waiters
 
-	mu     sync.Mutex // guards idle, inUse, dialing, closed and the conns' idx, since, txStart, idleTick, tag
-	idle   []*Conn    // free connections; the most recently used last
-	inUse  []*Conn    // connections handed out
+	mu      sync.Mutex // guards idle, inUse, dialing, closed and the conns' idx, since, txStart, idleTick, tag
+	idle    []*Conn    // free connections; the most recently used last
+	inUse   []*Conn    // connections handed out
 	dialing int
-	closed bool
+	closed  bool
 
 	stats poolCounters
 }

@@ -55,7 +55,7 @@ func (t *TabletServer) Stats() Stats {
 		Data: data, Reserved: reserved,
 		HoldOverflows: ps.holdOverflows.Load(), Reclaims: ps.reclaims.Load(),
 		ReclaimMisses: ps.reclaimMisses.Load(), Steals: ps.steals.Load(),
-		Queries:  s.queries.Load(), Rows: s.rows.Load(), BackendErrors: s.backendErrors.Load(),
+		Queries: s.queries.Load(), Rows: s.rows.Load(), BackendErrors: s.backendErrors.Load(),
 		IOErrors: s.ioErrors.Load(), QueryTimeouts: s.queryTimeouts.Load(),
 		MaxRowsExceeded: s.maxRowsExceeded.Load(), Kills: s.kills.Load(),
 		Dials: s.dials.Load(), DialErrors: s.dialErrors.Load(),
