@@ -16,6 +16,9 @@ type query struct {
 	multi bool
 	// sess is what the session needs to know of it.
 	sess session.Statement
+	// rowCount is the column name when the query is exactly SELECT ROW_COUNT() [AS alias],
+	// which the gateway answers itself when the session's last connection is gone.
+	rowCount string
 }
 
 // analyze classifies a statement text.
@@ -48,6 +51,12 @@ func analyze(q []byte) query {
 		s.Makes |= session.MakesUnknown
 	}
 	lower := bytes.ToLower(q)
+	switch st.Kind {
+	case KindWrite:
+		s.UsesTables = true
+	case KindSelect:
+		s.UsesTables = bytes.Contains(lower, []byte(" from ")) && !bytes.Contains(lower, []byte(" from dual"))
+	}
 	if bytes.Contains(lower, []byte("last_insert_id")) || bytes.Contains(lower, []byte("@@identity")) {
 		s.Needs |= session.NeedLastInsertID
 	}
@@ -59,6 +68,7 @@ func analyze(q []byte) query {
 	}
 	if bytes.Contains(lower, []byte("row_count")) {
 		s.Needs |= session.NeedRowCount
+		out.rowCount = selectFunc(q, "row_count")
 	}
 	if bytes.Contains(lower, []byte("show warnings")) || bytes.Contains(lower, []byte("show errors")) {
 		s.Needs |= session.NeedDiagnostics
@@ -67,8 +77,49 @@ func analyze(q []byte) query {
 	if bytes.Contains(lower, []byte("warning_count")) || bytes.Contains(lower, []byte("error_count")) {
 		s.Needs |= session.NeedDiagnostics
 	}
+	if bytes.Contains(lower, []byte("into @")) || bytes.Contains(lower, []byte(":=")) {
+		s.Makes |= session.MakesUserVar
+	}
 	if bytes.HasPrefix(bytes.TrimSpace(lower), []byte("call")) {
 		s.Makes |= session.MakesCall
 	}
 	return out
+}
+
+// selectFunc returns the column name of a query that is exactly SELECT fn() [[AS] alias]: the
+// expression as written, or the alias; "" for anything else.
+func selectFunc(q []byte, fn string) string {
+	i := skipSpace(q, 0)
+	w, next := word(q, i)
+	if !eq(w, "select") {
+		return ""
+	}
+	start := skipSpace(q, next)
+	w, next = word(q, start)
+	if !eq(w, fn) {
+		return ""
+	}
+	j := skipSpace(q, next)
+	if j >= len(q) || q[j] != '(' {
+		return ""
+	}
+	j = skipSpace(q, j+1)
+	if j >= len(q) || q[j] != ')' {
+		return ""
+	}
+	end := j + 1
+	name := string(q[start:end])
+	j = skipSpace(q, end)
+	if j == len(q) {
+		return name
+	}
+	w, next = word(q, j)
+	if eq(w, "as") {
+		j = skipSpace(q, next)
+		w, next = word(q, j)
+	}
+	if len(w) == 0 || eq(w, "from") || skipSpace(q, next) != len(q) {
+		return ""
+	}
+	return string(w)
 }

@@ -36,6 +36,14 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	if err != nil {
 		return tabletserver.Result{}, err
 	}
+	if q.rowCount != "" && !owns {
+		// No statement can set ROW_COUNT() to a number of changed rows on another
+		// connection: answer it as MariaDB would have.
+		e.keepOrRelease(s, conn, server, conn.Lease(), false)
+		n := s.state.Results().RowCount
+		s.state.GatewayReply(1)
+		return tabletserver.Result{}, c.WriteResult(rowCountResult(q.rowCount, n, s.state.Status()))
+	}
 	req := tabletserver.Request{Filter: s.filter(), In: packetReader(c)}
 	if !statusless {
 		req.Pre = s.state.Restore(plan.Needs, owns)

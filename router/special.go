@@ -31,3 +31,16 @@ func connectionIDResult(c *mysqlserver.Conn, name string, status uint16) *mysqls
 
 // noDefaultValueFlag is NO_DEFAULT_VALUE_FLAG, which go-mysql does not name.
 const noDefaultValueFlag = 4096
+
+// rowCountResult is SELECT ROW_COUNT() answered by the gateway, with MariaDB's column
+// metadata (BIGINT(21) NOT NULL).
+func rowCountResult(name string, n int64, status uint16) *mysqlserver.Result {
+	return &mysqlserver.Result{
+		Status: status,
+		Fields: []*mysqlserver.Field{{
+			Name: name, Charset: 63, ColumnLength: 21, Type: mysql.MYSQL_TYPE_LONGLONG,
+			Flags: mysql.NOT_NULL_FLAG | mysql.BINARY_FLAG,
+		}},
+		Rows: [][][]byte{{strconv.AppendInt(nil, n, 10)}},
+	}
+}

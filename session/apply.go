@@ -116,7 +116,17 @@ func (s *State) Apply(st *Statement, r *Reply) Outcome {
 
 // applyHolds adds the state a statement made and drops what it ended.
 func (s *State) applyHolds(st *Statement, r *Reply, failed, wasTx bool) {
-	s.hold &^= HoldOneShotVar // consumed by this statement (a SET of one sets it again below)
+	s.hold &^= HoldOneShotVar | HoldFoundRows // consumed by this statement (set again below if it makes them)
+	if replacesDiagnostics(st, r) {
+		// The diagnostics area is this statement's now.
+		s.hold &^= HoldDiagnostics
+		if failed || r.Warnings > 0 {
+			s.hold |= HoldDiagnostics
+		}
+	}
+	if !failed && st.Makes&MakesCalcFoundRows != 0 {
+		s.hold |= HoldFoundRows
+	}
 	made := !failed || st.Multi || st.Makes&MakesCall != 0
 	if made {
 		m := st.Makes
@@ -177,23 +187,33 @@ func (s *State) applyResults(st *Statement, r *Reply) {
 		return // SHOW WARNINGS and friends leave the diagnostics area (and the rest) alone
 	}
 	res := &s.results
-	res.Err = nil
+	if replacesDiagnostics(st, r) {
+		res.Err, res.Warnings = r.Err, r.Warnings
+		if r.Err != nil {
+			res.Warnings = 1
+		}
+	}
 	switch {
 	case r.Err != nil:
-		res.Warnings = 1
-		res.Err = r.Err
 		res.RowCount = -1
 	case r.ResultSet:
-		res.Warnings = r.Warnings
 		res.RowCount = -1
 		res.FoundRows, res.FoundRowsKnown = r.LastRows, st.Makes&MakesCalcFoundRows == 0
 	default:
-		res.Warnings = r.Warnings
 		res.RowCount = int64(r.Affected)
 		if st.Select {
 			res.FoundRowsKnown = false // SELECT ... INTO: the server counts what it found
 		}
 	}
+}
+
+// replacesDiagnostics reports whether a statement's conditions replace the diagnostics area, as
+// MariaDB does: when it raises one, or opens a table; diagnostics statements never do.
+func replacesDiagnostics(st *Statement, r *Reply) bool {
+	if st.Diagnostics {
+		return false
+	}
+	return r.Err != nil || r.Warnings > 0 || st.UsesTables
 }
 
 // setVar records a system variable the server reported; it reports whether the variable was
@@ -269,11 +289,10 @@ func (s *State) ApplyStatus(status uint16) Outcome {
 }
 
 // GatewayReply records a statement the gateway answered itself (USE, SHOW DATABASES, KILL...):
-// as in MySQL it is a statement, and it replaces the per-connection results of the previous
+// as in MySQL it is a statement, and it replaces ROW_COUNT() and FOUND_ROWS() of the previous
 // one. rows < 0 means an OK, else a result set of that many rows.
 func (s *State) GatewayReply(rows int64) {
-	res := &s.results
-	res.Err, res.Warnings = nil, 0
+	res := &s.results // such statements open no table: the diagnostics area stays
 	if rows < 0 {
 		res.RowCount = 0
 		return

@@ -39,8 +39,10 @@ func (s *State) Restore(needs Needs, owns bool) []string {
 			// The diagnostics area held this error: SIGNAL puts it back as it was (the
 			// SIGNAL's own ERR reply is discarded).
 			out = append(out, signal(res.Err.State, res.Err.Code, res.Err.Message))
-		case len(out) == 0:
-			out = append(out, "DO 0") // an empty diagnostics area
+		case !wantSelect && s.def.Sequence:
+			// An empty diagnostics area: only a statement that opens a table empties it
+			// (the FOUND_ROWS() restore above does too). First, so that SET and DO follow it.
+			out = append([]string{"SELECT 1 FROM seq_1_to_1 LIMIT 0"}, out...)
 		}
 	}
 	return out

@@ -21,6 +21,12 @@ const (
 	HoldPrepared                    // SQL-level prepared statements
 	HoldHandler                     // open HANDLERs
 	HoldUnknown                     // state the gateway cannot see (unclassified statement, unexplained state change)
+	// HoldDiagnostics: the last statement left warnings or an error, which only its own
+	// connection can show (SHOW WARNINGS, GET DIAGNOSTICS): kept until a statement clears them.
+	HoldDiagnostics
+	// HoldFoundRows: the last statement was a SELECT SQL_CALC_FOUND_ROWS, whose FOUND_ROWS()
+	// only its connection knows: kept for the next statement.
+	HoldFoundRows
 )
 
 // dirty are the holds that are never provably gone: a connection that had them is reset before
@@ -28,7 +34,8 @@ const (
 const dirty = HoldUserVars | HoldTempTables | HoldLocks | HoldPrepared | HoldHandler | HoldUnknown
 
 var holdNames = [...]string{"transaction", "xa_transaction", "table_lock", "set_transaction", "one_shot_variable",
-	"user_variables", "temporary_tables", "named_locks", "prepared_statements", "handlers", "unknown_state"}
+	"user_variables", "temporary_tables", "named_locks", "prepared_statements", "handlers", "unknown_state",
+	"diagnostics", "found_rows"}
 
 // Names lists the reasons, for metrics and messages.
 func (h Hold) Names() []string {

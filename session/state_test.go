@@ -147,8 +147,8 @@ func TestAutocommit(t *testing.T) {
 	if !out.Ping || !out.Hold {
 		t.Fatalf("after an error in a transaction: ping %v hold %v", out.Ping, out.Hold)
 	}
-	if out := s.ApplyStatus(0); out.Hold || s.InTransaction() {
-		t.Fatal("the server said no transaction: release")
+	if s.ApplyStatus(0); s.InTransaction() || s.Holds() != HoldDiagnostics {
+		t.Fatalf("the server said no transaction: only the error's diagnostics keep the connection, holds %v", s.Holds())
 	}
 	st = set("autocommit", "1")
 	s.Apply(&st, vars(ac, "autocommit", "ON"))
@@ -168,8 +168,16 @@ func TestHolds(t *testing.T) {
 		{name: "unlock tables", st: Statement{Makes: ReleasesTableLock}, r: ok(ac), key: ""},
 		{name: "begin", st: Statement{Begin: true}, r: ok(ac | tx), hold: HoldTx, inTx: true, key: ""},
 		{name: "commit", st: Statement{}, r: ok(ac), key: ""},
-		{name: "failed user variable assignment makes nothing", st: Statement{Sets: []Assignment{{Scope: ScopeUser, Name: "x"}}},
-			r: errReply(1064), key: ""},
+		{name: "failed user variable assignment makes nothing but diagnostics", st: Statement{Sets: []Assignment{{Scope: ScopeUser, Name: "x"}}},
+			r: errReply(1064), hold: HoldDiagnostics, key: ""},
+		{name: "SHOW WARNINGS keeps them", st: Statement{Diagnostics: true}, r: &Reply{StatusKnown: true, Status: ac, ResultSet: true, LastRows: 1},
+			hold: HoldDiagnostics, key: ""},
+		{name: "a statement with warnings", st: Statement{Select: true}, r: &Reply{StatusKnown: true, Status: ac, ResultSet: true, Warnings: 1},
+			hold: HoldDiagnostics, key: ""},
+		{name: "a SELECT 1 leaves the warnings", st: Statement{Select: true}, r: &Reply{StatusKnown: true, Status: ac, ResultSet: true},
+			hold: HoldDiagnostics, key: ""},
+		{name: "SQL_CALC_FOUND_ROWS from a table", st: Statement{Select: true, UsesTables: true, Makes: MakesCalcFoundRows}, r: &Reply{StatusKnown: true, Status: ac, ResultSet: true},
+			hold: HoldFoundRows, key: ""},
 		{name: "call with unexplained state change", st: Statement{Makes: MakesCall}, r: &Reply{StatusKnown: true, Status: ac, StateChanged: true},
 			hold: HoldUnknown, key: ""},
 		{name: "reset3", reset: true, st: Statement{}, r: ok(ac), key: ""},
@@ -180,7 +188,7 @@ func TestHolds(t *testing.T) {
 		{name: "begin", st: Statement{Begin: true}, r: ok(ac | tx), hold: HoldOneShotTx | HoldTx, inTx: true, key: ""},
 		{name: "commit ends both", st: Statement{}, r: ok(ac), key: ""},
 		{name: "multi-statement that failed in a transaction", st: Statement{Multi: true, Begin: true}, r: &Reply{Err: mysql.NewError(1064, "x"), SawInTrans: true},
-			hold: HoldTx, ping: true, inTx: true, key: ""},
+			hold: HoldTx | HoldDiagnostics, ping: true, inTx: true, key: ""},
 	})
 }
 
@@ -241,8 +249,11 @@ func TestRestore(t *testing.T) {
 	if s.Results().Err == nil {
 		t.Fatal("SHOW WARNINGS must not clear the diagnostics the session tracks")
 	}
-	s.Apply(&Statement{Select: true}, &Reply{StatusKnown: true, Status: ac, ResultSet: true, LastRows: 0})
+	s.Apply(&Statement{Select: true, UsesTables: true}, &Reply{StatusKnown: true, Status: ac, ResultSet: true, LastRows: 0})
 	if got := s.Restore(NeedDiagnostics|NeedFoundRows, false); !slices.Equal(got, []string{"SELECT SQL_CALC_FOUND_ROWS 1 FROM DUAL WHERE 0"}) {
+		t.Fatalf("restore %v", got)
+	}
+	if got := s.Restore(NeedDiagnostics|NeedLastInsertID, false); !slices.Equal(got, []string{"SELECT 1 FROM seq_1_to_1 LIMIT 0", "SET last_insert_id = 42"}) {
 		t.Fatalf("restore %v", got)
 	}
 }

@@ -12,6 +12,10 @@ type Statement struct {
 	Diagnostics bool
 	// Select: the (last) statement is a SELECT-like read, so its reply sets FOUND_ROWS().
 	Select bool
+	// UsesTables: the (last) statement certainly opens a table (DML, DDL, a SELECT from a
+	// table). MariaDB empties the diagnostics area for such a statement, or for one that
+	// raises a condition; any other (SELECT 1, SET, DO) leaves the previous warnings in place.
+	UsesTables bool
 	// Begin: the query starts a transaction (BEGIN, START TRANSACTION, XA START).
 	Begin bool
 	// Needs are the per-connection results the query reads.
