@@ -133,6 +133,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		reg.Close()
 		return nil, err
 	}
+	g.Metrics.MustRegister(newSessionCollector(g.Executor))
 	var auth mysqlserver.Authenticator
 	if len(cfg.Users) > 0 {
 		auth = users(cfg.Users)

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vtdirect/vtdirect/discovery"
+	"github.com/vtdirect/vtdirect/router"
 	"github.com/vtdirect/vtdirect/tabletserver"
 )
 
@@ -18,6 +19,7 @@ type tabletCollector struct {
 	queryTimeouts, maxRows, kills, dials, dialErrors     *prometheus.Desc
 	poolCap, poolInUse, poolIdle, poolWaits, poolTimeout *prometheus.Desc
 	poolWaitSeconds                                      *prometheus.Desc
+	holdOverflows, reclaims, reclaimMisses, steals       *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*tabletCollector)(nil)
@@ -48,6 +50,10 @@ func newTabletCollector(reg *discovery.Registry) *tabletCollector {
 		poolWaits:       d("pool_waits_total", "gets that found the pool full", poolLabels),
 		poolTimeout:     d("pool_wait_timeouts_total", "gets that gave up waiting", poolLabels),
 		poolWaitSeconds: d("pool_wait_seconds_total", "time spent waiting for a connection", poolLabels),
+		holdOverflows:   d("reserved_overflows_total", "connections a session had to keep while every reserved slot was taken", labels),
+		reclaims:        d("reclaims_total", "statements that found their session's last connection (and its LAST_INSERT_ID, warnings...)", labels),
+		reclaimMisses:   d("reclaim_misses_total", "statements whose session's last connection was taken: its results were restored", labels),
+		steals:          d("steals_total", "connections handed out while another session's last one (the pool had nothing else)", labels),
 	}
 }
 
@@ -78,6 +84,7 @@ func (c *tabletCollector) Collect(ch chan<- prometheus.Metric) {
 			{c.queries, s.Queries}, {c.rows, s.Rows}, {c.backendErrors, s.BackendErrors}, {c.ioErrors, s.IOErrors},
 			{c.queryTimeouts, s.QueryTimeouts}, {c.maxRows, s.MaxRowsExceeded}, {c.kills, s.Kills},
 			{c.dials, s.Dials}, {c.dialErrors, s.DialErrors},
+			{c.holdOverflows, s.HoldOverflows}, {c.reclaims, s.Reclaims}, {c.reclaimMisses, s.ReclaimMisses}, {c.steals, s.Steals},
 		} {
 			ch <- prometheus.MustNewConstMetric(m.d, prometheus.CounterValue, float64(m.v), l...)
 		}
@@ -94,4 +101,32 @@ func (c *tabletCollector) pool(ch chan<- prometheus.Metric, l []string, name str
 	ch <- prometheus.MustNewConstMetric(c.poolWaits, prometheus.CounterValue, float64(p.Waits), pl...)
 	ch <- prometheus.MustNewConstMetric(c.poolTimeout, prometheus.CounterValue, float64(p.WaitTimeouts), pl...)
 	ch <- prometheus.MustNewConstMetric(c.poolWaitSeconds, prometheus.CounterValue, p.WaitTime.Seconds(), pl...)
+}
+
+// sessionCollector exports the router's counts of reserved connections: how often sessions
+// had to keep a backend connection, by reason, and how many keep one now.
+type sessionCollector struct {
+	ex                 *router.Executor
+	reservations, held *prometheus.Desc
+}
+
+var _ prometheus.Collector = (*sessionCollector)(nil)
+
+func newSessionCollector(ex *router.Executor) *sessionCollector {
+	return &sessionCollector{
+		ex: ex,
+		reservations: prometheus.NewDesc("vtdirect_session_reservations_total",
+			"times a session started keeping its backend connection, by the state that made it (transaction, user_variables, temporary_tables, diagnostics...)", []string{"reason"}, nil),
+		held: prometheus.NewDesc("vtdirect_sessions_holding_connection", "client sessions keeping a backend connection between statements", nil, nil),
+	}
+}
+
+func (c *sessionCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.ex.Stats()
+	for reason, n := range st.Reservations {
+		ch <- prometheus.MustNewConstMetric(c.reservations, prometheus.CounterValue, float64(n), reason)
+	}
+	ch <- prometheus.MustNewConstMetric(c.held, prometheus.GaugeValue, float64(st.Holding))
 }

@@ -39,6 +39,51 @@ type Executor struct {
 
 	sessions sync.Map // connection id (uint32) -> *Session, for KILL
 	nextID   atomic.Uint64
+
+	// reservations counts, per hold reason (bit index of session.Hold), the times a session
+	// started keeping its connection for it; holding counts the sessions keeping one now.
+	reservations [16]atomic.Uint64
+	holding      atomic.Int64
+}
+
+// Stats are the router's counters, for metrics.
+type Stats struct {
+	Reservations map[string]uint64
+	Holding      int64
+}
+
+// Stats returns the counters.
+func (e *Executor) Stats() Stats {
+	st := Stats{Reservations: map[string]uint64{}, Holding: e.holding.Load()}
+	for i := range e.reservations {
+		if n := e.reservations[i].Load(); n > 0 {
+			st.Reservations[session.Hold(1<<i).String()] = n
+		}
+	}
+	return st
+}
+
+// noteHolds counts the reasons the session newly keeps its connection for (after each
+// statement, reset or end of the session).
+func (e *Executor) noteHolds(s *Session, now session.Hold) {
+	e.countHolds(s.counted, now)
+	s.counted = now
+}
+
+func (e *Executor) countHolds(before, after session.Hold) {
+	if added := after &^ before; added != 0 {
+		for i := range e.reservations {
+			if added&(1<<i) != 0 {
+				e.reservations[i].Add(1)
+			}
+		}
+	}
+	switch {
+	case before == 0 && after != 0:
+		e.holding.Add(1)
+	case before != 0 && after == 0:
+		e.holding.Add(-1)
+	}
 }
 
 var _ mysqlserver.Handler = (*Executor)(nil)
@@ -151,6 +196,7 @@ func (e *Executor) ConnectionClosed(c *mysqlserver.Conn) {
 	s.cancel()
 	s.dropHeld()
 	s.forgetLast()
+	e.noteHolds(s, 0)
 }
 
 // ComInitDB changes the target, as USE does.
@@ -279,6 +325,7 @@ func (e *Executor) resetSession(s *Session) {
 	s.lost = ""
 	s.state.Reset(s.initial)
 	s.refreshSettings()
+	e.noteHolds(s, s.state.Holds())
 }
 
 // finish writes a gateway-side error after whatever part of the reply was forwarded. A reply

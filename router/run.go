@@ -75,6 +75,7 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 		conn.MarkSettings(&s.settings)
 	}
 	e.keepOrRelease(s, conn, server, lease, exact)
+	e.noteHolds(s, s.state.Holds())
 	return res, err
 }
 
@@ -192,6 +193,7 @@ func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletser
 		lost = s.lostState()
 		s.held, s.heldServer = nil, nil
 		s.state.Lost()
+		e.noteHolds(s, 0)
 	}
 	if s.last == conn {
 		s.last, s.lastServer, s.lastExact = nil, nil, false

@@ -45,6 +45,8 @@ type Session struct {
 	lastLease  uint64
 	lastServer *tabletserver.TabletServer
 	lastExact  bool
+	// counted are the holds the executor's metrics last counted for the session.
+	counted session.Hold
 
 	rnd uint64 // xorshift state for choosing among equal tablets
 
