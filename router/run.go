@@ -44,7 +44,8 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 		s.state.GatewayReply(1)
 		return tabletserver.Result{}, c.WriteResult(rowCountResult(q.rowCount, n, s.state.Status()))
 	}
-	req := tabletserver.Request{Filter: s.filter(), In: packetReader(c)}
+	req := &s.req // reused: no allocation per command
+	*req = tabletserver.Request{Filter: s.filter(), In: packetReader(c)}
 	if !statusless {
 		req.Pre = s.state.Restore(plan.Needs, owns)
 	}
@@ -56,7 +57,7 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	}
 	lease := conn.Lease()
 	s.setActive(conn)
-	res, err := do(conn, &req)
+	res, err := do(conn, req)
 	s.setActive(nil)
 	defer func() { c.SetStatus(s.state.Status()) }()
 	if err != nil && !tabletserver.StatementOnly(err) {
@@ -111,9 +112,10 @@ func reply(res *tabletserver.Result, err error) session.Reply {
 		Affected: res.Affected, InsertID: res.InsertID, Warnings: res.Warnings, LastInsertID: res.LastInsertID,
 		ResultSet: res.ResultSet, LastRows: res.LastRows, StateChanged: res.StateChanged,
 	}
-	var me *mysql.MyError
-	if err != nil && errors.As(err, &me) {
-		r.Err, r.StatusKnown = me, false
+	if err != nil {
+		if me := asMyError(err); me != nil {
+			r.Err, r.StatusKnown = me, false
+		}
 	}
 	if len(res.Vars) > 0 {
 		r.Vars = make([]session.Var, len(res.Vars))
@@ -214,6 +216,14 @@ func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletser
 func packetReader(c *mysqlserver.Conn) tabletserver.PacketReader {
 	if pr, ok := any(c).(tabletserver.PacketReader); ok {
 		return pr
+	}
+	return nil
+}
+
+func asMyError(err error) *mysql.MyError {
+	var me *mysql.MyError
+	if errors.As(err, &me) {
+		return me
 	}
 	return nil
 }

@@ -47,6 +47,8 @@ type Session struct {
 	lastExact  bool
 	// counted are the holds the executor's metrics last counted for the session.
 	counted session.Hold
+	// req is the request of the command being run, kept to reuse.
+	req tabletserver.Request
 
 	rnd uint64 // xorshift state for choosing among equal tablets
 
