@@ -152,6 +152,10 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		MaxPacketSize:  cfg.MaxPacketSize,
 		WriteTimeout:   cfg.WriteTimeout,
 		Logger:         log,
+		// Backend connections still negotiate one fixed capability set: offer clients only
+		// what replies forwarded from them can serve (drop this once tabletserver dials with
+		// each client's capabilities).
+		Capabilities: mysqlserver.LegacyCapabilities,
 	}, lis, g.Executor)
 	if err != nil {
 		lis.Close()

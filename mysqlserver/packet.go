@@ -189,6 +189,33 @@ func (p *packetReader) readPacket(seq uint8, limit int) ([]byte, uint8, error) {
 	}
 }
 
+// readPhysical reads one packet as sent (header and payload, no reassembly). The frame
+// aliases the read buffer when it fits, else dst (grown as needed, returned for reuse); it is
+// valid until the next read.
+func (p *packetReader) readPhysical(dst []byte) (frame, newDst []byte, err error) {
+	n, _, err := p.header()
+	if err != nil {
+		return nil, dst, err
+	}
+	if 4+n <= len(p.buf) {
+		p.r -= 4
+		if err := p.fill(4 + n); err != nil {
+			return nil, dst, err
+		}
+		frame = p.buf[p.r : p.r+4+n : p.r+4+n]
+		p.r += 4 + n
+		if p.r == p.w {
+			p.r, p.w = 0, 0
+		}
+		return frame, dst, nil
+	}
+	dst = append(dst[:0], p.buf[p.r-4:p.r]...)
+	if dst, err = p.readInto(dst, n); err != nil {
+		return nil, dst, err
+	}
+	return dst, dst, nil
+}
+
 // growLen extends b by n bytes (contents of the new bytes unspecified).
 func growLen(b []byte, n int) []byte {
 	if cap(b)-len(b) >= n {

@@ -207,8 +207,10 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	if kind == KindSet || kind == KindSetNoRecord || kind == KindSetAutocommit || kind == KindSetNextTx {
 		kind = KindStateful // a prepared SET: the gateway cannot follow it, the session keeps the connection
 	}
+	// Until tabletserver sends long data as COM_STMT_SEND_LONG_DATA, it goes inlined.
+	payload := mysqlserver.InlineLongData(st, cmd.Payload())
 	res, err := e.run(c, s, kind, false, func(conn *tabletserver.Conn) (tabletserver.Result, error) {
-		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), c.RawWriter())
+		return conn.ExecStmt(s.ctx, st.Query, payload, c.RawWriter())
 	})
 	return e.finish(c, res, err)
 }
@@ -232,6 +234,34 @@ func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
 		s.settings, _ = s.withSetting([]byte(stmt))
 	}
 	c.SetStatus(s.status())
+	return c.WriteOK(0, 0, s.status(), 0)
+}
+
+// ComChangeUser gives the session a fresh state after COM_CHANGE_USER, as
+// ComResetConnection does, and takes the new user's database as its target. A refused user
+// (denied) keeps the previous user and target; the session is reset all the same, as MariaDB
+// does. (Minimal: the session redesign will redo it.)
+func (e *Executor) ComChangeUser(c *mysqlserver.Conn, denied *mysql.MyError) error {
+	s := c.Session.(*Session)
+	if s.pinned != nil {
+		s.pinned.Close()
+		s.unpin()
+	}
+	s.autocommit, s.nextTx = true, ""
+	s.settings = tabletserver.Settings{}
+	if stmt, ok := setNamesFor(c.Collation()); ok {
+		s.settings, _ = s.withSetting([]byte(stmt))
+	}
+	c.SetStatus(s.status())
+	if denied != nil {
+		return c.WriteError(denied)
+	}
+	s.target, s.hasTarget = Target{}, false
+	if db := c.Database(); db != "" {
+		if err := e.setTarget(s, db); err != nil {
+			return c.WriteError(err)
+		}
+	}
 	return c.WriteOK(0, 0, s.status(), 0)
 }
 

@@ -49,7 +49,7 @@ func (e *Executor) selectAutocommit(c *mysqlserver.Conn, s *Session, name string
 const defaultCollation = 45
 
 // setNamesFor returns the SET NAMES that gives a backend connection the client's collation.
-func setNamesFor(collation uint8) (string, bool) {
+func setNamesFor(collation uint16) (string, bool) {
 	if collation == defaultCollation || collation == 0 {
 		return "", false
 	}
@@ -61,7 +61,7 @@ func setNamesFor(collation uint8) (string, bool) {
 }
 
 // collations are the collation ids clients commonly send in the handshake.
-var collations = map[uint8][2]string{
+var collations = map[uint16][2]string{
 	8:   {"latin1", "latin1_swedish_ci"},
 	33:  {"utf8mb3", "utf8mb3_general_ci"},
 	46:  {"utf8mb4", "utf8mb4_bin"},

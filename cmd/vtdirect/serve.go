@@ -69,7 +69,7 @@ func newServeCmd() *cobra.Command {
 	fs.IntVar(&f.mysqlPort, "mysql-server-port", 15306, "MySQL protocol port")
 	fs.IntVar(&f.grpcPort, "grpc-port", 15991, "gRPC port for the Vitess API: VStream and Execute (0: none)")
 	fs.IntVar(&f.httpPort, "port", 15000, "HTTP port for /metrics and /debug pages")
-	fs.StringVar(&f.serverVersion, "mysql-server-version", "8.0.40-vtdirect", "server version announced in the MySQL handshake")
+	fs.StringVar(&f.serverVersion, "mysql-server-version", "", "server version announced in the MySQL handshake (empty: the backends' own version, which clients adapt their SQL to)")
 	fs.StringVar(&f.authUsers, "mysql-auth-users", "", "comma-separated user:password pairs the gateway accepts")
 	fs.StringVar(&f.authFile, "mysql-auth-server-static-file", "", "JSON file of users in Vitess's static auth format: {\"user\": [{\"Password\": \"pw\"}]}")
 	fs.BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "accept any user without a password (for tests only)")
