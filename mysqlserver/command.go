@@ -94,7 +94,7 @@ func (c *Conn) readCommand() (*Command, error) {
 	}
 	frame, seq, err := c.rd.readPacket(0, c.l.cfg.MaxPacketSize)
 	if err == nil {
-		c.seq = seq + 1
+		c.seq = c.nextSeq(seq)
 		c.cmd.Frame = frame
 		return &c.cmd, nil
 	}

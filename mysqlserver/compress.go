@@ -5,7 +5,10 @@ package mysqlserver
 // sequence id, a 3-byte uncompressed length (0: the payload is not compressed), then the
 // payload. The stream inside is the ordinary one (MySQL packets with their own sequence ids),
 // and one MySQL packet may span compressed packets. The compressed sequence restarts at 0
-// with each command and runs on through the reply, as MySQL's does.
+// with each command and runs on through the reply, as MySQL's does. As in MySQL and MariaDB,
+// only the compressed sequence is checked, and the packets the Conn writes take their
+// sequence id from it (net_flush's pkt_nr = compress_pkt_nr), which is what clients expect
+// after a command that spanned several compressed packets.
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_compression.html
 // https://mariadb.com/kb/en/0-packet/#compressed-packet
 
@@ -239,4 +242,5 @@ func (c *Conn) startCompression() {
 	z := newCompressedConn(c.conn, append([]byte(nil), c.rd.buffered()...), &c.l.zlib)
 	c.zc, c.conn = z, z
 	c.rd.reset(z)
+	c.rd.anySeq = true
 }

@@ -159,8 +159,17 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.seq = frame[3] + 1
+	c.seq = c.nextSeq(frame[3])
 	return frame, nil
+}
+
+// nextSeq is the sequence id of the packet written after reading one with seq: the next one,
+// or under compression the compressed sequence's.
+func (c *Conn) nextSeq(seq uint8) uint8 {
+	if c.zc != nil {
+		return c.zc.seq
+	}
+	return seq + 1
 }
 
 // SetSequence sets the sequence id of the next packet the Conn writes, after a reply was

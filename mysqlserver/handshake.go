@@ -319,7 +319,7 @@ func (c *Conn) readHandshakePacket() ([]byte, error) {
 	case err != nil:
 		return nil, err
 	}
-	c.seq = seq + 1
+	c.seq = c.nextSeq(seq)
 	return frame[4:], nil
 }
 

@@ -37,6 +37,7 @@ type fakeHandler struct {
 	initDB    []string
 	changes   []string // per COM_CHANGE_USER: "user db" or "denied: message"
 	infiles   []infile // what "load" queries received
+	bigValue  []byte   // what "bigvalue" returns
 
 	sleeping chan *Conn    // receives the conn of a "sleep" query once it blocks
 	release  chan struct{} // closed to unblock "sleep" queries
@@ -144,6 +145,11 @@ func (h *fakeHandler) ComQuery(c *Conn, cmd *Command) error {
 	case strings.HasPrefix(q, "USE "):
 		// As MariaDB answers USE: the new schema as session state.
 		return c.WriteOKPacket(OKPacket{Status: mysql.SERVER_STATUS_AUTOCOMMIT, SessionState: AppendSessionStateSchema(nil, q[4:])})
+	case q == "bigvalue":
+		h.mu.Lock()
+		v := h.bigValue
+		h.mu.Unlock()
+		return c.WriteResult(&Result{Fields: []*Field{{Name: "v", Charset: 63, Type: mysql.MYSQL_TYPE_LONG_BLOB}}, Rows: [][][]byte{{v}}})
 	case q == "options":
 		return c.WriteResult(&Result{
 			Fields: []*Field{textField("multi"), textField("compressed"), textField("caps")},

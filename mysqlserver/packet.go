@@ -46,6 +46,9 @@ type packetReader struct {
 	rd   io.Reader
 	buf  []byte // buffered bytes are buf[r:w]
 	r, w int
+	// anySeq accepts any sequence id: under the compressed protocol only the compressed
+	// packets' sequence is checked, as MySQL and MariaDB do.
+	anySeq bool
 }
 
 func newPacketReader(rd io.Reader, size int) *packetReader {
@@ -148,7 +151,7 @@ func (p *packetReader) readPacket(seq uint8, limit int) ([]byte, uint8, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if got != seq {
+	if got != seq && !p.anySeq {
 		return nil, got, &errOutOfOrder{got: got, want: seq}
 	}
 	if n > limit {
@@ -180,7 +183,7 @@ func (p *packetReader) readPacket(seq uint8, limit int) ([]byte, uint8, error) {
 		if n, got, err = p.header(); err != nil {
 			return nil, got, err
 		}
-		if got != want {
+		if got != want && !p.anySeq {
 			return nil, got, &errOutOfOrder{got: got, want: want}
 		}
 		if len(frame)-4+n > limit {

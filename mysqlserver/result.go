@@ -65,6 +65,9 @@ func (c *Conn) end(start int) {
 // flush writes the buffered reply with one Write.
 func (c *Conn) flush() error {
 	_, err := c.out.Write(c.wbuf)
+	if c.zc != nil {
+		c.seq = c.zc.seq // as MySQL's net_flush does under compression
+	}
 	if cap(c.wbuf) > maxKeptBuf {
 		c.wbuf = make([]byte, 0, 1024)
 	} else {
