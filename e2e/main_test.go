@@ -73,7 +73,7 @@ func gatewayConfig() gateway.Config {
 		MySQLAddr:     "127.0.0.1:0",
 		HTTPAddr:      "127.0.0.1:0",
 		GRPCAddr:      "127.0.0.1:0",
-		ServerVersion: "8.0.40-vtdirect",
+		LocalInfile:   true,
 		Users:         map[string]string{"app": "app", "other": "secret"},
 		MaxPacketSize: 64 << 20,
 		WriteTimeout:  time.Minute,

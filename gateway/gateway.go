@@ -55,6 +55,11 @@ type Config struct {
 	RequireTLS     bool
 	MaxPacketSize  int
 	WriteTimeout   time.Duration // a client write blocked longer ends the session (0: no bound)
+	// IdleTimeout disconnects a session idle this long while it keeps a backend connection
+	// (its wait_timeout applies too, and alone to the others); 0: wait_timeout only.
+	IdleTimeout time.Duration
+	// LocalInfile lets LOAD DATA LOCAL INFILE reach clients that allow it.
+	LocalInfile bool
 
 	TabletServer tabletserver.Config
 	Logger       *slog.Logger
@@ -127,7 +132,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	}
 	g.Executor, err = router.NewExecutor(router.Config{
 		Cell: cfg.Cell, Cells: cfg.Cells, CellPreference: cfg.CellPreference, MaxLag: cfg.MaxLag,
-		PickerMetrics: pm, Logger: log,
+		IdleTimeout: cfg.IdleTimeout, PickerMetrics: pm, Logger: log,
 	}, reg)
 	if err != nil {
 		reg.Close()
@@ -153,6 +158,8 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		MaxPacketSize:  cfg.MaxPacketSize,
 		WriteTimeout:   cfg.WriteTimeout,
 		Logger:         log,
+		LocalInfile:       cfg.LocalInfile,
+		ServerVersionFunc: g.backendVersion,
 	}, lis, g.Executor)
 	if err != nil {
 		lis.Close()
@@ -305,4 +312,15 @@ func (g *Gateway) Close() {
 	}
 	g.wg.Wait()
 	g.Registry.Close()
+}
+
+// backendVersion is what the MySQL greeting announces: the version of the backends (the first
+// tablet that was connected to), so that drivers speak its dialect, with "-vtdirect" added.
+func (g *Gateway) backendVersion() string {
+	for _, t := range g.Registry.Snapshot().Tablets() {
+		if v := t.Server.Version(); v != "" {
+			return v + "-vtdirect"
+		}
+	}
+	return ""
 }

@@ -24,17 +24,18 @@ const (
 	sha2FullAuth        = 0x04
 )
 
-// authenticate checks the client's credentials. On failure it has written ER_ACCESS_DENIED.
-func (c *Conn) authenticate(resp *handshakeResponse, nonce []byte) error {
+// authenticate checks the credentials of user, who answered the connection's nonce with
+// data computed by plugin (clientCaps are the flags of its handshake). It returns a
+// *mysql.MyError (ER_ACCESS_DENIED_ERROR) for a refusal, not yet written, and other errors
+// for broken I/O. On success c.plugin is the plugin that authenticated.
+func (c *Conn) authenticate(clientCaps uint32, user, plugin string, data []byte) error {
 	cfg := &c.l.cfg
-	plugin := resp.plugin
-	if resp.caps&mysql.CLIENT_PLUGIN_AUTH == 0 || plugin == "" {
+	if clientCaps&mysql.CLIENT_PLUGIN_AUTH == 0 || plugin == "" {
 		plugin = mysql.AUTH_NATIVE_PASSWORD // what a client without plugin support computed
 	}
-	data := resp.authResp
-	if plugin != cfg.DefaultAuthPlugin && resp.caps&mysql.CLIENT_PLUGIN_AUTH != 0 {
+	if plugin != cfg.DefaultAuthPlugin && clientCaps&mysql.CLIENT_PLUGIN_AUTH != 0 {
 		var err error
-		if data, err = c.authSwitch(cfg.DefaultAuthPlugin, nonce); err != nil {
+		if data, err = c.authSwitch(cfg.DefaultAuthPlugin, c.nonce); err != nil {
 			return err
 		}
 		plugin = cfg.DefaultAuthPlugin
@@ -42,20 +43,20 @@ func (c *Conn) authenticate(resp *handshakeResponse, nonce []byte) error {
 
 	password, known := "", true
 	if !cfg.InsecureNoAuth {
-		password, known = cfg.Auth.Password(resp.user)
+		password, known = cfg.Auth.Password(user)
 	}
 	ok := false
 	switch plugin {
 	case mysql.AUTH_NATIVE_PASSWORD:
-		ok = cfg.InsecureNoAuth || (known && checkNative(data, nonce, password))
+		ok = cfg.InsecureNoAuth || (known && checkNative(data, c.nonce, password))
 	case mysql.AUTH_CACHING_SHA2_PASSWORD:
 		var err error
-		if ok, err = c.authCachingSha2(data, nonce, password, known); err != nil {
+		if ok, err = c.authCachingSha2(data, c.nonce, password, known); err != nil {
 			return err
 		}
 	}
 	if !ok {
-		return c.refuse(accessDenied(resp.user, c.raw.RemoteAddr(), len(data) > 0 && !(len(data) == 1 && data[0] == 0)))
+		return accessDenied(user, c.raw.RemoteAddr(), len(data) > 0 && !(len(data) == 1 && data[0] == 0))
 	}
 	c.plugin = plugin
 	return nil

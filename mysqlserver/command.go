@@ -4,6 +4,7 @@ package mysqlserver
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_command_phase.html
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_set_option.html
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_reset_connection.html
+// https://mariadb.com/kb/en/com_set_option/
 // https://mariadb.com/kb/en/2-text-protocol/
 
 import (
@@ -43,6 +44,13 @@ type Handler interface {
 	// ComResetConnection resets the session (COM_RESET_CONNECTION) and writes OK or ERR.
 	// mysqlserver has already closed every prepared statement (calling ComStmtClose).
 	ComResetConnection(c *Conn) error
+	// ComChangeUser resets the session after a COM_CHANGE_USER and writes the reply.
+	// mysqlserver has authenticated the new user and closed every prepared statement.
+	// With denied nil, the Conn has the new user, database, collation and attributes: write
+	// OK or ERR (an unknown database, say). With denied set (a wrong password), the Conn
+	// keeps the previous user and database, and the session is reset all the same, as
+	// MariaDB does: write denied.
+	ComChangeUser(c *Conn, denied *mysql.MyError) error
 }
 
 // Command holds one client command. Frame = 4 header bytes (seq 0, length) + payload;
@@ -60,10 +68,16 @@ var errQuit = errors.New("client quit")
 func (c *Conn) commandLoop() {
 	for {
 		if err := c.serveCommand(); err != nil {
-			if !errors.Is(err, errQuit) && !errors.Is(err, io.EOF) {
+			switch {
+			case errors.Is(err, errIdleTimeout):
+				c.log.Debug("connection closed: idle timeout", "timeout", c.idle.d)
+			case !errors.Is(err, errQuit) && !errors.Is(err, io.EOF):
 				c.log.Debug("connection ends", "err", err)
 			}
 			return
+		}
+		if cap(c.rawB) > maxKeptBuf {
+			c.rawB = nil
 		}
 	}
 }
@@ -72,14 +86,21 @@ func (c *Conn) commandLoop() {
 // (ER_NET_PACKET_TOO_LARGE, ER_NET_PACKETS_OUT_OF_ORDER) and returned: the connection must
 // then be closed because the stream can no longer be trusted.
 func (c *Conn) readCommand() (*Command, error) {
+	if c.zc != nil {
+		c.zc.startCommand(len(c.rd.buffered()) > 0)
+	}
+	if err := c.awaitCommand(); err != nil {
+		return nil, err
+	}
 	frame, seq, err := c.rd.readPacket(0, c.l.cfg.MaxPacketSize)
 	if err == nil {
-		c.seq = seq + 1
+		c.seq = c.nextSeq(seq)
 		c.cmd.Frame = frame
 		return &c.cmd, nil
 	}
 	var tooLarge *errPacketTooLarge
 	var order *errOutOfOrder
+	var zorder *errCompressedOutOfOrder
 	switch {
 	case errors.As(err, &tooLarge):
 		c.seq = tooLarge.seq + 1
@@ -88,6 +109,9 @@ func (c *Conn) readCommand() (*Command, error) {
 		c.drain(tooLarge.remaining)
 	case errors.As(err, &order):
 		c.seq = order.got + 1
+		_ = c.WriteError(mysql.NewError(mysql.ER_NET_PACKETS_OUT_OF_ORDER, "Got packets out of order"))
+	case errors.As(err, &zorder):
+		c.seq, c.zc.seq = 1, zorder.got+1
 		_ = c.WriteError(mysql.NewError(mysql.ER_NET_PACKETS_OUT_OF_ORDER, "Got packets out of order"))
 	}
 	return nil, err
@@ -141,20 +165,35 @@ func (c *Conn) serveCommand() error {
 		return h.ComResetConnection(c)
 	case mysql.COM_SET_OPTION:
 		return c.setOption(p)
+	case mysql.COM_CHANGE_USER:
+		return c.changeUser(p)
 	default:
 		// COM_STMT_FETCH included: cursors are never opened (execute flags are cleared).
 		return c.WriteError(mysql.NewDefaultError(mysql.ER_UNKNOWN_COM_ERROR))
 	}
 }
 
-// setOption answers COM_SET_OPTION: multi-statements stay off (the gateway does not
-// negotiate CLIENT_MULTI_STATEMENTS), so only "off" succeeds, with an EOF as MySQL does.
+// setOption answers COM_SET_OPTION: MYSQL_OPTION_MULTI_STATEMENTS_ON (0) and _OFF (1) change
+// what MultiStatements reports and are answered with EOF (an OK with header 0xfe under
+// CLIENT_DEPRECATE_EOF), other values with ER_UNKNOWN_COM_ERROR, as MariaDB does. A gateway
+// that does not offer CLIENT_MULTI_STATEMENTS refuses to turn it on.
 func (c *Conn) setOption(p []byte) error {
-	const multiStatementsOff = 1
-	if len(p) == 3 && le16(p[1:]) == multiStatementsOff {
-		return c.WriteEOF(c.status, 0)
+	const multiStatementsOn, multiStatementsOff = 0, 1
+	if len(p) < 3 {
+		return c.WriteError(mysql.NewError(erMalformedPacket, "Malformed communication packet"))
 	}
-	return c.WriteError(mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "vtdirect: multi-statements are not supported; send one statement per query"))
+	switch le16(p[1:]) {
+	case multiStatementsOn:
+		if c.l.cfg.Capabilities&mysql.CLIENT_MULTI_STATEMENTS == 0 {
+			return c.WriteError(mysql.NewError(mysql.ER_NOT_SUPPORTED_YET, "vtdirect: multi-statements are not supported; send one statement per query"))
+		}
+		c.multiStatements = true
+	case multiStatementsOff:
+		c.multiStatements = false
+	default:
+		return c.WriteError(mysql.NewDefaultError(mysql.ER_UNKNOWN_COM_ERROR))
+	}
+	return c.WriteEOF(c.status, 0)
 }
 
 // SetStatus sets the server status flags the Conn puts in replies it makes on its own

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -12,8 +13,18 @@ import (
 
 // Config configures a Listener. The zero value of each optional field means its default.
 type Config struct {
-	// ServerVersion is sent in the handshake; default "8.0.40-vtdirect".
-	ServerVersion string
+	// ServerVersion is the version the greeting announces (--mysql-server-version). When
+	// empty, ServerVersionFunc is asked at every greeting (the backends' version: clients
+	// adapt their SQL to it); when that is nil too, a MariaDB 10.11-like default.
+	ServerVersion     string
+	ServerVersionFunc func() string
+	// Capabilities are the capability flags offered to clients; 0 means ServerCapabilities
+	// (every one the gateway serves). It must be a subset of ServerCapabilities. CLIENT_SSL
+	// is added when TLSConfig is set, CLIENT_LOCAL_FILES when LocalInfile is.
+	Capabilities uint32
+	// LocalInfile offers CLIENT_LOCAL_FILES: the backend may then ask the client for a file
+	// (LOAD DATA LOCAL INFILE), which the handler relays with Conn.ReadPacket.
+	LocalInfile bool
 	// Auth gives the plaintext password of each user. Nil only with InsecureNoAuth.
 	Auth Authenticator
 	// InsecureNoAuth accepts every user with any password.
@@ -39,6 +50,23 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// serverVersion is the version for the next greeting.
+func (cfg *Config) serverVersion() string {
+	if cfg.ServerVersion != "" {
+		return cfg.ServerVersion
+	}
+	if cfg.ServerVersionFunc != nil {
+		v := cfg.ServerVersionFunc()
+		if i := strings.IndexByte(v, 0); i >= 0 {
+			v = v[:i]
+		}
+		if v != "" {
+			return v
+		}
+	}
+	return defaultServerVersion
+}
+
 // Authenticator gives the plaintext password of a user. ok=false means no such user.
 // It is called once per connection attempt, from the connection's goroutine.
 type Authenticator interface {
@@ -57,7 +85,9 @@ func (s StaticAuth) Password(user string) (string, bool) {
 var _ Authenticator = StaticAuth(nil)
 
 const (
-	defaultServerVersion    = "8.0.40-vtdirect"
+	// defaultServerVersion is MariaDB's form ("5.5.5-" tells clients that a MariaDB version
+	// follows), for a gateway that does not know its backends' version yet.
+	defaultServerVersion    = "5.5.5-10.11.0-MariaDB-vtdirect"
 	defaultMaxPacketSize    = 64 << 20
 	minMaxPacketSize        = 1024
 	defaultHandshakeTimeout = 10 * time.Second
@@ -65,8 +95,8 @@ const (
 
 // withDefaults returns cfg with defaults filled in, or an error saying what is wrong.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.ServerVersion == "" {
-		cfg.ServerVersion = defaultServerVersion
+	if cfg.Capabilities == 0 {
+		cfg.Capabilities = ServerCapabilities
 	}
 	if cfg.MaxPacketSize == 0 {
 		cfg.MaxPacketSize = defaultMaxPacketSize
@@ -90,6 +120,12 @@ func (cfg Config) validate() error {
 	}
 	if cfg.RequireTLS && cfg.TLSConfig == nil {
 		errs = append(errs, errors.New("RequireTLS needs a TLSConfig (a certificate)"))
+	}
+	if strings.IndexByte(cfg.ServerVersion, 0) >= 0 {
+		errs = append(errs, errors.New("ServerVersion contains a NUL byte"))
+	}
+	if extra := cfg.Capabilities &^ ServerCapabilities; extra != 0 {
+		errs = append(errs, fmt.Errorf("Capabilities %#x include flags the gateway does not serve (%#x)", cfg.Capabilities, extra))
 	}
 	if cfg.MaxPacketSize < minMaxPacketSize {
 		errs = append(errs, fmt.Errorf("MaxPacketSize %d is below the minimum %d", cfg.MaxPacketSize, minMaxPacketSize))

@@ -26,15 +26,24 @@ type Conn struct {
 	rd   *packetReader
 	log  *slog.Logger
 
-	// Set by the handshake, read-only afterwards.
+	// Set by the handshake (and COM_CHANGE_USER), read-only otherwise.
 	user       string
 	db         string
-	collation  uint8
+	collation  uint16
 	clientCaps uint32 // what the client asked for
 	caps       uint32 // negotiated: client & server
+	extCaps    uint32 // negotiated MariaDB extended capabilities
 	attrs      map[string]string
 	plugin     string
 	tls        bool
+	nonce      []byte // the greeting's scramble, also answered by COM_CHANGE_USER
+
+	multiStatements bool // CLIENT_MULTI_STATEMENTS, as COM_SET_OPTION last set it
+	failedChanges   int  // COM_CHANGE_USER attempts refused so far
+
+	zc   *compressedConn // the compression layer over conn, once CLIENT_COMPRESS is on
+	idle idleTimer       // the wait for the next command (Conn.SetIdleTimeout)
+	rawB []byte          // ReadPacket's buffer for packets bigger than the read buffer
 
 	out      timedWriter // every write to the client goes through it
 	seq      uint8       // sequence id of the next packet written
@@ -76,11 +85,13 @@ func (c *Conn) ID() uint32 { return c.id }
 // User is the authenticated user name.
 func (c *Conn) User() string { return c.user }
 
-// Database is the database the client asked for in the handshake ("" if none).
+// Database is the database the client asked for in the handshake or its last
+// COM_CHANGE_USER ("" if none).
 func (c *Conn) Database() string { return c.db }
 
-// Collation is the collation id the client asked for in the handshake.
-func (c *Conn) Collation() uint8 { return c.collation }
+// Collation is the collation id the client asked for in the handshake (one byte) or its
+// last COM_CHANGE_USER (two bytes).
+func (c *Conn) Collation() uint16 { return c.collation }
 
 // RemoteAddr is the client's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
@@ -90,6 +101,16 @@ func (c *Conn) Capabilities() uint32 { return c.caps }
 
 // ClientCapabilities are the capability flags the client sent.
 func (c *Conn) ClientCapabilities() uint32 { return c.clientCaps }
+
+// ExtCapabilities are the negotiated MariaDB extended capabilities (none are offered yet).
+func (c *Conn) ExtCapabilities() uint32 { return c.extCaps }
+
+// MultiStatements says whether the client may send several statements in one COM_QUERY: it
+// negotiated CLIENT_MULTI_STATEMENTS, or turned it on with COM_SET_OPTION since.
+func (c *Conn) MultiStatements() bool { return c.multiStatements }
+
+// Compressed says whether the connection uses the compressed protocol (CLIENT_COMPRESS).
+func (c *Conn) Compressed() bool { return c.zc != nil }
 
 // Attributes are the connection attributes the client sent (nil if none).
 func (c *Conn) Attributes() map[string]string { return c.attrs }
@@ -101,7 +122,8 @@ func (c *Conn) AuthPlugin() string { return c.plugin }
 func (c *Conn) TLS() bool { return c.tls }
 
 // RawWriter is the client socket (TLS-wrapped if upgraded). A forwarder writes whole
-// chunks of a backend's reply to it; every Write goes straight to the socket.
+// chunks of a backend's reply to it; every Write goes straight to the socket (with the
+// compressed protocol, as one or more compressed packets of its own).
 func (c *Conn) RawWriter() io.Writer { return &c.out }
 
 // timedWriter writes to the client under Config.WriteTimeout. The deadline is re-armed at most
@@ -119,6 +141,35 @@ func (w *timedWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return w.c.conn.Write(p)
+}
+
+// ReadPacket reads the client's next packet as it was sent: its 4-byte header and its
+// payload (decompressed on a compressed connection), at most 16 MiB-1 bytes, with no
+// reassembly. It is for a handler that relays what a backend asked for in the middle of a
+// command: the file a client sends after the backend's LOAD DATA LOCAL INFILE request (0xfb),
+// packet by packet up to the empty one, so that a file streams through and is never held
+// whole. The frame is valid until the next read; the next packet the Conn writes gets the
+// sequence id after the one read.
+func (c *Conn) ReadPacket() ([]byte, error) {
+	if c.idle.d > 0 {
+		c.extendReadDeadline(time.Now())
+	}
+	frame, buf, err := c.rd.readPhysical(c.rawB)
+	c.rawB = buf
+	if err != nil {
+		return nil, err
+	}
+	c.seq = c.nextSeq(frame[3])
+	return frame, nil
+}
+
+// nextSeq is the sequence id of the packet written after reading one with seq: the next one,
+// or under compression the compressed sequence's.
+func (c *Conn) nextSeq(seq uint8) uint8 {
+	if c.zc != nil {
+		return c.zc.seq
+	}
+	return seq + 1
 }
 
 // SetSequence sets the sequence id of the next packet the Conn writes, after a reply was
@@ -148,8 +199,11 @@ func (c *Conn) serve() {
 		return
 	}
 	defer c.l.h.ConnectionClosed(c)
-	if err := c.writeOKPacket(0, 0, c.status, 0); err != nil {
+	if err := c.WriteOK(0, 0, c.status, 0); err != nil {
 		return
+	}
+	if c.caps&mysql.CLIENT_COMPRESS != 0 {
+		c.startCompression() // everything after the handshake's OK
 	}
 	c.commandLoop()
 }

@@ -17,22 +17,45 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
-// baseCaps are the capabilities every gateway connection negotiates, client side and backend
-// side alike, so that a backend's reply can be forwarded verbatim (docs/internals.md).
+// baseCaps are the capabilities every gateway connection negotiates with clients that ask.
 const baseCaps = mysql.CLIENT_PROTOCOL_41 | mysql.CLIENT_SECURE_CONNECTION | mysql.CLIENT_LONG_PASSWORD |
 	mysql.CLIENT_LONG_FLAG | mysql.CLIENT_TRANSACTIONS | mysql.CLIENT_PLUGIN_AUTH |
 	mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS
 
-// clientOnlyCaps are offered to clients only: they do not change result formats.
-const clientOnlyCaps = mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS
+// ServerCapabilities are the capability flags the gateway can offer its clients (the default
+// of Config.Capabilities), without CLIENT_SSL (added when TLS is configured) and
+// CLIENT_LOCAL_FILES (added with Config.LocalInfile). Replies the gateway makes itself follow
+// what each client negotiated; forwarded replies need a backend connection that negotiated
+// the same reply-format flags (CLIENT_DEPRECATE_EOF, CLIENT_SESSION_TRACK, CLIENT_FOUND_ROWS,
+// CLIENT_MULTI_STATEMENTS, ...). CLIENT_COMPRESS, CLIENT_CONNECT_WITH_DB, CLIENT_CONNECT_ATTRS
+// and CLIENT_INTERACTIVE are the gateway's own business. Never offered: CLIENT_ZSTD_COMPRESSION_ALGORITHM
+// (MariaDB has no zstd), CLIENT_QUERY_ATTRIBUTES and CLIENT_OPTIONAL_RESULTSET_METADATA
+// (MySQL 8 only: MariaDB could not produce those replies).
+const ServerCapabilities = baseCaps | mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_MULTI_STATEMENTS |
+	mysql.CLIENT_SESSION_TRACK | mysql.CLIENT_DEPRECATE_EOF | mysql.CLIENT_COMPRESS |
+	mysql.CLIENT_IGNORE_SPACE | mysql.CLIENT_INTERACTIVE | mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS
 
-// ServerCapabilities are the capability flags the gateway offers its clients, without
-// CLIENT_SSL (added when TLS is configured). Backend connections must negotiate
-// BackendCapabilities so that result formats match.
-const (
-	ServerCapabilities  = baseCaps | clientOnlyCaps
-	BackendCapabilities = baseCaps
-)
+// BackendCapabilities is the fixed capability set backend connections negotiated while the
+// gateway offered the same fixed set to clients. Deprecated: backend connections are to be
+// dialed with the capabilities of the client they serve (Conn.Capabilities).
+const BackendCapabilities = baseCaps
+
+// LegacyCapabilities is the fixed set the gateway offered before replies followed each
+// client's capabilities, plus CLIENT_COMPRESS (which never reaches a backend): the value of
+// Config.Capabilities for a gateway whose backend connections all negotiate
+// BackendCapabilities.
+const LegacyCapabilities = baseCaps | mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS | mysql.CLIENT_COMPRESS
+
+// serverExtCaps are the MariaDB extended capabilities offered (none yet). Offering one clears
+// CLIENT_MYSQL (bit 0) in the greeting, as MariaDB does, and puts these in its last 4
+// reserved bytes; a client that clears bit 0 in turn sends its own in the response filler.
+// MARIADB_CLIENT_STMT_BULK_OPERATIONS (1<<2) is the candidate: COM_STMT_BULK_EXECUTE would then
+// have to be served.
+const serverExtCaps uint32 = 0
+
+// clientMySQL is bit 0 of the capabilities: CLIENT_LONG_PASSWORD to MySQL, CLIENT_MYSQL to
+// MariaDB.
+const clientMySQL = mysql.CLIENT_LONG_PASSWORD
 
 const (
 	nonceLen = 20
@@ -52,6 +75,7 @@ var errHandshake = errors.New("client refused during handshake")
 type handshakeResponse struct {
 	caps      uint32
 	maxPacket uint32
+	extCaps   uint32 // MariaDB's extended capabilities (bit 0 of caps clear)
 	collation uint8
 	user      string
 	authResp  []byte // aliases the packet
@@ -77,7 +101,10 @@ func newNonce() ([]byte, error) {
 }
 
 // appendHandshakeV10 appends the server greeting payload.
-func appendHandshakeV10(b []byte, version string, connID uint32, nonce []byte, caps uint32, plugin string) []byte {
+func appendHandshakeV10(b []byte, version string, connID uint32, nonce []byte, caps, extCaps uint32, plugin string) []byte {
+	if extCaps != 0 {
+		caps &^= clientMySQL
+	}
 	b = append(b, 10) // protocol version
 	b = append(b, version...)
 	b = append(b, 0)
@@ -88,8 +115,9 @@ func appendHandshakeV10(b []byte, version string, connID uint32, nonce []byte, c
 	b = append(b, defaultCollation)
 	b = appendUint16(b, mysql.SERVER_STATUS_AUTOCOMMIT)
 	b = appendUint16(b, uint16(caps>>16))
-	b = append(b, nonceLen+1)                   // auth plugin data length, with the NUL
-	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // reserved (MariaDB's extended capabilities: none)
+	b = append(b, nonceLen+1)       // auth plugin data length, with the NUL
+	b = append(b, 0, 0, 0, 0, 0, 0) // reserved
+	b = appendUint32(b, extCaps)    // MariaDB's extended capabilities (reserved for MySQL)
 	b = append(b, nonce[8:]...)
 	b = append(b, 0)
 	b = append(b, plugin...)
@@ -110,6 +138,9 @@ func parseHandshakeResponse(p []byte) (*handshakeResponse, error) {
 	r := &handshakeResponse{caps: le32(p), maxPacket: le32(p[4:]), collation: p[8]}
 	if r.caps&mysql.CLIENT_PROTOCOL_41 == 0 {
 		return nil, errors.New("client does not speak protocol 4.1")
+	}
+	if r.caps&clientMySQL == 0 {
+		r.extCaps = le32(p[28:]) // meaningful only if the greeting offered some
 	}
 	p = p[sslRequestLen:] // 4 caps + 4 max packet + 1 collation + 23 filler
 	user, n, ok := readNulString(p)
@@ -198,13 +229,11 @@ func (c *Conn) handshake() error {
 	if err != nil {
 		return err
 	}
-	caps := ServerCapabilities
-	if cfg.TLSConfig != nil {
-		caps |= mysql.CLIENT_SSL
-	}
+	caps := c.l.offeredCaps()
+	c.nonce = nonce
 	c.seq = 0
 	start := c.begin()
-	c.wbuf = appendHandshakeV10(c.wbuf, cfg.ServerVersion, c.id, nonce, caps, cfg.DefaultAuthPlugin)
+	c.wbuf = appendHandshakeV10(c.wbuf, cfg.serverVersion(), c.id, nonce, caps, serverExtCaps, cfg.DefaultAuthPlugin)
 	c.end(start)
 	if err := c.flush(); err != nil {
 		return fmt.Errorf("write greeting: %w", err)
@@ -238,13 +267,36 @@ func (c *Conn) handshake() error {
 	}
 	c.user = resp.user
 	c.db = resp.db
-	c.collation = resp.collation
+	c.collation = uint16(resp.collation)
 	c.clientCaps = resp.caps
 	c.caps = resp.caps & caps
+	if serverExtCaps != 0 && resp.caps&clientMySQL == 0 {
+		c.extCaps = resp.extCaps & serverExtCaps
+	}
+	c.multiStatements = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
 	c.attrs = resp.attrs
 
 	// The final OK is written by serve, after the Handler accepted the client.
-	return c.authenticate(resp, nonce)
+	if err := c.authenticate(resp.caps, resp.user, resp.plugin, resp.authResp); err != nil {
+		var denied *mysql.MyError
+		if errors.As(err, &denied) {
+			return c.refuse(denied)
+		}
+		return err
+	}
+	return nil
+}
+
+// offeredCaps are the capability flags of the greeting.
+func (l *Listener) offeredCaps() uint32 {
+	caps := l.cfg.Capabilities
+	if l.cfg.TLSConfig != nil {
+		caps |= mysql.CLIENT_SSL
+	}
+	if l.cfg.LocalInfile {
+		caps |= mysql.CLIENT_LOCAL_FILES
+	}
+	return caps
 }
 
 // erSecureTransportRequired is MySQL's ER_SECURE_TRANSPORT_REQUIRED (not in go-mysql's list).
@@ -267,7 +319,7 @@ func (c *Conn) readHandshakePacket() ([]byte, error) {
 	case err != nil:
 		return nil, err
 	}
-	c.seq = seq + 1
+	c.seq = c.nextSeq(seq)
 	return frame[4:], nil
 }
 

@@ -9,27 +9,39 @@ import (
 
 func TestAppendHandshakeV10(t *testing.T) {
 	nonce := []byte("abcdefghijklmnopqrst")
-	p := appendHandshakeV10(nil, "8.0.40-vtdirect", 0x01020304, nonce, ServerCapabilities|mysql.CLIENT_SSL, mysql.AUTH_NATIVE_PASSWORD)
+	p := appendHandshakeV10(nil, "8.0.40-vtdirect", 0x01020304, nonce, ServerCapabilities|mysql.CLIENT_SSL, 0, mysql.AUTH_NATIVE_PASSWORD)
 	want := []byte("\x0a8.0.40-vtdirect\x00\x04\x03\x02\x01abcdefgh\x00")
 	if !bytes.HasPrefix(p, want) {
 		t.Fatalf("greeting starts %q", p[:len(want)])
 	}
 	rest := p[len(want):]
 	caps := uint32(le16(rest)) | uint32(le16(rest[5:]))<<16
-	if caps != ServerCapabilities|mysql.CLIENT_SSL {
+	if caps != ServerCapabilities|mysql.CLIENT_SSL || caps&clientMySQL == 0 {
 		t.Fatalf("capabilities %#x", caps)
 	}
+	// The same collation and status as MariaDB 10.11's greeting (utf8mb4_general_ci, autocommit).
 	if rest[2] != defaultCollation || le16(rest[3:]) != mysql.SERVER_STATUS_AUTOCOMMIT || rest[7] != 21 {
 		t.Fatalf("charset %d status %d auth data len %d", rest[2], le16(rest[3:]), rest[7])
+	}
+	if !bytes.Equal(rest[8:18], make([]byte, 10)) {
+		t.Fatalf("reserved bytes %x", rest[8:18])
 	}
 	if tail := rest[18:]; !bytes.Equal(tail, []byte("ijklmnopqrst\x00mysql_native_password\x00")) {
 		t.Fatalf("tail %q", tail)
 	}
-	for _, forbidden := range []uint32{mysql.CLIENT_DEPRECATE_EOF, mysql.CLIENT_QUERY_ATTRIBUTES, mysql.CLIENT_COMPRESS,
-		mysql.CLIENT_LOCAL_FILES, mysql.CLIENT_MULTI_STATEMENTS, mysql.CLIENT_FOUND_ROWS, mysql.CLIENT_SESSION_TRACK} {
-		if caps&forbidden != 0 {
-			t.Fatalf("capability %#x must never be offered", forbidden)
+	for _, forbidden := range []uint32{mysql.CLIENT_ZSTD_COMPRESSION_ALGORITHM, mysql.CLIENT_QUERY_ATTRIBUTES,
+		mysql.CLIENT_OPTIONAL_RESULTSET_METADATA, mysql.CLIENT_LOCAL_FILES} {
+		if ServerCapabilities&forbidden != 0 {
+			t.Fatalf("capability %#x must not be offered by default", forbidden)
 		}
+	}
+
+	// With extended capabilities (none are offered yet), MariaDB's layout: CLIENT_MYSQL
+	// clear, the extended flags in the last 4 reserved bytes.
+	p = appendHandshakeV10(nil, "v", 1, nonce, ServerCapabilities, 1<<2, mysql.AUTH_NATIVE_PASSWORD)
+	rest = p[len("\x0av\x00")+4+8+1:]
+	if le16(rest)&uint16(clientMySQL) != 0 || le32(rest[14:]) != 1<<2 {
+		t.Fatalf("greeting with extended capabilities %x", p)
 	}
 }
 
@@ -50,7 +62,7 @@ func TestNonce(t *testing.T) {
 
 func TestParseHandshakeResponse(t *testing.T) {
 	nonce := []byte("abcdefghijklmnopqrst")
-	full := buildHandshakeResponse(ServerCapabilities, "u", "p", nonce, "commerce")
+	full := buildHandshakeResponse(rawCaps, "u", "p", nonce, "commerce")
 	r, err := parseHandshakeResponse(full)
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +129,8 @@ func TestCheckPasswords(t *testing.T) {
 
 func FuzzHandshakeResponse(f *testing.F) {
 	nonce := []byte("abcdefghijklmnopqrst")
-	f.Add(buildHandshakeResponse(ServerCapabilities, "u", "p", nonce, "commerce"))
-	f.Add(buildHandshakeResponse(ServerCapabilities|mysql.CLIENT_SSL, "", "", nonce, ""))
+	f.Add(buildHandshakeResponse(rawCaps, "u", "p", nonce, "commerce"))
+	f.Add(buildHandshakeResponse(rawCaps|mysql.CLIENT_SSL, "", "", nonce, ""))
 	f.Add(buildHandshakeResponse(mysql.CLIENT_PROTOCOL_41|mysql.CLIENT_SECURE_CONNECTION, "u", "p", nonce, ""))
 	f.Add(buildHandshakeResponse(mysql.CLIENT_PROTOCOL_41, "u", "p", nonce, "x"))
 	f.Add(make([]byte, 32))

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,12 +32,23 @@ type fakeHandler struct {
 	closed    []uint32         // ids given to ConnectionClosed
 	stmtClose []uint32         // statement ids given to ComStmtClose
 	executes  [][]byte         // copies of normalised COM_STMT_EXECUTE payloads
+	longData  [][][]byte       // per execute: copies of each parameter's long data (nil: none)
 	resets    int
 	initDB    []string
+	changes   []string // per COM_CHANGE_USER: "user db" or "denied: message"
+	infiles   []infile // what "load" queries received
+	bigValue  []byte   // what "bigvalue" returns
 
 	sleeping chan *Conn    // receives the conn of a "sleep" query once it blocks
 	release  chan struct{} // closed to unblock "sleep" queries
 	flooded  chan error    // receives the error that ended a "flood" query's writes
+}
+
+// infile is what a "load" query relayed: like a backend, it asked for a file and read the
+// client's packets until the empty one.
+type infile struct {
+	bytes, packets, biggest int
+	seqs                    []uint8
 }
 
 func newFakeHandler() *fakeHandler {
@@ -76,7 +88,8 @@ func (h *fakeHandler) ComQuery(c *Conn, cmd *Command) error {
 	switch {
 	case q == "select 1":
 		return c.WriteResult(&Result{
-			Fields: []*Field{{Name: "1", Charset: 63, ColumnLength: 1, Type: mysql.MYSQL_TYPE_LONGLONG, Flags: mysql.NOT_NULL_FLAG | mysql.BINARY_FLAG}},
+			// The column MariaDB 10.11 describes for SELECT 1.
+			Fields: []*Field{{Name: "1", Charset: 63, ColumnLength: 1, Type: mysql.MYSQL_TYPE_LONG, Flags: mysql.NOT_NULL_FLAG | mysql.BINARY_FLAG}},
 			Rows:   [][][]byte{{[]byte("1")}},
 			Status: mysql.SERVER_STATUS_AUTOCOMMIT,
 		})
@@ -129,8 +142,59 @@ func (h *fakeHandler) ComQuery(c *Conn, cmd *Command) error {
 		return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
 	case strings.HasPrefix(q, "big "):
 		return c.WriteOK(uint64(len(q)), 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+	case strings.HasPrefix(q, "USE "):
+		// As MariaDB answers USE: the new schema as session state.
+		return c.WriteOKPacket(OKPacket{Status: mysql.SERVER_STATUS_AUTOCOMMIT, SessionState: AppendSessionStateSchema(nil, q[4:])})
+	case q == "bigvalue":
+		h.mu.Lock()
+		v := h.bigValue
+		h.mu.Unlock()
+		return c.WriteResult(&Result{Fields: []*Field{{Name: "v", Charset: 63, Type: mysql.MYSQL_TYPE_LONG_BLOB}}, Rows: [][][]byte{{v}}})
+	case q == "options":
+		return c.WriteResult(&Result{
+			Fields: []*Field{textField("multi"), textField("compressed"), textField("caps")},
+			Rows:   [][][]byte{{[]byte(fmt.Sprint(c.MultiStatements())), []byte(fmt.Sprint(c.Compressed())), []byte(fmt.Sprint(c.Capabilities()))}},
+		})
+	case strings.HasPrefix(q, "idle "):
+		ms, err := strconv.Atoi(q[5:])
+		if err != nil {
+			return c.WriteError(err)
+		}
+		c.SetIdleTimeout(time.Duration(ms) * time.Millisecond)
+		return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+	case strings.HasPrefix(q, "load "):
+		return h.load(c, q[5:])
 	}
 	return c.WriteOK(1, 2, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+}
+
+// load plays a backend's LOAD DATA LOCAL INFILE: it asks the client for the file (0xfb and
+// the name) and reads its packets through ReadPacket until the empty one.
+func (h *fakeHandler) load(c *Conn, name string) error {
+	w := c.RawWriter()
+	req := append([]byte{0xfb}, name...)
+	if err := WritePacket(w, 1, req); err != nil {
+		return err
+	}
+	var in infile
+	for {
+		frame, err := c.ReadPacket()
+		if err != nil {
+			return err
+		}
+		n := len(frame) - 4
+		in.seqs = append(in.seqs, frame[3])
+		if n == 0 {
+			break
+		}
+		in.bytes += n
+		in.packets++
+		in.biggest = max(in.biggest, n)
+	}
+	h.mu.Lock()
+	h.infiles = append(h.infiles, in)
+	h.mu.Unlock()
+	return c.WriteOK(uint64(in.bytes), 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
 }
 
 func (h *fakeHandler) ComInitDB(c *Conn, db string) error {
@@ -164,8 +228,18 @@ func (h *fakeHandler) ComStmtPrepare(c *Conn, st *Stmt) error {
 }
 
 func (h *fakeHandler) ComStmtExecute(c *Conn, st *Stmt, cmd *Command) error {
+	var long [][]byte
+	if st.HasLongData() {
+		long = make([][]byte, st.ParamCount)
+		for i := range long {
+			if d := st.LongData(i); d != nil {
+				long[i] = append([]byte{}, d...)
+			}
+		}
+	}
 	h.mu.Lock()
 	h.executes = append(h.executes, append([]byte(nil), cmd.Frame...))
+	h.longData = append(h.longData, long)
 	h.mu.Unlock()
 	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
 }
@@ -183,6 +257,20 @@ func (h *fakeHandler) ComResetConnection(c *Conn) error {
 	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
 }
 
+func (h *fakeHandler) ComChangeUser(c *Conn, denied *mysql.MyError) error {
+	h.mu.Lock()
+	if denied != nil {
+		h.changes = append(h.changes, "denied: "+denied.Message)
+	} else {
+		h.changes = append(h.changes, c.User()+" "+c.Database())
+	}
+	h.mu.Unlock()
+	if denied != nil {
+		return c.WriteError(denied)
+	}
+	return c.WriteOK(0, 0, mysql.SERVER_STATUS_AUTOCOMMIT, 0)
+}
+
 func (h *fakeHandler) lastExecute(t *testing.T) []byte {
 	t.Helper()
 	h.mu.Lock()
@@ -191,6 +279,16 @@ func (h *fakeHandler) lastExecute(t *testing.T) []byte {
 		t.Fatal("no COM_STMT_EXECUTE reached the handler")
 	}
 	return h.executes[len(h.executes)-1]
+}
+
+// lastParams decodes the parameters of the last COM_STMT_EXECUTE, long data included.
+func (h *fakeHandler) lastParams(t *testing.T, n int) []any {
+	t.Helper()
+	frame := h.lastExecute(t)
+	h.mu.Lock()
+	long := h.longData[len(h.longData)-1]
+	h.mu.Unlock()
+	return decodeParams(t, frame, n, long)
 }
 
 // testUsers are the users of every test server.

@@ -34,6 +34,8 @@ type Listener struct {
 	// instead of accepting the scramble: a test hook for the full-authentication exchange.
 	forceFullAuth bool
 
+	zlib zlibPools // zlib writers and readers shared by the compressed connections
+
 	mu     sync.Mutex // guards conns and closed
 	conns  map[*Conn]struct{}
 	closed bool

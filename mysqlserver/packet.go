@@ -46,6 +46,9 @@ type packetReader struct {
 	rd   io.Reader
 	buf  []byte // buffered bytes are buf[r:w]
 	r, w int
+	// anySeq accepts any sequence id: under the compressed protocol only the compressed
+	// packets' sequence is checked, as MySQL and MariaDB do.
+	anySeq bool
 }
 
 func newPacketReader(rd io.Reader, size int) *packetReader {
@@ -148,7 +151,7 @@ func (p *packetReader) readPacket(seq uint8, limit int) ([]byte, uint8, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if got != seq {
+	if got != seq && !p.anySeq {
 		return nil, got, &errOutOfOrder{got: got, want: seq}
 	}
 	if n > limit {
@@ -180,13 +183,40 @@ func (p *packetReader) readPacket(seq uint8, limit int) ([]byte, uint8, error) {
 		if n, got, err = p.header(); err != nil {
 			return nil, got, err
 		}
-		if got != want {
+		if got != want && !p.anySeq {
 			return nil, got, &errOutOfOrder{got: got, want: want}
 		}
 		if len(frame)-4+n > limit {
 			return nil, got, &errPacketTooLarge{seq: got, remaining: n}
 		}
 	}
+}
+
+// readPhysical reads one packet as sent (header and payload, no reassembly). The frame
+// aliases the read buffer when it fits, else dst (grown as needed, returned for reuse); it is
+// valid until the next read.
+func (p *packetReader) readPhysical(dst []byte) (frame, newDst []byte, err error) {
+	n, _, err := p.header()
+	if err != nil {
+		return nil, dst, err
+	}
+	if 4+n <= len(p.buf) {
+		p.r -= 4
+		if err := p.fill(4 + n); err != nil {
+			return nil, dst, err
+		}
+		frame = p.buf[p.r : p.r+4+n : p.r+4+n]
+		p.r += 4 + n
+		if p.r == p.w {
+			p.r, p.w = 0, 0
+		}
+		return frame, dst, nil
+	}
+	dst = append(dst[:0], p.buf[p.r-4:p.r]...)
+	if dst, err = p.readInto(dst, n); err != nil {
+		return nil, dst, err
+	}
+	return dst, dst, nil
 }
 
 // growLen extends b by n bytes (contents of the new bytes unspecified).

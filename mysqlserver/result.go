@@ -65,6 +65,9 @@ func (c *Conn) end(start int) {
 // flush writes the buffered reply with one Write.
 func (c *Conn) flush() error {
 	_, err := c.out.Write(c.wbuf)
+	if c.zc != nil {
+		c.seq = c.zc.seq // as MySQL's net_flush does under compression
+	}
 	if cap(c.wbuf) > maxKeptBuf {
 		c.wbuf = make([]byte, 0, 1024)
 	} else {
@@ -73,28 +76,98 @@ func (c *Conn) flush() error {
 	return err
 }
 
-// WriteOK writes an OK packet.
-func (c *Conn) WriteOK(affected, insertID uint64, status, warnings uint16) error {
-	return c.writeOKPacket(affected, insertID, status, warnings)
+// OKPacket is an OK packet: what a statement did, and with CLIENT_SESSION_TRACK what it
+// changed in the session.
+type OKPacket struct {
+	AffectedRows, LastInsertID uint64
+	Status, Warnings           uint16
+	// Info is the human-readable summary ("Rows matched: 1  Changed: 1  Warnings: 0").
+	Info string
+	// SessionState holds session-state change entries (built with AppendSessionState and
+	// its helpers). It is sent only to a client that negotiated CLIENT_SESSION_TRACK, which
+	// then gets SERVER_SESSION_STATE_CHANGED in Status; other clients get neither.
+	SessionState []byte
 }
 
-func (c *Conn) writeOKPacket(affected, insertID uint64, status, warnings uint16) error {
-	c.wbuf = appendOK(c.wbuf[:0], c.seq, affected, insertID, status, warnings)
-	c.seq++
+// WriteOK writes an OK packet.
+func (c *Conn) WriteOK(affected, insertID uint64, status, warnings uint16) error {
+	return c.WriteOKPacket(OKPacket{AffectedRows: affected, LastInsertID: insertID, Status: status, Warnings: warnings})
+}
+
+// WriteOKPacket writes ok as MariaDB does for the client's capabilities.
+func (c *Conn) WriteOKPacket(ok OKPacket) error {
+	start := c.begin()
+	c.wbuf = appendOKPayload(c.wbuf, mysql.OK_HEADER, &ok, c.caps)
+	c.end(start)
 	return c.flush()
 }
 
-// appendOK appends a whole OK packet (header included).
-func appendOK(b []byte, seq uint8, affected, insertID uint64, status, warnings uint16) []byte {
-	start := len(b)
-	b = append(b, 0, 0, 0, seq, mysql.OK_HEADER)
-	b = appendLenEnc(b, affected)
-	b = appendLenEnc(b, insertID)
+// appendOKPayload appends an OK packet payload with the given header (0x00, or 0xfe for the
+// OK that replaces EOF under CLIENT_DEPRECATE_EOF). As MariaDB does, the info is
+// length-encoded and sent when not empty or when session state follows.
+func appendOKPayload(b []byte, header byte, ok *OKPacket, caps uint32) []byte {
+	track := caps&mysql.CLIENT_SESSION_TRACK != 0 && len(ok.SessionState) > 0
+	status := ok.Status &^ mysql.SERVER_SESSION_STATE_CHANGED
+	if track {
+		status |= mysql.SERVER_SESSION_STATE_CHANGED
+	}
+	b = append(b, header)
+	b = appendLenEnc(b, ok.AffectedRows)
+	b = appendLenEnc(b, ok.LastInsertID)
 	b = appendUint16(b, status)
-	b = appendUint16(b, warnings)
-	n := len(b) - start - 4
-	b[start], b[start+1], b[start+2] = byte(n), byte(n>>8), byte(n>>16)
+	b = appendUint16(b, ok.Warnings)
+	if track || ok.Info != "" {
+		b = appendLenEncStr(b, ok.Info)
+	}
+	if track {
+		b = appendLenEncString(b, ok.SessionState)
+	}
 	return b
+}
+
+// Session-state change types (the entries of an OK packet's session-state information).
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html
+// https://mariadb.com/kb/en/ok_packet/#session-change-type
+const (
+	SessionTrackSystemVariables            = 0x00
+	SessionTrackSchema                     = 0x01
+	SessionTrackStateChange                = 0x02
+	SessionTrackGTIDs                      = 0x03
+	SessionTrackTransactionCharacteristics = 0x04
+	SessionTrackTransactionState           = 0x05
+)
+
+// AppendSessionState appends one session-state change entry: its type and its data.
+func AppendSessionState(b []byte, typ byte, data []byte) []byte {
+	return appendLenEncString(append(b, typ), data)
+}
+
+// AppendSessionStateSchema appends the entry that reports a new default database (USE db).
+func AppendSessionStateSchema(b []byte, db string) []byte {
+	b = append(b, SessionTrackSchema)
+	b = appendLenEnc(b, uint64(lenEncLen(uint64(len(db)))+len(db)))
+	return appendLenEncStr(b, db)
+}
+
+// AppendSessionStateSystemVariable appends the entry that reports a system variable's new
+// value (for the variables in session_track_system_variables).
+func AppendSessionStateSystemVariable(b []byte, name, value string) []byte {
+	b = append(b, SessionTrackSystemVariables)
+	b = appendLenEnc(b, uint64(lenEncLen(uint64(len(name)))+len(name)+lenEncLen(uint64(len(value)))+len(value)))
+	return appendLenEncStr(appendLenEncStr(b, name), value)
+}
+
+// lenEncLen is the size of v as a length-encoded integer.
+func lenEncLen(v uint64) int {
+	switch {
+	case v < 0xfb:
+		return 1
+	case v <= 0xffff:
+		return 3
+	case v <= 0xffffff:
+		return 4
+	}
+	return 9
 }
 
 // WriteError writes an ERR packet: a *mysql.MyError (anywhere in err's chain) keeps its
@@ -131,7 +204,8 @@ func appendErrPayload(b []byte, e *mysql.MyError) []byte {
 	return append(b, e.Message...)
 }
 
-// WriteEOF writes an EOF packet.
+// WriteEOF writes an EOF packet, or under CLIENT_DEPRECATE_EOF the OK packet with header
+// 0xfe that replaces it.
 func (c *Conn) WriteEOF(status, warnings uint16) error {
 	start := c.begin()
 	c.appendEOF(status, warnings)
@@ -139,14 +213,20 @@ func (c *Conn) WriteEOF(status, warnings uint16) error {
 	return c.flush()
 }
 
+// appendEOF appends the payload that ends a result set (or a COM_FIELD_LIST reply).
 func (c *Conn) appendEOF(status, warnings uint16) {
+	if c.caps&mysql.CLIENT_DEPRECATE_EOF != 0 {
+		c.wbuf = appendOKPayload(c.wbuf, mysql.EOF_HEADER, &OKPacket{Status: status, Warnings: warnings}, c.caps)
+		return
+	}
 	c.wbuf = append(c.wbuf, mysql.EOF_HEADER)
 	c.wbuf = appendUint16(c.wbuf, warnings)
 	c.wbuf = appendUint16(c.wbuf, status)
 }
 
-// WriteResult writes r as a text result set (column count, column definitions, EOF, rows,
-// EOF); a result without fields is written as an OK packet.
+// WriteResult writes r as a text result set (column count, column definitions, EOF unless
+// CLIENT_DEPRECATE_EOF, rows, then EOF or its OK replacement); a result without fields is
+// written as an OK packet.
 func (c *Conn) WriteResult(r *Result) error {
 	if len(r.Fields) == 0 {
 		return c.WriteOK(0, 0, r.Status, 0)
@@ -177,12 +257,16 @@ func (c *Conn) WriteResult(r *Result) error {
 	return c.flush()
 }
 
-// appendFields appends one column definition packet per field, then an EOF packet.
+// appendFields appends one column definition packet per field, then an EOF packet unless the
+// client negotiated CLIENT_DEPRECATE_EOF.
 func (c *Conn) appendFields(fields []*Field, status uint16) {
 	for _, f := range fields {
 		start := c.begin()
 		c.wbuf = appendColumnDef(c.wbuf, f)
 		c.end(start)
+	}
+	if c.caps&mysql.CLIENT_DEPRECATE_EOF != 0 {
+		return
 	}
 	start := c.begin()
 	c.appendEOF(status, 0)
@@ -206,15 +290,11 @@ func appendColumnDef(b []byte, f *Field) []byte {
 	return b
 }
 
-// OK is a decoded OK packet.
-type OK struct {
-	AffectedRows, LastInsertID uint64
-	Status, Warnings           uint16
-}
-
-// ParseOK decodes an OK packet payload (header 0x00, or 0xfe for an OK sent as EOF).
-func ParseOK(payload []byte) (OK, error) {
-	var ok OK
+// ParseOK decodes an OK packet payload (header 0x00, or 0xfe for an OK sent as EOF) that a
+// server sent to a connection with capabilities caps (CLIENT_SESSION_TRACK says how to read
+// what follows the warnings). Info and SessionState alias payload.
+func ParseOK(payload []byte, caps uint32) (OKPacket, error) {
+	var ok OKPacket
 	if len(payload) == 0 || (payload[0] != mysql.OK_HEADER && payload[0] != mysql.EOF_HEADER) {
 		return ok, errors.New("not an OK packet")
 	}
@@ -233,6 +313,21 @@ func ParseOK(payload []byte) (OK, error) {
 		return ok, errors.New("OK packet: truncated status")
 	}
 	ok.Status, ok.Warnings = le16(p), le16(p[2:])
+	p = p[4:]
+	if len(p) == 0 {
+		return ok, nil
+	}
+	info, n, good := readLenEncString(p)
+	if !good {
+		return ok, errors.New("OK packet: malformed info")
+	}
+	ok.Info = string(info)
+	p = p[n:]
+	if caps&mysql.CLIENT_SESSION_TRACK != 0 && ok.Status&mysql.SERVER_SESSION_STATE_CHANGED != 0 && len(p) > 0 {
+		if ok.SessionState, _, good = readLenEncString(p); !good {
+			return ok, errors.New("OK packet: malformed session state")
+		}
+	}
 	return ok, nil
 }
 

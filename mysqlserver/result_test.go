@@ -95,8 +95,8 @@ func TestWriteOKAndError(t *testing.T) {
 	_ = c.WriteError(errors.New("plain"))
 	_ = c.WriteError(&mysql.MyError{Code: 1, State: "bad", Message: "m"})
 	got := readAll(t, cc.out.Bytes(), 1)
-	ok, err := ParseOK(got[0])
-	if err != nil || ok != (OK{AffectedRows: 300, LastInsertID: 1 << 20, Status: mysql.SERVER_STATUS_IN_TRANS, Warnings: 2}) {
+	ok, err := ParseOK(got[0], 0)
+	if err != nil || ok.AffectedRows != 300 || ok.LastInsertID != 1<<20 || ok.Status != mysql.SERVER_STATUS_IN_TRANS || ok.Warnings != 2 || ok.Info != "" {
 		t.Fatalf("OK %+v %v", ok, err)
 	}
 	for i, want := range []mysql.MyError{
@@ -109,7 +109,7 @@ func TestWriteOKAndError(t *testing.T) {
 			t.Fatalf("ERR %d = %+v %v, want %+v", i, e, err, want)
 		}
 	}
-	if _, err := ParseOK([]byte{0, 1}); err == nil {
+	if _, err := ParseOK([]byte{0, 1}, 0); err == nil {
 		t.Fatal("truncated OK parsed")
 	}
 	if _, err := ParseErr([]byte{0, 1, 2}); err == nil {

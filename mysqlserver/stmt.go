@@ -17,10 +17,13 @@ import (
 // Stmt is a prepared statement of one client connection, under the gateway's own id.
 //
 // mysqlserver remembers the parameter types a client sent last (a client may execute with
-// new-params-bound = 0) and the long data sent for the next execution; the Handler sees
-// every COM_STMT_EXECUTE as a self-contained payload: flags 0 (no cursor), iteration count
-// 1, null bitmap, new-params-bound = 1 with the types, long data inlined as
-// length-encoded strings. So the backend statement needs no state but its prepare.
+// new-params-bound = 0) and buffers the long data (COM_STMT_SEND_LONG_DATA) sent for the next
+// execution. The Handler sees every COM_STMT_EXECUTE with flags 0 (no cursor), iteration
+// count 1, null bitmap and new-params-bound = 1 with the types; the parameters that have long
+// data (LongData) are left out of it as the client left them out (null bit clear, type
+// bound, no value): the handler sends the backend their long data as COM_STMT_SEND_LONG_DATA
+// packets right before the execute. So no command grows past what the client sent, and the
+// backend statement needs no state but its prepare.
 type Stmt struct {
 	ID    uint32 // the gateway's statement id, given to the client
 	Query string
@@ -46,6 +49,18 @@ func (st *Stmt) resetLong() {
 	st.resetLongData()
 	st.longErr = nil
 }
+
+// LongData is the long data the client sent for parameter i for this execution (possibly
+// empty), or nil when it sent none. Valid during Handler.ComStmtExecute.
+func (st *Stmt) LongData(i int) []byte {
+	if i < 0 || i >= len(st.long) {
+		return nil
+	}
+	return st.long[i]
+}
+
+// HasLongData says whether some parameter has long data for this execution.
+func (st *Stmt) HasLongData() bool { return st.anyLong() }
 
 // anyLong says whether some parameter has long data (possibly empty).
 func (st *Stmt) anyLong() bool {
@@ -175,7 +190,8 @@ func (c *Conn) closeAllStmts() {
 }
 
 // WritePrepareOK answers COM_STMT_PREPARE for a statement the gateway prepares itself:
-// COM_STMT_PREPARE_OK, then the parameter and column definitions, each followed by EOF.
+// COM_STMT_PREPARE_OK, then the parameter and column definitions, each followed by EOF
+// (unless the client negotiated CLIENT_DEPRECATE_EOF).
 // It sets st.ParamCount and st.ColumnCount.
 func (c *Conn) WritePrepareOK(st *Stmt, params, columns []*Field) error {
 	st.ParamCount, st.ColumnCount = uint16(len(params)), uint16(len(columns))

@@ -1,7 +1,8 @@
 package mysqlserver
 
-// COM_STMT_EXECUTE: validate the client's payload and hand the Handler a self-contained,
-// normalised one (flags 0, iteration count 1, types always bound, long data inlined).
+// COM_STMT_EXECUTE: validate the client's payload and hand the Handler a normalised one
+// (flags 0, iteration count 1, types always bound, the long-data parameters left out as the
+// client left them out).
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_stmt_execute.html
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_binary_resultset.html (value encodings)
 // https://mariadb.com/kb/en/com_stmt_execute/
@@ -134,13 +135,15 @@ func isLenEncType(typ byte) bool {
 	return false
 }
 
-// normalizeExecute returns the self-contained frame for the handler. When the client's
-// payload already is (types bound, no long data) it is patched in place: no copy.
+// normalizeExecute returns the frame for the handler. When the client's payload already
+// binds the types it is patched in place: no copy. Parameters with long data keep their
+// type and have no value; their null bit is cleared (long data wins over it, as in MySQL).
 func normalizeExecute(frame []byte, n int, r *execRequest, long [][]byte, buf []byte) (out, newBuf []byte) {
 	payload := frame[4:]
-	if n == 0 || (r.newBound && long == nil) {
+	if n == 0 || r.newBound {
 		payload[5] = 0                                              // flags: no cursor
 		payload[6], payload[7], payload[8], payload[9] = 1, 0, 0, 0 // iteration count
+		clearLongNulls(r.nullBitmap, long)
 		out = frame[:4+r.end]
 		setFrameHeader(out)
 		return out, buf
@@ -150,22 +153,23 @@ func normalizeExecute(frame []byte, n int, r *execRequest, long [][]byte, buf []
 	b = append(b, 0, 1, 0, 0, 0)
 	nullAt := len(b)
 	b = append(b, r.nullBitmap...)
+	clearLongNulls(b[nullAt:nullAt+len(r.nullBitmap)], long)
 	b = append(b, 1)
-	typesAt := len(b)
 	b = append(b, r.types...)
-	for i, v := range r.values {
-		if long != nil && long[i] != nil {
-			b[nullAt+i/8] &^= 1 << (i % 8)
-			if t := b[typesAt+2*i]; !isLenEncType(t) {
-				b[typesAt+2*i], b[typesAt+2*i+1] = mysql.MYSQL_TYPE_STRING, 0
-			}
-			b = appendLenEncString(b, long[i])
-			continue
-		}
+	for _, v := range r.values {
 		b = append(b, payload[v.start:v.end]...)
 	}
 	setFrameHeader(b)
 	return b, b
+}
+
+// clearLongNulls clears the null bit of the parameters that have long data.
+func clearLongNulls(nullBitmap []byte, long [][]byte) {
+	for i, l := range long {
+		if l != nil {
+			nullBitmap[i/8] &^= 1 << (i % 8)
+		}
+	}
 }
 
 // setFrameHeader writes the payload length and sequence 0 into frame[0:4]; a payload too
@@ -209,4 +213,41 @@ func (c *Conn) stmtExecute(cmd *Command) error {
 		c.exec.buf = nil
 	}
 	return err
+}
+
+// InlineLongData returns the COM_STMT_EXECUTE payload the handler got for st with the long
+// data put in as length-encoded string values (a long parameter of a type that is not
+// sent as a string is retyped MYSQL_TYPE_STRING), for a backend path that does not send
+// COM_STMT_SEND_LONG_DATA. The payload may then exceed 16 MiB. Payloads without long data
+// come back as they are.
+//
+// Deprecated: send the long data with COM_STMT_SEND_LONG_DATA before the execute instead.
+func InlineLongData(st *Stmt, payload []byte) []byte {
+	n := int(st.ParamCount)
+	if !st.anyLong() || n == 0 {
+		return payload
+	}
+	r, err := parseExecute(payload, n, nil, st.long, nil)
+	if err != nil || !r.newBound {
+		return payload // not what mysqlserver handed over: leave it to the backend to refuse
+	}
+	b := make([]byte, 0, len(payload)+st.longSize+9*n)
+	b = append(b, payload[:execHeaderLen]...)
+	nullAt := len(b)
+	b = append(b, r.nullBitmap...)
+	b = append(b, 1)
+	typesAt := len(b)
+	b = append(b, r.types...)
+	for i, v := range r.values {
+		if st.long[i] == nil {
+			b = append(b, payload[v.start:v.end]...)
+			continue
+		}
+		b[nullAt+i/8] &^= 1 << (i % 8)
+		if !isLenEncType(b[typesAt+2*i]) {
+			b[typesAt+2*i], b[typesAt+2*i+1] = mysql.MYSQL_TYPE_STRING, 0
+		}
+		b = appendLenEncString(b, st.long[i])
+	}
+	return b
 }

@@ -66,13 +66,12 @@ func TestNormalizeExecute(t *testing.T) {
 			payload: append([]byte{mysql.COM_STMT_EXECUTE, 1, 0, 0, 0, 1, 7, 0, 0, 0}, normal[10:]...), want: normal},
 		{name: "remembered types", stored: types,
 			payload: execPayload(0, 0b010, 0, 5, 0, 0, 0, 9), want: normal},
-		{name: "long data inlined", long: [][]byte{nil, []byte("xyz"), nil},
+		{name: "long data left out, its null bit cleared", long: [][]byte{nil, []byte("xyz"), nil}, inPlace: true,
 			payload: execPayload(0, append(append([]byte{0b010, 1}, types...), 5, 0, 0, 0, 9)...),
-			want:    execPayload(0, append(append([]byte{0b000, 1}, types...), 5, 0, 0, 0, 3, 'x', 'y', 'z', 9)...)},
-		{name: "long data for a numeric param becomes a string", long: [][]byte{[]byte("77"), nil, nil}, stored: types,
+			want:    execPayload(0, append(append([]byte{0b000, 1}, types...), 5, 0, 0, 0, 9)...)},
+		{name: "long data of a numeric param keeps its type", long: [][]byte{[]byte("77"), nil, nil}, stored: types,
 			payload: execPayload(0, 0b010, 0, 9),
-			want: execPayload(0, 0b010, 1, mysql.MYSQL_TYPE_STRING, 0, mysql.MYSQL_TYPE_VAR_STRING, 0, mysql.MYSQL_TYPE_TINY, 0x80,
-				2, '7', '7', 9)},
+			want:    execPayload(0, append(append([]byte{0b010, 1}, types...), 9)...)},
 	}
 	for _, tc := range cases {
 		frame := append([]byte{0, 0, 0, 0}, tc.payload...)
@@ -140,13 +139,18 @@ func FuzzStmtExecute(f *testing.F) {
 			return
 		}
 		out, _ := normalizeExecute(frame, n, &r, long, nil)
-		// The normalised payload stands alone: it parses with no remembered state.
-		r2, err := parseExecute(out[4:], n, nil, nil, nil)
+		// The normalised payload stands alone: it parses with no remembered types.
+		r2, err := parseExecute(out[4:], n, nil, long, nil)
 		if err != nil {
 			t.Fatalf("normalised payload does not parse: %v\n%v", err, out)
 		}
 		if p := out[4:]; p[5] != 0 || le32(p[6:]) != 1 || (n > 0 && !r2.newBound) || r2.end != len(p) {
 			t.Fatalf("not normalised: %v", out)
+		}
+		for i, l := range long {
+			if l != nil && r2.nullBitmap[i/8]&(1<<(i%8)) != 0 {
+				t.Fatalf("parameter %d has long data and its null bit set: %v", i, out)
+			}
 		}
 	})
 }

@@ -18,6 +18,10 @@ type Config struct {
 	CellPreference picker.CellPreference
 	// MaxLag is the replication lag beyond which a replica gets no reads (0: no bound).
 	MaxLag time.Duration
+	// IdleTimeout bounds how long a session that keeps a backend connection may stay idle
+	// (--mysql-server-idle-timeout); the session's own wait_timeout applies too, whichever is
+	// shorter, and alone to sessions that keep none, as in MariaDB. 0: wait_timeout only.
+	IdleTimeout time.Duration
 	// PickerMetrics counts picks that found no tablet; nil: not counted.
 	PickerMetrics *picker.Metrics
 	// Logger receives the router's log lines.

@@ -114,13 +114,10 @@ func NewExecutor(cfg Config, reg Registry) (*Executor, error) {
 func (e *Executor) defaults() session.Defaults {
 	d := session.Defaults{Autocommit: true, Sequence: true,
 		Track: session.TrackPrefs{SystemVariables: "autocommit,character_set_client,character_set_connection,character_set_results,time_zone", Schema: true}}
-	for _, t := range e.reg.Snapshot().Tablets() {
-		if info, ok := t.Server.Info(); ok {
-			d.Autocommit = info.Autocommit
-			d.Track = session.TrackPrefs{SystemVariables: info.TrackSystemVariables, Schema: info.TrackSchema, StateChange: info.TrackStateChange}
-			d.Sequence = info.Sequence
-			break
-		}
+	if info, ok := e.anyInfo(); ok {
+		d.Autocommit = info.Autocommit
+		d.Track = session.TrackPrefs{SystemVariables: info.TrackSystemVariables, Schema: info.TrackSchema, StateChange: info.TrackStateChange}
+		d.Sequence = info.Sequence
 	}
 	return d
 }
@@ -141,6 +138,7 @@ func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	c.Session = s
 	c.SetStatus(s.state.Status())
+	e.setIdleTimeout(c, s)
 	e.sessions.Store(c.ID(), s)
 	return nil
 }
@@ -149,18 +147,13 @@ func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
 // MariaDB does with it (character_set_client, character_set_results and collation_connection
 // from the collation), set by id; none when it is the backend connections' own, or an id the
 // servers do not know (MariaDB then uses its default, as the backend connection does).
-func (e *Executor) handshakeSettings(collation uint8) session.Settings {
+func (e *Executor) handshakeSettings(collation uint16) session.Settings {
 	var set session.Settings
-	if collation == 0 || collation == tabletserver.BaseCollationID {
+	if collation == 0 {
 		return set
 	}
-	for _, t := range e.reg.Snapshot().Tablets() {
-		if info, ok := t.Server.Info(); ok {
-			if !info.Collations[collation] {
-				return set
-			}
-			break
-		}
+	if info, ok := e.anyInfo(); ok && (collation == info.DefaultCollation || (collation < 256 && !info.Collations[collation])) {
+		return set
 	}
 	id := strconv.Itoa(int(collation))
 	set = set.With("character_set_client", id)
@@ -283,8 +276,15 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	if q == nil {
 		q = &query{}
 	}
+	var long [][]byte
+	if st.HasLongData() {
+		long = make([][]byte, st.ParamCount)
+		for i := range long {
+			long[i] = st.LongData(i)
+		}
+	}
 	res, err := e.run(c, s, q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
-		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), nil, req, c.RawWriter())
+		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), long, req, c.RawWriter())
 	})
 	return e.finish(c, s, res, err)
 }
@@ -299,7 +299,29 @@ func (e *Executor) ComStmtClose(*mysqlserver.Conn, *mysqlserver.Stmt) {}
 func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
 	s := c.Session.(*Session)
 	e.resetSession(s)
+	e.setIdleTimeout(c, s)
 	c.SetStatus(s.state.Status())
+	return c.WriteOK(0, 0, s.state.Status(), 0)
+}
+
+// ComChangeUser gives the session a fresh state after COM_CHANGE_USER, as MariaDB does (even
+// when the new user was refused): the held connection reset, the settings those of the new
+// handshake collation, and the new user's database as the target.
+func (e *Executor) ComChangeUser(c *mysqlserver.Conn, denied *mysql.MyError) error {
+	s := c.Session.(*Session)
+	s.initial = e.handshakeSettings(c.Collation())
+	e.resetSession(s)
+	e.setIdleTimeout(c, s)
+	c.SetStatus(s.state.Status())
+	if denied != nil {
+		return c.WriteError(denied)
+	}
+	s.target, s.hasTarget = Target{}, false
+	if db := c.Database(); db != "" {
+		if err := e.setTarget(s, db); err != nil {
+			return c.WriteError(err)
+		}
+	}
 	return c.WriteOK(0, 0, s.state.Status(), 0)
 }
 
@@ -449,4 +471,37 @@ func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
 		}
 	}
 	return e.ok(c, s)
+}
+
+// setIdleTimeout tells the client connection how long it may wait for the session's next
+// command: the session's wait_timeout (MariaDB's, or interactive_timeout for an interactive
+// client, unless the session set its own), and no more than IdleTimeout while it keeps a
+// backend connection.
+func (e *Executor) setIdleTimeout(c *mysqlserver.Conn, s *Session) {
+	var d time.Duration
+	if v := s.state.WaitTimeout(); v != "" {
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			d = time.Duration(n * float64(time.Second))
+		}
+	} else if info, ok := e.anyInfo(); ok {
+		secs := info.WaitTimeout
+		if c.Capabilities()&mysql.CLIENT_INTERACTIVE != 0 {
+			secs = info.InteractiveTimeout
+		}
+		d = time.Duration(secs) * time.Second
+	}
+	if s.held != nil && e.cfg.IdleTimeout > 0 && (d == 0 || e.cfg.IdleTimeout < d) {
+		d = e.cfg.IdleTimeout
+	}
+	c.SetIdleTimeout(d)
+}
+
+// anyInfo is the server defaults of the first tablet that has them.
+func (e *Executor) anyInfo() (tabletserver.ServerInfo, bool) {
+	for _, t := range e.reg.Snapshot().Tablets() {
+		if info, ok := t.Server.Info(); ok {
+			return info, true
+		}
+	}
+	return tabletserver.ServerInfo{}, false
 }

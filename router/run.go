@@ -77,6 +77,7 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	}
 	e.keepOrRelease(s, conn, server, lease, exact)
 	e.noteHolds(s, s.state.Holds())
+	e.setIdleTimeout(c, s)
 	return res, err
 }
 

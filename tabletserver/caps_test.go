@@ -22,7 +22,7 @@ func TestDialNegotiatesExactCapabilities(t *testing.T) {
 		mysql.CLIENT_LONG_FLAG | mysql.CLIENT_TRANSACTIONS | mysql.CLIENT_PLUGIN_AUTH |
 		mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS | mysql.CLIENT_SESSION_TRACK |
 		// These two do not change any reply's format.
-		mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS
+		mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS | mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
 	for _, tt := range []struct {
 		client, want uint32
 	}{

@@ -1,9 +1,12 @@
 package tabletserver
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vtdirect/vtdirect/backendconn"
 )
 
 // Defaults for zero Config fields (Vitess's where it has one).
@@ -18,9 +21,6 @@ const (
 	// DefaultPreparedStmtCacheSize keeps the statements of all backend connections of a few
 	// gateways under MariaDB's max_prepared_stmt_count (16382): 64 x (16 + 32) x 5 = 15360.
 	DefaultPreparedStmtCacheSize = 64
-	// DefaultCollation is what backend connections ask for in the handshake (id 45, < 256 so
-	// that no SET NAMES is needed).
-	DefaultCollation = "utf8mb4_general_ci"
 )
 
 // Config configures the tablet server of one tablet; every tablet of a gateway gets the same.
@@ -45,8 +45,10 @@ type Config struct {
 	// probe.
 	HealthInterval time.Duration
 	ConnectTimeout time.Duration
-	// Collation of backend connections; "" = DefaultCollation.
-	Collation string
+	// TLSMode and TLSConfig say whether backend connections use TLS and how they verify the
+	// server (vttablet's --db-ssl-mode, --db-ssl-ca...).
+	TLSMode   backendconn.TLSMode
+	TLSConfig *tls.Config
 	// PreparedStmtCacheSize bounds the prepared statements kept on each backend connection
 	// (least recently used evicted). The server's max_prepared_stmt_count bounds the sum over
 	// all connections of every gateway: keep PreparedStmtCacheSize x (PoolSize + TxPoolSize)
@@ -104,9 +106,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxResultRows < 0 {
 		c.MaxResultRows = 0
-	}
-	if c.Collation == "" {
-		c.Collation = DefaultCollation
 	}
 	return c
 }

@@ -160,3 +160,11 @@ func errDial(alias, addr string, err error) *mysql.MyError {
 	return mysql.NewError(mysql.ER_UNKNOWN_ERROR, fmt.Sprintf(
 		"vtdirect: cannot connect to tablet %s (%s): %v", alias, addr, err))
 }
+
+// errMissingCaps is a server that refused a capability the gateway needs to serve its client
+// (CLIENT_SESSION_TRACK: MariaDB 10.2+, MySQL 5.7+).
+type errMissingCaps uint32
+
+func (e errMissingCaps) Error() string {
+	return fmt.Sprintf("the server does not offer capabilities %#x the gateway needs (session tracking needs MariaDB 10.2+ or MySQL 5.7+)", uint32(e))
+}

@@ -485,7 +485,7 @@ func TestHealthSame(t *testing.T) {
 
 func TestConfigDefaultsAndValidate(t *testing.T) {
 	c := Config{}.withDefaults()
-	if c.PoolSize != DefaultPoolSize || c.TxTimeout != DefaultTxTimeout || c.QueryTimeout != 0 || c.Collation != DefaultCollation {
+	if c.PoolSize != DefaultPoolSize || c.TxTimeout != DefaultTxTimeout || c.QueryTimeout != 0 {
 		t.Errorf("defaults %+v", c)
 	}
 	if err := (Config{User: "u"}).Validate(); err != nil {

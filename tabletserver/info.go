@@ -8,10 +8,6 @@ import (
 	"github.com/vtdirect/vtdirect/flavor"
 )
 
-// BaseCollationID is the collation backend connections start with (DefaultCollation,
-// utf8mb4_general_ci): a client that asks for it in its handshake needs no SET.
-const BaseCollationID = 45
-
 // ServerInfo is what a session starts from on this tablet's server: its global defaults.
 type ServerInfo struct {
 	Flavor flavor.Flavor
@@ -23,6 +19,12 @@ type ServerInfo struct {
 	TrackSchema, TrackStateChange bool
 	// Sequence: the server has MariaDB's Sequence engine (seq_1_to_N tables).
 	Sequence bool
+	// DefaultCollation is the id of the server's default collation (collation_server), which
+	// backend connections start with: a client that asks for it in its handshake needs no SET.
+	DefaultCollation uint16
+	// WaitTimeout and InteractiveTimeout are the global wait_timeout and interactive_timeout
+	// (seconds): how long MariaDB lets an idle session be.
+	WaitTimeout, InteractiveTimeout int64
 	// Collations are the collation ids under 256 the server knows (a client may send any in
 	// its handshake; MariaDB uses its default for one it does not know).
 	Collations [256]bool
@@ -46,8 +48,9 @@ func (t *TabletServer) readInfo(ctx context.Context, version string) error {
 	var ac int
 	var schema, state string
 	if err := t.control.QueryRowContext(ctx, "SELECT @@global.autocommit, @@global.session_track_system_variables, "+
-		"@@global.session_track_schema, @@global.session_track_state_change").
-		Scan(&ac, &i.TrackSystemVariables, &schema, &state); err != nil {
+		"@@global.session_track_schema, @@global.session_track_state_change, @@global.wait_timeout, @@global.interactive_timeout, "+
+		"(SELECT ID FROM information_schema.COLLATIONS WHERE COLLATION_NAME = @@global.collation_server)").
+		Scan(&ac, &i.TrackSystemVariables, &schema, &state, &i.WaitTimeout, &i.InteractiveTimeout, &i.DefaultCollation); err != nil {
 		return err
 	}
 	i.Autocommit = ac != 0

@@ -41,6 +41,8 @@ type serveFlags struct {
 	requireTLS      bool
 	maxPacketSize   int
 	writeTimeout    time.Duration
+	idleTimeout     time.Duration
+	localInfile     bool
 
 	dbUser, dbPassword string
 	ts                 tabletserver.Config
@@ -69,7 +71,7 @@ func newServeCmd() *cobra.Command {
 	fs.IntVar(&f.mysqlPort, "mysql-server-port", 15306, "MySQL protocol port")
 	fs.IntVar(&f.grpcPort, "grpc-port", 15991, "gRPC port for the Vitess API: VStream and Execute (0: none)")
 	fs.IntVar(&f.httpPort, "port", 15000, "HTTP port for /metrics and /debug pages")
-	fs.StringVar(&f.serverVersion, "mysql-server-version", "8.0.40-vtdirect", "server version announced in the MySQL handshake")
+	fs.StringVar(&f.serverVersion, "mysql-server-version", "", "server version announced in the MySQL handshake (empty: the backends' own version, which clients adapt their SQL to)")
 	fs.StringVar(&f.authUsers, "mysql-auth-users", "", "comma-separated user:password pairs the gateway accepts")
 	fs.StringVar(&f.authFile, "mysql-auth-server-static-file", "", "JSON file of users in Vitess's static auth format: {\"user\": [{\"Password\": \"pw\"}]}")
 	fs.BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "accept any user without a password (for tests only)")
@@ -78,6 +80,8 @@ func newServeCmd() *cobra.Command {
 	fs.BoolVar(&f.requireTLS, "mysql-server-require-secure-transport", false, "refuse MySQL clients that do not use TLS")
 	fs.IntVar(&f.maxPacketSize, "mysql-max-packet-size", 64<<20, "largest client command accepted, in bytes (like max_allowed_packet)")
 	fs.DurationVar(&f.writeTimeout, "mysql-server-write-timeout", 60*time.Second, "a client that stops reading its result for this long is disconnected, freeing its backend connection, like MySQL's net_write_timeout (0: never)")
+	fs.DurationVar(&f.idleTimeout, "mysql-server-idle-timeout", 0, "a session idle this long while it keeps a backend connection (a transaction, user variables, temporary tables...) is disconnected; its wait_timeout applies too, whichever is shorter, and alone to sessions that keep none, as in MariaDB (0: wait_timeout only)")
+	fs.BoolVar(&f.localInfile, "mysql-server-local-infile", true, "relay LOAD DATA LOCAL INFILE to clients that allow it (false: MariaDB answers such statements with error 4166)")
 	fs.StringVar(&f.ts.User, "db-app-user", "vt_app", "user for the backend MySQL connections")
 	fs.StringVar(&f.ts.Password, "db-app-password", "", "password for --db-app-user")
 	fs.IntVar(&f.ts.PoolSize, "queryserver-config-pool-size", 16, "backend connections per tablet for queries")
@@ -129,6 +133,8 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		RequireTLS:     f.requireTLS,
 		MaxPacketSize:  f.maxPacketSize,
 		WriteTimeout:   f.writeTimeout,
+		IdleTimeout:    f.idleTimeout,
+		LocalInfile:    f.localInfile,
 		TabletServer:   f.ts,
 		Logger:         log,
 	}
