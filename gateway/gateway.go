@@ -150,14 +150,14 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	}
 	g.mysqlAddr = lis.Addr()
 	g.mysql, err = mysqlserver.NewListener(mysqlserver.Config{
-		ServerVersion:  cfg.ServerVersion,
-		Auth:           auth,
-		InsecureNoAuth: cfg.InsecureNoAuth,
-		TLSConfig:      cfg.TLSConfig,
-		RequireTLS:     cfg.RequireTLS,
-		MaxPacketSize:  cfg.MaxPacketSize,
-		WriteTimeout:   cfg.WriteTimeout,
-		Logger:         log,
+		ServerVersion:     cfg.ServerVersion,
+		Auth:              auth,
+		InsecureNoAuth:    cfg.InsecureNoAuth,
+		TLSConfig:         cfg.TLSConfig,
+		RequireTLS:        cfg.RequireTLS,
+		MaxPacketSize:     cfg.MaxPacketSize,
+		WriteTimeout:      cfg.WriteTimeout,
+		Logger:            log,
 		LocalInfile:       cfg.LocalInfile,
 		ServerVersionFunc: g.backendVersion,
 	}, lis, g.Executor)
