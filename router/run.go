@@ -63,11 +63,13 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	if err != nil && !tabletserver.StatementOnly(err) {
 		return res, e.connFailed(s, conn, res, err)
 	}
-	exact := true
+	// A command that is not a statement leaves the per-connection results where they were:
+	// on this connection only if it had them already.
+	exact := owns
 	if !statusless {
 		r := reply(&res, err)
 		out := s.state.Apply(&q.sess, &r)
-		exact = e.follow(s, conn, out)
+		exact = e.follow(s, conn, out) && len(req.Pre) == 0
 		if out.CloseClient {
 			defer c.Close()
 		}
