@@ -478,6 +478,11 @@ func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
 // client, unless the session set its own), and no more than IdleTimeout while it keeps a
 // backend connection.
 func (e *Executor) setIdleTimeout(c *mysqlserver.Conn, s *Session) {
+	key := idleKey{wait: s.state.WaitTimeout(), held: s.held != nil, set: true}
+	if key == s.idle {
+		return // nothing it depends on changed: no work on the per-query path
+	}
+	s.idle = key
 	var d time.Duration
 	if v := s.state.WaitTimeout(); v != "" {
 		if n, err := strconv.ParseFloat(v, 64); err == nil {
@@ -504,4 +509,10 @@ func (e *Executor) anyInfo() (tabletserver.ServerInfo, bool) {
 		}
 	}
 	return tabletserver.ServerInfo{}, false
+}
+
+// idleKey is what a session's idle timeout depends on.
+type idleKey struct {
+	wait      string
+	held, set bool
 }

@@ -47,6 +47,8 @@ type Session struct {
 	lastExact  bool
 	// counted are the holds the executor's metrics last counted for the session.
 	counted session.Hold
+	// idle is what the client connection's idle timeout was last computed from.
+	idle idleKey
 	// req is the request of the command being run, kept to reuse.
 	req tabletserver.Request
 
