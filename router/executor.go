@@ -488,7 +488,9 @@ func (e *Executor) setIdleTimeout(c *mysqlserver.Conn, s *Session) {
 		if n, err := strconv.ParseFloat(v, 64); err == nil {
 			d = time.Duration(n * float64(time.Second))
 		}
-	} else if info, ok := e.anyInfo(); ok {
+	} else if info, ok := e.anyInfo(); !ok {
+		s.idle = idleKey{} // the servers' defaults are not known yet: compute again next time
+	} else {
 		secs := info.WaitTimeout
 		if c.Capabilities()&mysql.CLIENT_INTERACTIVE != 0 {
 			secs = info.InteractiveTimeout
