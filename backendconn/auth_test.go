@@ -47,7 +47,9 @@ func (h minimalHandler) ComStmtExecute(c *mysqlserver.Conn, _ *mysqlserver.Stmt,
 }
 func (minimalHandler) ComStmtClose(*mysqlserver.Conn, *mysqlserver.Stmt) {}
 func (h minimalHandler) ComResetConnection(c *mysqlserver.Conn) error    { return h.ComQuery(c, nil) }
-func (h minimalHandler) ComChangeUser(c *mysqlserver.Conn) error         { return h.ComQuery(c, nil) }
+func (h minimalHandler) ComChangeUser(c *mysqlserver.Conn, _ *mysql.MyError) error {
+	return h.ComQuery(c, nil)
+}
 
 var _ mysqlserver.Handler = minimalHandler{}
 
