@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"database/sql"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,5 +194,27 @@ func TestMariaDBClientCompress(t *testing.T) {
 	out, err = runMariaDB(t, l, "u", "p", "fail", "--compress")
 	if err == nil || !strings.Contains(out, "ERROR 1064 (42000)") {
 		t.Fatalf("error compressed: %v %q", err, out)
+	}
+}
+
+func TestMariaDBClientLoadDataLocal(t *testing.T) {
+	h := newFakeHandler()
+	l := startServer(t, Config{LocalInfile: true}, h)
+	file := filepath.Join(t.TempDir(), "rows.csv")
+	data := bytes.Repeat([]byte("1,alpha\n2,beta\n"), 200_000) // 3 MiB
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, extra := range [][]string{{"--local-infile=1"}, {"--local-infile=1", "--compress"}} {
+		out, err := runMariaDB(t, l, "u", "p", "load "+file, extra...)
+		if err != nil {
+			t.Fatalf("mariadb %v: %v: %s", extra, err, out)
+		}
+		h.mu.Lock()
+		in := h.infiles[i]
+		h.mu.Unlock()
+		if in.bytes != len(data) || in.packets < 2 {
+			t.Fatalf("%v: relayed %d bytes in %d packets, want %d", extra, in.bytes, in.packets, len(data))
+		}
 	}
 }
