@@ -223,6 +223,13 @@ func (e *Executor) ComStmtClose(*mysqlserver.Conn, *mysqlserver.Stmt) {}
 // and the remembered SET statements are forgotten; the target stays, as the database does
 // in MySQL.
 func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
+	s := resetSession(c)
+	return c.WriteOK(0, 0, s.status(), 0)
+}
+
+// resetSession gives c's session a fresh state: no transaction, no settings but the
+// collation's.
+func resetSession(c *mysqlserver.Conn) *Session {
 	s := c.Session.(*Session)
 	if s.pinned != nil {
 		s.pinned.Close()
@@ -234,7 +241,7 @@ func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
 		s.settings, _ = s.withSetting([]byte(stmt))
 	}
 	c.SetStatus(s.status())
-	return c.WriteOK(0, 0, s.status(), 0)
+	return s
 }
 
 // ComChangeUser gives the session a fresh state after COM_CHANGE_USER, as
@@ -242,17 +249,7 @@ func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
 // (denied) keeps the previous user and target; the session is reset all the same, as MariaDB
 // does. (Minimal: the session redesign will redo it.)
 func (e *Executor) ComChangeUser(c *mysqlserver.Conn, denied *mysql.MyError) error {
-	s := c.Session.(*Session)
-	if s.pinned != nil {
-		s.pinned.Close()
-		s.unpin()
-	}
-	s.autocommit, s.nextTx = true, ""
-	s.settings = tabletserver.Settings{}
-	if stmt, ok := setNamesFor(c.Collation()); ok {
-		s.settings, _ = s.withSetting([]byte(stmt))
-	}
-	c.SetStatus(s.status())
+	s := resetSession(c)
 	if denied != nil {
 		return c.WriteError(denied)
 	}
