@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -77,7 +78,11 @@ func Dial(ctx context.Context, cfg Config) (net.Conn, *Info, error) {
 	}
 	if err != nil {
 		_ = nc.Close()
-		if ctxErr := ctx.Err(); ctxErr != nil && !isServerError(err) {
+		ctxErr := ctx.Err()
+		if ctxErr == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			ctxErr = context.DeadlineExceeded // the socket's deadline is ctx's; its timer may not have fired yet
+		}
+		if ctxErr != nil && !isServerError(err) {
 			err = fmt.Errorf("%w (%w)", ctxErr, err)
 		}
 		return nil, nil, fmt.Errorf("connect to backend %s as %q: %w", cfg.Addr, cfg.User, err)

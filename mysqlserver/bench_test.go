@@ -1,9 +1,11 @@
 package mysqlserver
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -12,11 +14,16 @@ import (
 // without the kernel.
 type loopConn struct {
 	net.Conn
-	packet []byte
+	packet    []byte
+	deadlines int // SetReadDeadline calls
 }
 
 func (c *loopConn) Read(p []byte) (int, error)  { return copy(p, c.packet), nil }
 func (c *loopConn) Write(p []byte) (int, error) { return len(p), nil }
+func (c *loopConn) SetReadDeadline(time.Time) error {
+	c.deadlines++
+	return nil
+}
 
 // okHandler answers every query with OK, as cheaply as a handler can.
 type okHandler struct{ *fakeHandler }
@@ -26,15 +33,25 @@ func (*okHandler) ComQuery(c *Conn, cmd *Command) error {
 }
 
 func benchCommand(b *testing.B, payload []byte) {
+	benchConn(b, frameOf(0, payload), &okHandler{newFakeHandler()}, nil)
+}
+
+// benchConn serves the command in input over and over; setup adjusts the Conn first.
+func benchConn(b *testing.B, input []byte, h Handler, setup func(*Conn)) *loopConn {
 	cfg, _ := Config{InsecureNoAuth: true}.withDefaults()
-	l := &Listener{cfg: cfg, h: &okHandler{newFakeHandler()}, log: cfg.Logger}
-	c := newConn(l, &loopConn{packet: frameOf(0, payload)})
+	l := &Listener{cfg: cfg, h: h, log: cfg.Logger}
+	lc := &loopConn{packet: input}
+	c := newConn(l, lc)
+	if setup != nil {
+		setup(c)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := c.serveCommand(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return lc
 }
 
 // BenchmarkComPing: read a command, write OK. Must not allocate.
@@ -44,6 +61,55 @@ func BenchmarkComPing(b *testing.B) { benchCommand(b, []byte{mysql.COM_PING}) }
 func BenchmarkComQuery(b *testing.B) {
 	benchCommand(b, append([]byte{mysql.COM_QUERY}, "select c from sbtest1 where id = 4242"...))
 }
+
+// BenchmarkComQueryIdleTimeout: BenchmarkComQuery with an idle timeout: a clock read per
+// command, no deadline update (deadlines/op reports SetReadDeadline calls).
+func BenchmarkComQueryIdleTimeout(b *testing.B) {
+	lc := benchConn(b, frameOf(0, append([]byte{mysql.COM_QUERY}, "select c from sbtest1 where id = 4242"...)),
+		&okHandler{newFakeHandler()}, func(c *Conn) { c.SetIdleTimeout(8 * time.Hour) })
+	b.ReportMetric(float64(lc.deadlines)/float64(b.N), "deadlines/op")
+}
+
+// BenchmarkComQueryCompressed: BenchmarkComQuery under CLIENT_COMPRESS (small packets go
+// uncompressed: the cost of the framing).
+func BenchmarkComQueryCompressed(b *testing.B) {
+	in := compressedPacket(0, frameOf(0, append([]byte{mysql.COM_QUERY}, "select c from sbtest1 where id = 4242"...)), false)
+	benchConn(b, in, &okHandler{newFakeHandler()}, func(c *Conn) { c.caps |= mysql.CLIENT_COMPRESS; c.startCompression() })
+}
+
+// forwardHandler writes a 16 KiB chunk of a text result through RawWriter, as the forwarder
+// writes what it read from a backend.
+type forwardHandler struct {
+	okHandler
+	chunk []byte
+}
+
+func (h *forwardHandler) ComQuery(c *Conn, cmd *Command) error {
+	_, err := c.RawWriter().Write(h.chunk)
+	return err
+}
+
+func benchForward(b *testing.B, compressed bool) {
+	var rows []byte
+	for i := 0; len(rows) < 16<<10; i++ {
+		row := fmt.Sprintf("%d-%08d-%s", i, i*7919, "68487932199-96439406143-93774651418-41631865787")
+		rows = append(rows, frameOf(uint8(i), appendLenEncStr(nil, row))...)
+	}
+	h := &forwardHandler{chunk: rows}
+	q := frameOf(0, append([]byte{mysql.COM_QUERY}, "select c from sbtest1 limit 300"...))
+	var setup func(*Conn)
+	if compressed {
+		q = compressedPacket(0, q, false)
+		setup = func(c *Conn) { c.caps |= mysql.CLIENT_COMPRESS; c.startCompression() }
+	}
+	b.SetBytes(int64(len(rows)))
+	benchConn(b, q, h, setup)
+}
+
+// BenchmarkForward16K and BenchmarkForward16KCompressed: a forwarded 16 KiB chunk of rows,
+// plain and zlib-compressed.
+func BenchmarkForward16K(b *testing.B)           { benchForward(b, false) }
+func BenchmarkForward16KCompressed(b *testing.B) { benchForward(b, true) }
 
 // BenchmarkPingTCP: a COM_PING round trip over loopback TCP through a Listener.
 func BenchmarkPingTCP(b *testing.B) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"database/sql"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,14 +167,6 @@ func TestDriverLongData(t *testing.T) {
 	if got[0] != string(long) || got[1] != int64(9) {
 		t.Fatalf("params %.40v", got)
 	}
-	// InlineLongData (for a backend path without COM_STMT_SEND_LONG_DATA) rebuilds the
-	// self-contained execute of before.
-	st := &Stmt{ParamCount: 2, long: [][]byte{long, nil}, longSize: len(long)}
-	inlined := InlineLongData(st, frame[4:])
-	r, err := parseExecute(inlined, 2, nil, nil, nil)
-	if err != nil || r.values[0].end-r.values[0].start != len(long)+9 {
-		t.Fatalf("inlined execute: %v %+v", err, r.values)
-	}
 }
 
 func TestMariaDBClientCompress(t *testing.T) {
@@ -192,5 +186,27 @@ func TestMariaDBClientCompress(t *testing.T) {
 	out, err = runMariaDB(t, l, "u", "p", "fail", "--compress")
 	if err == nil || !strings.Contains(out, "ERROR 1064 (42000)") {
 		t.Fatalf("error compressed: %v %q", err, out)
+	}
+}
+
+func TestMariaDBClientLoadDataLocal(t *testing.T) {
+	h := newFakeHandler()
+	l := startServer(t, Config{LocalInfile: true}, h)
+	file := filepath.Join(t.TempDir(), "rows.csv")
+	data := bytes.Repeat([]byte("1,alpha\n2,beta\n"), 200_000) // 3 MiB
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, extra := range [][]string{{"--local-infile=1"}, {"--local-infile=1", "--compress"}} {
+		out, err := runMariaDB(t, l, "u", "p", "load "+file, extra...)
+		if err != nil {
+			t.Fatalf("mariadb %v: %v: %s", extra, err, out)
+		}
+		h.mu.Lock()
+		in := h.infiles[i]
+		h.mu.Unlock()
+		if in.bytes != len(data) || in.packets < 2 {
+			t.Fatalf("%v: relayed %d bytes in %d packets, want %d", extra, in.bytes, in.packets, len(data))
+		}
 	}
 }

@@ -35,15 +35,9 @@ const ServerCapabilities = baseCaps | mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_MUL
 	mysql.CLIENT_SESSION_TRACK | mysql.CLIENT_DEPRECATE_EOF | mysql.CLIENT_COMPRESS |
 	mysql.CLIENT_IGNORE_SPACE | mysql.CLIENT_INTERACTIVE | mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS
 
-// BackendCapabilities is the fixed capability set backend connections negotiated while the
-// gateway offered the same fixed set to clients. Deprecated: backend connections are to be
-// dialed with the capabilities of the client they serve (Conn.Capabilities).
-const BackendCapabilities = baseCaps
-
 // LegacyCapabilities is the fixed set the gateway offered before replies followed each
-// client's capabilities, plus CLIENT_COMPRESS (which never reaches a backend): the value of
-// Config.Capabilities for a gateway whose backend connections all negotiate
-// BackendCapabilities.
+// client's capabilities, plus CLIENT_COMPRESS: a minimal set, for tests of a client that
+// negotiates nothing that changes a reply's format.
 const LegacyCapabilities = baseCaps | mysql.CLIENT_CONNECT_WITH_DB | mysql.CLIENT_CONNECT_ATTRS | mysql.CLIENT_COMPRESS
 
 // serverExtCaps are the MariaDB extended capabilities offered (none yet). Offering one clears

@@ -215,8 +215,14 @@ func (h *fakeHandler) ComStatistics(c *Conn, cmd *Command) error {
 	return c.WriteError(fmt.Errorf("statistics not served by the fake handler"))
 }
 
-// ComStmtPrepare: one parameter per '?', no result columns; "bad" fails.
+// ComStmtPrepare: one parameter per '?', no result columns; "bad" fails; "SELECT ?, 1" is
+// described as MariaDB 10.11 describes it.
 func (h *fakeHandler) ComStmtPrepare(c *Conn, st *Stmt) error {
+	if st.Query == "SELECT ?, 1" {
+		param := &Field{Name: "?", Charset: 63, Type: mysql.MYSQL_TYPE_NULL, Flags: mysql.BINARY_FLAG}
+		one := &Field{Name: "1", Charset: 63, ColumnLength: 1, Type: mysql.MYSQL_TYPE_LONG, Flags: mysql.NOT_NULL_FLAG | mysql.BINARY_FLAG}
+		return c.WritePrepareOK(st, []*Field{param}, []*Field{param, one})
+	}
 	if strings.Contains(st.Query, "bad") {
 		return c.WriteError(&mysql.MyError{Code: 1064, State: "42000", Message: "vtdirect: fake prepare error"})
 	}

@@ -46,6 +46,9 @@ func (c *Conn) awaitCommand() error {
 	}
 	start := time.Now()
 	c.extendReadDeadline(start)
+	if c.pendingInput() {
+		return nil // the command is here already (pipelined): one clock read
+	}
 	for {
 		err := c.awaitInput()
 		if err == nil {
@@ -73,6 +76,11 @@ func (c *Conn) extendReadDeadline(now time.Time) {
 		t.deadline = now.Add(t.d)
 		_ = c.raw.SetReadDeadline(t.deadline)
 	}
+}
+
+// pendingInput says whether bytes from the client are buffered.
+func (c *Conn) pendingInput() bool {
+	return len(c.rd.buffered()) > 0 || (c.zc != nil && c.zc.pendingInput())
 }
 
 // awaitInput blocks until a byte from the client is buffered, consuming nothing (so it

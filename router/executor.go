@@ -440,7 +440,20 @@ func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 	if err := e.setTarget(s, db); err != nil {
 		return c.WriteError(err)
 	}
-	return e.ok(c, s)
+	s.state.GatewayReply(-1)
+	s.lastExact = false
+	// As MariaDB: a client that tracks the schema (and state changes) is told.
+	var state []byte
+	if c.Capabilities()&mysql.CLIENT_SESSION_TRACK != 0 {
+		prefs := s.state.ClientTracking()
+		if prefs.Schema {
+			state = mysqlserver.AppendSessionStateSchema(state, db)
+		}
+		if prefs.StateChange {
+			state = mysqlserver.AppendSessionState(state, mysqlserver.SessionTrackStateChange, []byte("1"))
+		}
+	}
+	return c.WriteOKPacket(mysqlserver.OKPacket{Status: s.state.Status(), SessionState: state})
 }
 
 // ok answers a statement the gateway ran itself with an OK.
