@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -291,5 +290,3 @@ func recoveryKeyFromPath(rel string) (keyspace, shard, id string, ok bool) {
 	}
 	return parts[0], parts[1], parts[3], true
 }
-
-var _ = strconv.Itoa

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,11 +78,11 @@ func (r *Reparenter) end(x *runner) {
 // shardView is a shard as a recovery reads it under the shard lock.
 type shardView struct {
 	keyspace, shard string
-	record   *topodatapb.Shard
-	tablets  []*topodatapb.Tablet
-	readings map[string]*Reading // by short alias
-	writers  []Writer
-	rules    Rules
+	record          *topodatapb.Shard
+	tablets         []*topodatapb.Tablet
+	readings        map[string]*Reading // by short alias
+	writers         []Writer
+	rules           Rules
 }
 
 // view reads the shard's records, the keyspace's durability policy, the writers and a fresh
@@ -197,4 +198,36 @@ func (r *Reparenter) hooks(ctx context.Context, x *runner, phase string, cmds []
 	return x.step(ctx, phase+"-hooks", func(ctx context.Context) (string, error) {
 		return runHooks(ctx, cmds, r.cfg.HookTimeout, hookEnv(x.snapshot(), phase))
 	})
+}
+
+// takeOver marks the shard's recoveries that were left running by another process as
+// abandoned: holding the shard lock proves they are not running any more. It returns a note
+// for the lock step's detail.
+func (r *Reparenter) takeOver(ctx context.Context, x *runner) string {
+	jctx, cancel := context.WithTimeout(ctx, topoTimeout)
+	defer cancel()
+	recs, err := r.journal.Recoveries(jctx, x.rec.Keyspace, x.rec.Shard)
+	if err != nil {
+		return ""
+	}
+	var taken []string
+	for _, o := range recs {
+		if o.ID == x.rec.ID || o.Status != StatusRunning {
+			continue
+		}
+		last := "nothing"
+		if n := len(o.Steps); n > 0 {
+			last = o.Steps[n-1].Name + " (" + o.Steps[n-1].Status + ")"
+		}
+		o.Status, o.Ended, o.Phase = StatusAbandoned, r.cfg.Now(), ""
+		o.Error = fmt.Sprintf("its process stopped after step %s; recovery %s took the shard over", last, x.rec.ID)
+		if err := r.journal.Put(jctx, o); err == nil {
+			taken = append(taken, o.ID)
+		}
+	}
+	if len(taken) == 0 {
+		return ""
+	}
+	x.set(func(rec *Recovery) { rec.RedoOf = strings.Join(taken, ",") })
+	return "; took over abandoned recovery " + strings.Join(taken, ", ")
 }

@@ -191,7 +191,7 @@ func (x *runner) lock(ctx context.Context, action string) error {
 			return "", fmt.Errorf("lock shard %s/%s: %w", x.rec.Keyspace, x.rec.Shard, err)
 		}
 		x.lease = l
-		return "holding " + l.Key(), nil
+		return "holding " + l.Key() + x.r.takeOver(ctx, x), nil
 	})
 }
 
