@@ -558,7 +558,11 @@ func (c *Controller) journalChange(wd *topo.WatchData) {
 	case wantHold && !holding:
 		c.buf.StartReparent(ks, shard, rec.OldPrimary)
 	case !wantHold && holding:
-		c.buf.EndReparent(ks, shard)
+		primary := ""
+		if rec != nil {
+			primary = servingAfter(rec)
+		}
+		c.buf.EndReparent(ks, shard, primary)
 	}
 }
 
@@ -575,19 +579,23 @@ func (c *Controller) staleLocked(id string) bool {
 
 // releaseStale stops holding shards whose remote recovery went stale.
 func (c *Controller) releaseStale() {
-	var release [][2]string
+	var release [][3]string
 	c.mu.Lock()
 	for key, id := range c.remote {
 		if c.staleLocked(id) {
 			delete(c.remote, key)
 			ks, shard, _ := ParseKeyspaceShard(key)
-			release = append(release, [2]string{ks, shard})
+			old := ""
+			if r := c.journal[id]; r != nil {
+				old = r.OldPrimary
+			}
+			release = append(release, [3]string{ks, shard, old})
 		}
 	}
 	c.mu.Unlock()
 	if c.buf != nil {
 		for _, r := range release {
-			c.buf.EndReparent(r[0], r[1])
+			c.buf.EndReparent(r[0], r[1], r[2])
 		}
 	}
 }

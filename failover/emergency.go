@@ -58,7 +58,7 @@ func (r *Reparenter) Emergency(ctx context.Context, keyspace, shard string, opts
 	}
 	x.unlock(ctx)
 	if r.buffer != nil {
-		r.buffer.EndReparent(keyspace, shard)
+		r.buffer.EndReparent(keyspace, shard, servingAfter(x.snapshot()))
 	}
 	r.postHooks(ctx, x)
 	return x.snapshot(), err

@@ -46,7 +46,7 @@ func (r *Reparenter) Planned(ctx context.Context, keyspace, shard string, opts P
 	}
 	x.unlock(ctx)
 	if buffering && r.buffer != nil {
-		r.buffer.EndReparent(keyspace, shard)
+		r.buffer.EndReparent(keyspace, shard, servingAfter(x.snapshot()))
 	}
 	r.postHooks(ctx, x)
 	return x.snapshot(), err

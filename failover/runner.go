@@ -21,8 +21,8 @@ import (
 type Buffer interface {
 	// StartReparent makes new primary requests of the shard wait.
 	StartReparent(keyspace, shard, oldPrimary string)
-	// EndReparent lets them go to the shard's (new) primary once the gateway sees it.
-	EndReparent(keyspace, shard string)
+	// EndReparent lets them go once the gateway sees primary (short alias; "": any) serve.
+	EndReparent(keyspace, shard, primary string)
 	// Drain waits until no request admitted before StartReparent still runs on the shard's
 	// primary and no transaction is open there, or ctx ends (then it returns ctx's error).
 	Drain(ctx context.Context, keyspace, shard string) error
@@ -223,4 +223,13 @@ func parallel[T any](items []T, name func(T) string, f func(T) error) map[string
 	}
 	wg.Wait()
 	return errs
+}
+
+// servingAfter is the primary that serves once a reparent ended: the new one if it was
+// recorded, else the old one.
+func servingAfter(r *Recovery) string {
+	if r.Status == StatusSuccess && r.NewPrimary != "" {
+		return r.NewPrimary
+	}
+	return r.OldPrimary
 }
