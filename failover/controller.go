@@ -35,9 +35,10 @@ type Controller struct {
 	rep   *Reparenter
 	buf   Buffer // may be nil
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // campaign, poll, watchJournal and the recoveries
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // campaign, poll, watchJournal and the recoveries
+	closeOnce sync.Once
 
 	mu       sync.Mutex // guards the fields below
 	leader   bool
@@ -95,11 +96,13 @@ func (c *Controller) Start(ctx context.Context) {
 // Close stops the controller: it resigns the leadership and waits for its goroutines,
 // running recoveries included.
 func (c *Controller) Close() {
-	if c.cancel != nil {
-		c.cancel()
-	}
-	c.wg.Wait()
-	c.agent.Close()
+	c.closeOnce.Do(func() {
+		if c.cancel != nil {
+			c.cancel()
+		}
+		c.wg.Wait()
+		c.agent.Close()
+	})
 }
 
 // IsLeader reports whether this gateway leads failover now.

@@ -250,13 +250,17 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, kind Kind, statusless bo
 			"start again (this statement was not run)", lost)
 	}
 	conn, fresh := s.pinned, false
+	release := noRelease // failover buffer
 	if conn == nil {
 		var err error
-		if conn, err = e.connFor(s, kind); err != nil {
+		// failover buffer (router/buffer.go): a PRIMARY statement waits while its shard is
+		// reparented; release tells the buffer the statement is done.
+		if conn, release, err = e.bufferedConnFor(s, kind); err != nil {
 			return tabletserver.Result{}, err
 		}
 		fresh = true
 	}
+	defer release() // failover buffer
 	if implicitBegin(s, kind) {
 		// Autocommit is off and no transaction is open: this statement starts one, on the
 		// connection the session holds or has just taken.
@@ -298,7 +302,14 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, kind Kind, statusless bo
 			// The client has its whole reply: tell it with the next statement.
 			s.lost = lost
 		default:
-			err = withSuffix(err, "; "+lost+" was lost with the backend connection")
+			if rerr := e.reparentError(s); rerr != nil {
+				err = rerr // failover buffer: the transaction died with a reparent
+			} else {
+				err = withSuffix(err, "; "+lost+" was lost with the backend connection")
+			}
+		}
+		if fresh && lost == "" && !res.Forwarded {
+			e.primaryLost(s) // failover buffer: hold the shard if its primary is gone
 		}
 		return res, err
 	}
