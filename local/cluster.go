@@ -27,6 +27,9 @@ type ClusterConfig struct {
 	Layout *Layout
 	// User and Password of the MariaDB account (default app/app).
 	User, Password string
+	// DBAUser and DBAPassword of the admin account (default vt_dba/vt_dba): replication and
+	// failover use it.
+	DBAUser, DBAPassword string
 	// SampleData loads the sample commerce tables and rows; otherwise the database is empty.
 	SampleData bool
 	// MariaDBArgs are extra mariadbd arguments for every server.
@@ -82,6 +85,9 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 	}
 	if cfg.User == "" {
 		cfg.User, cfg.Password = "app", "app"
+	}
+	if cfg.DBAUser == "" {
+		cfg.DBAUser, cfg.DBAPassword = DefaultDBAUser, DefaultDBAPassword
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -159,14 +165,15 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 // startTablet starts the MariaDB of spec and builds its record (not yet in the topo).
 func (c *Cluster) startTablet(ctx context.Context, spec TabletSpec) (*ClusterTablet, error) {
 	m, err := StartMariaDB(ctx, MariaDBConfig{
-		Dir:       filepath.Join(c.cfg.Dir, spec.Alias()),
-		Port:      spec.MySQLPort,
-		ServerID:  spec.UID,
-		User:      c.cfg.User,
-		Password:  c.cfg.Password,
-		Logger:    c.log.With("tablet", spec.Alias()),
-		ExtraArgs: c.cfg.MariaDBArgs,
-		ReadOnly:  spec.Type != topodatapb.TabletType_PRIMARY,
+		Dir:         filepath.Join(c.cfg.Dir, spec.Alias()),
+		Port:        spec.MySQLPort,
+		ServerID:    spec.UID,
+		User:        c.cfg.User,
+		Password:    c.cfg.Password,
+		DBAUser:     c.cfg.DBAUser,
+		DBAPassword: c.cfg.DBAPassword,
+		Logger:      c.log.With("tablet", spec.Alias()),
+		ExtraArgs:   c.cfg.MariaDBArgs,
 	})
 	if err != nil {
 		return nil, err
@@ -261,6 +268,10 @@ func (c *Cluster) TopoAddr() string { return c.Etcd.Endpoint() }
 // User and Password of the MariaDB account on every tablet.
 func (c *Cluster) User() string     { return c.cfg.User }
 func (c *Cluster) Password() string { return c.cfg.Password }
+
+// DBAUser and DBAPassword of the admin account on every tablet (failover's --db-dba-user).
+func (c *Cluster) DBAUser() string     { return c.cfg.DBAUser }
+func (c *Cluster) DBAPassword() string { return c.cfg.DBAPassword }
 
 // Close stops every MariaDB (killing them: test data does not need a clean shutdown), the topo
 // connection and etcd. Safe to call more than once.
