@@ -143,6 +143,13 @@ func startGateway(t *testing.T, c *local.Cluster, o gwOptions) *gw {
 	}
 	x := &gw{Gateway: g, ts: ts}
 	t.Cleanup(x.close)
+	var aliases []string
+	for _, tab := range c.Tablets() {
+		aliases = append(aliases, topo.TabletAliasString(tab.Record.Alias))
+	}
+	if err := g.Registry.WaitForTablets(ctx, aliases...); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		if t.Failed() && g.Failover() != nil {
 			var b strings.Builder
@@ -444,4 +451,33 @@ func tabletType(t *testing.T, c *local.Cluster, alias string) topodatapb.TabletT
 func isMySQLErr(err error, code uint16) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && me.Number == code
+}
+
+// waitMore waits until n more inserts were acknowledged.
+func (w *writers) waitMore(t *testing.T, n int) {
+	t.Helper()
+	w.mu.Lock()
+	start := len(w.acked)
+	w.mu.Unlock()
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d more acknowledged inserts", n), func() (bool, string) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.acked) >= start+n, fmt.Sprintf("%d so far", len(w.acked)-start)
+	})
+}
+
+// longestPause is the longest time between two consecutive acknowledged inserts.
+func (w *writers) longestPause() time.Duration {
+	w.mu.Lock()
+	ts := make([]time.Time, 0, len(w.acked))
+	for _, at := range w.acked {
+		ts = append(ts, at)
+	}
+	w.mu.Unlock()
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+	var d time.Duration
+	for i := 1; i < len(ts); i++ {
+		d = max(d, ts[i].Sub(ts[i-1]))
+	}
+	return d
 }
