@@ -338,11 +338,22 @@ func (a *analyzer) anyReplicating() bool {
 // tabletAt returns the tablet a replica status names as its source.
 func (a *analyzer) tabletAt(st *ReplicaStatus) *TabletInput {
 	for i := range a.in.Tablets {
-		if st.replicatesFrom(a.in.Tablets[i].Tablet) {
+		if st.replicatesFrom(a.in.Tablets[i].Tablet, a.serverID(&a.in.Tablets[i])) {
 			return &a.in.Tablets[i]
 		}
 	}
 	return nil
+}
+
+// serverID is a tablet's server id: from its reading, else from the writers recorded.
+func (a *analyzer) serverID(t *TabletInput) uint32 {
+	if t.Reading.Reachable() && t.Reading.ServerID != 0 {
+		return t.Reading.ServerID
+	}
+	if w, ok := writerOf(a.in.Writers, t.Alias()); ok {
+		return w.ServerID
+	}
+	return 0
 }
 
 // checkTopoTypes compares the tablets' types with the shard record, as Vitess's tablets do
@@ -396,7 +407,7 @@ func (a *analyzer) deadOrUnreachable() {
 		reachable++
 		st := t.Reading.replica()
 		switch {
-		case st.IORunning() && st.replicatesFrom(p.Tablet):
+		case st.IORunning() && st.replicatesFrom(p.Tablet, a.serverID(p)):
 			vouching++
 		case st.IORunning() && a.tabletAt(st) == nil:
 			foreign = st.Source()
@@ -480,7 +491,7 @@ func (a *analyzer) replicatingAckers() int {
 	n := 0
 	for _, t := range a.replicaSet() {
 		r := t.Reading
-		if r.Reachable() && r.SemiSync.ReplicaEnabled && r.replica().Replicating() && r.replica().replicatesFrom(a.primary.Tablet) &&
+		if r.Reachable() && r.SemiSync.ReplicaEnabled && r.replica().Replicating() && r.replica().replicatesFrom(a.primary.Tablet, a.serverID(a.primary)) &&
 			a.in.Rules.Policy.SendsAcks(a.primary.Tablet, t.Tablet) {
 			n++
 		}
@@ -525,7 +536,7 @@ func (a *analyzer) replicas(live bool) {
 		switch {
 		case st == nil:
 			a.repointOrQuarantine(t, NotConnectedToPrimary, errant, "%s has no replication configured", t.Alias())
-		case !st.replicatesFrom(p.Tablet):
+		case !st.replicatesFrom(p.Tablet, a.serverID(p)):
 			a.repointOrQuarantine(t, ConnectedToWrongPrimary, errant, "%s replicates from %s, not from the primary %s", t.Alias(), st.Source(), p.Alias())
 		case st.LastSQLErrno != 0 && !st.SQLRunning:
 			a.add(ReplicationBroken, t.Alias(), Report, "%s: replication stopped on error %d: %s", t.Alias(), st.LastSQLErrno, st.LastSQLError)

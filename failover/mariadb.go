@@ -228,6 +228,9 @@ func parseReplicaRow(row map[string]string) (*ReplicaStatus, error) {
 		UsingGTID:    row["Using_Gtid"],
 	}
 	st.SourcePort, _ = strconv.Atoi(row["Master_Port"])
+	if id, err := strconv.ParseUint(row["Master_Server_Id"], 10, 32); err == nil {
+		st.SourceServerID = uint32(id)
+	}
 	st.LastIOErrno, _ = strconv.Atoi(row["Last_IO_Errno"])
 	st.LastSQLErrno, _ = strconv.Atoi(row["Last_SQL_Errno"])
 	st.HeartbeatPeriod, _ = strconv.ParseFloat(row["Slave_heartbeat_period"], 64)

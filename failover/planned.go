@@ -213,7 +213,7 @@ func (r *Reparenter) plannedChoice(v *shardView, opts PlannedOptions) (*topodata
 		switch {
 		case !tr.Reachable():
 			rejected[tabletName(t)] = "unreachable"
-		case !tr.Replica.Replicating() || !tr.Replica.replicatesFrom(old):
+		case !tr.Replica.Replicating() || !tr.Replica.replicatesFrom(old, rd.ServerID):
 			rejected[tabletName(t)] = "not replicating from the primary"
 		default:
 			in.Candidates = append(in.Candidates, Candidate{Tablet: t, Position: tr.Executed, ServerID: tr.ServerID})

@@ -55,6 +55,9 @@ type SemiSync struct {
 type ReplicaStatus struct {
 	SourceHost string `json:"source_host"`
 	SourcePort int    `json:"source_port"`
+	// SourceServerID is Master_Server_Id: the server_id of the source the IO thread last
+	// connected to (0 before it ever did).
+	SourceServerID uint32 `json:"source_server_id,omitempty"`
 	// IOState is Slave_IO_Running: "Yes", "No" or "Connecting" (the source is gone, or the
 	// IO thread reconnects).
 	IOState      string   `json:"io_state"`
@@ -110,13 +113,18 @@ func sameHost(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
-// replicatesFrom reports whether the status names t as its source.
-func (s *ReplicaStatus) replicatesFrom(t *topodatapb.Tablet) bool {
+// replicatesFrom reports whether the status names t as its source: by address, or by the
+// server id the IO thread found there (id, when known, is t's server id), so that a replica
+// that reaches the primary by another name or path (a proxy, a DNS alias) counts.
+func (s *ReplicaStatus) replicatesFrom(t *topodatapb.Tablet, id uint32) bool {
 	if s == nil || t == nil {
 		return false
 	}
 	host, port := mysqlAddr(t)
-	return s.SourcePort == port && sameHost(s.SourceHost, host)
+	if s.SourcePort == port && sameHost(s.SourceHost, host) {
+		return true
+	}
+	return id != 0 && s.SourceServerID == id
 }
 
 // shortAlias is "zone1-100" (Vitess pads the uid to ten digits in keys; people do not).
