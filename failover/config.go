@@ -70,8 +70,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
-	// StepHook, if set, is called before each step of a recovery (tests stop a leader there).
-	StepHook func(recoveryID, step string)
+	// StepHook, if set, is called before each step of a recovery; an error fails the step
+	// (tests freeze and kill a leader there).
+	StepHook func(recoveryID, step string) error
 }
 
 // Observer is told what failover does, for metrics.

@@ -295,10 +295,12 @@ func (c *Controller) analyze(ctx context.Context, v *shardView, act bool) {
 	case s.detectedCode != rp.Code:
 		s.detectedAt, s.detectedCode = now, rp.Code
 	}
-	running, remote := s.running, c.remote[key] != "" && !c.staleLocked(c.remote[key])
+	running := s.running
 	s.blocked = ""
 	c.mu.Unlock()
-	if !act || running || remote {
+	// A recovery that another process runs holds the shard lock: ours waits for the lock,
+	// then re-reads the shard and stops if nothing is left to do (or takes over a dead one).
+	if !act || running {
 		return
 	}
 	if primary != nil && !slices.ContainsFunc(v.writers, func(w Writer) bool { return w.Alias == tabletName(primary) }) {

@@ -185,15 +185,22 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 		errs := parallel(reachable, tabletName, func(t *topodatapb.Tablet) error {
 			sctx, cancel := context.WithTimeout(ctx, r.cfg.ProbeTimeout*3)
 			defer cancel()
-			if err := r.agent.StopIOThread(sctx, t); err != nil {
-				return err
+			// A tablet with no replication configured (promoted by a recovery that stopped
+			// halfway) has nothing to stop: it is a candidate as it is.
+			configured := st.view.readings[tabletName(t)].Replica != nil
+			if configured {
+				if err := r.agent.StopIOThread(sctx, t); err != nil {
+					return err
+				}
 			}
 			rd := r.agent.Read(sctx, t)
 			if !rd.Reachable() {
 				return errors.New(rd.Err)
 			}
 			x.mu.Lock()
-			st.stopped = append(st.stopped, t)
+			if configured {
+				st.stopped = append(st.stopped, t)
+			}
 			if rd.Replica != nil {
 				received[tabletName(t)] = rd.Replica.Received
 			}
@@ -279,7 +286,31 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 			return err
 		}
 	}
-	return x.safe()
+	if err := x.safe(); err != nil {
+		return err
+	}
+	// Nothing else may be writable when the winner becomes so (a tablet a stopped recovery
+	// promoted, a replica someone made writable).
+	return x.step(ctx, "fence-others", func(ctx context.Context) (string, error) {
+		var writable []*topodatapb.Tablet
+		for _, c := range st.candidates {
+			if c.Alias() != st.choice.Winner.Alias() && !st.view.readings[c.Alias()].ReadOnly {
+				writable = append(writable, c.Tablet)
+			}
+		}
+		if len(writable) == 0 {
+			return "no other tablet is writable", nil
+		}
+		errs := parallel(writable, tabletName, func(t *topodatapb.Tablet) error {
+			fctx, cancel := context.WithTimeout(ctx, r.cfg.ProbeTimeout*3)
+			defer cancel()
+			return r.agent.Demote(fctx, t)
+		})
+		if len(errs) > 0 {
+			return "", fmt.Errorf("%w: writable tablets could not be made read-only: %s", errStop, errorSummary(errs))
+		}
+		return names(writable) + " made read-only", nil
+	})
 }
 
 // ersPromote promotes the winner, repoints the others and records it all.

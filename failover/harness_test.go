@@ -90,7 +90,7 @@ type gwOptions struct {
 	poll, lease time.Duration
 	block       time.Duration
 	rules       map[string]failover.Rule
-	stepHook    func(id, step string)
+	stepHook    func(id, step string) error
 	preHooks    []string
 	postHooks   []string
 	noFailover  bool

@@ -81,15 +81,19 @@ const journalTimeout = 3 * time.Second
 
 // step runs f as the named step and journals it. f returns a detail for the journal.
 func (x *runner) step(ctx context.Context, name string, f func(ctx context.Context) (string, error)) error {
-	if hook := x.r.cfg.StepHook; hook != nil {
-		hook(x.rec.ID, name)
-	}
 	x.mu.Lock()
 	x.rec.Steps = append(x.rec.Steps, Step{Name: name, Started: x.r.cfg.Now(), Status: "running"})
 	i := len(x.rec.Steps) - 1
 	x.mu.Unlock()
 	x.journal(ctx)
-	detail, err := f(ctx)
+	var detail string
+	var err error
+	if hook := x.r.cfg.StepHook; hook != nil {
+		err = hook(x.rec.ID, name)
+	}
+	if err == nil {
+		detail, err = f(ctx)
+	}
 	x.mu.Lock()
 	s := &x.rec.Steps[i]
 	s.Ended, s.Detail = x.r.cfg.Now(), detail
