@@ -68,6 +68,10 @@ type shardState struct {
 	blocked      string               // why a wanted recovery does not run
 	fixBackoff   map[string]time.Time // "code@tablet" -> no retry before
 	fixFailures  map[string]int
+	// recoverAfter and recoverFailures hold back a shard-wide recovery that did not succeed
+	// (refused, aborted, failed): retried with an exponential backoff, not every poll.
+	recoverAfter    time.Time
+	recoverFailures int
 }
 
 // New returns a controller; Start starts it. buf may be nil (no buffering).
@@ -315,6 +319,10 @@ func (c *Controller) analyze(ctx context.Context, v *shardView, act bool) {
 		return
 	}
 	if wantRecovery {
+		if wait := c.recoverWait(key); wait != "" {
+			c.setBlocked(key, wait)
+			return
+		}
 		if why := c.blockedByRecent(ctx, v.keyspace, v.shard); why != "" {
 			c.setBlocked(key, why)
 			return
@@ -323,6 +331,33 @@ func (c *Controller) analyze(ctx context.Context, v *shardView, act bool) {
 		return
 	}
 	c.startFixes(v, a, s)
+}
+
+// recoverWait says why a shard-wide recovery waits after one that did not succeed.
+func (c *Controller) recoverWait(key string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.shards[key]
+	if s == nil || !c.cfg.Now().Before(s.recoverAfter) {
+		return ""
+	}
+	return fmt.Sprintf("the last recovery did not succeed (%d in a row); next attempt at %s", s.recoverFailures, s.recoverAfter.Format(time.RFC3339))
+}
+
+// recovered notes a recovery's outcome for the backoff.
+func (c *Controller) recovered(key string, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.shards[key]
+	if s == nil {
+		return
+	}
+	if ok {
+		s.recoverFailures, s.recoverAfter = 0, time.Time{}
+		return
+	}
+	s.recoverFailures++
+	s.recoverAfter = c.cfg.Now().Add(min(time.Duration(1<<min(s.recoverFailures, 6))*c.cfg.PollInterval, time.Minute))
 }
 
 func (c *Controller) setBlocked(key, why string) {
@@ -383,10 +418,11 @@ func (c *Controller) startRecovery(v *shardView, a Analysis, p Problem, lastOK t
 	c.wg.Go(func() {
 		defer c.done(key)
 		c.cfg.Logger.Warn("failover: recovering shard", "shard", key, "analysis", p.Code, "detail", p.Detail)
-		_, err := c.rep.Emergency(c.ctx, v.keyspace, v.shard, EmergencyOptions{Trigger: string(p.Code), Detail: p.Detail, Expected: expected, Confirm: true})
+		rec, err := c.rep.Emergency(c.ctx, v.keyspace, v.shard, EmergencyOptions{Trigger: string(p.Code), Detail: p.Detail, Expected: expected, Confirm: true})
 		if err != nil {
 			c.cfg.Logger.Warn("failover: recovery did not complete", "shard", key, "err", err)
 		}
+		c.recovered(key, rec != nil && rec.Status == StatusSuccess)
 		c.refreshJournal(v.keyspace, v.shard)
 	})
 }
