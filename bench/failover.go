@@ -84,11 +84,15 @@ func runFailoverBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = pdb.ExecContext(ctx, "CREATE TABLE acked (id BIGINT PRIMARY KEY, at DATETIME(6) DEFAULT NOW(6))")
-	pdb.Close()
-	if err != nil {
-		return err
+	// acked takes the writes; one sbtest1 row answers startServe's readiness query.
+	for _, q := range []string{"CREATE TABLE acked (id BIGINT PRIMARY KEY, at DATETIME(6) DEFAULT NOW(6))",
+		"CREATE TABLE sbtest1 (id INT PRIMARY KEY, c CHAR(120))", "INSERT INTO sbtest1 VALUES (1, 'ready')"} {
+		if _, err = pdb.ExecContext(ctx, q); err != nil {
+			pdb.Close()
+			return err
+		}
 	}
+	pdb.Close()
 	gw, err := startServe(ctx, bin, gatewaySettings{topoAddr: c.TopoAddr(), topoRoot: c.Layout.GlobalRoot, poolSize: 16,
 		logFile: filepath.Join(dir, "gateway.log"), extra: []string{
 			"--enable-failover", "--enable-buffer", "--failover-poll-interval", o.poll.String(),
@@ -182,13 +186,17 @@ func (b *failoverBench) kills(ctx context.Context, w *benchWriters) ([]time.Dura
 		time.Sleep(time.Duration(rand.Int64N(int64(b.o.poll)))) // a random phase against the poll ticker
 		killed := time.Now()
 		b.c.Tablet(old).MariaDB.Kill()
+		dead := time.Now() // a write acknowledged after this went to the new primary
 		var first time.Time
 		if err := poll(ctx, 60*time.Second, func() (bool, error) {
 			var ok bool
-			first, ok = w.firstAckAfter(killed)
+			first, ok = w.firstAckAfter(dead)
 			return ok, nil
 		}); err != nil {
 			return nil, fmt.Errorf("kill %d of %s: no write acknowledged: %w", i+1, old, err)
+		}
+		if err := poll(ctx, 60*time.Second, func() (bool, error) { p, err := b.primary(ctx); return p != old, err }); err != nil {
+			return nil, err
 		}
 		next, _ := b.primary(ctx)
 		d := first.Sub(killed)

@@ -35,11 +35,12 @@ func TestKillPrimary(t *testing.T) {
 		})
 		killed := time.Now()
 		c.Tablet(old).MariaDB.Kill()
+		dead := time.Now() // an insert acknowledged after this went to the new primary
 		next := waitNewPrimary(t, c, old, 30*time.Second)
 		var first time.Time
 		waitFor(t, 30*time.Second, "an insert acknowledged after the kill", func() (bool, string) {
 			var ok bool
-			first, ok = w.firstAckAfter(killed)
+			first, ok = w.firstAckAfter(dead)
 			return ok, "none yet"
 		})
 		durations = append(durations, first.Sub(killed))
