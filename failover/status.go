@@ -99,7 +99,7 @@ func (s Status) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "topo error: %s\n", s.TopoError)
 	}
 	for _, sh := range s.Shards {
-		fmt.Fprintf(w, "\n%s/%s  policy %s  primary %s  analysis %s\n", sh.Keyspace, sh.Shard, orDash(sh.Policy), orDash(sh.Analysis.Primary), sh.Analysis.Code)
+		fmt.Fprintf(w, "\n%s/%s  policy %s  primary %s  analysis %s\n", sh.Keyspace, sh.Shard, dash(sh.Policy), dash(sh.Analysis.Primary), sh.Analysis.Code)
 		if sh.Blocked != "" {
 			fmt.Fprintf(w, "  %s\n", sh.Blocked)
 		}
@@ -127,8 +127,12 @@ func WriteRecovery(w io.Writer, r *Recovery) {
 	if r.Acknowledged {
 		ack = " acknowledged by " + r.AckedBy
 	}
-	fmt.Fprintf(w, "  %s %s/%s %s (%s) %s: %s -> %s, %s%s\n", r.ID, r.Keyspace, r.Shard, r.Kind, r.Trigger, r.Status,
-		orDash(r.OldPrimary), orDash(r.NewPrimary), r.Duration(time.Now()).Round(time.Millisecond), ack)
+	primaries := ""
+	if r.OldPrimary != "" || r.NewPrimary != "" {
+		primaries = fmt.Sprintf(" %s -> %s,", dash(r.OldPrimary), dash(r.NewPrimary))
+	}
+	fmt.Fprintf(w, "  %s %s/%s %s (%s) %s:%s %s%s\n", r.ID, r.Keyspace, r.Shard, r.Kind, r.Trigger, r.Status,
+		primaries, r.Duration(time.Now()).Round(time.Millisecond), ack)
 	if r.Error != "" {
 		fmt.Fprintf(w, "      error: %s\n", r.Error)
 	}
@@ -139,6 +143,13 @@ func WriteRecovery(w io.Writer, r *Recovery) {
 		}
 		fmt.Fprintf(w, "      %-22s %-8s %7s  %s\n", st.Name, st.Status, d.Round(time.Millisecond), st.Detail)
 	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func readingLine(r *Reading) string {
@@ -152,7 +163,7 @@ func readingLine(r *Reading) string {
 	if r.ReadOnly {
 		ro = "read-only"
 	}
-	out := fmt.Sprintf("%s gtid %s", ro, orDash(r.Executed.String()))
+	out := fmt.Sprintf("%s gtid %s", ro, dash(r.Executed.String()))
 	if st := r.Replica; st != nil {
 		out += fmt.Sprintf(" from %s io=%s sql=%v", st.Source(), st.IOState, st.SQLRunning)
 		if st.LastIOError != "" && st.IOState != "Yes" {
