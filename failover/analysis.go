@@ -117,6 +117,17 @@ func (a Action) String() string { return [...]string{"report", "fix", "recover"}
 // MarshalText names the action.
 func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
+// UnmarshalText reads what MarshalText wrote.
+func (a *Action) UnmarshalText(b []byte) error {
+	for i, n := range [...]string{"report", "fix", "recover"} {
+		if string(b) == n {
+			*a = Action(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("action %q: want report, fix or recover", b)
+}
+
 // Problem is one finding of the analysis.
 type Problem struct {
 	Code   Code   `json:"code"`

@@ -2,6 +2,7 @@ package failover_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,4 +70,51 @@ func TestTopoUnreachableMidRecovery(t *testing.T) {
 		_, err := db.ExecContext(t.Context(), "INSERT INTO acked (id, writer) VALUES (1, 0)")
 		return err == nil, "err"
 	})
+}
+
+// TestReturningPrimaryWithLostWrites: the old primary took a write no replica received (their
+// IO threads were stopped: asynchronous replication under policy none), then died; after the
+// failover it comes back holding that write: it is not repointed but taken out of service
+// (DRAINED, the reason in its tablet record) and reported as needing a rebuild.
+func TestReturningPrimaryWithLostWrites(t *testing.T) {
+	c := startCluster(t, failover.PolicyNone)
+	g := startGateway(t, c, gwOptions{})
+	for _, r := range c.Tablets() {
+		if r != c.Primary() {
+			db := openDB(t, r.MariaDB.DSN(""))
+			if _, err := db.ExecContext(t.Context(), "STOP SLAVE IO_THREAD"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	old := c.Primary()
+	direct := openDB(t, old.MariaDB.DSN("commerce"))
+	if _, err := direct.ExecContext(t.Context(), "INSERT INTO acked (id, writer) VALUES (99, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	old.MariaDB.Kill()
+	next := waitNewPrimary(t, c, "zone1-100", 30*time.Second)
+	if err := old.MariaDB.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the old primary quarantined", func() (bool, string) {
+		a := analysis(g)
+		return a.Has(failover.NeedsRebuild, "zone1-100"), describe(a)
+	})
+	tab, err := c.Topo.GetTablet(t.Context(), old.Record.Alias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Type.String() != "DRAINED" || !strings.Contains(tab.Tags[failover.RebuildTag], "0-100-") {
+		t.Fatalf("old primary record: %s, tags %v", tab.Type, tab.Tags)
+	}
+	var ro int
+	if err := direct.QueryRowContext(t.Context(), "SELECT @@global.read_only").Scan(&ro); err != nil || ro != 1 {
+		t.Fatalf("the quarantined tablet: read_only %d, %v", ro, err)
+	}
+	st, ok, err := local.QueryReplicaStatus(t.Context(), direct)
+	if err != nil || ok {
+		t.Fatalf("the quarantined tablet replicates (%+v, %v)", st, err)
+	}
+	t.Logf("new primary %s; zone1-100: %s", next, tab.Tags[failover.RebuildTag])
 }

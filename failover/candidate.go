@@ -46,6 +46,9 @@ type ChoiceInput struct {
 	Requested *topodatapb.TabletAlias
 	// Avoid is a tablet not to promote unless nothing else can be (planned reparent away from it).
 	Avoid *topodatapb.TabletAlias
+	// Reachable are the tablets that will replicate from the winner (its possible semi-sync
+	// ackers), candidates or not; nil: the candidates.
+	Reachable []*topodatapb.Tablet
 }
 
 // Choice is the outcome.
@@ -188,10 +191,16 @@ func ineligible(in ChoiceInput, c *Candidate) string {
 	if need == 0 {
 		return ""
 	}
+	reachable := in.Reachable
+	if reachable == nil {
+		for _, o := range in.Candidates {
+			reachable = append(reachable, o.Tablet)
+		}
+	}
 	var ackers []string
-	for _, o := range in.Candidates {
-		if o.Alias() != c.Alias() && in.Rules.Policy.SendsAcks(c.Tablet, o.Tablet) {
-			ackers = append(ackers, o.Alias())
+	for _, o := range reachable {
+		if shortAlias(o.GetAlias()) != c.Alias() && in.Rules.Policy.SendsAcks(c.Tablet, o) {
+			ackers = append(ackers, shortAlias(o.GetAlias()))
 		}
 	}
 	if len(ackers) < need {

@@ -35,6 +35,13 @@ func (r Rule) String() string {
 // MarshalText names the rule.
 func (r Rule) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
+// UnmarshalText reads what MarshalText wrote.
+func (r *Rule) UnmarshalText(b []byte) error {
+	x, err := ParseRule(string(b))
+	*r = x
+	return err
+}
+
 // ParseRule reads "prefer", "neutral", "prefer_not" or "must_not".
 func ParseRule(s string) (Rule, error) {
 	for i, n := range ruleNames {

@@ -245,7 +245,8 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 		return err
 	}
 	if err := x.step(ctx, "choose", func(ctx context.Context) (string, error) {
-		in := ChoiceInput{Candidates: st.candidates, OldPrimary: st.oldPrimary, Rules: st.view.rules, Writers: st.view.writers, Requested: opts.NewPrimary}
+		in := ChoiceInput{Candidates: st.candidates, OldPrimary: st.oldPrimary, Rules: st.view.rules, Writers: st.view.writers, Requested: opts.NewPrimary,
+			Reachable: reachable}
 		if p := st.oldPrimary; p != nil {
 			if w, ok := writerOf(st.view.writers, shortAlias(p.GetAlias())); ok {
 				in.OldPrimaryID = w.ServerID

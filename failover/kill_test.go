@@ -2,7 +2,12 @@ package failover_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +74,39 @@ func TestKillPrimary(t *testing.T) {
 			t.Errorf("recovery %s: %s: %s", r.ID, r.Status, r.Error)
 		}
 	}
+	// What an operator sees: the metrics and /debug/failover.
+	metrics := httpGet(t, "http://"+g.HTTPAddr()+"/metrics")
+	for _, want := range []string{
+		fmt.Sprintf(`vtdirect_failover_recoveries_total{keyspace="commerce",kind="emergency",result="success",shard="0"} %d`, killRounds),
+		"vtdirect_failover_detection_duration_seconds_count", "vtdirect_failover_leader 1",
+		`vtdirect_buffer_requests_total{keyspace="commerce",result="released",shard="0"}`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	text := httpGet(t, "http://"+g.HTTPAddr()+"/debug/failover?format=text")
+	if !strings.Contains(text, "(LEADER)") || !strings.Contains(text, "emergency (DeadPrimary) success") {
+		t.Errorf("/debug/failover?format=text:\n%s", text)
+	}
+	var st failover.Status
+	if err := json.Unmarshal([]byte(httpGet(t, "http://"+g.HTTPAddr()+"/debug/failover")), &st); err != nil || len(st.Shards) != 1 {
+		t.Errorf("/debug/failover JSON: %v (%d shards)", err, len(st.Shards))
+	}
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v", url, resp.Status, err)
+	}
+	return string(b)
 }
 
 // waitSemiSync waits until failover configured semi-sync (replicas first, then the primary).

@@ -282,23 +282,34 @@ func (m *mariaAgent) StartReplication(ctx context.Context, t *topodatapb.Tablet)
 	return m.exec(ctx, t, "START SLAVE")
 }
 
-// WaitApplied is part of Agent.
+// WaitApplied is part of Agent. It polls @@gtid_current_pos, which counts what the server
+// wrote itself as well as what it replicated (MASTER_GTID_WAIT looks at gtid_slave_pos only, so
+// it never returns on a former primary for its own transactions).
 func (m *mariaAgent) WaitApplied(ctx context.Context, t *topodatapb.Tablet, pos Position) error {
 	if pos.IsZero() {
 		return nil
 	}
-	timeout := 3600.0
-	if d, ok := ctx.Deadline(); ok {
-		timeout = max(time.Until(d).Seconds(), 0.001)
+	db := m.db(t)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var cur Position
+	for {
+		var s string
+		err := db.QueryRowContext(ctx, "SELECT @@global.gtid_current_pos").Scan(&s)
+		if err == nil {
+			if cur, err = ParsePosition(s); err == nil && cur.AtLeast(pos) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("%s: wait for %s: %w", shortAlias(t.GetAlias()), pos, err)
+			}
+			return fmt.Errorf("%s did not reach %s (at %s): %w", shortAlias(t.GetAlias()), pos, cur, ctx.Err())
+		case <-tick.C:
+		}
 	}
-	var res sql.NullInt64
-	if err := m.db(t).QueryRowContext(ctx, "SELECT MASTER_GTID_WAIT(?, ?)", pos.String(), timeout).Scan(&res); err != nil {
-		return fmt.Errorf("%s: wait for %s: %w", shortAlias(t.GetAlias()), pos, err)
-	}
-	if !res.Valid || res.Int64 != 0 {
-		return fmt.Errorf("%s did not reach %s within %.1fs", shortAlias(t.GetAlias()), pos, timeout)
-	}
-	return nil
 }
 
 // semiSyncPrimaryStmts configure the primary side: AFTER_SYNC (a transaction is acked before
