@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
 	"github.com/vtdirect/vtdirect/failover"
 	"github.com/vtdirect/vtdirect/local"
 )
@@ -134,10 +136,11 @@ func runFailoverBench(ctx context.Context, args []string) error {
 }
 
 type failoverBench struct {
-	o  failoverOptions
-	c  *local.Cluster
-	gw *gatewayProc
-	p  progress
+	rebuilds int
+	o        failoverOptions
+	c        *local.Cluster
+	gw       *gatewayProc
+	p        progress
 }
 
 func (b *failoverBench) primary(ctx context.Context) (string, error) {
@@ -208,13 +211,27 @@ func (b *failoverBench) kills(ctx context.Context, w *benchWriters) ([]time.Dura
 		if err := b.waitReplica(ctx, old, next); err != nil {
 			return nil, err
 		}
+		// The next kill finds every replica caught up (a rebuilt one copies the whole binlog).
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err = local.WaitCaughtUp(wctx, b.c.Tablet(next).MariaDB, b.c.Tablet(old).MariaDB)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
-// waitReplica waits until alias replicates from primary again (failover repointed it).
+// waitReplica waits until alias replicates from primary again (failover repointed it). A
+// tablet failover took out of service (it held an insert that was in flight at the kill and
+// that no replica received: never acknowledged) is rebuilt empty, as an operator would.
 func (b *failoverBench) waitReplica(ctx context.Context, alias, primary string) error {
 	return poll(ctx, 60*time.Second, func() (bool, error) {
+		if tab, err := b.c.Topo.GetTablet(ctx, b.c.Tablet(alias).Record.Alias); err == nil && tab.Type == topodatapb.TabletType_DRAINED {
+			b.rebuilds++
+			b.p.say("  %s was taken out of service (%s); rebuilding it", alias, tab.Tags[failover.RebuildTag])
+			return false, b.c.RebuildTablet(ctx, alias)
+		}
 		db, err := sql.Open("mysql", b.c.Tablet(alias).MariaDB.DSN(""))
 		if err != nil {
 			return false, err
@@ -302,8 +319,8 @@ func (b *failoverBench) report(kills, pauses []time.Duration, w *benchWriters, l
 		return s[min(len(s)-1, int(q*float64(len(s))))]
 	}
 	fmt.Println()
-	fmt.Printf("failover, %s polls, semi_sync, %d writers every %v; %d acknowledged inserts, %d lost, %d client errors\n",
-		b.o.poll, b.o.writers, b.o.every, len(w.ids()), lost, w.errCount())
+	fmt.Printf("failover, %s polls, semi_sync, %d writers every %v; %d acknowledged inserts, %d lost, %d client errors, %d old primaries rebuilt\n",
+		b.o.poll, b.o.writers, b.o.every, len(w.ids()), lost, w.errCount(), b.rebuilds)
 	fmt.Println("| measure | p50 | max | target |")
 	fmt.Println("| --- | --- | --- | --- |")
 	if len(kills) > 0 {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
@@ -288,4 +290,33 @@ func (c *Cluster) Close() {
 	if c.Etcd != nil {
 		c.Etcd.Close()
 	}
+}
+
+// RebuildTablet replaces a tablet's MariaDB with an empty one (same directory, port and
+// server id): what an operator does for a tablet that failover took out of service because
+// it holds transactions the shard lost. It returns the tablet's record to REPLICA, without the
+// reason tag; failover then repoints the empty server, which copies everything from the
+// primary's binlog. Not safe while other goroutines use the tablet's MariaDB.
+func (c *Cluster) RebuildTablet(ctx context.Context, alias string) error {
+	t := c.Tablet(alias)
+	if t == nil {
+		return fmt.Errorf("rebuild tablet: no tablet %s", alias)
+	}
+	old := t.MariaDB
+	old.Kill()
+	if err := os.RemoveAll(old.Dir()); err != nil {
+		return fmt.Errorf("rebuild tablet %s: %w", alias, err)
+	}
+	m, err := StartMariaDB(ctx, old.cfg)
+	if err != nil {
+		return fmt.Errorf("rebuild tablet %s: %w", alias, err)
+	}
+	c.mu.Lock()
+	t.MariaDB = m
+	c.mu.Unlock()
+	// The tag failover writes when it takes a tablet out of service (failover.RebuildTag).
+	if _, err := c.Topo.ChangeTabletType(ctx, t.Record.Alias, topodatapb.TabletType_REPLICA, time.Time{}, map[string]string{"vtdirect_needs_rebuild": ""}); err != nil {
+		return fmt.Errorf("rebuild tablet %s: %w", alias, err)
+	}
+	return nil
 }
