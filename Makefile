@@ -56,6 +56,12 @@ status: build
 bench: build
 	VTDIRECT_NEED_SYSBENCH=1 ./scripts/deps.sh
 	$(GO) run ./bench --vtdirect $(BIN) $(BENCH_FLAGS)
+	$(MAKE) bench-failover
+
+# Failover: kill -9 of the primary to the first write through the gateway, planned reparent pauses.
+.PHONY: bench-failover
+bench-failover: build
+	$(GO) run ./bench failover --vtdirect $(BIN) $(BENCH_FAILOVER_FLAGS)
 
 clean:
 	rm -rf bin

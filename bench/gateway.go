@@ -18,7 +18,8 @@ import (
 type gatewaySettings struct {
 	topoAddr, topoRoot string
 	poolSize           int
-	logFile            string // the gateway's stderr
+	logFile            string   // the gateway's stderr
+	extra              []string // more serve flags
 }
 
 // buildVtdirect builds cmd/vtdirect into dir (the module is the working directory, as under
@@ -69,6 +70,7 @@ func startServe(ctx context.Context, bin string, s gatewaySettings) (*gatewayPro
 			"--queryserver-config-pool-size", strconv.Itoa(s.poolSize),
 			"--log-level", "warn",
 		}
+		args = append(args, s.extra...)
 		c, err := startLogged(bin, args, s.logFile)
 		if err != nil {
 			return nil, err

@@ -54,6 +54,12 @@ func main() {
 		fail(err)
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "failover" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		fail(runFailoverBench(ctx, os.Args[2:]))
+		return
+	}
 	opts, err := parseFlags(os.Args[1:])
 	fail(err)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

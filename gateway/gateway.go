@@ -22,7 +22,9 @@ import (
 	"google.golang.org/grpc"
 	"vitess.io/vitess/go/vt/proto/vtgateservice"
 
+	"github.com/vtdirect/vtdirect/buffer"
 	"github.com/vtdirect/vtdirect/discovery"
+	"github.com/vtdirect/vtdirect/failover"
 	"github.com/vtdirect/vtdirect/grpcvtgate"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/picker"
@@ -62,7 +64,11 @@ type Config struct {
 	LocalInfile bool
 
 	TabletServer tabletserver.Config
-	Logger       *slog.Logger
+	// Buffer holds PRIMARY traffic while a shard is reparented (--enable-buffer); nil: off.
+	Buffer *buffer.Config
+	// Failover runs the failover controller in this gateway (--enable-failover); nil: off.
+	Failover *failover.Config
+	Logger   *slog.Logger
 }
 
 func (c *Config) validate() error {
@@ -93,6 +99,7 @@ type Gateway struct {
 	grpcSrv   *grpc.Server
 	grpcAddr  net.Addr
 	Metrics   *prometheus.Registry
+	fo        failoverParts
 
 	wg      sync.WaitGroup // the listeners' Serve goroutines
 	errOnce sync.Once
@@ -130,11 +137,20 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		reg.Close()
 		return nil, err
 	}
-	g.Executor, err = router.NewExecutor(router.Config{
+	rcfg := router.Config{
 		Cell: cfg.Cell, Cells: cfg.Cells, CellPreference: cfg.CellPreference, MaxLag: cfg.MaxLag,
 		IdleTimeout: cfg.IdleTimeout, PickerMetrics: pm, Logger: log,
-	}, reg)
+	}
+	if cfg.Buffer != nil {
+		if err := g.startBuffer(ctx, ts); err != nil {
+			reg.Close()
+			return nil, err
+		}
+		rcfg.Buffer = g.fo.buf
+	}
+	g.Executor, err = router.NewExecutor(rcfg, reg)
 	if err != nil {
+		g.closeFailover()
 		reg.Close()
 		return nil, err
 	}
@@ -186,6 +202,9 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		mux.Handle("/metrics", promhttp.HandlerFor(g.Metrics, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/debug/status", statusHandler(reg, cfg.Cell))
 		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String()))
+		mux.HandleFunc("/debug/failover", failoverHandler(g))
+		mux.HandleFunc("/debug/failover/reparent", reparentHandler(g))
+		mux.HandleFunc("/debug/failover/ack", ackHandler(g, ts))
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -196,6 +215,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 			fmt.Fprintf(w, `<!doctype html><title>vtdirect %s</title><h1>vtdirect gateway, cell %s</h1><ul>
 <li><a href="/debug/status">/debug/status</a>: tablets and their health (JSON)</li>
 <li><a href="/debug/picker?keyspace=commerce&amp;types=REPLICA&amp;format=text">/debug/picker</a>: how a tablet is chosen (keyspace, shard, types, cells, cell_preference, tablet_order)</li>
+<li><a href="/debug/failover?format=text">/debug/failover</a>: failover analysis, readings and recoveries</li>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
 <li><a href="/debug/pprof/">/debug/pprof/</a>: profiles</li></ul>`, cfg.Cell, cfg.Cell)
 		})
@@ -207,6 +227,12 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 			}
 			return nil
 		})
+	}
+	if cfg.Failover != nil {
+		if err := g.startFailover(ctx, ts); err != nil {
+			g.Close()
+			return nil, err
+		}
 	}
 	log.Info("vtdirect gateway serving", "cell", cfg.Cell, "mysql", g.mysqlAddr.String(), "grpc", g.GRPCAddr(), "http", g.HTTPAddr())
 	return g, nil
@@ -294,6 +320,9 @@ func (g *Gateway) Err() error {
 
 // Close stops the listeners, closes every client connection and tablet server, and waits.
 func (g *Gateway) Close() {
+	if g.fo.ctrl != nil {
+		g.fo.ctrl.Close() // first: no recovery runs while the gateway goes
+	}
 	if g.httpSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = g.httpSrv.Shutdown(ctx)
@@ -311,6 +340,7 @@ func (g *Gateway) Close() {
 		_ = g.mysql.Close()
 	}
 	g.wg.Wait()
+	g.closeFailover()
 	g.Registry.Close()
 }
 

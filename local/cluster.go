@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
@@ -27,6 +29,9 @@ type ClusterConfig struct {
 	Layout *Layout
 	// User and Password of the MariaDB account (default app/app).
 	User, Password string
+	// DBAUser and DBAPassword of the admin account (default vt_dba/vt_dba): replication and
+	// failover use it.
+	DBAUser, DBAPassword string
 	// SampleData loads the sample commerce tables and rows; otherwise the database is empty.
 	SampleData bool
 	// MariaDBArgs are extra mariadbd arguments for every server.
@@ -82,6 +87,9 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 	}
 	if cfg.User == "" {
 		cfg.User, cfg.Password = "app", "app"
+	}
+	if cfg.DBAUser == "" {
+		cfg.DBAUser, cfg.DBAPassword = DefaultDBAUser, DefaultDBAPassword
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -159,14 +167,15 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 // startTablet starts the MariaDB of spec and builds its record (not yet in the topo).
 func (c *Cluster) startTablet(ctx context.Context, spec TabletSpec) (*ClusterTablet, error) {
 	m, err := StartMariaDB(ctx, MariaDBConfig{
-		Dir:       filepath.Join(c.cfg.Dir, spec.Alias()),
-		Port:      spec.MySQLPort,
-		ServerID:  spec.UID,
-		User:      c.cfg.User,
-		Password:  c.cfg.Password,
-		Logger:    c.log.With("tablet", spec.Alias()),
-		ExtraArgs: c.cfg.MariaDBArgs,
-		ReadOnly:  spec.Type != topodatapb.TabletType_PRIMARY,
+		Dir:         filepath.Join(c.cfg.Dir, spec.Alias()),
+		Port:        spec.MySQLPort,
+		ServerID:    spec.UID,
+		User:        c.cfg.User,
+		Password:    c.cfg.Password,
+		DBAUser:     c.cfg.DBAUser,
+		DBAPassword: c.cfg.DBAPassword,
+		Logger:      c.log.With("tablet", spec.Alias()),
+		ExtraArgs:   c.cfg.MariaDBArgs,
 	})
 	if err != nil {
 		return nil, err
@@ -262,6 +271,10 @@ func (c *Cluster) TopoAddr() string { return c.Etcd.Endpoint() }
 func (c *Cluster) User() string     { return c.cfg.User }
 func (c *Cluster) Password() string { return c.cfg.Password }
 
+// DBAUser and DBAPassword of the admin account on every tablet (failover's --db-dba-user).
+func (c *Cluster) DBAUser() string     { return c.cfg.DBAUser }
+func (c *Cluster) DBAPassword() string { return c.cfg.DBAPassword }
+
 // Close stops every MariaDB (killing them: test data does not need a clean shutdown), the topo
 // connection and etcd. Safe to call more than once.
 func (c *Cluster) Close() {
@@ -277,4 +290,33 @@ func (c *Cluster) Close() {
 	if c.Etcd != nil {
 		c.Etcd.Close()
 	}
+}
+
+// RebuildTablet replaces a tablet's MariaDB with an empty one (same directory, port and
+// server id): what an operator does for a tablet that failover took out of service because
+// it holds transactions the shard lost. It returns the tablet's record to REPLICA, without the
+// reason tag; failover then repoints the empty server, which copies everything from the
+// primary's binlog. Not safe while other goroutines use the tablet's MariaDB.
+func (c *Cluster) RebuildTablet(ctx context.Context, alias string) error {
+	t := c.Tablet(alias)
+	if t == nil {
+		return fmt.Errorf("rebuild tablet: no tablet %s", alias)
+	}
+	old := t.MariaDB
+	old.Kill()
+	if err := os.RemoveAll(old.Dir()); err != nil {
+		return fmt.Errorf("rebuild tablet %s: %w", alias, err)
+	}
+	m, err := StartMariaDB(ctx, old.cfg)
+	if err != nil {
+		return fmt.Errorf("rebuild tablet %s: %w", alias, err)
+	}
+	c.mu.Lock()
+	t.MariaDB = m
+	c.mu.Unlock()
+	// The tag failover writes when it takes a tablet out of service (failover.RebuildTag).
+	if _, err := c.Topo.ChangeTabletType(ctx, t.Record.Alias, topodatapb.TabletType_REPLICA, time.Time{}, map[string]string{"vtdirect_needs_rebuild": ""}); err != nil {
+		return fmt.Errorf("rebuild tablet %s: %w", alias, err)
+	}
+	return nil
 }

@@ -25,9 +25,11 @@ type DemoConfig struct {
 	Layout Layout
 	// User and Password: the MariaDB account on every tablet, also accepted by the gateway.
 	User, Password string
-	EtcdPort       int
-	EtcdPeerPort   int
-	Gateway        DemoGateway
+	// DBAUser and DBAPassword: the admin account on every tablet (replication, failover).
+	DBAUser, DBAPassword string
+	EtcdPort             int
+	EtcdPeerPort         int
+	Gateway              DemoGateway
 	// Executable is the vtdirect binary, which runs the embedded etcd (EtcdArgs) and the
 	// gateway (Gateway.Args). Not saved in the state file.
 	Executable string   `json:"-"`
@@ -63,6 +65,9 @@ func (c *DemoConfig) validate() error {
 	}
 	if c.User == "" || c.User == "root" {
 		return errors.New("demo: User must be set and not root")
+	}
+	if c.DBAUser == "" {
+		c.DBAUser, c.DBAPassword = DefaultDBAUser, DefaultDBAPassword
 	}
 	for _, t := range c.Layout.Tablets {
 		if t.MySQLPort == 0 {
@@ -120,17 +125,24 @@ func Up(ctx context.Context, cfg DemoConfig, out io.Writer) error {
 	if err := upEtcd(ctx, &cfg, p); err != nil {
 		return err
 	}
-	if err := upMariaDBs(ctx, &cfg, p); err != nil {
+	r := currentRoles(ctx, &cfg)
+	if err := upMariaDBs(ctx, &cfg, r, p); err != nil {
 		return err
 	}
-	if err := upReplication(ctx, &cfg, p); err != nil {
-		return err
-	}
-	primaryDSN := tabletDSN(&cfg, cfg.Layout.Primary(), "")
-	if err := p.step(fmt.Sprintf("loading sample schema into %s on %s", cfg.Layout.DBName, cfg.Layout.Primary().Alias()), func() error {
-		return LoadSampleSchema(ctx, primaryDSN, cfg.Layout.DBName)
-	}); err != nil {
-		return err
+	if r.primary != "" {
+		// Failover may have moved the primary: the servers that were restarted boot read-only
+		// and the gateway's failover makes them what they must be.
+		p.line("shard %s/%s is initialised (primary %s): replication is the gateway's failover's business", cfg.Layout.Keyspace, cfg.Layout.Shard, r.primary)
+	} else {
+		if err := upReplication(ctx, &cfg, p); err != nil {
+			return err
+		}
+		primaryDSN := tabletDSN(&cfg, cfg.Layout.Primary(), "")
+		if err := p.step(fmt.Sprintf("loading sample schema into %s on %s", cfg.Layout.DBName, cfg.Layout.Primary().Alias()), func() error {
+			return LoadSampleSchema(ctx, primaryDSN, cfg.Layout.DBName)
+		}); err != nil {
+			return err
+		}
 	}
 	if err := upTopo(ctx, &cfg, p); err != nil {
 		return err
@@ -138,7 +150,7 @@ func Up(ctx context.Context, cfg DemoConfig, out io.Writer) error {
 	if err := upGateway(ctx, &cfg, p); err != nil {
 		return err
 	}
-	printConnect(&cfg, out)
+	printConnect(&cfg, currentRoles(ctx, &cfg), out)
 	return nil
 }
 
@@ -180,7 +192,7 @@ func upEtcd(ctx context.Context, cfg *DemoConfig, p progress) error {
 	})
 }
 
-func upMariaDBs(ctx context.Context, cfg *DemoConfig, p progress) error {
+func upMariaDBs(ctx context.Context, cfg *DemoConfig, r roles, p progress) error {
 	for _, spec := range cfg.Layout.Tablets {
 		dir := cfg.tabletDir(spec)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(spec.MySQLPort))
@@ -188,18 +200,19 @@ func upMariaDBs(ctx context.Context, cfg *DemoConfig, p progress) error {
 			p.line("mariadbd %s already running on %s (pid %d)", spec.Alias(), addr, pid)
 			continue
 		}
-		err := p.step(fmt.Sprintf("starting mariadbd %s (%s) on %s", spec.Alias(), spec.Type, addr), func() error {
+		err := p.step(fmt.Sprintf("starting mariadbd %s (%s) on %s", spec.Alias(), r.typeOf(spec), addr), func() error {
 			if err := checkPortFree(spec.MySQLPort, "--tablet-port-base"); err != nil {
 				return err
 			}
 			_, err := StartMariaDB(ctx, MariaDBConfig{
-				Dir:      dir,
-				Port:     spec.MySQLPort,
-				ServerID: spec.UID,
-				User:     cfg.User,
-				Password: cfg.Password,
-				ReadOnly: spec.Type != topodatapb.TabletType_PRIMARY,
-				Detached: true,
+				Dir:         dir,
+				Port:        spec.MySQLPort,
+				ServerID:    spec.UID,
+				User:        cfg.User,
+				Password:    cfg.Password,
+				DBAUser:     cfg.DBAUser,
+				DBAPassword: cfg.DBAPassword,
+				Detached:    true,
 			})
 			return err
 		})
@@ -212,12 +225,24 @@ func upMariaDBs(ctx context.Context, cfg *DemoConfig, p progress) error {
 
 func upReplication(ctx context.Context, cfg *DemoConfig, p progress) error {
 	primary := cfg.Layout.Primary()
+	// Every server boots read-only: the new cluster's primary is made writable here, once.
+	if err := p.step("making "+primary.Alias()+" writable", func() error {
+		db, err := sql.Open("mysql", tabletDSN(cfg, primary, ""))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		_, err = db.ExecContext(ctx, "SET GLOBAL read_only = OFF")
+		return err
+	}); err != nil {
+		return err
+	}
 	for _, r := range cfg.Layout.Replicas() {
 		err := p.step(fmt.Sprintf("replication %s <- %s", r.Alias(), primary.Alias()), func() error {
 			rctx, cancel := context.WithTimeout(ctx, defaultReplicationTimeout)
 			defer cancel()
 			dsn := tabletDSN(cfg, r, "")
-			if err := ChangePrimary(rctx, dsn, "127.0.0.1", primary.MySQLPort, cfg.User, cfg.Password); err != nil {
+			if err := ChangePrimary(rctx, dsn, "127.0.0.1", primary.MySQLPort, cfg.DBAUser, cfg.DBAPassword); err != nil {
 				return err
 			}
 			return WaitReplicating(rctx, dsn)
@@ -318,16 +343,25 @@ func gatewayDSN(cfg *DemoConfig) string {
 	return m.DSN(cfg.Layout.Keyspace)
 }
 
-func printConnect(cfg *DemoConfig, out io.Writer) {
+func printConnect(cfg *DemoConfig, r roles, out io.Writer) {
 	g := cfg.Gateway
 	fmt.Fprintf(out, "\nvtdirect local cluster is up (files in %s).\n\n", cfg.Dir)
 	fmt.Fprintf(out, "Connect through the gateway:\n  mariadb -h 127.0.0.1 -P %d -u %s -p%s %s\n", g.MySQLPort, cfg.User, cfg.Password, cfg.Layout.Keyspace)
 	fmt.Fprintf(out, "  (targets: %[1]s, %[1]s@replica, %[1]s@rdonly, %[1]s:%[2]s@primary)\n", cfg.Layout.Keyspace, cfg.Layout.Shard)
 	fmt.Fprintf(out, "Or straight to a MariaDB, to compare:\n")
 	for _, t := range cfg.Layout.Tablets {
-		fmt.Fprintf(out, "  %-10s %-8s mariadb -h 127.0.0.1 -P %d -u %s -p%s %s\n", t.Alias(), t.Type, t.MySQLPort, cfg.User, cfg.Password, cfg.Layout.DBName)
+		fmt.Fprintf(out, "  %-10s %-8s mariadb -h 127.0.0.1 -P %d -u %s -p%s %s\n", t.Alias(), r.typeOf(t), t.MySQLPort, cfg.User, cfg.Password, cfg.Layout.DBName)
 	}
 	fmt.Fprintf(out, "gRPC (VStream) on 127.0.0.1:%d, metrics and status on http://127.0.0.1:%d/, topo etcd on %s\n", g.GRPCPort, g.HTTPPort, cfg.EtcdAddr())
 	fmt.Fprintf(out, "Status: vtdirect local status --dir %s\n", cfg.Dir)
+	fmt.Fprintf(out, "Failover: kill the primary (vtdirect local kill %s --dir %s) and watch http://127.0.0.1:%d/debug/failover?format=text\n",
+		orLayout(r.primary, cfg.Layout.Primary().Alias()), cfg.Dir, g.HTTPPort)
 	fmt.Fprintf(out, "Stop:   make down  (or: vtdirect local down --dir %s)\n", cfg.Dir)
+}
+
+func orLayout(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -32,17 +32,17 @@ type demoProcess struct {
 }
 
 // processes lists the demo's processes in display order: etcd, the tablets, the gateway.
-func (c *DemoConfig) processes() []demoProcess {
+func (c *DemoConfig) processes(r roles) []demoProcess {
 	ps := []demoProcess{
 		{name: "etcd", addr: c.EtcdAddr(), pidFile: filepath.Join(c.EtcdDir(), "etcd.pid"), marks: []string{c.EtcdDir()}},
 	}
 	for _, s := range c.Layout.Tablets {
 		dir := c.tabletDir(s)
 		ps = append(ps, demoProcess{
-			name: s.Alias(), role: s.Type.String(),
+			name: s.Alias(), role: r.typeOf(s).String(),
 			addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(s.MySQLPort)),
 			pidFile: filepath.Join(dir, pidFileName), marks: []string{filepath.Join(dir, myCnfName)},
-			replica: s.Type != topodatapb.TabletType_PRIMARY,
+			replica: r.typeOf(s) != topodatapb.TabletType_PRIMARY,
 		})
 	}
 	g := c.Gateway
@@ -89,7 +89,7 @@ func Down(ctx context.Context, dir string, purge bool, out io.Writer) error {
 	}
 	p := progress{out}
 	var errs []error
-	for _, proc := range stopOrder(cfg.processes()) {
+	for _, proc := range stopOrder(cfg.processes(currentRoles(ctx, &cfg))) {
 		pid := liveProcess(proc.pidFile, proc.marks...)
 		if pid == 0 {
 			p.line("%s is not running", proc.name)
@@ -131,7 +131,7 @@ func Status(ctx context.Context, dir string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "vtdirect local cluster in %s\n", dir)
 	down := 0
-	for _, proc := range cfg.processes() {
+	for _, proc := range cfg.processes(currentRoles(ctx, &cfg)) {
 		pid := liveProcess(proc.pidFile, proc.marks...)
 		state := "running"
 		if pid == 0 {

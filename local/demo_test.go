@@ -1,6 +1,8 @@
 package local
 
 import (
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
 	"bytes"
 	"context"
 	"io"
@@ -165,11 +167,20 @@ func TestDemoUpStatusDown(t *testing.T) {
 func TestStopOrder(t *testing.T) {
 	cfg := DemoConfig{Dir: "/d", Layout: DemoLayout(), Gateway: DemoGateway{MySQLPort: 15306}, EtcdPort: 2379}
 	var got []string
-	for _, p := range stopOrder(cfg.processes()) {
+	for _, p := range stopOrder(cfg.processes(roles{})) {
 		got = append(got, p.name)
 	}
 	want := "gateway etcd zone1-101 zone2-200 zone2-201 zone1-100"
 	if strings.Join(got, " ") != want {
 		t.Errorf("stop order %v, want %s", got, want)
+	}
+	// After a failover the topo's roles count: the new primary stops last.
+	got = nil
+	r := roles{types: map[string]topodatapb.TabletType{"zone1-100": topodatapb.TabletType_REPLICA, "zone1-101": topodatapb.TabletType_PRIMARY}}
+	for _, p := range stopOrder(cfg.processes(r)) {
+		got = append(got, p.name)
+	}
+	if want := "gateway etcd zone1-100 zone2-200 zone2-201 zone1-101"; strings.Join(got, " ") != want {
+		t.Errorf("stop order after a failover %v, want %s", got, want)
 	}
 }

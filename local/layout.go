@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+	vttimepb "vitess.io/vitess/go/vt/proto/vttime"
 
 	"github.com/vtdirect/vtdirect/topo"
 )
@@ -41,6 +42,9 @@ type Layout struct {
 	Shard        string
 	// DBName is the backend database of the keyspace (the tablets' db_name_override).
 	DBName string
+	// Durability is the keyspace's durability policy (none, semi_sync, cross_cell), written
+	// into its Keyspace record as Vitess does; "" is none.
+	Durability string
 	// GlobalRoot is the topo's global root; each cell's root is CellRootPrefix + cell.
 	GlobalRoot     string
 	CellRootPrefix string
@@ -60,6 +64,7 @@ func DemoLayout() Layout {
 		Keyspace:       "commerce",
 		Shard:          "0",
 		DBName:         "commerce",
+		Durability:     "semi_sync",
 		GlobalRoot:     "/vitess/global",
 		CellRootPrefix: "/vitess/",
 		Tablets: []TabletSpec{
@@ -147,8 +152,9 @@ func (l Layout) TabletRecord(spec TabletSpec, mysqlPort int) (*topodatapb.Tablet
 
 // WriteTopo writes the layout into the topo: a CellInfo per cell (all on topoAddr, the server
 // ts is connected to), the cell aliases, the keyspace, the shard, the given tablet records and
-// the shard's primary. It is idempotent: existing records are kept, tablet records are
-// overwritten with the given ones, and the primary's term is restarted only if it changed.
+// the shard's primary. It is idempotent: existing records are kept; tablet records are
+// overwritten with the given ones while the shard has no primary, and once it has one (failover
+// may have moved it) only missing tablets are added, as replicas.
 func WriteTopo(ctx context.Context, ts *topo.Server, l Layout, topoAddr string, tablets []*topodatapb.Tablet) error {
 	for _, cell := range l.Cells {
 		ci := &topodatapb.CellInfo{ServerAddress: topoAddr, Root: l.CellRoot(cell)}
@@ -162,14 +168,35 @@ func WriteTopo(ctx context.Context, ts *topo.Server, l Layout, topoAddr string, 
 			return fmt.Errorf("write topo: %w", err)
 		}
 	}
-	if err := ignoreExists(ts.CreateKeyspace(ctx, l.Keyspace, nil)); err != nil {
+	if err := ignoreExists(ts.CreateKeyspace(ctx, l.Keyspace, &topodatapb.Keyspace{DurabilityPolicy: l.Durability})); err != nil {
 		return fmt.Errorf("write topo: %w", err)
 	}
 	if err := ignoreExists(ts.CreateShard(ctx, l.Keyspace, l.Shard)); err != nil {
 		return fmt.Errorf("write topo: %w", err)
 	}
+	si, err := ts.GetShard(ctx, l.Keyspace, l.Shard)
+	if err != nil {
+		return fmt.Errorf("write topo: %w", err)
+	}
 	var primary *topodatapb.TabletAlias
+	term := time.Now()
 	for _, rec := range tablets {
+		if si.PrimaryAlias == nil && rec.Type == topodatapb.TabletType_PRIMARY {
+			// The primary's record carries its term, equal to the shard record's (Vitess).
+			rec = proto.Clone(rec).(*topodatapb.Tablet)
+			rec.PrimaryTermStartTime = &vttimepb.Time{Seconds: term.Unix(), Nanoseconds: int32(term.Nanosecond())}
+		}
+		if si.PrimaryAlias != nil {
+			// An initialised shard: failover may have changed the tablets' types since; a
+			// tablet already recorded keeps its record.
+			if _, err := ts.GetTablet(ctx, rec.Alias); err == nil {
+				continue
+			}
+			rec = proto.Clone(rec).(*topodatapb.Tablet)
+			if rec.Type == topodatapb.TabletType_PRIMARY {
+				rec.Type = topodatapb.TabletType_REPLICA
+			}
+		}
 		if err := PutTablet(ctx, ts, rec); err != nil {
 			return fmt.Errorf("write topo: %w", err)
 		}
@@ -180,14 +207,10 @@ func WriteTopo(ctx context.Context, ts *topo.Server, l Layout, topoAddr string, 
 	if primary == nil {
 		return nil
 	}
-	si, err := ts.GetShard(ctx, l.Keyspace, l.Shard)
-	if err != nil {
-		return fmt.Errorf("write topo: %w", err)
-	}
 	if proto.Equal(si.PrimaryAlias, primary) {
 		return nil
 	}
-	if err := ts.SetShardPrimary(ctx, l.Keyspace, l.Shard, primary, time.Now()); err != nil {
+	if err := ts.SetShardPrimary(ctx, l.Keyspace, l.Shard, primary, term); err != nil {
 		return fmt.Errorf("write topo: %w", err)
 	}
 	return nil

@@ -25,6 +25,12 @@ const (
 	mariadbDebianPkg = "mariadb-server"
 )
 
+// The admin account's defaults (Vitess's name for it).
+const (
+	DefaultDBAUser     = "vt_dba"
+	DefaultDBAPassword = "vt_dba"
+)
+
 // defaultStartTimeout bounds how long StartMariaDB waits for a new server to accept connections
 // when the caller's context has no deadline.
 const defaultStartTimeout = 60 * time.Second
@@ -46,9 +52,9 @@ type MariaDBConfig struct {
 	Logger *slog.Logger
 	// ExtraArgs are appended to mariadbd's command line (e.g. "--rpl_semi_sync_master_enabled=ON").
 	ExtraArgs []string
-	// ReadOnly starts the server with read_only=ON (a replica). SetupReplication changes it
-	// for later restarts.
-	ReadOnly bool
+	// DBAUser and DBAPassword name the admin account (vttablet's --db-dba-user): every
+	// privilege, for replication and failover. Default vt_dba / vt_dba.
+	DBAUser, DBAPassword string
 	// Detached starts mariadbd in a new session so that it outlives this process (`vtdirect
 	// local up`). Otherwise mariadbd gets its own process group and is killed if this process
 	// dies (tests), so an interrupted test leaves no server behind.
@@ -56,6 +62,9 @@ type MariaDBConfig struct {
 }
 
 func (c *MariaDBConfig) validate() error {
+	if c.DBAUser == "" {
+		c.DBAUser, c.DBAPassword = DefaultDBAUser, DefaultDBAPassword
+	}
 	switch {
 	case c.Dir == "":
 		return errors.New("MariaDBConfig.Dir is empty")
@@ -63,8 +72,10 @@ func (c *MariaDBConfig) validate() error {
 		return errors.New("MariaDBConfig.ServerID must not be 0")
 	case c.User == "":
 		return errors.New("MariaDBConfig.User is empty")
-	case c.User == "root":
+	case c.User == "root" || c.DBAUser == "root":
 		return errors.New("MariaDBConfig.User must not be root (root is kept for the unix socket)")
+	case c.DBAUser != "" && c.DBAUser == c.User:
+		return errors.New("MariaDBConfig.DBAUser must differ from User")
 	case c.Port < 0 || c.Port > 65535:
 		return fmt.Errorf("MariaDBConfig.Port %d out of range", c.Port)
 	}
@@ -83,10 +94,9 @@ type MariaDB struct {
 	dataDir   string
 	runAsRoot bool
 
-	mu       sync.Mutex    // guards the fields below
-	proc     *os.Process   // nil when not running
-	done     chan struct{} // closed by the waiter goroutine when proc exits
-	readOnly bool          // start with read_only=ON (set by SetupReplication on replicas)
+	mu   sync.Mutex    // guards the fields below
+	proc *os.Process   // nil when not running
+	done chan struct{} // closed by the waiter goroutine when proc exits
 }
 
 // StartMariaDB initialises cfg.Dir if needed (mariadb-install-db), starts mariadbd, waits until
@@ -113,7 +123,6 @@ func StartMariaDB(ctx context.Context, cfg MariaDBConfig) (*MariaDB, error) {
 		pidFile:   filepath.Join(dir, pidFileName),
 		dataDir:   filepath.Join(dir, dataDirName),
 		runAsRoot: os.Geteuid() == 0,
-		readOnly:  cfg.ReadOnly,
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -221,7 +230,6 @@ func (m *MariaDB) startOnce(ctx context.Context) error {
 		m.mu.Unlock()
 		return fmt.Errorf("start mariadb %s: already running", m.Addr())
 	}
-	readOnly := m.readOnly
 	m.mu.Unlock()
 
 	if err := os.MkdirAll(filepath.Join(m.cfg.Dir, tmpDirName), 0o755); err != nil {
@@ -239,9 +247,6 @@ func (m *MariaDB) startOnce(ctx context.Context) error {
 	args := []string{"--defaults-file=" + cnf}
 	if m.runAsRoot {
 		args = append(args, "--user=root")
-	}
-	if readOnly {
-		args = append(args, "--read-only=ON")
 	}
 	args = append(args, m.cfg.ExtraArgs...)
 	out, err := os.OpenFile(filepath.Join(m.cfg.Dir, stdoutLogName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -394,11 +399,9 @@ func (m *MariaDB) PID() int {
 	return m.proc.Pid
 }
 
-func (m *MariaDB) setReadOnlyOnStart(ro bool) {
-	m.mu.Lock()
-	m.readOnly = ro
-	m.mu.Unlock()
-}
+// DBAUser and DBAPassword return the admin account StartMariaDB created.
+func (m *MariaDB) DBAUser() string     { return m.cfg.DBAUser }
+func (m *MariaDB) DBAPassword() string { return m.cfg.DBAPassword }
 
 func fileSize(path string) int64 {
 	st, err := os.Stat(path)

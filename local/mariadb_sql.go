@@ -9,7 +9,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// createUser creates cfg.User with every privilege, and drops the passwordless TCP roots that
+// createUser creates cfg.User and the admin cfg.DBAUser with every privilege, and drops the passwordless TCP roots that
 // mariadb-install-db made. It does not write the binlog: replicas must start with an empty GTID
 // history of their own, or strict mode refuses the primary's events.
 func (m *MariaDB) createUser(ctx context.Context) error {
@@ -24,14 +24,16 @@ func (m *MariaDB) createUser(ctx context.Context) error {
 	}
 	defer conn.Close()
 	stmts := []string{"SET SESSION sql_log_bin = 0"}
-	for _, host := range []string{"%", "localhost"} {
-		acct := fmt.Sprintf("%s@%s", quoteString(m.cfg.User), quoteString(host))
-		pw := quoteString(m.cfg.Password)
-		stmts = append(stmts,
-			fmt.Sprintf("CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s", acct, pw),
-			fmt.Sprintf("ALTER USER %s IDENTIFIED BY %s", acct, pw),
-			fmt.Sprintf("GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION", acct),
-		)
+	for _, u := range [][2]string{{m.cfg.User, m.cfg.Password}, {m.cfg.DBAUser, m.cfg.DBAPassword}} {
+		for _, host := range []string{"%", "localhost"} {
+			acct := fmt.Sprintf("%s@%s", quoteString(u[0]), quoteString(host))
+			pw := quoteString(u[1])
+			stmts = append(stmts,
+				fmt.Sprintf("CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s", acct, pw),
+				fmt.Sprintf("ALTER USER %s IDENTIFIED BY %s", acct, pw),
+				fmt.Sprintf("GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION", acct),
+			)
+		}
 	}
 	stmts = append(stmts, "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1'")
 	for _, s := range stmts {

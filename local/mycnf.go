@@ -31,6 +31,10 @@ const (
 // 104 on BSDs.
 const maxSocketPath = 100
 
+// SlaveNetTimeout is the replicas' slave_net_timeout in seconds, and twice their
+// MASTER_HEARTBEAT_PERIOD: what failover (its --replica-net-timeout) expects.
+const SlaveNetTimeout = 4
+
 // socketPath returns where the instance in dir puts its unix socket: in dir when the path is
 // short enough for sun_path, otherwise in the temp dir under a name derived from dir (test
 // directories can be long).
@@ -70,6 +74,11 @@ func myCnf(dir string, port int, serverID uint32) string {
 	kv("binlog_row_image", "FULL")
 	kv("log_slave_updates", "ON")
 	kv("gtid_strict_mode", "ON")
+	// Failover: every server boots read-only (only the failover controller, or the launcher
+	// when it creates a cluster, makes a primary writable), and a replica notices a silent
+	// primary within slave_net_timeout (the heartbeat, set by CHANGE MASTER, is half of it).
+	kv("read_only", "ON")
+	kv("slave_net_timeout", SlaveNetTimeout)
 	kv("gtid_domain_id", 0)
 	b.WriteString("skip_name_resolve\n")
 	kv("character_set_server", "utf8mb4")

@@ -13,9 +13,10 @@ import (
 const defaultReplicationTimeout = 30 * time.Second
 
 // SetupReplication makes every replica follow primary with MariaDB GTIDs
-// (MASTER_USE_GTID=slave_pos), sets the replicas read_only (and the primary writable), and waits
-// until both replication threads run on every replica. It is idempotent: a replica already
-// replicating from primary is left alone. Replicas connect with the primary's User/Password.
+// (MASTER_USE_GTID=slave_pos), sets the replicas read_only (and the primary writable: every
+// server boots read-only), and waits until both replication threads run on every replica. It
+// is idempotent: a replica already replicating from primary is left alone. Replicas connect
+// with the primary's admin account (DBAUser).
 func SetupReplication(ctx context.Context, primary *MariaDB, replicas ...*MariaDB) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -25,12 +26,10 @@ func SetupReplication(ctx context.Context, primary *MariaDB, replicas ...*MariaD
 	if err := execRoot(ctx, primary, "SET GLOBAL read_only = OFF"); err != nil {
 		return fmt.Errorf("setup replication: %w", err)
 	}
-	primary.setReadOnlyOnStart(false)
 	for _, r := range replicas {
-		if err := ChangePrimary(ctx, r.DSN(""), "127.0.0.1", primary.Port(), primary.User(), primary.Password()); err != nil {
+		if err := ChangePrimary(ctx, r.DSN(""), "127.0.0.1", primary.Port(), primary.DBAUser(), primary.DBAPassword()); err != nil {
 			return fmt.Errorf("setup replication on %s: %w", r.Addr(), err)
 		}
-		r.setReadOnlyOnStart(true)
 	}
 	for _, r := range replicas {
 		if err := WaitReplicating(ctx, r.DSN("")); err != nil {
@@ -64,8 +63,10 @@ func ChangePrimary(ctx context.Context, dsn, host string, port int, user, passwo
 		"STOP SLAVE",
 		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%d, MASTER_USER=%s, MASTER_PASSWORD=%s, "+
 			// Reconnect quickly after the primary restarts: failure tests restart primaries.
-			"MASTER_CONNECT_RETRY=1, MASTER_USE_GTID=slave_pos",
-			quoteString(host), port, quoteString(user), quoteString(password)),
+			// The heartbeat is half of slave_net_timeout (my.cnf): a silent primary shows
+			// within seconds.
+			"MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=%g, MASTER_USE_GTID=slave_pos",
+			quoteString(host), port, quoteString(user), quoteString(password), float64(SlaveNetTimeout)/2),
 		"START SLAVE",
 	}
 	for _, s := range stmts {

@@ -24,6 +24,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	// PickerMetrics counts picks that found no tablet; nil: not counted.
 	PickerMetrics *picker.Metrics
+	// Buffer holds PRIMARY statements while their shard is reparented (router/buffer.go);
+	// nil: no buffering.
+	Buffer PrimaryBuffer
 	// Logger receives the router's log lines.
 	Logger *slog.Logger
 }

@@ -32,10 +32,14 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 			"start again (this statement was not run)", lost)
 	}
 	plan := s.state.Plan(&q.sess)
-	conn, server, owns, err := e.connFor(s, plan)
+	wasHeld := s.held != nil
+	// failover buffer (router/buffer.go): a PRIMARY statement waits while its shard is
+	// reparented; release tells the buffer the statement is done.
+	conn, server, owns, release, err := e.bufferedConnFor(s, plan)
 	if err != nil {
 		return tabletserver.Result{}, err
 	}
+	defer release()
 	if q.rowCount != "" && !owns {
 		// No statement can set ROW_COUNT() to a number of changed rows on another
 		// connection: answer it as MariaDB would have.
@@ -61,7 +65,12 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	s.setActive(nil)
 	defer func() { c.SetStatus(s.state.Status()) }()
 	if err != nil && !tabletserver.StatementOnly(err) {
-		return res, e.connFailed(s, conn, res, err)
+		err = e.connFailed(s, conn, res, err)
+		var werr *tabletserver.ClientWriteError
+		if !wasHeld && !res.Forwarded && !errors.As(err, &werr) {
+			e.primaryLost(s) // failover buffer: hold the shard if its primary is gone
+		}
+		return res, err
 	}
 	// A command that is not a statement leaves the per-connection results where they were:
 	// on this connection only if it had them already.
@@ -209,7 +218,11 @@ func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletser
 	case errors.As(err, &complete):
 		s.lost = lost
 	default:
-		err = withSuffix(err, "; "+lost+" was lost with the backend connection")
+		if rerr := e.reparentError(s); rerr != nil {
+			err = rerr // failover buffer: the transaction died with a reparent
+		} else {
+			err = withSuffix(err, "; "+lost+" was lost with the backend connection")
+		}
 	}
 	return err
 }

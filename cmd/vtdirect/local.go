@@ -44,7 +44,7 @@ mariadbd on 127.0.0.1:17000+uid, and the gateway on 127.0.0.1:15306 (MySQL), 159
 15000 (HTTP). User app, password app everywhere. local down stops it; local status shows it.`,
 	}
 	cmd.PersistentFlags().StringVar(&f.dir, "dir", "", "cluster directory (default $"+localDirEnv+", else ~/.vtdirect/local, else a temp dir)")
-	cmd.AddCommand(newLocalUpCmd(f), newLocalDownCmd(f), newLocalStatusCmd(f), newLocalEtcdCmd(f))
+	cmd.AddCommand(newLocalUpCmd(f), newLocalDownCmd(f), newLocalStatusCmd(f), newLocalKillCmd(f), newLocalEtcdCmd(f))
 	return cmd
 }
 
@@ -114,6 +114,22 @@ func newLocalStatusCmd(f *localFlags) *cobra.Command {
 	}
 }
 
+func newLocalKillCmd(f *localFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "kill ALIAS",
+		Short: "Crash one tablet's MariaDB with SIGKILL (e.g. the primary, zone1-100) to watch the gateway fail over",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietMySQLDriver()
+			dir, err := resolveLocalDir(f.dir, cmd)
+			if err != nil {
+				return err
+			}
+			return local.Kill(cmd.Context(), dir, args[0], cmd.OutOrStdout())
+		},
+	}
+}
+
 // newLocalEtcdCmd is the hidden command that `local up` runs detached: the embedded etcd in a
 // process of its own. Here --dir is the etcd directory.
 func newLocalEtcdCmd(f *localFlags) *cobra.Command {
@@ -147,6 +163,8 @@ func demoConfig(f *localFlags, dir, exe string) local.DemoConfig {
 		Layout:       layout,
 		User:         f.user,
 		Password:     f.password,
+		DBAUser:      local.DefaultDBAUser,
+		DBAPassword:  local.DefaultDBAPassword,
 		EtcdPort:     f.etcdPort,
 		EtcdPeerPort: f.etcdPeerPort,
 		Gateway: local.DemoGateway{
@@ -174,6 +192,11 @@ func gatewayArgs(c *local.DemoConfig) []string {
 		"--mysql-auth-users", c.User + ":" + c.Password,
 		"--db-app-user", c.User,
 		"--db-app-password", c.Password,
+		// Failover on, with semi_sync (the keyspace's durability policy), and the buffer.
+		"--enable-failover", "--enable-buffer",
+		"--db-dba-user", c.DBAUser,
+		"--db-dba-password", c.DBAPassword,
+		"--replica-net-timeout", strconv.Itoa(local.SlaveNetTimeout) + "s",
 	}
 }
 

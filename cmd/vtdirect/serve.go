@@ -47,6 +47,8 @@ type serveFlags struct {
 	dbUser, dbPassword string
 	ts                 tabletserver.Config
 	logLevel           string
+
+	fo failoverFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -94,6 +96,7 @@ func newServeCmd() *cobra.Command {
 	fs.DurationVar(&f.ts.HealthInterval, "health-check-interval", 2*time.Second, "how often each tablet's MySQL is probed")
 	fs.DurationVar(&f.ts.ConnectTimeout, "db-connect-timeout", 5*time.Second, "timeout to connect to a tablet's MySQL")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	addFailoverFlags(fs, &f.fo)
 	return cmd
 }
 
@@ -140,6 +143,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	}
 	if f.httpPort > 0 {
 		cfg.HTTPAddr = net.JoinHostPort(f.bindAddress, strconv.Itoa(f.httpPort))
+	}
+	if cfg.Buffer, cfg.Failover, err = f.fo.configs(log); err != nil {
+		return err
 	}
 	if f.grpcPort > 0 {
 		cfg.GRPCAddr = net.JoinHostPort(f.bindAddress, strconv.Itoa(f.grpcPort))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/vtdirect/vtdirect/failover"
 	"github.com/vtdirect/vtdirect/topo"
 	"github.com/vtdirect/vtdirect/topo/consultopo"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
@@ -172,13 +173,17 @@ func removeCellAliasCmd(tf *topoFlags) *cobra.Command {
 }
 
 func addKeyspaceCmd(tf *topoFlags) *cobra.Command {
-	return &cobra.Command{
+	var durability string
+	cmd := &cobra.Command{
 		Use:   "add-keyspace NAME",
 		Short: "Add a keyspace (with an empty VSchema)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
-				if err := ts.CreateKeyspace(ctx, args[0], nil); err != nil {
+				if _, err := failover.PolicyByName(durability); err != nil {
+					return fmt.Errorf("--durability-policy: %w", err)
+				}
+				if err := ts.CreateKeyspace(ctx, args[0], &topodatapb.Keyspace{DurabilityPolicy: durability}); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(out, "added keyspace %s; next: vtdirect topo add-shard %s/0\n", args[0], args[0])
@@ -186,6 +191,8 @@ func addKeyspaceCmd(tf *topoFlags) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVar(&durability, "durability-policy", "none", "the keyspace's durability policy, as Vitess's: none, semi_sync or cross_cell (failover follows it)")
+	return cmd
 }
 
 func removeKeyspaceCmd(tf *topoFlags) *cobra.Command {

@@ -1,0 +1,176 @@
+package failover_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/failover"
+)
+
+// TestPlannedReparentUnderLoad: 8 clients read and write every 10 ms through the gateway
+// while the shard is reparented twice (there and back): no client sees an error, every
+// acknowledged write is on every tablet, the old primary replicates from the new one, and
+// the topo records it as Vitess does.
+func TestPlannedReparentUnderLoad(t *testing.T) {
+	c := startCluster(t, failover.PolicySemiSync)
+	g := startGateway(t, c, gwOptions{})
+	waitSemiSync(t, c)
+	db := openDB(t, gatewayDSN(g, "commerce"))
+	db.SetMaxOpenConns(16)
+	w := startWriters(t, db, 8, 10*time.Millisecond)
+	r := startReaders(t, db, 8, 10*time.Millisecond)
+	ww := watchWritable(t, c)
+	rep := g.Failover().Reparenter()
+	for _, to := range []string{"zone2-200", "zone1-100"} {
+		w.waitMore(t, 50)
+		var lines []string
+		var mu sync.Mutex
+		rec, err := rep.Planned(t.Context(), "commerce", "0", failover.PlannedOptions{NewPrimary: mustAlias(t, to), Out: func(l string) {
+			mu.Lock()
+			lines = append(lines, l)
+			mu.Unlock()
+		}})
+		if err != nil {
+			t.Fatalf("planned reparent to %s: %v\n%s", to, err, strings.Join(lines, "\n"))
+		}
+		if rec.Status != failover.StatusSuccess || shardPrimary(t, c) != to {
+			t.Fatalf("after the reparent: status %s, primary %s", rec.Status, shardPrimary(t, c))
+		}
+		t.Logf("reparented to %s in %v", to, rec.Duration(time.Now()).Round(time.Millisecond))
+	}
+	w.waitMore(t, 50)
+	w.halt()
+	r.halt()
+	ww.check(t)
+	if errs := append(w.errors(), r.errors()...); len(errs) > 0 {
+		t.Errorf("%d client errors, want none: %v", len(errs), head(errs, 10))
+	}
+	ids := w.ackedIDs()
+	if len(ids) < 100 {
+		t.Fatalf("only %d acknowledged writes: the load did not run", len(ids))
+	}
+	checkAllPresent(t, c, ids)
+	waitRejoined(t, c, "zone2-200", "zone1-100")
+	if typ := tabletType(t, c, "zone1-100"); typ != topodatapb.TabletType_PRIMARY {
+		t.Fatalf("zone1-100 is %s", typ)
+	}
+	t.Logf("%d writes, %d reads; longest write pause %v", len(ids), r.count(), w.longestPause())
+}
+
+// TestPlannedReparentInterruptsTransactions: a transaction open on the old primary gets the
+// retryable 1105 that names the reparent; the session then works on the new primary.
+func TestPlannedReparentInterruptsTransactions(t *testing.T) {
+	c := startCluster(t, failover.PolicyNone)
+	g := startGateway(t, c, gwOptions{})
+	db := openDB(t, gatewayDSN(g, "commerce"))
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	exec := func(q string) error {
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		_, err := conn.ExecContext(ctx, q)
+		return err
+	}
+	if err := exec("BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec("INSERT INTO acked (id, writer) VALUES (1, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Failover().Reparenter().Planned(t.Context(), "commerce", "0", failover.PlannedOptions{NewPrimary: mustAlias(t, "zone1-101")}); err != nil {
+		t.Fatal(err)
+	}
+	err = exec("INSERT INTO acked (id, writer) VALUES (2, 0)")
+	if !strings.Contains(fmt.Sprint(err), "interrupted by a reparent") {
+		t.Fatalf("statement of a transaction open across the reparent: %v, want the reparent 1105", err)
+	}
+	if !isMySQLErr(err, 1105) {
+		t.Fatalf("code of %v, want 1105", err)
+	}
+	// The transaction is gone (rolled back), the session goes on on the new primary.
+	if err := exec("INSERT INTO acked (id, writer) VALUES (3, 0)"); err != nil {
+		t.Fatalf("after the error the session must work: %v", err)
+	}
+	var n int
+	if err := conn.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM acked WHERE id IN (1, 2)").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("rows of the interrupted transaction: %d, %v; want 0 (rolled back)", n, err)
+	}
+}
+
+func mustAlias(t *testing.T, s string) *topodatapb.TabletAlias {
+	t.Helper()
+	a := &topodatapb.TabletAlias{}
+	var uid uint32
+	i := strings.LastIndexByte(s, '-')
+	if _, err := fmt.Sscanf(s[i+1:], "%d", &uid); err != nil {
+		t.Fatal(err)
+	}
+	a.Cell, a.Uid = s[:i], uid
+	return a
+}
+
+// readers read through the gateway, primary target, every period.
+type readers struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex // guards errs and n
+	errs []string
+	n    int
+}
+
+func startReaders(t *testing.T, db *sql.DB, n int, every time.Duration) *readers {
+	r := &readers{stop: make(chan struct{})}
+	for range n {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			for {
+				select {
+				case <-r.stop:
+					return
+				case <-tick.C:
+				}
+				var x int64
+				ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+				err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM acked").Scan(&x)
+				cancel()
+				r.mu.Lock()
+				r.n++
+				if err != nil {
+					r.errs = append(r.errs, time.Now().Format("15:04:05.000")+" read: "+err.Error())
+				}
+				r.mu.Unlock()
+			}
+		}()
+	}
+	return r
+}
+
+func (r *readers) halt() {
+	close(r.stop)
+	r.wg.Wait()
+}
+
+func (r *readers) errors() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.errs...)
+}
+
+func (r *readers) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
