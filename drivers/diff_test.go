@@ -6,8 +6,12 @@ import (
 	"testing"
 )
 
-// diffContext is how many equal lines diffLines shows around each change.
-const diffContext = 2
+// diffContext is how many equal lines diffLines shows around each change; diffMaxLines bounds
+// a diff's length (a run that failed at its first step differs in every line).
+const (
+	diffContext  = 2
+	diffMaxLines = 80
+)
 
 // diffLines is a line diff of a (the oracle) and b: "" when they are equal, else the changed
 // lines marked "- " (only in a) and "+ " (only in b) with a few equal lines around them
@@ -33,17 +37,22 @@ func diffLines(a, b []string) string {
 		}
 	}
 	var sb strings.Builder
-	gap := false
+	gap, n := false, 0
 	for i, op := range ops {
 		if !show[i] {
 			gap = true
 			continue
+		}
+		if n == diffMaxLines {
+			fmt.Fprintf(&sb, "    ... (diff cut at %d lines)\n", diffMaxLines)
+			break
 		}
 		if gap && sb.Len() > 0 {
 			sb.WriteString("    ...\n")
 		}
 		gap = false
 		fmt.Fprintf(&sb, "%c %3d %s\n", op.kind, op.line, op.text)
+		n++
 	}
 	return sb.String()
 }
