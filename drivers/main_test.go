@@ -101,12 +101,18 @@ func quietLogger() *slog.Logger {
 // startGateway starts the gateway as `vtdirect serve` runs by default (the handshake's server
 // version included: drivers read it), with small pools, and waits for the primary to serve.
 func startGateway(ctx context.Context) (*gateway.Gateway, error) {
+	return startGatewayPools(ctx, poolSize, txPoolSize)
+}
+
+// startGatewayPools is startGateway with other pool sizes.
+func startGatewayPools(ctx context.Context, poolSize, txPoolSize int) (*gateway.Gateway, error) {
 	cfg := gateway.Config{
 		Cell:          "zone1",
 		MySQLAddr:     "127.0.0.1:0",
 		Users:         map[string]string{cluster.User(): cluster.Password(), otherUser: otherPassword},
 		MaxPacketSize: 64 << 20,
 		WriteTimeout:  time.Minute,
+		LocalInfile:   true, // as `vtdirect serve` by default
 		TabletServer: tabletserver.Config{
 			User:            cluster.User(),
 			Password:        cluster.Password(),
@@ -186,8 +192,11 @@ func directEndpoint() endpoint {
 	return endpoint{name: "direct", host: "127.0.0.1", port: m.Port(), user: m.User(), pass: m.Password(), db: cluster.Layout.DBName}
 }
 
-func gatewayEndpoint() endpoint {
-	_, p, _ := net.SplitHostPort(gw.MySQLAddr())
+func gatewayEndpoint() endpoint { return endpointOf(gw) }
+
+// endpointOf is the endpoint of a gateway.
+func endpointOf(g *gateway.Gateway) endpoint {
+	_, p, _ := net.SplitHostPort(g.MySQLAddr())
 	port, _ := strconv.Atoi(p)
 	return endpoint{name: "gateway", host: "127.0.0.1", port: port, user: cluster.User(), pass: cluster.Password(), db: cluster.Layout.Keyspace}
 }

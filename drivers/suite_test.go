@@ -1,6 +1,8 @@
 package drivers
 
 import (
+	"github.com/vtdirect/vtdirect/tabletserver"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -28,7 +30,14 @@ const goSQLDriverModule = "github.com/go-sql-driver/mysql@v1.9.3"
 func TestGoSQLDriverSuite(t *testing.T) {
 	bin := buildGoSQLDriverSuite(t)
 	direct := runGoSQLDriverSuite(t, bin, directEndpoint())
-	through := runGoSQLDriverSuite(t, bin, gatewayEndpoint())
+	// The suite opens up to 500 connections at once (TestConcurrent): its gateway has the
+	// default pool sizes (16 statement and 32 reserved connections), not the matrix's tiny ones.
+	g, err := startGatewayPools(t.Context(), tabletserver.DefaultPoolSize, tabletserver.DefaultTxPoolSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	through := runGoSQLDriverSuite(t, bin, endpointOf(g))
 	passed := direct.with("PASS")
 	if len(passed) < 50 {
 		t.Fatalf("only %d tests of go-sql-driver/mysql passed directly against MariaDB: the suite did not run as meant\n%s",

@@ -51,6 +51,10 @@ func analyze(q []byte) query {
 		s.Makes |= session.MakesUnknown
 	}
 	lower := bytes.ToLower(q)
+	if i := bytes.IndexByte(q, ';'); i >= 0 && len(bytes.TrimSpace(bytes.TrimLeft(q[i:], "; \t\r\n"))) > 0 {
+		out.multi = true // interim: the classifier splits statements exactly
+		out.readOnly = false
+	}
 	switch st.Kind {
 	case KindWrite:
 		s.UsesTables = true

@@ -152,13 +152,22 @@ func (e *Executor) handshakeSettings(collation uint16) session.Settings {
 	if collation == 0 {
 		return set
 	}
-	if info, ok := e.anyInfo(); ok && (collation == info.DefaultCollation || (collation < 256 && !info.Collations[collation])) {
+	info, ok := e.anyInfo()
+	if !ok {
+		// Before any probe: by id, which MariaDB takes for the collation (not for the
+		// character sets of a collation that is not its set's default).
+		id := strconv.Itoa(int(collation))
+		set = set.With("character_set_client", id)
+		set = set.With("character_set_results", id)
+		return set.With("collation_connection", id)
+	}
+	coll, known := info.Collations[collation]
+	if collation == info.DefaultCollation || !known {
 		return set
 	}
-	id := strconv.Itoa(int(collation))
-	set = set.With("character_set_client", id)
-	set = set.With("character_set_results", id)
-	return set.With("collation_connection", id)
+	set = set.With("character_set_client", coll.Charset)
+	set = set.With("character_set_results", coll.Charset)
+	return set.With("collation_connection", coll.Name)
 }
 
 // KillAll kills the running query of every session, so that a shutdown closing the client
@@ -230,7 +239,7 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 // answer writes a result the gateway made itself, which the session records as a statement.
 func (e *Executor) answer(c *mysqlserver.Conn, s *Session, r *mysqlserver.Result, rows int64) error {
 	s.state.GatewayReply(rows)
-	s.lastExact = false
+	s.lastExact &^= session.NeedRowCount | session.NeedFoundRows // the gateway answered: they are this statement's
 	return c.WriteResult(r)
 }
 
@@ -345,7 +354,7 @@ func (e *Executor) resetSession(s *Session) {
 	}
 	s.forgetLast()
 	s.lost = ""
-	s.state.Reset(s.initial)
+	s.state.Reset(e.afterReset(s))
 	s.refreshSettings()
 	e.noteHolds(s, s.state.Holds())
 }
@@ -382,9 +391,13 @@ func (e *Executor) finish(c *mysqlserver.Conn, s *Session, res tabletserver.Resu
 
 // pick chooses the tablet for the session's target.
 func (e *Executor) pick(s *Session) (*discovery.Tablet, error) {
+	return e.pickTarget(s, s.target, s.hasTarget)
+}
+
+// pickTarget chooses the tablet for a target (hasTarget false: the session has none yet).
+func (e *Executor) pickTarget(s *Session, t Target, hasTarget bool) (*discovery.Tablet, error) {
 	snap := e.reg.Snapshot()
-	t := s.target
-	if !s.hasTarget {
+	if !hasTarget {
 		// Without a database, a gateway over a single keyspace serves it (as vtgate does);
 		// with several, the statement goes to the first keyspace's primary, which is right
 		// for statements that name no table (SELECT @@version) and says "No database
@@ -429,7 +442,15 @@ func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 	if s.held != nil {
 		t, err := ParseTarget(db)
 		if err == nil && s.hasTarget && t == s.target {
-			return e.ok(c, s) // the same target: nothing moves
+			return e.useOK(c, s, db) // the same target: nothing moves
+		}
+		if err == nil && e.reg.Snapshot().HasKeyspace(t.Keyspace) {
+			// A target served by the very tablet the session holds a connection to (mysqldump's
+			// USE after START TRANSACTION, with no database in the handshake): nothing moves.
+			if tab, perr := e.pickTarget(s, t, true); perr == nil && tab.Server == s.heldServer {
+				s.target, s.hasTarget = t, true
+				return e.useOK(c, s, db)
+			}
 		}
 		if s.state.InTransaction() {
 			return c.WriteError(errInTransaction("change the target"))
@@ -440,9 +461,14 @@ func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 	if err := e.setTarget(s, db); err != nil {
 		return c.WriteError(err)
 	}
+	return e.useOK(c, s, db)
+}
+
+// useOK answers USE (or COM_INIT_DB) as MariaDB does: a client that tracks the schema (and
+// state changes) is told.
+func (e *Executor) useOK(c *mysqlserver.Conn, s *Session, db string) error {
 	s.state.GatewayReply(-1)
-	s.lastExact = false
-	// As MariaDB: a client that tracks the schema (and state changes) is told.
+	s.lastExact &^= session.NeedRowCount // the gateway answered: ROW_COUNT() is this statement's
 	var state []byte
 	if c.Capabilities()&mysql.CLIENT_SESSION_TRACK != 0 {
 		prefs := s.state.ClientTracking()
@@ -459,7 +485,7 @@ func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 // ok answers a statement the gateway ran itself with an OK.
 func (e *Executor) ok(c *mysqlserver.Conn, s *Session) error {
 	s.state.GatewayReply(-1)
-	s.lastExact = false
+	s.lastExact &^= session.NeedRowCount // the gateway answered: ROW_COUNT() is this statement's
 	return c.WriteOK(0, 0, s.state.Status(), 0)
 }
 
@@ -530,4 +556,23 @@ func (e *Executor) anyInfo() (tabletserver.ServerInfo, bool) {
 type idleKey struct {
 	wait      string
 	held, set bool
+}
+
+// afterReset are the settings of a session after COM_RESET_CONNECTION, as MariaDB gives them:
+// the handshake's character set, and the global defaults for what the handshake's flags had
+// changed (IGNORE_SPACE in sql_mode, wait_timeout from interactive_timeout), which a reset does
+// not redo.
+func (e *Executor) afterReset(s *Session) session.Settings {
+	set := s.initial
+	info, ok := e.anyInfo()
+	if !ok {
+		return set
+	}
+	if s.caps&mysql.CLIENT_IGNORE_SPACE != 0 {
+		set = set.With("sql_mode", info.SQLMode)
+	}
+	if s.caps&mysql.CLIENT_INTERACTIVE != 0 {
+		set = set.With("wait_timeout", strconv.FormatInt(info.WaitTimeout, 10))
+	}
+	return set
 }

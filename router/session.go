@@ -44,7 +44,8 @@ type Session struct {
 	last       *tabletserver.Conn
 	lastLease  uint64
 	lastServer *tabletserver.TabletServer
-	lastExact  bool
+	// lastExact are the session's per-connection results last has exactly.
+	lastExact session.Needs
 	// counted are the holds the executor's metrics last counted for the session.
 	counted session.Hold
 	// idle is what the client connection's idle timeout was last computed from.
@@ -115,7 +116,7 @@ func (s *Session) forgetLast() {
 	if s.last != nil && s.last != s.held {
 		s.last.Untag(s.lastLease)
 	}
-	s.last, s.lastServer, s.lastExact = nil, nil, false
+	s.last, s.lastServer, s.lastExact = nil, nil, 0
 }
 
 // dropHeld lets the held connection go: reset when it has state another session must not
@@ -127,7 +128,7 @@ func (s *Session) dropHeld() {
 	}
 	s.held, s.heldServer = nil, nil
 	if s.last == c {
-		s.last, s.lastServer, s.lastExact = nil, nil, false
+		s.last, s.lastServer, s.lastExact = nil, nil, 0
 	}
 	if c.Killed() != nil {
 		c.Close()

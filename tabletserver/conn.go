@@ -355,8 +355,7 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		case mysql.COM_RESET_CONNECTION:
 			c.stmts.forget()
 			c.settingsKey = ""
-			c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
-		case mysql.COM_INIT_DB:
+			case mysql.COM_INIT_DB:
 			c.discard = true // the pool's connections must stay on the tablet's database
 		}
 		return res, nil

@@ -52,7 +52,7 @@ func (c *Conn) applySettings(ctx context.Context, s *Settings) error {
 			c.discard = true
 			return errResetUnsupported
 		}
-		pre = append(pre, c.ts.baseTracking())
+		pre = append(pre, c.ts.freshState(c.caps))
 	}
 	var stmts []string
 	if s != nil {
@@ -117,7 +117,6 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 	}
 	if reset {
 		c.stmts.forget()
-		c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
 		c.ts.stats.resets.Add(1)
 	}
 	if firstErr != nil {
@@ -138,7 +137,7 @@ func (c *Conn) Reset(ctx context.Context) error {
 		return errResetUnsupported
 	}
 	c.settingsKey = partialKey
-	if err := c.resetAnd(ctx, true, []string{c.ts.baseTracking()}); err != nil {
+	if err := c.resetAnd(ctx, true, []string{c.ts.freshState(c.caps)}); err != nil {
 		return err
 	}
 	c.settingsKey = ""
