@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
@@ -89,6 +91,11 @@ func (s *Session) refreshSettings() bool {
 	s.settings = tabletserver.Settings{Key: set.Key()}
 	if sql := set.SQL(); sql != "" {
 		s.settings.Statements = []string{sql}
+	}
+	if v, ok := set.Get("wait_timeout"); ok {
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			s.settings.WaitTimeout = time.Duration(n * float64(time.Second))
+		}
 	}
 	return true
 }

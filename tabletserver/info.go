@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"strings"
+	"time"
 
 	"github.com/vtdirect/vtdirect/flavor"
 )
@@ -149,3 +150,17 @@ func (t *TabletServer) freshState(caps uint32) string {
 }
 
 func isOn(v string) bool { return v == "1" || strings.EqualFold(v, "ON") }
+
+// defaultWait is the wait_timeout the server gives a connection of a client with caps (its
+// interactive_timeout for CLIENT_INTERACTIVE); 0 before the defaults are known.
+func (t *TabletServer) defaultWait(caps uint32) time.Duration {
+	i := t.info.Load()
+	if i == nil {
+		return 0
+	}
+	secs := i.WaitTimeout
+	if caps&mysql.CLIENT_INTERACTIVE != 0 {
+		secs = i.InteractiveTimeout
+	}
+	return time.Duration(secs) * time.Second
+}

@@ -212,6 +212,19 @@ func (p *pool) take(ctx context.Context, want Want, slot uint8) (*Conn, error) {
 		p.mu.Unlock()
 		return nil, errClosed(p.ts.alias)
 	}
+	var dead []*Conn
+	now := time.Now()
+	for i := len(p.idle) - 1; i >= 0; i-- {
+		if c := p.idle[i]; c.serverGone(now) {
+			dead = append(dead, c)
+			p.removeIdle(i)
+		}
+	}
+	defer func() {
+		for _, c := range dead {
+			c.closeNet()
+		}
+	}()
 	best, bestScore := -1, 0
 	for i := len(p.idle) - 1; i >= 0 && bestScore < 4; i-- {
 		c := p.idle[i]
@@ -267,6 +280,20 @@ func (p *pool) take(ctx context.Context, want Want, slot uint8) (*Conn, error) {
 	p.handOut(c, slot)
 	p.mu.Unlock()
 	return c, nil
+}
+
+// serverGone reports an idle connection its server has closed by now: idle longer than the
+// wait_timeout its session gave it (with a margin for the clocks). p.mu held.
+func (c *Conn) serverGone(now time.Time) bool {
+	w := c.serverWait
+	if w <= 0 {
+		w = c.ts.defaultWait(c.caps)
+	}
+	if w <= 0 {
+		return false
+	}
+	margin := min(w/4, time.Second)
+	return now.Sub(c.idleSince) > w-margin
 }
 
 // removeIdle takes idle[i] out, keeping the age order for the janitor. p.mu held.
@@ -335,6 +362,7 @@ func (p *pool) put(c *Conn, tag uint64) {
 		c.closeNet()
 	} else {
 		c.idleTick = p.tick.Load()
+		c.idleSince = time.Now()
 		c.tag = tag
 		p.idle = append(p.idle, c)
 		p.mu.Unlock()
@@ -477,6 +505,13 @@ func (p *pool) closeIdle() {
 	}
 	old := append([]*Conn(nil), p.idle[:n]...)
 	p.idle = append(p.idle[:0], p.idle[n:]...)
+	wall := time.Now()
+	for i := len(p.idle) - 1; i >= 0; i-- {
+		if c := p.idle[i]; c.serverGone(wall) {
+			old = append(old, c)
+			p.removeIdle(i)
+		}
+	}
 	p.mu.Unlock()
 	for _, c := range old {
 		c.closeNet()

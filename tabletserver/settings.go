@@ -2,6 +2,7 @@ package tabletserver
 
 import (
 	"context"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -13,6 +14,9 @@ import (
 type Settings struct {
 	Key        string
 	Statements []string
+	// WaitTimeout is the wait_timeout they give the connection (0: the server's default):
+	// MariaDB closes a connection idle longer, so the pool does not hand one out after that.
+	WaitTimeout time.Duration
 }
 
 // partialKey marks a connection whose settings are half applied: the next apply resets it.
@@ -63,10 +67,18 @@ func (c *Conn) applySettings(ctx context.Context, s *Settings) error {
 		return err
 	}
 	c.settingsKey = key
+	c.serverWait = s.waitTimeout()
 	if key != "" {
 		c.ts.stats.settingsApplied.Add(1)
 	}
 	return nil
+}
+
+func (s *Settings) waitTimeout() time.Duration {
+	if s == nil {
+		return 0
+	}
+	return s.WaitTimeout
 }
 
 // resetAnd sends, in one write, a COM_RESET_CONNECTION (when reset) and the statements, and
