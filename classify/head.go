@@ -1,0 +1,147 @@
+package classify
+
+// shape is how a statement's end is found.
+type shape uint8
+
+const (
+	shapePlain    shape = iota // ends at the first ';'
+	shapeRoutine               // CREATE PROCEDURE | FUNCTION | TRIGGER | EVENT, ALTER EVENT: a header, then a body
+	shapeCompound              // a compound statement: a body from its first token
+)
+
+type routineKind uint8
+
+const (
+	routineProcedure routineKind = iota + 1
+	routineFunction
+	routineTrigger
+	routineEvent
+)
+
+// scanMode tells the flag scanner how to read user variables.
+type scanMode uint8
+
+const (
+	modeNormal  scanMode = iota
+	modeSet              // SET: an @x being assigned is written
+	modeCall             // CALL: an @x argument may be an OUT parameter, read and written
+	modeGetDiag          // GET DIAGNOSTICS: the @x targets are written
+)
+
+// head is what the first keywords of a statement say about reading the rest of it.
+type head struct {
+	shape   shape
+	routine routineKind
+	mode    scanMode
+	// SET STATEMENT ... FOR s: where s starts (0 when there is no inner statement), the
+	// options MariaDB reads it with (a literal sql_mode among the variables applies), and
+	// s's scan mode.
+	inner     int
+	innerOpt  Options
+	innerMode scanMode
+	// second is the statement's second token, when the walker has read it (hasSecond).
+	second    Token
+	hasSecond bool
+}
+
+// readHead reads the leading keywords of the statement at c, without moving c.
+func readHead(at *cursor) head {
+	switch at.kw {
+	case kwSet:
+		c := *at
+		c.advance()
+		if c.is(kwStatement) {
+			return readSetStatementHead(c)
+		}
+		return head{mode: modeSet}
+	case kwCall:
+		return head{mode: modeCall}
+	case kwGet:
+		return head{mode: modeGetDiag}
+	case kwCreate:
+		c := *at
+		c.advance()
+		if c.accept(kwOr) {
+			c.accept(kwReplace)
+		}
+		skipDefiner(&c)
+		c.accept(kwAggregate)
+		switch c.kw {
+		case kwProcedure:
+			return head{shape: shapeRoutine, routine: routineProcedure}
+		case kwFunction:
+			return head{shape: shapeRoutine, routine: routineFunction}
+		case kwTrigger:
+			return head{shape: shapeRoutine, routine: routineTrigger}
+		case kwEvent:
+			return head{shape: shapeRoutine, routine: routineEvent}
+		}
+	case kwAlter:
+		c := *at
+		c.advance()
+		skipDefiner(&c)
+		if c.is(kwEvent) {
+			return head{shape: shapeRoutine, routine: routineEvent}
+		}
+	case kwBegin:
+		c := *at
+		c.advance()
+		if c.is(kwNot) {
+			return head{shape: shapeCompound}
+		}
+	case kwIf, kwCase, kwLoop, kwWhile, kwRepeat, kwFor:
+		return head{shape: shapeCompound}
+	case noKeyword:
+		if at.tok.Kind == TokWord {
+			if t, _ := at.peek(); t.Kind == TokOp && t.End-t.Start == 1 && at.q[t.Start] == ':' {
+				return head{shape: shapeCompound} // label: BEGIN ... (MariaDB 10.11 refuses a label here)
+			}
+		}
+	}
+	return head{}
+}
+
+// skipDefiner moves past DEFINER = user.
+func skipDefiner(c *cursor) {
+	if !c.is(kwDefiner) {
+		return
+	}
+	c.advance()
+	c.acceptOp("=")
+	c.skipUser()
+}
+
+// readSetStatementHead reads SET STATEMENT var = value, ... FOR s, with c at STATEMENT.
+func readSetStatementHead(c cursor) head {
+	opt := c.tz.Options()
+	depth := 0
+	c.advance()
+	for !c.done() {
+		switch c.tok.Kind {
+		case TokLParen:
+			depth++
+		case TokRParen:
+			depth--
+		case TokWord:
+			if depth == 0 && c.kw == kwFor {
+				innerStart := c.tok.End
+				c.tz.SetOptions(opt) // the FOR token was read with the old options; the rest is not
+				c.advance()
+				inner := readHead(&c)
+				return head{shape: inner.shape, routine: inner.routine, mode: modeSet,
+					inner: innerStart, innerOpt: opt, innerMode: inner.mode}
+			}
+			if c.kw == kwSqlMode && depth == 0 {
+				c.advance()
+				if c.acceptOp("=") && c.tok.Kind == TokString {
+					if v, ok := unquoteString(c.q, c.tok, opt); ok {
+						opt = sqlModeOptions(opt, v)
+					}
+				}
+				continue
+			}
+		}
+		c.advance()
+	}
+	return head{mode: modeSet}
+}

@@ -1,0 +1,264 @@
+package classify
+
+// splitter cuts a query into statements where MariaDB does: at each ';' outside stored
+// program bodies and compound statements. A statement that would end inside an executable
+// comment (MariaDB refuses it) or holds an unterminated string or comment is malformed: it
+// is KindUnknown and runs to the end of the query, as does a statement whose body the
+// tracker lost.
+type splitter struct {
+	q    []byte
+	opt  Options // the session options, changed by a SET of sql_mode or the client charset
+	pos  int     // where the next statement starts
+	done bool
+}
+
+func newSplitter(q []byte, opt Options) splitter { return splitter{q: q, opt: opt} }
+
+// next classifies the next statement into st, and reports false when there is none.
+func (s *splitter) next(st *Statement) bool {
+	if s.done {
+		return false
+	}
+	q, start := s.q, s.pos
+	tz := Tokenizer{q: q, opt: s.opt, pos: start, prev: TokEOF}
+	c := newCursor(q, tz, len(q))
+	switch {
+	case c.tok.Kind == TokEOF && !c.bad:
+		s.done = true
+		if start == 0 && hasNonSpace(q) {
+			*st = Statement{Kind: KindEmpty, ReadOnly: true, End: len(q)} // only comments
+			return true
+		}
+		return false
+	case c.tok.Kind == TokSemicolon:
+		if start > 0 && onlySemicolons(c) {
+			s.done = true
+			return false
+		}
+		s.pos = c.tok.End
+		*st = Statement{Kind: KindEmpty, ReadOnly: true, Start: start, End: c.tok.Start}
+		return true
+	}
+
+	h := readHead(&c)
+	w := walker{q: q, tz: tz, shape: h.shape, routine: h.routine, inner: h.inner, innerOpt: h.innerOpt, innerMode: h.innerMode}
+	if h.shape == shapePlain {
+		w.tz = c.tz // the walker goes on after the first token
+		w.runPlain(c.tok, c.kw)
+		h.second, h.hasSecond = w.second, true
+	} else {
+		w.runBody()
+	}
+	if w.next >= len(q) {
+		s.done = true
+	} else {
+		s.pos = w.next
+	}
+
+	c.end = w.end
+	*st = classify(&c, &h, w.sc.flags)
+	if w.malformed || c.bad {
+		*st = Statement{}
+	}
+	st.Start, st.End = start, w.end
+	st.Flags |= w.sc.flags
+	if st.Kind == KindConnectionID {
+		st.Flags &^= ReadsConnectionID
+	}
+	if st.Reason == "" && st.Flags&Admin != 0 {
+		st.Reason = w.sc.reason
+	}
+	if ds, de, ok := w.tz.Directive(); ok {
+		st.Directive = Span{ds, de}
+	}
+	if st.Kind == KindSet {
+		s.opt = nextOptions(s.opt, st)
+	}
+	return true
+}
+
+// walker reads a statement's tokens to its end, following bodies and feeding the scanner.
+type walker struct {
+	q         []byte
+	tz        Tokenizer
+	shape     shape
+	routine   routineKind
+	inner     int // SET STATEMENT ... FOR: where the inner statement starts (see head)
+	innerOpt  Options
+	innerMode scanMode
+	sc        scanner
+	second    Token // the second token (runPlain)
+	end       int   // where the statement ends (its ';' or the end of the query)
+	next      int   // where the next statement starts
+	malformed bool  // an unterminated string or comment, or an end inside an executable comment
+}
+
+// runPlain reads a statement that ends at its first ';' (the per-query path: it looks up
+// only the words the scanner may care about), with w.tz after its first token.
+func (w *walker) runPlain(first Token, firstKw keyword) {
+	q := w.q
+	w.sc.q = q
+	w.end, w.next = len(q), len(q)
+	w.sc.startStatement(firstKw)
+	w.sc.feed(first, firstKw)
+	w.second = Token{Kind: TokEOF, Start: len(q), End: len(q)}
+	innerPending := w.inner > 0
+	for n := 0; ; n++ {
+		if innerPending && w.tz.pos >= w.inner {
+			w.tz.SetOptions(w.innerOpt)
+			w.sc.setMode(w.innerMode)
+			innerPending = false
+		}
+		t := w.tz.Next()
+		if n == 0 {
+			w.second = t
+		}
+		switch t.Kind {
+		case TokEOF:
+			w.sc.resolve()
+			return
+		case TokError:
+			w.malformed = true
+			w.sc.resolve()
+			return
+		case TokSemicolon:
+			if w.tz.InExecComment() {
+				w.malformed = true // MariaDB refuses a statement that ends inside /*! */
+			} else if !w.malformed {
+				w.end, w.next = t.Start, t.End
+				w.sc.resolve()
+				return
+			}
+		}
+		kw := noKeyword
+		if t.Kind == TokWord && (w.sc.mode != modeNormal || scanWord(q[t.Start:t.End])) {
+			kw = lookupKeyword(q[t.Start:t.End])
+		}
+		w.sc.feed(t, kw)
+	}
+}
+
+// runBody reads a statement with a body: a stored program's definition (the scanner stops
+// at its body: defining code does not run it) or a compound statement.
+func (w *walker) runBody() {
+	q := w.q
+	w.sc.q = q
+	w.end, w.next = len(q), len(q)
+	var bl blocks
+	var hd header
+	inHeader, inBody, scanOn := w.shape == shapeRoutine, w.shape == shapeCompound, true
+	if inHeader {
+		hd.routine = w.routine
+	}
+	if inBody {
+		bl.open()
+	}
+	innerPending := w.inner > 0
+	first, prevDot := true, false
+	for {
+		if innerPending && w.tz.pos >= w.inner {
+			w.tz.SetOptions(w.innerOpt)
+			w.sc.setMode(w.innerMode)
+			innerPending = false
+		}
+		t := w.tz.Next()
+		if t.Kind == TokEOF {
+			break
+		}
+		if t.Kind == TokError {
+			w.malformed = true
+			break
+		}
+		kw := noKeyword
+		if t.Kind == TokWord && !prevDot {
+			kw = lookupKeyword(q[t.Start:t.End])
+		}
+		prevDot = t.Kind == TokDot
+		colon := t.Kind == TokOp && t.End-t.Start == 1 && q[t.Start] == ':'
+
+		ends, atStart := false, first
+		switch {
+		case inHeader:
+			if t.Kind == TokSemicolon {
+				ends = true
+				break
+			}
+			body := hd.feed(t, kw, colon)
+			switch {
+			case body:
+				inHeader, inBody, scanOn = false, true, false
+				bl.open()
+				ends, _ = bl.feed(t, kw, colon)
+			case hd.state == hsBody:
+				inHeader, inBody, scanOn = false, true, false
+				bl.open()
+			case hd.state == hsNoBody:
+				inHeader = false
+			}
+		case inBody:
+			var start bool
+			ends, start = bl.feed(t, kw, colon)
+			atStart = atStart || start
+		default:
+			ends = t.Kind == TokSemicolon
+		}
+		first = false
+		if ends {
+			if w.tz.InExecComment() {
+				w.malformed = true
+				continue
+			}
+			if !w.malformed {
+				w.end, w.next = t.Start, t.End
+				break
+			}
+		}
+		if scanOn {
+			if atStart && t.Kind == TokWord {
+				w.sc.startStatement(kw)
+			}
+			w.sc.feed(t, kw)
+		}
+	}
+	w.sc.resolve()
+}
+
+// nextOptions applies to the options a statement's changes of sql_mode and of the client
+// character set, which MariaDB uses to read the statements after it. A value that is not a
+// literal (or DEFAULT) leaves them as they were: the gateway learns the truth from the
+// server's status flags after the query.
+func nextOptions(o Options, st *Statement) Options {
+	if st.Set == nil {
+		return o
+	}
+	for _, a := range st.Set.Assignments {
+		if a.Scope != ScopeSession || !a.Literal || equalFold([]byte(a.Value), "default") {
+			continue
+		}
+		switch {
+		case a.Form == SetVariable && a.Name == "sql_mode":
+			o = sqlModeOptions(o, a.Value)
+		case a.Form == SetNames, a.Form == SetCharset,
+			a.Form == SetVariable && a.Name == "character_set_client":
+			o.Charset = CharsetByName(lowerASCII(a.Value))
+		}
+	}
+	return o
+}
+
+func hasNonSpace(q []byte) bool {
+	for _, c := range q {
+		if !isSpace(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// onlySemicolons reports whether nothing but ';' (and comments) follows.
+func onlySemicolons(c cursor) bool {
+	for c.tok.Kind == TokSemicolon {
+		c.advance()
+	}
+	return c.tok.Kind == TokEOF && !c.bad
+}
