@@ -253,6 +253,7 @@ func TestKinds(t *testing.T) {
 		{"select 1 /* unterminated", KindUnknown, 0, false},
 		{"select 1 /*! unterminated", KindUnknown, 0, false},
 		{"select `unterminated", KindUnknown, 0, false},
+		{"show vitess_shards like 'unterminated", KindUnknown, 0, false},
 		{"select 1 /*! a /*! b */ */", KindUnknown, 0, false},
 	})
 }

@@ -13,20 +13,20 @@ type header struct {
 type hstate uint8
 
 const (
-	hsName            hstate = iota // before the parameter list (the trigger's and event's whole header)
-	hsParams                        // inside the parameter list
-	hsReturns                       // a function after its parameters: RETURNS
-	hsTypeName                      // RETURNS: the type's first word
-	hsType                          // the rest of the type
-	hsTypeArg                       // CHARACTER SET x, CHARSET x, COLLATE x: the x
-	hsCharacteristic                // characteristics, then the body
-	hsSkipOne                       // COMMENT 'x': the 'x'
-	hsEach                          // trigger: FOR, EACH
-	hsRow                           // trigger: FOR EACH, ROW
-	hsOrder                         // trigger: FOLLOWS | PRECEDES may follow
-	hsOrderName                     // trigger: the other trigger
-	hsBody                          // the body has started
-	hsNoBody                        // a function without a body (CREATE FUNCTION f RETURNS ... SONAME), an ALTER EVENT without DO
+	hsName           hstate = iota // before the parameter list (the trigger's and event's whole header)
+	hsParams                       // inside the parameter list
+	hsReturns                      // a function after its parameters: RETURNS
+	hsTypeName                     // RETURNS: the type's first word
+	hsType                         // the rest of the type
+	hsTypeArg                      // CHARACTER SET x, CHARSET x, COLLATE x: the x
+	hsCharacteristic               // characteristics, then the body
+	hsSkipOne                      // COMMENT 'x': the 'x'
+	hsEach                         // trigger: FOR, EACH
+	hsRow                          // trigger: FOR EACH, ROW
+	hsOrder                        // trigger: FOLLOWS | PRECEDES may follow
+	hsOrderName                    // trigger: the other trigger
+	hsBody                         // the body has started
+	hsNoBody                       // a function without a body (CREATE FUNCTION f RETURNS ... SONAME), an ALTER EVENT without DO
 )
 
 // feed reads the next token of the header; body reports that this token is the body's first.
