@@ -33,11 +33,9 @@ type head struct {
 	shape   shape
 	routine routineKind
 	mode    scanMode
-	// SET STATEMENT ... FOR s: where s starts (0 when there is no inner statement), the
-	// options MariaDB reads it with (a literal sql_mode among the variables applies), and
-	// s's scan mode.
+	// SET STATEMENT ... FOR s: where s starts (0 when there is no inner statement) and s's
+	// scan mode.
 	inner     int
-	innerOpt  Options
 	innerMode scanMode
 	// second is the statement's second token, when the walker has read it (hasSecond).
 	second    Token
@@ -111,12 +109,13 @@ func skipDefiner(c *cursor) {
 	c.skipUser()
 }
 
-// readSetStatementHead reads SET STATEMENT var = value, ... FOR s, with c at STATEMENT.
+// readSetStatementHead reads SET STATEMENT var = value, ... FOR s, with c at STATEMENT: s's
+// head decides how the statement ends. (MariaDB applies a sql_mode set there when it runs s,
+// not when it reads it: SET STATEMENT sql_mode='NO_BACKSLASH_ESCAPES' FOR SELECT 'a\' is
+// an unterminated string on MariaDB 10.11.)
 func readSetStatementHead(c cursor) head {
-	opt := c.tz.Options()
 	depth := 0
-	c.advance()
-	for !c.done() {
+	for c.advance(); !c.done(); c.advance() {
 		switch c.tok.Kind {
 		case TokLParen:
 			depth++
@@ -125,23 +124,12 @@ func readSetStatementHead(c cursor) head {
 		case TokWord:
 			if depth == 0 && c.kw == kwFor {
 				innerStart := c.tok.End
-				c.tz.SetOptions(opt) // the FOR token was read with the old options; the rest is not
 				c.advance()
 				inner := readHead(&c)
 				return head{shape: inner.shape, routine: inner.routine, mode: modeSet,
-					inner: innerStart, innerOpt: opt, innerMode: inner.mode}
-			}
-			if c.kw == kwSqlMode && depth == 0 {
-				c.advance()
-				if c.acceptOp("=") && c.tok.Kind == TokString {
-					if v, ok := unquoteString(c.q, c.tok, opt); ok {
-						opt = sqlModeOptions(opt, v)
-					}
-				}
-				continue
+					inner: innerStart, innerMode: inner.mode}
 			}
 		}
-		c.advance()
 	}
 	return head{mode: modeSet}
 }

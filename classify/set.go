@@ -141,9 +141,6 @@ func setStatement(c *cursor, h *head, scan Flags) Statement {
 	if !c.is(kwFor) {
 		return Statement{}
 	}
-	if h.inner > 0 {
-		c.tz.SetOptions(h.innerOpt)
-	}
 	c.advance()
 	st := classify(c, &head{mode: h.innerMode}, scan)
 	if st.Set == nil {

@@ -41,7 +41,7 @@ func (s *splitter) next(st *Statement) bool {
 	}
 
 	h := readHead(&c)
-	w := walker{q: q, tz: tz, shape: h.shape, routine: h.routine, inner: h.inner, innerOpt: h.innerOpt, innerMode: h.innerMode}
+	w := walker{q: q, tz: tz, shape: h.shape, routine: h.routine, inner: h.inner, innerMode: h.innerMode}
 	if h.shape == shapePlain {
 		w.tz = c.tz // the walker goes on after the first token
 		w.runPlain(c.tok, c.kw)
@@ -84,7 +84,6 @@ type walker struct {
 	shape     shape
 	routine   routineKind
 	inner     int // SET STATEMENT ... FOR: where the inner statement starts (see head)
-	innerOpt  Options
 	innerMode scanMode
 	sc        scanner
 	second    Token // the second token (runPlain)
@@ -105,7 +104,6 @@ func (w *walker) runPlain(first Token, firstKw keyword) {
 	innerPending := w.inner > 0
 	for n := 0; ; n++ {
 		if innerPending && w.tz.pos >= w.inner {
-			w.tz.SetOptions(w.innerOpt)
 			w.sc.setMode(w.innerMode)
 			innerPending = false
 		}
@@ -157,7 +155,6 @@ func (w *walker) runBody() {
 	first, prevDot := true, false
 	for {
 		if innerPending && w.tz.pos >= w.inner {
-			w.tz.SetOptions(w.innerOpt)
 			w.sc.setMode(w.innerMode)
 			innerPending = false
 		}

@@ -70,10 +70,6 @@ func (t *Tokenizer) Pos() int { return t.pos }
 // InExecComment reports whether the tokenizer is inside an executable comment.
 func (t *Tokenizer) InExecComment() bool { return t.inExec }
 
-// SetOptions changes the options for the tokens that follow (MariaDB applies a
-// SET STATEMENT sql_mode=... to the statement after its FOR as it reads it).
-func (t *Tokenizer) SetOptions(o Options) { t.opt = o }
-
 // Options returns the tokenizer's options.
 func (t *Tokenizer) Options() Options { return t.opt }
 
