@@ -3,16 +3,15 @@ package classify
 // cursor reads the tokens of one statement with one token of lookahead, for the parsers of
 // leading keywords. Tokens at or after end read as TokEOF.
 type cursor struct {
-	q   []byte
-	tz  Tokenizer
+	tz  Tokenizer // its q is the query
 	end int
 	tok Token
 	kw  keyword // the keyword of tok when it is a word
 	bad bool    // a TokError was read: the statement is malformed
 }
 
-func newCursor(q []byte, tz Tokenizer, end int) cursor {
-	c := cursor{q: q, tz: tz, end: end}
+func newCursor(tz Tokenizer, end int) cursor {
+	c := cursor{tz: tz, end: end}
 	c.advance()
 	return c
 }
@@ -29,7 +28,7 @@ func (c *cursor) advance() {
 	c.tok = t
 	c.kw = noKeyword
 	if t.Kind == TokWord {
-		c.kw = lookupKeyword(c.q[t.Start:t.End])
+		c.kw = lookupKeyword(c.tz.q[t.Start:t.End])
 	}
 }
 
@@ -69,7 +68,7 @@ func (c *cursor) isOp(op string) bool {
 	return c.tok.Kind == TokOp && string(c.text()) == op
 }
 
-func (c *cursor) text() []byte { return c.q[c.tok.Start:c.tok.End] }
+func (c *cursor) text() []byte { return c.tz.q[c.tok.Start:c.tok.End] }
 
 // peek returns the token after the current one.
 func (c *cursor) peek() (Token, keyword) {

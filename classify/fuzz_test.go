@@ -34,8 +34,8 @@ func FuzzAnalyze(f *testing.F) {
 			if st.End < st.Start || st.End > len(q) {
 				t.Fatalf("statement %d: bad range [%d,%d) of %d", n, st.Start, st.End, len(q))
 			}
-			if st.Kind >= numKinds || st.Show.Kind >= numShowKinds {
-				t.Fatalf("kind out of range: %d %d", st.Kind, st.Show.Kind)
+			if st.Kind >= numKinds || (st.Show != nil) != (st.Kind == KindShow) || (st.Kill != nil) != (st.Kind == KindKill) {
+				t.Fatalf("kind %d, show %v, kill %v", st.Kind, st.Show, st.Kill)
 			}
 			if d := st.Directive; !d.Empty() && (d.Start < st.Start || d.End > st.End) {
 				t.Fatalf("directive %+v outside [%d,%d)", d, st.Start, st.End)

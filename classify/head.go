@@ -82,16 +82,15 @@ func readHead(at *cursor) head {
 			return head{shape: shapeRoutine, routine: routineEvent}
 		}
 	case kwBegin:
-		c := *at
-		c.advance()
-		if c.is(kwNot) {
+		tz := at.tz // a tokenizer is smaller than a cursor: BEGIN is on the per-query path
+		if t := tz.Next(); t.Kind == TokWord && equalFold(tz.q[t.Start:t.End], "not") {
 			return head{shape: shapeCompound}
 		}
 	case kwIf, kwCase, kwLoop, kwWhile, kwRepeat, kwFor:
 		return head{shape: shapeCompound}
 	case noKeyword:
 		if at.tok.Kind == TokWord {
-			if t, _ := at.peek(); t.Kind == TokOp && t.End-t.Start == 1 && at.q[t.Start] == ':' {
+			if t, _ := at.peek(); t.Kind == TokOp && t.End-t.Start == 1 && at.tz.q[t.Start] == ':' {
 				return head{shape: shapeCompound} // label: BEGIN ... (MariaDB 10.11 refuses a label here)
 			}
 		}

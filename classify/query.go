@@ -47,10 +47,10 @@ type Statement struct {
 	Text string
 	// Reason says why the statement acts beyond its session (with the Admin flag).
 	Reason string
-	// Show details KindShow.
-	Show Show
-	// Kill details KindKill.
-	Kill Kill
+	// Show details KindShow: non-nil exactly for it.
+	Show *Show
+	// Kill details KindKill: non-nil exactly for it.
+	Kill *Kill
 	// Tx holds the options of KindBegin.
 	Tx TxOptions
 	// Set details KindSet, SET PASSWORD | ROLE | DEFAULT ROLE (KindAdmin), and any statement
@@ -120,18 +120,17 @@ const (
 
 // Analyze classifies every statement of q (one COM_QUERY) under the session options opt.
 // It does not allocate for a single SELECT, DML, BEGIN, COMMIT or ROLLBACK statement.
-func Analyze(q []byte, opt Options) Query {
-	var res Query
+func Analyze(q []byte, opt Options) (res Query) {
 	sp := newSplitter(q, opt)
 	if !sp.next(&res.First) {
-		return res
+		return
 	}
 	res.Count, res.ReadOnly, res.Directive = 1, true, res.First.Directive
 	res.add(&res.First)
 	if !sp.done {
 		analyzeRest(&res, &sp)
 	}
-	return res
+	return
 }
 
 // analyzeRest adds the statements after the first (out of line: the single statement path

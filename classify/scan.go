@@ -4,7 +4,7 @@ package classify
 // function calls, variables, qualified names of server internals. It sees every token once,
 // with the two before it, so it costs a few comparisons per token.
 type scanner struct {
-	q      []byte
+	q      []byte // the query
 	flags  Flags
 	reason string
 	mode   scanMode
@@ -20,7 +20,7 @@ type scanner struct {
 type scanTok struct {
 	kind       TokenKind
 	kw         keyword
-	start, end int
+	start, end int32 // a COM_QUERY is at most 1 GiB (max_allowed_packet)
 }
 
 // startStatement tells the scanner a statement starts with the keyword kw (at the top of
@@ -117,7 +117,7 @@ func (s *scanner) feed(t Token, kw keyword) {
 		}
 	case TokDot:
 		if s.p1.kind == TokWord || s.p1.kind == TokQuotedIdent {
-			name := identBytes(s.q, Token{Kind: s.p1.kind, Start: s.p1.start, End: s.p1.end})
+			name := identBytes(s.q, Token{Kind: s.p1.kind, Start: int(s.p1.start), End: int(s.p1.end)})
 			switch {
 			case equalFold(name, "information_schema"):
 				s.pendIS = true
@@ -127,7 +127,7 @@ func (s *scanner) feed(t Token, kw keyword) {
 		}
 	}
 	s.p2 = s.p1
-	s.p1 = scanTok{kind: t.Kind, kw: kw, start: t.Start, end: t.End}
+	s.p1 = scanTok{kind: t.Kind, kw: kw, start: int32(t.Start), end: int32(t.End)}
 }
 
 func (s *scanner) word(t Token, kw keyword) {
@@ -168,7 +168,7 @@ func (s *scanner) word(t Token, kw keyword) {
 
 func (s *scanner) userVar(t Token) {
 	p := s.p1
-	if p.end == t.Start && (p.kind == TokWord || p.kind == TokString || p.kind == TokQuotedIdent) {
+	if int(p.end) == t.Start && (p.kind == TokWord || p.kind == TokString || p.kind == TokQuotedIdent) {
 		return // the @host of 'user'@'host'
 	}
 	switch {

@@ -5,10 +5,7 @@ package classify
 // optional alias.
 func classifySelect(c *cursor, h *head, scan Flags) Statement {
 	st := selectStatement(scan)
-	if h.hasSecond && h.second.Kind != TokWord && h.second.Kind != TokSysVar {
-		return st // the walker saw the second token: neither form
-	}
-	if h.hasSecond && h.second.Kind == TokWord && !equalFold(c.q[h.second.Start:h.second.End], "connection_id") {
+	if h.hasSecond && !maybeAnswered(c.tz.q, h.second) {
 		return st
 	}
 	c.advance()
@@ -35,7 +32,7 @@ func connectionID(c *cursor) (string, bool) {
 	}
 	end := c.tok.End
 	c.advance()
-	return columnAlias(c, string(c.q[start:end]))
+	return columnAlias(c, string(c.tz.q[start:end]))
 }
 
 func autocommitVar(c *cursor) (string, bool) {
@@ -57,9 +54,9 @@ func columnAlias(c *cursor, expr string) (string, bool) {
 	var alias string
 	switch c.tok.Kind {
 	case TokWord, TokQuotedIdent:
-		alias, _ = identName(c.q, c.tok)
+		alias, _ = identName(c.tz.q, c.tok)
 	case TokString:
-		alias, _ = unquoteString(c.q, c.tok, c.tz.Options())
+		alias, _ = unquoteString(c.tz.q, c.tok, c.tz.Options())
 	default:
 		return "", false
 	}
@@ -176,7 +173,7 @@ func literalText(c *cursor) (string, bool) {
 	}
 	var text string
 	for c.tok.Kind == TokString {
-		s, _ := unquoteString(c.q, c.tok, c.tz.Options())
+		s, _ := unquoteString(c.tz.q, c.tok, c.tz.Options())
 		text += s
 		c.advance()
 	}

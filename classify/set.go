@@ -85,7 +85,7 @@ func classifySet(c *cursor, h *head, scan Flags) Statement {
 			for ; !c.done() && !c.is(kwFor); c.advance() {
 				end = c.tok.End
 			}
-			a.Value, a.Literal, a.ValueSpan = string(c.q[start:end]), true, Span{start, end}
+			a.Value, a.Literal, a.ValueSpan = string(c.tz.q[start:end]), true, Span{start, end}
 			if c.accept(kwFor) {
 				a.User, _ = restText(c)
 			}
@@ -191,7 +191,7 @@ func assignment(c *cursor, scope Scope) (Assignment, bool) {
 	case c.tok.Kind == TokUserVar:
 		a.Form = SetUserVariable
 		a.Scope = ScopeSession
-		a.Name = userVarName(c.q, c.tok, c.tz.Options())
+		a.Name = userVarName(c.tz.q, c.tok, c.tz.Options())
 		c.advance()
 	case c.tok.Kind == TokSysVar:
 		s, name := sysVarParts(c.text())
@@ -222,7 +222,7 @@ func assignment(c *cursor, scope Scope) (Assignment, bool) {
 		if c.accept(kwFor) {
 			userStart := c.tok.Start
 			c.skipUser()
-			a.User = string(c.q[userStart:c.tok.Start])
+			a.User = string(c.tz.q[userStart:c.tok.Start])
 			a.User = trimRight(a.User)
 		}
 	default:
@@ -337,11 +337,11 @@ func variableName(c *cursor) (string, bool) {
 	if c.tok.Kind != TokWord && c.tok.Kind != TokQuotedIdent {
 		return "", false
 	}
-	name, _ := identName(c.q, c.tok)
+	name, _ := identName(c.tz.q, c.tok)
 	c.advance()
 	for c.tok.Kind == TokDot {
 		c.advance()
-		part, ok := identName(c.q, c.tok)
+		part, ok := identName(c.tz.q, c.tok)
 		if !ok {
 			return "", false
 		}
@@ -380,11 +380,11 @@ func literalValue(c *cursor) (string, bool) {
 		c.advance()
 		return v, true
 	case TokString:
-		v, ok := unquoteString(c.q, c.tok, c.tz.Options())
+		v, ok := unquoteString(c.tz.q, c.tok, c.tz.Options())
 		c.advance()
 		return v, ok
 	case TokQuotedIdent: // SET NAMES `utf8mb4`
-		v, ok := identName(c.q, c.tok)
+		v, ok := identName(c.tz.q, c.tok)
 		c.advance()
 		return v, ok
 	}
@@ -424,7 +424,7 @@ func restText(c *cursor) (string, Span) {
 	for ; !c.done(); c.advance() {
 		end = c.tok.End
 	}
-	return string(c.q[start:end]), Span{start, end}
+	return string(c.tz.q[start:end]), Span{start, end}
 }
 
 func userVarName(q []byte, t Token, opt Options) string {

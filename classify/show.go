@@ -5,7 +5,7 @@ import "strconv"
 // classifyShow reads SHOW (https://mariadb.com/kb/en/show/) and tells apart the forms the
 // gateway answers itself.
 func classifyShow(c *cursor) Statement {
-	st := Statement{Kind: KindShow, ReadOnly: true}
+	st := Statement{Kind: KindShow, ReadOnly: true, Show: &Show{}}
 	c.advance()
 	switch c.kw {
 	case kwDatabases, kwSchemas:
@@ -20,14 +20,14 @@ func classifyShow(c *cursor) Statement {
 		}
 		c.advance()
 		if like, has, ok := likeClause(c); ok {
-			st.Show = Show{Kind: kind, Like: like, HasLike: has}
+			*st.Show = Show{Kind: kind, Like: like, HasLike: has}
 		}
 	case kwFull, kwProcesslist:
 		full := c.accept(kwFull)
 		if c.accept(kwProcesslist) {
 			st.Flags |= ServerInternals
 			if c.done() {
-				st.Show = Show{Kind: ShowProcesslist, Full: full}
+				*st.Show = Show{Kind: ShowProcesslist, Full: full}
 			}
 		}
 	case kwVschema:
@@ -52,7 +52,7 @@ func classifyShow(c *cursor) Statement {
 		c.advance()
 		if show, ok := showLimit(c); ok {
 			show.Kind = kind
-			st.Show = show
+			*st.Show = show
 		}
 	case kwCount:
 		showCount(c, &st)
@@ -143,7 +143,7 @@ func likeClause(c *cursor) (pattern string, has, ok bool) {
 	if !c.accept(kwLike) || c.tok.Kind != TokString {
 		return "", false, false
 	}
-	pattern, _ = unquoteString(c.q, c.tok, c.tz.Options())
+	pattern, _ = unquoteString(c.tz.q, c.tok, c.tz.Options())
 	c.advance()
 	return pattern, true, c.done()
 }
@@ -153,7 +153,7 @@ func readsInternalSchema(c *cursor) bool {
 	for ; !c.done(); c.advance() {
 		if c.is(kwFrom) || c.is(kwIn) {
 			c.advance()
-			if name, ok := identName(c.q, c.tok); ok && internalSchema(name) {
+			if name, ok := identName(c.tz.q, c.tok); ok && internalSchema(name) {
 				return true
 			}
 		}
@@ -164,8 +164,8 @@ func readsInternalSchema(c *cursor) bool {
 // classifyKill reads KILL [HARD | SOFT] [CONNECTION | QUERY] n, KILL ... QUERY ID n and
 // KILL ... USER u (https://mariadb.com/kb/en/kill/).
 func classifyKill(c *cursor) Statement {
-	st := Statement{Kind: KindKill, ReadOnly: true}
-	k := &st.Kill
+	k := &Kill{}
+	st := Statement{Kind: KindKill, ReadOnly: true, Kill: k}
 	c.advance()
 	switch {
 	case c.accept(kwHard):
@@ -191,7 +191,7 @@ func classifyKill(c *cursor) Statement {
 		for ; !c.done(); c.advance() {
 			end = c.tok.End
 		}
-		k.User = string(c.q[start:end])
+		k.User = string(c.tz.q[start:end])
 		st.Flags, st.Reason = Admin, reasonKill
 		return st
 	}

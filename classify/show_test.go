@@ -38,7 +38,7 @@ func TestShow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		st := Analyze([]byte(tt.q), Options{}).First
-		if st.Kind != KindShow || st.Show != tt.want {
+		if st.Kind != KindShow || st.Show == nil || *st.Show != tt.want {
 			t.Errorf("Analyze(%q) = %s %+v, want show %+v", tt.q, st.Kind, st.Show, tt.want)
 		}
 	}
@@ -70,7 +70,7 @@ func TestKill(t *testing.T) {
 	}
 	for _, tt := range tests {
 		st := Analyze([]byte(tt.q), Options{}).First
-		if st.Kind != KindKill || st.Kill != tt.want || (st.Flags&Admin != 0) != tt.admin || !st.ReadOnly {
+		if st.Kind != KindKill || st.Kill == nil || *st.Kill != tt.want || (st.Flags&Admin != 0) != tt.admin || !st.ReadOnly {
 			t.Errorf("Analyze(%q) = %s %+v flags %s, want kill %+v admin %v", tt.q, st.Kind, st.Kill, st.Flags, tt.want, tt.admin)
 		}
 	}

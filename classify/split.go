@@ -21,7 +21,7 @@ func (s *splitter) next(st *Statement) bool {
 	}
 	q, start := s.q, s.pos
 	tz := Tokenizer{q: q, opt: s.opt, pos: start, prev: TokEOF}
-	c := newCursor(q, tz, len(q))
+	c := newCursor(tz, len(q))
 	switch {
 	case c.tok.Kind == TokEOF && !c.bad:
 		s.done = true
@@ -41,12 +41,13 @@ func (s *splitter) next(st *Statement) bool {
 	}
 
 	h := readHead(&c)
-	w := walker{q: q, tz: tz, shape: h.shape, routine: h.routine, inner: h.inner, innerMode: h.innerMode}
+	w := walker{shape: h.shape, routine: h.routine, inner: h.inner, innerMode: h.innerMode}
 	if h.shape == shapePlain {
 		w.tz = c.tz // the walker goes on after the first token
 		w.runPlain(c.tok, c.kw)
 		h.second, h.hasSecond = w.second, true
 	} else {
+		w.tz = tz
 		w.runBody()
 	}
 	if w.next >= len(q) {
@@ -56,9 +57,12 @@ func (s *splitter) next(st *Statement) bool {
 	}
 
 	c.end = w.end
-	*st = classify(&c, &h, w.sc.flags)
-	if w.malformed || c.bad {
-		*st = Statement{}
+	*st = Statement{}
+	if !w.malformed {
+		classifyInto(&c, &h, w.sc.flags, st)
+		if c.bad {
+			*st = Statement{}
+		}
 	}
 	st.Start, st.End = start, w.end
 	st.Flags |= w.sc.flags
@@ -79,8 +83,7 @@ func (s *splitter) next(st *Statement) bool {
 
 // walker reads a statement's tokens to its end, following bodies and feeding the scanner.
 type walker struct {
-	q         []byte
-	tz        Tokenizer
+	tz        Tokenizer // its q is the query
 	shape     shape
 	routine   routineKind
 	inner     int // SET STATEMENT ... FOR: where the inner statement starts (see head)
@@ -95,7 +98,7 @@ type walker struct {
 // runPlain reads a statement that ends at its first ';' (the per-query path: it looks up
 // only the words the scanner may care about), with w.tz after its first token.
 func (w *walker) runPlain(first Token, firstKw keyword) {
-	q := w.q
+	q := w.tz.q
 	w.sc.q = q
 	w.end, w.next = len(q), len(q)
 	w.sc.startStatement(firstKw)
@@ -139,7 +142,7 @@ func (w *walker) runPlain(first Token, firstKw keyword) {
 // runBody reads a statement with a body: a stored program's definition (the scanner stops
 // at its body: defining code does not run it) or a compound statement.
 func (w *walker) runBody() {
-	q := w.q
+	q := w.tz.q
 	w.sc.q = q
 	w.end, w.next = len(q), len(q)
 	var bl blocks

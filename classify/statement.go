@@ -21,6 +21,48 @@ const (
 	reasonBackupStage = "BACKUP STAGE blocks the whole server"
 )
 
+// classifyInto classifies the statement at c into st, which the caller has zeroed. It
+// handles the per-query path's statements in place (no Statement copies) and leaves the
+// others to classify.
+func classifyInto(c *cursor, h *head, scan Flags, st *Statement) {
+	switch c.kw {
+	case kwSelect:
+		if h.hasSecond && !maybeAnswered(c.tz.q, h.second) {
+			st.Kind, st.ReadOnly = KindSelect, scan&(Admin|ForUpdate|WritesSequence) == 0
+			return
+		}
+	case kwInsert:
+		st.Kind = KindInsert
+		return
+	case kwUpdate:
+		st.Kind = KindUpdate
+		return
+	case kwDelete:
+		st.Kind = KindDelete
+		return
+	case kwReplace:
+		st.Kind = KindReplace
+		return
+	case kwBegin, kwCommit, kwRollback:
+		if h.hasSecond && (h.second.Kind == TokEOF || h.second.Kind == TokSemicolon) {
+			st.Kind, st.ReadOnly = KindBegin, true
+			if c.kw == kwCommit {
+				st.Kind = KindCommit
+			} else if c.kw == kwRollback {
+				st.Kind = KindRollback
+			}
+			return
+		}
+	}
+	*st = classify(c, h, scan)
+}
+
+// maybeAnswered reports whether the token after SELECT may start one of the SELECTs the
+// gateway answers itself (CONNECTION_ID(), @@autocommit).
+func maybeAnswered(q []byte, second Token) bool {
+	return second.Kind == TokSysVar || second.Kind == TokWord && equalFold(q[second.Start:second.End], "connection_id")
+}
+
 // classify reads the statement at c (its first token), given its head and the flags the
 // scanner found in it.
 func classify(c *cursor, h *head, scan Flags) Statement {
@@ -229,14 +271,14 @@ func classifyDrop(c *cursor) Statement {
 
 // lowerName returns the identifier at c in lower case, and moves past it.
 func lowerName(c *cursor) string {
-	name, _ := identName(c.q, c.tok)
+	name, _ := identName(c.tz.q, c.tok)
 	c.advance()
 	return lowerASCII(name)
 }
 
 func classifyUse(c *cursor) Statement {
 	c.advance()
-	name, ok := identName(c.q, c.tok)
+	name, ok := identName(c.tz.q, c.tok)
 	if !ok {
 		return Statement{}
 	}
@@ -285,11 +327,11 @@ func classifyHandler(c *cursor) Statement {
 	for !c.done() {
 		switch c.kw {
 		case kwOpen:
-			return Statement{Kind: KindHandler, Flags: OpensHandler, ReadOnly: true, Name: string(c.q[start:end])}
+			return Statement{Kind: KindHandler, Flags: OpensHandler, ReadOnly: true, Name: string(c.tz.q[start:end])}
 		case kwRead:
-			return Statement{Kind: KindHandler, ReadOnly: true, Name: string(c.q[start:end])}
+			return Statement{Kind: KindHandler, ReadOnly: true, Name: string(c.tz.q[start:end])}
 		case kwClose:
-			return Statement{Kind: KindHandler, Flags: ClosesHandler, ReadOnly: true, Name: string(c.q[start:end])}
+			return Statement{Kind: KindHandler, Flags: ClosesHandler, ReadOnly: true, Name: string(c.tz.q[start:end])}
 		}
 		end = c.tok.End
 		c.advance()

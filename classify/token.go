@@ -90,10 +90,19 @@ func (t *Tokenizer) next() Token {
 	if t.failed {
 		return Token{Kind: TokEOF, Start: len(t.q), End: len(t.q)}
 	}
-	if !t.skipSpaceAndComments() {
-		return t.fail(t.pos)
-	}
 	q, i := t.q, t.pos
+	// Most tokens follow one space, or nothing: skip it here, and call the general skipper
+	// only when a comment (or more space) may start.
+	if i < len(q) && q[i] == ' ' {
+		i++
+	}
+	if i >= len(q) || needsSkip(q[i]) {
+		t.pos = i
+		if !t.skipSpaceAndComments() {
+			return t.fail(t.pos)
+		}
+		i = t.pos
+	}
 	if i >= len(q) {
 		if t.inExec { // an executable comment without its "*/"
 			t.inExec = false
@@ -140,6 +149,12 @@ func (t *Tokenizer) next() Token {
 		return t.single(TokDot, i)
 	}
 	return t.operator(i)
+}
+
+// needsSkip reports a byte that may start white space or a comment, or end an executable
+// comment.
+func needsSkip(c byte) bool {
+	return c <= ' ' || c == '#' || c == '-' || c == '/' || c == '*'
 }
 
 func (t *Tokenizer) afterName() bool {

@@ -102,7 +102,7 @@ func endTransaction(c *cursor, kind Kind) Statement {
 }
 
 func savepoint(c *cursor) Statement {
-	name, ok := identName(c.q, c.tok)
+	name, ok := identName(c.tz.q, c.tok)
 	if !ok {
 		return Statement{}
 	}
