@@ -245,6 +245,7 @@ func TestKinds(t *testing.T) {
 		{"select * from `mysql`.user", KindSelect, ServerInternals, true},
 		{"select * from sys.x", KindSelect, ServerInternals, true},
 		{"select mysql from t", KindSelect, 0, true},
+		{"select @@performance_schema as performance_schema", KindSelect, 0, true}, // Connector/J asks it on connecting
 		// Empty and unknown.
 		{"/* only a comment */", KindEmpty, 0, true},
 		{"-- only\n# comments", KindEmpty, 0, true},

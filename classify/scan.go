@@ -161,8 +161,6 @@ func (s *scanner) word(t Token, kw keyword) {
 				s.flags |= ReadsSequence
 			}
 		}
-	case kwPerformanceSchema:
-		s.flags |= ServerInternals
 	}
 }
 
@@ -242,8 +240,6 @@ func scanWord(w []byte) bool {
 		return c == 'o' // OUTFILE
 	case 8:
 		return c == 'd' || c == 'p' // DUMPFILE, PREVIOUS
-	case 18:
-		return c == 'p' // PERFORMANCE_SCHEMA
 	case 19:
 		return c == 's' // SQL_CALC_FOUND_ROWS
 	}

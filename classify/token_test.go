@@ -89,7 +89,7 @@ func TestKeywordTable(t *testing.T) {
 // reads in modeNormal.
 func TestScanWord(t *testing.T) {
 	for _, k := range []keyword{kwFor, kwInto, kwNext, kwValue, kwUpdate, kwOutfile, kwDumpfile, kwPrevious,
-		kwPerformanceSchema, kwSqlCalcFoundRows} {
+		kwSqlCalcFoundRows} {
 		if !scanWord([]byte(keywordNames[k])) {
 			t.Errorf("scanWord(%q) = false", keywordNames[k])
 		}
