@@ -133,6 +133,13 @@ func TestKinds(t *testing.T) {
 		{"loop leave; end loop", KindCompound, Compound, false},
 		{"l: begin not atomic select 1; end l", KindUnknown, 0, false}, // MariaDB 10.11 refuses a label here
 		{"begin not atomic set @x = 1; select last_insert_id(); end", KindCompound, Compound | WritesUserVar | ReadsLastInsertID, false},
+		// A compound statement runs its body now: its statements' flags are its own.
+		{"begin not atomic set global max_connections = 10; end", KindCompound, Compound | Admin, false},
+		{"if 1 then create temporary table t (a int); else begin shutdown; end; end if", KindCompound, Compound | CreatesTempTable | Admin, false},
+		{"begin not atomic declare exit handler for sqlexception kill user u; prepare s from @q; call p(@a); end", KindCompound, Compound | Admin | SQLPrepare | Call | ReadsUserVar | WritesUserVar, false},
+		{"while 0 do lock tables t read; end while", KindCompound, Compound | TakesLock, false},
+		// A stored program's definition does not run its body.
+		{"create procedure p() begin set global max_connections = 10; create temporary table t (a int); end", KindDDL, Admin, false},
 		// Use, show, help, explain.
 		{"use commerce", KindUse, 0, true},
 		{"use mysql", KindUse, ServerInternals, true},

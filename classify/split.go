@@ -65,7 +65,10 @@ func (s *splitter) next(st *Statement) bool {
 		}
 	}
 	st.Start, st.End = start, w.end
-	st.Flags |= w.sc.flags
+	if st.Reason == "" && w.bodyFlags&Admin != 0 {
+		st.Reason = w.bodyReason
+	}
+	st.Flags |= w.sc.flags | w.bodyFlags
 	if st.Kind == KindConnectionID {
 		st.Flags &^= ReadsConnectionID
 	}
@@ -90,6 +93,10 @@ type walker struct {
 	innerMode scanMode
 	sc        scanner
 	second    Token // the second token (runPlain)
+	// bodyFlags and bodyReason: what the statements of a compound statement's body do
+	// (it runs them now), from their leading keywords.
+	bodyFlags  Flags
+	bodyReason string
 	end       int   // where the statement ends (its ';' or the end of the query)
 	next      int   // where the next statement starts
 	malformed bool  // an unterminated string or comment, or an end inside an executable comment
@@ -156,10 +163,16 @@ func (w *walker) runBody() {
 	}
 	innerPending := w.inner > 0
 	first, prevDot := true, false
+	runsBody := w.shape == shapeCompound
+	var before, leaf Tokenizer // the tokenizer before this token; at the start of the body's current statement
+	hasLeaf := false
 	for {
 		if innerPending && w.tz.pos >= w.inner {
 			w.sc.setMode(w.innerMode)
 			innerPending = false
+		}
+		if runsBody {
+			before = w.tz
 		}
 		t := w.tz.Next()
 		if t.Kind == TokEOF {
@@ -213,6 +226,15 @@ func (w *walker) runBody() {
 				break
 			}
 		}
+		if runsBody && inBody {
+			switch {
+			case atStart && t.Kind == TokWord && !blockKeyword(kw):
+				leaf, hasLeaf = before, true
+			case t.Kind == TokSemicolon && hasLeaf:
+				w.classifyLeaf(leaf, t.Start)
+				hasLeaf = false
+			}
+		}
 		if scanOn {
 			if atStart && t.Kind == TokWord {
 				w.sc.startStatement(kw)
@@ -221,6 +243,28 @@ func (w *walker) runBody() {
 		}
 	}
 	w.sc.resolve()
+}
+
+// classifyLeaf classifies a statement of a compound statement's body (not itself a block)
+// that starts at tz and ends at end, and keeps its statement-level flags: a compound
+// statement that runs SET GLOBAL, GRANT, CREATE TEMPORARY TABLE... does them.
+func (w *walker) classifyLeaf(tz Tokenizer, end int) {
+	c := newCursor(tz, end)
+	h := readHead(&c)
+	st := classify(&c, &h, 0)
+	if w.bodyReason == "" && st.Flags&Admin != 0 {
+		w.bodyReason = st.Reason
+	}
+	w.bodyFlags |= st.Flags
+}
+
+// blockKeyword reports the keywords that open, continue or close a block of a body.
+func blockKeyword(kw keyword) bool {
+	switch kw {
+	case kwBegin, kwIf, kwCase, kwLoop, kwWhile, kwRepeat, kwFor, kwEnd, kwElse, kwElseif, kwWhen, kwUntil, kwDeclare:
+		return true
+	}
+	return false
 }
 
 // nextOptions applies to the options a statement's changes of sql_mode and of the client

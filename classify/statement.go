@@ -236,17 +236,7 @@ func classifyDefinition(c *cursor) Statement {
 		}
 		break
 	}
-	switch c.kw {
-	case kwProcedure, kwFunction, kwTrigger, kwEvent:
-		return Statement{Kind: KindDDL, Flags: Admin, Reason: reasonRoutine}
-	case kwUser:
-		return adminStatement(reasonUser)
-	case kwRole:
-		return adminStatement(reasonRole)
-	case kwServer:
-		return Statement{Kind: KindDDL, Flags: Admin, Reason: reasonServer}
-	}
-	return Statement{Kind: KindDDL}
+	return objectStatement(c.kw)
 }
 
 func classifyDrop(c *cursor) Statement {
@@ -257,6 +247,13 @@ func classifyDrop(c *cursor) Statement {
 	case kwPrepare:
 		c.advance()
 		return Statement{Kind: KindDeallocate, Flags: SQLPrepare, ReadOnly: true, Name: lowerName(c)}
+	}
+	return objectStatement(c.kw)
+}
+
+// objectStatement classifies CREATE, ALTER or DROP of the kind of object kw names.
+func objectStatement(kw keyword) Statement {
+	switch kw {
 	case kwProcedure, kwFunction, kwTrigger, kwEvent:
 		return Statement{Kind: KindDDL, Flags: Admin, Reason: reasonRoutine}
 	case kwUser:
