@@ -10,12 +10,19 @@ type scanner struct {
 	mode   scanMode
 	depth  int  // parentheses
 	target bool // at an assignment target of SET (or GET DIAGNOSTICS)
-	into   bool // after INTO: a list of @x is written
-	// A token that waits for the next one: @x (":=" makes it written), LAST_INSERT_ID(
-	// (")" reads, an argument sets), information_schema. (the table decides).
-	pendVar, pendLII, pendIS bool
-	p1, p2                   scanTok // the previous two tokens
+	// pend holds what waits for the next token: one test per token when nothing does.
+	pend   scanPending
+	p1, p2 scanTok // the previous two tokens
 }
+
+type scanPending uint8
+
+const (
+	pendVar  scanPending = 1 << iota // @x: ":=" makes it written, anything else read
+	pendLII                          // LAST_INSERT_ID(: ")" reads it, an argument sets it
+	pendIS                           // information_schema.: the table decides
+	pendInto                         // after INTO: a list of @x is written
+)
 
 type scanTok struct {
 	kind       TokenKind
@@ -27,7 +34,8 @@ type scanTok struct {
 // a query, or inside a compound statement's body).
 func (s *scanner) startStatement(kw keyword) {
 	s.resolve()
-	s.into, s.target = false, false
+	s.pend &^= pendInto
+	s.target = false
 	s.depth = 0
 	switch kw {
 	case kwSet:
@@ -44,7 +52,8 @@ func (s *scanner) startStatement(kw keyword) {
 // setMode switches the scan mode in the middle of a statement (at the statement run by
 // SET STATEMENT ... FOR).
 func (s *scanner) setMode(m scanMode) {
-	s.mode, s.target, s.into = m, false, false
+	s.mode, s.target = m, false
+	s.pend &^= pendInto
 }
 
 func (s *scanner) admin(reason string) {
@@ -56,46 +65,24 @@ func (s *scanner) admin(reason string) {
 
 // resolve settles what the last token left waiting, at the end of a statement.
 func (s *scanner) resolve() {
-	if s.pendVar {
+	if s.pend&pendVar != 0 {
 		s.flags |= ReadsUserVar
-		s.pendVar = false
 	}
-	if s.pendLII {
+	if s.pend&pendLII != 0 {
 		s.flags |= SetsLastInsertID
-		s.pendLII = false
 	}
-	s.pendIS = false
+	s.pend = 0
 }
 
 func (s *scanner) feed(t Token, kw keyword) {
-	if s.pendVar {
-		s.pendVar = false
-		if t.Kind == TokOp && t.End-t.Start == 2 && s.q[t.Start] == ':' {
-			s.flags |= WritesUserVar
-		} else {
-			s.flags |= ReadsUserVar
-		}
-	}
-	if s.pendLII {
-		s.pendLII = false
-		if t.Kind == TokRParen {
-			s.flags |= ReadsLastInsertID
-		} else {
-			s.flags |= SetsLastInsertID
-		}
-	}
-	if s.pendIS {
-		s.pendIS = false
-		if name := identBytes(s.q, t); equalFold(name, "processlist") || hasPrefixFold(name, "innodb_") {
-			s.flags |= ServerInternals
-		}
-	}
-	if s.into && t.Kind != TokUserVar && t.Kind != TokComma {
-		s.into = false
+	if s.pend != 0 {
+		s.settle(t)
 	}
 	switch t.Kind {
 	case TokWord:
-		s.word(t, kw)
+		if kw != noKeyword || s.target {
+			s.word(t, kw)
+		}
 	case TokUserVar:
 		s.userVar(t)
 	case TokSysVar:
@@ -120,7 +107,7 @@ func (s *scanner) feed(t Token, kw keyword) {
 			name := identBytes(s.q, Token{Kind: s.p1.kind, Start: int(s.p1.start), End: int(s.p1.end)})
 			switch {
 			case equalFold(name, "information_schema"):
-				s.pendIS = true
+				s.pend |= pendIS
 			case equalFold(name, "performance_schema"), equalFold(name, "sys"), equalFold(name, "mysql"):
 				s.flags |= ServerInternals
 			}
@@ -128,6 +115,34 @@ func (s *scanner) feed(t Token, kw keyword) {
 	}
 	s.p2 = s.p1
 	s.p1 = scanTok{kind: t.Kind, kw: kw, start: int32(t.Start), end: int32(t.End)}
+}
+
+// settle resolves, with the token t, what the previous token left waiting.
+func (s *scanner) settle(t Token) {
+	p := s.pend
+	s.pend = 0
+	if p&pendVar != 0 {
+		if t.Kind == TokOp && t.End-t.Start == 2 && s.q[t.Start] == ':' {
+			s.flags |= WritesUserVar
+		} else {
+			s.flags |= ReadsUserVar
+		}
+	}
+	if p&pendLII != 0 {
+		if t.Kind == TokRParen {
+			s.flags |= ReadsLastInsertID
+		} else {
+			s.flags |= SetsLastInsertID
+		}
+	}
+	if p&pendIS != 0 {
+		if name := identBytes(s.q, t); equalFold(name, "processlist") || hasPrefixFold(name, "innodb_") {
+			s.flags |= ServerInternals
+		}
+	}
+	if p&pendInto != 0 && (t.Kind == TokUserVar || t.Kind == TokComma) {
+		s.pend |= pendInto // the list goes on
+	}
 }
 
 func (s *scanner) word(t Token, kw keyword) {
@@ -143,7 +158,7 @@ func (s *scanner) word(t Token, kw keyword) {
 	case kwSqlCalcFoundRows:
 		s.flags |= CalcFoundRows
 	case kwInto:
-		s.into = true
+		s.pend |= pendInto
 	case kwOutfile, kwDumpfile:
 		if s.p1.kw == kwInto {
 			s.admin("SELECT ... INTO OUTFILE | DUMPFILE writes a file on the server")
@@ -173,14 +188,14 @@ func (s *scanner) userVar(t Token) {
 	case s.target:
 		s.target = false
 		s.flags |= WritesUserVar
-	case s.into:
+	case s.pend&pendInto != 0:
 		s.flags |= WritesUserVar
 	case s.mode == modeCall:
 		s.flags |= WritesUserVar | ReadsUserVar
 	case s.mode == modeGetDiag && p.kw != kwCondition:
 		s.flags |= WritesUserVar
 	default:
-		s.pendVar = true
+		s.pend |= pendVar
 	}
 }
 
@@ -202,7 +217,7 @@ func (s *scanner) sysVar(t Token) {
 func (s *scanner) call(kw keyword) {
 	switch kw {
 	case kwLastInsertId:
-		s.pendLII = true
+		s.pend |= pendLII
 	case kwFoundRows:
 		s.flags |= ReadsFoundRows
 	case kwRowCount:

@@ -97,9 +97,9 @@ type walker struct {
 	// (it runs them now), from their leading keywords.
 	bodyFlags  Flags
 	bodyReason string
-	end       int   // where the statement ends (its ';' or the end of the query)
-	next      int   // where the next statement starts
-	malformed bool  // an unterminated string or comment, or an end inside an executable comment
+	end        int  // where the statement ends (its ';' or the end of the query)
+	next       int  // where the next statement starts
+	malformed  bool // an unterminated string or comment, or an end inside an executable comment
 }
 
 // runPlain reads a statement that ends at its first ';' (the per-query path: it looks up

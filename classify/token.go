@@ -271,13 +271,27 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
-// isIdentStart: a byte that starts an unquoted identifier (digits can too, see number).
+// Bit sets of the ASCII bytes of unquoted identifiers (bytes >= 0x80 are too: the
+// characters of multi-byte character sets): identStart* for the first byte (digits can
+// start one too, see number), ident* for the others.
+const (
+	identStartLo = 1 << '$'
+	identStartHi = 0x3FFFFFF<<('A'-64) | 1<<('_'-64) | 0x3FFFFFF<<('a'-64)
+	identLo      = identStartLo | 0x3FF<<'0'
+)
+
 func isIdentStart(c byte) bool {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c >= 0x80
+	if c >= 64 {
+		return c >= 0x80 || identStartHi&(1<<(c-64)) != 0
+	}
+	return identStartLo&(1<<c) != 0
 }
 
 func isIdentByte(c byte) bool {
-	return isIdentStart(c) || (c >= '0' && c <= '9')
+	if c >= 64 {
+		return c >= 0x80 || identStartHi&(1<<(c-64)) != 0
+	}
+	return identLo&(1<<c) != 0
 }
 
 // word reads an identifier or keyword at i, or a literal introduced by one: N'..', X'..',
@@ -387,8 +401,16 @@ func literalDigits(b []byte, hex bool) bool {
 func (t *Tokenizer) quoted(start, open int, quote byte, kind TokenKind) Token {
 	q := t.q
 	escapes := quote != '`' && kind != TokQuotedIdent && !t.opt.NoBackslashEscapes
+	plain := byte(0xff) // bytes below it need no second look (unless a quote or a backslash)
+	if t.opt.Charset != CharsetSafe {
+		plain = 0x80
+	}
 	for j := open + 1; j < len(q); {
 		c := q[j]
+		if c != quote && c != '\\' && c < plain {
+			j++
+			continue
+		}
 		switch {
 		case c >= 0x80 && t.opt.Charset != CharsetSafe:
 			j += t.opt.Charset.mbLen(q, j)

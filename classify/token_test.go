@@ -139,3 +139,14 @@ func TestSQLModeOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentBytes holds the bit sets of isIdentStart and isIdentByte to their definition.
+func TestIdentBytes(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		start := (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == '_' || b == '$' || b >= 0x80
+		if isIdentStart(b) != start || isIdentByte(b) != (start || (b >= '0' && b <= '9')) {
+			t.Errorf("byte %q: start %v, ident %v", b, isIdentStart(b), isIdentByte(b))
+		}
+	}
+}
