@@ -27,7 +27,7 @@ const (
 type scanTok struct {
 	kind       TokenKind
 	kw         keyword
-	start, end int32 // a COM_QUERY is at most 1 GiB (max_allowed_packet)
+	start, end int
 }
 
 // startStatement tells the scanner a statement starts with the keyword kw (at the top of
@@ -74,7 +74,28 @@ func (s *scanner) resolve() {
 	s.pend = 0
 }
 
+// feed reads the next token (kw: its keyword, or noKeyword when it is not one or was not
+// looked up).
 func (s *scanner) feed(t Token, kw keyword) {
+	if !s.quiet(t, kw) {
+		s.react(t, kw)
+	}
+	s.shift(t, kw)
+}
+
+// quiet reports a token the scanner only has to remember as the previous one (most
+// tokens): the per-query path tests it inline.
+func (s *scanner) quiet(t Token, kw keyword) bool {
+	return s.pend == 0 && kw == noKeyword && !s.target && t.Kind-TokUserVar > TokDot-TokUserVar
+}
+
+// shift moves the window of the last two tokens.
+func (s *scanner) shift(t Token, kw keyword) {
+	s.p2 = s.p1
+	s.p1 = scanTok{kind: t.Kind, kw: kw, start: t.Start, end: t.End}
+}
+
+func (s *scanner) react(t Token, kw keyword) {
 	if s.pend != 0 {
 		s.settle(t)
 	}
@@ -104,7 +125,7 @@ func (s *scanner) feed(t Token, kw keyword) {
 		}
 	case TokDot:
 		if s.p1.kind == TokWord || s.p1.kind == TokQuotedIdent {
-			name := identBytes(s.q, Token{Kind: s.p1.kind, Start: int(s.p1.start), End: int(s.p1.end)})
+			name := identBytes(s.q, Token{Kind: s.p1.kind, Start: s.p1.start, End: s.p1.end})
 			switch {
 			case equalFold(name, "information_schema"):
 				s.pend |= pendIS
@@ -113,8 +134,6 @@ func (s *scanner) feed(t Token, kw keyword) {
 			}
 		}
 	}
-	s.p2 = s.p1
-	s.p1 = scanTok{kind: t.Kind, kw: kw, start: int32(t.Start), end: int32(t.End)}
 }
 
 // settle resolves, with the token t, what the previous token left waiting.
@@ -181,7 +200,7 @@ func (s *scanner) word(t Token, kw keyword) {
 
 func (s *scanner) userVar(t Token) {
 	p := s.p1
-	if int(p.end) == t.Start && (p.kind == TokWord || p.kind == TokString || p.kind == TokQuotedIdent) {
+	if p.end == t.Start && (p.kind == TokWord || p.kind == TokString || p.kind == TokQuotedIdent) {
 		return // the @host of 'user'@'host'
 	}
 	switch {

@@ -142,7 +142,10 @@ func (w *walker) runPlain(first Token, firstKw keyword) {
 		if t.Kind == TokWord && (w.sc.mode != modeNormal || scanWord(q[t.Start:t.End])) {
 			kw = lookupKeyword(q[t.Start:t.End])
 		}
-		w.sc.feed(t, kw)
+		if !w.sc.quiet(t, kw) {
+			w.sc.react(t, kw)
+		}
+		w.sc.shift(t, kw)
 	}
 }
 
