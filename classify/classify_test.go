@@ -263,6 +263,12 @@ func TestKinds(t *testing.T) {
 		{"select `unterminated", KindUnknown, 0, false},
 		{"show vitess_shards like 'unterminated", KindUnknown, 0, false},
 		{"select 1 /*! a /*! b */ */", KindUnknown, 0, false},
+		// MariaDB skips /*!99999 ... */ at the first */: inside, a string or line comment
+		// with */ in it would hide what follows from this package's reading.
+		{"select 1 /*!99999 ' */ into outfile '/tmp/x' -- ' */", KindUnknown, Admin, false},
+		{"select 1 /*!99999 -- */ , nextval(s) \n */", KindUnknown, Admin, false},
+		{"select 1 /*!40101 , '*/' */", KindSelect, 0, true}, // no version: always code, the string is one
+		{"select 1 /*! , '*/' */", KindSelect, 0, true},
 	})
 }
 

@@ -125,6 +125,7 @@ func TestAgainstMariaDB(t *testing.T) {
 	t.Run("ColumnNames", func(t *testing.T) { testColumnNames(t, m) })
 	t.Run("StatusFlags", func(t *testing.T) { testStatusFlags(t, m) })
 	t.Run("Charset", func(t *testing.T) { testCharset(t, m) })
+	t.Run("SkippedComment", func(t *testing.T) { testSkippedComment(t, m) })
 }
 
 // splitQueries are multi-statement queries whose bodies and strings hold ';'. None loops
@@ -432,5 +433,27 @@ func testCharset(t *testing.T, m *local.MariaDB) {
 	}
 	if res := classify.Analyze([]byte(q), classify.Options{}); res.Flags&classify.WritesUserVar != 0 {
 		t.Errorf("utf8: flags %s: as utf8 the bytes are one string", res.Flags)
+	}
+}
+
+// testSkippedComment: MariaDB skips /*!99999 ... */ up to its first */, even inside what
+// would be a string: the classifier, reading the content as code, cannot judge such a
+// statement and says so.
+func testSkippedComment(t *testing.T, m *local.MariaDB) {
+	c := connect(t, m, m.User(), m.Password(), false)
+	q := "select 1 /*!99999 ' */ , 2 -- ' */"
+	if r := mustExec(t, c, q); len(r.Fields) != 2 {
+		t.Fatalf("MariaDB returned %d columns, the test expects 2 (the comment ends at its first */)", len(r.Fields))
+	}
+	if res := classify.Analyze([]byte(q), classify.Options{}); res.First.Kind != classify.KindUnknown || res.Flags&classify.Admin == 0 {
+		t.Errorf("%s: %s %s, want unknown with admin", q, res.First.Kind, res.Flags)
+	}
+	// Below 50700 MariaDB runs the content as code: a string in it is a string.
+	q = "select 1 /*!40101 , '*/' */"
+	if r := mustExec(t, c, q); len(r.Fields) != 2 {
+		t.Fatalf("MariaDB returned %d columns, the test expects 2", len(r.Fields))
+	}
+	if res := classify.Analyze([]byte(q), classify.Options{}); res.First.Kind != classify.KindSelect {
+		t.Errorf("%s: %s, want select", q, res.First.Kind)
 	}
 }

@@ -58,11 +58,14 @@ func (s *splitter) next(st *Statement) bool {
 
 	c.end = w.end
 	*st = Statement{}
-	if !w.malformed {
+	if !w.malformed && !w.tz.ambiguous {
 		classifyInto(&c, &h, w.sc.flags, st)
 		if c.bad {
 			*st = Statement{}
 		}
+	}
+	if w.tz.ambiguous {
+		st.Flags, st.Reason = Admin, reasonAmbiguous
 	}
 	st.Start, st.End = start, w.end
 	if st.Reason == "" && w.bodyFlags&Admin != 0 {
@@ -130,7 +133,7 @@ func (w *walker) runPlain(first Token, firstKw keyword) {
 			w.sc.resolve()
 			return
 		case TokSemicolon:
-			if w.tz.InExecComment() {
+			if w.tz.InExecComment() || w.tz.ambiguous {
 				w.malformed = true // MariaDB refuses a statement that ends inside /*! */
 			} else if !w.malformed {
 				w.end, w.next = t.Start, t.End
@@ -220,7 +223,7 @@ func (w *walker) runBody() {
 		}
 		first = false
 		if ends {
-			if w.tz.InExecComment() {
+			if w.tz.InExecComment() || w.tz.ambiguous {
 				w.malformed = true
 				continue
 			}

@@ -19,6 +19,7 @@ const (
 	reasonRoutine     = "CREATE | ALTER | DROP PROCEDURE | FUNCTION | TRIGGER | EVENT: stored code"
 	reasonServer      = "CREATE | ALTER | DROP SERVER changes the server's federated links"
 	reasonBackupStage = "BACKUP STAGE blocks the whole server"
+	reasonAmbiguous   = "a versioned executable comment holds a string or comment with */ in it: MariaDB reads it one way or the other depending on its version"
 )
 
 // classifyInto classifies the statement at c into st, which the caller has zeroed. It

@@ -53,6 +53,10 @@ type Tokenizer struct {
 	pos      int
 	opt      Options
 	inExec   bool      // inside an executable comment: its "*/" is skipped
+	// execVer: the executable comment has a version a server may skip it for.
+	// ambiguous: a string, quoted name or line comment inside such a comment holds "*/",
+	// where MariaDB, skipping it, would end it: the two readings differ.
+	execVer, ambiguous bool
 	prev     TokenKind // the previous token, to tell ".5" (a number) from "t.5" (a qualified name)
 	failed   bool      // a TokError was returned: only TokEOF follows
 	dirStart int       // the first /*vt+ ... */ directive text seen, if dirEnd > 0
@@ -184,10 +188,10 @@ func (t *Tokenizer) skipSpaceAndComments() bool {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			i++
 		case c == '#':
-			i = lineEnd(q, i)
+			i = t.lineComment(i)
 		case c == '-' && i+1 < len(q) && q[i+1] == '-' && (i+2 == len(q) || q[i+2] <= ' '):
 			// "-- " starts a comment only when a space or control character (or the end) follows.
-			i = lineEnd(q, i)
+			i = t.lineComment(i)
 		case c == '*' && t.inExec && i+1 < len(q) && q[i+1] == '/':
 			t.inExec = false
 			i += 2
@@ -210,12 +214,12 @@ func (t *Tokenizer) skipSpaceAndComments() bool {
 func (t *Tokenizer) comment(i int) (int, bool) {
 	q := t.q
 	j := i + 2
-	exec := false
+	exec, mariadb := false, false
 	switch {
 	case j < len(q) && q[j] == '!':
 		exec, j = true, j+1
 	case j+1 < len(q) && q[j] == 'M' && q[j+1] == '!':
-		exec, j = true, j+2
+		exec, mariadb, j = true, true, j+2
 	}
 	if exec {
 		if t.inExec { // MariaDB refuses an executable comment inside another
@@ -226,10 +230,13 @@ func (t *Tokenizer) comment(i int) (int, bool) {
 		for j+n < len(q) && n < 6 && q[j+n] >= '0' && q[j+n] <= '9' {
 			n++
 		}
+		// A server may skip a versioned comment: MariaDB skips /*!50700 to /*!99999, any
+		// server one above its version. Below 50700 every server runs it.
+		skippable := n >= 5 && (mariadb || n == 6 || q[j] > '5' || q[j] == '5' && q[j+1] >= '7')
 		if n >= 5 {
 			j += n
 		}
-		t.inExec = true
+		t.inExec, t.execVer = true, skippable
 		return j, true
 	}
 	end := indexCommentEnd(q, j)
@@ -249,6 +256,21 @@ func (t *Tokenizer) comment(i int) (int, bool) {
 		}
 	}
 	return end + 2, true
+}
+
+// lineComment skips a # or -- comment at i.
+func (t *Tokenizer) lineComment(i int) int {
+	end := lineEnd(t.q, i)
+	t.checkAmbiguous(i, end)
+	return end
+}
+
+// checkAmbiguous notes a "*/" in q[start:end] (a string, quoted name or line comment) inside
+// a versioned executable comment.
+func (t *Tokenizer) checkAmbiguous(start, end int) {
+	if t.inExec && t.execVer && indexCommentEnd(t.q[:end], start) >= 0 {
+		t.ambiguous = true
+	}
 }
 
 func indexCommentEnd(q []byte, i int) int {
@@ -421,6 +443,7 @@ func (t *Tokenizer) quoted(start, open int, quote byte, kind TokenKind) Token {
 				j += 2
 				continue
 			}
+			t.checkAmbiguous(start, j+1)
 			return t.emit(kind, start, j+1)
 		default:
 			j++
