@@ -49,18 +49,18 @@ type Token struct {
 // /*!50700../*!99999 and versions above its own; reading them anyway errs on the side of
 // seeing more). The zero Tokenizer is not usable: start one with NewTokenizer.
 type Tokenizer struct {
-	q        []byte
-	pos      int
-	opt      Options
-	inExec   bool      // inside an executable comment: its "*/" is skipped
+	q      []byte
+	pos    int
+	opt    Options
+	inExec bool // inside an executable comment: its "*/" is skipped
 	// execVer: the executable comment has a version a server may skip it for.
 	// ambiguous: a string, quoted name or line comment inside such a comment holds "*/",
 	// where MariaDB, skipping it, would end it: the two readings differ.
 	execVer, ambiguous bool
-	prev     TokenKind // the previous token, to tell ".5" (a number) from "t.5" (a qualified name)
-	failed   bool      // a TokError was returned: only TokEOF follows
-	dirStart int       // the first /*vt+ ... */ directive text seen, if dirEnd > 0
-	dirEnd   int
+	prev               TokenKind // the previous token, to tell ".5" (a number) from "t.5" (a qualified name)
+	failed             bool      // a TokError was returned: only TokEOF follows
+	dirStart           int       // the first /*vt+ ... */ directive text seen, if dirEnd > 0
+	dirEnd             int
 }
 
 // NewTokenizer returns a tokenizer over q.
