@@ -26,7 +26,11 @@
 //     code: their content is tokenized as such whatever the version number. MariaDB runs
 //     /*!NNNNN only below its own version and never for 50700..99999 (MySQL 5.7+ features);
 //     reading them all errs on the side of seeing a write that may not run. Five or six
-//     digits after ! are a version, fewer are code (as MariaDB reads them). A comment inside
+//     digits after ! are a version, fewer are code (as MariaDB reads them). A server that
+//     skips a comment skips it to its first */, even inside what would be a string: so a
+//     string, quoted name or line comment holding */ inside a comment a server may skip
+//     (versions from 50700, and /*M!) makes the statement KindUnknown with the Admin flag
+//     (it cannot be judged), running to the end of the query. A comment inside
 //     one is allowed; an executable comment inside another, or a statement that ends inside
 //     one (its ';' inside), is refused by MariaDB: the statement is then KindUnknown and runs
 //     to the end of the query. /*+ ... */ hints and /*vt+ ... */ directives are comments;
