@@ -18,7 +18,7 @@ func FuzzAnalyze(f *testing.F) {
 		f.Add([]byte(s), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, q []byte, mode uint8) {
-		opt := Options{NoBackslashEscapes: mode&1 != 0, AnsiQuotes: mode&2 != 0, Charset: Charset(mode >> 2 % 4)}
+		opt := Options{NoBackslashEscapes: mode&1 != 0, AnsiQuotes: mode&2 != 0, Charset: Charset(mode >> 2 % 6)}
 		res := Analyze(q, opt)
 		if again := Analyze(q, opt); !reflect.DeepEqual(res, again) {
 			t.Fatalf("Analyze(%q) is not deterministic:\n%+v\n%+v", q, res, again)

@@ -434,6 +434,18 @@ func testCharset(t *testing.T, m *local.MariaDB) {
 	if res := classify.Analyze([]byte(q), classify.Options{}); res.Flags&classify.WritesUserVar != 0 {
 		t.Errorf("utf8: flags %s: as utf8 the bytes are one string", res.Flags)
 	}
+
+	// In latin1 (and the sets CharsetByName maps to CharsetSpaceA0), 0xA0 is white space.
+	mustExec(t, c, "SET NAMES latin1")
+	q = "select\xa01,\xa0@x\xa0:=\xa03"
+	mustExec(t, c, q)
+	if r := mustExec(t, c, "SELECT @x"); r.Values[0][0].Value() != int64(3) {
+		t.Fatalf("@x = %v: MariaDB did not run the assignment", r.Values[0][0].Value())
+	}
+	res := classify.Analyze([]byte(q), classify.Options{Charset: classify.CharsetByName("latin1")})
+	if res.First.Kind != classify.KindSelect || res.Flags&classify.WritesUserVar == 0 {
+		t.Errorf("latin1: %s %s, want select writes_user_var", res.First.Kind, res.Flags)
+	}
 }
 
 // testSkippedComment: MariaDB skips /*!99999 ... */ up to its first */, even inside what

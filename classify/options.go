@@ -8,9 +8,10 @@ type Options struct {
 	// AnsiQuotes: sql_mode ANSI_QUOTES, "..." quotes an identifier, not a string. MariaDB
 	// reports it with status flag 0x8000.
 	AnsiQuotes bool
-	// Charset is the client character set when it is one whose multi-byte characters may
-	// contain the bytes of '\\' and '`' (big5, cp932, gbk, sjis): MariaDB reads such a
-	// character as a whole, so its second byte neither escapes nor ends anything.
+	// Charset is what of the client character set changes tokenization: multi-byte
+	// characters that may contain the bytes of '\\' and '`' (big5, cp932, gbk, sjis), which
+	// MariaDB reads as a whole, so that their second byte neither escapes nor ends anything;
+	// a byte >= 0x80 that is white space (0xA0 in latin1...). See CharsetByName.
 	Charset Charset
 }
 
@@ -36,6 +37,8 @@ const (
 	CharsetBig5                // big5: lead 0xA1-0xF9, trail 0x40-0x7E, 0xA1-0xFE
 	CharsetGBK                 // gbk: lead 0x81-0xFE, trail 0x40-0x7E, 0x80-0xFE
 	CharsetSJIS                // sjis and cp932: lead 0x81-0x9F, 0xE0-0xFC, trail 0x40-0x7E, 0x80-0xFC
+	CharsetSpaceA0             // a single-byte set in which 0xA0 is white space: latin1, latin2, latin5, latin7, cp1250, greek, hebrew, armscii8, dec8, geostd8
+	CharsetSpaceFF             // a single-byte set in which 0xFF is white space: cp852, cp866, keybcs2
 )
 
 // CharsetByName maps a MariaDB character set name (as in SET NAMES, lower case) to the
@@ -48,13 +51,32 @@ func CharsetByName(name string) Charset {
 		return CharsetGBK
 	case "sjis", "cp932":
 		return CharsetSJIS
+	case "latin1", "latin2", "latin5", "latin7", "cp1250", "greek", "hebrew", "armscii8", "dec8", "geostd8":
+		return CharsetSpaceA0
+	case "cp852", "cp866", "keybcs2":
+		return CharsetSpaceFF
 	}
 	return CharsetSafe
 }
 
+// space returns the byte >= 0x80 that c has as white space (checked on MariaDB 10.11 for
+// every single-byte character set), or 0.
+func (c Charset) space() byte {
+	switch c {
+	case CharsetSpaceA0:
+		return 0xa0
+	case CharsetSpaceFF:
+		return 0xff
+	}
+	return 0
+}
+
+// multiByte reports a set whose two-byte characters need reading as a whole.
+func (c Charset) multiByte() bool { return c >= CharsetBig5 && c <= CharsetSJIS }
+
 // mbLen returns 2 when q[i:] starts with a two-byte character of c, else 1.
 func (c Charset) mbLen(q []byte, i int) int {
-	if c == CharsetSafe || i+1 >= len(q) {
+	if !c.multiByte() || i+1 >= len(q) {
 		return 1
 	}
 	lead, trail := q[i], q[i+1]

@@ -20,7 +20,7 @@ func (s *splitter) next(st *Statement) bool {
 		return false
 	}
 	q, start := s.q, s.pos
-	tz := Tokenizer{q: q, opt: s.opt, pos: start, prev: TokEOF}
+	tz := newTokenizerAt(q, s.opt, start)
 	c := newCursor(tz, len(q))
 	switch {
 	case c.tok.Kind == TokEOF && !c.bad:

@@ -57,6 +57,7 @@ type Tokenizer struct {
 	// ambiguous: a string, quoted name or line comment inside such a comment holds "*/",
 	// where MariaDB, skipping it, would end it: the two readings differ.
 	execVer, ambiguous bool
+	space              byte // a byte >= 0x80 the client character set has as white space (0: none)
 	prev               TokenKind // the previous token, to tell ".5" (a number) from "t.5" (a qualified name)
 	failed             bool      // a TokError was returned: only TokEOF follows
 	dirStart           int       // the first /*vt+ ... */ directive text seen, if dirEnd > 0
@@ -65,7 +66,11 @@ type Tokenizer struct {
 
 // NewTokenizer returns a tokenizer over q.
 func NewTokenizer(q []byte, opt Options) Tokenizer {
-	return Tokenizer{q: q, opt: opt, prev: TokEOF}
+	return newTokenizerAt(q, opt, 0)
+}
+
+func newTokenizerAt(q []byte, opt Options, pos int) Tokenizer {
+	return Tokenizer{q: q, opt: opt, pos: pos, prev: TokEOF, space: opt.Charset.space()}
 }
 
 // Pos is the offset of the next byte to read.
@@ -100,7 +105,7 @@ func (t *Tokenizer) next() Token {
 	if i < len(q) && q[i] == ' ' {
 		i++
 	}
-	if i >= len(q) || needsSkip(q[i]) {
+	if i >= len(q) || needsSkip(q[i]) || q[i] == t.space {
 		t.pos = i
 		if !t.skipSpaceAndComments() {
 			return t.fail(t.pos)
@@ -185,11 +190,11 @@ func (t *Tokenizer) skipSpaceAndComments() bool {
 	for i < len(q) {
 		c := q[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || (c == t.space && c != 0):
 			i++
 		case c == '#':
 			i = t.lineComment(i)
-		case c == '-' && i+1 < len(q) && q[i+1] == '-' && (i+2 == len(q) || q[i+2] <= ' '):
+		case c == '-' && i+1 < len(q) && q[i+1] == '-' && (i+2 == len(q) || q[i+2] <= ' ' || q[i+2] == 0x7f || (q[i+2] == t.space && t.space != 0)):
 			// "-- " starts a comment only when a space or control character (or the end) follows.
 			i = t.lineComment(i)
 		case c == '*' && t.inExec && i+1 < len(q) && q[i+1] == '/':
@@ -309,6 +314,9 @@ func isIdentStart(c byte) bool {
 	return identStartLo&(1<<c) != 0
 }
 
+// identByte: an identifier byte that is not the character set's white space.
+func (t *Tokenizer) identByte(c byte) bool { return isIdentByte(c) && c != t.space }
+
 func isIdentByte(c byte) bool {
 	if c >= 64 {
 		return c >= 0x80 || identStartHi&(1<<(c-64)) != 0
@@ -321,7 +329,7 @@ func isIdentByte(c byte) bool {
 func (t *Tokenizer) word(i int) Token {
 	q := t.q
 	j := i + 1
-	for j < len(q) && isIdentByte(q[j]) {
+	for j < len(q) && t.identByte(q[j]) {
 		j++
 	}
 	if j < len(q) && q[j] == '\'' {
@@ -346,7 +354,7 @@ func (t *Tokenizer) number(i int) Token {
 	q := t.q
 	if q[i] == '0' && i+2 < len(q) && (q[i+1] == 'x' || q[i+1] == 'b') {
 		j := i + 2
-		for j < len(q) && isIdentByte(q[j]) {
+		for j < len(q) && t.identByte(q[j]) {
 			j++
 		}
 		if literalDigits(q[i+2:j], q[i+1] == 'x') {
@@ -384,8 +392,8 @@ func (t *Tokenizer) number(i int) Token {
 			j = k
 		}
 	}
-	if j < len(q) && isIdentStart(q[j]) && q[i] != '.' && !hasByte(q[i:j], '.') {
-		for j < len(q) && isIdentByte(q[j]) {
+	if j < len(q) && isIdentStart(q[j]) && q[j] != t.space && q[i] != '.' && !hasByte(q[i:j], '.') {
+		for j < len(q) && t.identByte(q[j]) {
 			j++
 		}
 		return t.emit(TokWord, i, j)
@@ -424,7 +432,7 @@ func (t *Tokenizer) quoted(start, open int, quote byte, kind TokenKind) Token {
 	q := t.q
 	escapes := quote != '`' && kind != TokQuotedIdent && !t.opt.NoBackslashEscapes
 	plain := byte(0xff) // bytes below it need no second look (unless a quote or a backslash)
-	if t.opt.Charset != CharsetSafe {
+	if t.opt.Charset.multiByte() {
 		plain = 0x80
 	}
 	for j := open + 1; j < len(q); {
@@ -434,7 +442,7 @@ func (t *Tokenizer) quoted(start, open int, quote byte, kind TokenKind) Token {
 			continue
 		}
 		switch {
-		case c >= 0x80 && t.opt.Charset != CharsetSafe:
+		case c >= 0x80 && t.opt.Charset.multiByte():
 			j += t.opt.Charset.mbLen(q, j)
 		case c == '\\' && escapes:
 			j += 2
@@ -467,7 +475,7 @@ func (t *Tokenizer) variable(i int) Token {
 		tok.Kind = TokUserVar
 		return tok
 	}
-	for j < len(q) && (isIdentByte(q[j]) || q[j] == '.') {
+	for j < len(q) && (t.identByte(q[j]) || q[j] == '.') {
 		j++
 	}
 	if j == i+1 {
@@ -490,7 +498,7 @@ func (t *Tokenizer) sysVar(i int) Token {
 			j = tok.End
 		} else {
 			k := j
-			for k < len(q) && isIdentByte(q[k]) {
+			for k < len(q) && t.identByte(q[k]) {
 				k++
 			}
 			if k == j {
@@ -502,7 +510,7 @@ func (t *Tokenizer) sysVar(i int) Token {
 			}
 			j = k
 		}
-		if j+1 < len(q) && q[j] == '.' && (isIdentByte(q[j+1]) || q[j+1] == '`') {
+		if j+1 < len(q) && q[j] == '.' && (t.identByte(q[j+1]) || q[j+1] == '`') {
 			j++
 			continue
 		}

@@ -60,6 +60,11 @@ func TestTokenizer(t *testing.T) {
 		{"'\xbf\x5c' x '", Options{}, "string:'\xbf\x5c' x '"},
 		{"`\x95\x60` x", Options{Charset: CharsetSJIS}, "quoted_ident:`\x95\x60` word:x"},
 		{"'\xa4\x5c' x", Options{Charset: CharsetBig5}, "string:'\xa4\x5c' word:x"},
+		// In latin1 0xA0 is white space (also after "--"); in utf8mb4 it is part of a name.
+		{"select\xa01,\xa0x --\xa0c\nb", Options{Charset: CharsetSpaceA0}, "word:select number:1 ,:, word:x word:b"},
+		{"select\xa01", Options{}, "word:select\xa01"},
+		{"a\xffb", Options{Charset: CharsetSpaceFF}, "word:a word:b"},
+		{"a --\x7fb", Options{}, "word:a"},
 	}
 	for _, tt := range tests {
 		if got := tokens(tt.q, tt.opt); got != tt.want {

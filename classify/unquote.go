@@ -25,7 +25,7 @@ func unquoteString(q []byte, t Token, opt Options) (string, bool) {
 	for j := 0; j < len(body); j++ {
 		c := body[j]
 		switch {
-		case c >= 0x80 && opt.Charset != CharsetSafe && opt.Charset.mbLen(body, j) == 2:
+		case c >= 0x80 && opt.Charset.multiByte() && opt.Charset.mbLen(body, j) == 2:
 			b.WriteByte(c)
 			b.WriteByte(body[j+1])
 			j++
