@@ -33,12 +33,12 @@ func OptionsFromStatus(base Options, status uint16) Options {
 type Charset uint8
 
 const (
-	CharsetSafe Charset = iota // every character set whose multi-byte characters use only bytes >= 0x80 (utf8mb4, latin1...)
-	CharsetBig5                // big5: lead 0xA1-0xF9, trail 0x40-0x7E, 0xA1-0xFE
-	CharsetGBK                 // gbk: lead 0x81-0xFE, trail 0x40-0x7E, 0x80-0xFE
-	CharsetSJIS                // sjis and cp932: lead 0x81-0x9F, 0xE0-0xFC, trail 0x40-0x7E, 0x80-0xFC
-	CharsetSpaceA0             // a single-byte set in which 0xA0 is white space: latin1, latin2, latin5, latin7, cp1250, greek, hebrew, armscii8, dec8, geostd8
-	CharsetSpaceFF             // a single-byte set in which 0xFF is white space: cp852, cp866, keybcs2
+	CharsetSafe    Charset = iota // every character set whose multi-byte characters use only bytes >= 0x80 (utf8mb4, latin1...)
+	CharsetBig5                   // big5: lead 0xA1-0xF9, trail 0x40-0x7E, 0xA1-0xFE
+	CharsetGBK                    // gbk: lead 0x81-0xFE, trail 0x40-0x7E, 0x80-0xFE
+	CharsetSJIS                   // sjis and cp932: lead 0x81-0x9F, 0xE0-0xFC, trail 0x40-0x7E, 0x80-0xFC
+	CharsetSpaceA0                // a single-byte set in which 0xA0 is white space: latin1, latin2, latin5, latin7, cp1250, greek, hebrew, armscii8, dec8, geostd8
+	CharsetSpaceFF                // a single-byte set in which 0xFF is white space: cp852, cp866, keybcs2
 )
 
 // CharsetByName maps a MariaDB character set name (as in SET NAMES, lower case) to the

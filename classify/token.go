@@ -57,7 +57,7 @@ type Tokenizer struct {
 	// ambiguous: a string, quoted name or line comment inside such a comment holds "*/",
 	// where MariaDB, skipping it, would end it: the two readings differ.
 	execVer, ambiguous bool
-	space              byte // a byte >= 0x80 the client character set has as white space (0: none)
+	space              byte      // a byte >= 0x80 the client character set has as white space (0: none)
 	prev               TokenKind // the previous token, to tell ".5" (a number) from "t.5" (a qualified name)
 	failed             bool      // a TokError was returned: only TokEOF follows
 	dirStart           int       // the first /*vt+ ... */ directive text seen, if dirEnd > 0
