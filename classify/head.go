@@ -37,9 +37,10 @@ type head struct {
 	// scan mode.
 	inner     int
 	innerMode scanMode
-	// second is the statement's second token, when the walker has read it (hasSecond).
+	// second is the statement's second token, when the walker has read it (hasSecond), in q.
 	second    Token
 	hasSecond bool
+	q         []byte
 }
 
 // readHead reads the leading keywords of the statement at c, without moving c.

@@ -21,33 +21,50 @@ func (s *splitter) next(st *Statement) bool {
 	}
 	q, start := s.q, s.pos
 	tz := newTokenizerAt(q, s.opt, start)
-	c := newCursor(tz, len(q))
-	switch {
-	case c.tok.Kind == TokEOF && !c.bad:
+	first := tz.Next() // tz goes on after the first token
+	switch first.Kind {
+	case TokEOF:
 		s.done = true
 		if start == 0 && hasNonSpace(q) {
 			*st = Statement{Kind: KindEmpty, ReadOnly: true, End: len(q)} // only comments
 			return true
 		}
 		return false
-	case c.tok.Kind == TokSemicolon:
-		if start > 0 && onlySemicolons(c) {
+	case TokSemicolon:
+		if start > 0 && onlySemicolons(tz) {
 			s.done = true
 			return false
 		}
-		s.pos = c.tok.End
-		*st = Statement{Kind: KindEmpty, ReadOnly: true, Start: start, End: c.tok.Start}
+		s.pos = first.End
+		*st = Statement{Kind: KindEmpty, ReadOnly: true, Start: start, End: first.Start}
 		return true
 	}
+	kw := noKeyword
+	if first.Kind == TokWord {
+		kw = lookupKeyword(q[first.Start:first.End])
+	}
+	// The cursor the parsers of leading keywords read, at the first token; built only when
+	// one is needed (not for the per-query path's statements).
+	cursorAt := func(end int) cursor {
+		c := cursor{tz: tz, end: end, tok: first, kw: kw}
+		if first.Kind == TokError {
+			c.tok, c.bad = Token{Kind: TokEOF, Start: end, End: end}, true
+		}
+		return c
+	}
 
-	h := readHead(&c)
+	var h head
+	if !plainKeyword(kw) {
+		c := cursorAt(len(q))
+		h = readHead(&c)
+	}
 	w := walker{shape: h.shape, routine: h.routine, inner: h.inner, innerMode: h.innerMode}
 	if h.shape == shapePlain {
-		w.tz = c.tz // the walker goes on after the first token
-		w.runPlain(c.tok, c.kw)
-		h.second, h.hasSecond = w.second, true
-	} else {
 		w.tz = tz
+		w.runPlain(first, kw)
+		h.second, h.hasSecond, h.q = w.second, true, q
+	} else {
+		w.tz = newTokenizerAt(q, s.opt, start)
 		w.runBody()
 	}
 	if w.next >= len(q) {
@@ -56,10 +73,10 @@ func (s *splitter) next(st *Statement) bool {
 		s.pos = w.next
 	}
 
-	c.end = w.end
 	*st = Statement{}
-	if !w.malformed && !w.tz.ambiguous {
-		classifyInto(&c, &h, w.sc.flags, st)
+	if !w.malformed && !w.tz.ambiguous && first.Kind != TokError && !classifyFast(kw, &h, w.sc.flags, st) {
+		c := cursorAt(w.end)
+		*st = classify(&c, &h, w.sc.flags)
 		if c.bad {
 			*st = Statement{}
 		}
@@ -305,10 +322,22 @@ func hasNonSpace(q []byte) bool {
 	return false
 }
 
-// onlySemicolons reports whether nothing but ';' (and comments) follows.
-func onlySemicolons(c cursor) bool {
-	for c.tok.Kind == TokSemicolon {
-		c.advance()
+// onlySemicolons reports whether nothing but ';' (and comments) follows tz.
+func onlySemicolons(tz Tokenizer) bool {
+	t := tz.Next()
+	for t.Kind == TokSemicolon {
+		t = tz.Next()
 	}
-	return c.tok.Kind == TokEOF && !c.bad
+	return t.Kind == TokEOF
+}
+
+// plainKeyword reports the first keywords of statements that end at their first ';' and
+// scan in modeNormal: the per-query path skips readHead for them.
+func plainKeyword(kw keyword) bool {
+	switch kw {
+	case kwSelect, kwInsert, kwUpdate, kwDelete, kwReplace, kwCommit, kwRollback, kwWith, kwValues,
+		kwShow, kwUse, kwStart, kwSavepoint, kwRelease, kwDo, kwExplain, kwDescribe, kwDesc:
+		return true
+	}
+	return false
 }

@@ -22,40 +22,43 @@ const (
 	reasonAmbiguous   = "a versioned executable comment holds a string or comment with */ in it: MariaDB reads it one way or the other depending on its version"
 )
 
-// classifyInto classifies the statement at c into st, which the caller has zeroed. It
-// handles the per-query path's statements in place (no Statement copies) and leaves the
-// others to classify.
-func classifyInto(c *cursor, h *head, scan Flags, st *Statement) {
-	switch c.kw {
+// classifyFast classifies the per-query path's statements into st (zeroed by the caller)
+// from their first keyword and second token, without a cursor or a Statement copy; it
+// reports false for the others, which classify reads.
+func classifyFast(kw keyword, h *head, scan Flags, st *Statement) bool {
+	if !h.hasSecond {
+		return false
+	}
+	switch kw {
 	case kwSelect:
-		if h.hasSecond && !maybeAnswered(c.tz.q, h.second) {
+		if !maybeAnswered(h.q, h.second) {
 			st.Kind, st.ReadOnly = KindSelect, scan&(Admin|ForUpdate|WritesSequence) == 0
-			return
+			return true
 		}
 	case kwInsert:
 		st.Kind = KindInsert
-		return
+		return true
 	case kwUpdate:
 		st.Kind = KindUpdate
-		return
+		return true
 	case kwDelete:
 		st.Kind = KindDelete
-		return
+		return true
 	case kwReplace:
 		st.Kind = KindReplace
-		return
+		return true
 	case kwBegin, kwCommit, kwRollback:
-		if h.hasSecond && (h.second.Kind == TokEOF || h.second.Kind == TokSemicolon) {
+		if h.second.Kind == TokEOF || h.second.Kind == TokSemicolon {
 			st.Kind, st.ReadOnly = KindBegin, true
-			if c.kw == kwCommit {
+			if kw == kwCommit {
 				st.Kind = KindCommit
-			} else if c.kw == kwRollback {
+			} else if kw == kwRollback {
 				st.Kind = KindRollback
 			}
-			return
+			return true
 		}
 	}
-	*st = classify(c, h, scan)
+	return false
 }
 
 // maybeAnswered reports whether the token after SELECT may start one of the SELECTs the
