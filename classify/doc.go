@@ -87,7 +87,10 @@
 // may be misread; MariaDB's own answer is then still right, only the classification of the
 // rest of the query is conservative. Names of tables read without a schema (SELECT * FROM
 // processlist after USE information_schema) are not recognised as server internals: the
-// caller knows the current database.
+// caller knows the current database. A SET of sql_mode or of the character set inside a
+// compound statement's body (which may or may not run) does not change how the statements
+// after it are read. When the gateway runs the statements of a query one by one, it can
+// Analyze the rest again with the options from each statement's status flags.
 //
 // # Example
 //

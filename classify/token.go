@@ -489,7 +489,7 @@ func (t *Tokenizer) sysVar(i int) Token {
 	j := i + 2
 	// An unquoted scope prefix, then the name (unquoted, or back-quoted), then the parts of
 	// a structured variable (keycache.key_buffer_size).
-	for part := 0; ; part++ {
+	for {
 		if j < len(q) && q[j] == '`' {
 			tok := t.quoted(i, j, '`', TokQuotedIdent)
 			if tok.Kind == TokError {
@@ -501,12 +501,8 @@ func (t *Tokenizer) sysVar(i int) Token {
 			for k < len(q) && t.identByte(q[k]) {
 				k++
 			}
-			if k == j {
-				if part == 0 {
-					return t.emit(TokOp, i, i+2) // "@@" without a name: MariaDB refuses it
-				}
-				j-- // a trailing '.' is not part of the name
-				break
+			if k == j { // only at the start: a part after '.' starts with a name byte
+				return t.emit(TokOp, i, i+2) // "@@" without a name: MariaDB refuses it
 			}
 			j = k
 		}
