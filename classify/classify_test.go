@@ -272,6 +272,23 @@ func TestKinds(t *testing.T) {
 	})
 }
 
+// TestDeepNesting: no query makes the classifier recurse deeply (a goroutine's stack
+// overflow would end the gateway).
+func TestDeepNesting(t *testing.T) {
+	for _, q := range []string{
+		strings.Repeat("set statement a=1 for ", 100000) + "select 1",
+		strings.Repeat("(", 100000) + "select 1" + strings.Repeat(")", 100000),
+		"begin not atomic " + strings.Repeat("begin ", 100000) + strings.Repeat("end; ", 100000) + "end",
+		"select " + strings.Repeat("case when 1 then ", 100000) + "1" + strings.Repeat(" end", 100000),
+		"explain " + strings.Repeat("explain ", 100000) + "select 1",
+	} {
+		res := Analyze([]byte(q), Options{})
+		if res.Count == 0 {
+			t.Errorf("no statement in %.40q...", q)
+		}
+	}
+}
+
 func TestEmptyQuery(t *testing.T) {
 	for _, q := range []string{"", "  \n\t"} {
 		if got := Analyze([]byte(q), Options{}); got.Count != 0 || got.ReadOnly {

@@ -125,7 +125,13 @@ func readSetStatementHead(c cursor) head {
 			if depth == 0 && c.kw == kwFor {
 				innerStart := c.tok.End
 				c.advance()
-				inner := readHead(&c)
+				if c.is(kwSet) {
+					if t, kw := c.peek(); kw == kwStatement && t.Kind == TokWord {
+						c.advance() // nested: SET STATEMENT a=1 FOR SET STATEMENT b=2 FOR s
+						continue
+					}
+				}
+				inner := readHead(&c) // not SET STATEMENT: no deeper than this
 				return head{shape: inner.shape, routine: inner.routine, mode: modeSet,
 					inner: innerStart, innerMode: inner.mode}
 			}

@@ -181,6 +181,7 @@ var splitQueries = []string{
 	"prepare s from 'select 1; select 2'; select 1",
 	"prepare s from 'select ?; '; execute s using 5; deallocate prepare s",
 	"execute immediate 'select 1'; select 2",
+	"set statement max_statement_time=10 for set statement sql_mode='' for select 1; select 2",
 	"select 1; select 'unterminated",
 }
 

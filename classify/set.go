@@ -125,23 +125,31 @@ func (st *Statement) setAdmin(reason string) {
 // setStatement reads SET STATEMENT var = value, ... FOR s: the statement is s, with the
 // variables reported.
 func setStatement(c *cursor, h *head, scan Flags) Statement {
-	c.advance()
 	var vars []string
-	for !c.done() {
-		name, ok := variableName(c)
-		if !ok || !(c.acceptOp("=") || c.acceptOp(":=")) {
+	for {
+		c.advance() // STATEMENT
+		for !c.done() {
+			name, ok := variableName(c)
+			if !ok || !(c.acceptOp("=") || c.acceptOp(":=")) {
+				return Statement{}
+			}
+			vars = append(vars, name)
+			skipValue(c)
+			if !c.acceptKind(TokComma) {
+				break
+			}
+		}
+		if !c.accept(kwFor) {
 			return Statement{}
 		}
-		vars = append(vars, name)
-		skipValue(c)
-		if !c.acceptKind(TokComma) {
-			break
+		// MariaDB takes SET STATEMENT ... FOR SET STATEMENT ... FOR s: read it in a loop, so
+		// that no query nests the classifier deeply.
+		if t, kw := c.peek(); c.is(kwSet) && kw == kwStatement && t.Kind == TokWord {
+			c.advance()
+			continue
 		}
+		break
 	}
-	if !c.is(kwFor) {
-		return Statement{}
-	}
-	c.advance()
 	st := classify(c, &head{mode: h.innerMode}, scan)
 	if st.Set == nil {
 		st.Set = &Set{}

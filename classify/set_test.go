@@ -88,6 +88,7 @@ func TestSet(t *testing.T) {
 		{"set statement x = (select 1 for update) for update t set a = 1", KindUpdate, `statement x`, false, ForUpdate},
 		{"set statement x=1 for call p(@a)", KindCall, `statement x`, false, Call | WritesUserVar | ReadsUserVar},
 		{"set statement x=1 for create temporary table t (a int)", KindDDL, `statement x`, false, CreatesTempTable},
+		{"set statement a=1 for set statement b=2 for delete from t", KindDelete, `statement a,b`, false, 0},
 		{"set", KindUnknown, ``, false, 0},
 		{"set x", KindUnknown, ``, false, 0},
 		{"set x = ", KindUnknown, ``, false, 0},
