@@ -281,6 +281,7 @@ func TestDeepNesting(t *testing.T) {
 		"begin not atomic " + strings.Repeat("begin ", 100000) + strings.Repeat("end; ", 100000) + "end",
 		"select " + strings.Repeat("case when 1 then ", 100000) + "1" + strings.Repeat(" end", 100000),
 		"explain " + strings.Repeat("explain ", 100000) + "select 1",
+		"select 1" + strings.Repeat(";", 300000) + "x", // linear, not quadratic, in the ';'
 	} {
 		res := Analyze([]byte(q), Options{})
 		if res.Count == 0 {

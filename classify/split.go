@@ -10,6 +10,9 @@ type splitter struct {
 	opt  Options // the session options, changed by a SET of sql_mode or the client charset
 	pos  int     // where the next statement starts
 	done bool
+	// more: a token other than ';' starts at or after pos (found once, so that a run of
+	// ';' costs linear time).
+	moreAt int
 }
 
 func newSplitter(q []byte, opt Options) splitter { return splitter{q: q, opt: opt} }
@@ -31,9 +34,13 @@ func (s *splitter) next(st *Statement) bool {
 		}
 		return false
 	case TokSemicolon:
-		if start > 0 && onlySemicolons(tz) {
-			s.done = true
-			return false
+		if start > 0 && start > s.moreAt {
+			at, ok := nextContent(tz)
+			if !ok {
+				s.done = true
+				return false
+			}
+			s.moreAt = at
 		}
 		s.pos = first.End
 		*st = Statement{Kind: KindEmpty, ReadOnly: true, Start: start, End: first.Start}
@@ -322,13 +329,14 @@ func hasNonSpace(q []byte) bool {
 	return false
 }
 
-// onlySemicolons reports whether nothing but ';' (and comments) follows tz.
-func onlySemicolons(tz Tokenizer) bool {
+// nextContent returns where the next token other than ';' starts after tz, and false when
+// there is none (only ';', white space and comments follow).
+func nextContent(tz Tokenizer) (int, bool) {
 	t := tz.Next()
 	for t.Kind == TokSemicolon {
 		t = tz.Next()
 	}
-	return t.Kind == TokEOF
+	return t.Start, t.Kind != TokEOF
 }
 
 // plainKeyword reports the first keywords of statements that end at their first ';' and
