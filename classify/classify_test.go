@@ -273,7 +273,7 @@ func TestKinds(t *testing.T) {
 }
 
 // TestDeepNesting: no query makes the classifier recurse deeply (a goroutine's stack
-// overflow would end the gateway).
+// overflow would end the gateway), nor take more than linear time.
 func TestDeepNesting(t *testing.T) {
 	for _, q := range []string{
 		strings.Repeat("set statement a=1 for ", 100000) + "select 1",
@@ -281,7 +281,11 @@ func TestDeepNesting(t *testing.T) {
 		"begin not atomic " + strings.Repeat("begin ", 100000) + strings.Repeat("end; ", 100000) + "end",
 		"select " + strings.Repeat("case when 1 then ", 100000) + "1" + strings.Repeat(" end", 100000),
 		"explain " + strings.Repeat("explain ", 100000) + "select 1",
-		"select 1" + strings.Repeat(";", 300000) + "x", // linear, not quadratic, in the ';'
+		// Linear, not quadratic:
+		"select 1" + strings.Repeat(";", 300000) + "x",
+		"prepare s from " + strings.Repeat("'select 1 ' ", 100000),
+		"set a" + strings.Repeat(".b", 100000) + " = 1",
+		"set " + strings.Repeat("@a = 1, ", 100000) + "@b = 2",
 	} {
 		res := Analyze([]byte(q), Options{})
 		if res.Count == 0 {

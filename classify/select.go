@@ -1,5 +1,7 @@
 package classify
 
+import "strings"
+
 // classifySelect reads a SELECT, and recognises the two the gateway answers itself:
 // exactly SELECT CONNECTION_ID() and SELECT @@[session.|local.]autocommit, each with an
 // optional alias.
@@ -171,14 +173,14 @@ func literalText(c *cursor) (string, bool) {
 	if c.tok.Kind != TokString {
 		return "", false
 	}
-	var text string
+	var text strings.Builder
 	for c.tok.Kind == TokString {
 		s, _ := unquoteString(c.tz.q, c.tok, c.tz.Options())
-		text += s
+		text.WriteString(s)
 		c.advance()
 	}
 	if !c.done() && !c.is(kwUsing) {
 		return "", false // an expression that starts with a literal
 	}
-	return text, true
+	return text.String(), true
 }

@@ -1,5 +1,7 @@
 package classify
 
+import "strings"
+
 // Set details a SET statement (https://mariadb.com/kb/en/set/), and the variables of
 // SET STATEMENT ... FOR (https://mariadb.com/kb/en/set-statement/).
 type Set struct {
@@ -345,18 +347,24 @@ func variableName(c *cursor) (string, bool) {
 	if c.tok.Kind != TokWord && c.tok.Kind != TokQuotedIdent {
 		return "", false
 	}
-	name, _ := identName(c.tz.q, c.tok)
+	first, _ := identName(c.tz.q, c.tok)
 	c.advance()
+	if c.tok.Kind != TokDot {
+		return lowerASCII(first), true
+	}
+	var name strings.Builder
+	name.WriteString(first)
 	for c.tok.Kind == TokDot {
 		c.advance()
 		part, ok := identName(c.tz.q, c.tok)
 		if !ok {
 			return "", false
 		}
-		name += "." + part
+		name.WriteByte('.')
+		name.WriteString(part)
 		c.advance()
 	}
-	return lowerASCII(name), true
+	return lowerASCII(name.String()), true
 }
 
 // simpleValue reads the value at c without moving when it is a simple literal that is the
