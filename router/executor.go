@@ -13,6 +13,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 
+	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/picker"
@@ -209,25 +210,23 @@ func (e *Executor) ComInitDB(c *mysqlserver.Conn, db string) error {
 // ComQuery routes one query.
 func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	q := analyze(cmd.Payload()[1:])
-	if !q.multi {
-		switch st := q.st; st.Kind {
-		case KindUse:
-			return e.use(c, s, st.Arg)
-		case KindShowDatabases:
-			r := databasesTable(e.reg.Snapshot())
-			return e.answer(c, s, e.showDatabases(r, s.state.Status()), int64(len(r.rows)))
-		case KindConnectionID:
-			return e.answer(c, s, connectionIDResult(c, st.Arg, s.state.Status()), 1)
-		case KindKill:
-			return e.kill(c, s, st)
-		case KindShowVitessShards:
-			r := vitessShardsTable(e.reg.Snapshot(), st.Arg)
-			return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
-		case KindShowVitessTablets:
-			r := vitessTabletsTable(e.reg.Snapshot(), st.Arg)
-			return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
-		}
+	q := e.analyze(s, cmd.Payload()[1:])
+	switch q.answer {
+	case answerUse:
+		return e.use(c, s, q.arg)
+	case answerShowDatabases:
+		r := databasesTable(e.reg.Snapshot())
+		return e.answer(c, s, e.showDatabases(r, s.state.Status()), int64(len(r.rows)))
+	case answerConnectionID:
+		return e.answer(c, s, connectionIDResult(c, q.arg, s.state.Status()), 1)
+	case answerKill:
+		return e.kill(c, s, q.kill)
+	case answerShowVitessShards:
+		r := vitessShardsTable(e.reg.Snapshot(), q.arg)
+		return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
+	case answerShowVitessTablets:
+		r := vitessTabletsTable(e.reg.Snapshot(), q.arg)
+		return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
 	}
 	res, err := e.run(c, s, &q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		req.Frame = cmd.Frame
@@ -263,7 +262,7 @@ func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) 
 // client with the gateway's statement id. Other connections prepare it when they first need it.
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
 	s := c.Session.(*Session)
-	text := analyze([]byte(st.Query))
+	text := e.analyze(s, []byte(st.Query))
 	q := query{readOnly: true}
 	res, err := e.run(c, s, &q, true, func(conn *tabletserver.Conn, _ *tabletserver.Request) (tabletserver.Result, error) {
 		params, cols, r, err := conn.Prepare(s.ctx, st.Query, st.ID, c.RawWriter())
@@ -489,21 +488,28 @@ func (e *Executor) ok(c *mysqlserver.Conn, s *Session) error {
 	return c.WriteOK(0, 0, s.state.Status(), 0)
 }
 
-func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
-	v, ok := e.sessions.Load(uint32(st.KillID))
+func (e *Executor) kill(c *mysqlserver.Conn, s *Session, k *classify.Kill) error {
+	if !k.Plain || k.ID > 1<<32-1 || (k.Target != classify.KillConnection && k.Target != classify.KillQuery) {
+		// KILL QUERY ID (MariaDB's query ids), KILL USER, KILL of an expression: they would
+		// reach other sessions' backend threads; the gateway's ids are what KILL takes.
+		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: "vtdirect: " +
+			"KILL takes a connection id of the gateway (from the handshake, or SELECT CONNECTION_ID()); KILL QUERY ID and KILL USER are not supported"})
+	}
+	id := uint32(k.ID)
+	v, ok := e.sessions.Load(id)
 	if !ok {
-		return c.WriteError(mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %d", st.KillID)))
+		return c.WriteError(mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %d", id)))
 	}
 	victim := v.(*Session)
 	if victim.conn.User() != c.User() {
-		return c.WriteError(mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", st.KillID)))
+		return c.WriteError(mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", id)))
 	}
 	if conn, lease := victim.activeConn(); conn != nil {
 		if err := conn.KillQueryOnLease(s.ctx, lease); err != nil {
-			return c.WriteError(errUnavailable("could not kill the query of connection %d: %v", st.KillID, err))
+			return c.WriteError(errUnavailable("could not kill the query of connection %d: %v", id, err))
 		}
 	}
-	if !st.KillQuery {
+	if !k.Query {
 		victim.conn.Close()
 		if victim == s {
 			return errors.New("connection killed by its own KILL")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/session"
 	"github.com/vtdirect/vtdirect/tabletserver"
@@ -33,6 +34,8 @@ type Session struct {
 	initial session.Settings
 	// settings is state.Settings() in the tablet server's form, for Get and MarkSettings.
 	settings tabletserver.Settings
+	// charset is how the classifier reads the session's statements (its client character set).
+	charset classify.Charset
 	// caps are the client's reply-format capabilities, which its backend connections share.
 	caps uint32
 
@@ -91,6 +94,10 @@ func (s *Session) refreshSettings() bool {
 	s.settings = tabletserver.Settings{Key: set.Key()}
 	if sql := set.SQL(); sql != "" {
 		s.settings.Statements = []string{sql}
+	}
+	s.charset = classify.CharsetSafe
+	if v, ok := set.Get("character_set_client"); ok {
+		s.charset = classify.CharsetByName(v)
 	}
 	if v, ok := set.Get("wait_timeout"); ok {
 		if n, err := strconv.ParseFloat(v, 64); err == nil {
