@@ -338,19 +338,9 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 	if e.Table == nil || string(e.Table.Schema) != s.src.DBName {
 		return nil
 	}
-	p, err := s.plan(ctx, string(e.Table.Table))
+	p, err := s.rowPlan(ctx, e.Table)
 	if err != nil || p == nil {
 		return err
-	}
-	if int(e.ColumnCount) != len(p.meta.Columns) {
-		// The binlog was written with another schema than information_schema now shows.
-		s.forgetSchema()
-		if p, err = s.plan(ctx, string(e.Table.Table)); err != nil || p == nil {
-			return err
-		}
-		if int(e.ColumnCount) != len(p.meta.Columns) {
-			return fmt.Errorf("table %s: binlog row has %d columns, schema has %d", p.meta.Name, e.ColumnCount, len(p.meta.Columns))
-		}
 	}
 	blk := &rowEventBlock{}
 	re := &blk.re
@@ -400,9 +390,10 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 	if len(re.RowChanges) == 0 {
 		return nil
 	}
-	if !s.fieldSent[p.meta.Name] {
+	if s.fieldSent[p.meta.Name] != p.fieldEvent {
+		// The table's first row on this stream, or its first in a new shape.
 		s.tx.events = append(s.tx.events, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_FIELD, FieldEvent: p.fieldEvent, Timestamp: ts, Keyspace: s.ks, Shard: s.shard})
-		s.fieldSent[p.meta.Name] = true
+		s.fieldSent[p.meta.Name] = p.fieldEvent
 	}
 	ev := &blk.ev
 	ev.Type, ev.RowEvent, ev.Timestamp, ev.Keyspace, ev.Shard = binlogdatapb.VEventType_ROW, re, ts, s.ks, s.shard

@@ -198,9 +198,9 @@ func (s *shardStream) copyChunk(ctx context.Context, t *copyTable) (done bool, e
 	evs = append(evs, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_BEGIN, Keyspace: s.ks, Shard: s.shard})
 	var last [][]byte
 	if p != nil {
-		if !s.fieldSent[t.name] {
+		if s.fieldSent[t.name] != p.fieldEvent {
 			evs = append(evs, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_FIELD, FieldEvent: p.fieldEvent, Keyspace: s.ks, Shard: s.shard})
-			s.fieldSent[t.name] = true
+			s.fieldSent[t.name] = p.fieldEvent
 		}
 		if evs, last, err = s.readChunk(ctx, conn, p, t, evs); err != nil {
 			return false, err

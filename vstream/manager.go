@@ -71,7 +71,7 @@ func (m *Manager) VStream(ctx context.Context, req *vtgatepb.VStreamRequest, sen
 		}
 		s := &shardStream{
 			m: m, log: m.cfg.Logger, ks: sg.Keyspace, shard: sg.Shard, filter: f, st: st,
-			excludeK: flags.GetExcludeKeyspaceFromTableName(),
+			excludeK: flags.GetExcludeKeyspaceFromTableName(), refused: map[string]string{},
 			req: SourceRequest{Keyspace: sg.Keyspace, Shard: sg.Shard, TabletTypes: types, InOrder: inOrder,
 				Cells: cells, CellPreference: flags.GetCellPreference()},
 		}
@@ -112,9 +112,14 @@ func (m *Manager) VStream(ctx context.Context, req *vtgatepb.VStreamRequest, sen
 // prepareCopy lists the tables to copy on a source (any healthy one: table lists agree).
 func (s *shardStream) prepareCopy(ctx context.Context, lastPKs []*binlogdatapb.TableLastPK, tablesToCopy []string) error {
 	var lastErr error
+	req := s.req
 	for attempt := 0; attempt <= s.m.cfg.MaxRetries; attempt++ {
-		src, err := s.m.cfg.Picker.PickSource(ctx, s.req)
-		if err == nil {
+		src, err := s.m.cfg.Picker.PickSource(ctx, req)
+		if err != nil {
+			if e := s.noFitSource(); e != nil {
+				return e
+			}
+		} else {
 			s.src = src
 			if err = s.connect(ctx); err == nil {
 				s.copying, err = s.newCopyState(ctx, lastPKs, tablesToCopy)
@@ -130,6 +135,12 @@ func (s *shardStream) prepareCopy(ctx context.Context, lastPKs []*binlogdatapb.T
 		var ve *Error
 		if errors.As(err, &ve) {
 			return err
+		}
+		var ue *errUnfit
+		if errors.As(err, &ue) {
+			s.refused[ue.alias] = ue.reason
+			req.Exclude = append(req.Exclude, ue.alias)
+			continue
 		}
 		lastErr = err
 		select {

@@ -10,12 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
 	vtrpcpb "vitess.io/vitess/go/vt/proto/vtrpc"
+
+	"github.com/vtdirect/vtdirect/flavor"
 )
 
 // shardStream is owned by the one goroutine that runs run().
@@ -30,6 +33,9 @@ type shardStream struct {
 	st       *sendState // the client's stream, shared with the other shards
 	current  bool       // start at the source's current position
 	sent     int        // responses sent (progress, for retry accounting)
+	// refused holds the tablets turned down for their settings or for lacking the position,
+	// with why; once no other tablet is left, the stream fails naming them.
+	refused map[string]string
 
 	// Whole transactions read but not yet sent (see replicate), and their estimated size.
 	pending      []*binlogdatapb.VEvent
@@ -41,11 +47,13 @@ type shardStream struct {
 
 	// Per-source state, reset by each attempt.
 	src       Source
+	source    SourceCheck // the source's settings, checked at connect
 	flavor    string
 	db        *sql.DB
 	schema    *schemaCache
 	plans     map[string]*tablePlan
-	fieldSent map[string]bool
+	tmPlans   map[string]binlogPlan                // by table: the plan of its last TABLE_MAP event
+	fieldSent map[string]*binlogdatapb.FieldEvent // by table: the FIELD event last sent
 	reader    *binlogReader
 	next      Position // position after the transaction being read
 	tx        txState
@@ -83,9 +91,19 @@ func (s *shardStream) run(ctx context.Context) error {
 		}
 		failures++
 		var pe *errPick
+		var ue *errUnfit
 		switch {
 		case errors.As(err, &pe):
+			if e := s.noFitSource(); e != nil {
+				return e
+			}
 			exclude = nil // every tablet was excluded or none is healthy: try them all again
+		case errors.As(err, &ue):
+			s.refused[ue.alias] = ue.reason
+			exclude = append(exclude, ue.alias)
+		case isPositionGone(err) && s.src.Alias != "":
+			s.refused[s.src.Alias] = fmt.Sprintf("cannot serve position %s: %v", s.pos, err)
+			exclude = append(exclude, s.src.Alias)
 		case s.src.Alias != "":
 			exclude = append(exclude, s.src.Alias)
 		}
@@ -104,6 +122,25 @@ func (s *shardStream) run(ctx context.Context) error {
 		case <-time.After(s.m.cfg.RetryBackoff):
 		}
 	}
+}
+
+// noFitSource is the error that ends the stream once no tablet is left to pick and some were
+// refused for their settings or for lacking the position: FAILED_PRECONDITION, naming each.
+func (s *shardStream) noFitSource() error {
+	if len(s.refused) == 0 {
+		return nil
+	}
+	aliases := make([]string, 0, len(s.refused))
+	for a := range s.refused {
+		aliases = append(aliases, a)
+	}
+	slices.Sort(aliases)
+	var b strings.Builder
+	fmt.Fprintf(&b, "vtdirect: no tablet of %s/%s can serve this VStream", s.ks, s.shard)
+	for _, a := range aliases {
+		fmt.Fprintf(&b, "; %s: %s", a, s.refused[a])
+	}
+	return &Error{Code: vtrpcpb.Code_FAILED_PRECONDITION, Err: errors.New(b.String())}
 }
 
 // attempt streams from one source until it fails.
@@ -184,14 +221,19 @@ func (s *shardStream) connect(ctx context.Context) error {
 	}
 	s.db = sql.OpenDB(connector)
 	s.db.SetMaxOpenConns(4)
-	var version string
-	if err := s.db.QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
+	check, err := CheckSourceSettings(ctx, s.db, false)
+	if err != nil {
 		s.disconnect()
 		return fmt.Errorf("connect to %s (%s): %w", s.src.Alias, s.src.Addr, err)
 	}
-	s.flavor = flavorMySQL
-	if strings.Contains(strings.ToLower(version), "mariadb") {
-		s.flavor = flavorMariaDB
+	if !check.Fit() {
+		s.disconnect()
+		return &errUnfit{alias: s.src.Alias, reason: check.Reason()}
+	}
+	s.source = check
+	s.flavor = flavorMariaDB
+	if check.Flavor.Kind == flavor.MySQL {
+		s.flavor = flavorMySQL
 	}
 	if !s.pos.IsZero() && s.pos.flavor != s.flavor {
 		s.disconnect()
@@ -199,7 +241,8 @@ func (s *shardStream) connect(ctx context.Context) error {
 	}
 	s.schema = newSchemaCache(s.db, s.src.DBName)
 	s.plans = make(map[string]*tablePlan)
-	s.fieldSent = make(map[string]bool)
+	s.tmPlans = make(map[string]binlogPlan)
+	s.fieldSent = make(map[string]*binlogdatapb.FieldEvent)
 	s.tx = txState{}
 	return nil
 }
