@@ -182,6 +182,7 @@ type txState struct {
 	events []*binlogdatapb.VEvent // reused: queue copies the events out
 	fixed  *txEvents              // BEGIN, GTID and COMMIT, allocated together
 	ts     int64
+	bytes  int // estimated size of events, since the last chunk sent
 }
 
 // reset starts a new transaction, keeping the events slice.
@@ -209,6 +210,11 @@ func (s *shardStream) replicate(ctx context.Context, r *binlogReader, stop Posit
 	// Whatever ends the loop, the transactions read so far are handed on first: s.pos already
 	// counts them, and a retry resumes from s.pos.
 	defer func() {
+		if s.holding {
+			// Ended inside a chunked transaction: its chunks were sent, its COMMIT was not. The
+			// retry resumes before it and sends it again from its BEGIN.
+			s.discardOpenTx()
+		}
 		if ferr := s.flush(); ferr != nil {
 			err = ferr
 		}
@@ -322,6 +328,13 @@ func (s *shardStream) commit(ts int64) error {
 	c.Type, c.Timestamp, c.CurrentTime, c.Keyspace, c.Shard = binlogdatapb.VEventType_COMMIT, ts, s.m.cfg.Now().UnixNano(), s.ks, s.shard
 	evs = append(evs, g, c)
 	err := s.queue(evs) // copies the events out
+	if s.holding {
+		// The last chunk of a chunked transaction goes out now, then the lock is released.
+		if ferr := s.flush(); err == nil {
+			err = ferr
+		}
+		s.release()
+	}
 	s.tx.events = evs
 	s.tx.reset(0)
 	return err
@@ -397,8 +410,7 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 	}
 	ev := &blk.ev
 	ev.Type, ev.RowEvent, ev.Timestamp, ev.Keyspace, ev.Shard = binlogdatapb.VEventType_ROW, re, ts, s.ks, s.shard
-	s.tx.events = append(s.tx.events, ev)
-	return nil
+	return s.addTxEvent(ev)
 }
 
 func firstWord(q string) string {

@@ -14,6 +14,7 @@ import (
 type sendState struct {
 	cfg       Config
 	heartbeat time.Duration // 0 = none
+	chunkSize int           // flags.transaction_chunk_size: 0 = the packet size
 
 	mu        sync.Mutex // serializes send (a gRPC stream takes one sender at a time) and guards the fields below
 	send      SendFunc
@@ -26,7 +27,8 @@ type sendState struct {
 
 func newSendState(sgtids []*binlogdatapb.ShardGtid, flags *vtgatepb.VStreamFlags, cfg Config, send SendFunc) *sendState {
 	st := &sendState{cfg: cfg, send: send, vgtid: &binlogdatapb.VGtid{}, byShard: map[string]*binlogdatapb.ShardGtid{},
-		copyShard: map[string]bool{}, heartbeat: time.Duration(flags.GetHeartbeatInterval()) * time.Second, lastSend: time.Now()}
+		copyShard: map[string]bool{}, heartbeat: time.Duration(flags.GetHeartbeatInterval()) * time.Second, lastSend: time.Now(),
+		chunkSize: int(flags.GetTransactionChunkSize())}
 	for _, sg := range sgtids {
 		c := sg.CloneVT()
 		st.vgtid.ShardGtids = append(st.vgtid.ShardGtids, c)
@@ -41,6 +43,12 @@ func newSendState(sgtids []*binlogdatapb.ShardGtid, flags *vtgatepb.VStreamFlags
 func (st *sendState) deliver(batch []*binlogdatapb.VEvent) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	return st.deliverLocked(batch)
+}
+
+// deliverLocked is deliver with st.mu held by the caller (a shard sending a transaction in
+// chunks).
+func (st *sendState) deliverLocked(batch []*binlogdatapb.VEvent) error {
 	resp := &vtgatepb.VStreamResponse{Events: st.convert(make([]*binlogdatapb.VEvent, 0, len(batch)+1), batch)}
 	err := st.send(resp)
 	st.lastSend = time.Now()
@@ -111,16 +119,11 @@ func (st *sendState) convert(dst, batch []*binlogdatapb.VEvent) []*binlogdatapb.
 	return dst
 }
 
-// batchSize estimates the bytes of a batch from its row data.
+// batchSize estimates the bytes of a batch.
 func batchSize(b []*binlogdatapb.VEvent) int {
 	n := 0
 	for _, ev := range b {
-		n += 16
-		if re := ev.RowEvent; re != nil {
-			for _, rc := range re.RowChanges {
-				n += len(rc.GetBefore().GetValues()) + len(rc.GetAfter().GetValues())
-			}
-		}
+		n += eventSize(ev)
 	}
 	return n
 }

@@ -40,6 +40,10 @@ type shardStream struct {
 	// Whole transactions read but not yet sent (see replicate), and their estimated size.
 	pending      []*binlogdatapb.VEvent
 	pendingBytes int
+	// holding: this stream holds st.mu while it sends a transaction in chunks (chunk.go);
+	// chunked counts such transactions.
+	holding bool
+	chunked int
 
 	// Resume state, kept across sources.
 	pos     Position   // position after the last transaction read (sent, or pending until replicate returns)
@@ -272,6 +276,9 @@ func (s *shardStream) currentPosition(ctx context.Context) (Position, error) {
 
 // emit sends one batch (whole transactions) to the client now.
 func (s *shardStream) emit(evs []*binlogdatapb.VEvent) error {
+	if batchSize(evs) > s.m.cfg.MaxResponseBytes || len(evs) > s.m.cfg.MaxResponseEvents {
+		return s.emitSplit(evs)
+	}
 	if err := s.queue(evs); err != nil {
 		return err
 	}
@@ -285,8 +292,14 @@ func (s *shardStream) queue(evs []*binlogdatapb.VEvent) error {
 		// Now, while s.pos is this transaction's position.
 		s.attachCopyState(evs)
 	}
+	n := batchSize(evs)
+	if len(s.pending) > 0 && s.pendingBytes+n > s.m.cfg.MaxResponseBytes {
+		if err := s.flush(); err != nil { // keep the response within the packet size
+			return err
+		}
+	}
 	s.pending = append(s.pending, evs...)
-	s.pendingBytes += batchSize(evs)
+	s.pendingBytes += n
 	if len(s.pending) >= s.m.cfg.MaxResponseEvents || s.pendingBytes >= s.m.cfg.MaxResponseBytes {
 		return s.flush()
 	}
@@ -300,7 +313,12 @@ func (s *shardStream) flush() error {
 	if len(s.pending) == 0 {
 		return nil
 	}
-	err := s.st.deliver(s.pending)
+	var err error
+	if s.holding {
+		err = s.st.deliverLocked(s.pending)
+	} else {
+		err = s.st.deliver(s.pending)
+	}
 	clear(s.pending) // the response has its own slice: drop the references for the GC
 	s.pending, s.pendingBytes = s.pending[:0], 0
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/vtdirect/vtdirect/gateway"
 	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/tabletserver"
+	"github.com/vtdirect/vtdirect/vstream"
 )
 
 // serveFlags are the gateway's flags, named after vtgate's and vttablet's where they have one.
@@ -44,6 +45,7 @@ type serveFlags struct {
 
 	dbUser, dbPassword string
 	ts                 tabletserver.Config
+	vstream            vstream.Config
 	logLevel           string
 }
 
@@ -89,6 +91,7 @@ func newServeCmd() *cobra.Command {
 	fs.IntVar(&f.ts.MaxResultRows, "queryserver-config-max-result-size", 0, "a query returning more rows than this fails (0: no limit; results are streamed)")
 	fs.DurationVar(&f.ts.HealthInterval, "health-check-interval", 2*time.Second, "how often each tablet's MySQL is probed")
 	fs.DurationVar(&f.ts.ConnectTimeout, "db-connect-timeout", 5*time.Second, "timeout to connect to a tablet's MySQL")
+	fs.IntVar(&f.vstream.MaxResponseBytes, "vstream-packet-size", 250000, "VStream responses hold at most this many bytes of events (vttablet's --vstream-packet-size); a larger transaction goes out in several responses. Keep it well below the consumers' gRPC message limit (4 MiB in grpc-go, 16 MiB in Vitess's client)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }
@@ -130,6 +133,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		MaxPacketSize:  f.maxPacketSize,
 		WriteTimeout:   f.writeTimeout,
 		TabletServer:   f.ts,
+		VStream:        f.vstream,
 		Logger:         log,
 	}
 	if f.httpPort > 0 {
