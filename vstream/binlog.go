@@ -377,6 +377,9 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 		}
 		if s.copying != nil {
 			before, after = s.copying.keep(p, before, after)
+			if err := s.copying.err; err != nil {
+				return err
+			}
 			if before == nil && after == nil {
 				continue
 			}

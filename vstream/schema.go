@@ -39,9 +39,9 @@ type schemaCache struct {
 	db     *sql.DB
 	dbName string
 
-	mu      sync.Mutex            // guards tables and maxLens
-	tables  map[string]*tableMeta // by table name
-	maxLens map[uint32]int        // collation id -> bytes per character; nil until loaded
+	mu         sync.Mutex               // guards tables and collations
+	tables     map[string]*tableMeta    // by table name
+	collations map[uint32]collationInfo // by collation id; nil until loaded
 }
 
 func newSchemaCache(db *sql.DB, dbName string) *schemaCache {
@@ -251,34 +251,73 @@ func parseEnumValues(colType string) []string {
 	return vals
 }
 
-// maxLen returns the bytes per character of a collation id, read once from the source
-// (information_schema.collations and character_sets); 1 when unknown.
-func (s *schemaCache) maxLen(ctx context.Context) func(uint32) int {
+// collationInfo names a collation and its charset.
+type collationInfo struct {
+	name, charset string
+	maxLen        int
+}
+
+// loadCollations reads the source's collations once (information_schema.collations and
+// character_sets).
+func (s *schemaCache) loadCollations(ctx context.Context) {
 	s.mu.Lock()
-	loaded := s.maxLens != nil
+	loaded := s.collations != nil
 	s.mu.Unlock()
-	if !loaded {
-		m := map[uint32]int{63: 1}
-		rows, err := s.db.QueryContext(ctx, `SELECT co.id, cs.maxlen FROM information_schema.collations co
-			JOIN information_schema.character_sets cs ON cs.character_set_name = co.character_set_name`)
-		if err == nil {
-			for rows.Next() {
-				var id uint32
-				var n int
-				if rows.Scan(&id, &n) == nil {
-					m[id] = n
-				}
-			}
-			rows.Close()
-		}
-		s.mu.Lock()
-		s.maxLens = m
-		s.mu.Unlock()
+	if loaded {
+		return
 	}
+	m := map[uint32]collationInfo{63: {name: "binary", charset: "binary", maxLen: 1}}
+	rows, err := s.db.QueryContext(ctx, `SELECT co.id, co.collation_name, cs.character_set_name, cs.maxlen
+		FROM information_schema.collations co
+		JOIN information_schema.character_sets cs ON cs.character_set_name = co.character_set_name`)
+	if err != nil {
+		return // tried again at the next use
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uint32
+		var c collationInfo
+		if rows.Scan(&id, &c.name, &c.charset, &c.maxLen) == nil && plainName(c.name) && plainName(c.charset) {
+			m[id] = c
+		}
+	}
+	if rows.Err() != nil {
+		return
+	}
+	s.mu.Lock()
+	s.collations = m
+	s.mu.Unlock()
+}
+
+// plainName reports a plain identifier (what collation and charset names are).
+func plainName(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// collation returns the collation of id.
+func (s *schemaCache) collation(ctx context.Context, id uint32) (collationInfo, bool) {
+	s.loadCollations(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.collations[id]
+	return c, ok
+}
+
+// maxLen returns the bytes per character of a collation id; 1 when unknown.
+func (s *schemaCache) maxLen(ctx context.Context) func(uint32) int {
+	s.loadCollations(ctx)
 	return func(id uint32) int {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if n := s.maxLens[id]; n > 0 {
+		if n := s.collations[id].maxLen; n > 0 {
 			return n
 		}
 		return 1
