@@ -56,7 +56,7 @@ type shardStream struct {
 	db        *sql.DB
 	schema    *schemaCache
 	plans     map[string]*tablePlan
-	tmPlans   map[string]binlogPlan                // by table: the plan of its last TABLE_MAP event
+	tmPlans   map[string]binlogPlan               // by table: the plan of its last TABLE_MAP event
 	fieldSent map[string]*binlogdatapb.FieldEvent // by table: the FIELD event last sent
 	reader    *binlogReader
 	next      Position // position after the transaction being read
