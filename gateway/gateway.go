@@ -88,6 +88,8 @@ type Gateway struct {
 	grpcSrv   *grpc.Server
 	grpcAddr  net.Addr
 	Metrics   *prometheus.Registry
+	// vstreamFit remembers which tablets are fit as VStream sources (vstream_fitness.go).
+	vstreamFit *sourceFitness
 
 	wg      sync.WaitGroup // the listeners' Serve goroutines
 	errOnce sync.Once
@@ -105,7 +107,8 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		return nil, err
 	}
 	log := cfg.Logger
-	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry()}
+	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry(),
+		vstreamFit: newSourceFitness(cfg.TabletServer.User, cfg.TabletServer.Password)}
 	g.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	reg, err := discovery.New(discovery.Config{
@@ -177,7 +180,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(g.Metrics, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/debug/status", statusHandler(reg, cfg.Cell))
-		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String()))
+		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String(), g.vstreamFit))
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -221,7 +224,8 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 		return err
 	}
 	vc := cfg.VStream
-	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second}
+	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second,
+		fit: g.vstreamFit}
 	vc.User, vc.Password = cfg.TabletServer.User, cfg.TabletServer.Password
 	if vc.ServerIDBase == 0 {
 		// Each stream registers with MySQL as a replica with its own server_id: gateways
