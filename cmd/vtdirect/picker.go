@@ -17,7 +17,7 @@ func newPickerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "picker", Short: "Ask a running gateway how it chooses tablets"}
 	var (
 		server, keyspace, shard, types, cells, pref, order, exclude, localCell, maxLag, purpose string
-		asJSON                                                                         bool
+		asJSON                                                                                  bool
 	)
 	explain := &cobra.Command{
 		Use:   "explain",
