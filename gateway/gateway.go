@@ -90,6 +90,7 @@ type Gateway struct {
 	Metrics   *prometheus.Registry
 	// vstreamFit remembers which tablets are fit as VStream sources (vstream_fitness.go).
 	vstreamFit *sourceFitness
+	vstreamMgr *vstream.Manager
 
 	wg      sync.WaitGroup // the listeners' Serve goroutines
 	errOnce sync.Once
@@ -239,6 +240,7 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 	if err != nil {
 		return err
 	}
+	g.vstreamMgr = mgr
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return fmt.Errorf("gRPC listener on %s: %w (choose another --grpc-port)", cfg.GRPCAddr, err)
@@ -298,6 +300,9 @@ func (g *Gateway) Close() {
 	if g.grpcSrv != nil {
 		// Stop, not GracefulStop: VStreams never end on their own.
 		g.grpcSrv.Stop()
+	}
+	if g.vstreamMgr != nil {
+		g.vstreamMgr.Close() // its schema trackers
 	}
 	if g.mysql != nil {
 		// Kill running queries first: closing the listener waits for every session.

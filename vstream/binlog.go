@@ -250,6 +250,7 @@ func (s *shardStream) onEvent(ctx context.Context, ev *binlogEvent) (done bool, 
 	switch ev.typ {
 	case replication.MARIADB_GTID_EVENT:
 		s.next = s.pos.withMariaGTID(ev.gtid)
+		s.curMaria = ev.gtid
 		s.tx.reset(ts)
 		if !ev.standalone {
 			s.tx.open = true
@@ -265,11 +266,12 @@ func (s *shardStream) onEvent(ctx context.Context, ev *binlogEvent) (done bool, 
 		if err != nil {
 			return false, err
 		}
-		next, err := s.pos.withMySQLGTID(set.String())
+		g := set.String()
+		next, err := s.pos.withMySQLGTID(g)
 		if err != nil {
 			return false, err
 		}
-		s.next = next
+		s.next, s.curGTID = next, g
 		s.tx.reset(ts)
 	case *replication.RowsEvent:
 		return false, s.onRows(ctx, e, ts)
@@ -299,9 +301,10 @@ func (s *shardStream) onQuery(ctx context.Context, e *replication.QueryEvent, ts
 	switch verb {
 	case "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE":
 		s.forgetSchema()
-		if s.ddlTouchesDB(string(e.Schema), q) {
+		if s.ddlTouchesDB(string(e.Schema), q) && !strings.Contains(q, historyDB) {
 			ev.Type = binlogdatapb.VEventType_DDL
 			ev.Statement = q
+			s.noteDDL()
 		}
 	}
 	batch := []*binlogdatapb.VEvent{
@@ -448,6 +451,7 @@ func (s *shardStream) ddlTouchesDB(schema, q string) bool {
 func (s *shardStream) forgetSchema() {
 	s.schema.invalidate()
 	clear(s.plans)
+	clear(s.tmPlans) // a DDL may keep a TABLE_MAP's types while it renames or reorders columns
 	clear(s.fieldSent)
 }
 

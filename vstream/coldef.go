@@ -39,6 +39,9 @@ type tableDef struct {
 	Name    string   `json:"name"`
 	Columns []colDef `json:"columns"`
 	PK      []int    `json:"pk,omitempty"` // key columns in key order (primary or a NOT NULL unique key)
+	// Create is the CREATE TABLE statement (schema history entries only: the tracker rebuilds
+	// its shadow schema from it).
+	Create string `json:"create,omitempty"`
 }
 
 // equal reports whether two definitions describe the same shape.

@@ -40,6 +40,9 @@ type Config struct {
 	// BinlogHeartbeat is the MySQL binlog heartbeat period asked of the source: a stream
 	// notices a silent, dead source after a few periods.
 	BinlogHeartbeat time.Duration
+	// HistoryWait bounds how long a stream without full row metadata waits for the schema
+	// tracker to record a DDL it passed (or the first schema, for a new stream).
+	HistoryWait time.Duration
 	// HealthInterval is how often a stream asks a HealthChecker picker about its source.
 	HealthInterval time.Duration
 	Logger         *slog.Logger
@@ -83,6 +86,9 @@ func (c *Config) validate() error {
 	}
 	if c.BinlogHeartbeat <= 0 {
 		c.BinlogHeartbeat = time.Second
+	}
+	if c.HistoryWait <= 0 {
+		c.HistoryWait = 30 * time.Second
 	}
 	if c.HealthInterval <= 0 {
 		c.HealthInterval = time.Second

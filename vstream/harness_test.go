@@ -185,6 +185,7 @@ func serveAddr(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(m.Close)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 type Manager struct {
 	cfg      Config
 	serverID atomic.Uint32 // last replica server_id handed out
+	trackers *trackerSet   // schema trackers of shards whose sources log no column names
 }
 
 // NewManager validates cfg and returns a Manager.
@@ -32,9 +33,13 @@ func NewManager(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{cfg: cfg}
+	m.trackers = newTrackerSet(m)
 	m.serverID.Store(cfg.ServerIDBase)
 	return m, nil
 }
+
+// Close stops the schema trackers the Manager started (streams end with their contexts).
+func (m *Manager) Close() { m.trackers.close() }
 
 func (m *Manager) nextServerID() uint32 { return m.serverID.Add(1) }
 

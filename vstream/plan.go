@@ -141,28 +141,17 @@ func (s *shardStream) rowPlan(ctx context.Context, tm *replication.TableMapEvent
 }
 
 // shapeFor returns the shape of the table of tm (a TABLE_MAP event without column names) at
-// the stream's position: from the schema history when the source keeps one, else the table's
-// current definition if no DDL was seen on the stream since it was read and it fits tm's
-// column types. Anything else would risk labelling values with the wrong columns, so it
-// fails with FAILED_PRECONDITION, saying how to fix the source.
+// the stream's position, from the schema history, checked against tm's column types. A
+// position the history does not cover fails with FAILED_PRECONDITION, saying how to fix the
+// source: the table's current definition could label values with the wrong columns.
 func (s *shardStream) shapeFor(ctx context.Context, tm *replication.TableMapEvent) (*tableDef, error) {
 	name := string(tm.Table)
 	def, err := s.historyShape(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	if def == nil {
-		meta, err := s.schema.table(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		if meta == nil {
-			return nil, s.shapeUnknown(name, "the table no longer exists")
-		}
-		def = meta.def
-	}
 	if !matchesTableMap(def, tm) {
-		return nil, s.shapeUnknown(name, fmt.Sprintf("its rows have %d columns of other types than the %d columns it has now", tm.ColumnCount, len(def.Columns)))
+		return nil, s.shapeUnknown(name, fmt.Sprintf("its rows have %d columns of other types than the %d columns the schema history gives", tm.ColumnCount, len(def.Columns)))
 	}
 	return def, nil
 }

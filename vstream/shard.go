@@ -59,7 +59,11 @@ type shardStream struct {
 	tmPlans   map[string]binlogPlan               // by table: the plan of its last TABLE_MAP event
 	fieldSent map[string]*binlogdatapb.FieldEvent // by table: the FIELD event last sent
 	reader    *binlogReader
-	next      Position // position after the transaction being read
+	next      Position       // position after the transaction being read
+	curMaria  mariaGTID      // GTID of the transaction being read (MariaDB)
+	curGTID   string         // GTID of the transaction being read (MySQL)
+	history   *schemaHistory // loaded from the source when a row needs it (history.go)
+	lastDDL   string         // GTID of the last DDL of the database the stream passed
 	tx        txState
 	arena     rowArena // lengths and values of ROW events
 	posBuf    []byte   // scratch for positionString
@@ -178,6 +182,11 @@ func (s *shardStream) streamFrom(ctx context.Context) error {
 		return err
 	}
 	defer s.disconnect()
+	if !s.source.Settings.FullRowMetadata() {
+		if err := s.awaitHistory(ctx, s.current || s.copying != nil); err != nil {
+			return err
+		}
+	}
 	if s.copying != nil {
 		if err := s.copyPhase(ctx); err != nil {
 			return err
