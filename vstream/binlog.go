@@ -114,8 +114,13 @@ type binlogEvent struct {
 	timestamp  uint32
 	gtid       mariaGTID         // MARIADB_GTID_EVENT
 	standalone bool              // MARIADB_GTID_EVENT: a statement with no COMMIT of its own
+	preparedXA bool              // MARIADB_GTID_EVENT: the group of an XA PREPARE
 	parsed     replication.Event // other types
 }
+
+// mariaFlPreparedXA is the GTID event flag of an XA PREPARE's group (sql/log_event.h,
+// Gtid_log_event::FL_PREPARED_XA).
+const mariaFlPreparedXA = 64
 
 // binlogHeaderSize is the size of a v4 event header: timestamp, type, server_id, size,
 // log_pos, flags (https://mariadb.com/kb/en/2-binlog-event-header/).
@@ -155,6 +160,7 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 		ev.gtid = mariaGTID{Seq: binary.LittleEndian.Uint64(body), Domain: binary.LittleEndian.Uint32(body[8:]),
 			Server: binary.LittleEndian.Uint32(data[5:])}
 		ev.standalone = body[12]&replication.BINLOG_MARIADB_FL_STANDALONE != 0
+		ev.preparedXA = body[12]&mariaFlPreparedXA != 0
 		return ev, nil
 	case replication.XID_EVENT:
 		return ev, nil // only the header's timestamp is used
@@ -183,6 +189,11 @@ type txState struct {
 	fixed  *txEvents              // BEGIN, GTID and COMMIT, allocated together
 	ts     int64
 	bytes  int // estimated size of events, since the last chunk sent
+	// xa marks a prepared XA transaction's group (held whole until its XA COMMIT, see xa.go),
+	// xid its id; fields are the FIELD events its rows were decoded with.
+	xa     bool
+	xid    string
+	fields map[string]*binlogdatapb.FieldEvent
 }
 
 // reset starts a new transaction, keeping the events slice.
@@ -254,11 +265,14 @@ func (s *shardStream) onEvent(ctx context.Context, ev *binlogEvent) (done bool, 
 		s.tx.reset(ts)
 		if !ev.standalone {
 			s.tx.open = true
+			s.tx.xa = ev.preparedXA
 			s.tx.events = append(s.tx.events, s.beginEvent(ts))
 		}
 		return false, nil
 	case replication.XID_EVENT:
 		return true, s.commit(ts)
+	case replication.XA_PREPARE_LOG_EVENT:
+		return true, s.prepareXA(ts)
 	}
 	switch e := ev.parsed.(type) {
 	case *replication.GTIDEvent:
@@ -294,6 +308,8 @@ func (s *shardStream) onQuery(ctx context.Context, e *replication.QueryEvent, ts
 		return true, s.commit(ts)
 	case "SAVEPOINT", "ROLLBACK":
 		return false, nil
+	case "XA":
+		return s.onXA(q, ts)
 	}
 	// A statement of its own (DDL or other): positions advance; the cache forgets the schema.
 	s.pos = s.next
@@ -416,6 +432,14 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 	}
 	ev := &blk.ev
 	ev.Type, ev.RowEvent, ev.Timestamp, ev.Keyspace, ev.Shard = binlogdatapb.VEventType_ROW, re, ts, s.ks, s.shard
+	if s.tx.xa {
+		if s.tx.fields == nil {
+			s.tx.fields = map[string]*binlogdatapb.FieldEvent{}
+		}
+		s.tx.fields[p.fieldEvent.TableName] = p.fieldEvent
+		s.tx.events = append(s.tx.events, ev) // held whole until the XA COMMIT
+		return nil
+	}
 	return s.addTxEvent(ev)
 }
 

@@ -59,11 +59,12 @@ type shardStream struct {
 	tmPlans   map[string]binlogPlan               // by table: the plan of its last TABLE_MAP event
 	fieldSent map[string]*binlogdatapb.FieldEvent // by table: the FIELD event last sent
 	reader    *binlogReader
-	next      Position       // position after the transaction being read
-	curMaria  mariaGTID      // GTID of the transaction being read (MariaDB)
-	curGTID   string         // GTID of the transaction being read (MySQL)
-	history   *schemaHistory // loaded from the source when a row needs it (history.go)
-	lastDDL   string         // GTID of the last DDL of the database the stream passed
+	next      Position               // position after the transaction being read
+	curMaria  mariaGTID              // GTID of the transaction being read (MariaDB)
+	curGTID   string                 // GTID of the transaction being read (MySQL)
+	history   *schemaHistory         // loaded from the source when a row needs it (history.go)
+	lastDDL   string                 // GTID of the last DDL of the database the stream passed
+	xa        map[string]*xaPrepared // prepared XA transactions by xid, waiting for XA COMMIT
 	tx        txState
 	arena     rowArena // lengths and values of ROW events
 	posBuf    []byte   // scratch for positionString
