@@ -249,6 +249,22 @@ func (s *shardStream) replicate(ctx context.Context, r *binlogReader, stop Posit
 		if err != nil {
 			return err
 		}
+		if done && len(s.journals) > 0 {
+			if err := s.flush(); err != nil {
+				return err
+			}
+			js := s.journals
+			s.journals = nil
+			for _, j := range js {
+				end, err := s.onJournal(ctx, j)
+				if err != nil {
+					return err
+				}
+				if end {
+					return errJournalEnd
+				}
+			}
+		}
 		if done && !stop.IsZero() && s.pos.AtLeast(stop) {
 			return nil
 		}
@@ -367,7 +383,20 @@ func (s *shardStream) positionString() string {
 
 // onRows translates one rows event of a streamed table into a ROW VEvent.
 func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts int64) error {
-	if e.Table == nil || string(e.Table.Schema) != s.src.DBName {
+	if e.Table == nil {
+		return nil
+	}
+	if string(e.Table.Schema) != s.src.DBName {
+		if string(e.Table.Schema) == journalDB && string(e.Table.Table) == journalTable && e.Type() == replication.EnumRowsEventTypeInsert {
+			evs, err := s.journalRows(e.Rows, e.Table.ColumnNameString())
+			if err != nil {
+				return err
+			}
+			s.tx.events = append(s.tx.events, evs...)
+			for _, ev := range evs {
+				s.journals = append(s.journals, ev.Journal)
+			}
+		}
 		return nil
 	}
 	p, err := s.rowPlan(ctx, e.Table)

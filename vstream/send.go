@@ -3,6 +3,7 @@ package vstream
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
@@ -23,12 +24,26 @@ type sendState struct {
 	copyShard map[string]bool                    // shards that sent COPY_COMPLETED
 	copyDone  bool
 	lastSend  time.Time // monotonic: when the last response went out, for heartbeats
+	journals  map[int64]*journalWait
+	active    atomic.Int64 // shard streams running
+
+	stopOnReshard, sendJournals bool
+	// startShard starts the stream of a new shard (after a journal); set by the Manager
+	// before any stream runs, called with mu held.
+	startShard func(*binlogdatapb.ShardGtid) error
 }
+
+// streamStarted and streamEnded count the running shard streams; streamEnded returns how
+// many are left.
+func (st *sendState) streamStarted() { st.active.Add(1) }
+
+func (st *sendState) streamEnded() int64 { return st.active.Add(-1) }
 
 func newSendState(sgtids []*binlogdatapb.ShardGtid, flags *vtgatepb.VStreamFlags, cfg Config, send SendFunc) *sendState {
 	st := &sendState{cfg: cfg, send: send, vgtid: &binlogdatapb.VGtid{}, byShard: map[string]*binlogdatapb.ShardGtid{},
 		copyShard: map[string]bool{}, heartbeat: time.Duration(flags.GetHeartbeatInterval()) * time.Second, lastSend: time.Now(),
-		chunkSize: int(flags.GetTransactionChunkSize())}
+		chunkSize: int(flags.GetTransactionChunkSize()), journals: map[int64]*journalWait{},
+		stopOnReshard: flags.GetStopOnReshard(), sendJournals: flags.GetStopOnReshard() || flags.GetIncludeReshardJournalEvents()}
 	for _, sg := range sgtids {
 		c := sg.CloneVT()
 		st.vgtid.ShardGtids = append(st.vgtid.ShardGtids, c)
@@ -105,6 +120,10 @@ func (st *sendState) convert(dst, batch []*binlogdatapb.VEvent) []*binlogdatapb.
 				sg.TablePKs = src.TablePKs
 			}
 			ev = &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_VGTID, Vgtid: cloneVGtid(st.vgtid), Keyspace: ev.Keyspace, Shard: ev.Shard}
+		case binlogdatapb.VEventType_JOURNAL:
+			if !st.sendJournals || ev.Journal.GetMigrationType() != binlogdatapb.MigrationType_SHARDS {
+				continue
+			}
 		case binlogdatapb.VEventType_COPY_COMPLETED:
 			dst = append(dst, ev)
 			st.copyShard[ev.Keyspace+"/"+ev.Shard] = true

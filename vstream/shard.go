@@ -59,12 +59,13 @@ type shardStream struct {
 	tmPlans   map[string]binlogPlan               // by table: the plan of its last TABLE_MAP event
 	fieldSent map[string]*binlogdatapb.FieldEvent // by table: the FIELD event last sent
 	reader    *binlogReader
-	next      Position               // position after the transaction being read
-	curMaria  mariaGTID              // GTID of the transaction being read (MariaDB)
-	curGTID   string                 // GTID of the transaction being read (MySQL)
-	history   *schemaHistory         // loaded from the source when a row needs it (history.go)
-	lastDDL   string                 // GTID of the last DDL of the database the stream passed
-	xa        map[string]*xaPrepared // prepared XA transactions by xid, waiting for XA COMMIT
+	next      Position                // position after the transaction being read
+	curMaria  mariaGTID               // GTID of the transaction being read (MariaDB)
+	curGTID   string                  // GTID of the transaction being read (MySQL)
+	history   *schemaHistory          // loaded from the source when a row needs it (history.go)
+	lastDDL   string                  // GTID of the last DDL of the database the stream passed
+	xa        map[string]*xaPrepared  // prepared XA transactions by xid, waiting for XA COMMIT
+	journals  []*binlogdatapb.Journal // journals of the transaction being read (journal.go)
 	tx        txState
 	arena     rowArena // lengths and values of ROW events
 	posBuf    []byte   // scratch for positionString
@@ -83,6 +84,10 @@ func (s *shardStream) run(ctx context.Context) error {
 	for {
 		before := s.sent
 		err := s.attempt(ctx, exclude)
+		if errors.Is(err, errJournalEnd) {
+			s.log.Info("vstream shard ended at a resharding journal", "keyspace", s.ks, "shard", s.shard, "position", s.pos.String())
+			return nil
+		}
 		var se *errSend
 		if errors.As(err, &se) {
 			return se.err // the client is gone: nothing to retry
