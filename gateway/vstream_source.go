@@ -65,8 +65,8 @@ func (v *vstreamSources) PickSource(ctx context.Context, req vstream.SourceReque
 	if err != nil {
 		if len(opts.Unfit) > 0 {
 			return vstream.Source{}, &vstream.Error{Code: vtrpcpb.Code_FAILED_PRECONDITION, Err: fmt.Errorf(
-				"vtdirect: no tablet of %s/%s fits as a VStream source: %s; tablets unfit as sources: %s (vtdirect picker explain --purpose vstream shows every tablet)",
-				req.Keyspace, req.Shard, err, describeUnfit(opts.Unfit))}
+				"vtdirect: no tablet of %s/%s fits as a VStream source (unfit: %s): %w (vtdirect picker explain --purpose vstream shows every tablet)",
+				req.Keyspace, req.Shard, unfitAliases(opts.Unfit), err)}
 		}
 		return vstream.Source{}, fmt.Errorf("pick a VStream source for %s/%s: %w", req.Keyspace, req.Shard, err)
 	}
@@ -114,16 +114,12 @@ func (v *vstreamSources) CheckSource(_ context.Context, src vstream.Source) erro
 	return nil
 }
 
-// describeUnfit lists unfit tablets in alias order: "zone1-101: binlog_format is MIXED ...".
-func describeUnfit(m map[picker.Alias]string) string {
-	aliases := make([]picker.Alias, 0, len(m))
+// unfitAliases lists the unfit tablets in alias order (the picker's error says why).
+func unfitAliases(m map[picker.Alias]string) string {
+	aliases := make([]string, 0, len(m))
 	for a := range m {
-		aliases = append(aliases, a)
+		aliases = append(aliases, a.String())
 	}
-	slices.SortFunc(aliases, func(a, b picker.Alias) int { return strings.Compare(a.String(), b.String()) })
-	parts := make([]string, len(aliases))
-	for i, a := range aliases {
-		parts[i] = a.String() + ": " + m[a]
-	}
-	return strings.Join(parts, "; ")
+	slices.Sort(aliases)
+	return strings.Join(aliases, ", ")
 }

@@ -399,7 +399,7 @@ func startGatewayOn(t *testing.T, ctx context.Context, cluster *local.Cluster) (
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	g, err := gateway.Start(ctx, gateway.Config{
-		Cell: "zone1", MySQLAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", ServerVersion: "8.0.40-vtdirect",
+		Cell: "zone1", MySQLAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", ServerVersion: "8.0.40-vtdirect",
 		InsecureNoAuth: true, MaxPacketSize: 16 << 20,
 		TabletServer: tabletserver.Config{
 			User: cluster.User(), Password: cluster.Password(), PoolSize: 4, PoolWaitTimeout: 5 * time.Second,

@@ -156,7 +156,7 @@ func (s *shardStream) prepareCopy(ctx context.Context, lastPKs []*binlogdatapb.T
 	for attempt := 0; attempt <= s.m.cfg.MaxRetries; attempt++ {
 		src, err := s.m.cfg.Picker.PickSource(ctx, req)
 		if err != nil {
-			if e := s.noFitSource(); e != nil {
+			if e := s.noFitSource(err); e != nil {
 				return e
 			}
 		} else {

@@ -97,6 +97,10 @@ func (s *shardStream) run(ctx context.Context) error {
 		}
 		var fe *FilterError
 		var ve *Error
+		var pe *errPick
+		if errors.As(err, &pe) && len(s.refused) > 0 {
+			return s.noFitSource(pe.err)
+		}
 		if errors.As(err, &fe) || errors.As(err, &ve) {
 			return err
 		}
@@ -104,13 +108,9 @@ func (s *shardStream) run(ctx context.Context) error {
 			failures = 0
 		}
 		failures++
-		var pe *errPick
 		var ue *errUnfit
 		switch {
 		case errors.As(err, &pe):
-			if e := s.noFitSource(); e != nil {
-				return e
-			}
 			exclude = nil // every tablet was excluded or none is healthy: try them all again
 		case errors.As(err, &ue):
 			s.refused[ue.alias] = ue.reason
@@ -140,7 +140,7 @@ func (s *shardStream) run(ctx context.Context) error {
 
 // noFitSource is the error that ends the stream once no tablet is left to pick and some were
 // refused for their settings or for lacking the position: FAILED_PRECONDITION, naming each.
-func (s *shardStream) noFitSource() error {
+func (s *shardStream) noFitSource(pickErr error) error {
 	if len(s.refused) == 0 {
 		return nil
 	}
@@ -153,6 +153,9 @@ func (s *shardStream) noFitSource() error {
 	fmt.Fprintf(&b, "vtdirect: no tablet of %s/%s can serve this VStream", s.ks, s.shard)
 	for _, a := range aliases {
 		fmt.Fprintf(&b, "; %s: %s", a, s.refused[a])
+	}
+	if pickErr != nil {
+		fmt.Fprintf(&b, "; and then: %v", pickErr)
 	}
 	return &Error{Code: vtrpcpb.Code_FAILED_PRECONDITION, Err: errors.New(b.String())}
 }
