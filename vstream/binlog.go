@@ -10,6 +10,7 @@ package vstream
 // a VGTID, as Vitess's vtgate does.
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -30,13 +31,14 @@ import (
 type binlogReader struct {
 	conn      *binlogConn
 	parser    *replication.BinlogParser
-	seen      atomic.Int64  // events read, for the watchdog
-	waiting   atomic.Int64  // unix ns since when a read has been waiting for input, 0 when not waiting
-	silent    atomic.Bool   // the watchdog closed the connection
-	stop      chan struct{} // closed by close() to end the watchdog
-	done      chan struct{} // closed when the watchdog has exited
-	stopAfter func() bool   // unregisters the close-on-ctx-end hook
-	ev        binlogEvent   // the event next returned last
+	seen      atomic.Int64             // events read, for the watchdog
+	waiting   atomic.Int64             // unix ns since when a read has been waiting for input, 0 when not waiting
+	silent    atomic.Bool              // the watchdog closed the connection
+	stop      chan struct{}            // closed by close() to end the watchdog
+	done      chan struct{}            // closed when the watchdog has exited
+	stopAfter func() bool              // unregisters the close-on-ctx-end hook
+	ev        binlogEvent              // the event next returned last
+	tableMaps map[uint64]tableMapCache // by table id (see next)
 }
 
 func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogReader, error) {
@@ -165,12 +167,41 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 	case replication.XID_EVENT:
 		return ev, nil // only the header's timestamp is used
 	}
+	if ev.typ == replication.TABLE_MAP_EVENT && len(body) >= 6 {
+		// Every transaction repeats its tables' TABLE_MAP events; with full row metadata they
+		// are large to decode. An event identical to the last one of its table id is the
+		// same table in the same shape: reuse its decoding (the parser keeps that one for the
+		// rows that follow, too).
+		id := uint64(body[0]) | uint64(body[1])<<8 | uint64(body[2])<<16 | uint64(body[3])<<24 | uint64(body[4])<<32 | uint64(body[5])<<40
+		if c, ok := r.tableMaps[id]; ok && bytes.Equal(c.body, body) {
+			ev.parsed = c.ev
+			return ev, nil
+		}
+		parsed, err := r.parser.Parse(data)
+		if err != nil {
+			return nil, err
+		}
+		ev.parsed = parsed.Event
+		if tm, ok := parsed.Event.(*replication.TableMapEvent); ok {
+			if r.tableMaps == nil || len(r.tableMaps) > 4096 {
+				r.tableMaps = make(map[uint64]tableMapCache)
+			}
+			r.tableMaps[id] = tableMapCache{body: body, ev: tm}
+		}
+		return ev, nil
+	}
 	parsed, err := r.parser.Parse(data)
 	if err != nil {
 		return nil, err
 	}
 	ev.parsed = parsed.Event
 	return ev, nil
+}
+
+// tableMapCache is the last TABLE_MAP event of a table id, raw and decoded.
+type tableMapCache struct {
+	body []byte
+	ev   *replication.TableMapEvent
 }
 
 func (r *binlogReader) close() {

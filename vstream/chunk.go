@@ -110,8 +110,12 @@ func (s *shardStream) emitSplit(evs []*binlogdatapb.VEvent) error {
 	s.st.mu.Lock()
 	s.holding = true
 	defer s.release()
-	size := 0
-	start := 0
+	return s.sendPackets(evs)
+}
+
+// sendPackets sends evs in responses of at most a packet each; the caller holds the lock.
+func (s *shardStream) sendPackets(evs []*binlogdatapb.VEvent) error {
+	size, start := 0, 0
 	for i, ev := range evs {
 		n := eventSize(ev)
 		if i > start && (size+n > s.m.cfg.MaxResponseBytes || i-start >= s.m.cfg.MaxResponseEvents) {

@@ -327,10 +327,7 @@ func (s *shardStream) sendKeylessPart(evs []*binlogdatapb.VEvent) ([]*binlogdata
 		s.st.mu.Lock()
 		s.holding = true
 	}
-	if err := s.queue(evs); err != nil {
-		return nil, err
-	}
-	if err := s.flush(); err != nil {
+	if err := s.sendPackets(evs); err != nil {
 		return nil, err
 	}
 	return evs[:0:0], nil
