@@ -280,16 +280,10 @@ func (s *shardStream) disconnect() {
 
 func (s *shardStream) currentPosition(ctx context.Context) (Position, error) {
 	var set string
-	if s.flavor == flavorMySQL {
-		if err := s.db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_executed").Scan(&set); err != nil {
-			return Position{}, err
-		}
-		return ParsePosition(flavorMySQL + "/" + strings.ReplaceAll(set, "\n", ""))
-	}
-	if err := s.db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_binlog_pos").Scan(&set); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.source.Flavor.PositionQuery()).Scan(&set); err != nil {
 		return Position{}, err
 	}
-	return parseMariaDBSet(set)
+	return ParsePosition(s.source.Flavor.Position(set))
 }
 
 // emit sends one batch (whole transactions) to the client now.
