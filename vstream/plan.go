@@ -109,10 +109,10 @@ type binlogPlan struct {
 // rows were written with); otherwise from the schema the stream knows for the position (see
 // shapeFor), checked against tm's column types.
 func (s *shardStream) rowPlan(ctx context.Context, tm *replication.TableMapEvent) (*tablePlan, error) {
-	name := string(tm.Table)
-	if bp, ok := s.tmPlans[name]; ok && sameTableMap(bp.tm, tm) {
+	if bp, ok := s.tmPlans[string(tm.Table)]; ok && sameTableMap(bp.tm, tm) { // no string allocated
 		return bp.plan, nil
 	}
+	name := string(tm.Table)
 	r := s.filter.match(name)
 	if r == nil {
 		s.tmPlans[name] = binlogPlan{tm: tm}
