@@ -33,7 +33,9 @@ func binlogEventBytes(typ replication.EventType, body []byte) []byte {
 func lenenc(b []byte, s string) []byte { return append(append(b, byte(len(s))), s...) }
 
 // tlv appends one optional-metadata field: type, length, value.
-func tlv(b []byte, typ byte, v []byte) []byte { return append(append(append(b, typ), byte(len(v))), v...) }
+func tlv(b []byte, typ byte, v []byte) []byte {
+	return append(append(append(b, typ), byte(len(v))), v...)
+}
 
 func mysqlStream() []byte {
 	const uuid = "\x3e\x11\xfa\x47\x71\xca\x11\xe1\x9e\x33\xc8\x0a\xa9\x42\x95\x62"
@@ -73,9 +75,9 @@ func mysqlStream() []byte {
 	tm = append(lenenc(tm, "t1"), 0)
 	tm = append(tm, 4, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_LONG, mysql.MYSQL_TYPE_STRING)
 	tm = append(tm, 4, 128, 0, mysql.MYSQL_TYPE_ENUM, 1) // VARCHAR max 128 bytes; ENUM, 1 byte
-	tm = append(tm, 0b1110)                               // nullable: all but id
-	tm = tlv(tm, 1, []byte{0b01000000})                   // signedness of the numeric columns: n unsigned
-	tm = tlv(tm, 2, []byte{45})                           // default charset: utf8mb4_general_ci
+	tm = append(tm, 0b1110)                              // nullable: all but id
+	tm = tlv(tm, 1, []byte{0b01000000})                  // signedness of the numeric columns: n unsigned
+	tm = tlv(tm, 2, []byte{45})                          // default charset: utf8mb4_general_ci
 	tm = tlv(tm, 4, lenenc(lenenc(lenenc(lenenc(nil, "id"), "v"), "n"), "e"))
 	tm = tlv(tm, 6, lenenc(lenenc([]byte{2}, "a"), "b")) // ENUM members
 	tm = tlv(tm, 8, []byte{0})                           // simple primary key: column 0
@@ -94,7 +96,7 @@ func mysqlStream() []byte {
 type nopPicker struct{}
 
 func (nopPicker) PickSource(context.Context, SourceRequest) (Source, error) { return Source{}, nil }
-func (nopPicker) Shards(context.Context, string) ([]string, error)       { return nil, nil }
+func (nopPicker) Shards(context.Context, string) ([]string, error)          { return nil, nil }
 
 func TestMySQLFlavorEvents(t *testing.T) {
 	m, err := NewManager(Config{User: "u", Picker: nopPicker{}})
