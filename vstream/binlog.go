@@ -521,14 +521,7 @@ func firstWord(q string) string {
 
 // ddlTouchesDB reports whether a DDL ran in the source database or names one of its tables
 // (Vitess sends only the DDLs of the streamed database).
-func (s *shardStream) ddlTouchesDB(schema, q string) bool {
-	if schema == s.src.DBName {
-		return true
-	}
-	lq := strings.ToLower(q)
-	db := strings.ToLower(s.src.DBName)
-	return strings.Contains(lq, db+".") || strings.Contains(lq, "`"+db+"`.")
-}
+func (s *shardStream) ddlTouchesDB(schema, q string) bool { return ddlInDB(s.src.DBName, schema, q) }
 
 // forgetSchema drops cached table metadata and plans; the next row of each table is preceded
 // by a fresh FIELD event.

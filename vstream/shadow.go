@@ -101,6 +101,13 @@ func (sh *shadow) restore(ctx context.Context, tables map[string]*tableDef) erro
 // pointed at the shadow.
 func (sh *shadow) replay(ctx context.Context, live, ddl string) error {
 	q := retarget(ddl, live, sh.name)
+	for _, db := range qualifiers(q) {
+		if db != sh.name {
+			// Never run a statement that names another database: on the shadow's connection
+			// (sql_log_bin=0) it would change that database for real.
+			return fmt.Errorf("replay %q: it names database %s", ddl, db)
+		}
+	}
 	if _, err := sh.conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("replay %q: %w", q, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -258,12 +259,7 @@ func isDDL(q string) bool {
 
 // ddlInDB reports whether a DDL ran in db or names one of its tables.
 func ddlInDB(db, schema, q string) bool {
-	if schema == db {
-		return true
-	}
-	lq := strings.ToLower(q)
-	d := strings.ToLower(db)
-	return strings.Contains(lq, d+".") || strings.Contains(lq, "`"+d+"`.")
+	return schema == db || slices.Contains(qualifiers(q), db)
 }
 
 // ddlGTID is the GTID of the statement being read, in the position's syntax.
