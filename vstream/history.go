@@ -159,18 +159,25 @@ func (s *shardStream) historyShape(ctx context.Context, table string) (*tableDef
 	s.m.trackers.ensure(s.ks, s.shard, s.src.DBName)
 	deadline := time.Now().Add(s.m.cfg.HistoryWait)
 	for {
-		if s.history == nil || s.historyStale() {
+		// The tracker must have read the primary's binlog past this position (a DDL before it
+		// that the stream did not see itself, such as one before a resume, is then recorded).
+		caughtUp := s.m.trackers.caughtUp(s.ks, s.shard, s.pos)
+		if caughtUp && (s.history == nil || s.historyStale()) {
 			h, err := loadHistory(ctx, s.db, s.src.DBName, s.flavor)
 			if err != nil {
 				return nil, err
 			}
 			s.history = h
 		}
-		if !s.historyStale() {
+		if caughtUp && !s.historyStale() {
 			break
 		}
 		if time.Now().After(deadline) {
-			return nil, s.shapeUnknown(table, fmt.Sprintf("the schema history has no entry yet for DDL %s (is the primary reachable? the history is written there)", s.lastDDL))
+			why := fmt.Sprintf("the schema history has no entry yet for DDL %s", s.lastDDL)
+			if !caughtUp {
+				why = "the schema tracker has not read the primary's binlog up to this position yet"
+			}
+			return nil, s.shapeUnknown(table, why+" (is the primary reachable? the history is written there; see the gateway's log)")
 		}
 		select {
 		case <-ctx.Done():

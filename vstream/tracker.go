@@ -35,13 +35,29 @@ type trackerSet struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex // guards running
+	mu      sync.Mutex // guards running and reached
 	running map[string]bool
+	reached map[string]Position // by "ks/shard": binlog position up to which the history is written
 }
 
 func newTrackerSet(m *Manager) *trackerSet {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &trackerSet{m: m, ctx: ctx, cancel: cancel, running: map[string]bool{}}
+	return &trackerSet{m: m, ctx: ctx, cancel: cancel, running: map[string]bool{}, reached: map[string]Position{}}
+}
+
+// progress records that the tracker of ks/shard has recorded every DDL up to pos.
+func (t *trackerSet) progress(ks, shard string, pos Position) {
+	t.mu.Lock()
+	t.reached[ks+"/"+shard] = pos
+	t.mu.Unlock()
+}
+
+// caughtUp reports whether the tracker of ks/shard has recorded every DDL up to pos.
+func (t *trackerSet) caughtUp(ks, shard string, pos Position) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r, ok := t.reached[ks+"/"+shard]
+	return ok && r.AtLeast(pos)
 }
 
 // ensure starts the tracker of ks/shard (database db) unless it runs.
@@ -78,7 +94,7 @@ func (m *Manager) track(ctx context.Context, ks, shard, db string) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(max(m.cfg.RetryBackoff, time.Second)):
+		case <-time.After(max(m.cfg.RetryBackoff, 5*time.Second)):
 		}
 	}
 }
@@ -151,6 +167,11 @@ func (m *Manager) trackOnce(ctx context.Context, ks, shard, db string) error {
 		ev, err := r.next()
 		if err != nil {
 			return fmt.Errorf("read binlog of %s: %w", src.Alias, err)
+		}
+		if pending == nil {
+			// Every event group before this event is recorded: streams may trust the history
+			// up to here.
+			m.trackers.progress(ks, shard, s.pos)
 		}
 		switch ev.typ {
 		case replication.MARIADB_GTID_EVENT:
