@@ -100,6 +100,9 @@ type Gateway struct {
 	grpcAddr  net.Addr
 	Metrics   *prometheus.Registry
 	fo        failoverParts
+	// vstreamFit remembers which tablets are fit as VStream sources (vstream_fitness.go).
+	vstreamFit *sourceFitness
+	vstreamMgr *vstream.Manager
 
 	wg      sync.WaitGroup // the listeners' Serve goroutines
 	errOnce sync.Once
@@ -117,7 +120,8 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		return nil, err
 	}
 	log := cfg.Logger
-	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry()}
+	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry(),
+		vstreamFit: newSourceFitness(cfg.TabletServer.User, cfg.TabletServer.Password)}
 	g.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	reg, err := discovery.New(discovery.Config{
@@ -201,7 +205,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(g.Metrics, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/debug/status", statusHandler(reg, cfg.Cell))
-		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String()))
+		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String(), g.vstreamFit))
 		mux.HandleFunc("/debug/failover", failoverHandler(g))
 		mux.HandleFunc("/debug/failover/reparent", reparentHandler(g))
 		mux.HandleFunc("/debug/failover/ack", ackHandler(g, ts))
@@ -255,7 +259,8 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 		return err
 	}
 	vc := cfg.VStream
-	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second}
+	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second,
+		fit: g.vstreamFit}
 	vc.User, vc.Password = cfg.TabletServer.User, cfg.TabletServer.Password
 	if vc.ServerIDBase == 0 {
 		// Each stream registers with MySQL as a replica with its own server_id: gateways
@@ -269,6 +274,7 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 	if err != nil {
 		return err
 	}
+	g.vstreamMgr = mgr
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return fmt.Errorf("gRPC listener on %s: %w (choose another --grpc-port)", cfg.GRPCAddr, err)
@@ -331,6 +337,9 @@ func (g *Gateway) Close() {
 	if g.grpcSrv != nil {
 		// Stop, not GracefulStop: VStreams never end on their own.
 		g.grpcSrv.Stop()
+	}
+	if g.vstreamMgr != nil {
+		g.vstreamMgr.Close() // its schema trackers
 	}
 	if g.mysql != nil {
 		// Kill running queries first: closing the listener waits for every session.

@@ -16,6 +16,7 @@ import (
 	"github.com/vtdirect/vtdirect/gateway"
 	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/tabletserver"
+	"github.com/vtdirect/vtdirect/vstream"
 )
 
 // serveFlags are the gateway's flags, named after vtgate's and vttablet's where they have one.
@@ -46,6 +47,7 @@ type serveFlags struct {
 
 	dbUser, dbPassword string
 	ts                 tabletserver.Config
+	vstream            vstream.Config
 	logLevel           string
 
 	fo failoverFlags
@@ -95,6 +97,7 @@ func newServeCmd() *cobra.Command {
 	fs.IntVar(&f.ts.MaxResultRows, "queryserver-config-max-result-size", 0, "a query returning more rows than this fails (0: no limit; results are streamed)")
 	fs.DurationVar(&f.ts.HealthInterval, "health-check-interval", 2*time.Second, "how often each tablet's MySQL is probed")
 	fs.DurationVar(&f.ts.ConnectTimeout, "db-connect-timeout", 5*time.Second, "timeout to connect to a tablet's MySQL")
+	fs.IntVar(&f.vstream.MaxResponseBytes, "vstream-packet-size", 250000, "VStream responses hold at most this many bytes of events (vttablet's --vstream-packet-size); a larger transaction goes out in several responses. Keep it well below the consumers' gRPC message limit (4 MiB in grpc-go, 16 MiB in Vitess's client)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	addFailoverFlags(fs, &f.fo)
 	return cmd
@@ -139,6 +142,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		IdleTimeout:    f.idleTimeout,
 		LocalInfile:    f.localInfile,
 		TabletServer:   f.ts,
+		VStream:        f.vstream,
 		Logger:         log,
 	}
 	if f.httpPort > 0 {
