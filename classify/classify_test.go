@@ -184,6 +184,8 @@ func TestKinds(t *testing.T) {
 		{"select release_lock('x'), release_all_locks()", KindSelect, ReleasesLock, true},
 		{"select is_free_lock('x'), count(*) from t", KindSelect, 0, true},
 		{"select db.get_lock(1)", KindSelect, 0, true}, // a stored function
+		{"select `get_lock`('x', 1)", KindSelect, TakesLock, true}, // a function's name may be quoted
+		{"select `db`.`get_lock`(1)", KindSelect, 0, true},
 		{"handler t open", KindHandler, OpensHandler, true},
 		{"handler db.t open as h", KindHandler, OpensHandler, true},
 		{"handler h read first", KindHandler, 0, true},
@@ -316,6 +318,8 @@ func TestUserVariables(t *testing.T) {
 		{"select 1 into @a from dual where @b", KindSelect, WritesUserVar | ReadsUserVar, true},
 		{"update t set a = @x", KindUpdate, ReadsUserVar, false},
 		{"update t set a = (@x := @x + 1)", KindUpdate, WritesUserVar | ReadsUserVar, false},
+		// LOAD DATA reads columns into user variables: (@v) SET c = @v leaves @v set.
+		{"load data local infile 'x' into table t (a, @v) set b = @v", KindLoad, LocalInfile | WritesUserVar | ReadsUserVar, false},
 		{"select 'x@y', `@z`", KindSelect, 0, true},
 		{"grant select on t to 'u'@'h'", KindAdmin, Admin, false}, // 'u'@'h' is an account, not a variable
 		{"create definer=u@localhost view v as select 1", KindDDL, 0, false},

@@ -24,7 +24,7 @@ type scanMode uint8
 const (
 	modeNormal  scanMode = iota
 	modeSet              // SET: an @x being assigned is written
-	modeCall             // CALL: an @x argument may be an OUT parameter, read and written
+	modeCall             // CALL: an @x argument may be an OUT parameter, read and written; LOAD DATA: a column read into @x
 	modeGetDiag          // GET DIAGNOSTICS: the @x targets are written
 )
 
@@ -53,7 +53,7 @@ func readHead(at *cursor) head {
 			return readSetStatementHead(c)
 		}
 		return head{mode: modeSet}
-	case kwCall:
+	case kwCall, kwLoad:
 		return head{mode: modeCall}
 	case kwGet:
 		return head{mode: modeGetDiag}

@@ -40,7 +40,7 @@ func (s *scanner) startStatement(kw keyword) {
 	switch kw {
 	case kwSet:
 		s.mode, s.target = modeSet, true
-	case kwCall:
+	case kwCall, kwLoad:
 		s.mode = modeCall
 	case kwGet:
 		s.mode = modeGetDiag
@@ -110,10 +110,11 @@ func (s *scanner) react(t Token, kw keyword) {
 		s.sysVar(t)
 	case TokLParen:
 		s.depth++
-		if s.p1.kind == TokWord && s.p2.kind != TokDot {
+		// A function's name may be quoted: `get_lock`('a', 0) is GET_LOCK too.
+		if (s.p1.kind == TokWord || s.p1.kind == TokQuotedIdent) && s.p2.kind != TokDot {
 			kw := s.p1.kw
 			if kw == noKeyword { // the walker may not have looked it up
-				kw = lookupKeyword(s.q[s.p1.start:s.p1.end])
+				kw = lookupKeyword(identBytes(s.q, Token{Kind: s.p1.kind, Start: s.p1.start, End: s.p1.end}))
 			}
 			s.call(kw)
 		}

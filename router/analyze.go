@@ -18,6 +18,7 @@ const (
 	answerKill
 	answerShowVitessShards
 	answerShowVitessTablets
+	answerRefuse // arg is the reason
 )
 
 // query is what the router knows of a client's statement text before it runs it.
@@ -80,6 +81,18 @@ func (e *Executor) analyze(s *Session, q []byte) query {
 	// Several statements: the union of what they do; the last decides what the results are.
 	explained := true
 	for st := range classify.Statements(q, opt) {
+		switch st.Kind {
+		case classify.KindUse:
+			// The gateway keeps the session's database and replays it on every connection
+			// that serves the session: a USE it does not answer itself would change one
+			// backend connection's behind its back.
+			out.answer, out.arg = answerRefuse, "USE inside a multi-statement query is not supported; send it as a query of its own (or use COM_INIT_DB)"
+			return out
+		case classify.KindKill:
+			// KILL takes the gateway's connection ids, which only a KILL of its own means.
+			out.answer, out.arg = answerRefuse, "KILL inside a multi-statement query is not supported; send it as a query of its own"
+			return out
+		}
 		e.describe(sess, &st, st.Flags, q, s)
 		explained = explained && stateExplained(&st)
 	}
@@ -146,6 +159,8 @@ func (e *Executor) describe(sess *session.Statement, st *classify.Statement, f c
 		switch xaVerb(q[st.Start:st.End], s) {
 		case "commit", "rollback":
 			sess.Makes |= session.EndsXA
+		case "recover":
+			// Lists the prepared branches: reads, makes nothing.
 		default:
 			sess.Makes |= session.MakesXA
 		}

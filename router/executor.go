@@ -227,6 +227,8 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 	case answerShowVitessTablets:
 		r := vitessTabletsTable(e.reg.Snapshot(), q.arg)
 		return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
+	case answerRefuse:
+		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: "vtdirect: " + q.arg})
 	}
 	res, err := e.run(c, s, &q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		req.Frame = cmd.Frame
@@ -355,7 +357,7 @@ func (e *Executor) resetSession(s *Session) {
 	s.lost = ""
 	s.state.Reset(e.afterReset(s))
 	s.refreshSettings()
-	e.noteHolds(s, s.state.Holds())
+	e.noteHolds(s, s.state.Pinned())
 }
 
 // finish writes a gateway-side error after whatever part of the reply was forwarded. A reply

@@ -91,7 +91,7 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 		conn.MarkSettings(&s.settings)
 	}
 	e.keepOrRelease(s, conn, server, lease, exact)
-	e.noteHolds(s, s.state.Holds())
+	e.noteHolds(s, s.state.Pinned())
 	e.setIdleTimeout(c, s)
 	return res, err
 }
@@ -188,7 +188,7 @@ func (e *Executor) keepOrRelease(s *Session, conn *tabletserver.Conn, server *ta
 		s.last.Untag(s.lastLease)
 	}
 	s.last, s.lastLease, s.lastServer, s.lastExact = conn, lease, server, exact
-	if s.state.Holds() != 0 {
+	if s.state.Pinned() != 0 {
 		if s.held == nil {
 			conn.Hold()
 			s.held, s.heldServer = conn, server

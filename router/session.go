@@ -149,7 +149,16 @@ func (s *Session) dropHeld() {
 		return
 	}
 	c.SetTransaction(false)
-	if s.state.Dirty() || s.state.InTransaction() {
+	h := s.state.Holds()
+	if h&session.HoldXA != 0 {
+		// A prepared XA transaction survives COM_RESET_CONNECTION and leaves the connection
+		// refusing statements (1399); only closing it hands the branch to XA RECOVER.
+		c.Close()
+		return
+	}
+	// Any hold is state another session must not see: a table lock, SET TRANSACTION's next
+	// transaction, a one-shot insert_id, warnings, FOUND_ROWS; not only the dirty ones.
+	if h != 0 || s.state.InTransaction() {
 		ctx, cancel := context.WithTimeout(context.Background(), resetTimeout)
 		err := c.Reset(ctx)
 		cancel()

@@ -109,7 +109,7 @@ func (s *State) Apply(st *Statement, r *Reply) Outcome {
 	s.applyHolds(st, r, failed, wasTx)
 	s.applyResults(st, r)
 
-	out.Hold = s.hold != 0
+	out.Hold = s.hold&^soft != 0
 	out.CloseClient = st.Release && !failed
 	return out
 }
@@ -128,6 +128,22 @@ func (s *State) applyHolds(st *Statement, r *Reply, failed, wasTx bool) {
 		s.hold |= HoldFoundRows
 	}
 	made := !failed || st.Multi || st.Makes&MakesCall != 0
+	if failed && st.Makes&MakesCall != 0 {
+		// A CALL (or a compound statement) that failed, timed out or was killed may have
+		// stopped anywhere in its body, which the server's tracker then does not report.
+		s.hold |= HoldUnknown
+	}
+	if failed && !made && !parseError(r.Err) {
+		// A statement may evaluate expressions before it fails: a user variable assigned
+		// (INSERT ... VALUES (@x := 5, NULL) refused for the NULL) or a GET_LOCK() taken is
+		// there although the statement failed.
+		if st.Makes&MakesUserVar != 0 {
+			s.hold |= HoldUserVars
+		}
+		if st.Makes&MakesLock != 0 {
+			s.hold |= HoldLocks
+		}
+	}
 	if made {
 		m := st.Makes
 		add := func(bit Makes, h Hold) {
@@ -155,6 +171,11 @@ func (s *State) applyHolds(st *Statement, r *Reply, failed, wasTx bool) {
 			}
 		}
 		if r.StateChanged && !st.StateExplained {
+			s.hold |= HoldUnknown
+		}
+		if (st.Multi || m&MakesCall != 0) && changesTracking(st, r) {
+			// The statements after the change ran with the client's tracking, perhaps none:
+			// what they changed may not have been reported.
 			s.hold |= HoldUnknown
 		}
 	}
@@ -244,6 +265,36 @@ func (s *State) setVar(name, value string) bool {
 	return false
 }
 
+// parseError reports an error the server raised before it ran anything.
+func parseError(e *mysql.MyError) bool {
+	return e != nil && (e.Code == mysql.ER_PARSE_ERROR || e.Code == mysql.ER_SYNTAX_ERROR)
+}
+
+// changesTracking reports a statement that set the session tracking variables the gateway
+// relies on.
+func changesTracking(st *Statement, r *Reply) bool {
+	for _, v := range r.Vars {
+		if varRole(v.Name) == roleTracking {
+			return true
+		}
+	}
+	for _, a := range st.Sets {
+		if a.Scope == ScopeSession && varRole(a.Name) == roleTracking {
+			return true
+		}
+	}
+	return false
+}
+
+// unfreezesClock reports a literal timestamp value that gives the session the current time back.
+func unfreezesClock(v string) bool {
+	if strings.EqualFold(v, "default") {
+		return true
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	return err == nil && f == 0
+}
+
 // SetVar records the value of a variable read after a statement (Outcome.Read).
 func (s *State) SetVar(name, value string) { s.setVar(name, value) }
 
@@ -261,6 +312,12 @@ func (s *State) applyAssignments(sets []Assignment, reported func(string) bool) 
 				s.settings = s.settings.With("collation_connection", strings.ToLower(a.Collation))
 			}
 		case ScopeSession:
+			if a.Name == "timestamp" && a.Literal && unfreezesClock(a.Value) {
+				// SET timestamp = DEFAULT (or 0) lets the clock run again: the value the
+				// tracker reports is the moment of the SET, which replayed would freeze it.
+				s.settings = s.settings.Without(a.Name)
+				continue
+			}
 			if varRole(a.Name) != roleSetting || reported(a.Name) {
 				continue
 			}

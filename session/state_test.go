@@ -56,7 +56,7 @@ func run(t *testing.T, steps []step) {
 		if s.Holds() != stp.hold {
 			t.Fatalf("%s: holds %v, want %v", stp.name, s.Holds(), stp.hold)
 		}
-		if out.Hold != (stp.hold != 0) {
+		if out.Hold != (stp.hold&^HoldDiagnostics != 0) { // warnings alone do not pin the connection
 			t.Fatalf("%s: Outcome.Hold %v with holds %v", stp.name, out.Hold, s.Holds())
 		}
 		if stp.key != "-" && strings.ReplaceAll(s.Settings().Key(), "\x00", ";") != stp.key {
@@ -272,4 +272,52 @@ func TestRelease(t *testing.T) {
 	if out := s.Apply(&Statement{Release: true}, ok(ac)); !out.CloseClient {
 		t.Fatal("COMMIT RELEASE closes the client connection")
 	}
+}
+
+// A failed statement may have made state before it failed; a failed CALL may have stopped
+// anywhere in its body.
+func TestFailedStatementsKeepWhatTheyMade(t *testing.T) {
+	run(t, []step{
+		{name: "INSERT ... (@x := 5, NULL) refused for the NULL", st: Statement{Makes: MakesUserVar, UsesTables: true},
+			r: errReply(mysql.ER_BAD_NULL_ERROR), hold: HoldUserVars | HoldDiagnostics, key: ""},
+		{name: "reset", reset: true, st: Statement{}, r: ok(ac), key: ""},
+		{name: "SELECT GET_LOCK('l', 0), no_such_column", st: Statement{Makes: MakesLock, Select: true},
+			r: errReply(mysql.ER_BAD_FIELD_ERROR), hold: HoldLocks | HoldDiagnostics, key: ""},
+		{name: "reset2", reset: true, st: Statement{}, r: ok(ac), key: ""},
+		{name: "a syntax error ran nothing", st: Statement{Makes: MakesUserVar | MakesLock},
+			r: errReply(mysql.ER_PARSE_ERROR), hold: HoldDiagnostics, key: ""},
+		{name: "reset3", reset: true, st: Statement{}, r: ok(ac), key: ""},
+		{name: "a failed (or killed) CALL", st: Statement{Makes: MakesCall},
+			r: errReply(mysql.ER_QUERY_INTERRUPTED), hold: HoldTx | HoldUnknown | HoldDiagnostics, ping: true, inTx: true, key: ""},
+	})
+}
+
+// A multi-statement query or a CALL that changes the session tracking variables hides what the
+// statements after the change made: the connection stays with the session.
+func TestTrackingChangedInsideMulti(t *testing.T) {
+	st := Statement{Multi: true, Makes: MakesCall, Sets: []Assignment{{Scope: ScopeSession, Name: "session_track_state_change", Value: "OFF", Literal: true}}}
+	s := New(Defaults{Autocommit: true, Track: TrackPrefs{StateChange: true}})
+	r := vars(ac, "session_track_state_change", "OFF")
+	r.StateChanged = false // turned off, the tracker no longer flags the changes after it
+	out := s.Apply(&st, r)
+	if !out.Reassert || s.Holds()&HoldUnknown == 0 {
+		t.Fatalf("reassert %v holds %v, want unknown_state held", out.Reassert, s.Holds())
+	}
+	// Alone, the SET is explained: nothing held.
+	s = New(Defaults{Autocommit: true, Track: TrackPrefs{StateChange: true}})
+	st = set("session_track_state_change", "OFF")
+	if s.Apply(&st, vars(ac, "session_track_state_change", "OFF")); s.Holds() != 0 {
+		t.Fatalf("a SET of its own: holds %v", s.Holds())
+	}
+}
+
+// SET timestamp = DEFAULT (or 0) gives the session the running clock back: the value the
+// tracker reports (the moment of the SET) is not replayed.
+func TestTimestampDefaultUnfreezes(t *testing.T) {
+	run(t, []step{
+		{name: "SET timestamp = 1000", st: set("timestamp", "1000"), r: vars(ac, "timestamp", "1000.000000"), key: "timestamp=1000.000000"},
+		{name: "SET timestamp = DEFAULT", st: set("timestamp", "DEFAULT"), r: vars(ac, "timestamp", "1764630000.123456"), key: ""},
+		{name: "SET timestamp = 1000 again", st: set("timestamp", "1000"), r: vars(ac, "timestamp", "1000.000000"), key: "timestamp=1000.000000"},
+		{name: "SET timestamp = 0", st: set("timestamp", "0"), r: vars(ac, "timestamp", "1764630000.123456"), key: ""},
+	})
 }

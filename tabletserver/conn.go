@@ -348,6 +348,11 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 			c.pool.setTx(c, inTx)
 		}
 	}
+	if res.SchemaChanged {
+		// The connection's database changed (a USE in a multi-statement query, DROP DATABASE
+		// of the current one): the pool's connections must stay on the tablet's database.
+		c.discard = true
+	}
 	if err == nil {
 		if res.Err != nil {
 			st.backendErrors.Add(1)
