@@ -1,8 +1,8 @@
 package e2e
 
 import (
+	"context"
 	"database/sql"
-	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -12,12 +12,13 @@ import (
 )
 
 // The state a session leaves on its backend connection when it goes away must never reach the
-// next session to get that connection. Each case runs on a gateway with one data connection,
-// so the next session is on the same one: session a makes the state and disconnects, then
-// session b checks it sees a connection as fresh as its own MariaDB connection would be.
+// next session to get that connection. Each case runs on a gateway with at most two backend
+// connections (one for autocommit statements, one reserved): session a makes the state and
+// disconnects, then the check runs on both connections at once (one session in a transaction,
+// another beside it), which must be as fresh as a new MariaDB connection.
 func TestNothingLeaksToTheNextSession(t *testing.T) {
-	g := oneConnGateway(t)
-	admin := openDB(t, dsn(g, "commerce", "multiStatements=true"))
+	g := newGateway(t, func(c *gatewayConfigT) { c.TabletServer.PoolSize, c.TabletServer.TxPoolSize = 1, 1 })
+	admin := directDB(t, "zone1-100")
 	for _, q := range []string{
 		"CREATE TABLE IF NOT EXISTS e2e_leak (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL, w INT)",
 		"CREATE OR REPLACE PROCEDURE e2e_leak_set() SET @leak_pv = 1",
@@ -55,52 +56,65 @@ func TestNothingLeaksToTheNextSession(t *testing.T) {
 			}
 		}
 	}
-	next := func(t *testing.T) *sql.DB {
+	// everyConn runs check on each of the gateway's backend connections: in a transaction of
+	// a new session (the reserved one), and in another new session meanwhile (the other).
+	everyConn := func(t *testing.T, check func(t *testing.T, q sqlRunner)) {
 		t.Helper()
-		db := openDB(t, dsn(g, "commerce"))
-		db.SetMaxOpenConns(1)
-		return db
-	}
-
-	t.Run("table lock", func(t *testing.T) {
-		session(t, false, "LOCK TABLES customer READ")
-		if got := queryInt(t, next(t), "SELECT COUNT(*) FROM e2e_leak WHERE id < 0"); got != 0 {
-			t.Fatalf("count %d", got)
-		}
-	})
-	t.Run("SET TRANSACTION for the next transaction", func(t *testing.T) {
-		session(t, false, "SET TRANSACTION READ ONLY")
-		tx, err := next(t).Begin()
+		tx, err := openDB(t, dsn(g, "commerce")).BeginTx(t.Context(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer tx.Rollback()
-		if _, err := tx.Exec("INSERT INTO e2e_leak (v) VALUES (1)"); err != nil {
-			t.Fatalf("the next session's transaction is read-only: %v", err)
+		check(t, tx)
+		check(t, openDB(t, dsn(g, "commerce")))
+	}
+	isNull := func(v string) func(t *testing.T, q sqlRunner) {
+		return func(t *testing.T, q sqlRunner) {
+			t.Helper()
+			if got := queryInt(t, q, "SELECT "+v+" IS NULL"); got != 1 {
+				t.Fatalf("a new session sees %s set by another", v)
+			}
 		}
+	}
+
+	t.Run("table lock", func(t *testing.T) {
+		session(t, false, "LOCK TABLES customer READ")
+		everyConn(t, func(t *testing.T, q sqlRunner) {
+			if got := queryInt(t, q, "SELECT COUNT(*) FROM e2e_leak WHERE id < 0"); got != 0 {
+				t.Fatalf("count %d", got)
+			}
+		})
+	})
+	t.Run("SET TRANSACTION for the next transaction", func(t *testing.T) {
+		session(t, false, "SET TRANSACTION READ ONLY")
+		everyConn(t, func(t *testing.T, q sqlRunner) {
+			if _, err := q.ExecContext(t.Context(), "INSERT INTO e2e_leak (v) VALUES (1)"); err != nil {
+				t.Fatalf("a new session's transaction is read-only: %v", err)
+			}
+		})
 	})
 	t.Run("insert_id for the next statement", func(t *testing.T) {
 		session(t, false, "SET insert_id = 424242")
-		r, err := next(t).Exec("INSERT INTO e2e_leak (v) VALUES (1)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if id, _ := r.LastInsertId(); id == 424242 {
-			t.Fatal("the next session's insert took the id another session set")
-		}
+		everyConn(t, func(t *testing.T, q sqlRunner) {
+			r, err := q.ExecContext(t.Context(), "INSERT INTO e2e_leak (v) VALUES (1)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id, _ := r.LastInsertId(); id == 424242 {
+				t.Fatal("a new session's insert took the id another session set")
+			}
+		})
 	})
 	t.Run("prepared XA transaction", func(t *testing.T) {
 		session(t, false, "XA START 'e2e_leak'", "INSERT INTO e2e_leak (v) VALUES (2)", "XA END 'e2e_leak'", "XA PREPARE 'e2e_leak'")
-		b := next(t)
-		if got := queryInt(t, b, "SELECT COUNT(*) FROM e2e_leak WHERE v = 2"); got != 0 {
-			t.Fatalf("the prepared branch's row is visible: %d", got)
-		}
-		// A connection reset with a prepared branch refuses to write (1031) ever after.
-		if _, err := b.Exec("INSERT INTO e2e_leak (v) VALUES (3)"); err != nil {
-			t.Fatalf("the next session cannot write: %v", err)
-		}
+		everyConn(t, func(t *testing.T, q sqlRunner) {
+			// A connection reset with a prepared branch refuses to write (1031) ever after.
+			if _, err := q.ExecContext(t.Context(), "INSERT INTO e2e_leak (v) VALUES (3)"); err != nil {
+				t.Fatalf("a new session cannot write: %v", err)
+			}
+		})
 		// The disconnected session's branch is prepared still, for XA RECOVER, as in MariaDB.
-		if _, err := b.Exec("XA ROLLBACK 'e2e_leak'"); err != nil {
+		if _, err := openDB(t, dsn(g, "commerce")).Exec("XA ROLLBACK 'e2e_leak'"); err != nil {
 			t.Fatalf("XA ROLLBACK of the disconnected session's prepared branch: %v", err)
 		}
 	})
@@ -114,16 +128,17 @@ func TestNothingLeaksToTheNextSession(t *testing.T) {
 			t.Fatalf("DATABASE() = %q after the refused USE, want %q", got, want)
 		}
 		db.Close()
-		if got := queryString(t, next(t), "SELECT DATABASE()"); got != want {
-			t.Fatalf("the next session's DATABASE() = %q, want %q", got, want)
-		}
+		everyConn(t, func(t *testing.T, q sqlRunner) {
+			if got := queryString(t, q, "SELECT DATABASE()"); got != want {
+				t.Fatalf("a new session's DATABASE() = %q, want %q", got, want)
+			}
+		})
 	})
 	t.Run("a quoted GET_LOCK", func(t *testing.T) {
 		session(t, false, "SELECT `get_lock`('e2e_leak', 0)")
 		// The lock goes with the session: free once it disconnected.
-		direct := directDB(t, "zone1-100")
 		deadline := time.Now().Add(10 * time.Second)
-		for queryInt(t, direct, "SELECT IS_FREE_LOCK('e2e_leak')") != 1 {
+		for queryInt(t, admin, "SELECT IS_FREE_LOCK('e2e_leak')") != 1 {
 			if time.Now().After(deadline) {
 				t.Fatal("the disconnected session's lock is still held by a pooled connection")
 			}
@@ -132,28 +147,26 @@ func TestNothingLeaksToTheNextSession(t *testing.T) {
 	})
 	t.Run("LOAD DATA into a user variable", func(t *testing.T) {
 		session(t, false, "LOAD DATA LOCAL INFILE 'Reader::e2e_leak' INTO TABLE e2e_leak (v, @leak_w) SET w = @leak_w")
-		if got := queryInt(t, next(t), "SELECT @leak_w IS NULL"); got != 1 {
-			t.Fatal("the next session sees the user variable LOAD DATA set")
-		}
+		everyConn(t, isNull("@leak_w"))
 	})
 	t.Run("a failed statement's user variable", func(t *testing.T) {
 		session(t, true, "INSERT INTO e2e_leak (v) VALUES (@leak_x := 5), (NULL)")
-		if got := queryInt(t, next(t), "SELECT @leak_x IS NULL"); got != 1 {
-			t.Fatal("the next session sees the user variable a failed statement set")
-		}
+		everyConn(t, isNull("@leak_x"))
 	})
 	t.Run("a failed CALL", func(t *testing.T) {
 		session(t, true, "CALL e2e_leak_fail()")
-		if got := queryInt(t, next(t), "SELECT @leak_pf IS NULL"); got != 1 {
-			t.Fatal("the next session sees the user variable a failed procedure set")
-		}
+		everyConn(t, isNull("@leak_pf"))
 	})
 	t.Run("session tracking turned off before a CALL", func(t *testing.T) {
 		session(t, false, "SET session_track_state_change = OFF; CALL e2e_leak_set()")
-		if got := queryInt(t, next(t), "SELECT @leak_pv IS NULL"); got != 1 {
-			t.Fatal("the next session sees the user variable a procedure set while tracking was off")
-		}
+		everyConn(t, isNull("@leak_pv"))
 	})
+}
+
+// sqlRunner is a session or a transaction.
+type sqlRunner interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // TestTimestampDefault: SET timestamp = DEFAULT gives the session the running clock back, on
@@ -183,61 +196,43 @@ func TestTimestampDefault(t *testing.T) {
 	}
 }
 
-// TestIdleWarningsDoNotPin: a session whose last statement left warnings does not keep a
-// backend connection from others (enough idle such sessions would exhaust the reserved
-// connections); SHOW WARNINGS still shows its own warnings while its connection was not taken,
-// and never another session's.
-func TestIdleWarningsDoNotPin(t *testing.T) {
-	g := newGateway(t, func(c *gatewayConfigT) {
-		c.TabletServer.PoolSize, c.TabletServer.TxPoolSize = 2, 2
-		c.TabletServer.PoolWaitTimeout = 2 * time.Second
-	})
-	ctx := t.Context()
-	var idle []*sql.Conn
-	for i := range 4 {
-		c := conn(t, openDB(t, dsn(g, "commerce")))
-		if got := queryString(t, c, fmt.Sprintf("SELECT CAST('w%d' AS INT)", i)); got != "0" {
-			t.Fatalf("CAST = %s", got)
-		}
-		idle = append(idle, c)
-	}
-	// Every idle session has warnings; another session still gets connections, for a
-	// transaction too.
-	db := openDB(t, dsn(g, "commerce"))
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatalf("a transaction while idle sessions have warnings: %v", err)
-	}
-	if _, err := tx.Exec("SELECT COUNT(*) FROM customer"); err != nil {
-		t.Fatalf("a transaction while idle sessions have warnings: %v", err)
-	}
-	if err := tx.Commit(); err != nil {
+// TestCommitRelease: COMMIT RELEASE, and COMMIT after SET completion_type = RELEASE, commit
+// and end the client's connection, as MariaDB does; the backend connection the server closed
+// serves nobody.
+func TestCommitRelease(t *testing.T) {
+	g := oneConnGateway(t)
+	admin := openDB(t, dsn(g, "commerce"))
+	if _, err := admin.Exec("CREATE TABLE IF NOT EXISTS e2e_release (id INT PRIMARY KEY)"); err != nil {
 		t.Fatal(err)
 	}
-	for i, c := range idle {
-		rows, err := c.QueryContext(ctx, "SHOW WARNINGS")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var level, msg string
-			var code int
-			if err := rows.Scan(&level, &code, &msg); err != nil {
-				t.Fatal(err)
-			}
-			if want := fmt.Sprintf("'w%d'", i); !strings.Contains(msg, want) {
-				t.Fatalf("session %d sees the warning %q, not its own", i, msg)
+	t.Cleanup(func() { _, _ = admin.Exec("DROP TABLE IF EXISTS e2e_release") })
+	for i, stmts := range [][]string{
+		{"BEGIN", "INSERT INTO e2e_release VALUES (1)", "COMMIT RELEASE"},
+		{"SET completion_type = 'RELEASE'", "BEGIN", "INSERT INTO e2e_release VALUES (2)", "COMMIT"},
+		{"SET completion_type = 2", "INSERT INTO e2e_release VALUES (3)", "BEGIN", "ROLLBACK"},
+		{"SET completion_type = 2", "BEGIN", "INSERT INTO e2e_release VALUES (4)", "COMMIT AND CHAIN"},
+	} {
+		c := conn(t, openDB(t, dsn(g, "commerce")))
+		for _, q := range stmts {
+			if _, err := c.ExecContext(t.Context(), q); err != nil {
+				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
+		if err := c.PingContext(t.Context()); err == nil {
+			t.Fatalf("case %d: the connection answers after %s", i, stmts[len(stmts)-1])
+		}
+		if got := queryInt(t, admin, "SELECT COUNT(*) FROM e2e_release"); got != int64(i+1) {
+			t.Fatalf("case %d: %d rows committed", i, got)
 		}
 	}
-	// The last one's connection was not taken: its warning is there exactly.
-	if got := queryInt(t, idle[3], "SELECT CAST('w3' AS INT)"); got != 0 {
-		t.Fatal(got)
+	// COMMIT NO RELEASE keeps the connection.
+	c := conn(t, openDB(t, dsn(g, "commerce")))
+	for _, q := range []string{"SET completion_type = 'RELEASE'", "BEGIN", "COMMIT NO RELEASE", "BEGIN", "ROLLBACK WORK NO RELEASE"} {
+		if _, err := c.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
-	if got := queryString(t, idle[3], "SHOW COUNT(*) WARNINGS"); got != "1" {
-		t.Fatalf("SHOW COUNT(*) WARNINGS right after the statement: %s", got)
+	if err := c.PingContext(t.Context()); err != nil {
+		t.Fatalf("COMMIT NO RELEASE ended the connection: %v", err)
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 )
 
 func TestReadsAndWritesOnThePrimary(t *testing.T) {
@@ -391,6 +394,30 @@ func TestKill(t *testing.T) {
 		}
 		if err := victim.PingContext(ctx); err == nil {
 			t.Fatal("killed connection still answers")
+		}
+	})
+	t.Run("COM_PROCESS_KILL", func(t *testing.T) {
+		// The command PyMySQL's and mysqlclient's kill() send.
+		victim := conn(t, db)
+		id := queryInt(t, victim, "SELECT CONNECTION_ID()")
+		raw, err := client.Connect(gw.MySQLAddr(), "app", "app", "commerce")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		raw.ResetSequence()
+		if err := raw.WritePacket([]byte{0, 0, 0, 0, gomysql.COM_PROCESS_KILL, byte(id), byte(id >> 8), byte(id >> 16), byte(id >> 24)}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := raw.ReadPacket()
+		if err != nil || len(p) == 0 || p[0] != gomysql.OK_HEADER {
+			t.Fatalf("COM_PROCESS_KILL answered % x, %v", p, err)
+		}
+		if err := victim.PingContext(ctx); err == nil {
+			t.Fatal("killed connection still answers")
+		}
+		if err := rawWant(raw, "SELECT 7", "7"); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("errors", func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -167,6 +168,15 @@ func (c *Conn) serveCommand() error {
 		return c.setOption(p)
 	case mysql.COM_CHANGE_USER:
 		return c.changeUser(p)
+	case mysql.COM_PROCESS_KILL:
+		// The old form of KILL CONNECTION (PyMySQL's and mysqlclient's kill()): the handler
+		// answers it as that statement.
+		if len(p) != 5 {
+			return c.WriteError(mysql.NewError(erMalformedPacket, "Malformed communication packet"))
+		}
+		id := uint32(p[1]) | uint32(p[2])<<8 | uint32(p[3])<<16 | uint32(p[4])<<24
+		q := append([]byte{0, 0, 0, 0, mysql.COM_QUERY}, "KILL CONNECTION "+strconv.FormatUint(uint64(id), 10)...)
+		return h.ComQuery(c, &Command{Frame: q})
 	default:
 		// COM_STMT_FETCH included: cursors are never opened (execute flags are cleared).
 		return c.WriteError(mysql.NewDefaultError(mysql.ER_UNKNOWN_COM_ERROR))

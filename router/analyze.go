@@ -2,6 +2,7 @@ package router
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/session"
@@ -132,7 +133,7 @@ func (e *Executor) describe(sess *session.Statement, st *classify.Statement, f c
 	need(classify.ReadsRowCount, session.NeedRowCount)
 	need(classify.ReadsDiagnostics, session.NeedDiagnostics)
 	makes := func(flag classify.Flags, m session.Makes) {
-		if f.Has(flag) {
+		if f.Any(flag) {
 			sess.Makes |= m
 		}
 	}
@@ -168,7 +169,7 @@ func (e *Executor) describe(sess *session.Statement, st *classify.Statement, f c
 	if kind == classify.KindUnknown || kind == classify.KindCompound {
 		sess.Makes |= session.MakesUnknown
 	}
-	if f.Has(classify.Release) {
+	if f.Has(classify.Release) || (kind == classify.KindCommit || kind == classify.KindRollback) && releasesOnEnd(q[st.Start:st.End], s) {
 		sess.Release = true
 	}
 	if st.Set != nil {
@@ -240,6 +241,22 @@ func words(stmt []byte, s *Session, n int) []string {
 		out = append(out, string(bytes.ToLower(stmt[t.Start:t.End])))
 	}
 	return out
+}
+
+// releasesOnEnd reports a COMMIT or ROLLBACK that ends the connection because the session set
+// completion_type = RELEASE (2), unless it says NO RELEASE (AND CHAIN releases too, in MariaDB).
+func releasesOnEnd(stmt []byte, s *Session) bool {
+	v, ok := s.state.Settings().Get("completion_type")
+	if !ok || !(strings.EqualFold(v, "release") || v == "2") {
+		return false
+	}
+	w := words(stmt, s, 8)
+	for i := 0; i+1 < len(w); i++ {
+		if w[i] == "no" && w[i+1] == "release" {
+			return false
+		}
+	}
+	return true
 }
 
 // xaVerb is the verb of an XA statement: start, begin, end, prepare, commit, rollback, recover.

@@ -126,6 +126,7 @@ func (e *Executor) defaults() session.Defaults {
 // NewConnection starts a session; the handshake's database becomes its target.
 func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
 	s := &Session{conn: c, rnd: rand.Uint64() | 1, id: e.nextID.Add(1)}
+	s.setUser(c.User())
 	if db := c.Database(); db != "" {
 		if err := e.setTarget(s, db); err != nil {
 			return err
@@ -319,6 +320,7 @@ func (e *Executor) ComResetConnection(c *mysqlserver.Conn) error {
 // handshake collation, and the new user's database as the target.
 func (e *Executor) ComChangeUser(c *mysqlserver.Conn, denied *mysql.MyError) error {
 	s := c.Session.(*Session)
+	s.setUser(c.User())
 	s.initial = e.handshakeSettings(c.Collation())
 	e.resetSession(s)
 	e.setIdleTimeout(c, s)
@@ -357,7 +359,7 @@ func (e *Executor) resetSession(s *Session) {
 	s.lost = ""
 	s.state.Reset(e.afterReset(s))
 	s.refreshSettings()
-	e.noteHolds(s, s.state.Pinned())
+	e.noteHolds(s, s.state.Holds())
 }
 
 // finish writes a gateway-side error after whatever part of the reply was forwarded. A reply
@@ -503,7 +505,7 @@ func (e *Executor) kill(c *mysqlserver.Conn, s *Session, k *classify.Kill) error
 		return c.WriteError(mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %d", id)))
 	}
 	victim := v.(*Session)
-	if victim.conn.User() != c.User() {
+	if *victim.user.Load() != c.User() {
 		return c.WriteError(mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", id)))
 	}
 	if conn, lease := victim.activeConn(); conn != nil {

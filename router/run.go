@@ -84,6 +84,9 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 			exact &= session.NeedLastInsertID // the gateway's own statements replaced the rest
 		}
 		if out.CloseClient {
+			// The server closed the backend connection too: whoever takes it next resets it
+			// first, which finds it closed and takes a fresh one.
+			conn.MarkDirty()
 			defer c.Close()
 		}
 	}
@@ -91,7 +94,7 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 		conn.MarkSettings(&s.settings)
 	}
 	e.keepOrRelease(s, conn, server, lease, exact)
-	e.noteHolds(s, s.state.Pinned())
+	e.noteHolds(s, s.state.Holds())
 	e.setIdleTimeout(c, s)
 	return res, err
 }
@@ -188,7 +191,7 @@ func (e *Executor) keepOrRelease(s *Session, conn *tabletserver.Conn, server *ta
 		s.last.Untag(s.lastLease)
 	}
 	s.last, s.lastLease, s.lastServer, s.lastExact = conn, lease, server, exact
-	if s.state.Pinned() != 0 {
+	if s.state.Holds() != 0 {
 		if s.held == nil {
 			conn.Hold()
 			s.held, s.heldServer = conn, server

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -63,6 +64,10 @@ type Session struct {
 	// lost says what the session lost with a backend connection that failed after the
 	// client already had its whole reply; the next statement reports it.
 	lost string
+
+	// user is the client's user, for KILL from other sessions' goroutines (COM_CHANGE_USER
+	// changes it on this one's).
+	user atomic.Pointer[string]
 
 	killMu      sync.Mutex         // guards active and activeLease
 	active      *tabletserver.Conn // the connection running the session's statement, for KILL
@@ -202,3 +207,5 @@ func (s *Session) IntN(n int) int {
 	s.rnd = x
 	return int(x % uint64(n))
 }
+
+func (s *Session) setUser(u string) { s.user.Store(&u) }

@@ -109,7 +109,7 @@ func (s *State) Apply(st *Statement, r *Reply) Outcome {
 	s.applyHolds(st, r, failed, wasTx)
 	s.applyResults(st, r)
 
-	out.Hold = s.hold&^soft != 0
+	out.Hold = s.hold != 0
 	out.CloseClient = st.Release && !failed
 	return out
 }

@@ -29,13 +29,6 @@ const (
 	HoldFoundRows
 )
 
-// soft are the holds for which the session prefers its connection but does not keep it from
-// others: it goes back to the pool tagged with the session, which reclaims it unless a saturated
-// pool gave it to another session meanwhile. An idle session's warnings must not pin a
-// connection (enough idle sessions would exhaust the reserved slots): when its connection was
-// taken, an error comes back exactly (SIGNAL), only warnings are lost.
-const soft = HoldDiagnostics
-
 // dirty are the holds that are never provably gone: a connection that had them is reset before
 // another session may use it.
 const dirty = HoldUserVars | HoldTempTables | HoldLocks | HoldPrepared | HoldHandler | HoldUnknown
@@ -135,10 +128,6 @@ func (s *State) Results() Results { return s.results }
 // Holds are the reasons the session keeps its backend connection (0: it holds none).
 func (s *State) Holds() Hold { return s.hold }
 
-// Pinned are the holds for which the session keeps its connection (Holds without the soft
-// ones).
-func (s *State) Pinned() Hold { return s.hold &^ soft }
-
 // Dirty reports whether the held connection has state another session must not inherit: it
 // must be reset (or closed) when the session lets it go.
 func (s *State) Dirty() bool { return s.hold&dirty != 0 }
@@ -210,7 +199,7 @@ func (s *State) Plan(st *Statement) Plan {
 	const making = MakesUserVar | MakesTempTable | MakesLock | MakesTableLock | MakesPrepared |
 		MakesHandler | MakesXA | MakesUnknown
 	switch {
-	case s.hold&^soft != 0, st.Begin, st.Makes&making != 0:
+	case s.hold != 0, st.Begin, st.Makes&making != 0:
 		p.Hold = true
 	case !s.Autocommit():
 		// With autocommit off a statement that touches a table opens a transaction.
