@@ -183,7 +183,7 @@ func TestKinds(t *testing.T) {
 		{"do get_lock('x', 1)", KindDo, TakesLock, false},
 		{"select release_lock('x'), release_all_locks()", KindSelect, ReleasesLock, true},
 		{"select is_free_lock('x'), count(*) from t", KindSelect, 0, true},
-		{"select db.get_lock(1)", KindSelect, 0, true}, // a stored function
+		{"select db.get_lock(1)", KindSelect, 0, true},             // a stored function
 		{"select `get_lock`('x', 1)", KindSelect, TakesLock, true}, // a function's name may be quoted
 		{"select `db`.`get_lock`(1)", KindSelect, 0, true},
 		{"handler t open", KindHandler, OpensHandler, true},
