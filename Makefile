@@ -60,7 +60,14 @@ status: build
 bench: build
 	VTDIRECT_NEED_SYSBENCH=1 ./scripts/deps.sh
 	$(GO) run ./bench --vtdirect $(BIN) $(BENCH_FLAGS)
+	$(MAKE) bench-sharding
 	$(MAKE) bench-failover
+
+# Sharded keyspaces: a routed point select's CPU and a 2-shard query's latency beside the
+# unsharded path's.
+.PHONY: bench-sharding
+bench-sharding: build
+	$(GO) run ./bench sharding --vtdirect $(BIN) $(BENCH_SHARDING_FLAGS)
 
 # Failover: kill -9 of the primary to the first write through the gateway, planned reparent pauses.
 .PHONY: bench-failover

@@ -57,6 +57,12 @@ func main() {
 		fail(err)
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "sharding" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		fail(runShardingBench(ctx, os.Args[2:]))
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "failover" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()

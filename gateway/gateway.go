@@ -31,6 +31,7 @@ import (
 	"github.com/vtdirect/vtdirect/router"
 	"github.com/vtdirect/vtdirect/tabletserver"
 	"github.com/vtdirect/vtdirect/topo"
+	"github.com/vtdirect/vtdirect/vschema"
 	"github.com/vtdirect/vtdirect/vstream"
 )
 
@@ -68,7 +69,10 @@ type Config struct {
 	Buffer *buffer.Config
 	// Failover runs the failover controller in this gateway (--enable-failover); nil: off.
 	Failover *failover.Config
-	Logger   *slog.Logger
+	// TransactionMode is vtgate's --transaction-mode for sharded keyspaces: multi (default)
+	// or single.
+	TransactionMode string
+	Logger          *slog.Logger
 }
 
 func (c *Config) validate() error {
@@ -91,6 +95,7 @@ func (c *Config) validate() error {
 type Gateway struct {
 	cfg       Config
 	Registry  *discovery.Registry
+	VSchema   *vschema.Watcher
 	Executor  *router.Executor
 	mysql     *mysqlserver.Listener
 	mysqlAddr net.Addr
@@ -141,12 +146,16 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		reg.Close()
 		return nil, err
 	}
+	g.VSchema = vschema.NewWatcher(ts, log)
+	g.VSchema.Start(ctx)
 	rcfg := router.Config{
 		Cell: cfg.Cell, Cells: cfg.Cells, CellPreference: cfg.CellPreference, MaxLag: cfg.MaxLag,
 		IdleTimeout: cfg.IdleTimeout, PickerMetrics: pm, Logger: log,
+		VSchema: g.VSchema, TransactionMode: cfg.TransactionMode,
 	}
 	if cfg.Buffer != nil {
 		if err := g.startBuffer(ctx, ts); err != nil {
+			g.VSchema.Close()
 			reg.Close()
 			return nil, err
 		}
@@ -155,6 +164,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	g.Executor, err = router.NewExecutor(rcfg, reg)
 	if err != nil {
 		g.closeFailover()
+		g.VSchema.Close()
 		reg.Close()
 		return nil, err
 	}
@@ -165,6 +175,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	}
 	lis, err := net.Listen("tcp", cfg.MySQLAddr)
 	if err != nil {
+		g.VSchema.Close()
 		reg.Close()
 		return nil, fmt.Errorf("MySQL listener on %s: %w (is another gateway running? choose another --mysql-server-port)", cfg.MySQLAddr, err)
 	}
@@ -183,6 +194,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	}, lis, g.Executor)
 	if err != nil {
 		lis.Close()
+		g.VSchema.Close()
 		reg.Close()
 		return nil, err
 	}
@@ -350,6 +362,9 @@ func (g *Gateway) Close() {
 	}
 	g.wg.Wait()
 	g.closeFailover()
+	if g.VSchema != nil {
+		g.VSchema.Close()
+	}
 	g.Registry.Close()
 }
 

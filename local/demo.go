@@ -30,6 +30,8 @@ type DemoConfig struct {
 	EtcdPort             int
 	EtcdPeerPort         int
 	Gateway              DemoGateway
+	// Sharded are the sharded keyspaces beside the layout's (the demo's customer).
+	Sharded []ShardedKeyspace `json:",omitempty"`
 	// Executable is the vtdirect binary, which runs the embedded etcd (EtcdArgs) and the
 	// gateway (Gateway.Args). Not saved in the state file.
 	Executable string   `json:"-"`
@@ -72,6 +74,11 @@ func (c *DemoConfig) validate() error {
 	for _, t := range c.Layout.Tablets {
 		if t.MySQLPort == 0 {
 			return fmt.Errorf("demo: tablet %s needs a fixed port", t.Alias())
+		}
+	}
+	for _, ks := range c.Sharded {
+		if err := ks.Validate(); err != nil {
+			return fmt.Errorf("demo: %w", err)
 		}
 	}
 	return c.Layout.Validate()
@@ -145,6 +152,9 @@ func Up(ctx context.Context, cfg DemoConfig, out io.Writer) error {
 		}
 	}
 	if err := upTopo(ctx, &cfg, p); err != nil {
+		return err
+	}
+	if err := upSharded(ctx, &cfg, p); err != nil { // demo_sharded.go
 		return err
 	}
 	if err := upGateway(ctx, &cfg, p); err != nil {
@@ -348,9 +358,16 @@ func printConnect(cfg *DemoConfig, r roles, out io.Writer) {
 	fmt.Fprintf(out, "\nvtdirect local cluster is up (files in %s).\n\n", cfg.Dir)
 	fmt.Fprintf(out, "Connect through the gateway:\n  mariadb -h 127.0.0.1 -P %d -u %s -p%s %s\n", g.MySQLPort, cfg.User, cfg.Password, cfg.Layout.Keyspace)
 	fmt.Fprintf(out, "  (targets: %[1]s, %[1]s@replica, %[1]s@rdonly, %[1]s:%[2]s@primary)\n", cfg.Layout.Keyspace, cfg.Layout.Shard)
+	for _, ks := range cfg.Sharded {
+		fmt.Fprintf(out, "Sharded keyspace %s (shards %s; vindexes and sequences: SHOW VSCHEMA VINDEXES):\n  mariadb -h 127.0.0.1 -P %d -u %s -p%s %s\n",
+			ks.Name, shardNames(ks), g.MySQLPort, cfg.User, cfg.Password, ks.Name)
+	}
 	fmt.Fprintf(out, "Or straight to a MariaDB, to compare:\n")
 	for _, t := range cfg.Layout.Tablets {
 		fmt.Fprintf(out, "  %-10s %-8s mariadb -h 127.0.0.1 -P %d -u %s -p%s %s\n", t.Alias(), r.typeOf(t), t.MySQLPort, cfg.User, cfg.Password, cfg.Layout.DBName)
+	}
+	for _, s := range cfg.shardedSpecs() {
+		fmt.Fprintf(out, "  %-10s %-8s mariadb -h 127.0.0.1 -P %d -u %s -p%s %s   (%s/%s)\n", s.spec.Alias(), s.spec.Type, s.spec.MySQLPort, cfg.User, cfg.Password, s.ks.DBName, s.ks.Name, s.shard.Name)
 	}
 	fmt.Fprintf(out, "gRPC (VStream) on 127.0.0.1:%d, metrics and status on http://127.0.0.1:%d/, topo etcd on %s\n", g.GRPCPort, g.HTTPPort, cfg.EtcdAddr())
 	fmt.Fprintf(out, "Status: vtdirect local status --dir %s\n", cfg.Dir)

@@ -45,6 +45,7 @@ func (c *DemoConfig) processes(r roles) []demoProcess {
 			replica: r.typeOf(s) != topodatapb.TabletType_PRIMARY,
 		})
 	}
+	ps = append(ps, c.shardedProcesses()...) // demo_sharded.go
 	g := c.Gateway
 	return append(ps, demoProcess{name: "gateway", addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(g.MySQLPort)),
 		pidFile: filepath.Join(c.gatewayDir(), "gateway.pid"), marks: []string{"serve", strconv.Itoa(g.MySQLPort)}})

@@ -27,6 +27,17 @@ type Config struct {
 	// Buffer holds PRIMARY statements while their shard is reparented (router/buffer.go);
 	// nil: no buffering.
 	Buffer PrimaryBuffer
+	// VSchema gives the vschemas of the keyspaces: statements of a sharded keyspace (whose
+	// target names no shard) are planned with it (sharded.go). Nil: no keyspace is sharded.
+	VSchema VSchemaSource
+	// TransactionMode is vtgate's --transaction-mode for sharded keyspaces: "multi" (the
+	// default: a transaction may write to several shards, committed one after the other) or
+	// "single" (a transaction that would write to a second shard is refused). Sessions change
+	// theirs with SET transaction_mode.
+	TransactionMode string
+	// PlanCacheSize is how many plans of sharded keyspaces' statements are cached (default
+	// 10,000).
+	PlanCacheSize int
 	// Logger receives the router's log lines.
 	Logger *slog.Logger
 }

@@ -45,6 +45,9 @@ type Executor struct {
 	// started keeping its connection for it; holding counts the sessions keeping one now.
 	reservations [16]atomic.Uint64
 	holding      atomic.Int64
+
+	// sharded plans and runs the statements of sharded keyspaces (sharded.go).
+	sharded *shardedExec
 }
 
 // Stats are the router's counters, for metrics.
@@ -108,6 +111,12 @@ func NewExecutor(cfg Config, reg Registry) (*Executor, error) {
 		}
 		e.criteria[tt] = c
 	}
+	// sharded keyspaces (sharded.go)
+	sx, err := newShardedExec(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.sharded = sx
 	return e, nil
 }
 
@@ -177,6 +186,7 @@ func (e *Executor) handshakeSettings(collation uint16) session.Settings {
 func (e *Executor) KillAll(ctx context.Context) {
 	var wg sync.WaitGroup
 	e.sessions.Range(func(_, v any) bool {
+		e.shardedKill(ctx, v.(*Session)) // statements on several shards (sharded_session.go)
 		if conn, lease := v.(*Session).activeConn(); conn != nil {
 			wg.Add(1)
 			go func() {
@@ -198,6 +208,7 @@ func (e *Executor) ConnectionClosed(c *mysqlserver.Conn) {
 	}
 	e.sessions.Delete(c.ID())
 	s.cancel()
+	e.shardedClosed(s) // sharded keyspaces: the shards' connections (sharded_session.go)
 	s.dropHeld()
 	s.forgetLast()
 	e.noteHolds(s, 0)
@@ -231,6 +242,10 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 	case answerRefuse:
 		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: "vtdirect: " + q.arg})
 	}
+	// sharded keyspaces, and SHOW VSCHEMA (sharded.go)
+	if handled, err := e.shardedHook(c, s, cmd, &q); handled {
+		return err
+	}
 	res, err := e.run(c, s, &q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		req.Frame = cmd.Frame
 		return conn.Exec(s.ctx, req, c.RawWriter())
@@ -248,6 +263,9 @@ func (e *Executor) answer(c *mysqlserver.Conn, s *Session, r *mysqlserver.Result
 // ComFieldList forwards the deprecated COM_FIELD_LIST.
 func (e *Executor) ComFieldList(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
+	if e.shardedTarget(s) { // sharded keyspaces: the first shard answers (sharded.go)
+		return e.shardedFieldList(c, s, cmd)
+	}
 	q := query{readOnly: true}
 	res, err := e.run(c, s, &q, true, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		req.Frame = cmd.Frame
@@ -265,6 +283,9 @@ func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) 
 // client with the gateway's statement id. Other connections prepare it when they first need it.
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
 	s := c.Session.(*Session)
+	if e.shardedTarget(s) { // sharded keyspaces (sharded_prepare.go)
+		return e.shardedPrepare(c, s, st)
+	}
 	text := e.analyze(s, []byte(st.Query))
 	q := query{readOnly: true}
 	res, err := e.run(c, s, &q, true, func(conn *tabletserver.Conn, _ *tabletserver.Request) (tabletserver.Result, error) {
@@ -283,6 +304,9 @@ func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) err
 // ComStmtExecute executes a prepared statement with the normalised payload mysqlserver built.
 func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
+	if ss, ok := st.Session.(*shardedStmt); ok { // sharded keyspaces (sharded_prepare.go)
+		return e.shardedExecute(c, s, st, cmd, ss)
+	}
 	q, _ := st.Session.(*query)
 	if q == nil {
 		q = &query{}
@@ -338,6 +362,7 @@ func (e *Executor) ComChangeUser(c *mysqlserver.Conn, denied *mysql.MyError) err
 }
 
 func (e *Executor) resetSession(s *Session) {
+	e.shardedReset(s) // sharded keyspaces: the shards' connections (sharded_session.go)
 	if s.held != nil {
 		if c := s.held; c.Killed() == nil {
 			// The state goes whatever it was: reset unconditionally.
@@ -513,6 +538,7 @@ func (e *Executor) kill(c *mysqlserver.Conn, s *Session, k *classify.Kill) error
 			return c.WriteError(errUnavailable("could not kill the query of connection %d: %v", id, err))
 		}
 	}
+	e.shardedKill(s.ctx, victim) // a statement on several shards (sharded_session.go)
 	if !k.Query {
 		victim.conn.Close()
 		if victim == s {

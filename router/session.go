@@ -69,7 +69,10 @@ type Session struct {
 	// changes it on this one's).
 	user atomic.Pointer[string]
 
-	killMu      sync.Mutex         // guards active and activeLease
+	// shard is the session's state on sharded keyspaces (sharded_session.go).
+	shard shardSession
+
+	killMu      sync.Mutex         // guards active and activeLease (and shard.active)
 	active      *tabletserver.Conn // the connection running the session's statement, for KILL
 	activeLease uint64             // its hand-out, so that a KILL never reaches its next user
 }

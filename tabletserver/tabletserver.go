@@ -46,6 +46,7 @@ type TabletServer struct {
 	info    atomic.Pointer[ServerInfo] // the server's defaults, read by the first probe
 	infoMu  sync.Mutex                 // serialises ensureInfo
 	stats   counters
+	seqs    sequences // sequence tables served by this tablet (sequence.go)
 }
 
 // New creates the tablet server of tablet; nothing is dialed until Open (health) and Get

@@ -170,7 +170,15 @@ func demoConfig(f *localFlags, dir, exe string) local.DemoConfig {
 		Gateway: local.DemoGateway{
 			Cell: f.cell, MySQLPort: f.mysqlPort, GRPCPort: f.grpcPort, HTTPPort: f.httpPort,
 		},
+		Sharded:    []local.ShardedKeyspace{local.CustomerKeyspace()},
 		Executable: exe,
+	}
+	for _, ks := range cfg.Sharded {
+		for _, sh := range ks.Shards {
+			for i := range sh.Tablets {
+				sh.Tablets[i].MySQLPort = f.tabletPortBase + int(sh.Tablets[i].UID)
+			}
+		}
 	}
 	cfg.EtcdArgs = []string{"local", "etcd", "--dir", cfg.EtcdDir(),
 		"--port", strconv.Itoa(cfg.EtcdPort), "--peer-port", strconv.Itoa(cfg.EtcdPeerPort)}

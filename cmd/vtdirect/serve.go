@@ -44,6 +44,7 @@ type serveFlags struct {
 	writeTimeout    time.Duration
 	idleTimeout     time.Duration
 	localInfile     bool
+	txMode          string
 
 	dbUser, dbPassword string
 	ts                 tabletserver.Config
@@ -79,6 +80,7 @@ func newServeCmd() *cobra.Command {
 	fs.StringVar(&f.authUsers, "mysql-auth-users", "", "comma-separated user:password pairs the gateway accepts")
 	fs.StringVar(&f.authFile, "mysql-auth-server-static-file", "", "JSON file of users in Vitess's static auth format: {\"user\": [{\"Password\": \"pw\"}]}")
 	fs.BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "accept any user without a password (for tests only)")
+	fs.StringVar(&f.txMode, "transaction-mode", "MULTI", "transactions on sharded keyspaces: MULTI (may write to several shards, committed shard by shard) or SINGLE (a transaction writing to a second shard is refused and rolled back); sessions change theirs with SET transaction_mode")
 	fs.StringVar(&f.sslCert, "mysql-server-ssl-cert", "", "TLS certificate (PEM) offered to MySQL clients")
 	fs.StringVar(&f.sslKey, "mysql-server-ssl-key", "", "TLS key (PEM) for --mysql-server-ssl-cert")
 	fs.BoolVar(&f.requireTLS, "mysql-server-require-secure-transport", false, "refuse MySQL clients that do not use TLS")
@@ -125,25 +127,26 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		return fmt.Errorf("--cell-preference: %w", err)
 	}
 	cfg := gateway.Config{
-		Cell:           f.cell,
-		Cells:          splitList(f.cells),
-		CellPreference: pref,
-		MaxLag:         f.maxLag,
-		CellsToWatch:   splitList(f.cellsToWatch),
-		Keyspaces:      splitList(f.keyspaces),
-		MySQLAddr:      net.JoinHostPort(f.bindAddress, strconv.Itoa(f.mysqlPort)),
-		ServerVersion:  f.serverVersion,
-		Users:          users,
-		InsecureNoAuth: f.insecureNoAuth,
-		TLSConfig:      tlsConfig,
-		RequireTLS:     f.requireTLS,
-		MaxPacketSize:  f.maxPacketSize,
-		WriteTimeout:   f.writeTimeout,
-		IdleTimeout:    f.idleTimeout,
-		LocalInfile:    f.localInfile,
-		TabletServer:   f.ts,
-		VStream:        f.vstream,
-		Logger:         log,
+		Cell:            f.cell,
+		Cells:           splitList(f.cells),
+		CellPreference:  pref,
+		MaxLag:          f.maxLag,
+		CellsToWatch:    splitList(f.cellsToWatch),
+		Keyspaces:       splitList(f.keyspaces),
+		MySQLAddr:       net.JoinHostPort(f.bindAddress, strconv.Itoa(f.mysqlPort)),
+		ServerVersion:   f.serverVersion,
+		Users:           users,
+		InsecureNoAuth:  f.insecureNoAuth,
+		TLSConfig:       tlsConfig,
+		RequireTLS:      f.requireTLS,
+		MaxPacketSize:   f.maxPacketSize,
+		WriteTimeout:    f.writeTimeout,
+		IdleTimeout:     f.idleTimeout,
+		LocalInfile:     f.localInfile,
+		TabletServer:    f.ts,
+		VStream:         f.vstream,
+		TransactionMode: strings.ToLower(f.txMode),
+		Logger:          log,
 	}
 	if f.httpPort > 0 {
 		cfg.HTTPAddr = net.JoinHostPort(f.bindAddress, strconv.Itoa(f.httpPort))

@@ -54,6 +54,7 @@ remove it bottom-up.
   vtdirect topo add-keyspace commerce
   vtdirect topo add-shard commerce/0
   vtdirect topo add-tablet zone1-100 --keyspace commerce --shard 0 --type primary --mysql-port 17100
+  vtdirect topo apply-vschema customer customer_vschema.json
   vtdirect topo show`,
 	}
 	tf := addTopoFlags(cmd.PersistentFlags())
@@ -64,6 +65,7 @@ remove it bottom-up.
 		addShardCmd(tf), removeShardCmd(tf),
 		addTabletCmd(tf), removeTabletCmd(tf),
 		setPrimaryCmd(tf), showCmd(tf),
+		applyVSchemaCmd(tf), getVSchemaCmd(tf),
 	)
 	return cmd
 }

@@ -1,0 +1,114 @@
+package topo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	vschemapb "vitess.io/vitess/go/vt/proto/vschema"
+)
+
+// VSchemaChange is one change of a keyspace's VSchema seen by WatchVSchemas.
+type VSchemaChange struct {
+	Keyspace string
+	VSchema  *vschemapb.Keyspace // nil: deleted
+	// Err, when set, is the last item: read everything again and watch again. A corrupt
+	// record is such an error, naming its key.
+	Err error
+}
+
+// vschemaChangeBuffer absorbs a burst of changes without making the watch goroutine wait for
+// the reader on each one; order is kept (one sender).
+const vschemaChangeBuffer = 16
+
+// WatchVSchemas returns every keyspace's VSchema now (keyspaces/<ks>/VSchema in the global
+// topo), then every later change of them, in order. The channel closes when ctx ends, or
+// after an item with Err. A corrupt record among the initial ones fails the call, naming
+// its key. The goroutine behind the channel belongs to ctx.
+func (s *Server) WatchVSchemas(ctx context.Context) (map[string]*vschemapb.Keyspace, <-chan VSchemaChange, error) {
+	watchCtx, cancel := context.WithCancel(ctx)
+	initial, wch, err := s.global.WatchRecursive(watchCtx, KeyspacesPath)
+	if err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("topo: watch vschemas: %w", err)
+	}
+	out := map[string]*vschemapb.Keyspace{}
+	for _, wd := range initial {
+		ks, ok := vschemaKeyspaceOfPath(wd.Path)
+		if !ok {
+			continue
+		}
+		vs, err := decode[vschemapb.Keyspace](s.global, wd.Path, wd.Contents)
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		out[ks] = vs
+	}
+	ch := make(chan VSchemaChange, vschemaChangeBuffer)
+	go func() {
+		defer close(ch)
+		defer cancel()
+		s.forwardVSchemaChanges(ctx, wch, ch)
+	}()
+	return out, ch, nil
+}
+
+// forwardVSchemaChanges is the body of WatchVSchemas's goroutine, which owns out.
+func (s *Server) forwardVSchemaChanges(ctx context.Context, wch <-chan *WatchData, out chan<- VSchemaChange) {
+	send := func(c VSchemaChange) bool {
+		select {
+		case out <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		var wd *WatchData
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return
+		case wd, ok = <-wch:
+		}
+		switch {
+		case !ok && ctx.Err() != nil:
+			return
+		case !ok:
+			send(VSchemaChange{Err: fmt.Errorf("topo: watch of the vschemas ended; read them again")})
+			return
+		case wd.Err != nil:
+			send(VSchemaChange{Err: fmt.Errorf("topo: watch vschemas: %w", wd.Err)})
+			return
+		}
+		ks, isVSchema := vschemaKeyspaceOfPath(wd.Path)
+		if !isVSchema {
+			continue
+		}
+		if wd.Deleted {
+			if !send(VSchemaChange{Keyspace: ks}) {
+				return
+			}
+			continue
+		}
+		vs, err := decode[vschemapb.Keyspace](s.global, wd.Path, wd.Contents)
+		if err != nil {
+			send(VSchemaChange{Keyspace: ks, Err: err})
+			return
+		}
+		if !send(VSchemaChange{Keyspace: ks, VSchema: vs}) {
+			return
+		}
+	}
+}
+
+// vschemaKeyspaceOfPath recognises "keyspaces/<ks>/VSchema".
+func vschemaKeyspaceOfPath(p string) (string, bool) {
+	rest, ok := strings.CutPrefix(p, KeyspacesPath+"/")
+	if !ok {
+		return "", false
+	}
+	ks, file, ok := strings.Cut(rest, "/")
+	return ks, ok && file == VSchemaFile && ks != ""
+}
