@@ -91,6 +91,8 @@ func TestNames(t *testing.T) {
 	}{
 		{"use commerce", KindUse, "commerce"},
 		{"USE `commerce@replica`;", KindUse, "commerce@replica"},
+		{"use commerce@replica", KindUse, "commerce@replica"},
+		{"use `commerce:-80`@rdonly", KindUse, "commerce:-80@rdonly"},
 		{"use `a``b`", KindUse, "a`b"},
 		{"use test/* c */", KindUse, "test"},
 		{"use 'test'", KindUnknown, ""},

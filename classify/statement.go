@@ -283,7 +283,13 @@ func classifyUse(c *cursor) Statement {
 	if !ok {
 		return Statement{}
 	}
+	end := c.tok.End
 	c.advance()
+	if c.tok.Kind == TokUserVar && c.tok.Start == end {
+		// USE ks@replica, as vtgate takes it (MariaDB would not: the gateway answers USE).
+		name += string(c.text())
+		c.advance()
+	}
 	if !c.done() {
 		return Statement{} // USE a b, USE a.b: MariaDB refuses them
 	}
