@@ -229,7 +229,7 @@ func TestTableACL(t *testing.T) {
 		{"ana", "load data local infile 'f' into table customer", mysql.ER_TABLEACCESS_DENIED_ERROR},
 		{"ana", "alter table customer add column x int", mysql.ER_TABLEACCESS_DENIED_ERROR},
 		{"ops", "alter table customer add column x int", 0},
-		{"ops", "drop table customer, product", mysql.ER_TABLEACCESS_DENIED_ERROR}, // product: no admins
+		{"ops", "drop table customer, product", mysql.ER_TABLEACCESS_DENIED_ERROR},                  // product: no admins
 		{"report", "select * from customer for system_time all", mysql.ER_TABLEACCESS_DENIED_ERROR}, // MariaDB syntax: cannot parse
 		{"report", "select * from nosuchdb.customer", mysql.ER_TABLEACCESS_DENIED_ERROR},
 		{"report", "explain select * from customer", 0},
