@@ -6,6 +6,7 @@ package failover
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"fmt"
 	"net"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/backendconn"
 )
 
 // Agent acts on tablets' MySQL. The controller and the recoveries use it through this
@@ -62,6 +65,8 @@ type mariaAgent struct {
 	replUser, replPassword string
 	netTimeout             time.Duration
 	connectTimeout         time.Duration
+	tlsMode                backendconn.TLSMode
+	tlsConfig              *tls.Config
 
 	mu  sync.Mutex // guards dbs
 	dbs map[string]*sql.DB
@@ -77,7 +82,8 @@ func NewAgent(cfg Config) Agent {
 		replUser: cfg.ReplUser, replPassword: cfg.ReplPassword,
 		netTimeout:     cfg.NetTimeout,
 		connectTimeout: cfg.ProbeTimeout,
-		dbs:            map[string]*sql.DB{},
+		tlsMode:        cfg.TLSMode, tlsConfig: cfg.TLSConfig,
+		dbs: map[string]*sql.DB{},
 	}
 }
 
@@ -91,6 +97,7 @@ func (m *mariaAgent) db(t *topodatapb.Tablet) *sql.DB {
 	}
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr = m.user, m.password, "tcp", addr
+	c.TLS, c.AllowFallbackToPlaintext = backendconn.DriverTLS(m.tlsMode, m.tlsConfig, addr)
 	c.Timeout = m.connectTimeout
 	c.InterpolateParams = true
 	db, _ := sql.Open("mysql", c.FormatDSN()) // only fails for an unknown driver

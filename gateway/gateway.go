@@ -87,6 +87,15 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// vstreamUser is the backend user change streams read with: VStream's own (--db-filtered-user),
+// else the app user.
+func (c *Config) vstreamUser() (user, password string) {
+	if c.VStream.User != "" {
+		return c.VStream.User, c.VStream.Password
+	}
+	return c.TabletServer.User, c.TabletServer.Password
+}
+
 // Gateway is a running gateway. Close stops it.
 type Gateway struct {
 	cfg       Config
@@ -120,8 +129,9 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		return nil, err
 	}
 	log := cfg.Logger
+	vsUser, vsPassword := cfg.vstreamUser()
 	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry(),
-		vstreamFit: newSourceFitness(cfg.TabletServer.User, cfg.TabletServer.Password)}
+		vstreamFit: newSourceFitness(vsUser, vsPassword, cfg.TabletServer.TLSMode, cfg.TabletServer.TLSConfig)}
 	g.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	reg, err := discovery.New(discovery.Config{
@@ -261,7 +271,10 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 	vc := cfg.VStream
 	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second,
 		fit: g.vstreamFit}
-	vc.User, vc.Password = cfg.TabletServer.User, cfg.TabletServer.Password
+	if vc.User == "" { // the stream's own user (--db-filtered-user), else the app user
+		vc.User, vc.Password = cfg.TabletServer.User, cfg.TabletServer.Password
+	}
+	vc.TLSMode, vc.TLSConfig = cfg.TabletServer.TLSMode, cfg.TabletServer.TLSConfig
 	if vc.ServerIDBase == 0 {
 		// Each stream registers with MySQL as a replica with its own server_id: gateways
 		// sharing a MySQL must not collide, or MySQL drops the older stream.

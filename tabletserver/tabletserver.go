@@ -14,6 +14,8 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/backendconn"
 )
 
 // TabletServer is the embedded tablet server of one tablet: its data and reserved pools, its
@@ -107,6 +109,7 @@ func (t *TabletServer) openControl() *sql.DB {
 	c := gomysql.NewConfig()
 	c.User, c.Passwd = t.cfg.User, t.cfg.Password
 	c.Net, c.Addr = "tcp", t.addr
+	c.TLS, c.AllowFallbackToPlaintext = backendconn.DriverTLS(t.cfg.TLSMode, t.cfg.TLSConfig, t.addr)
 	c.Timeout = t.cfg.ConnectTimeout
 	// Backstops; every call also has a context deadline.
 	c.ReadTimeout, c.WriteTimeout = 2*t.cfg.ConnectTimeout, 2*t.cfg.ConnectTimeout
