@@ -275,3 +275,40 @@ func command(text []byte) string {
 	}
 	return string(b)
 }
+
+// CheckTableRead says whether the user may read a table of a keyspace ("" for every table of
+// it: a change stream with a /regex filter or none), as a VStream does. Under the table ACL,
+// every table needs a group entry that matches any name ("%" or "keyspace.%").
+func (u *User) CheckTableRead(keyspace, table, host string) error {
+	if have := u.KeyspaceRight(keyspace); have < Read {
+		return rightDenied(u.name, host, keyspace, Read, have)
+	}
+	if u.tables == nil {
+		return nil
+	}
+	if table == "" {
+		groups, catchAll := u.tables.groupsOf(keyspace)
+		if !catchAll {
+			return tableDenied("SELECT", u.name, host, keyspace, "*", Read, "a stream of every table (a /regex filter, or none) needs "+
+				"a table group with \"%\" or \""+keyspace+".%\", and the user among the readers of every group of the keyspace")
+		}
+		for _, g := range groups {
+			if !u.member(g.readers) {
+				return tableDenied("SELECT", u.name, host, keyspace, "*", Read, "a stream of every table: the user is not among "+
+					"the readers of table group "+g.name+"; name the tables in the filter")
+			}
+		}
+		return nil
+	}
+	g := u.tables.lookup(keyspace, table)
+	if g == nil {
+		return tableDenied("SELECT", u.name, host, keyspace, table, Read, "no table group of the table ACL names the table")
+	}
+	if !u.member(g.readers) {
+		return tableDenied("SELECT", u.name, host, keyspace, table, Read, "the user is not among the readers of table group "+g.name)
+	}
+	return nil
+}
+
+// HasTableACL reports a user under the table ACL.
+func (u *User) HasTableACL() bool { return u.tables != nil }

@@ -96,3 +96,20 @@ func (t *tableACL) lookup(keyspace, table string) *groupACL {
 	}
 	return nil
 }
+
+// groupsOf returns the groups of every entry that may decide for a table of a keyspace, and
+// whether one of them matches every name (the prefix "" of "%" or "keyspace.%").
+func (t *tableACL) groupsOf(keyspace string) (groups []*groupACL, catchAll bool) {
+	for k, g := range t.exact {
+		if k.keyspace == keyspace || k.keyspace == "" {
+			groups = append(groups, g)
+		}
+	}
+	for _, p := range t.prefixes {
+		if p.keyspace == keyspace || p.keyspace == "" {
+			groups = append(groups, p.acl)
+			catchAll = catchAll || p.prefix == ""
+		}
+	}
+	return groups, catchAll
+}

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"vitess.io/vitess/go/vt/proto/vtgateservice"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/buffer"
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/failover"
@@ -64,6 +65,16 @@ type Config struct {
 	LocalInfile bool
 
 	TabletServer tabletserver.Config
+
+	// Security (gateway/security.go): the users' access rules (nil: acl.Open(), every
+	// keyspace, no admin), the bounds no client breaks, TLS of the gRPC listener (nil:
+	// cleartext; with ClientCAs and ClientAuth for client certificates), and the token that
+	// opens the /debug/ pages on a non-loopback HTTP address ("" : they are off there).
+	Access     *acl.Policy
+	Limits     Limits
+	GRPCTLS    *tls.Config
+	DebugToken string
+
 	// Buffer holds PRIMARY traffic while a shard is reparented (--enable-buffer); nil: off.
 	Buffer *buffer.Config
 	// Failover runs the failover controller in this gateway (--enable-failover); nil: off.
@@ -153,7 +164,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	}
 	rcfg := router.Config{
 		Cell: cfg.Cell, Cells: cfg.Cells, CellPreference: cfg.CellPreference, MaxLag: cfg.MaxLag,
-		IdleTimeout: cfg.IdleTimeout, PickerMetrics: pm, Logger: log,
+		IdleTimeout: cfg.IdleTimeout, PickerMetrics: pm, Logger: log, Access: cfg.Access,
 	}
 	if cfg.Buffer != nil {
 		if err := g.startBuffer(ctx, ts); err != nil {
@@ -168,7 +179,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		reg.Close()
 		return nil, err
 	}
-	g.Metrics.MustRegister(newSessionCollector(g.Executor))
+	g.Metrics.MustRegister(newSessionCollector(g.Executor), newSecurityCollector(g))
 	var auth mysqlserver.Authenticator
 	if len(cfg.Users) > 0 {
 		auth = users(cfg.Users)
@@ -179,7 +190,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		return nil, fmt.Errorf("MySQL listener on %s: %w (is another gateway running? choose another --mysql-server-port)", cfg.MySQLAddr, err)
 	}
 	g.mysqlAddr = lis.Addr()
-	g.mysql, err = mysqlserver.NewListener(mysqlserver.Config{
+	mcfg := mysqlserver.Config{
 		ServerVersion:     cfg.ServerVersion,
 		Auth:              auth,
 		InsecureNoAuth:    cfg.InsecureNoAuth,
@@ -190,7 +201,9 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		Logger:            log,
 		LocalInfile:       cfg.LocalInfile,
 		ServerVersionFunc: g.backendVersion,
-	}, lis, g.Executor)
+	}
+	cfg.Limits.apply(&mcfg)
+	g.mysql, err = mysqlserver.NewListener(mcfg, lis, g.Executor)
 	if err != nil {
 		lis.Close()
 		reg.Close()
@@ -219,8 +232,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		mux.HandleFunc("/debug/failover", failoverHandler(g))
 		mux.HandleFunc("/debug/failover/reparent", reparentHandler(g))
 		mux.HandleFunc("/debug/failover/ack", ackHandler(g, ts))
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // no /debug/pprof/cmdline: the command line may hold secrets
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
@@ -234,7 +246,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 <li><a href="/debug/pprof/">/debug/pprof/</a>: profiles</li></ul>`, cfg.Cell, cfg.Cell)
 		})
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-		g.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.httpSrv = &http.Server{Handler: guardDebug(mux, hl.Addr(), cfg.DebugToken), ReadHeaderTimeout: 10 * time.Second}
 		g.serve(func() error {
 			if err := g.httpSrv.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -297,9 +309,9 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 	if auth != nil {
 		ga = auth
 	}
-	g.grpcSrv = grpc.NewServer(grpcvtgate.ServerOptions(ga)...)
+	g.grpcSrv = grpc.NewServer(append(grpcvtgate.ServerOptions(ga), grpcTLS(cfg.GRPCTLS)...)...)
 	vtgateservice.RegisterVitessServer(g.grpcSrv, grpcvtgate.New(grpcvtgate.Config{
-		VStream: mgr, Executor: g.Executor, Logger: cfg.Logger,
+		VStream: mgr, Executor: g.Executor, Access: g.Executor, Logger: cfg.Logger,
 	}))
 	g.serve(func() error { return g.grpcSrv.Serve(lis) })
 	return nil

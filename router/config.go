@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/picker"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	// Buffer holds PRIMARY statements while their shard is reparented (router/buffer.go);
 	// nil: no buffering.
 	Buffer PrimaryBuffer
+	// Access is the users' access rules (package acl); nil: acl.Open() (every keyspace, no
+	// admin). SetPolicy replaces them while the gateway runs.
+	Access *acl.Policy
 	// Logger receives the router's log lines.
 	Logger *slog.Logger
 }

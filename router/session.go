@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/session"
@@ -64,9 +65,28 @@ type Session struct {
 	// client already had its whole reply; the next statement reports it.
 	lost string
 
-	killMu      sync.Mutex         // guards active and activeLease
+	// userName and host are the client's (its authenticated user, its address without the
+	// port); user is that user's access rules under policy (Executor.rules).
+	userName, host string
+	user           *acl.User
+	policy         *acl.Policy
+
+	killMu      sync.Mutex         // guards active, activeLease and act
 	active      *tabletserver.Conn // the connection running the session's statement, for KILL
 	activeLease uint64             // its hand-out, so that a KILL never reaches its next user
+	act         activity           // what the session does, for SHOW PROCESSLIST
+}
+
+// retarget changes the session's target (has false: none).
+func (s *Session) retarget(t Target, has bool) {
+	s.target, s.hasTarget = t, has
+	name := ""
+	if has {
+		name = t.String()
+	}
+	s.killMu.Lock()
+	s.act.db = name
+	s.killMu.Unlock()
 }
 
 func (s *Session) setActive(c *tabletserver.Conn) {
@@ -105,6 +125,15 @@ func (s *Session) refreshSettings() bool {
 		}
 	}
 	return true
+}
+
+// settingsBytes is what the session's remembered settings weigh.
+func (s *Session) settingsBytes() int {
+	n := len(s.settings.Key)
+	for _, q := range s.settings.Statements {
+		n += len(q)
+	}
+	return n
 }
 
 // filter is what session-tracking information the client gets: nil when it did not negotiate
