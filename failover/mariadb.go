@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net"
 	"strconv"
@@ -100,7 +101,13 @@ func (m *mariaAgent) db(t *topodatapb.Tablet) *sql.DB {
 	c.TLS, c.AllowFallbackToPlaintext = backendconn.DriverTLS(m.tlsMode, m.tlsConfig, addr)
 	c.Timeout = m.connectTimeout
 	c.InterpolateParams = true
-	db, _ := sql.Open("mysql", c.FormatDSN()) // only fails for an unknown driver
+	// A connector, not a DSN: a DSN cannot carry the TLS configuration.
+	var db *sql.DB
+	if conn, err := mysql.NewConnector(c); err == nil {
+		db = sql.OpenDB(conn)
+	} else {
+		db = sql.OpenDB(failedConnector{err}) // none that this function makes
+	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(2)
 	db.SetConnMaxIdleTime(time.Minute)
@@ -402,3 +409,9 @@ func onOff(b bool) string {
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
+
+// failedConnector fails every connection with the error the driver gave its configuration.
+type failedConnector struct{ err error }
+
+func (f failedConnector) Connect(context.Context) (driver.Conn, error) { return nil, f.err }
+func (f failedConnector) Driver() driver.Driver                        { return mysql.MySQLDriver{} }
