@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -290,5 +291,56 @@ func TestAuthLimiterMemoryBounded(t *testing.T) {
 	}
 	if len(a.buckets) > maxBuckets {
 		t.Fatalf("%d addresses remembered, bound %d", len(a.buckets), maxBuckets)
+	}
+}
+
+// With a 16 MiB budget, a client sending 1 MiB pieces to many statements (64 MiB offered) is
+// refused past the budget, and the server's heap stays near the budget, not the offer.
+func TestSessionBudgetBoundsMemory(t *testing.T) {
+	const budget, piece, stmts = 16 << 20, 1 << 20, 64
+	h := newFakeHandler()
+	l := startServer(t, Config{SessionBudget: budget, MaxPacketSize: 4 << 20}, h)
+	r := dialRaw(t, l)
+	r.login()
+	ids := make([]uint32, stmts)
+	for i := range ids {
+		ids[i] = r.prepare("SELECT ?", 1)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	data := bytes.Repeat([]byte("y"), piece)
+	for _, id := range ids {
+		r.sendLongData(id, 0, data)
+	}
+	// The pieces have no reply: a round trip makes sure the server has read them all.
+	r.write(0, []byte{mysql.COM_PING})
+	if p := r.mustRead(); p[0] != mysql.OK_HEADER {
+		t.Fatalf("ping: %q", p)
+	}
+	grown := int64(heap()) - int64(before)
+	t.Logf("heap grew %.1f MiB for %d MiB offered, budget %d MiB", float64(grown)/(1<<20), stmts*piece>>20, budget>>20)
+	if grown > 2*budget {
+		t.Fatalf("heap grew %d bytes for a %d-byte budget", grown, budget)
+	}
+	kept, refused := 0, 0
+	for _, id := range ids {
+		p := r.execute(id)
+		switch {
+		case p[0] == mysql.OK_HEADER:
+			kept++
+		case p[0] == mysql.ERR_HEADER:
+			expectErrPacket(t, p, mysql.ER_NET_PACKET_TOO_LARGE, "")
+			refused++
+		default:
+			t.Fatalf("execute: %q", p)
+		}
+	}
+	if kept > budget/piece || kept == 0 || kept+refused != stmts {
+		t.Fatalf("%d executions kept their long data, %d refused; want at most %d kept", kept, refused, budget/piece)
 	}
 }
