@@ -6,7 +6,7 @@ export GOTOOLCHAIN := local
 BIN := bin/vtdirect
 FUZZTIME ?= 10s
 
-.PHONY: all build deps test unit fuzz demo down status bench clean
+.PHONY: all build deps test unit fuzz fuzz-long demo down status bench clean
 
 all: build
 
@@ -38,6 +38,10 @@ test: export VTDIRECT_NEED_DRIVERS = 1
 .PHONY: interop
 interop: consul
 	cd interop && VTDIRECT_CONSUL_BIN="$$(../scripts/consul.sh)" $(GO) test -count=1 -timeout 20m ./...
+
+# Ten minutes of every fuzz target (make test keeps the short runs).
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=10m
 
 # Short runs of every fuzz target (one -fuzz per go test invocation).
 fuzz:

@@ -58,3 +58,14 @@ func verifyChain(cs tls.ConnectionState, roots *x509.CertPool) error {
 	_, err := cs.PeerCertificates[0].Verify(opts)
 	return err
 }
+
+// DriverTLS is the TLS configuration for mode of a connection another client library opens
+// to addr (the control and change-stream connections, which go-sql-driver and go-mysql open):
+// nil for TLSDisabled; fallback says the connection may go without TLS when the server offers
+// none (TLSPreferred). base gives the CA and client certificate, as Config.TLSConfig.
+func DriverTLS(mode TLSMode, base *tls.Config, addr string) (c *tls.Config, fallback bool) {
+	if mode == TLSDisabled {
+		return nil, false
+	}
+	return tlsConfig(&Config{Network: "tcp", Addr: addr, TLSMode: mode, TLSConfig: base}), mode == TLSPreferred
+}

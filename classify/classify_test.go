@@ -136,7 +136,7 @@ func TestKinds(t *testing.T) {
 		// A compound statement runs its body now: its statements' flags are its own.
 		{"begin not atomic set global max_connections = 10; end", KindCompound, Compound | Admin, false},
 		{"if 1 then create temporary table t (a int); else begin shutdown; end; end if", KindCompound, Compound | CreatesTempTable | Admin, false},
-		{"begin not atomic declare exit handler for sqlexception kill user u; prepare s from @q; call p(@a); end", KindCompound, Compound | Admin | SQLPrepare | Call | ReadsUserVar | WritesUserVar, false},
+		{"begin not atomic declare exit handler for sqlexception kill user u; prepare s from @q; call p(@a); end", KindCompound, Compound | Admin | Kills | SQLPrepare | Call | ReadsUserVar | WritesUserVar, false},
 		{"while 0 do lock tables t read; end while", KindCompound, Compound | TakesLock, false},
 		// A stored program's definition does not run its body.
 		{"create procedure p() begin set global max_connections = 10; create temporary table t (a int); end", KindDDL, Admin, false},
@@ -218,9 +218,9 @@ func TestKinds(t *testing.T) {
 		{"signal sqlstate '45000'", KindSignal, 0, false},
 		{"resignal", KindSignal, 0, false},
 		// Administration.
-		{"kill 12", KindKill, 0, true},
-		{"kill user u", KindKill, Admin, true},
-		{"kill query id 5", KindKill, Admin, true},
+		{"kill 12", KindKill, Kills, true},
+		{"kill user u", KindKill, Admin | Kills, true},
+		{"kill query id 5", KindKill, Admin | Kills, true},
 		{"shutdown", KindAdmin, Admin, false},
 		{"grant select on *.* to 'u'@'%'", KindAdmin, Admin, false},
 		{"revoke all on *.* from u@localhost", KindAdmin, Admin, false},

@@ -41,7 +41,9 @@ type Statement struct {
 	// Name is, by kind: KindUse the database; KindConnectionID and KindSelectAutocommit the
 	// column name MariaDB gives the result; KindPrepare, KindExecute and KindDeallocate the
 	// prepared statement's name (lower case, MariaDB ignores its case); KindSavepoint the
-	// savepoint; KindHandler the table as written.
+	// savepoint; KindHandler the table as written; KindDDL of a DATABASE | SCHEMA the
+	// database it names (empty for ALTER DATABASE of the current one, and for the DDL of
+	// any other object).
 	Name string
 	// Text is the unquoted literal of PREPARE s FROM '...' and EXECUTE IMMEDIATE '...'.
 	Text string
@@ -81,6 +83,10 @@ type Show struct {
 	// Limit and Offset of SHOW WARNINGS | ERRORS LIMIT [offset,] n, when HasLimit.
 	Limit, Offset uint64
 	HasLimit      bool
+	// Database is the database a SHOW names with FROM | IN db (SHOW TABLES FROM db, SHOW
+	// COLUMNS FROM t IN db...) or SHOW CREATE DATABASE db; a qualified name (SHOW CREATE
+	// TABLE db.t) is one of the statement's Qualifiers instead.
+	Database string
 }
 
 // KillTarget is what a KILL names.

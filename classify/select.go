@@ -140,6 +140,9 @@ func classifyPrepared(c *cursor) Statement {
 		inner := Analyze([]byte(text), c.tz.Options())
 		st.Text, st.Inner = text, inner.First.Kind
 		st.ReadOnly = inner.Count == 1 && inner.ReadOnly
+		// What the text does beyond the session, EXECUTE will do: preparing it is as much.
+		st.Flags |= inner.Flags & (Admin | ServerInternals | Kills)
+		st.Reason = inner.Reason
 		return st
 	case kwExecute:
 		if !c.accept(kwImmediate) {

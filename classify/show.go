@@ -29,7 +29,9 @@ func classifyShow(c *cursor) Statement {
 			if c.done() {
 				*st.Show = Show{Kind: ShowProcesslist, Full: full}
 			}
+			break
 		}
+		showOther(c, &st)
 	case kwVschema:
 		c.advance()
 		kind := ShowOther
@@ -61,11 +63,69 @@ func classifyShow(c *cursor) Statement {
 	case kwExplain, kwAnalyze:
 		st.Flags |= ServerInternals // SHOW EXPLAIN | ANALYZE FOR <another connection>
 	default:
-		if readsInternalSchema(c) {
-			st.Flags |= ServerInternals
-		}
+		showOther(c, &st)
 	}
 	return st
+}
+
+// showOther reads the SHOW statements the gateway does not answer: the database they name, if
+// any, and whether it holds the server's internals.
+func showOther(c *cursor, st *Statement) {
+	db := showDatabase(*c)
+	st.Show.Database = db
+	if readsInternalSchema(c) || internalSchema(db) {
+		st.Flags |= ServerInternals
+	}
+}
+
+// showDatabase returns the database a SHOW names without a qualified name:
+// SHOW [FULL] TABLES | TABLE STATUS | TRIGGERS | EVENTS | OPEN TABLES {FROM | IN} db,
+// SHOW [FULL | EXTENDED] COLUMNS | FIELDS | INDEX | INDEXES | KEYS {FROM | IN} t {FROM | IN} db,
+// SHOW CREATE DATABASE | SCHEMA [IF NOT EXISTS] db. c is at the word after SHOW.
+func showDatabase(c cursor) string {
+	for c.is(kwFull) || c.tok.Kind == TokWord && equalFold(c.text(), "extended") {
+		c.advance()
+	}
+	if c.tok.Kind != TokWord {
+		return ""
+	}
+	w := c.text()
+	skip := 0 // FROM | IN clauses before the database's
+	switch {
+	case equalFold(w, "columns"), equalFold(w, "fields"), equalFold(w, "index"), equalFold(w, "indexes"), equalFold(w, "keys"):
+		skip = 1
+	case equalFold(w, "tables"), equalFold(w, "triggers"), equalFold(w, "events"):
+	case equalFold(w, "table"), equalFold(w, "open"): // TABLE STATUS, OPEN TABLES
+	case c.is(kwCreate):
+		c.advance()
+		if !c.is(kwDatabase) && !c.is(kwSchema) {
+			return ""
+		}
+		c.advance()
+		for c.is(kwIf) || c.is(kwNot) || c.tok.Kind == TokWord && equalFold(c.text(), "exists") {
+			c.advance()
+		}
+		name, _ := identName(c.tz.q, c.tok)
+		return name
+	default:
+		return ""
+	}
+	for c.advance(); !c.done(); c.advance() {
+		if !c.is(kwFrom) && !c.is(kwIn) {
+			continue
+		}
+		c.advance()
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if t, _ := c.peek(); t.Kind == TokDot {
+			return "" // a qualified name: Qualifiers reports its database
+		}
+		name, _ := identName(c.tz.q, c.tok)
+		return name
+	}
+	return ""
 }
 
 // showCount reads SHOW COUNT(*) WARNINGS | ERRORS (MariaDB wants "COUNT(" without a space).
@@ -165,7 +225,7 @@ func readsInternalSchema(c *cursor) bool {
 // KILL ... USER u (https://mariadb.com/kb/en/kill/).
 func classifyKill(c *cursor) Statement {
 	k := &Kill{}
-	st := Statement{Kind: KindKill, ReadOnly: true, Kill: k}
+	st := Statement{Kind: KindKill, Flags: Kills, ReadOnly: true, Kill: k}
 	c.advance()
 	switch {
 	case c.accept(kwHard):
@@ -192,7 +252,7 @@ func classifyKill(c *cursor) Statement {
 			end = c.tok.End
 		}
 		k.User = string(c.tz.q[start:end])
-		st.Flags, st.Reason = Admin, reasonKill
+		st.Flags, st.Reason = Kills|Admin, reasonKill
 		return st
 	}
 	if c.done() {
@@ -200,7 +260,7 @@ func classifyKill(c *cursor) Statement {
 	}
 	k.ID, k.Plain = plainID(c)
 	if !k.Plain || k.Target == KillQueryID {
-		st.Flags, st.Reason = Admin, reasonKill
+		st.Flags, st.Reason = Kills|Admin, reasonKill
 	}
 	return st
 }

@@ -240,7 +240,7 @@ func classifyDefinition(c *cursor) Statement {
 		}
 		break
 	}
-	return objectStatement(c.kw)
+	return objectStatement(c)
 }
 
 func classifyDrop(c *cursor) Statement {
@@ -252,12 +252,26 @@ func classifyDrop(c *cursor) Statement {
 		c.advance()
 		return Statement{Kind: KindDeallocate, Flags: SQLPrepare, ReadOnly: true, Name: lowerName(c)}
 	}
-	return objectStatement(c.kw)
+	return objectStatement(c)
 }
 
-// objectStatement classifies CREATE, ALTER or DROP of the kind of object kw names.
-func objectStatement(kw keyword) Statement {
-	switch kw {
+// objectStatement classifies CREATE, ALTER or DROP of the kind of object at c.
+func objectStatement(c *cursor) Statement {
+	switch c.kw {
+	case kwDatabase, kwSchema:
+		c.advance()
+		for c.is(kwIf) || c.is(kwNot) || c.tok.Kind == TokWord && equalFold(c.text(), "exists") {
+			c.advance()
+		}
+		switch c.kw {
+		case kwCharacter, kwCharset, kwDefault, kwCollate, kwComment:
+			// ALTER DATABASE [DEFAULT] CHARACTER SET ...: the current database, no name.
+			if t, _ := c.peek(); t.Kind != TokDot && t.Kind != TokEOF && t.Kind != TokSemicolon {
+				return Statement{Kind: KindDDL}
+			}
+		}
+		name, _ := identName(c.tz.q, c.tok)
+		return Statement{Kind: KindDDL, Name: name}
 	case kwProcedure, kwFunction, kwTrigger, kwEvent:
 		return Statement{Kind: KindDDL, Flags: Admin, Reason: reasonRoutine}
 	case kwUser:

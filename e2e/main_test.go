@@ -25,6 +25,7 @@ import (
 var (
 	cluster *local.Cluster
 	gw      *gateway.Gateway
+	testCA  *local.CA // signed the MariaDBs' certificates
 )
 
 func TestMain(m *testing.M) {
@@ -44,7 +45,18 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cluster, err = local.StartCluster(ctx, local.ClusterConfig{Dir: dir, SampleData: true, Logger: quietLogger()})
+	// Every MariaDB offers TLS with a certificate of the test's own CA (security_test.go).
+	if testCA, err = local.NewCA("vtdirect e2e CA"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	caFile, certFile, keyFile, err := testCA.WriteFiles(dir, "mariadb", "127.0.0.1")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cluster, err = local.StartCluster(ctx, local.ClusterConfig{Dir: dir, SampleData: true, Logger: quietLogger(),
+		MariaDBArgs: []string{"--ssl-ca=" + caFile, "--ssl-cert=" + certFile, "--ssl-key=" + keyFile}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start cluster:", err)
 		return 1

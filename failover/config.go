@@ -1,11 +1,14 @@
 package failover
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/vtdirect/vtdirect/backendconn"
 )
 
 // Defaults (the flags of `vtdirect serve` show them).
@@ -45,7 +48,10 @@ type Config struct {
 	// ReplUser and ReplPassword: what replicas connect to their primary with
 	// (--db-repl-user); default the DBA user.
 	ReplUser, ReplPassword string
-	PollInterval           time.Duration
+	// TLSMode and TLSConfig are the TLS of the connections to the tablets (--db-ssl-*).
+	TLSMode      backendconn.TLSMode
+	TLSConfig    *tls.Config
+	PollInterval time.Duration
 	// ProbeTimeout bounds reading one tablet; a tablet not read in time is unreachable.
 	// Default: the poll interval, at most 1s.
 	ProbeTimeout time.Duration

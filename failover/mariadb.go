@@ -6,7 +6,9 @@ package failover
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net"
 	"strconv"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/backendconn"
 )
 
 // Agent acts on tablets' MySQL. The controller and the recoveries use it through this
@@ -62,6 +66,8 @@ type mariaAgent struct {
 	replUser, replPassword string
 	netTimeout             time.Duration
 	connectTimeout         time.Duration
+	tlsMode                backendconn.TLSMode
+	tlsConfig              *tls.Config
 
 	mu  sync.Mutex // guards dbs
 	dbs map[string]*sql.DB
@@ -77,7 +83,8 @@ func NewAgent(cfg Config) Agent {
 		replUser: cfg.ReplUser, replPassword: cfg.ReplPassword,
 		netTimeout:     cfg.NetTimeout,
 		connectTimeout: cfg.ProbeTimeout,
-		dbs:            map[string]*sql.DB{},
+		tlsMode:        cfg.TLSMode, tlsConfig: cfg.TLSConfig,
+		dbs: map[string]*sql.DB{},
 	}
 }
 
@@ -91,9 +98,16 @@ func (m *mariaAgent) db(t *topodatapb.Tablet) *sql.DB {
 	}
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr = m.user, m.password, "tcp", addr
+	c.TLS, c.AllowFallbackToPlaintext = backendconn.DriverTLS(m.tlsMode, m.tlsConfig, addr)
 	c.Timeout = m.connectTimeout
 	c.InterpolateParams = true
-	db, _ := sql.Open("mysql", c.FormatDSN()) // only fails for an unknown driver
+	// A connector, not a DSN: a DSN cannot carry the TLS configuration.
+	var db *sql.DB
+	if conn, err := mysql.NewConnector(c); err == nil {
+		db = sql.OpenDB(conn)
+	} else {
+		db = sql.OpenDB(failedConnector{err}) // none that this function makes
+	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(2)
 	db.SetConnMaxIdleTime(time.Minute)
@@ -395,3 +409,9 @@ func onOff(b bool) string {
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
+
+// failedConnector fails every connection with the error the driver gave its configuration.
+type failedConnector struct{ err error }
+
+func (f failedConnector) Connect(context.Context) (driver.Conn, error) { return nil, f.err }
+func (f failedConnector) Driver() driver.Driver                        { return mysql.MySQLDriver{} }

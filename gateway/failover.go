@@ -110,6 +110,9 @@ func (g *Gateway) startFailover(ctx context.Context, ts *topo.Server) error {
 	if cfg.Logger == nil {
 		cfg.Logger = g.cfg.Logger
 	}
+	if cfg.TLSMode == 0 && cfg.TLSConfig == nil { // the data path's TLS to MariaDB (--db-ssl-*)
+		cfg.TLSMode, cfg.TLSConfig = g.cfg.TabletServer.TLSMode, g.cfg.TabletServer.TLSConfig
+	}
 	if cfg.Observer == nil {
 		obs, err := newFailoverMetrics(g.Metrics)
 		if err != nil {

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"vitess.io/vitess/go/vt/proto/vtgateservice"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/buffer"
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/failover"
@@ -65,6 +66,16 @@ type Config struct {
 	LocalInfile bool
 
 	TabletServer tabletserver.Config
+
+	// Security (gateway/security.go): the users' access rules (nil: acl.Open(), every
+	// keyspace, no admin), the bounds no client breaks, TLS of the gRPC listener (nil:
+	// cleartext; with ClientCAs and ClientAuth for client certificates), and the token that
+	// opens the /debug/ pages on a non-loopback HTTP address ("" : they are off there).
+	Access     *acl.Policy
+	Limits     Limits
+	GRPCTLS    *tls.Config
+	DebugToken string
+
 	// Buffer holds PRIMARY traffic while a shard is reparented (--enable-buffer); nil: off.
 	Buffer *buffer.Config
 	// Failover runs the failover controller in this gateway (--enable-failover); nil: off.
@@ -89,6 +100,15 @@ func (c *Config) validate() error {
 		c.Logger = slog.Default()
 	}
 	return nil
+}
+
+// vstreamUser is the backend user change streams read with: VStream's own (--db-filtered-user),
+// else the app user.
+func (c *Config) vstreamUser() (user, password string) {
+	if c.VStream.User != "" {
+		return c.VStream.User, c.VStream.Password
+	}
+	return c.TabletServer.User, c.TabletServer.Password
 }
 
 // Gateway is a running gateway. Close stops it.
@@ -125,8 +145,9 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		return nil, err
 	}
 	log := cfg.Logger
+	vsUser, vsPassword := cfg.vstreamUser()
 	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry(),
-		vstreamFit: newSourceFitness(cfg.TabletServer.User, cfg.TabletServer.Password)}
+		vstreamFit: newSourceFitness(vsUser, vsPassword, cfg.TabletServer.TLSMode, cfg.TabletServer.TLSConfig)}
 	g.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	reg, err := discovery.New(discovery.Config{
@@ -150,7 +171,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	g.VSchema.Start(ctx)
 	rcfg := router.Config{
 		Cell: cfg.Cell, Cells: cfg.Cells, CellPreference: cfg.CellPreference, MaxLag: cfg.MaxLag,
-		IdleTimeout: cfg.IdleTimeout, PickerMetrics: pm, Logger: log,
+		IdleTimeout: cfg.IdleTimeout, PickerMetrics: pm, Logger: log, Access: cfg.Access,
 		VSchema: g.VSchema, TransactionMode: cfg.TransactionMode,
 	}
 	if cfg.Buffer != nil {
@@ -168,7 +189,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		reg.Close()
 		return nil, err
 	}
-	g.Metrics.MustRegister(newSessionCollector(g.Executor))
+	g.Metrics.MustRegister(newSessionCollector(g.Executor), newSecurityCollector(g))
 	var auth mysqlserver.Authenticator
 	if len(cfg.Users) > 0 {
 		auth = users(cfg.Users)
@@ -180,7 +201,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		return nil, fmt.Errorf("MySQL listener on %s: %w (is another gateway running? choose another --mysql-server-port)", cfg.MySQLAddr, err)
 	}
 	g.mysqlAddr = lis.Addr()
-	g.mysql, err = mysqlserver.NewListener(mysqlserver.Config{
+	mcfg := mysqlserver.Config{
 		ServerVersion:     cfg.ServerVersion,
 		Auth:              auth,
 		InsecureNoAuth:    cfg.InsecureNoAuth,
@@ -191,7 +212,9 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		Logger:            log,
 		LocalInfile:       cfg.LocalInfile,
 		ServerVersionFunc: g.backendVersion,
-	}, lis, g.Executor)
+	}
+	cfg.Limits.apply(&mcfg)
+	g.mysql, err = mysqlserver.NewListener(mcfg, lis, g.Executor)
 	if err != nil {
 		lis.Close()
 		g.VSchema.Close()
@@ -221,8 +244,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		mux.HandleFunc("/debug/failover", failoverHandler(g))
 		mux.HandleFunc("/debug/failover/reparent", reparentHandler(g))
 		mux.HandleFunc("/debug/failover/ack", ackHandler(g, ts))
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // no /debug/pprof/cmdline: the command line may hold secrets
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
@@ -236,7 +258,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 <li><a href="/debug/pprof/">/debug/pprof/</a>: profiles</li></ul>`, cfg.Cell, cfg.Cell)
 		})
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-		g.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.httpSrv = &http.Server{Handler: guardDebug(mux, hl.Addr(), cfg.DebugToken), ReadHeaderTimeout: 10 * time.Second}
 		g.serve(func() error {
 			if err := g.httpSrv.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -273,7 +295,10 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 	vc := cfg.VStream
 	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second,
 		fit: g.vstreamFit}
-	vc.User, vc.Password = cfg.TabletServer.User, cfg.TabletServer.Password
+	if vc.User == "" { // the stream's own user (--db-filtered-user), else the app user
+		vc.User, vc.Password = cfg.TabletServer.User, cfg.TabletServer.Password
+	}
+	vc.TLSMode, vc.TLSConfig = cfg.TabletServer.TLSMode, cfg.TabletServer.TLSConfig
 	if vc.ServerIDBase == 0 {
 		// Each stream registers with MySQL as a replica with its own server_id: gateways
 		// sharing a MySQL must not collide, or MySQL drops the older stream.
@@ -296,9 +321,9 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 	if auth != nil {
 		ga = auth
 	}
-	g.grpcSrv = grpc.NewServer(grpcvtgate.ServerOptions(ga)...)
+	g.grpcSrv = grpc.NewServer(append(grpcvtgate.ServerOptions(ga), grpcTLS(cfg.GRPCTLS)...)...)
 	vtgateservice.RegisterVitessServer(g.grpcSrv, grpcvtgate.New(grpcvtgate.Config{
-		VStream: mgr, Executor: g.Executor, Logger: cfg.Logger,
+		VStream: mgr, Executor: g.Executor, Access: g.Executor, Logger: cfg.Logger,
 	}))
 	g.serve(func() error { return g.grpcSrv.Serve(lis) })
 	return nil

@@ -10,6 +10,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"fmt"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vtdirect/vtdirect/backendconn"
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/vstream"
@@ -37,14 +39,16 @@ type fitCheck struct {
 // sourceFitness checks and remembers the fitness of tablets as VStream sources.
 type sourceFitness struct {
 	user, password string
+	tlsMode        backendconn.TLSMode
+	tlsConfig      *tls.Config
 	now            func() time.Time
 
 	mu     sync.Mutex // guards checks
 	checks map[picker.Alias]fitCheck
 }
 
-func newSourceFitness(user, password string) *sourceFitness {
-	return &sourceFitness{user: user, password: password, now: time.Now, checks: map[picker.Alias]fitCheck{}}
+func newSourceFitness(user, password string, mode backendconn.TLSMode, tlsConfig *tls.Config) *sourceFitness {
+	return &sourceFitness{user: user, password: password, tlsMode: mode, tlsConfig: tlsConfig, now: time.Now, checks: map[picker.Alias]fitCheck{}}
 }
 
 // unfit returns the tablets of the shard that are not fit as sources, with why, checking
@@ -125,6 +129,7 @@ func (f *sourceFitness) check(ctx context.Context, t *discovery.Tablet) fitCheck
 	c := fitCheck{at: f.now(), addr: t.Server.Addr()}
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = f.user, f.password, "tcp", t.Server.Addr()
+	cfg.TLS, cfg.AllowFallbackToPlaintext = backendconn.DriverTLS(f.tlsMode, f.tlsConfig, t.Server.Addr())
 	cfg.Timeout = 3 * time.Second
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {

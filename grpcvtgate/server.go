@@ -3,8 +3,10 @@ package grpcvtgate
 import (
 	"context"
 	"log/slog"
+	"net"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	querypb "vitess.io/vitess/go/vt/proto/query"
 	vtgatepb "vitess.io/vitess/go/vt/proto/vtgate"
@@ -14,11 +16,18 @@ import (
 	"github.com/vtdirect/vtdirect/vstream"
 )
 
-// Executor runs one statement of an Execute call in the caller's session (the router).
-// Errors carrying a MySQL code should be *mysql.MyError; they reach the client in the
-// ExecuteResponse's RPCError, as Vitess's vtgate reports them.
+// Executor runs one statement of an Execute call in the caller's session (the router), with
+// the caller's user (its access rules) and host. Errors carrying a MySQL code should be
+// *mysql.MyError; they reach the client in the ExecuteResponse's RPCError, as Vitess's vtgate
+// reports them.
 type Executor interface {
-	ExecuteGRPC(ctx context.Context, session *vtgatepb.Session, sql string, bindVars map[string]*querypb.BindVariable) (*querypb.QueryResult, *vtgatepb.Session, error)
+	ExecuteGRPC(ctx context.Context, user, host string, session *vtgatepb.Session, sql string, bindVars map[string]*querypb.BindVariable) (*querypb.QueryResult, *vtgatepb.Session, error)
+}
+
+// Access says whether a user may stream what a VStream request asks for (the router's
+// access rules): nil, or the denial, sent as PERMISSION_DENIED.
+type Access interface {
+	CheckVStream(user, host string, req *vtgatepb.VStreamRequest) error
 }
 
 // Streamer serves VStream (vstream.Manager).
@@ -32,6 +41,7 @@ var _ Streamer = (*vstream.Manager)(nil)
 type Config struct {
 	VStream  Streamer // nil: VStream answers Unimplemented
 	Executor Executor // nil: Execute answers Unimplemented
+	Access   Access   // nil: every authenticated caller may stream every keyspace
 	Logger   *slog.Logger
 }
 
@@ -56,7 +66,13 @@ func (s *Server) VStream(req *vtgatepb.VStreamRequest, stream vtgateservice.Vite
 	if s.cfg.VStream == nil {
 		return status.Error(codes.Unimplemented, "vtdirect: VStream is not enabled on this gateway")
 	}
-	err := s.cfg.VStream.VStream(stream.Context(), req, stream.Send)
+	ctx := stream.Context()
+	if s.cfg.Access != nil {
+		if err := s.cfg.Access.CheckVStream(UserFromContext(ctx), peerHost(ctx), req); err != nil {
+			return status.Error(codes.PermissionDenied, err.Error())
+		}
+	}
+	err := s.cfg.VStream.VStream(ctx, req, stream.Send)
 	if err == nil {
 		return nil
 	}
@@ -82,7 +98,7 @@ func (s *Server) Execute(ctx context.Context, req *vtgatepb.ExecuteRequest) (*vt
 		return &vtgatepb.ExecuteResponse{Session: session, Error: &vtrpcpb.RPCError{
 			Code: vtrpcpb.Code_INVALID_ARGUMENT, Message: "vtdirect: Execute without a query"}}, nil
 	}
-	qr, newSession, err := s.cfg.Executor.ExecuteGRPC(ctx, session, q.Sql, q.BindVariables)
+	qr, newSession, err := s.cfg.Executor.ExecuteGRPC(ctx, UserFromContext(ctx), peerHost(ctx), session, q.Sql, q.BindVariables)
 	if newSession == nil {
 		newSession = session
 	}
@@ -90,6 +106,19 @@ func (s *Server) Execute(ctx context.Context, req *vtgatepb.ExecuteRequest) (*vt
 		return &vtgatepb.ExecuteResponse{Session: newSession, Error: rpcError(err)}, nil
 	}
 	return &vtgatepb.ExecuteResponse{Session: newSession, Result: qr}, nil
+}
+
+// peerHost is the caller's address without its port ("%" when unknown).
+func peerHost(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return "%"
+	}
+	a := p.Addr.String()
+	if h, _, err := net.SplitHostPort(a); err == nil {
+		return h
+	}
+	return a
 }
 
 // grpcCode maps a vtrpc code to gRPC's (Vitess defines them with the same numbers).

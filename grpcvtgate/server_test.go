@@ -22,7 +22,7 @@ import (
 
 type fakeExec struct{}
 
-func (fakeExec) ExecuteGRPC(ctx context.Context, s *vtgatepb.Session, sql string, bv map[string]*querypb.BindVariable) (*querypb.QueryResult, *vtgatepb.Session, error) {
+func (fakeExec) ExecuteGRPC(ctx context.Context, _, _ string, s *vtgatepb.Session, sql string, bv map[string]*querypb.BindVariable) (*querypb.QueryResult, *vtgatepb.Session, error) {
 	if sql == "bad" {
 		return nil, s, mysql.NewError(mysql.ER_NO_SUCH_TABLE, "Table 'x' doesn't exist")
 	}

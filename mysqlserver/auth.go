@@ -56,6 +56,8 @@ func (c *Conn) authenticate(clientCaps uint32, user, plugin string, data []byte)
 		}
 	}
 	if !ok {
+		c.l.authFailures.Add(1)
+		c.l.authLimit.failed(addrKey(c.raw.RemoteAddr()))
 		return accessDenied(user, c.raw.RemoteAddr(), len(data) > 0 && !(len(data) == 1 && data[0] == 0))
 	}
 	c.plugin = plugin

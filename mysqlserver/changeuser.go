@@ -91,6 +91,15 @@ func (c *Conn) changeUser(p []byte) error {
 	if authErr != nil && !errors.As(authErr, &denied) {
 		return authErr // broken I/O
 	}
+	if denied == nil && r.user != c.user {
+		// The new user's connection limit, as at a new connection; the old user's count
+		// moves only when the change is allowed.
+		if !c.l.addUser(r.user) {
+			denied = errTooManyUserConnections(r.user)
+		} else {
+			c.l.removeUser(c.user)
+		}
+	}
 	c.closeAllStmts()
 	if denied != nil {
 		c.failedChanges++

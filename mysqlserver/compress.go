@@ -132,11 +132,8 @@ func (z *compressedConn) readPacket() error {
 		return &errCompressedOutOfOrder{got: seq, want: z.seq}
 	}
 	z.seq++
-	payload := growLen(z.spare[:0], n)
-	if _, err := io.ReadFull(z.in, payload); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
+	payload, err := readGrowing(z.in, z.spare[:0], n) // grown as the bytes arrive
+	if err != nil {
 		return err
 	}
 	if plain == 0 {
@@ -144,7 +141,7 @@ func (z *compressedConn) readPacket() error {
 		return nil
 	}
 	z.spare = payload
-	out, err := z.inflate(payload, growLen(z.out[:0], plain))
+	out, err := z.inflate(payload, z.out[:0], plain)
 	if err != nil {
 		return err
 	}
@@ -155,8 +152,10 @@ func (z *compressedConn) readPacket() error {
 	return nil
 }
 
-// inflate decompresses src into dst, which must be exactly its uncompressed length.
-func (z *compressedConn) inflate(src, dst []byte) ([]byte, error) {
+// inflate decompresses src, which must be exactly plain bytes, appending them to dst: the
+// buffer grows as the bytes come out (readGrowing), so a packet announcing 16 MiB that
+// inflates to little costs little.
+func (z *compressedConn) inflate(src, dst []byte, plain int) ([]byte, error) {
 	br := bytes.NewReader(src)
 	var zr io.ReadCloser
 	var err error
@@ -170,8 +169,9 @@ func (z *compressedConn) inflate(src, dst []byte) ([]byte, error) {
 		return nil, fmt.Errorf("compressed packet: %w", err)
 	}
 	defer z.pools.readers.Put(zr)
-	if _, err := io.ReadFull(zr, dst); err != nil {
-		return nil, fmt.Errorf("compressed packet shorter than its announced %d bytes: %w", len(dst), err)
+	dst, err = readGrowing(zr, dst, plain)
+	if err != nil {
+		return nil, fmt.Errorf("compressed packet shorter than its announced %d bytes: %w", plain, err)
 	}
 	var one [1]byte
 	if n, err := zr.Read(one[:]); n != 0 || !errors.Is(err, io.EOF) {

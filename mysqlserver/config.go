@@ -48,6 +48,26 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Logger receives connection-level events; default discards.
 	Logger *slog.Logger
+
+	// Bounds one client cannot break (limits.go). Zero values: no bound, except
+	// MaxPreparedStmts (16382) and SessionBudget (MaxPacketSize).
+	//
+	// MaxConnections bounds the client connections (--mysql-server-max-connections): past it
+	// a new client gets 1040 (Too many connections) instead of the greeting.
+	MaxConnections int
+	// MaxUserConnections bounds each user's connections (1203 after authentication);
+	// UserMaxConnections, when set and positive for a user, is that user's own bound.
+	MaxUserConnections int
+	UserMaxConnections func(user string) int
+	// MaxPreparedStmts bounds the prepared statements of one connection (1461).
+	MaxPreparedStmts int
+	// SessionBudget bounds the bytes a connection keeps between commands: the long data of
+	// its prepared statements (COM_STMT_SEND_LONG_DATA past it is dropped and the statement's
+	// next execution fails with 1153) and what the handler retains for it (Conn.Retain: the
+	// session's remembered settings).
+	SessionBudget int
+	// AuthFailures rate-limits failed logins per client address (1129 past the limit).
+	AuthFailures AuthFailureLimit
 }
 
 // serverVersion is the version for the next greeting.
@@ -101,6 +121,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.MaxPacketSize == 0 {
 		cfg.MaxPacketSize = defaultMaxPacketSize
 	}
+	if cfg.MaxPreparedStmts == 0 {
+		cfg.MaxPreparedStmts = defaultMaxStmtsPerConn
+	}
+	if cfg.SessionBudget == 0 {
+		cfg.SessionBudget = cfg.MaxPacketSize
+	}
 	if cfg.DefaultAuthPlugin == "" {
 		cfg.DefaultAuthPlugin = mysql.AUTH_NATIVE_PASSWORD
 	}
@@ -141,6 +167,12 @@ func (cfg Config) validate() error {
 	}
 	if cfg.HandshakeTimeout < 0 {
 		errs = append(errs, errors.New("HandshakeTimeout is negative"))
+	}
+	if cfg.MaxConnections < 0 || cfg.MaxUserConnections < 0 || cfg.MaxPreparedStmts < 0 || cfg.SessionBudget < 0 {
+		errs = append(errs, errors.New("MaxConnections, MaxUserConnections, MaxPreparedStmts and SessionBudget must not be negative"))
+	}
+	if cfg.AuthFailures.Burst < 0 || cfg.AuthFailures.Window < 0 || (cfg.AuthFailures.Burst > 0) != (cfg.AuthFailures.Window > 0) {
+		errs = append(errs, errors.New("AuthFailures needs both a positive Burst and a positive Window (or neither)"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("mysqlserver config: %w", err)

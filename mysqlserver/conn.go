@@ -55,6 +55,9 @@ type Conn struct {
 	stmts      map[uint32]*Stmt // prepared statements by gateway id
 	nextStmtID uint32
 	exec       execScratch // reusable COM_STMT_EXECUTE scratch space
+	// kept is the bytes the connection keeps between commands against Config.SessionBudget:
+	// its statements' long data and what the handler retains (retained, Conn.Retain).
+	kept, retained int
 
 	closeOnce sync.Once
 }
@@ -176,6 +179,16 @@ func (c *Conn) nextSeq(seq uint8) uint8 {
 // partly forwarded through RawWriter.
 func (c *Conn) SetSequence(next uint8) { c.seq = next }
 
+// Retain tells the connection how many bytes the handler keeps for its session (its
+// remembered settings), which count against Config.SessionBudget with the long data of its
+// prepared statements. It reports false when they do not fit: the handler should then end
+// the session (close the connection).
+func (c *Conn) Retain(n int) bool {
+	c.kept += n - c.retained
+	c.retained = n
+	return c.kept <= c.l.cfg.SessionBudget
+}
+
 // Close closes the client socket. Safe from any goroutine; the serving goroutine then
 // notices, calls Handler.ConnectionClosed and exits.
 func (c *Conn) Close() {
@@ -190,10 +203,21 @@ func (c *Conn) serve() {
 		}
 	}()
 	defer c.Close()
+	if wait, blocked := c.l.authLimit.blocked(addrKey(c.raw.RemoteAddr())); blocked {
+		c.l.refused[refusedBlocked].Add(1)
+		_ = c.raw.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = WritePacket(c.raw, 0, appendErrPacket(nil, errHostBlocked(addrKey(c.raw.RemoteAddr()), wait)))
+		return
+	}
 	if err := c.handshake(); err != nil {
 		c.log.Debug("handshake failed", "remote", c.raw.RemoteAddr(), "err", err)
 		return
 	}
+	if !c.l.addUser(c.user) {
+		_ = c.WriteError(errTooManyUserConnections(c.user))
+		return
+	}
+	defer func() { c.l.removeUser(c.user) }() // c.user as COM_CHANGE_USER left it
 	if err := c.l.h.NewConnection(c); err != nil {
 		_ = c.WriteError(err)
 		return

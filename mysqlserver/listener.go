@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // connIDs hands out connection ids unique in the process (KILL <id> must name exactly one
@@ -36,6 +38,10 @@ type Listener struct {
 
 	zlib zlibPools // zlib writers and readers shared by the compressed connections
 
+	listenerCounters             // connections open and refused, failed logins (limits.go)
+	users            userConns   // each user's connections
+	authLimit        authLimiter // failed logins per client address
+
 	mu     sync.Mutex // guards conns and closed
 	conns  map[*Conn]struct{}
 	closed bool
@@ -54,11 +60,12 @@ func NewListener(cfg Config, l net.Listener, h Handler) (*Listener, error) {
 		return nil, errors.New("mysqlserver: nil Handler")
 	}
 	return &Listener{
-		cfg:   cfg,
-		l:     l,
-		h:     h,
-		log:   cfg.Logger,
-		conns: make(map[*Conn]struct{}),
+		cfg:       cfg,
+		l:         l,
+		h:         h,
+		log:       cfg.Logger,
+		conns:     make(map[*Conn]struct{}),
+		authLimit: authLimiter{limit: cfg.AuthFailures, now: time.Now},
 	}, nil
 }
 
@@ -85,13 +92,19 @@ func (l *Listener) Serve() error {
 			continue
 		}
 		backoff = 0
+		if !l.admit() {
+			l.refuseConn(nc, errTooManyConnections())
+			continue
+		}
 		c := newConn(l, nc)
 		if !l.track(c) {
+			l.release()
 			_ = nc.Close()
 			return nil
 		}
 		go func() {
 			defer l.wg.Done()
+			defer l.release()
 			defer l.untrack(c)
 			c.serve()
 		}()
@@ -115,6 +128,26 @@ func (l *Listener) Close() error {
 	l.mu.Unlock()
 	l.wg.Wait()
 	return err
+}
+
+// refuseConn answers a client the listener does not serve with one error packet (instead of
+// the greeting, as MySQL does) and closes it, on a goroutine of its own: the accept loop never
+// waits for a client.
+func (l *Listener) refuseConn(nc net.Conn, err *mysql.MyError) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		_ = nc.Close()
+		return
+	}
+	l.wg.Add(1)
+	l.mu.Unlock()
+	go func() {
+		defer l.wg.Done()
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = WritePacket(nc, 0, appendErrPacket(nil, err))
+		_ = nc.Close()
+	}()
 }
 
 func (l *Listener) isClosed() bool {

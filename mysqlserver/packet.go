@@ -108,14 +108,30 @@ func (p *packetReader) readInto(dst []byte, n int) ([]byte, error) {
 		p.r, p.w = 0, 0
 	}
 	if rest := n - take; rest > 0 {
+		return readGrowing(p.rd, dst, rest)
+	}
+	return dst, nil
+}
+
+// growStep is the first step of readGrowing: a packet's buffer starts at this (or its size,
+// when smaller) and doubles as its bytes arrive.
+const growStep = 64 << 10
+
+// readGrowing appends exactly n bytes read from r to dst. The buffer grows as the bytes
+// arrive (doubling, from growStep), never to a size only announced: a client that declares
+// a 64 MiB packet and sends 10 bytes costs 64 KiB, not 64 MiB.
+func readGrowing(r io.Reader, dst []byte, n int) ([]byte, error) {
+	for n > 0 {
+		step := min(n, max(growStep, len(dst)))
 		start := len(dst)
-		dst = growLen(dst, rest)
-		if _, err := io.ReadFull(p.rd, dst[start:]); err != nil {
+		dst = growLen(dst, step)
+		if _, err := io.ReadFull(r, dst[start:]); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
 			return dst, err
 		}
+		n -= step
 	}
 	return dst, nil
 }
@@ -170,7 +186,7 @@ func (p *packetReader) readPacket(seq uint8, limit int) ([]byte, uint8, error) {
 		}
 		return frame, got, nil
 	}
-	frame := make([]byte, 4, 4+n)
+	frame := make([]byte, 4, min(4+n, growStep)) // grown as the payload arrives (readGrowing)
 	frame[0], frame[1], frame[2], frame[3] = byte(n), byte(n>>8), byte(n>>16), got
 	for {
 		if frame, err = p.readInto(frame, n); err != nil {

@@ -192,6 +192,15 @@ func toMyError(err error) *mysql.MyError {
 	return mysql.NewError(mysql.ER_UNKNOWN_ERROR, err.Error())
 }
 
+// appendErrPacket is an ERR payload sent before the client said what it speaks (instead of
+// the greeting): without the SQLSTATE, which only a client with CLIENT_PROTOCOL_41 reads, as
+// MySQL sends it.
+func appendErrPacket(b []byte, e *mysql.MyError) []byte {
+	b = append(b, mysql.ERR_HEADER)
+	b = appendUint16(b, e.Code)
+	return append(b, e.Message...)
+}
+
 func appendErrPayload(b []byte, e *mysql.MyError) []byte {
 	b = append(b, mysql.ERR_HEADER)
 	b = appendUint16(b, e.Code)

@@ -40,15 +40,9 @@ type Stmt struct {
 	longErr  *mysql.MyError
 }
 
-// maxStmtsPerConn bounds a connection's statement table (MySQL's max_prepared_stmt_count
-// default, per connection here).
-const maxStmtsPerConn = 16382
-
-// resetLong forgets long data and its error: after every execution and on COM_STMT_RESET.
-func (st *Stmt) resetLong() {
-	st.resetLongData()
-	st.longErr = nil
-}
+// defaultMaxStmtsPerConn bounds a connection's statement table by default (MySQL's
+// max_prepared_stmt_count default, per connection here).
+const defaultMaxStmtsPerConn = 16382
 
 // LongData is the long data the client sent for parameter i for this execution (possibly
 // empty), or nil when it sent none. Valid during Handler.ComStmtExecute.
@@ -99,9 +93,10 @@ func (c *Conn) stmtPrepare(p []byte) error {
 	if c.stmts == nil {
 		c.stmts = make(map[uint32]*Stmt)
 	}
-	if len(c.stmts) >= maxStmtsPerConn {
-		return c.WriteError(mysql.NewError(mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED,
-			fmt.Sprintf("vtdirect: this connection has %d prepared statements open: close some first", len(c.stmts))))
+	if max := c.l.cfg.MaxPreparedStmts; len(c.stmts) >= max {
+		return c.WriteError(&mysql.MyError{Code: mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED, State: "42000", Message: fmt.Sprintf(
+			"Can't create more than max_prepared_stmt_count statements (current value: %d) (vtdirect: per connection, "+
+				"--mysql-server-max-prepared-stmts; close statements the client no longer needs)", max)})
 	}
 	st := &Stmt{ID: c.newStmtID(), Query: string(p[1:])}
 	c.wroteErr = false
@@ -138,7 +133,16 @@ func (c *Conn) stmtSendLongData(p []byte) {
 	if st.longSize+len(data) > c.l.cfg.MaxPacketSize {
 		st.longErr = mysql.NewError(mysql.ER_NET_PACKET_TOO_LARGE, fmt.Sprintf(
 			"vtdirect: long data of the statement's parameters exceeds the maximum packet size (%d bytes)", c.l.cfg.MaxPacketSize))
-		st.resetLongData()
+		c.dropLongData(st)
+		return
+	}
+	if c.kept+len(data) > c.l.cfg.SessionBudget {
+		// COM_STMT_SEND_LONG_DATA has no reply: the data is dropped and the next execution
+		// of the statement says why.
+		st.longErr = mysql.NewError(mysql.ER_NET_PACKET_TOO_LARGE, fmt.Sprintf(
+			"vtdirect: the connection's long data (all its statements) and settings exceed its budget of %d bytes "+
+				"(--mysql-server-session-budget); execute or reset statements before sending more", c.l.cfg.SessionBudget))
+		c.dropLongData(st)
 		return
 	}
 	if st.long == nil {
@@ -149,6 +153,14 @@ func (c *Conn) stmtSendLongData(p []byte) {
 	}
 	st.long[param] = append(st.long[param], data...)
 	st.longSize += len(data)
+	c.kept += len(data)
+}
+
+// dropLongData forgets a statement's buffered chunks (keeping a pending error) and gives
+// their bytes back to the connection's budget.
+func (c *Conn) dropLongData(st *Stmt) {
+	c.kept -= st.longSize
+	st.resetLongData()
 }
 
 // resetLongData drops the buffered chunks but keeps a pending error.
@@ -166,7 +178,8 @@ func (c *Conn) stmtReset(p []byte) error {
 	if st == nil {
 		return c.WriteError(unknownStmt(id, "mysqld_stmt_reset"))
 	}
-	st.resetLong()
+	c.dropLongData(st)
+	st.longErr = nil
 	return c.WriteOK(0, 0, c.status, 0)
 }
 
@@ -178,6 +191,7 @@ func (c *Conn) stmtClose(p []byte) {
 		return
 	}
 	delete(c.stmts, id)
+	c.dropLongData(st)
 	c.l.h.ComStmtClose(c, st)
 }
 
@@ -185,6 +199,7 @@ func (c *Conn) stmtClose(p []byte) {
 func (c *Conn) closeAllStmts() {
 	for id, st := range c.stmts {
 		delete(c.stmts, id)
+		c.dropLongData(st)
 		c.l.h.ComStmtClose(c, st)
 	}
 }

@@ -186,7 +186,7 @@ func (c *Conn) stmtExecute(cmd *Command) error {
 	if st == nil {
 		return c.WriteError(unknownStmt(id, "mysqld_stmt_execute"))
 	}
-	defer st.resetLong() // long data serves one execution
+	defer func() { c.dropLongData(st); st.longErr = nil }() // long data serves one execution
 	if st.longErr != nil {
 		return c.WriteError(st.longErr)
 	}

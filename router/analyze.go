@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/session"
 )
@@ -20,6 +21,7 @@ const (
 	answerShowVitessShards
 	answerShowVitessTablets
 	answerRefuse // arg is the reason
+	answerShowProcesslist
 )
 
 // query is what the router knows of a client's statement text before it runs it.
@@ -41,6 +43,19 @@ type query struct {
 	rowCount string
 	// kind is the (first) statement's kind.
 	kind classify.Kind
+	// full: SHOW FULL PROCESSLIST.
+	full bool
+	// parsed is the classification and opt the lexing options it was made with, for the
+	// access check.
+	parsed classify.Query
+	opt    classify.Options
+	// checked is the policy and target under which a prepared statement's text was last
+	// allowed (authorizeStmt), so an execution checks it again only when either changed.
+	checked struct {
+		policy *acl.Policy
+		target Target
+		has    bool
+	}
 }
 
 // analyze classifies a statement text with the session's lexing options (its sql_mode's
@@ -48,7 +63,7 @@ type query struct {
 func (e *Executor) analyze(s *Session, q []byte) query {
 	opt := classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
 	cq := classify.Analyze(q, opt)
-	out := query{readOnly: cq.ReadOnly, multi: cq.Count > 1, kind: cq.First.Kind}
+	out := query{readOnly: cq.ReadOnly, multi: cq.Count > 1, kind: cq.First.Kind, parsed: cq, opt: opt}
 	first := &cq.First
 	if cq.Count == 1 {
 		switch first.Kind {
@@ -66,6 +81,8 @@ func (e *Executor) analyze(s *Session, q []byte) query {
 				out.answer, out.arg = answerShowVitessShards, first.Show.Like
 			case classify.ShowVitessTablets:
 				out.answer, out.arg = answerShowVitessTablets, first.Show.Like
+			case classify.ShowProcesslist:
+				out.answer, out.full = answerShowProcesslist, first.Show.Full
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/picker"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	// PlanCacheSize is how many plans of sharded keyspaces' statements are cached (default
 	// 10,000).
 	PlanCacheSize int
+	// Access is the users' access rules (package acl); nil: acl.Open() (every keyspace, no
+	// admin). SetPolicy replaces them while the gateway runs.
+	Access *acl.Policy
 	// Logger receives the router's log lines.
 	Logger *slog.Logger
 }

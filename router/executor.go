@@ -13,7 +13,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 
-	"github.com/vtdirect/vtdirect/classify"
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/picker"
@@ -48,6 +48,12 @@ type Executor struct {
 
 	// sharded plans and runs the statements of sharded keyspaces (sharded.go).
 	sharded *shardedExec
+
+	// policy is the access rules in force (SetPolicy); dbIndex caches which keyspace each
+	// tablet database belongs to, for the snapshot it was built from.
+	policy  atomic.Pointer[acl.Policy]
+	dbIndex atomic.Pointer[dbIndex]
+	denials [numDenied]atomic.Uint64 // statements the access rules refused, by kind
 }
 
 // Stats are the router's counters, for metrics.
@@ -98,6 +104,7 @@ func NewExecutor(cfg Config, reg Registry) (*Executor, error) {
 		return nil, err
 	}
 	e := &Executor{cfg: cfg, reg: reg, criteria: map[topodatapb.TabletType]*picker.Criteria{}}
+	e.SetPolicy(cfg.Access)
 	for _, tt := range []topodatapb.TabletType{topodatapb.TabletType_PRIMARY, topodatapb.TabletType_REPLICA, topodatapb.TabletType_RDONLY} {
 		c, err := picker.Compile(picker.Options{
 			Cells:          cfg.Cells,
@@ -134,7 +141,7 @@ func (e *Executor) defaults() session.Defaults {
 
 // NewConnection starts a session; the handshake's database becomes its target.
 func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
-	s := &Session{conn: c, rnd: rand.Uint64() | 1, id: e.nextID.Add(1)}
+	s := &Session{conn: c, rnd: rand.Uint64() | 1, id: e.nextID.Add(1), userName: c.User(), host: clientHost(c)}
 	s.setUser(c.User())
 	if db := c.Database(); db != "" {
 		if err := e.setTarget(s, db); err != nil {
@@ -222,22 +229,38 @@ func (e *Executor) ComInitDB(c *mysqlserver.Conn, db string) error {
 // ComQuery routes one query.
 func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	q := e.analyze(s, cmd.Payload()[1:])
+	text := cmd.Payload()[1:]
+	q := e.analyze(s, text)
+	// access control (router/access.go): every statement of the query, before it goes
+	if err := e.authorize(s, text, &q.parsed, q.opt, false); err != nil {
+		return c.WriteError(err)
+	}
+	forward := func() error {
+		s.startCommand("Query", text)
+		defer s.endCommand()
+		res, err := e.run(c, s, &q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
+			req.Frame = cmd.Frame
+			return conn.Exec(s.ctx, req, c.RawWriter())
+		})
+		return e.finish(c, s, res, err)
+	}
 	switch q.answer {
 	case answerUse:
 		return e.use(c, s, q.arg)
 	case answerShowDatabases:
-		r := databasesTable(e.reg.Snapshot())
+		r := databasesTable(e.reg.Snapshot(), e.keyspaceFilter(s))
 		return e.answer(c, s, e.showDatabases(r, s.state.Status()), int64(len(r.rows)))
 	case answerConnectionID:
 		return e.answer(c, s, connectionIDResult(c, q.arg, s.state.Status()), 1)
 	case answerKill:
-		return e.kill(c, s, q.kill)
+		return e.kill(c, s, q.kill, forward)
+	case answerShowProcesslist:
+		return e.showProcesslist(c, s, q.full, text)
 	case answerShowVitessShards:
-		r := vitessShardsTable(e.reg.Snapshot(), q.arg)
+		r := vitessShardsTable(e.reg.Snapshot(), q.arg, e.keyspaceFilter(s))
 		return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
 	case answerShowVitessTablets:
-		r := vitessTabletsTable(e.reg.Snapshot(), q.arg)
+		r := vitessTabletsTable(e.reg.Snapshot(), q.arg, e.keyspaceFilter(s))
 		return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
 	case answerRefuse:
 		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: "vtdirect: " + q.arg})
@@ -246,11 +269,7 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 	if handled, err := e.shardedHook(c, s, cmd, &q); handled {
 		return err
 	}
-	res, err := e.run(c, s, &q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
-		req.Frame = cmd.Frame
-		return conn.Exec(s.ctx, req, c.RawWriter())
-	})
-	return e.finish(c, s, res, err)
+	return forward()
 }
 
 // answer writes a result the gateway made itself, which the session records as a statement.
@@ -263,6 +282,14 @@ func (e *Executor) answer(c *mysqlserver.Conn, s *Session, r *mysqlserver.Result
 // ComFieldList forwards the deprecated COM_FIELD_LIST.
 func (e *Executor) ComFieldList(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
+	if cmd.Payload()[0] == mysql.COM_FIELD_LIST {
+		// access control: the table's columns are read
+		text := fieldListQuery(cmd.Payload()[1:])
+		fq := e.analyze(s, text)
+		if err := e.authorize(s, text, &fq.parsed, fq.opt, false); err != nil {
+			return c.WriteError(err)
+		}
+	}
 	if e.shardedTarget(s) { // sharded keyspaces: the first shard answers (sharded.go)
 		return e.shardedFieldList(c, s, cmd)
 	}
@@ -287,6 +314,13 @@ func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) err
 		return e.shardedPrepare(c, s, st)
 	}
 	text := e.analyze(s, []byte(st.Query))
+	// access control: the prepared text, which COM_STMT_EXECUTE runs (checked again there)
+	if err := e.authorize(s, []byte(st.Query), &text.parsed, text.opt, true); err != nil {
+		st.Failed = true
+		return c.WriteError(err)
+	}
+	s.startCommand("Prepare", []byte(st.Query))
+	defer s.endCommand()
 	q := query{readOnly: true}
 	res, err := e.run(c, s, &q, true, func(conn *tabletserver.Conn, _ *tabletserver.Request) (tabletserver.Result, error) {
 		params, cols, r, err := conn.Prepare(s.ctx, st.Query, st.ID, c.RawWriter())
@@ -311,6 +345,12 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	if q == nil {
 		q = &query{}
 	}
+	// access control: the target or the rules may have changed since the prepare
+	if err := e.authorizeStmt(s, st, q); err != nil {
+		return c.WriteError(err)
+	}
+	s.startCommand("Execute", []byte(st.Query))
+	defer s.endCommand()
 	var long [][]byte
 	if st.HasLongData() {
 		long = make([][]byte, st.ParamCount)
@@ -352,7 +392,8 @@ func (e *Executor) ComChangeUser(c *mysqlserver.Conn, denied *mysql.MyError) err
 	if denied != nil {
 		return c.WriteError(denied)
 	}
-	s.target, s.hasTarget = Target{}, false
+	s.userName, s.policy = c.User(), nil // the new user's rules
+	s.retarget(Target{}, false)
 	if db := c.Database(); db != "" {
 		if err := e.setTarget(s, db); err != nil {
 			return c.WriteError(err)
@@ -462,7 +503,11 @@ func (e *Executor) setTarget(s *Session, db string) error {
 	if !e.reg.Snapshot().HasKeyspace(t.Keyspace) {
 		return errUnknownDatabase(db)
 	}
-	s.target, s.hasTarget = t, true
+	// access control: the keyspace and the tablet type
+	if err := e.checkTarget(s, t); err != nil {
+		return err
+	}
+	s.retarget(t, true)
 	return nil
 }
 
@@ -476,7 +521,10 @@ func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 			// A target served by the very tablet the session holds a connection to (mysqldump's
 			// USE after START TRANSACTION, with no database in the handshake): nothing moves.
 			if tab, perr := e.pickTarget(s, t, true); perr == nil && tab.Server == s.heldServer {
-				s.target, s.hasTarget = t, true
+				if err := e.checkTarget(s, t); err != nil {
+					return c.WriteError(err)
+				}
+				s.retarget(t, true)
 				return e.useOK(c, s, db)
 			}
 		}
@@ -515,37 +563,6 @@ func (e *Executor) ok(c *mysqlserver.Conn, s *Session) error {
 	s.state.GatewayReply(-1)
 	s.lastExact &^= session.NeedRowCount // the gateway answered: ROW_COUNT() is this statement's
 	return c.WriteOK(0, 0, s.state.Status(), 0)
-}
-
-func (e *Executor) kill(c *mysqlserver.Conn, s *Session, k *classify.Kill) error {
-	if !k.Plain || k.ID > 1<<32-1 || (k.Target != classify.KillConnection && k.Target != classify.KillQuery) {
-		// KILL QUERY ID (MariaDB's query ids), KILL USER, KILL of an expression: they would
-		// reach other sessions' backend threads; the gateway's ids are what KILL takes.
-		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: "vtdirect: " +
-			"KILL takes a connection id of the gateway (from the handshake, or SELECT CONNECTION_ID()); KILL QUERY ID and KILL USER are not supported"})
-	}
-	id := uint32(k.ID)
-	v, ok := e.sessions.Load(id)
-	if !ok {
-		return c.WriteError(mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %d", id)))
-	}
-	victim := v.(*Session)
-	if *victim.user.Load() != c.User() {
-		return c.WriteError(mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", id)))
-	}
-	if conn, lease := victim.activeConn(); conn != nil {
-		if err := conn.KillQueryOnLease(s.ctx, lease); err != nil {
-			return c.WriteError(errUnavailable("could not kill the query of connection %d: %v", id, err))
-		}
-	}
-	e.shardedKill(s.ctx, victim) // a statement on several shards (sharded_session.go)
-	if !k.Query {
-		victim.conn.Close()
-		if victim == s {
-			return errors.New("connection killed by its own KILL")
-		}
-	}
-	return e.ok(c, s)
 }
 
 // setIdleTimeout tells the client connection how long it may wait for the session's next

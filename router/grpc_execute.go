@@ -27,13 +27,14 @@ const maxExecuteResult = 64 << 20
 // such as the Debezium connector ask before they stream (SHOW DATABASES, SHOW TABLES
 // [FROM ks], SHOW VITESS_SHARDS, SHOW VITESS_TABLETS) and plain autocommit statements, which go
 // to a tablet as MySQL-protocol queries do. Transactions and session state are for the
-// MySQL protocol.
-func (e *Executor) ExecuteGRPC(ctx context.Context, session *vtgatepb.Session, sql string, bindVars map[string]*querypb.BindVariable) (*querypb.QueryResult, *vtgatepb.Session, error) {
+// MySQL protocol. user is the caller (its access rules apply, as over the MySQL protocol) and
+// host its address, for messages.
+func (e *Executor) ExecuteGRPC(ctx context.Context, user, host string, session *vtgatepb.Session, sql string, bindVars map[string]*querypb.BindVariable) (*querypb.QueryResult, *vtgatepb.Session, error) {
 	if len(bindVars) > 0 {
 		return nil, session, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
 			Message: "vtdirect: bind variables are not supported by Execute yet; put the values in the SQL"}
 	}
-	s := &Session{rnd: rand.Uint64() | 1}
+	s := &Session{rnd: rand.Uint64() | 1, userName: user, host: host}
 	if ts := session.GetTargetString(); ts != "" {
 		if err := e.setTarget(s, ts); err != nil {
 			return nil, session, err
@@ -41,18 +42,23 @@ func (e *Executor) ExecuteGRPC(ctx context.Context, session *vtgatepb.Session, s
 	}
 	q := []byte(sql)
 	cq := classify.Analyze(q, classify.Options{})
+	// access control, as for a MySQL-protocol session
+	if err := e.authorize(s, q, &cq, classify.Options{}, false); err != nil {
+		return nil, session, err
+	}
 	snap := e.reg.Snapshot()
+	visible := e.keyspaceFilter(s)
 	st := &cq.First
 	switch {
 	case cq.Count != 1:
 		return nil, session, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
 			Message: "vtdirect: gRPC Execute runs one statement at a time"}
 	case st.Kind == classify.KindShow && st.Show.Kind == classify.ShowDatabases:
-		return databasesTable(snap).queryResult(), session, nil
+		return databasesTable(snap, visible).queryResult(), session, nil
 	case st.Kind == classify.KindShow && st.Show.Kind == classify.ShowVitessShards:
-		return vitessShardsTable(snap, st.Show.Like).queryResult(), session, nil
+		return vitessShardsTable(snap, st.Show.Like, visible).queryResult(), session, nil
 	case st.Kind == classify.KindShow && st.Show.Kind == classify.ShowVitessTablets:
-		return vitessTabletsTable(snap, st.Show.Like).queryResult(), session, nil
+		return vitessTabletsTable(snap, st.Show.Like, visible).queryResult(), session, nil
 	case st.Kind == classify.KindUse:
 		if err := e.setTarget(s, st.Name); err != nil {
 			return nil, session, err

@@ -92,6 +92,13 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	}
 	if s.refreshSettings() {
 		conn.MarkSettings(&s.settings)
+		if n := s.settingsBytes(); !c.Retain(n) {
+			// The connection's budget (--mysql-server-session-budget) holds the remembered
+			// settings with the long data: a session past it ends.
+			e.cfg.Logger.Warn("a session's settings exceed its connection's budget; closing the client connection",
+				"conn", c.ID(), "user", c.User(), "bytes", n)
+			defer c.Close()
+		}
 	}
 	e.keepOrRelease(s, conn, server, lease, exact)
 	e.noteHolds(s, s.state.Holds())

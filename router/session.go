@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/session"
@@ -65,16 +66,35 @@ type Session struct {
 	// client already had its whole reply; the next statement reports it.
 	lost string
 
-	// user is the client's user, for KILL from other sessions' goroutines (COM_CHANGE_USER
+	// clientUser is the client's user, for KILL from other sessions' goroutines (COM_CHANGE_USER
 	// changes it on this one's).
-	user atomic.Pointer[string]
+	clientUser atomic.Pointer[string]
 
 	// shard is the session's state on sharded keyspaces (sharded_session.go).
 	shard shardSession
 
-	killMu      sync.Mutex         // guards active and activeLease (and shard.active)
+	// userName and host are the client's (its authenticated user, its address without the
+	// port); user is that user's access rules under policy (Executor.rules).
+	userName, host string
+	user           *acl.User
+	policy         *acl.Policy
+
+	killMu      sync.Mutex         // guards active, activeLease and act
 	active      *tabletserver.Conn // the connection running the session's statement, for KILL
 	activeLease uint64             // its hand-out, so that a KILL never reaches its next user
+	act         activity           // what the session does, for SHOW PROCESSLIST
+}
+
+// retarget changes the session's target (has false: none).
+func (s *Session) retarget(t Target, has bool) {
+	s.target, s.hasTarget = t, has
+	name := ""
+	if has {
+		name = t.String()
+	}
+	s.killMu.Lock()
+	s.act.db = name
+	s.killMu.Unlock()
 }
 
 func (s *Session) setActive(c *tabletserver.Conn) {
@@ -113,6 +133,15 @@ func (s *Session) refreshSettings() bool {
 		}
 	}
 	return true
+}
+
+// settingsBytes is what the session's remembered settings weigh.
+func (s *Session) settingsBytes() int {
+	n := len(s.settings.Key)
+	for _, q := range s.settings.Statements {
+		n += len(q)
+	}
+	return n
 }
 
 // filter is what session-tracking information the client gets: nil when it did not negotiate
@@ -211,4 +240,12 @@ func (s *Session) IntN(n int) int {
 	return int(x % uint64(n))
 }
 
-func (s *Session) setUser(u string) { s.user.Store(&u) }
+func (s *Session) setUser(u string) { s.clientUser.Store(&u) }
+
+// clientUserName is the client's user, safe to read from another session's goroutine.
+func (s *Session) clientUserName() string {
+	if u := s.clientUser.Load(); u != nil {
+		return *u
+	}
+	return ""
+}

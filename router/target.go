@@ -53,6 +53,9 @@ func ParseTarget(db string) (Target, error) {
 	if rest == "" {
 		return Target{}, badTarget(db, "the keyspace is empty")
 	}
+	if strings.IndexByte(rest, '@') >= 0 || strings.IndexByte(t.Shard, '@') >= 0 {
+		return Target{}, badTarget(db, "more than one '@'")
+	}
 	t.Keyspace = rest
 	return t, nil
 }

@@ -58,19 +58,26 @@ func (t *table) queryResult() *querypb.QueryResult {
 }
 
 // databasesTable answers SHOW DATABASES: the keyspaces, with MariaDB's column metadata.
-func databasesTable(snap *discovery.Snapshot) *table {
+// Only the keyspaces visible passes (nil: all) are listed, as MySQL lists the databases a
+// user has privileges on.
+func databasesTable(snap *discovery.Snapshot, visible func(string) bool) *table {
 	t := &table{schema: "information_schema", table: "SCHEMATA", columns: []string{"Database"}}
 	for _, ks := range snap.Keyspaces {
-		t.rows = append(t.rows, []string{ks})
+		if visible == nil || visible(ks) {
+			t.rows = append(t.rows, []string{ks})
+		}
 	}
 	return t
 }
 
 // vitessShardsTable answers SHOW VITESS_SHARDS [LIKE 'pattern']: "keyspace/shard" for every
 // shard that has tablets, as vtgate lists them.
-func vitessShardsTable(snap *discovery.Snapshot, pattern string) *table {
+func vitessShardsTable(snap *discovery.Snapshot, pattern string, visible func(string) bool) *table {
 	t := &table{columns: []string{"Shards"}}
 	for _, ks := range snap.Keyspaces {
+		if visible != nil && !visible(ks) {
+			continue
+		}
 		for _, sh := range snap.Shards(ks) {
 			name := ks + "/" + sh.Name
 			if pattern == "" || likeMatch(pattern, name) {
@@ -83,10 +90,10 @@ func vitessShardsTable(snap *discovery.Snapshot, pattern string) *table {
 
 // vitessTabletsTable answers SHOW VITESS_TABLETS [LIKE 'pattern'] with vtgate's columns; the
 // pattern matches the alias.
-func vitessTabletsTable(snap *discovery.Snapshot, pattern string) *table {
+func vitessTabletsTable(snap *discovery.Snapshot, pattern string, visible func(string) bool) *table {
 	t := &table{columns: []string{"Cell", "Keyspace", "Shard", "TabletType", "State", "Alias", "Hostname", "PrimaryTermStartTime"}}
 	for _, tab := range snap.Tablets() {
-		if pattern != "" && !likeMatch(pattern, tab.Alias) {
+		if pattern != "" && !likeMatch(pattern, tab.Alias) || visible != nil && !visible(tab.Keyspace) {
 			continue
 		}
 		state := "NOT_SERVING"

@@ -34,6 +34,17 @@ if [ -x "$bin" ]; then
 fi
 
 mkdir -p "$cache"
+# One build at a time: test packages that need Consul at once (go test ./... runs them in
+# parallel) wait here for the first one's build instead of building over each other.
+exec 9>"$cache/.build.lock"
+if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
+  echo "consul.sh: another process is building Consul; waiting for $cache/.build.lock..." >&2
+  flock 9
+fi
+if [ -x "$bin" ]; then # another process built it while we waited
+  echo "$bin"
+  exit 0
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "consul.sh: building Consul v$VERSION into $bin (once; a few minutes on 2 cores)..." >&2

@@ -3,6 +3,7 @@ package tabletserver
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/backendconn"
 )
 
 // TabletServer is the embedded tablet server of one tablet: its data and reserved pools, its
@@ -108,15 +111,32 @@ func (t *TabletServer) openControl() *sql.DB {
 	c := gomysql.NewConfig()
 	c.User, c.Passwd = t.cfg.User, t.cfg.Password
 	c.Net, c.Addr = "tcp", t.addr
+	c.TLS, c.AllowFallbackToPlaintext = backendconn.DriverTLS(t.cfg.TLSMode, t.cfg.TLSConfig, t.addr)
 	c.Timeout = t.cfg.ConnectTimeout
 	// Backstops; every call also has a context deadline.
 	c.ReadTimeout, c.WriteTimeout = 2*t.cfg.ConnectTimeout, 2*t.cfg.ConnectTimeout
-	// Open fails only for an unregistered driver name; a bad address shows in the first probe.
-	db, _ := sql.Open("mysql", c.FormatDSN())
+	// A connector, not a DSN: a DSN cannot carry the TLS configuration. A bad address shows
+	// in the first probe.
+	db := sql.OpenDB(driverConnector(c))
 	db.SetMaxOpenConns(2)
 	db.SetMaxIdleConns(2)
 	return db
 }
+
+// driverConnector is go-sql-driver's connector for c; a configuration it refuses (none that
+// openControl makes) fails every connection with its error.
+func driverConnector(c *gomysql.Config) driver.Connector {
+	conn, err := gomysql.NewConnector(c)
+	if err != nil {
+		return failedConnector{err}
+	}
+	return conn
+}
+
+type failedConnector struct{ err error }
+
+func (f failedConnector) Connect(context.Context) (driver.Conn, error) { return nil, f.err }
+func (f failedConnector) Driver() driver.Driver                        { return gomysql.MySQLDriver{} }
 
 // Tablet is the tablet record the server was created with.
 func (t *TabletServer) Tablet() *topodatapb.Tablet { return t.tablet }

@@ -36,7 +36,7 @@ const dialTimeout = 5 * time.Second
 
 // DialEtcd connects to the etcd cluster at addrs (comma-separated host:port list) and returns a
 // Conn on root. It checks that etcd answers, so a wrong address fails here with a clear error.
-func DialEtcd(ctx context.Context, addrs, root string) (*EtcdConn, error) {
+func DialEtcd(ctx context.Context, addrs, root string, opts ...Option) (*EtcdConn, error) {
 	root, err := cleanRoot(root)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func DialEtcd(ctx context.Context, addrs, root string) (*EtcdConn, error) {
 	if len(splitAddrs(addrs)) == 0 {
 		return nil, fmt.Errorf("topo: %w: empty etcd address; pass --topo-addr host:port[,host:port...]", ErrInvalid)
 	}
-	c, err := newEtcdConnNoProbe(addrs, root)
+	c, err := newEtcdConnNoProbe(addrs, root, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func DialEtcd(ctx context.Context, addrs, root string) (*EtcdConn, error) {
 
 // newEtcdConnNoProbe makes a cell Conn with its own client without waiting for the server: a
 // cell server that is down shows up as errors naming it on first use, not here.
-func newEtcdConnNoProbe(addrs, root string) (*EtcdConn, error) {
+func newEtcdConnNoProbe(addrs, root string, opts ...Option) (*EtcdConn, error) {
 	if _, err := cleanRoot(root); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,14 @@ func newEtcdConnNoProbe(addrs, root string) (*EtcdConn, error) {
 	if len(endpoints) == 0 {
 		return nil, fmt.Errorf("topo: %w: empty server address", ErrInvalid)
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: dialTimeout, Logger: zap.NewNop()})
+	o := options(opts)
+	if o.tls != nil {
+		// Endpoints written as host:port: etcd's client dials them with TLS when TLS is set.
+		for i, e := range endpoints {
+			endpoints[i] = strings.TrimPrefix(e, "http://")
+		}
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: dialTimeout, Logger: zap.NewNop(), TLS: o.tls})
 	if err != nil {
 		return nil, fmt.Errorf("topo: connect to etcd at %s: %w", addrs, err)
 	}

@@ -41,10 +41,10 @@ func NewServer(global Conn, openCell func(*topodatapb.CellInfo) (Conn, error)) *
 // Open connects to the global topo at addr/root with the named implementation ("etcd2") and
 // returns a Server whose cells are opened with the same implementation. Cells whose
 // ServerAddress is addr share the global connection to the server.
-func Open(ctx context.Context, impl, addr, root string) (*Server, error) {
+func Open(ctx context.Context, impl, addr, root string, opts ...Option) (*Server, error) {
 	switch impl {
 	case ImplEtcd, "etcd":
-		global, err := DialEtcd(ctx, addr, root)
+		global, err := DialEtcd(ctx, addr, root, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -53,7 +53,7 @@ func Open(ctx context.Context, impl, addr, root string) (*Server, error) {
 			if ci.ServerAddress == addr {
 				return NewEtcdConn(shared, ci.Root), nil
 			}
-			return newEtcdConnNoProbe(ci.ServerAddress, ci.Root) // a cell on another etcd
+			return newEtcdConnNoProbe(ci.ServerAddress, ci.Root, opts...) // a cell on another etcd, the same TLS
 		}), nil
 	case "consul":
 		// Package consultopo imports this one: it opens its own Servers.

@@ -49,6 +49,8 @@ func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogRead
 		addr:         s.src.Addr,
 		user:         s.m.cfg.User,
 		password:     s.m.cfg.Password,
+		tlsMode:      s.m.cfg.TLSMode,
+		tlsConfig:    s.m.cfg.TLSConfig,
 		serverID:     s.m.nextServerID(),
 		pos:          pos,
 		heartbeat:    s.m.cfg.BinlogHeartbeat,

@@ -19,6 +19,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -31,6 +32,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/vtdirect/vtdirect/backendconn"
 )
 
 const (
@@ -49,6 +52,8 @@ const (
 // dumpRequest says where and how to start a binlog dump.
 type dumpRequest struct {
 	addr, user, password string
+	tlsMode              backendconn.TLSMode // the gateway's --db-ssl-mode, with tlsConfig
+	tlsConfig            *tls.Config
 	serverID             uint32        // our replica server_id
 	pos                  Position      // start after this position (MariaDB or MySQL)
 	heartbeat            time.Duration // binlog heartbeat period asked of the source
@@ -65,7 +70,17 @@ type binlogConn struct {
 
 // dialBinlog connects, registers as a replica and starts the dump from req.pos.
 func dialBinlog(ctx context.Context, req dumpRequest) (*binlogConn, error) {
-	cc, err := client.ConnectWithContext(ctx, req.addr, req.user, req.password, "", req.setupTimeout)
+	var opts []client.Option
+	tlsCfg, fallback := backendconn.DriverTLS(req.tlsMode, req.tlsConfig, req.addr)
+	if tlsCfg != nil {
+		opts = append(opts, func(c *client.Conn) error { c.SetTLSConfig(tlsCfg); return nil })
+	}
+	cc, err := client.ConnectWithContext(ctx, req.addr, req.user, req.password, "", req.setupTimeout, opts...)
+	if err != nil && fallback && strings.Contains(err.Error(), "does not support TLS") {
+		// --db-ssl-mode=preferred, and the server offers no TLS: go on without, as the data
+		// connections do.
+		cc, err = client.ConnectWithContext(ctx, req.addr, req.user, req.password, "", req.setupTimeout)
+	}
 	if err != nil {
 		return nil, err
 	}

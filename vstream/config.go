@@ -1,10 +1,13 @@
 package vstream
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/vtdirect/vtdirect/backendconn"
 )
 
 // maxPacketSize is the largest packet size accepted: Vitess's client takes messages of up to
@@ -16,6 +19,10 @@ type Config struct {
 	// User and Password are the MySQL credentials used on source tablets, both to read the
 	// binlog as a replica (needs REPLICATION SLAVE) and to copy tables (SELECT).
 	User, Password string
+	// TLSMode and TLSConfig are the TLS of the connections to source tablets (the gateway's
+	// --db-ssl-*).
+	TLSMode   backendconn.TLSMode
+	TLSConfig *tls.Config
 	// Picker chooses source tablets and lists shards.
 	Picker SourcePicker
 	// ServerIDBase is the first replica server_id a binlog stream registers with; each stream

@@ -18,6 +18,7 @@ import (
 	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
 	vtrpcpb "vitess.io/vitess/go/vt/proto/vtrpc"
 
+	"github.com/vtdirect/vtdirect/backendconn"
 	"github.com/vtdirect/vtdirect/flavor"
 )
 
@@ -234,6 +235,7 @@ func (s *shardStream) connect(ctx context.Context) error {
 	cfg.Net = "tcp"
 	cfg.Addr = s.src.Addr
 	cfg.DBName = s.src.DBName
+	cfg.TLS, cfg.AllowFallbackToPlaintext = backendconn.DriverTLS(s.m.cfg.TLSMode, s.m.cfg.TLSConfig, s.src.Addr)
 	cfg.InterpolateParams = true
 	cfg.Timeout = 5 * time.Second
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vtdirect/vtdirect/gateway"
 	"github.com/vtdirect/vtdirect/picker"
@@ -51,7 +52,8 @@ type serveFlags struct {
 	vstream            vstream.Config
 	logLevel           string
 
-	fo failoverFlags
+	fo  failoverFlags
+	sec securityFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -61,7 +63,7 @@ func newServeCmd() *cobra.Command {
 		Short: "Run the gateway: MySQL protocol, gRPC (VStream) and HTTP (metrics, status)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(cmd.Context(), f)
+			return runServe(cmd.Context(), f, cmd.Flags())
 		},
 	}
 	fs := cmd.Flags()
@@ -72,7 +74,7 @@ func newServeCmd() *cobra.Command {
 	fs.DurationVar(&f.maxLag, "discovery-low-replication-lag", 30*time.Second, "replicas lagging more than this get no reads (0: no bound)")
 	fs.StringVar(&f.cellsToWatch, "cells-to-watch", "", "comma-separated cells whose tablets are served (default: every cell in the topo)")
 	fs.StringVar(&f.keyspaces, "keyspaces-to-watch", "", "comma-separated keyspaces served (default: all)")
-	fs.StringVar(&f.bindAddress, "bind-address", "127.0.0.1", "address the MySQL, gRPC and HTTP listeners bind to")
+	fs.StringVar(&f.bindAddress, "bind-address", "127.0.0.1", "address the HTTP listener (/metrics, /debug pages) binds to; on a non-loopback address the /debug/ pages need --debug-token-file")
 	fs.IntVar(&f.mysqlPort, "mysql-server-port", 15306, "MySQL protocol port")
 	fs.IntVar(&f.grpcPort, "grpc-port", 15991, "gRPC port for the Vitess API: VStream and Execute (0: none)")
 	fs.IntVar(&f.httpPort, "port", 15000, "HTTP port for /metrics and /debug pages")
@@ -102,10 +104,11 @@ func newServeCmd() *cobra.Command {
 	fs.IntVar(&f.vstream.MaxResponseBytes, "vstream-packet-size", 250000, "VStream responses hold at most this many bytes of events (vttablet's --vstream-packet-size); a larger transaction goes out in several responses. Keep it well below the consumers' gRPC message limit (4 MiB in grpc-go, 16 MiB in Vitess's client)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	addFailoverFlags(fs, &f.fo)
+	addSecurityFlags(fs, &f.sec)
 	return cmd
 }
 
-func runServe(ctx context.Context, f *serveFlags) error {
+func runServe(ctx context.Context, f *serveFlags, fs *pflag.FlagSet) error {
 	log, err := newLogger(f.logLevel)
 	if err != nil {
 		return err
@@ -133,7 +136,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		MaxLag:          f.maxLag,
 		CellsToWatch:    splitList(f.cellsToWatch),
 		Keyspaces:       splitList(f.keyspaces),
-		MySQLAddr:       net.JoinHostPort(f.bindAddress, strconv.Itoa(f.mysqlPort)),
+		MySQLAddr:       net.JoinHostPort(f.sec.mysqlBind, strconv.Itoa(f.mysqlPort)),
 		ServerVersion:   f.serverVersion,
 		Users:           users,
 		InsecureNoAuth:  f.insecureNoAuth,
@@ -151,11 +154,14 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if f.httpPort > 0 {
 		cfg.HTTPAddr = net.JoinHostPort(f.bindAddress, strconv.Itoa(f.httpPort))
 	}
+	if err := f.sec.apply(&cfg, f, fs, log); err != nil {
+		return err
+	}
 	if cfg.Buffer, cfg.Failover, err = f.fo.configs(log); err != nil {
 		return err
 	}
 	if f.grpcPort > 0 {
-		cfg.GRPCAddr = net.JoinHostPort(f.bindAddress, strconv.Itoa(f.grpcPort))
+		cfg.GRPCAddr = net.JoinHostPort(f.sec.grpcBind, strconv.Itoa(f.grpcPort))
 	}
 	ts, err := f.topo.open(ctx)
 	if err != nil {

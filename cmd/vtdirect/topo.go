@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,6 +25,8 @@ type topoFlags struct {
 	impl string // --topo-implementation
 	addr string // --topo-addr
 	root string // --topo-root
+	// --topo-etcd-tls-ca, --topo-etcd-tls-cert, --topo-etcd-tls-key (Vitess's names)
+	etcdCA, etcdCert, etcdKey string
 }
 
 // addTopoFlags defines --topo-implementation, --topo-addr and --topo-root on fs.
@@ -31,15 +35,40 @@ func addTopoFlags(fs *pflag.FlagSet) *topoFlags {
 	fs.StringVar(&f.impl, "topo-implementation", topo.ImplEtcd, "topo backend: etcd2 or consul")
 	fs.StringVar(&f.addr, "topo-addr", "127.0.0.1:2379", "address of the global topo server: etcd host:port[,host:port...], or one Consul agent's HTTP host:port (e.g. 127.0.0.1:8500)")
 	fs.StringVar(&f.root, "topo-root", "/vitess/global", "root path of the global topo (Consul: Vitess writes it without the leading '/', e.g. vitess/global; both name the same keys)")
+	fs.StringVar(&f.etcdCA, "topo-etcd-tls-ca", "", "CA (PEM) that etcd's certificates are verified with; etcd is then reached over TLS (Consul: set CONSUL_HTTP_SSL, CONSUL_CACERT...)")
+	fs.StringVar(&f.etcdCert, "topo-etcd-tls-cert", "", "client certificate (PEM) presented to etcd")
+	fs.StringVar(&f.etcdKey, "topo-etcd-tls-key", "", "key (PEM) for --topo-etcd-tls-cert")
 	return f
 }
 
 // open connects to the global topo.
 func (f *topoFlags) open(ctx context.Context) (*topo.Server, error) {
 	if f.impl == consultopo.Impl {
+		if f.etcdCA != "" || f.etcdCert != "" {
+			return nil, errors.New("--topo-etcd-tls-* are for etcd; Consul's client takes its TLS from CONSUL_HTTP_SSL, CONSUL_CACERT, CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY")
+		}
 		return consultopo.Open(ctx, f.addr, f.root)
 	}
-	return topo.Open(ctx, f.impl, f.addr, f.root)
+	var opts []topo.Option
+	if f.etcdCA != "" || f.etcdCert != "" || f.etcdKey != "" {
+		c := &tls.Config{MinVersion: tls.VersionTLS12}
+		if f.etcdCA != "" {
+			pool, err := loadPool(f.etcdCA)
+			if err != nil {
+				return nil, fmt.Errorf("--topo-etcd-tls-ca: %w", err)
+			}
+			c.RootCAs = pool
+		}
+		if f.etcdCert != "" || f.etcdKey != "" {
+			cert, err := tls.LoadX509KeyPair(f.etcdCert, f.etcdKey)
+			if err != nil {
+				return nil, fmt.Errorf("--topo-etcd-tls-cert/--topo-etcd-tls-key: %w", err)
+			}
+			c.Certificates = []tls.Certificate{cert}
+		}
+		opts = append(opts, topo.WithTLS(c))
+	}
+	return topo.Open(ctx, f.impl, f.addr, f.root, opts...)
 }
 
 func newTopoCmd() *cobra.Command {

@@ -1,0 +1,52 @@
+package classify
+
+import "iter"
+
+// Qualifiers yields the qualifier of every qualified name in stmt (one statement's text), as
+// MariaDB reads it: the db of db.t, db.t.col, db.f(...) and `db`.t, and the t of t.col and
+// t.*, unquoted. The package cannot tell a database from a table or an alias there (that
+// takes a parser): a caller checking access treats each one as a database name when it names
+// one. Names inside executable comments count, as everywhere in this package.
+func Qualifiers(stmt []byte, opt Options) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		tz := NewTokenizer(stmt, opt)
+		var prev Token
+		for {
+			t := tz.Next()
+			switch t.Kind {
+			case TokEOF, TokError:
+				return
+			case TokDot:
+				if prev.Kind == TokWord || prev.Kind == TokQuotedIdent {
+					if name, ok := identName(stmt, prev); ok && !yield(name) {
+						return
+					}
+				}
+			}
+			prev = t
+		}
+	}
+}
+
+// Code returns stmt's tokens joined by single spaces: the statement as this package reads it,
+// without its comments and with the content of every executable comment as code. A parser
+// that does not know MariaDB's /*M! */ comments (Vitess's sqlparser) then sees what MariaDB
+// runs. ok is false for a statement that does not tokenize (an unterminated string or
+// comment).
+func Code(stmt []byte, opt Options) (code []byte, ok bool) {
+	tz := NewTokenizer(stmt, opt)
+	out := make([]byte, 0, len(stmt))
+	for {
+		t := tz.Next()
+		switch t.Kind {
+		case TokEOF:
+			return out, true
+		case TokError:
+			return nil, false
+		}
+		if len(out) > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, stmt[t.Start:t.End]...)
+	}
+}

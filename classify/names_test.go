@@ -1,0 +1,128 @@
+package classify
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestQualifiers(t *testing.T) {
+	tests := []struct {
+		q    string
+		opt  Options
+		want []string
+	}{
+		{"select * from t", Options{}, nil},
+		{"select * from other.t", Options{}, []string{"other"}},
+		{"select c.id from customer c", Options{}, []string{"c"}},
+		{"select other.t.col from other.t", Options{}, []string{"other", "t", "other"}},
+		{"select * from `my db`.`t`", Options{}, []string{"my db"}},
+		{"select * from `a``b`.t", Options{}, []string{"a`b"}},
+		{`select * from "o".t`, Options{AnsiQuotes: true}, []string{"o"}},
+		{`select * from "o".t`, Options{}, nil}, // a string, then .t: MariaDB refuses it
+		{"select other . t from x", Options{}, []string{"other"}},
+		{"select other.f(1)", Options{}, []string{"other"}},
+		{"select 1 /*! , (select 1 from o.t) */", Options{}, []string{"o"}},
+		{"select 1 /*M!100000 , (select 1 from o.t) */", Options{}, []string{"o"}},
+		{"select 1 /* from o.t */ -- o2.t", Options{}, nil},
+		{"select 'o.t', 1.5, @a, @@session.sql_mode", Options{}, nil},
+		{"select t.* from t", Options{}, []string{"t"}},
+	}
+	for _, tt := range tests {
+		got := slices.Collect(Qualifiers([]byte(tt.q), tt.opt))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Qualifiers(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
+
+func TestCode(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"select  1", "select 1"},
+		{"select /* c */ a -- x\n from t", "select a from t"},
+		{"select 1 /*M!100000 , b */ from t", "select 1 , b from t"},
+		{"select 1 /*!50700 , b */", "select 1 , b"},
+		{"select 'a /* b */' from `t`", "select 'a /* b */' from `t`"},
+		{"select a.b from c", "select a . b from c"},
+	}
+	for _, tt := range tests {
+		got, ok := Code([]byte(tt.q), Options{})
+		if !ok || string(got) != tt.want {
+			t.Errorf("Code(%q) = %q, %v; want %q", tt.q, got, ok, tt.want)
+		}
+	}
+	if _, ok := Code([]byte("select 'a"), Options{}); ok {
+		t.Error("Code of an unterminated string: ok")
+	}
+}
+
+func TestShowDatabase(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"show tables", ""},
+		{"show tables from other", "other"},
+		{"SHOW FULL TABLES IN `o t` LIKE 'x%'", "o t"},
+		{"show table status from other", "other"},
+		{"show open tables in other", "other"},
+		{"show triggers from other", "other"},
+		{"show events in other", "other"},
+		{"show columns from t", ""},
+		{"show columns from t from other", "other"},
+		{"show full fields in t in other", "other"},
+		{"show index from t from other", "other"},
+		{"show extended keys from t in other", "other"},
+		{"show columns from other.t", ""}, // a qualifier
+		{"show create database other", "other"},
+		{"show create schema if not exists other", "other"},
+		{"show create table other.t", ""},
+		{"show binlog events in 'log' from 4", ""},
+		{"show status like 'x'", ""},
+	}
+	for _, tt := range tests {
+		st := Analyze([]byte(tt.q), Options{}).First
+		if st.Kind != KindShow || st.Show.Database != tt.want {
+			t.Errorf("Analyze(%q) = %s, database %q; want %q", tt.q, st.Kind, st.Show.Database, tt.want)
+		}
+	}
+	if st := Analyze([]byte("show tables from mysql"), Options{}).First; !st.Flags.Has(ServerInternals) {
+		t.Errorf("show tables from mysql: flags %s", st.Flags)
+	}
+}
+
+func TestDatabaseDDL(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"create database other", "other"},
+		{"CREATE SCHEMA IF NOT EXISTS `o`", "o"},
+		{"create or replace database other", "other"},
+		{"drop database if exists other", "other"},
+		{"alter database other character set utf8mb4", "other"},
+		{"alter database character set utf8mb4", ""},
+		{"alter database default collate utf8mb4_bin", ""},
+		{"drop database sys", "sys"},
+		{"create table t (a int)", ""},
+	}
+	for _, tt := range tests {
+		st := Analyze([]byte(tt.q), Options{}).First
+		if st.Kind != KindDDL || st.Name != tt.want {
+			t.Errorf("Analyze(%q) = %s name %q, want ddl name %q", tt.q, st.Kind, st.Name, tt.want)
+		}
+	}
+}
+
+func TestPrepareCarriesInnerAdmin(t *testing.T) {
+	tests := []struct {
+		q    string
+		want Flags
+	}{
+		{"prepare s from 'shutdown'", Admin},
+		{"prepare s from 'kill 5'", Kills},
+		{"prepare s from 'kill user u'", Kills | Admin},
+		{"prepare s from 'select * from information_schema.processlist'", ServerInternals},
+		{"prepare s from 'select 1 into outfile ''/tmp/x'''", Admin},
+		{"prepare s from 'select 1'", 0},
+	}
+	for _, tt := range tests {
+		st := Analyze([]byte(tt.q), Options{}).First
+		if st.Kind != KindPrepare || st.Flags&(Admin|Kills|ServerInternals) != tt.want {
+			t.Errorf("Analyze(%q) = %s flags %s, want %s", tt.q, st.Kind, st.Flags, tt.want)
+		}
+	}
+}
