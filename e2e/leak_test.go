@@ -21,6 +21,7 @@ func TestNothingLeaksToTheNextSession(t *testing.T) {
 	admin := directDB(t, "zone1-100")
 	for _, q := range []string{
 		"CREATE TABLE IF NOT EXISTS e2e_leak (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL, w INT)",
+		"CREATE DATABASE IF NOT EXISTS e2e_leakdb",
 		"CREATE OR REPLACE PROCEDURE e2e_leak_set() SET @leak_pv = 1",
 		"CREATE OR REPLACE PROCEDURE e2e_leak_fail() BEGIN SET @leak_pf = 1; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'e2e_leak_fail'; END",
 	} {
@@ -30,6 +31,7 @@ func TestNothingLeaksToTheNextSession(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		_, _ = admin.Exec("DROP TABLE IF EXISTS e2e_leak")
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS e2e_leakdb")
 		_, _ = admin.Exec("DROP PROCEDURE IF EXISTS e2e_leak_set")
 		_, _ = admin.Exec("DROP PROCEDURE IF EXISTS e2e_leak_fail")
 	})
@@ -122,7 +124,7 @@ func TestNothingLeaksToTheNextSession(t *testing.T) {
 		db := openDB(t, dsn(g, "commerce", "multiStatements=true"))
 		db.SetMaxOpenConns(1)
 		want := queryString(t, db, "SELECT DATABASE()")
-		_, err := db.Exec("DO 1; USE mysql")
+		_, err := db.Exec("DO 1; USE e2e_leakdb")
 		mysqlErr(t, err, 1235)
 		if got := queryString(t, db, "SELECT DATABASE()"); got != want {
 			t.Fatalf("DATABASE() = %q after the refused USE, want %q", got, want)
