@@ -35,19 +35,23 @@ type ServerInfo struct {
 }
 
 // Info returns the server's defaults, once a probe has read them.
-func (t *TabletServer) Info() (ServerInfo, bool) {
-	if i := t.info.Load(); i != nil {
+func (t *TabletServer) Info() (ServerInfo, bool) { return t.be.Info() }
+
+// Info returns the server's defaults, once a probe has read them.
+func (b *Backend) Info() (ServerInfo, bool) {
+	if i := b.info.Load(); i != nil {
 		return *i, true
 	}
 	return ServerInfo{}, false
 }
 
 // readInfo reads the server's defaults through the control connection.
-func (t *TabletServer) readInfo(ctx context.Context, version string) error {
+func (b *Backend) readInfo(ctx context.Context, version string) error {
+	db := b.control.Load()
 	i := ServerInfo{Flavor: flavor.Detect(version)}
 	var ac int
 	var schema, state string
-	if err := t.control.QueryRowContext(ctx, "SELECT @@global.autocommit, @@global.session_track_system_variables, "+
+	if err := db.QueryRowContext(ctx, "SELECT @@global.autocommit, @@global.session_track_system_variables, "+
 		"@@global.session_track_schema, @@global.session_track_state_change, @@global.wait_timeout, @@global.interactive_timeout, "+
 		"(SELECT ID FROM information_schema.COLLATIONS WHERE COLLATION_NAME = @@global.collation_server)").
 		Scan(&ac, &i.TrackSystemVariables, &schema, &state, &i.WaitTimeout, &i.InteractiveTimeout, &i.DefaultCollation); err != nil {
@@ -56,7 +60,7 @@ func (t *TabletServer) readInfo(ctx context.Context, version string) error {
 	i.Autocommit = ac != 0
 	i.TrackSchema, i.TrackStateChange = isOn(schema), isOn(state)
 	i.Sequence = i.Flavor.Kind == flavor.MariaDB
-	rows, err := t.control.QueryContext(ctx, "SELECT ID FROM information_schema.COLLATIONS WHERE ID < 256")
+	rows, err := db.QueryContext(ctx, "SELECT ID FROM information_schema.COLLATIONS WHERE ID < 256")
 	if err != nil {
 		return err
 	}
@@ -73,7 +77,7 @@ func (t *TabletServer) readInfo(ctx context.Context, version string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	vars, err := t.control.QueryContext(ctx, "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES "+
+	vars, err := db.QueryContext(ctx, "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES "+
 		"WHERE VARIABLE_SCOPE IN ('SESSION', 'SESSION ONLY') AND READ_ONLY = 'NO' ORDER BY 1")
 	if err != nil {
 		return err
@@ -91,34 +95,34 @@ func (t *TabletServer) readInfo(ctx context.Context, version string) error {
 		return err
 	}
 	i.TrackVars = strings.Join(names, ",")
-	t.info.Store(&i)
+	b.info.Store(&i)
 	return nil
 }
 
 // ensureInfo reads the server's defaults if no probe has yet (a connection is dialed before
 // the first probe ends).
-func (t *TabletServer) ensureInfo(ctx context.Context) error {
-	if t.info.Load() != nil {
+func (b *Backend) ensureInfo(ctx context.Context) error {
+	if b.info.Load() != nil {
 		return nil
 	}
-	t.infoMu.Lock()
-	defer t.infoMu.Unlock()
-	if t.info.Load() != nil {
+	b.infoMu.Lock()
+	defer b.infoMu.Unlock()
+	if b.info.Load() != nil {
 		return nil
 	}
 	var version string
-	if err := t.control.QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
+	if err := b.control.Load().QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
 		return err
 	}
-	return t.readInfo(ctx, version)
+	return b.readInfo(ctx, version)
 }
 
 // baseTracking is what every backend connection runs after its handshake and after each
 // COM_RESET_CONNECTION: report every session variable the session changes, the schema, and
 // any other state change, in every OK (clients get only what they asked for: track.go).
-func (t *TabletServer) baseTracking() string {
+func (b *Backend) baseTracking() string {
 	vars := "*"
-	if i := t.info.Load(); i != nil && i.TrackVars != "" {
+	if i := b.info.Load(); i != nil && i.TrackVars != "" {
 		vars = i.TrackVars
 	}
 	return "SET SESSION session_track_system_variables = '" + vars + "', session_track_schema = ON, session_track_state_change = ON"
