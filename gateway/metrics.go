@@ -71,11 +71,11 @@ func (c *tabletCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, t := range snap.Tablets() {
 		l := []string{t.Alias, t.Keyspace, t.Shard, t.Type.String()}
 		serving := 0.0
-		if t.Health.Serving {
+		if t.Health().Serving {
 			serving = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.serving, prometheus.GaugeValue, serving, l...)
-		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, t.Health.Lag.Seconds(), l...)
+		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, t.Health().Lag.Seconds(), l...)
 		s := t.Server.Stats()
 		for _, m := range []struct {
 			d *prometheus.Desc

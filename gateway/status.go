@@ -37,14 +37,14 @@ func statusHandler(reg *discovery.Registry, cell string) http.HandlerFunc {
 		for _, t := range snap.Tablets() {
 			ts := tabletStatus{
 				Alias: t.Alias, Keyspace: t.Keyspace, Shard: t.Shard, Type: t.Type.String(),
-				MySQL: t.Server.Addr(), Reachable: t.Health.Reachable, Serving: t.Health.Serving,
-				LagSec: t.Health.Lag.Seconds(),
+				MySQL: t.Server.Addr(), Reachable: t.Health().Reachable, Serving: t.Health().Serving,
+				LagSec: t.Health().Lag.Seconds(),
 			}
-			if t.Health.Err != nil {
-				ts.Error = t.Health.Err.Error()
+			if t.Health().Err != nil {
+				ts.Error = t.Health().Err.Error()
 			}
-			if !t.Health.LastProbe.IsZero() {
-				ts.LastProbe = t.Health.LastProbe.Format(time.RFC3339Nano)
+			if !t.Health().LastProbe.IsZero() {
+				ts.LastProbe = t.Health().LastProbe.Format(time.RFC3339Nano)
 			}
 			out.Tablets = append(out.Tablets, ts)
 		}

@@ -90,7 +90,7 @@ func vitessTabletsTable(snap *discovery.Snapshot, pattern string) *table {
 			continue
 		}
 		state := "NOT_SERVING"
-		if tab.Health.Serving {
+		if tab.Health().Serving {
 			state = "SERVING"
 		}
 		term := ""
