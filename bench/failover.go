@@ -99,7 +99,7 @@ func runFailoverBench(ctx context.Context, args []string) error {
 		logFile: filepath.Join(dir, "gateway.log"), extra: []string{
 			"--enable-failover", "--enable-buffer", "--failover-poll-interval", o.poll.String(),
 			"--failover-block-period", "0", "--failover-lease-ttl", "5s",
-			"--db-dba-user", c.DBAUser(), "--db-dba-password", c.DBAPassword(),
+			"--db-dba-user", c.DBAUser(), // its password: the credentials file (startServe)
 			"--replica-net-timeout", strconv.Itoa(local.SlaveNetTimeout) + "s", "--health-check-interval", "1s",
 		}})
 	if err != nil {

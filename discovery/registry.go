@@ -543,3 +543,39 @@ func (r *Registry) publishLocked() {
 	sort.Strings(cells)
 	r.storeLocked(buildSnapshot(r.gen, tablets, ks, cells, r.aliases, r.topoErr))
 }
+
+// Reconfigure applies a new configuration (a reload): tablets added from now on get it, and
+// every tablet server and backend takes what can change while running (caps, timeouts, row
+// limit, MaxConnections, passwords for new connections). It returns what it could not apply.
+func (r *Registry) Reconfigure(base tabletserver.Config, perTablet func(*topodatapb.Tablet) tabletserver.Config) []string {
+	r.cfgMu.Lock()
+	r.cfg.TabletServer, r.cfg.TabletConfig = base, perTablet
+	cfg := r.cfg
+	r.cfgMu.Unlock()
+	r.mu.Lock()
+	entries := make([]*entry, 0, len(r.tablets))
+	for _, e := range r.tablets {
+		entries = append(entries, e)
+	}
+	r.mu.Unlock()
+	sort.Slice(entries, func(i, j int) bool { return entries[i].alias < entries[j].alias })
+	var not []string
+	backendCfg := map[tabletserver.BackendKey]tabletserver.Config{}
+	for _, e := range entries {
+		c := cfg.tabletConfig(e.tablet)
+		key := e.server.Backend().Key()
+		if c.User != key.User {
+			not = append(not, fmt.Sprintf("tablet %s: backend user %s → %s applies when its tablet server restarts (the tablet's record changes, or the gateway restarts)", e.alias, key.User, c.User))
+			continue
+		}
+		e.server.Configure(c)
+		if _, ok := backendCfg[key]; !ok {
+			backendCfg[key] = c
+		}
+	}
+	not = append(not, r.backends.Configure(func(k tabletserver.BackendKey) (tabletserver.Config, bool) {
+		c, ok := backendCfg[k]
+		return c, ok
+	})...)
+	return not
+}

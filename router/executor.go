@@ -44,6 +44,8 @@ type Executor struct {
 	// started keeping its connection for it; holding counts the sessions keeping one now.
 	reservations [16]atomic.Uint64
 	holding      atomic.Int64
+
+	pickerSetHolder // per-keyspace and reloaded picker settings (criteria.go) [schemas branch]
 }
 
 // Stats are the router's counters, for metrics.
@@ -398,7 +400,7 @@ func (e *Executor) pick(s *Session) (*discovery.Tablet, error) {
 	if err != nil {
 		return nil, err
 	}
-	crit := e.criteria[t.TabletType]
+	crit := e.criteriaFor(sh.Keyspace, t.TabletType) // per-keyspace picker settings (criteria.go) [schemas branch]
 	info, err := picker.Pick(snap.Picker, sh.Keyspace, sh.Name, crit, s)
 	if err != nil {
 		if e.cfg.PickerMetrics != nil {

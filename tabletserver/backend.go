@@ -246,6 +246,7 @@ type BackendStats struct {
 	Waits, WaitTimeout uint64
 	Dials, DialErrors  uint64
 	Probes, ProbeErrs  uint64
+	Switches           uint64 // connections switched to another tablet's database
 }
 
 // Stats returns the backend's counters.
@@ -257,6 +258,7 @@ func (b *Backend) Stats() BackendStats {
 		Waits: b.pool.stats.connWaits.Load(), WaitTimeout: b.pool.stats.connWaitTimeouts.Load(),
 		Dials: b.stats.dials.Load(), DialErrors: b.stats.dialErrors.Load(),
 		Probes: b.stats.probes.Load(), ProbeErrs: b.stats.probeErrors.Load(),
+		Switches: b.pool.stats.switches.Load(),
 	}
 }
 
