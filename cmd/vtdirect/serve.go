@@ -199,9 +199,9 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	hup := make(chan os.Signal, 1) // one pending SIGHUP is enough: a reload reads the latest file
 	if f.configPath != "" {
 		r := &reloader{path: f.configPath, file: f.file, g: g, log: log}
-		g.SetReloader(r.reload)
-		signal.Notify(hup, syscall.SIGHUP)
+		signal.Notify(hup, syscall.SIGHUP) // before the reloader: once one reload works, both do
 		defer signal.Stop(hup)
+		g.SetReloader(r.reload)
 		log.Info("configuration file in use; SIGHUP or `vtdirect config reload` re-reads it", "file", f.configPath)
 	}
 	for {
