@@ -54,6 +54,12 @@ func main() {
 		fail(err)
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "schemas" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		fail(runSchemasBench(ctx, os.Args[2:]))
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "failover" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()

@@ -50,6 +50,7 @@ type Backend struct {
 	owner  *Backends      // nil for a private backend (New)
 	mu     sync.Mutex     // guards tablets, refs, started and closed
 	tabs   map[*TabletServer]struct{}
+	ntabs  atomic.Int32 // len(tabs), read on the release path
 	refs   int
 	start  bool
 	closed bool
@@ -106,6 +107,7 @@ func (b *Backend) addTablet(t *TabletServer) *Readings {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.tabs[t] = struct{}{}
+	b.ntabs.Store(int32(len(b.tabs)))
 	if !b.start && !b.closed {
 		b.start = true
 		b.wg.Add(2)
@@ -119,6 +121,7 @@ func (b *Backend) addTablet(t *TabletServer) *Readings {
 func (b *Backend) removeTablet(t *TabletServer) {
 	b.mu.Lock()
 	delete(b.tabs, t)
+	b.ntabs.Store(int32(len(b.tabs)))
 	b.mu.Unlock()
 }
 
@@ -156,6 +159,10 @@ func (b *Backend) close() {
 	b.pool.close()
 	b.control.Load().Close()
 }
+
+// shared reports whether several tablets use the backend: its connections move between
+// databases.
+func (b *Backend) shared() bool { return b.ntabs.Load() > 1 }
 
 // requestProbe asks for a probe now (a tablet's database was not seen yet), without waiting.
 func (b *Backend) requestProbe() {

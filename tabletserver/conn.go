@@ -51,6 +51,7 @@ type Conn struct {
 	bufHigh       int    // largest len(buf) ever, for tests and stats
 	wbuf          []byte // commands that vtdirect builds (SET, prepare, execute) are built here
 	pbuf          []byte // the statements sent before a command (Request.Pre) are built here
+	bufs          net.Buffers // the prelude and the command, for one writev
 	hdr           [4]byte
 	parser        replyParser
 	// maxRows and queryTimeout are the holder tablet's limits, copied at hand-out.
@@ -60,6 +61,11 @@ type Conn struct {
 	// OK of a COM_INIT_DB, session tracking of a USE); wantSchema is the one its holder
 	// tablet needs: the next command switches first when they differ (schema.go).
 	schema, wantSchema string
+	// parked: released to a backend other tablets share, the connection was sent to
+	// parkSchema (schema.go); the reply of that COM_INIT_DB is read with the next command's.
+	// home is the database it was on before.
+	parked bool
+	home   string
 
 	// Owned by the holder.
 	broken  bool // I/O or protocol failure: never reused
@@ -276,11 +282,10 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 	}
 	sw := c.switchSteps()
 	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw > 0 {
-		if err := c.writePrelude(sw, req.Pre, setOpt, long); err != nil {
+		if err := c.writePrelude(sw, req.Pre, setOpt, long, req.Frame); err != nil {
 			return Result{}, &forwardError{backend: true, err: err}
 		}
-	}
-	if err := c.writeFrame(req.Frame); err != nil {
+	} else if err := c.writeFrame(req.Frame); err != nil {
 		return Result{}, &forwardError{backend: true, err: err}
 	}
 	deprecate, infile := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, c.caps&mysql.CLIENT_LOCAL_FILES != 0
@@ -289,6 +294,9 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 		c.more++
 	}
 	defer func() { c.more = 0 }()
+	if err := c.readPark(); err != nil {
+		return Result{}, err
+	}
 	if sw > 0 {
 		swErr, err := c.readSwitch(sw)
 		if err != nil {
@@ -335,8 +343,9 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 }
 
 // writePrelude writes the schema switch (sw steps), the pre-statements, a COM_SET_OPTION and
-// long data, with as few writes as they allow.
-func (c *Conn) writePrelude(sw int, pre []string, setOpt int, long [][]byte) error {
+// long data, then the command frame, with as few writes as they allow (one writev when there
+// is no long data and the command fits one packet).
+func (c *Conn) writePrelude(sw int, pre []string, setOpt int, long [][]byte, frame []byte) error {
 	b := c.appendSwitch(c.pbuf[:0], sw)
 	for _, q := range pre {
 		start := len(b)
@@ -351,12 +360,22 @@ func (c *Conn) writePrelude(sw int, pre []string, setOpt int, long [][]byte) err
 	if cap(b) > maxKeptBufSize {
 		c.pbuf = nil
 	}
+	if n := len(frame) - 4; long == nil && n < maxPayload && len(b) > 0 {
+		frame[0], frame[1], frame[2], frame[3] = byte(n), byte(n>>8), byte(n>>16), 0
+		c.bufs = append(c.bufs[:0], b, frame)
+		_, err := c.bufs.WriteTo(c.rw)
+		c.bufs = c.bufs[:0]
+		return err
+	}
 	if len(b) > 0 {
 		if _, err := c.rw.Write(b); err != nil {
 			return err
 		}
 	}
-	return c.writeLongData(long)
+	if err := c.writeLongData(long); err != nil {
+		return err
+	}
+	return c.writeFrame(frame)
 }
 
 // setHeader sets a frame's header for a payload under 16 MiB, sequence 0.

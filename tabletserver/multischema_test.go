@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -313,4 +314,52 @@ func TestIntegrationResetKeepsSchema(t *testing.T) {
 		t.Errorf("sql_mode %q", mode)
 	}
 	c2.Release(0)
+}
+
+// BenchmarkSchemaSwitch: a point select on a connection already on the tablet's database,
+// and on one that another tablet's statement left on its own (switched in the same write).
+func BenchmarkSchemaSwitch(b *testing.B) {
+	m := sharedMariaDB(b)
+	tt := &testing.T{}
+	_ = tt
+	bs := NewBackends(nil)
+	cfg := Config{User: m.User(), Password: m.Password(), MaxConnections: 1}
+	var tabs []*TabletServer
+	for i := range 2 {
+		db := fmt.Sprintf("ms_bench_%d", i)
+		if err := execAll(context.Background(), m, "", "CREATE DATABASE IF NOT EXISTS "+db,
+			"CREATE TABLE IF NOT EXISTS "+db+".t (id INT PRIMARY KEY, db VARCHAR(64))",
+			"INSERT IGNORE INTO "+db+".t VALUES (1, '"+db+"')"); err != nil {
+			b.Fatal(err)
+		}
+		ts := NewShared(bs, cfg, schemaTablet(m, uint32(2000+i), fmt.Sprintf("kb%d", i), db), nil, nil)
+		ts.Open()
+		b.Cleanup(ts.Close)
+		tabs = append(tabs, ts)
+	}
+	frame := queryFrame("SELECT db FROM t WHERE id = 1")
+	run := func(b *testing.B, alternate bool) {
+		ctx := context.Background()
+		i := 0
+		for b.Loop() {
+			ts := tabs[0]
+			if alternate {
+				ts = tabs[i%2]
+			}
+			i++
+			c, err := ts.Get(ctx, Want{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if os.Getenv("ONESTEP") != "" && c.schema != ts.dbName {
+				c.schema = parkSchema
+			}
+			if _, err := c.Exec(ctx, &Request{Frame: frame}, io.Discard); err != nil {
+				b.Fatal(err)
+			}
+			c.Release(0)
+		}
+	}
+	b.Run("same_schema", func(b *testing.B) { run(b, false) })
+	b.Run("switched", func(b *testing.B) { run(b, true) })
 }

@@ -145,7 +145,8 @@ func (p *pool) acquireConn(ctx context.Context, t *TabletServer) error {
 // the session released last, holding the session's per-connection results.
 func (p *pool) reclaim(ctx context.Context, t *TabletServer, c *Conn, lease uint64, want Want) (*Conn, bool) {
 	p.mu.Lock()
-	ok := !p.closed && c.state.Load() == connIdle && c.lease.Load() == lease && c.caps == want.Caps
+	// A parked connection lost ROW_COUNT() to its COM_INIT_DB: its results are not exact.
+	ok := !p.closed && c.state.Load() == connIdle && c.lease.Load() == lease && c.caps == want.Caps && c.schema != parkSchema
 	p.mu.Unlock()
 	if !ok {
 		t.stats.reclaimMisses.Add(1)
@@ -220,8 +221,8 @@ func (p *pool) take(ctx context.Context, t *TabletServer, want Want, slot uint8)
 		if c.settingsKey == key {
 			score |= fitSettings
 		}
-		if c.schema == t.dbName {
-			score |= fitSchema
+		if c.schema == t.dbName || c.schema == parkSchema && c.home == t.dbName {
+			score |= fitSchema // a parked one costs one COM_INIT_DB either way
 		}
 		if c.tag == 0 {
 			score |= fitUntagged
@@ -342,6 +343,11 @@ func (p *pool) put(c *Conn, tag uint64) {
 		return // closed or killed: its slot is already free
 	}
 	reuse := !c.broken && !c.discard && c.poolable()
+	if reuse && tag == 0 && p.be.shared() {
+		// Nobody's connection: park it now, off the next statement's path (schema.go). A
+		// tagged one stays on its database for its session, until untagged.
+		reuse = c.park()
+	}
 	slot, t := c.slot, c.ts // once idle, another goroutine may hand c out again
 	p.mu.Lock()
 	p.removeInUse(c)
@@ -357,13 +363,20 @@ func (p *pool) put(c *Conn, tag uint64) {
 	p.freeSlots(t, slot)
 }
 
-// untag forgets c's last session, if nobody had it since lease.
+// untag forgets c's last session, if nobody had it since lease; in a backend that several
+// tablets share, the connection is then parked (under p.mu: nobody can take it meanwhile).
 func (p *pool) untag(c *Conn, lease uint64) {
 	p.mu.Lock()
-	if c.state.Load() == connIdle && c.lease.Load() == lease {
-		c.tag = 0
+	defer p.mu.Unlock()
+	if c.state.Load() != connIdle || c.lease.Load() != lease || c.tag == 0 {
+		return
 	}
-	p.mu.Unlock()
+	c.tag = 0
+	if p.be.shared() && !c.park() {
+		if i := indexOf(p.idle, c); i >= 0 {
+			p.removeIdle(i) // the write failed: the connection is closed
+		}
+	}
 }
 
 // poolable reports whether the session state that replies showed lets another client use the
