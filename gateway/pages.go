@@ -238,7 +238,7 @@ func newTabletScrape(t *discovery.Tablet) map[string]any {
 		"TabletServing": h.Serving, "ConnPoolCapacity": st.Data.Capacity, "ConnPoolInUse": st.Data.InUse,
 		"ConnPoolWaitCount": st.Data.Waits, "TransactionPoolCapacity": st.Reserved.Capacity,
 		"TransactionPoolInUse": st.Reserved.InUse, "Kills": map[string]uint64{"Queries": st.Kills, "Transactions": st.Data.Killed},
-		"Mysql": map[string]any{"Count": st.QueryTime.Count, "Time": st.QueryTime.Total.Nanoseconds()},
+		"Mysql":           map[string]any{"Count": st.QueryTime.Count, "Time": st.QueryTime.Total.Nanoseconds()},
 		"TabletRowsTotal": st.Rows, "TabletBackendErrorsTotal": st.BackendErrors,
 	}
 }
@@ -303,7 +303,7 @@ func (g *Gateway) tabletsPage(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, rows)
 		return
 	}
-	filter := strings.TrimPrefix(r.URL.RawQuery, "")
+	filter := r.URL.RawQuery
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = tabletsTmpl.Execute(w, map[string]any{"Cell": g.cfg.Cell, "Rows": rows, "Serving": serving, "Filter": filter})
 }

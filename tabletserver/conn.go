@@ -48,9 +48,9 @@ type Conn struct {
 	// pending bytes at the start of buf belong to the next reply; more is how many replies of
 	// pipelined commands are still to come after the one being read (set by the sender).
 	pending, more int
-	bufHigh       int    // largest len(buf) ever, for tests and stats
-	wbuf          []byte // commands that vtdirect builds (SET, prepare, execute) are built here
-	pbuf          []byte // the statements sent before a command (Request.Pre) are built here
+	bufHigh       int         // largest len(buf) ever, for tests and stats
+	wbuf          []byte      // commands that vtdirect builds (SET, prepare, execute) are built here
+	pbuf          []byte      // the statements sent before a command (Request.Pre) are built here
 	bufs          net.Buffers // the prelude and the command, for one writev
 	hdr           [4]byte
 	parser        replyParser

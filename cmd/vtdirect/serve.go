@@ -52,8 +52,8 @@ type serveFlags struct {
 	idleTimeout     time.Duration
 	localInfile     bool
 
-	ts                 tabletserver.Config
-	logLevel           string
+	ts       tabletserver.Config
+	logLevel string
 
 	fo failoverFlags
 }
