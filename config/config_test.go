@@ -200,3 +200,18 @@ func TestDiff(t *testing.T) {
 		t.Errorf("a secret shows in the diff:\n%s", all)
 	}
 }
+
+// The example of docs/vtdirect.example.yaml (the README shows it) is the one these tests load.
+func TestDocsExampleIsTested(t *testing.T) {
+	docs, err := os.ReadFile("../docs/vtdirect.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested, err := os.ReadFile("testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(docs) != string(tested) {
+		t.Fatal("docs/vtdirect.example.yaml differs from config/testdata/example.yaml: keep them the same")
+	}
+}
