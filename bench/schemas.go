@@ -74,26 +74,11 @@ func runSchemasBench(ctx context.Context, args []string) error {
 		return fmt.Errorf("--schemas, --conns, --rounds and --duration must not be empty or zero")
 	}
 	p := progress{start: time.Now()}
-	if err := local.CheckMariaDBInstalled(); err != nil {
-		return fmt.Errorf("bench needs MariaDB (`make bench` installs it): %w", err)
+	dir, bin, cleanup, err := prepareBench(ctx, p, o.dir, "vtdirect-bench-schemas-", o.vtdirect)
+	if err != nil {
+		return err
 	}
-	dir := o.dir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "vtdirect-bench-schemas-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	}
-	bin := o.vtdirect
-	if bin == "" {
-		p.say("building vtdirect")
-		var err error
-		if bin, err = buildVtdirect(ctx, dir); err != nil {
-			return err
-		}
-	}
+	defer cleanup()
 	p.say("starting a MariaDB primary and replica and etcd in %s", dir)
 	l := local.DemoLayout()
 	l.Tablets = []local.TabletSpec{{Cell: "zone1", UID: 100, Type: topodatapb.TabletType_PRIMARY}, {Cell: "zone1", UID: 101, Type: topodatapb.TabletType_REPLICA}}
@@ -501,10 +486,7 @@ func schemaLoad(ctx context.Context, addr string, conns, n int, random bool, dur
 			return res, err
 		}
 	}
-	all := slices.Concat(lats...)
-	slices.Sort(all)
-	res.queries = int64(len(all))
-	res.p50, res.p99 = percentile(all, 0.50), percentile(all, 0.99)
+	res.setLatencies(lats)
 	return res, nil
 }
 
