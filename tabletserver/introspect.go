@@ -18,7 +18,7 @@ type ConnInfo struct {
 	Held     bool      // a session keeps it between statements (a reserved connection)
 	Running  time.Time // when its running command began; zero when none runs
 	TxStart  time.Time // when its session's transaction began; zero outside one
-	Schema   string    // the database it is on
+	Schema   string    // the tablet's database, which it is on for its commands
 }
 
 // Connections lists the tablet's connections in use, sorted by thread id.
@@ -30,7 +30,7 @@ func (t *TabletServer) Connections() []ConnInfo {
 		if c.ts != t {
 			continue
 		}
-		ci := ConnInfo{ThreadID: c.threadID, Held: c.slot == slotHold, TxStart: c.txStart, Schema: c.schema}
+		ci := ConnInfo{ThreadID: c.threadID, Held: c.slot == slotHold, TxStart: c.txStart, Schema: c.wantSchema}
 		if ns := c.started.Load(); ns != 0 {
 			ci.Running = time.Unix(0, ns)
 		}
