@@ -148,7 +148,7 @@ func measureBaseline(ctx context.Context, o schemasOptions, p progress, bin stri
 	for _, conns := range o.conns {
 		var rs []result
 		for round := 0; round < o.rounds; round++ {
-			r, err := schemaLoad(ctx, gw.mysqlAddr, conns, 0, false, o.duration)
+			r, err := schemaLoad(ctx, gw.mysqlAddr, conns, 0, false, o.duration, local.SchemaKeyspace)
 			if err != nil {
 				return b, err
 			}
@@ -166,17 +166,18 @@ type schemasResult struct {
 	queriedAfter       time.Duration // gateway start to one query through every keyspace done
 	rssPeak, rssAfter  int64         // KiB: VmHWM and VmRSS at the end
 	probesPerInterval  float64       // SHOW DATABASES per server per interval, idle
-	maxBackendConns    int           // the most backend connections open at once (gateway's count)
+	maxBackendConns    int           // the most backend connections one server had at once (gateway's count)
 	serverThreads      []int         // Threads_connected of each server at the end
 	single, random     map[int]latency
 	singleQPS, randQPS map[int]float64
+	direct             map[int]latency // the same random loop straight to the primary
 }
 
 type latency struct{ p50, p99 time.Duration }
 
 // measureSchemas starts a gateway over the cluster's n schemas and measures it.
 func measureSchemas(ctx context.Context, o schemasOptions, p progress, bin string, c *local.Cluster, dir string, n int) (schemasResult, error) {
-	r := schemasResult{schemas: n, single: map[int]latency{}, random: map[int]latency{}, singleQPS: map[int]float64{}, randQPS: map[int]float64{}}
+	r := schemasResult{schemas: n, single: map[int]latency{}, random: map[int]latency{}, singleQPS: map[int]float64{}, randQPS: map[int]float64{}, direct: map[int]latency{}}
 	gw, err := startSchemasGateway(ctx, o, bin, c, filepath.Join(dir, fmt.Sprintf("gateway-%d", n)))
 	if err != nil {
 		return r, err
@@ -219,22 +220,27 @@ func measureSchemas(ctx context.Context, o schemasOptions, p progress, bin strin
 		mu.Unlock()
 	})
 	for _, conns := range o.conns {
-		var singles, randoms []result
+		var singles, randoms, directs []result
 		for round := 0; round < o.rounds; round++ {
-			s, err := schemaLoad(ctx, gw.mysqlAddr, conns, n, false, o.duration)
+			s, err := schemaLoad(ctx, gw.mysqlAddr, conns, n, false, o.duration, local.SchemaKeyspace)
 			if err != nil {
 				return r, err
 			}
-			rr, err := schemaLoad(ctx, gw.mysqlAddr, conns, n, true, o.duration)
+			rr, err := schemaLoad(ctx, gw.mysqlAddr, conns, n, true, o.duration, local.SchemaKeyspace)
 			if err != nil {
 				return r, err
 			}
-			singles, randoms = append(singles, s), append(randoms, rr)
-			p.say("%d schemas, %d conns, round %d: one schema p50 %v (%.0f qps), a random schema p50 %v (%.0f qps)",
-				n, conns, round+1, s.p50, s.qps(), rr.p50, rr.qps())
+			d, err := schemaLoad(ctx, c.Primary().MariaDB.Addr(), conns, n, true, o.duration, local.SchemaDB)
+			if err != nil {
+				return r, err
+			}
+			singles, randoms, directs = append(singles, s), append(randoms, rr), append(directs, d)
+			p.say("%d schemas, %d conns, round %d: one schema p50 %v (%.0f qps), a random schema p50 %v (%.0f qps), a random schema directly p50 %v",
+				n, conns, round+1, s.p50, s.qps(), rr.p50, rr.qps(), d.p50)
 		}
 		r.single[conns], r.singleQPS[conns] = medianLatency(singles)
 		r.random[conns], r.randQPS[conns] = medianLatency(randoms)
+		r.direct[conns], _ = medianLatency(directs)
 	}
 	stopWatch()
 	if r.serverThreads, err = serverGauges(ctx, c, "Threads_connected"); err != nil {
@@ -306,6 +312,30 @@ global:
 	return &schemasGateway{child: ch, started: started, mysqlAddr: fmt.Sprintf("127.0.0.1:%d", ports[0]), httpAddr: fmt.Sprintf("127.0.0.1:%d", ports[1])}, nil
 }
 
+// metricBy reads a metric's samples from the gateway's /metrics, by their label string.
+func (g *schemasGateway) metricBy(name string) map[string]float64 {
+	out := map[string]float64{}
+	resp, err := http.Get("http://" + g.httpAddr + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || !(strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "{")) {
+			continue
+		}
+		f := strings.Fields(rest)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			out[strings.TrimSpace(strings.TrimSuffix(rest, f[len(f)-1]))] += v
+		}
+	}
+	return out
+}
+
 // metric reads one unlabelled sample (the dimensions are dropped) from the gateway's /metrics.
 func (g *schemasGateway) metric(name string) (float64, bool) {
 	resp, err := http.Get("http://" + g.httpAddr + "/metrics")
@@ -350,16 +380,20 @@ func waitMetric(ctx context.Context, g *schemasGateway, name string, want float6
 	}
 }
 
-// watchBackendConns samples the backend connections every 100 ms until stopped.
+// watchBackendConns samples the backend connections of the busiest server every 100 ms until
+// stopped.
 func watchBackendConns(ctx context.Context, g *schemasGateway, note func(int)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
-			inUse, _ := g.metric("vtdirect_backend_connections_in_use")
-			idle, _ := g.metric("vtdirect_backend_connections_idle")
-			note(int(inUse + idle))
+			inUse, idle := g.metricBy("vtdirect_backend_connections_in_use"), g.metricBy("vtdirect_backend_connections_idle")
+			most := 0.0
+			for server, v := range inUse {
+				most = max(most, v+idle[server])
+			}
+			note(int(most))
 			select {
 			case <-ctx.Done():
 			case <-time.After(100 * time.Millisecond):
@@ -430,7 +464,7 @@ func readSchema(ctx context.Context, conn *sql.Conn, i int) error {
 // schemaLoad runs conns clients for dur, each switching its target with USE (answered by the
 // gateway) and then point-selecting: on a random schema each time, or on schema 1 always;
 // only the SELECT is timed.
-func schemaLoad(ctx context.Context, addr string, conns, n int, random bool, dur time.Duration) (result, error) {
+func schemaLoad(ctx context.Context, addr string, conns, n int, random bool, dur time.Duration, name func(int) string) (result, error) {
 	res := result{load: "go", conns: conns}
 	db, err := sql.Open("mysql", "app:app@tcp("+addr+")/?interpolateParams=true")
 	if err != nil {
@@ -463,7 +497,7 @@ func schemaLoad(ctx context.Context, addr string, conns, n int, random bool, dur
 					if random {
 						i = rng.IntN(n) + 1
 					}
-					ks = local.SchemaKeyspace(i)
+					ks = name(i)
 				}
 				if _, err := conn.ExecContext(ctx, "USE "+ks); err != nil {
 					errs[w] = err
@@ -544,20 +578,21 @@ func procMemory(pid int) (peak, now int64) {
 func printSchemas(o schemasOptions, base baseline, rs []schemasResult) {
 	fmt.Printf("\nvtdirect serve over N schemas on one MariaDB primary and one replica (max_connections %d per server, pool_size %d, health interval %v; medians of %d rounds of %v)\n\n",
 		o.maxConns, o.poolSize, o.healthInterval, o.rounds, o.duration)
-	fmt.Println("| schemas | tablets | all serving after | every keyspace queried after | peak RSS | health queries per server per interval | backend connections (max, limit 2 x", o.maxConns, ") | MariaDB threads |")
+	fmt.Println("| schemas | tablets | all serving after | every keyspace queried after | peak RSS | health queries per server per interval | backend connections of a server (max; limit", o.maxConns, ") | MariaDB threads (primary, replica) |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range rs {
 		fmt.Printf("| %d | %d | %.2f s | %.2f s | %.0f MiB | %.2f | %d | %v |\n", r.schemas, 2*(r.schemas+1), r.servingAfter.Seconds(), r.queriedAfter.Seconds(),
 			float64(r.rssPeak)/1024, r.probesPerInterval, r.maxBackendConns, r.serverThreads)
 	}
 	fmt.Println()
-	fmt.Println("| schemas | conns | single-schema gateway p50 / p99 (µs) | one of N p50 / p99 (µs) | a random one of N p50 / p99 (µs) | random / single-schema p50 | QPS single / random |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| schemas | conns | single-schema gateway p50 / p99 (µs) | one of N p50 / p99 (µs) | a random one of N p50 / p99 (µs) | random / single-schema p50 | QPS single / random | random, straight to MariaDB, p50 / p99 (µs) |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range rs {
 		for _, conns := range o.conns {
-			b, s, x := base.lat[conns], r.single[conns], r.random[conns]
-			fmt.Printf("| %d | %d | %d / %d | %d / %d | %d / %d | %.2f | %.0f / %.0f |\n", r.schemas, conns, b.p50.Microseconds(), b.p99.Microseconds(),
-				s.p50.Microseconds(), s.p99.Microseconds(), x.p50.Microseconds(), x.p99.Microseconds(), float64(x.p50)/float64(b.p50), base.qps[conns], r.randQPS[conns])
+			b, s, x, d := base.lat[conns], r.single[conns], r.random[conns], r.direct[conns]
+			fmt.Printf("| %d | %d | %d / %d | %d / %d | %d / %d | %.2f | %.0f / %.0f | %d / %d |\n", r.schemas, conns, b.p50.Microseconds(), b.p99.Microseconds(),
+				s.p50.Microseconds(), s.p99.Microseconds(), x.p50.Microseconds(), x.p99.Microseconds(), float64(x.p50)/float64(b.p50), base.qps[conns], r.randQPS[conns],
+				d.p50.Microseconds(), d.p99.Microseconds())
 		}
 	}
 	fmt.Println("\ntargets: every keyspace serving within 10 s; peak RSS <= 256 MiB at 1,000 schemas; at most 1 health query per server per interval;")

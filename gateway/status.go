@@ -19,6 +19,8 @@ type tabletStatus struct {
 	LagSec    float64 `json:"lag_seconds"`
 	Error     string  `json:"error,omitempty"`
 	LastProbe string  `json:"last_probe,omitempty"`
+	// Pages are the tablet's own pages (/<alias>/debug/...).
+	Pages map[string]string `json:"pages"`
 }
 
 // statusHandler serves /debug/status: the tablets the gateway serves and their health, as JSON.
@@ -38,7 +40,7 @@ func statusHandler(reg *discovery.Registry, cell string) http.HandlerFunc {
 			ts := tabletStatus{
 				Alias: t.Alias, Keyspace: t.Keyspace, Shard: t.Shard, Type: t.Type.String(),
 				MySQL: t.Server.Addr(), Reachable: t.Health().Reachable, Serving: t.Health().Serving,
-				LagSec: t.Health().Lag.Seconds(),
+				LagSec: t.Health().Lag.Seconds(), Pages: tabletLinks(t.Alias),
 			}
 			if t.Health().Err != nil {
 				ts.Error = t.Health().Err.Error()
