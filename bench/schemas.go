@@ -464,7 +464,7 @@ func readSchema(ctx context.Context, conn *sql.Conn, i int) error {
 // schemaLoad runs conns clients for dur, each switching its target with USE (answered by the
 // gateway) and then point-selecting: on a random schema each time, or on schema 1 always;
 // only the SELECT is timed.
-func schemaLoad(ctx context.Context, addr string, conns, n int, random bool, dur time.Duration, name func(int) string) (result, error) {
+func schemaLoad(ctx context.Context, addr string, conns, n int, random bool, dur time.Duration, dbOf func(int) string) (result, error) {
 	res := result{load: "go", conns: conns}
 	db, err := sql.Open("mysql", "app:app@tcp("+addr+")/?interpolateParams=true")
 	if err != nil {
@@ -497,7 +497,7 @@ func schemaLoad(ctx context.Context, addr string, conns, n int, random bool, dur
 					if random {
 						i = rng.IntN(n) + 1
 					}
-					ks = name(i)
+					ks = dbOf(i)
 				}
 				if _, err := conn.ExecContext(ctx, "USE "+ks); err != nil {
 					errs[w] = err
