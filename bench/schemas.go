@@ -312,9 +312,13 @@ global:
 	return &schemasGateway{child: ch, started: started, mysqlAddr: fmt.Sprintf("127.0.0.1:%d", ports[0]), httpAddr: fmt.Sprintf("127.0.0.1:%d", ports[1])}, nil
 }
 
-// metricBy reads a metric's samples from the gateway's /metrics, by their label string.
-func (g *schemasGateway) metricBy(name string) map[string]float64 {
-	out := map[string]float64{}
+// metricsBy reads metrics' samples from one scrape of the gateway's /metrics: for each name,
+// the samples by their label string.
+func (g *schemasGateway) metricsBy(names ...string) map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for _, n := range names {
+		out[n] = map[string]float64{}
+	}
 	resp, err := http.Get("http://" + g.httpAddr + "/metrics")
 	if err != nil {
 		return out
@@ -324,13 +328,15 @@ func (g *schemasGateway) metricBy(name string) map[string]float64 {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, name)
-		if !ok || !(strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "{")) {
-			continue
-		}
-		f := strings.Fields(rest)
-		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
-			out[strings.TrimSpace(strings.TrimSuffix(rest, f[len(f)-1]))] += v
+		for _, name := range names {
+			rest, ok := strings.CutPrefix(line, name)
+			if !ok || !(strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "{")) {
+				continue
+			}
+			f := strings.Fields(rest)
+			if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+				out[name][strings.TrimSpace(strings.TrimSuffix(rest, f[len(f)-1]))] += v
+			}
 		}
 	}
 	return out
@@ -388,7 +394,9 @@ func watchBackendConns(ctx context.Context, g *schemasGateway, note func(int)) (
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
-			inUse, idle := g.metricBy("vtdirect_backend_connections_in_use"), g.metricBy("vtdirect_backend_connections_idle")
+			// One scrape: a connection going back to the pool between two would count twice.
+			m := g.metricsBy("vtdirect_backend_connections_in_use", "vtdirect_backend_connections_idle")
+			inUse, idle := m["vtdirect_backend_connections_in_use"], m["vtdirect_backend_connections_idle"]
 			most := 0.0
 			for server, v := range inUse {
 				most = max(most, v+idle[server])

@@ -249,7 +249,7 @@ type BackendStats struct {
 	Key                BackendKey
 	Tablets            int
 	MaxConnections     int
-	InUse, Idle        int
+	InUse, Idle        int // read together: InUse+Idle is the connections open (or being dialed)
 	Waits, WaitTimeout uint64
 	Dials, DialErrors  uint64
 	Probes, ProbeErrs  uint64
@@ -258,8 +258,8 @@ type BackendStats struct {
 
 // Stats returns the backend's counters.
 func (b *Backend) Stats() BackendStats {
-	limit, inUse := b.pool.conns.counts()
-	_, idle := b.pool.sizes()
+	limit, _ := b.pool.conns.counts()
+	inUse, idle := b.pool.sizes()
 	return BackendStats{
 		Key: b.key, Tablets: b.Tablets(), MaxConnections: limit, InUse: inUse, Idle: idle,
 		Waits: b.pool.stats.connWaits.Load(), WaitTimeout: b.pool.stats.connWaitTimeouts.Load(),

@@ -601,7 +601,7 @@ func (p *pool) counts(t *TabletServer) (running, held int) {
 func (p *pool) sizes() (inUse, idle int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.inUse), len(p.idle)
+	return len(p.inUse) + p.dialing, len(p.idle)
 }
 
 // closeNet closes the socket. It leaves the query timer alone: only the holder arms and

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -104,19 +107,31 @@ func TestDemoConfigFileLoads(t *testing.T) {
 	}
 }
 
-// A reload (HTTP and SIGHUP) changes a pool size while a session keeps its transaction.
+// A reload (HTTP and SIGHUP) changes a pool size while a session keeps its transaction; the
+// passwords never show in the gateway's logs, metrics, pages or /debug/pprof/cmdline.
 func TestServeConfigReload(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	layout := local.DemoLayout()
 	layout.Tablets = []local.TabletSpec{{Cell: "zone1", UID: 100, Type: topodatapb.TabletType_PRIMARY}}
-	c, err := local.StartCluster(ctx, local.ClusterConfig{Dir: t.TempDir(), Layout: &layout, SampleData: true})
+	// Passwords no page would show by chance.
+	backendPW, gatewayPW, rotatedPW := "be-"+randomHex(t), "gw-"+randomHex(t), "gw2-"+randomHex(t)
+	c, err := local.StartCluster(ctx, local.ClusterConfig{Dir: t.TempDir(), Layout: &layout, SampleData: true, Password: backendPW})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "app.pw"), c.Password()+"\n")
+	writeFile(t, filepath.Join(dir, "gw.pw"), gatewayPW+"\n")
+	// The gateway logs to stderr: capture it (at debug level) to look for the secrets.
+	logFile, err := os.Create(filepath.Join(dir, "gateway.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = logFile
+	defer func() { os.Stderr = stderr; logFile.Close() }()
 	ports := make([]int, 2)
 	for i := range ports {
 		if ports[i], err = local.FreePort(); err != nil {
@@ -132,9 +147,9 @@ func TestServeConfigReload(t *testing.T) {
   mysql_port: %d
   http_port: %d
   grpc_port: 0
-  log_level: error
+  log_level: debug
 users:
-  app: {password_file: app.pw}
+  app: {password_file: gw.pw}
 global:
   user: %s
   password_file: app.pw
@@ -172,7 +187,7 @@ keyspaces:
 	waitUntil(t, "the gateway's tablet", func() bool { return capacity() == 4 })
 
 	mc := mysql.NewConfig()
-	mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "app", c.Password(), "tcp", fmt.Sprintf("127.0.0.1:%d", ports[0]), "commerce"
+	mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "app", gatewayPW, "tcp", fmt.Sprintf("127.0.0.1:%d", ports[0]), "commerce"
 	db, err := sql.Open("mysql", mc.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
@@ -244,6 +259,76 @@ keyspaces:
 	if n := capacity(); n != 3 {
 		t.Errorf("capacity after a refused reload: %d, want 3", n)
 	}
+
+	// A gateway user's password changed in its file: a reload applies it to new logins, and
+	// says so without the password.
+	writeFile(t, path, file(3))
+	writeFile(t, filepath.Join(dir, "gw.pw"), rotatedPW+"\n")
+	out.Reset()
+	reload.SetArgs([]string{"reload", "--server", httpAddr})
+	if err := reload.ExecuteContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "users.app.password: changed") || strings.Contains(out.String(), rotatedPW) {
+		t.Errorf("reload output of a password change: %s", out.String())
+	}
+	mc.Passwd = rotatedPW
+	rotated, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rotated.Close()
+	if err := rotated.PingContext(ctx); err != nil {
+		t.Errorf("login with the new password: %v", err)
+	}
+	mc.Passwd = gatewayPW
+	old, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	var me *mysql.MySQLError
+	if err := old.PingContext(ctx); !errors.As(err, &me) || me.Number != 1045 {
+		t.Errorf("login with the old password: %v, want 1045", err)
+	}
+
+	// No secret anywhere the gateway shows or logs.
+	var seen bytes.Buffer
+	for _, page := range []string{"/metrics", "/debug/vars", "/debug/status", "/debug/tablets", "/debug/tablets?format=json",
+		"/debug/pools", "/debug/health", "/debug/livequeryz", "/debug/txz", "/debug/pprof/cmdline",
+		"/zone1-100/debug/status", "/zone1-100/debug/pools", "/zone1-100/debug/health", "/zone1-100/debug/vars"} {
+		resp, err := http.Get("http://" + httpAddr + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %s", page, resp.Status)
+		}
+		fmt.Fprintf(&seen, "%s\n%s\n", page, body)
+	}
+	logged, err := os.ReadFile(logFile.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(logged, []byte("level=DEBUG")) {
+		t.Errorf("the gateway logged no debug line to stderr; the secret check would not see its log")
+	}
+	seen.Write(logged)
+	for _, secret := range []string{backendPW, gatewayPW, rotatedPW} {
+		if i := bytes.Index(seen.Bytes(), []byte(secret)); i >= 0 {
+			t.Errorf("a password shows: ...%s...", seen.Bytes()[max(i-200, 0):i])
+		}
+	}
+}
+
+func randomHex(t *testing.T) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
