@@ -1,5 +1,6 @@
 # vtdirect: `make demo` starts a local cluster, `make test` runs every test. Both install what
-# they need (MariaDB, sysbench) when run as root on Debian/Ubuntu.
+# they need (MariaDB; for make test also the client drivers of the driver matrix; for make bench
+# sysbench) when run as root on Debian/Ubuntu.
 GO ?= go
 export GOTOOLCHAIN := local
 BIN := bin/vtdirect
@@ -29,6 +30,9 @@ test: deps build consul
 consul:
 	@./scripts/consul.sh >/dev/null
 test: export VTDIRECT_CONSUL_BIN = $(shell ./scripts/consul.sh)
+# The driver matrix (package drivers) needs Connector/J, Python, PHP, Perl and node drivers:
+# deps installs them for make test only (the demo does not need them).
+test: export VTDIRECT_NEED_DRIVERS = 1
 
 # Tests with Vitess's own topo code and VStream client as peers (a separate module: interop/).
 .PHONY: interop

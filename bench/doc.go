@@ -50,6 +50,13 @@
 // --vstream-cpuprofile PREFIX writes the gateway's profiles of both parts; --vstream-latency-csv
 // FILE writes every latency sample.
 //
+// Fidelity (--vstream-fidelity, on by default; bench/vstream_fidelity.go): the burst again with
+// an ALTER TABLE ADD COLUMN half-way (row events/s across a DDL), one --vstream-big-tx-mib
+// (200) MiB transaction and the copy of a --vstream-keyless-rows (1,000,000) row table with no
+// key, each streamed to a client with grpc-go's default 4 MiB message limit while the
+// gateway's VmRSS is sampled every 50 ms: the figures are its RSS before and at peak and the
+// largest response. The local servers log binlog_row_metadata=FULL (local.binlogOptions).
+//
 // The whole matrix (loads x targets x connection counts) runs --rounds times, interleaved, and
 // the table shows the median of each figure with the QPS range, because a shared machine's
 // noise is larger than the differences being measured. Defaults: 3 rounds of 3 s runs, about

@@ -40,6 +40,9 @@ type options struct {
 	vstreamDuration time.Duration
 	vstreamProfile  string
 	vstreamCSV      string
+	fidelity        bool
+	bigTxMiB        int
+	keylessRows     int
 }
 
 func main() {
@@ -100,6 +103,9 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.vstreamRate, "vstream-rate", 1000, "inserts per second during the VStream latency run")
 	fs.DurationVar(&o.vstreamDuration, "vstream-duration", 5*time.Second, "length of the VStream latency run")
 	fs.StringVar(&o.vstreamProfile, "vstream-cpuprofile", "", "write CPU profiles of the gateway during the VStream bursts and the latency run to PREFIX.burst.pprof and PREFIX.latency.pprof")
+	fs.BoolVar(&o.fidelity, "vstream-fidelity", true, "also measure VStream across a DDL, one large transaction and a key-less copy (gateway RSS and largest response)")
+	fs.IntVar(&o.bigTxMiB, "vstream-big-tx-mib", 200, "size of the large transaction streamed by --vstream-fidelity, in MiB")
+	fs.IntVar(&o.keylessRows, "vstream-keyless-rows", 1000000, "rows of the key-less table copied by --vstream-fidelity")
 	fs.StringVar(&o.vstreamCSV, "vstream-latency-csv", "", "write every VStream latency sample (send, OK, gateway, client times) to this CSV file")
 	fs.StringVar(&o.dir, "dir", "", "directory for the cluster and logs (default: a temp dir, removed at the end)")
 	if err := fs.Parse(args); err != nil {
@@ -268,6 +274,7 @@ func run(ctx context.Context, o options) error {
 
 	// VStream after the query runs, on the same gateway, so the two do not disturb each other.
 	var vs *vstreamResult
+	var fid *fidelityResult
 	if o.vstream {
 		r, err := runVStream(ctx, p, vstreamSetup{
 			grpcAddr: gw.grpcAddr, dsn: mdb.DSN(cluster.Layout.DBName),
@@ -279,6 +286,14 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("vstream: %w", err)
 		}
 		vs = &r
+		if o.fidelity {
+			f := runFidelity(ctx, p, vstreamSetup{
+				grpcAddr: gw.grpcAddr, dsn: mdb.DSN(cluster.Layout.DBName),
+				keyspace: cluster.Layout.Keyspace, shard: cluster.Layout.Shard,
+				gatewayPID: gw.pid(), mariadbPID: mdb.PID(),
+			}, o.vstreamRows, o.vstreamRounds, o.bigTxMiB, o.keylessRows)
+			fid = &f
+		}
 	}
 
 	fmt.Println()
@@ -291,6 +306,10 @@ func run(ctx context.Context, o options) error {
 	if vs != nil {
 		fmt.Println()
 		printVStream(os.Stdout, *vs)
+	}
+	if fid != nil {
+		fmt.Println()
+		printFidelity(os.Stdout, *fid)
 	}
 
 	if prof != nil {

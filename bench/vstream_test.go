@@ -23,7 +23,7 @@ func TestPrintVStream(t *testing.T) {
 			r: vstreamResult{rows: 100000,
 				burst:   []burstRun{{elapsed: 500 * time.Millisecond, cpu: cpu}, {elapsed: time.Second, cpu: cpu}, {elapsed: 400 * time.Millisecond, cpu: cpu}},
 				latency: latencyRun{n: 100, rate: 1000, afterOK: lat, beforeSend: lat, toGateway: lat, toClient: lat, cpu: cpu}},
-			want: []string{"200000 row events/s (100000-250000)", "gateway 10.00µs", "2.00x ok", "p50 0.980ms", "1.960ms MISSED"},
+			want: []string{"200000 row events/s (100000-250000)", "gateway 10.00µs", "1.33x ok", "p50 0.980ms", "1.960ms MISSED"},
 		},
 		{
 			name: "failures",
@@ -41,5 +41,20 @@ func TestPrintVStream(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPrintFidelity(t *testing.T) {
+	r := fidelityResult{ddlRows: 1000, ddlEPS: []float64{90000, 100000, 110000}, bigMiB: 200, keyRows: 1000000,
+		big:     memRun{elapsed: 2 * time.Second, rows: 51200, rssBefore: 48 << 10, rssPeak: 55 << 10, maxResponse: 254956, nResps: 840},
+		keyless: memRun{elapsed: 3 * time.Second, rows: 1000000, rssBefore: 50 << 10, rssPeak: 61 << 10, maxResponse: 276502, nResps: 402},
+		errs:    []string{"x: boom"}}
+	var b strings.Builder
+	printFidelity(&b, r)
+	for _, w := range []string{"median of 3): 100000 row events/s", "one 200 MiB transaction: 51200 rows", "largest 254956 bytes", "RSS 48 MiB before, peak 55 MiB",
+		"copy of a 1000000-row table without a key", "FAILED: x: boom"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, b.String())
+		}
 	}
 }

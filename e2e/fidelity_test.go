@@ -351,3 +351,34 @@ func rawWant(c *client.Conn, q, want string) error {
 	}
 	return nil
 }
+
+// A session's wait_timeout: as MariaDB, the gateway closes a session idle longer; and the
+// backend connection the session used, which MariaDB closes as well once idle that long, is
+// never handed to another session (go-sql-driver's TestStaleConnectionChecks found both).
+func TestWaitTimeout(t *testing.T) {
+	g := newGateway(t, func(c *gateway.Config) { c.TabletServer.PoolSize = 1 })
+	raw, err := client.Connect(g.MySQLAddr(), "app", "app", "commerce")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Execute("SET @@SESSION.wait_timeout = 2"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := raw.ReadPacket(); err == nil {
+		t.Fatal("the gateway sent something to an idle session")
+	}
+	if d := time.Since(start); d < 2*time.Second || d > 4*time.Second {
+		t.Errorf("the idle session was closed after %v, want its wait_timeout of 2s", d)
+	}
+	// The backend connection it left in the pool (the only one) is dead by now: another
+	// session must get a working one.
+	time.Sleep(time.Second)
+	db := openDB(t, dsn(g, "commerce"))
+	for i := 0; i < 3; i++ {
+		if got := queryInt(t, db, "SELECT 1"); got != 1 {
+			t.Fatalf("SELECT 1 = %d", got)
+		}
+	}
+}

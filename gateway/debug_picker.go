@@ -13,8 +13,9 @@ import (
 // pickerHandler serves /debug/picker: how the picker ranks the tablets of a shard for the
 // given options, and why it rejects the others. Parameters: keyspace, shard (default: the
 // keyspace's only shard), types, cells, cell_preference, tablet_order, exclude, max_lag,
-// local_cell (default: the gateway's cell), format=text|json (default json).
-func pickerHandler(reg *discovery.Registry, cell string, maxLag string) http.HandlerFunc {
+// local_cell (default: the gateway's cell), purpose=vstream (also turn down tablets whose
+// binlog settings unfit them as VStream sources, with why), format=text|json (default json).
+func pickerHandler(reg *discovery.Registry, cell string, maxLag string, fit *sourceFitness) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		text := picker.TextOptions{
@@ -47,6 +48,13 @@ func pickerHandler(reg *discovery.Registry, cell string, maxLag string) http.Han
 			shard = shards[0].Name
 		}
 		opts, err := text.Options()
+		switch p := q.Get("purpose"); {
+		case p == "vstream" && err == nil:
+			opts.Unfit = fit.unfit(r.Context(), snap.Shard(ks, shard))
+		case p != "" && p != "query":
+			http.Error(w, fmt.Sprintf("purpose %q: want query (the default) or vstream", p), http.StatusBadRequest)
+			return
+		}
 		var crit *picker.Criteria
 		if err == nil {
 			crit, err = picker.Compile(opts)

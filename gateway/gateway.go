@@ -87,7 +87,7 @@ func (c *Config) validate() error {
 		return errors.New("the gateway's cell is required (--cell): the cell (availability zone) it runs in, e.g. --cell zone1")
 	}
 	if len(c.Users) == 0 && !c.InsecureNoAuth {
-		return errors.New("no MySQL users: give --mysql-auth-users user:password or --mysql-auth-server-static-file, or --insecure-no-auth for a test setup")
+		return errors.New("no MySQL users: give --mysql-auth-server-static-file (or users: in the --config file), or --insecure-no-auth for a test setup")
 	}
 	if c.RequireTLS && c.TLSConfig == nil {
 		return errors.New("--mysql-server-require-secure-transport needs --mysql-server-ssl-cert and --mysql-server-ssl-key")
@@ -115,6 +115,9 @@ type Gateway struct {
 	fo        failoverParts
 	reloadMu  sync.Mutex // serialises Reload
 	reloader  atomic.Pointer[ReloadFunc]
+	// vstreamFit remembers which tablets are fit as VStream sources (vstream_fitness.go).
+	vstreamFit *sourceFitness
+	vstreamMgr *vstream.Manager
 
 	wg      sync.WaitGroup // the listeners' Serve goroutines
 	errOnce sync.Once
@@ -138,7 +141,8 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		return nil, err
 	}
 	log := cfg.Logger
-	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry()}
+	g := &Gateway{cfg: cfg, done: make(chan struct{}), Metrics: prometheus.NewRegistry(),
+		vstreamFit: newSourceFitness(cfg.TabletServer.User, cfg.TabletServer.Password)}
 	g.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	reg, err := discovery.New(discovery.Config{
@@ -233,7 +237,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		g.pages(mux)
 		mux.HandleFunc("/debug/config/reload", g.configReloadHandler)
 		mux.HandleFunc("/debug/status", statusHandler(reg, cfg.Cell))
-		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String()))
+		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String(), g.vstreamFit))
 		mux.HandleFunc("/debug/failover", failoverHandler(g))
 		mux.HandleFunc("/debug/failover/reparent", reparentHandler(g))
 		mux.HandleFunc("/debug/failover/ack", ackHandler(g, ts))
@@ -293,7 +297,8 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 		return err
 	}
 	vc := cfg.VStream
-	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second}
+	vc.Picker = &vstreamSources{reg: g.Registry, waiter: w, cell: cfg.Cell, maxLag: cfg.MaxLag, wait: 10 * time.Second,
+		fit: g.vstreamFit}
 	vc.User, vc.Password = cfg.TabletServer.User, cfg.TabletServer.Password
 	if vc.ServerIDBase == 0 {
 		// Each stream registers with MySQL as a replica with its own server_id: gateways
@@ -307,6 +312,7 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 	if err != nil {
 		return err
 	}
+	g.vstreamMgr = mgr
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return fmt.Errorf("gRPC listener on %s: %w (choose another --grpc-port)", cfg.GRPCAddr, err)
@@ -369,6 +375,9 @@ func (g *Gateway) Close() {
 	if g.grpcSrv != nil {
 		// Stop, not GracefulStop: VStreams never end on their own.
 		g.grpcSrv.Stop()
+	}
+	if g.vstreamMgr != nil {
+		g.vstreamMgr.Close() // its schema trackers
 	}
 	if g.mysql != nil {
 		// Kill running queries first: closing the listener waits for every session.

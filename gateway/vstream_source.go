@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
@@ -21,7 +23,8 @@ type vstreamSources struct {
 	waiter *picker.Waiter
 	cell   string
 	maxLag time.Duration
-	wait   time.Duration // how long a pick waits for a tablet to become healthy
+	wait   time.Duration  // how long a pick waits for a tablet to become healthy
+	fit    *sourceFitness // binlog settings of the tablets (vstream_fitness.go)
 }
 
 var (
@@ -45,14 +48,26 @@ func (v *vstreamSources) PickSource(ctx context.Context, req vstream.SourceReque
 		}
 		opts.Exclude = append(opts.Exclude, alias)
 	}
+	if v.fit != nil {
+		opts.Unfit = v.fit.unfit(ctx, v.reg.Snapshot().Shard(req.Keyspace, req.Shard))
+	}
 	crit, err := picker.Compile(opts)
 	if err != nil {
 		return vstream.Source{}, &vstream.Error{Code: vtrpcpb.Code_INVALID_ARGUMENT, Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, v.wait)
+	wait := v.wait
+	if len(opts.Unfit) > 0 {
+		wait = min(wait, 2*time.Second) // settings do not heal by waiting
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	info, err := v.waiter.Pick(ctx, req.Keyspace, req.Shard, crit, nil)
 	if err != nil {
+		if len(opts.Unfit) > 0 {
+			return vstream.Source{}, &vstream.Error{Code: vtrpcpb.Code_FAILED_PRECONDITION, Err: fmt.Errorf(
+				"vtdirect: no tablet of %s/%s fits as a VStream source (unfit: %s): %w (vtdirect picker explain --purpose vstream shows every tablet)",
+				req.Keyspace, req.Shard, unfitAliases(opts.Unfit), err)}
+		}
 		return vstream.Source{}, fmt.Errorf("pick a VStream source for %s/%s: %w", req.Keyspace, req.Shard, err)
 	}
 	alias := picker.AliasOf(info.Tablet.GetAlias())
@@ -97,4 +112,14 @@ func (v *vstreamSources) CheckSource(_ context.Context, src vstream.Source) erro
 		return fmt.Errorf("tablet %s lags %v, more than %v", src.Alias, t.Health().Lag, v.maxLag)
 	}
 	return nil
+}
+
+// unfitAliases lists the unfit tablets in alias order (the picker's error says why).
+func unfitAliases(m map[picker.Alias]string) string {
+	aliases := make([]string, 0, len(m))
+	for a := range m {
+		aliases = append(aliases, a.String())
+	}
+	slices.Sort(aliases)
+	return strings.Join(aliases, ", ")
 }

@@ -65,21 +65,17 @@ func myCnf(dir string, port int, serverID uint32) string {
 	// Its own temporary directory: nothing another process does in /tmp can remove the files
 	// of its internal temporary tables.
 	kv("tmpdir", filepath.Join(dir, tmpDirName))
-	kv("server_id", serverID)
 	kv("report_host", "127.0.0.1")
 	kv("report_port", port)
-	kv("log_bin", filepath.Join(dir, binlogBase))
 	kv("relay_log", filepath.Join(dir, relayLogBase))
-	kv("binlog_format", "ROW")
-	kv("binlog_row_image", "FULL")
-	kv("log_slave_updates", "ON")
-	kv("gtid_strict_mode", "ON")
+	for _, o := range binlogOptions(dir, serverID) {
+		kv(o[0], o[1])
+	}
 	// Failover: every server boots read-only (only the failover controller, or the launcher
 	// when it creates a cluster, makes a primary writable), and a replica notices a silent
 	// primary within slave_net_timeout (the heartbeat, set by CHANGE MASTER, is half of it).
 	kv("read_only", "ON")
 	kv("slave_net_timeout", SlaveNetTimeout)
-	kv("gtid_domain_id", 0)
 	b.WriteString("skip_name_resolve\n")
 	kv("character_set_server", "utf8mb4")
 	kv("collation_server", "utf8mb4_general_ci")
@@ -90,4 +86,22 @@ func myCnf(dir string, port int, serverID uint32) string {
 	// The gateway accepts commands up to 64 MiB; the backend must too.
 	kv("max_allowed_packet", "64M")
 	return b.String()
+}
+
+// binlogOptions are the binlog and GTID settings of every server the launcher starts: what a
+// change stream checks before it reads a server (package flavor, SourceProblems) and what
+// lets it decode each row with the columns of its own binlog position (binlog_row_metadata=FULL
+// puts column names, keys, charsets and ENUM/SET values in every TABLE_MAP event). A test
+// overrides one with MariaDBConfig.ExtraArgs (e.g. "--binlog-row-metadata=MINIMAL").
+func binlogOptions(dir string, serverID uint32) [][2]string {
+	return [][2]string{
+		{"server_id", fmt.Sprint(serverID)},
+		{"log_bin", filepath.Join(dir, binlogBase)},
+		{"binlog_format", "ROW"},
+		{"binlog_row_image", "FULL"},
+		{"binlog_row_metadata", "FULL"},
+		{"log_slave_updates", "ON"},
+		{"gtid_strict_mode", "ON"},
+		{"gtid_domain_id", "0"},
+	}
 }

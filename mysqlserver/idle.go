@@ -68,11 +68,12 @@ func (c *Conn) awaitCommand() error {
 	}
 }
 
-// extendReadDeadline makes sure the read deadline leaves at least three quarters of the idle
-// timeout from now, moving it (to now + timeout) only when it does not.
+// extendReadDeadline makes sure the read deadline leaves between three quarters of the idle
+// timeout and the whole of it from now, moving it (to now + timeout) only when it does not:
+// a timeout that got shorter (SET wait_timeout) moves it nearer.
 func (c *Conn) extendReadDeadline(now time.Time) {
 	t := &c.idle
-	if t.d > 0 && t.deadline.Sub(now) < t.d-t.d/4 {
+	if left := t.deadline.Sub(now); t.d > 0 && (left < t.d-t.d/4 || left > t.d) {
 		t.deadline = now.Add(t.d)
 		_ = c.raw.SetReadDeadline(t.deadline)
 	}

@@ -171,6 +171,8 @@ func (c *Criteria) rejectWhy(reason Reason, e *entry, sh *shardTablets, r *resol
 		return "other cell (allowed: " + strings.Join(allowed, ",") + ")"
 	case Excluded:
 		return "excluded"
+	case Unfit:
+		return "unfit: " + c.opts.Unfit[e.alias]
 	case Unhealthy:
 		if e.info.HealthError != "" {
 			return "unhealthy: " + e.info.HealthError

@@ -41,6 +41,8 @@ func TestExplainGolden(t *testing.T) {
 		{"only_specified", Options{LocalCell: "zone1", CellPreference: OnlySpecified, Cells: []string{"zone5", "zone2"}}, "0"},
 		{"primary_only", Options{LocalCell: "zone3", TabletTypes: "PRIMARY"}, "0"},
 		{"unknown_shard", Options{LocalCell: "zone1"}, "-80"},
+		{"unfit", Options{LocalCell: "zone1", TabletTypes: "in_order:REPLICA,PRIMARY",
+			Unfit: map[Alias]string{{"zone1", 102}: "binlog_format is MIXED, want ROW"}}, "0"},
 	}
 	snap := NewSnapshot(goldenTablets(), testTopo())
 	for _, tt := range tests {

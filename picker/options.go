@@ -102,6 +102,10 @@ type Options struct {
 	TabletOrder TabletOrder
 	// Exclude lists tablets never to pick (a source that just failed).
 	Exclude []Alias
+	// Unfit lists tablets not fit for this use, with why (a VStream source whose binlog
+	// settings a change stream cannot use); explanations give the reason. Query routing
+	// leaves it empty.
+	Unfit map[Alias]string
 	// MaxLag turns down non-primary tablets lagging more; 0 = no bound.
 	MaxLag time.Duration
 	// IncludeNonServing accepts tablets that report not serving.

@@ -26,9 +26,10 @@ const (
 	Unhealthy                  // the health probe cannot reach it
 	NotServing                 // it reports not serving
 	Lagging                    // a non-primary lagging more than MaxLag
+	Unfit                      // listed in Options.Unfit: not fit for this use (e.g. as a VStream source)
 )
 
-var reasonNames = [...]string{"eligible", "wrong type", "stale primary", "other cell", "excluded", "unhealthy", "not serving", "lagging"}
+var reasonNames = [...]string{"eligible", "wrong type", "stale primary", "other cell", "excluded", "unhealthy", "not serving", "lagging", "unfit"}
 
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
@@ -62,6 +63,9 @@ func (c *Criteria) classify(e *entry, r *resolution) (Reason, int) {
 		if x.UID == e.alias.UID && x.Cell == e.alias.Cell {
 			return Excluded, 0
 		}
+	}
+	if _, bad := c.opts.Unfit[e.alias]; bad {
+		return Unfit, 0
 	}
 	if !e.info.Reachable {
 		return Unhealthy, 0

@@ -3,14 +3,32 @@ package router
 import (
 	"bytes"
 
+	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/session"
+)
+
+// answerKind is a statement the gateway answers itself.
+type answerKind uint8
+
+const (
+	answerNone answerKind = iota
+	answerUse
+	answerShowDatabases
+	answerConnectionID
+	answerKill
+	answerShowVitessShards
+	answerShowVitessTablets
 )
 
 // query is what the router knows of a client's statement text before it runs it.
 type query struct {
-	// st is the classification: the gateway answers some kinds itself.
-	st Statement
-	// readOnly: the query provably only reads, so a replica may run it.
+	// answer is a statement the gateway answers itself (a query of one statement), with its
+	// argument: the database of USE, the column name of SELECT CONNECTION_ID(), the pattern of
+	// SHOW VITESS_*; kill the details of KILL.
+	answer answerKind
+	arg    string
+	kill   *classify.Kill
+	// readOnly: every statement provably only reads, so a replica may run it.
 	readOnly bool
 	// multi: several statements in one COM_QUERY.
 	multi bool
@@ -19,107 +37,272 @@ type query struct {
 	// rowCount is the column name when the query is exactly SELECT ROW_COUNT() [AS alias],
 	// which the gateway answers itself when the session's last connection is gone.
 	rowCount string
+	// kind is the (first) statement's kind.
+	kind classify.Kind
 }
 
-// analyze classifies a statement text.
-func analyze(q []byte) query {
-	st := Classify(q)
-	out := query{st: st}
-	s := &out.sess
-	switch st.Kind {
-	case KindSelect, KindSelectAutocommit, KindConnectionID:
-		out.readOnly, s.Select = true, true
-	case KindOther, KindShowDatabases, KindShowVitessShards, KindShowVitessTablets, KindUse, KindKill:
-		out.readOnly = true
-	case KindSet, KindSetAutocommit:
-		out.readOnly, s.StateExplained = true, true
-		s.Sets = []session.Assignment{{Scope: session.ScopeSession}}
-		if name, ok := settingName(q); ok {
-			s.Sets[0].Name = name
+// analyze classifies a statement text with the session's lexing options (its sql_mode's
+// NO_BACKSLASH_ESCAPES and ANSI_QUOTES, its client character set).
+func (e *Executor) analyze(s *Session, q []byte) query {
+	opt := classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
+	cq := classify.Analyze(q, opt)
+	out := query{readOnly: cq.ReadOnly, multi: cq.Count > 1, kind: cq.First.Kind}
+	first := &cq.First
+	if cq.Count == 1 {
+		switch first.Kind {
+		case classify.KindUse:
+			out.answer, out.arg = answerUse, first.Name
+		case classify.KindConnectionID:
+			out.answer, out.arg = answerConnectionID, first.Name
+		case classify.KindKill:
+			out.answer, out.kill = answerKill, first.Kill
+		case classify.KindShow:
+			switch first.Show.Kind {
+			case classify.ShowDatabases:
+				out.answer = answerShowDatabases
+			case classify.ShowVitessShards:
+				out.answer, out.arg = answerShowVitessShards, first.Show.Like
+			case classify.ShowVitessTablets:
+				out.answer, out.arg = answerShowVitessTablets, first.Show.Like
+			}
 		}
-	case KindSetNoRecord:
-		s.StateExplained = true
-	case KindSetNextTx:
-		out.readOnly, s.StateExplained = true, true
-		s.Sets = []session.Assignment{{Scope: session.ScopeTxNext}}
-	case KindBegin:
-		out.readOnly, s.Begin, s.StateExplained = true, true, true
-	case KindCommit, KindRollback:
-		out.readOnly, s.StateExplained = true, true
-	case KindStateful:
-		out.readOnly = true
-		s.Makes |= session.MakesUnknown
 	}
-	lower := bytes.ToLower(q)
+	sess := &out.sess
+	sess.Multi = out.multi
+	flags := cq.Flags
+	if cq.Count <= 1 {
+		e.describe(sess, first, flags, q, s)
+		if flags.Has(classify.ReadsRowCount) {
+			out.rowCount = selectFunc(q, opt, "row_count")
+		}
+		return out
+	}
+	// Several statements: the union of what they do; the last decides what the results are.
+	explained := true
+	for st := range classify.Statements(q, opt) {
+		e.describe(sess, &st, st.Flags, q, s)
+		explained = explained && stateExplained(&st)
+	}
+	sess.StateExplained = explained
+	return out
+}
+
+// describe adds what one statement does to sess. Called for each statement of a query, in
+// order: the last one's Select, Diagnostics and UsesTables stand.
+func (e *Executor) describe(sess *session.Statement, st *classify.Statement, f classify.Flags, q []byte, s *Session) {
+	kind := st.Kind
+	if kind == classify.KindExplain && st.Inner != classify.KindUnknown {
+		kind = st.Inner // ANALYZE <statement> runs it
+	}
+	sess.Select = kind == classify.KindSelect || kind == classify.KindConnectionID || kind == classify.KindSelectAutocommit
+	sess.Diagnostics = f.Has(classify.DiagnosticsStatement)
+	switch kind {
+	case classify.KindInsert, classify.KindUpdate, classify.KindDelete, classify.KindReplace, classify.KindDDL, classify.KindLoad:
+		sess.UsesTables = true
+	case classify.KindSelect:
+		// Only worth the work when the session has diagnostics that a statement without a
+		// table would leave in place.
+		sess.UsesTables = s.state.Holds()&session.HoldDiagnostics != 0 && selectsFromTable(q[st.Start:st.End], s)
+	default:
+		sess.UsesTables = false
+	}
+	if kind == classify.KindBegin || (kind == classify.KindXA && xaVerb(q[st.Start:st.End], s) == "start") {
+		sess.Begin = true
+	}
+	need := func(flag classify.Flags, n session.Needs) {
+		if f.Has(flag) {
+			sess.Needs |= n
+		}
+	}
+	need(classify.ReadsLastInsertID, session.NeedLastInsertID)
+	need(classify.ReadsFoundRows, session.NeedFoundRows)
+	need(classify.ReadsRowCount, session.NeedRowCount)
+	need(classify.ReadsDiagnostics, session.NeedDiagnostics)
+	makes := func(flag classify.Flags, m session.Makes) {
+		if f.Has(flag) {
+			sess.Makes |= m
+		}
+	}
+	makes(classify.WritesUserVar, session.MakesUserVar)
+	makes(classify.CreatesTempTable, session.MakesTempTable)
+	makes(classify.SQLPrepare, session.MakesPrepared)
+	makes(classify.OpensHandler, session.MakesHandler)
+	makes(classify.CalcFoundRows, session.MakesCalcFoundRows)
+	makes(classify.SetsLastInsertID, session.SetsLastInsertID)
+	makes(classify.Call|classify.Compound, session.MakesCall)
+	// LASTVAL() is the connection's: a session using sequences keeps its connection.
+	makes(classify.WritesSequence|classify.ReadsSequence, session.MakesUnknown)
+	if f.Has(classify.TakesLock) {
+		if kind == classify.KindLock {
+			sess.Makes |= session.MakesTableLock
+		} else {
+			sess.Makes |= session.MakesLock // GET_LOCK(): held until the connection is reset
+		}
+	}
+	if f.Has(classify.ReleasesLock) && kind == classify.KindUnlock {
+		sess.Makes |= session.ReleasesTableLock
+	}
+	if f.Has(classify.XA) {
+		switch xaVerb(q[st.Start:st.End], s) {
+		case "commit", "rollback":
+			sess.Makes |= session.EndsXA
+		default:
+			sess.Makes |= session.MakesXA
+		}
+	}
+	if kind == classify.KindUnknown || kind == classify.KindCompound {
+		sess.Makes |= session.MakesUnknown
+	}
+	if f.Has(classify.Release) {
+		sess.Release = true
+	}
+	if st.Set != nil {
+		for _, a := range st.Set.Assignments {
+			sess.Sets = append(sess.Sets, assignment(a))
+		}
+		sess.SetStatementVars = append(sess.SetStatementVars, st.Set.StatementVars...)
+	}
+	sess.StateExplained = stateExplained(st)
+}
+
+// stateExplained reports a statement whose state changes the server reports are all in the
+// system variables it reports too: a SET of system variables, a transaction statement.
+func stateExplained(st *classify.Statement) bool {
 	switch st.Kind {
-	case KindWrite:
-		s.UsesTables = true
-	case KindSelect:
-		s.UsesTables = bytes.Contains(lower, []byte(" from ")) && !bytes.Contains(lower, []byte(" from dual"))
+	case classify.KindSet:
+		return !st.Flags.Has(classify.WritesUserVar)
+	case classify.KindBegin, classify.KindCommit, classify.KindRollback, classify.KindSavepoint:
+		return true
 	}
-	if bytes.Contains(lower, []byte("last_insert_id")) || bytes.Contains(lower, []byte("@@identity")) {
-		s.Needs |= session.NeedLastInsertID
-	}
-	if bytes.Contains(lower, []byte("found_rows")) {
-		s.Needs |= session.NeedFoundRows
-	}
-	if bytes.Contains(lower, []byte("sql_calc_found_rows")) {
-		s.Makes |= session.MakesCalcFoundRows
-	}
-	if bytes.Contains(lower, []byte("row_count")) {
-		s.Needs |= session.NeedRowCount
-		out.rowCount = selectFunc(q, "row_count")
-	}
-	if bytes.Contains(lower, []byte("show warnings")) || bytes.Contains(lower, []byte("show errors")) {
-		s.Needs |= session.NeedDiagnostics
-		s.Diagnostics = true
-	}
-	if bytes.Contains(lower, []byte("warning_count")) || bytes.Contains(lower, []byte("error_count")) {
-		s.Needs |= session.NeedDiagnostics
-	}
-	if bytes.Contains(lower, []byte("into @")) || bytes.Contains(lower, []byte(":=")) {
-		s.Makes |= session.MakesUserVar
-	}
-	if bytes.HasPrefix(bytes.TrimSpace(lower), []byte("call")) {
-		s.Makes |= session.MakesCall
+	return false
+}
+
+// assignment is a SET assignment as the session takes it.
+func assignment(a classify.Assignment) session.Assignment {
+	out := session.Assignment{Name: a.Name, Value: a.Value, Literal: a.Literal, Collation: a.Collate}
+	switch a.Form {
+	case classify.SetVariable:
+		out.Scope = session.ScopeSession
+		if a.Scope == classify.ScopeGlobal {
+			out.Scope = session.ScopeGlobal
+		}
+	case classify.SetUserVariable:
+		out.Scope = session.ScopeUser
+	case classify.SetNames:
+		out.Scope = session.ScopeNames
+		out.Name = a.Value
+	case classify.SetCharset:
+		out.Scope = session.ScopeCharset
+		out.Name = a.Value
+	case classify.SetTransaction:
+		switch a.Scope {
+		case classify.ScopeNextTransaction:
+			out.Scope = session.ScopeTxNext
+		case classify.ScopeGlobal:
+			out.Scope = session.ScopeGlobal
+		default:
+			out.Scope = session.ScopeTxSession
+		}
+	default:
+		out.Scope = session.ScopeOther
 	}
 	return out
 }
 
+// words returns the first n words (keywords or identifiers, lower-cased) of a statement.
+func words(stmt []byte, s *Session, n int) []string {
+	tz := classify.NewTokenizer(stmt, classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status()))
+	var out []string
+	for len(out) < n {
+		t := tz.Next()
+		if t.Kind == classify.TokEOF || t.Kind == classify.TokError {
+			break
+		}
+		if t.Kind != classify.TokWord {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, string(bytes.ToLower(stmt[t.Start:t.End])))
+	}
+	return out
+}
+
+// xaVerb is the verb of an XA statement: start, begin, end, prepare, commit, rollback, recover.
+func xaVerb(stmt []byte, s *Session) string {
+	w := words(stmt, s, 2)
+	if len(w) < 2 {
+		return ""
+	}
+	if w[1] == "begin" {
+		return "start"
+	}
+	return w[1]
+}
+
+// selectsFromTable reports a SELECT with a FROM naming something other than DUAL.
+func selectsFromTable(stmt []byte, s *Session) bool {
+	tz := classify.NewTokenizer(stmt, classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status()))
+	afterFrom := false
+	for {
+		t := tz.Next()
+		switch t.Kind {
+		case classify.TokEOF, classify.TokError:
+			return false
+		case classify.TokWord, classify.TokQuotedIdent:
+			w := stmt[t.Start:t.End]
+			if afterFrom {
+				return !(t.Kind == classify.TokWord && bytes.EqualFold(w, []byte("dual")))
+			}
+			afterFrom = t.Kind == classify.TokWord && bytes.EqualFold(w, []byte("from"))
+		case classify.TokLParen:
+			if afterFrom {
+				return true // a derived table
+			}
+		default:
+			afterFrom = false
+		}
+	}
+}
+
 // selectFunc returns the column name of a query that is exactly SELECT fn() [[AS] alias]: the
 // expression as written, or the alias; "" for anything else.
-func selectFunc(q []byte, fn string) string {
-	i := skipSpace(q, 0)
-	w, next := word(q, i)
-	if !eq(w, "select") {
+func selectFunc(q []byte, opt classify.Options, fn string) string {
+	tz := classify.NewTokenizer(q, opt)
+	var toks [7]classify.Token
+	n := 0
+	for n < len(toks) {
+		t := tz.Next()
+		if t.Kind == classify.TokEOF || t.Kind == classify.TokSemicolon {
+			break
+		}
+		toks[n] = t
+		n++
+	}
+	if tz.Next().Kind != classify.TokEOF && n == len(toks) {
 		return ""
 	}
-	start := skipSpace(q, next)
-	w, next = word(q, start)
-	if !eq(w, fn) {
+	word := func(i int, w string) bool {
+		return i < n && toks[i].Kind == classify.TokWord && bytes.EqualFold(q[toks[i].Start:toks[i].End], []byte(w))
+	}
+	if n < 4 || !word(0, "select") || !word(1, fn) || toks[2].Kind != classify.TokLParen || toks[3].Kind != classify.TokRParen {
 		return ""
 	}
-	j := skipSpace(q, next)
-	if j >= len(q) || q[j] != '(' {
-		return ""
+	switch {
+	case n == 4:
+		return string(q[toks[1].Start:toks[3].End])
+	case n == 5 && (toks[4].Kind == classify.TokWord || toks[4].Kind == classify.TokQuotedIdent) && !word(4, "from"):
+		return unquoteIdent(q[toks[4].Start:toks[4].End])
+	case n == 6 && word(4, "as") && (toks[5].Kind == classify.TokWord || toks[5].Kind == classify.TokQuotedIdent || toks[5].Kind == classify.TokString):
+		return unquoteIdent(q[toks[5].Start:toks[5].End])
 	}
-	j = skipSpace(q, j+1)
-	if j >= len(q) || q[j] != ')' {
-		return ""
+	return ""
+}
+
+// unquoteIdent removes the quotes of a quoted name (doubled quotes inside become one).
+func unquoteIdent(b []byte) string {
+	if len(b) >= 2 && (b[0] == '`' || b[0] == '"' || b[0] == '\'') && b[len(b)-1] == b[0] {
+		q := b[0]
+		return string(bytes.ReplaceAll(b[1:len(b)-1], []byte{q, q}, []byte{q}))
 	}
-	end := j + 1
-	name := string(q[start:end])
-	j = skipSpace(q, end)
-	if j == len(q) {
-		return name
-	}
-	w, next = word(q, j)
-	if eq(w, "as") {
-		j = skipSpace(q, next)
-		w, next = word(q, j)
-	}
-	if len(w) == 0 || eq(w, "from") || skipSpace(q, next) != len(q) {
-		return ""
-	}
-	return string(w)
+	return string(b)
 }

@@ -51,7 +51,7 @@ func (e *Executor) primaryShard(s *Session) (keyspace, shard string, ok bool) {
 // reparented, and when the primary refuses the connection (it died before the health probe
 // saw it) it waits for the new primary and tries once more. Nothing was sent to the dead
 // primary, so the retry cannot run the statement twice.
-func (e *Executor) bufferedConnFor(s *Session, plan session.Plan) (*tabletserver.Conn, *tabletserver.TabletServer, bool, func(), error) {
+func (e *Executor) bufferedConnFor(s *Session, plan session.Plan) (*tabletserver.Conn, *tabletserver.TabletServer, session.Needs, func(), error) {
 	ks, shard, ok := e.primaryShard(s)
 	if !ok || s.held != nil {
 		conn, server, owns, err := e.connFor(s, plan)
@@ -60,7 +60,7 @@ func (e *Executor) bufferedConnFor(s *Session, plan session.Plan) (*tabletserver
 	for attempt := 0; ; attempt++ {
 		release, err := e.cfg.Buffer.Wait(s.ctx, ks, shard)
 		if err != nil {
-			return nil, nil, false, noRelease, err
+			return nil, nil, 0, noRelease, err
 		}
 		conn, server, owns, err := e.connFor(s, plan)
 		if err == nil {
@@ -68,7 +68,7 @@ func (e *Executor) bufferedConnFor(s *Session, plan session.Plan) (*tabletserver
 		}
 		release()
 		if attempt > 0 || s.ctx.Err() != nil || !e.primaryRefuses(s, ks, shard) {
-			return nil, nil, false, noRelease, err
+			return nil, nil, 0, noRelease, err
 		}
 	}
 }

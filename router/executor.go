@@ -13,6 +13,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 
+	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/picker"
@@ -154,13 +155,22 @@ func (e *Executor) handshakeSettings(collation uint16) session.Settings {
 	if collation == 0 {
 		return set
 	}
-	if info, ok := e.anyInfo(); ok && (collation == info.DefaultCollation || (collation < 256 && !info.Collations[collation])) {
+	info, ok := e.anyInfo()
+	if !ok {
+		// Before any probe: by id, which MariaDB takes for the collation (not for the
+		// character sets of a collation that is not its set's default).
+		id := strconv.Itoa(int(collation))
+		set = set.With("character_set_client", id)
+		set = set.With("character_set_results", id)
+		return set.With("collation_connection", id)
+	}
+	coll, known := info.Collations[collation]
+	if collation == info.DefaultCollation || !known {
 		return set
 	}
-	id := strconv.Itoa(int(collation))
-	set = set.With("character_set_client", id)
-	set = set.With("character_set_results", id)
-	return set.With("collation_connection", id)
+	set = set.With("character_set_client", coll.Charset)
+	set = set.With("character_set_results", coll.Charset)
+	return set.With("collation_connection", coll.Name)
 }
 
 // KillAll kills the running query of every session, so that a shutdown closing the client
@@ -202,25 +212,23 @@ func (e *Executor) ComInitDB(c *mysqlserver.Conn, db string) error {
 // ComQuery routes one query.
 func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	q := analyze(cmd.Payload()[1:])
-	if !q.multi {
-		switch st := q.st; st.Kind {
-		case KindUse:
-			return e.use(c, s, st.Arg)
-		case KindShowDatabases:
-			r := databasesTable(e.reg.Snapshot())
-			return e.answer(c, s, e.showDatabases(r, s.state.Status()), int64(len(r.rows)))
-		case KindConnectionID:
-			return e.answer(c, s, connectionIDResult(c, st.Arg, s.state.Status()), 1)
-		case KindKill:
-			return e.kill(c, s, st)
-		case KindShowVitessShards:
-			r := vitessShardsTable(e.reg.Snapshot(), st.Arg)
-			return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
-		case KindShowVitessTablets:
-			r := vitessTabletsTable(e.reg.Snapshot(), st.Arg)
-			return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
-		}
+	q := e.analyze(s, cmd.Payload()[1:])
+	switch q.answer {
+	case answerUse:
+		return e.use(c, s, q.arg)
+	case answerShowDatabases:
+		r := databasesTable(e.reg.Snapshot())
+		return e.answer(c, s, e.showDatabases(r, s.state.Status()), int64(len(r.rows)))
+	case answerConnectionID:
+		return e.answer(c, s, connectionIDResult(c, q.arg, s.state.Status()), 1)
+	case answerKill:
+		return e.kill(c, s, q.kill)
+	case answerShowVitessShards:
+		r := vitessShardsTable(e.reg.Snapshot(), q.arg)
+		return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
+	case answerShowVitessTablets:
+		r := vitessTabletsTable(e.reg.Snapshot(), q.arg)
+		return e.answer(c, s, r.mysqlResult(s.state.Status()), int64(len(r.rows)))
 	}
 	res, err := e.run(c, s, &q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		req.Frame = cmd.Frame
@@ -232,7 +240,7 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 // answer writes a result the gateway made itself, which the session records as a statement.
 func (e *Executor) answer(c *mysqlserver.Conn, s *Session, r *mysqlserver.Result, rows int64) error {
 	s.state.GatewayReply(rows)
-	s.lastExact = false
+	s.lastExact &^= session.NeedRowCount | session.NeedFoundRows // the gateway answered: they are this statement's
 	return c.WriteResult(r)
 }
 
@@ -256,7 +264,7 @@ func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) 
 // client with the gateway's statement id. Other connections prepare it when they first need it.
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
 	s := c.Session.(*Session)
-	text := analyze([]byte(st.Query))
+	text := e.analyze(s, []byte(st.Query))
 	q := query{readOnly: true}
 	res, err := e.run(c, s, &q, true, func(conn *tabletserver.Conn, _ *tabletserver.Request) (tabletserver.Result, error) {
 		params, cols, r, err := conn.Prepare(s.ctx, st.Query, st.ID, c.RawWriter())
@@ -347,7 +355,7 @@ func (e *Executor) resetSession(s *Session) {
 	}
 	s.forgetLast()
 	s.lost = ""
-	s.state.Reset(s.initial)
+	s.state.Reset(e.afterReset(s))
 	s.refreshSettings()
 	e.noteHolds(s, s.state.Holds())
 }
@@ -384,9 +392,13 @@ func (e *Executor) finish(c *mysqlserver.Conn, s *Session, res tabletserver.Resu
 
 // pick chooses the tablet for the session's target.
 func (e *Executor) pick(s *Session) (*discovery.Tablet, error) {
+	return e.pickTarget(s, s.target, s.hasTarget)
+}
+
+// pickTarget chooses the tablet for a target (hasTarget false: the session has none yet).
+func (e *Executor) pickTarget(s *Session, t Target, hasTarget bool) (*discovery.Tablet, error) {
 	snap := e.reg.Snapshot()
-	t := s.target
-	if !s.hasTarget {
+	if !hasTarget {
 		// Without a database, a gateway over a single keyspace serves it (as vtgate does);
 		// with several, the statement goes to the first keyspace's primary, which is right
 		// for statements that name no table (SELECT @@version) and says "No database
@@ -431,7 +443,15 @@ func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 	if s.held != nil {
 		t, err := ParseTarget(db)
 		if err == nil && s.hasTarget && t == s.target {
-			return e.ok(c, s) // the same target: nothing moves
+			return e.useOK(c, s, db) // the same target: nothing moves
+		}
+		if err == nil && e.reg.Snapshot().HasKeyspace(t.Keyspace) {
+			// A target served by the very tablet the session holds a connection to (mysqldump's
+			// USE after START TRANSACTION, with no database in the handshake): nothing moves.
+			if tab, perr := e.pickTarget(s, t, true); perr == nil && tab.Server == s.heldServer {
+				s.target, s.hasTarget = t, true
+				return e.useOK(c, s, db)
+			}
 		}
 		if s.state.InTransaction() {
 			return c.WriteError(errInTransaction("change the target"))
@@ -442,9 +462,14 @@ func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 	if err := e.setTarget(s, db); err != nil {
 		return c.WriteError(err)
 	}
+	return e.useOK(c, s, db)
+}
+
+// useOK answers USE (or COM_INIT_DB) as MariaDB does: a client that tracks the schema (and
+// state changes) is told.
+func (e *Executor) useOK(c *mysqlserver.Conn, s *Session, db string) error {
 	s.state.GatewayReply(-1)
-	s.lastExact = false
-	// As MariaDB: a client that tracks the schema (and state changes) is told.
+	s.lastExact &^= session.NeedRowCount // the gateway answered: ROW_COUNT() is this statement's
 	var state []byte
 	if c.Capabilities()&mysql.CLIENT_SESSION_TRACK != 0 {
 		prefs := s.state.ClientTracking()
@@ -461,25 +486,32 @@ func (e *Executor) use(c *mysqlserver.Conn, s *Session, db string) error {
 // ok answers a statement the gateway ran itself with an OK.
 func (e *Executor) ok(c *mysqlserver.Conn, s *Session) error {
 	s.state.GatewayReply(-1)
-	s.lastExact = false
+	s.lastExact &^= session.NeedRowCount // the gateway answered: ROW_COUNT() is this statement's
 	return c.WriteOK(0, 0, s.state.Status(), 0)
 }
 
-func (e *Executor) kill(c *mysqlserver.Conn, s *Session, st Statement) error {
-	v, ok := e.sessions.Load(uint32(st.KillID))
+func (e *Executor) kill(c *mysqlserver.Conn, s *Session, k *classify.Kill) error {
+	if !k.Plain || k.ID > 1<<32-1 || (k.Target != classify.KillConnection && k.Target != classify.KillQuery) {
+		// KILL QUERY ID (MariaDB's query ids), KILL USER, KILL of an expression: they would
+		// reach other sessions' backend threads; the gateway's ids are what KILL takes.
+		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: "vtdirect: " +
+			"KILL takes a connection id of the gateway (from the handshake, or SELECT CONNECTION_ID()); KILL QUERY ID and KILL USER are not supported"})
+	}
+	id := uint32(k.ID)
+	v, ok := e.sessions.Load(id)
 	if !ok {
-		return c.WriteError(mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %d", st.KillID)))
+		return c.WriteError(mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %d", id)))
 	}
 	victim := v.(*Session)
 	if victim.conn.User() != c.User() {
-		return c.WriteError(mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", st.KillID)))
+		return c.WriteError(mysql.NewError(mysql.ER_KILL_DENIED_ERROR, fmt.Sprintf("You are not owner of thread %d", id)))
 	}
 	if conn, lease := victim.activeConn(); conn != nil {
 		if err := conn.KillQueryOnLease(s.ctx, lease); err != nil {
-			return c.WriteError(errUnavailable("could not kill the query of connection %d: %v", st.KillID, err))
+			return c.WriteError(errUnavailable("could not kill the query of connection %d: %v", id, err))
 		}
 	}
-	if !st.KillQuery {
+	if !k.Query {
 		victim.conn.Close()
 		if victim == s {
 			return errors.New("connection killed by its own KILL")
@@ -532,4 +564,23 @@ func (e *Executor) anyInfo() (tabletserver.ServerInfo, bool) {
 type idleKey struct {
 	wait      string
 	held, set bool
+}
+
+// afterReset are the settings of a session after COM_RESET_CONNECTION, as MariaDB gives them:
+// the handshake's character set, and the global defaults for what the handshake's flags had
+// changed (IGNORE_SPACE in sql_mode, wait_timeout from interactive_timeout), which a reset does
+// not redo.
+func (e *Executor) afterReset(s *Session) session.Settings {
+	set := s.initial
+	info, ok := e.anyInfo()
+	if !ok {
+		return set
+	}
+	if s.caps&mysql.CLIENT_IGNORE_SPACE != 0 {
+		set = set.With("sql_mode", info.SQLMode)
+	}
+	if s.caps&mysql.CLIENT_INTERACTIVE != 0 {
+		set = set.With("wait_timeout", strconv.FormatInt(info.WaitTimeout, 10))
+	}
+	return set
 }

@@ -14,6 +14,7 @@ import (
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vtgatepb "vitess.io/vitess/go/vt/proto/vtgate"
 
+	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/tabletserver"
 )
 
@@ -39,30 +40,33 @@ func (e *Executor) ExecuteGRPC(ctx context.Context, session *vtgatepb.Session, s
 		}
 	}
 	q := []byte(sql)
-	st := Classify(q)
+	cq := classify.Analyze(q, classify.Options{})
 	snap := e.reg.Snapshot()
-	switch st.Kind {
-	case KindShowDatabases:
+	st := &cq.First
+	switch {
+	case cq.Count != 1:
+		return nil, session, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
+			Message: "vtdirect: gRPC Execute runs one statement at a time"}
+	case st.Kind == classify.KindShow && st.Show.Kind == classify.ShowDatabases:
 		return databasesTable(snap).queryResult(), session, nil
-	case KindShowVitessShards:
-		return vitessShardsTable(snap, st.Arg).queryResult(), session, nil
-	case KindShowVitessTablets:
-		return vitessTabletsTable(snap, st.Arg).queryResult(), session, nil
-	case KindUse:
-		if err := e.setTarget(s, st.Arg); err != nil {
+	case st.Kind == classify.KindShow && st.Show.Kind == classify.ShowVitessShards:
+		return vitessShardsTable(snap, st.Show.Like).queryResult(), session, nil
+	case st.Kind == classify.KindShow && st.Show.Kind == classify.ShowVitessTablets:
+		return vitessTabletsTable(snap, st.Show.Like).queryResult(), session, nil
+	case st.Kind == classify.KindUse:
+		if err := e.setTarget(s, st.Name); err != nil {
 			return nil, session, err
 		}
 		out := proto.Clone(session).(*vtgatepb.Session)
-		out.TargetString = st.Arg
+		out.TargetString = st.Name
 		return &querypb.QueryResult{}, out, nil
-	case KindBegin, KindCommit, KindRollback, KindSet, KindSetNoRecord, KindKill, KindConnectionID,
-		KindSetAutocommit, KindSetNextTx, KindStateful:
+	case st.Kind == classify.KindBegin || st.Kind == classify.KindCommit || st.Kind == classify.KindRollback ||
+		st.Kind == classify.KindSet || st.Kind == classify.KindKill || st.Kind == classify.KindConnectionID ||
+		st.Flags.Any(classify.WritesUserVar|classify.CreatesTempTable|classify.TakesLock|classify.SQLPrepare|classify.OpensHandler|classify.XA):
 		return nil, session, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: fmt.Sprintf(
 			"vtdirect: %s is not supported by gRPC Execute, whose statements each run alone in autocommit mode; use the MySQL protocol", strings.ToUpper(st.Kind.String()))}
-	case KindWrite:
-		if s.hasTarget && s.target.TabletType != topodatapb.TabletType_PRIMARY {
-			return nil, session, errReadOnlyTarget(s.target)
-		}
+	case !cq.ReadOnly && s.hasTarget && s.target.TabletType != topodatapb.TabletType_PRIMARY:
+		return nil, session, errReadOnlyTarget(s.target)
 	}
 	renameFrom, renameTo := "", ""
 	if ks, rest, ok := showTablesFrom(q); ok {
@@ -143,42 +147,32 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 // showTablesFrom recognises SHOW [FULL] TABLES {FROM|IN} db [LIKE ...] and returns db and the
 // statement without its FROM part.
 func showTablesFrom(q []byte) (string, []byte, bool) {
-	i := skipSpace(q, 0)
-	w, next := word(q, i)
-	if !eq(w, "show") {
+	tz := classify.NewTokenizer(q, classify.Options{})
+	var toks []classify.Token
+	for t := tz.Next(); t.Kind != classify.TokEOF && t.Kind != classify.TokError && t.Kind != classify.TokSemicolon && len(toks) < 6; t = tz.Next() {
+		toks = append(toks, t)
+	}
+	is := func(i int, w string) bool {
+		return i < len(toks) && toks[i].Kind == classify.TokWord && bytes.EqualFold(q[toks[i].Start:toks[i].End], []byte(w))
+	}
+	if !is(0, "show") {
 		return "", nil, false
 	}
-	start := skipSpace(q, next)
-	w, next = word(q, start)
-	if eq(w, "full") {
-		w, next = word(q, skipSpace(q, next))
+	i := 1
+	if is(i, "full") {
+		i++
 	}
-	if !eq(w, "tables") {
+	if !is(i, "tables") || !(is(i+1, "from") || is(i+1, "in")) || i+2 >= len(toks) {
 		return "", nil, false
 	}
-	afterTables := next
-	w, next = word(q, skipSpace(q, next))
-	if !eq(w, "from") && !eq(w, "in") {
+	dbTok := toks[i+2]
+	if dbTok.Kind != classify.TokWord && dbTok.Kind != classify.TokQuotedIdent {
 		return "", nil, false
 	}
-	j := skipSpace(q, next)
-	var db string
-	end := j
-	if j < len(q) && q[j] == '`' {
-		k := bytes.IndexByte(q[j+1:], '`')
-		if k < 0 {
-			return "", nil, false
-		}
-		db, end = string(q[j+1:j+1+k]), j+2+k
-	} else {
-		for end < len(q) && q[end] != ' ' && q[end] != '\t' && q[end] != '\n' && q[end] != ';' {
-			end++
-		}
-		db = string(q[j:end])
-	}
+	db := unquoteIdent(q[dbTok.Start:dbTok.End])
 	if db == "" {
 		return "", nil, false
 	}
-	rest := append(append([]byte("SHOW "), q[start:afterTables]...), q[end:]...)
+	rest := append(append([]byte("SHOW "), q[toks[1].Start:toks[i].End]...), q[dbTok.End:]...)
 	return db, rest, true
 }

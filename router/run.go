@@ -40,22 +40,23 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 		return tabletserver.Result{}, err
 	}
 	defer release()
-	if q.rowCount != "" && !owns {
+	if q.rowCount != "" && owns&session.NeedRowCount == 0 {
 		// No statement can set ROW_COUNT() to a number of changed rows on another
 		// connection: answer it as MariaDB would have.
-		e.keepOrRelease(s, conn, server, conn.Lease(), false)
+		e.keepOrRelease(s, conn, server, conn.Lease(), owns&^session.NeedRowCount)
 		n := s.state.Results().RowCount
 		s.state.GatewayReply(1)
 		return tabletserver.Result{}, c.WriteResult(rowCountResult(q.rowCount, n, s.state.Status()))
 	}
 	req := &s.req // reused: no allocation per command
 	*req = tabletserver.Request{Filter: s.filter(), In: packetReader(c)}
+	var restored, clobbered session.Needs
 	if !statusless {
-		req.Pre = s.state.Restore(plan.Needs, owns)
+		req.Pre, restored, clobbered = s.state.RestoreFor(plan.Needs, owns)
 	}
 	if q.multi {
 		req.Multi = tabletserver.MultiOff
-		if c.Capabilities()&mysql.CLIENT_MULTI_STATEMENTS != 0 {
+		if c.MultiStatements() {
 			req.Multi = tabletserver.MultiOn
 		}
 	}
@@ -78,7 +79,10 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	if !statusless {
 		r := reply(&res, err)
 		out := s.state.Apply(&q.sess, &r)
-		exact = e.follow(s, conn, out) && len(req.Pre) == 0
+		exact = s.state.Exact(&q.sess, &r, owns&^clobbered, restored)
+		if !e.follow(s, conn, out) {
+			exact &= session.NeedLastInsertID // the gateway's own statements replaced the rest
+		}
 		if out.CloseClient {
 			defer c.Close()
 		}
@@ -95,13 +99,16 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 // connFor gives the connection for the next command of a session: the held one, else the
 // session's last one if nobody had it since, else a pooled one. owns says whether it has the
 // session's per-connection results.
-func (e *Executor) connFor(s *Session, plan session.Plan) (*tabletserver.Conn, *tabletserver.TabletServer, bool, error) {
+func (e *Executor) connFor(s *Session, plan session.Plan) (*tabletserver.Conn, *tabletserver.TabletServer, session.Needs, error) {
 	if s.held != nil {
-		return s.held, s.heldServer, s.last == s.held && s.lastExact, nil
+		if s.last != s.held {
+			return s.held, s.heldServer, 0, nil
+		}
+		return s.held, s.heldServer, s.lastExact, nil
 	}
 	tab, err := e.pick(s)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, 0, err
 	}
 	want := tabletserver.Want{Caps: s.caps, Settings: &s.settings, Hold: plan.Hold}
 	if s.last != nil && s.lastServer == tab.Server {
@@ -111,9 +118,9 @@ func (e *Executor) connFor(s *Session, plan session.Plan) (*tabletserver.Conn, *
 	}
 	conn, err := tab.Server.Get(s.ctx, want)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, 0, err
 	}
-	return conn, tab.Server, false, nil
+	return conn, tab.Server, 0, nil
 }
 
 // reply turns what the forwarder saw into what the session needs. A statement stopped by the
@@ -176,7 +183,7 @@ func (e *Executor) follow(s *Session, conn *tabletserver.Conn, out session.Outco
 
 // keepOrRelease keeps the connection with the session while its state needs it, else gives it
 // back to the pool, tagged with the session so that its next statement can reclaim it.
-func (e *Executor) keepOrRelease(s *Session, conn *tabletserver.Conn, server *tabletserver.TabletServer, lease uint64, exact bool) {
+func (e *Executor) keepOrRelease(s *Session, conn *tabletserver.Conn, server *tabletserver.TabletServer, lease uint64, exact session.Needs) {
 	if s.last != nil && s.last != conn {
 		s.last.Untag(s.lastLease)
 	}
@@ -210,7 +217,7 @@ func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletser
 		e.noteHolds(s, 0)
 	}
 	if s.last == conn {
-		s.last, s.lastServer, s.lastExact = nil, nil, false
+		s.last, s.lastServer, s.lastExact = nil, nil, 0
 	}
 	var complete *tabletserver.ReplyCompleteError
 	switch {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/session"
 	"github.com/vtdirect/vtdirect/tabletserver"
@@ -31,6 +34,8 @@ type Session struct {
 	initial session.Settings
 	// settings is state.Settings() in the tablet server's form, for Get and MarkSettings.
 	settings tabletserver.Settings
+	// charset is how the classifier reads the session's statements (its client character set).
+	charset classify.Charset
 	// caps are the client's reply-format capabilities, which its backend connections share.
 	caps uint32
 
@@ -44,7 +49,8 @@ type Session struct {
 	last       *tabletserver.Conn
 	lastLease  uint64
 	lastServer *tabletserver.TabletServer
-	lastExact  bool
+	// lastExact are the session's per-connection results last has exactly.
+	lastExact session.Needs
 	// counted are the holds the executor's metrics last counted for the session.
 	counted session.Hold
 	// idle is what the client connection's idle timeout was last computed from.
@@ -89,6 +95,15 @@ func (s *Session) refreshSettings() bool {
 	if sql := set.SQL(); sql != "" {
 		s.settings.Statements = []string{sql}
 	}
+	s.charset = classify.CharsetSafe
+	if v, ok := set.Get("character_set_client"); ok {
+		s.charset = classify.CharsetByName(v)
+	}
+	if v, ok := set.Get("wait_timeout"); ok {
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			s.settings.WaitTimeout = time.Duration(n * float64(time.Second))
+		}
+	}
 	return true
 }
 
@@ -115,7 +130,7 @@ func (s *Session) forgetLast() {
 	if s.last != nil && s.last != s.held {
 		s.last.Untag(s.lastLease)
 	}
-	s.last, s.lastServer, s.lastExact = nil, nil, false
+	s.last, s.lastServer, s.lastExact = nil, nil, 0
 }
 
 // dropHeld lets the held connection go: reset when it has state another session must not
@@ -127,7 +142,7 @@ func (s *Session) dropHeld() {
 	}
 	s.held, s.heldServer = nil, nil
 	if s.last == c {
-		s.last, s.lastServer, s.lastExact = nil, nil, false
+		s.last, s.lastServer, s.lastExact = nil, nil, 0
 	}
 	if c.Killed() != nil {
 		c.Close()

@@ -225,23 +225,23 @@ func TestNotReportedNotLiteralIsRead(t *testing.T) {
 func TestRestore(t *testing.T) {
 	s := New(Defaults{Autocommit: true, Sequence: true})
 	s.Apply(&Statement{}, &Reply{StatusKnown: true, Status: ac, Affected: 1, InsertID: 42, LastInsertID: 42})
-	if got := s.Restore(NeedLastInsertID, true); got != nil {
+	if got := s.Restore(NeedLastInsertID, AllNeeds); got != nil {
 		t.Fatalf("owner needs nothing, got %v", got)
 	}
-	if got := s.Restore(NeedLastInsertID|NeedRowCount, false); !slices.Equal(got, []string{"SET last_insert_id = 42", "DO 0"}) {
+	if got := s.Restore(NeedLastInsertID|NeedRowCount, 0); !slices.Equal(got, []string{"SET last_insert_id = 42", "DO 0"}) {
 		t.Fatalf("restore %v", got)
 	}
 	s.Apply(&Statement{Select: true}, &Reply{StatusKnown: true, Status: ac, ResultSet: true, LastRows: 7})
-	if got := s.Restore(NeedFoundRows|NeedRowCount|NeedDiagnostics, false); !slices.Equal(got,
+	if got := s.Restore(NeedFoundRows|NeedRowCount|NeedDiagnostics, 0); !slices.Equal(got,
 		[]string{"SELECT SQL_CALC_FOUND_ROWS 1 FROM seq_1_to_7 LIMIT 0"}) {
 		t.Fatalf("restore %v", got)
 	}
 	s.Apply(&Statement{Makes: MakesCalcFoundRows, Select: true}, &Reply{StatusKnown: true, Status: ac, ResultSet: true, LastRows: 7})
-	if got := s.Restore(NeedFoundRows, false); got != nil {
+	if got := s.Restore(NeedFoundRows, 0); got != nil {
 		t.Fatalf("FOUND_ROWS after SQL_CALC_FOUND_ROWS cannot be restored, got %v", got)
 	}
 	s.Apply(&Statement{}, &Reply{Err: &mysql.MyError{Code: 1146, State: "42S02", Message: "Table 'x' doesn't exist"}})
-	if got := s.Restore(NeedDiagnostics, false); !slices.Equal(got,
+	if got := s.Restore(NeedDiagnostics, 0); !slices.Equal(got,
 		[]string{`SIGNAL SQLSTATE '42S02' SET MYSQL_ERRNO = 1146, MESSAGE_TEXT = X'5461626c652027782720646f65736e2774206578697374'`}) {
 		t.Fatalf("restore %v", got)
 	}
@@ -250,10 +250,10 @@ func TestRestore(t *testing.T) {
 		t.Fatal("SHOW WARNINGS must not clear the diagnostics the session tracks")
 	}
 	s.Apply(&Statement{Select: true, UsesTables: true}, &Reply{StatusKnown: true, Status: ac, ResultSet: true, LastRows: 0})
-	if got := s.Restore(NeedDiagnostics|NeedFoundRows, false); !slices.Equal(got, []string{"SELECT SQL_CALC_FOUND_ROWS 1 FROM DUAL WHERE 0"}) {
+	if got := s.Restore(NeedDiagnostics|NeedFoundRows, 0); !slices.Equal(got, []string{"SELECT SQL_CALC_FOUND_ROWS 1 FROM DUAL WHERE 0"}) {
 		t.Fatalf("restore %v", got)
 	}
-	if got := s.Restore(NeedDiagnostics|NeedLastInsertID, false); !slices.Equal(got, []string{"SELECT 1 FROM seq_1_to_1 LIMIT 0", "SET last_insert_id = 42"}) {
+	if got := s.Restore(NeedDiagnostics|NeedLastInsertID, 0); !slices.Equal(got, []string{"SELECT 1 FROM seq_1_to_1 LIMIT 0", "SET last_insert_id = 42"}) {
 		t.Fatalf("restore %v", got)
 	}
 }

@@ -76,7 +76,8 @@ type Conn struct {
 	// a connection maybe inside a transaction is not pooled; statusSeen says it is set.
 	lastStatus  uint16
 	statusSeen  bool
-	settingsKey string // Settings.Key of the session settings applied on top of the base state
+	settingsKey string        // Settings.Key of the session settings applied on top of the base state
+	serverWait  time.Duration // the connection's wait_timeout on the server when its session set one
 	stmts       stmtCache
 	closeFrame  [9]byte // a COM_STMT_CLOSE frame, built here so that writing it does not allocate
 	longID      uint32  // the backend statement whose long data writeLongData sends
@@ -104,6 +105,7 @@ type Conn struct {
 	slot      uint8                         // slotRun or slotHold while in use, written under pool.mu
 	txStart   time.Time                     // when the session's transaction began, guarded by pool.mu
 	idleTick  uint64                        // pool tick when it went idle, guarded by pool.mu
+	idleSince time.Time                     // when it went idle, guarded by pool.mu
 	tag       uint64                        // the session that released it last (0: none), guarded by pool.mu
 	// started is when the running command began (unix ns), 0 when none runs: for the
 	// running-queries page, read by other goroutines.
@@ -152,7 +154,7 @@ func (c *Conn) Killed() error {
 // MarkSettings records that the session settings s are now applied on the connection (the
 // session changed them with a statement on this connection), so that the pool does not replay
 // them and knows which sessions it may serve.
-func (c *Conn) MarkSettings(s *Settings) { c.settingsKey = s.key() }
+func (c *Conn) MarkSettings(s *Settings) { c.settingsKey, c.serverWait = s.key(), s.waitTimeout() }
 
 // Hold makes a connection handed out for one statement a held one: the session keeps it
 // between statements, counted against TxPoolSize. It never blocks; false means no reserved
@@ -417,8 +419,10 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		switch cmd {
 		case mysql.COM_RESET_CONNECTION:
 			c.stmts.forget()
-			c.settingsKey = ""
+			c.settingsKey, c.serverWait = "", 0
 			c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
+		case mysql.COM_INIT_DB:
+			c.discard = true // a client's own COM_INIT_DB: not pooled again
 		}
 		if res.SchemaChanged {
 			c.schema = res.Schema // a USE or COM_INIT_DB of the client's

@@ -2,8 +2,11 @@ package tabletserver
 
 import (
 	"context"
+
 	"database/sql"
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"strings"
+	"time"
 
 	"github.com/vtdirect/vtdirect/flavor"
 )
@@ -25,14 +28,19 @@ type ServerInfo struct {
 	// WaitTimeout and InteractiveTimeout are the global wait_timeout and interactive_timeout
 	// (seconds): how long MariaDB lets an idle session be.
 	WaitTimeout, InteractiveTimeout int64
-	// Collations are the collation ids under 256 the server knows (a client may send any in
-	// its handshake; MariaDB uses its default for one it does not know).
-	Collations [256]bool
+	// SQLMode is the global sql_mode.
+	SQLMode string
+	// Collations are the collations the server knows, by id (a client may send any in its
+	// handshake; MariaDB uses its default for one it does not know).
+	Collations map[uint16]Collation
 	// TrackVars are the session variables a session can set, comma-separated: what the
 	// gateway's tracking asks the server to report. Not '*': that would also report the
 	// read-only ones that change by themselves (MariaDB's last_gtid, after every commit).
 	TrackVars string
 }
+
+// Collation is one of the server's collations and its character set.
+type Collation struct{ Name, Charset string }
 
 // Info returns the server's defaults, once a probe has read them.
 func (t *TabletServer) Info() (ServerInfo, bool) { return t.be.Info() }
@@ -52,26 +60,28 @@ func (b *Backend) readInfo(ctx context.Context, version string) error {
 	var ac int
 	var schema, state string
 	if err := db.QueryRowContext(ctx, "SELECT @@global.autocommit, @@global.session_track_system_variables, "+
-		"@@global.session_track_schema, @@global.session_track_state_change, @@global.wait_timeout, @@global.interactive_timeout, "+
+		"@@global.session_track_schema, @@global.session_track_state_change, @@global.wait_timeout, @@global.interactive_timeout, @@global.sql_mode, "+
 		"(SELECT ID FROM information_schema.COLLATIONS WHERE COLLATION_NAME = @@global.collation_server)").
-		Scan(&ac, &i.TrackSystemVariables, &schema, &state, &i.WaitTimeout, &i.InteractiveTimeout, &i.DefaultCollation); err != nil {
+		Scan(&ac, &i.TrackSystemVariables, &schema, &state, &i.WaitTimeout, &i.InteractiveTimeout, &i.SQLMode, &i.DefaultCollation); err != nil {
 		return err
 	}
 	i.Autocommit = ac != 0
 	i.TrackSchema, i.TrackStateChange = isOn(schema), isOn(state)
 	i.Sequence = i.Flavor.Kind == flavor.MariaDB
-	rows, err := db.QueryContext(ctx, "SELECT ID FROM information_schema.COLLATIONS WHERE ID < 256")
+	rows, err := db.QueryContext(ctx, "SELECT ID, COLLATION_NAME, CHARACTER_SET_NAME FROM information_schema.COLLATIONS WHERE ID IS NOT NULL")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	i.Collations = make(map[uint16]Collation)
 	for rows.Next() {
 		var id sql.NullInt64
-		if err := rows.Scan(&id); err != nil {
+		var c Collation
+		if err := rows.Scan(&id, &c.Name, &c.Charset); err != nil {
 			return err
 		}
-		if id.Valid && id.Int64 >= 0 && id.Int64 < 256 {
-			i.Collations[id.Int64] = true
+		if id.Valid && id.Int64 >= 0 && id.Int64 < 1<<16 {
+			i.Collations[uint16(id.Int64)] = c
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -128,4 +138,33 @@ func (b *Backend) baseTracking() string {
 	return "SET SESSION session_track_system_variables = '" + vars + "', session_track_schema = ON, session_track_state_change = ON"
 }
 
+// freshState is what makes a connection that was reset (COM_RESET_CONNECTION, which gives
+// the global defaults) what a fresh connection of a client with caps is: the gateway's
+// tracking, and what the handshake's flags gave (CLIENT_IGNORE_SPACE adds IGNORE_SPACE to
+// sql_mode, CLIENT_INTERACTIVE makes wait_timeout interactive_timeout).
+func (b *Backend) freshState(caps uint32) string {
+	q := b.baseTracking()
+	if caps&mysql.CLIENT_IGNORE_SPACE != 0 {
+		q += ", sql_mode = CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), 'IGNORE_SPACE')"
+	}
+	if caps&mysql.CLIENT_INTERACTIVE != 0 {
+		q += ", wait_timeout = @@global.interactive_timeout"
+	}
+	return q
+}
+
 func isOn(v string) bool { return v == "1" || strings.EqualFold(v, "ON") }
+
+// defaultWait is the wait_timeout the server gives a connection of a client with caps (its
+// interactive_timeout for CLIENT_INTERACTIVE); 0 before the defaults are known.
+func (b *Backend) defaultWait(caps uint32) time.Duration {
+	i := b.info.Load()
+	if i == nil {
+		return 0
+	}
+	secs := i.WaitTimeout
+	if caps&mysql.CLIENT_INTERACTIVE != 0 {
+		secs = i.InteractiveTimeout
+	}
+	return time.Duration(secs) * time.Second
+}

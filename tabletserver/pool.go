@@ -3,6 +3,7 @@ package tabletserver
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,7 +147,8 @@ func (p *pool) acquireConn(ctx context.Context, t *TabletServer) error {
 func (p *pool) reclaim(ctx context.Context, t *TabletServer, c *Conn, lease uint64, want Want) (*Conn, bool) {
 	p.mu.Lock()
 	// A parked connection lost ROW_COUNT() to its COM_INIT_DB: its results are not exact.
-	ok := !p.closed && c.state.Load() == connIdle && c.lease.Load() == lease && c.caps == want.Caps && c.schema != parkSchema
+	ok := !p.closed && c.state.Load() == connIdle && c.lease.Load() == lease && c.caps == want.Caps && c.schema != parkSchema &&
+		!c.serverGone(time.Now())
 	p.mu.Unlock()
 	if !ok {
 		t.stats.reclaimMisses.Add(1)
@@ -211,9 +213,23 @@ func (p *pool) take(ctx context.Context, t *TabletServer, want Want, slot uint8)
 		p.mu.Unlock()
 		return nil, errClosed(t.alias)
 	}
+	// Connections the server has closed for idleness are never handed out: those the scan
+	// meets are dropped on the way (the janitor drops the others, closeIdle).
+	var dead []*Conn
+	defer func() {
+		for _, c := range dead {
+			c.closeNet()
+		}
+	}()
+	now := time.Now()
+	var bestConn *Conn
 	best, bestScore := -1, -1
 	for i, n := len(p.idle)-1, 0; i >= 0 && n < idleScan && bestScore < fitPerfect; i, n = i-1, n+1 {
 		c := p.idle[i]
+		if c.serverGone(now) {
+			dead = append(dead, c)
+			continue
+		}
 		if c.caps != want.Caps {
 			continue
 		}
@@ -228,8 +244,14 @@ func (p *pool) take(ctx context.Context, t *TabletServer, want Want, slot uint8)
 			score |= fitUntagged
 		}
 		if score > bestScore {
-			best, bestScore = i, score
+			bestConn, bestScore = c, score
 		}
+	}
+	if len(dead) > 0 {
+		p.idle = slices.DeleteFunc(p.idle, func(c *Conn) bool { return slices.Contains(dead, c) })
+	}
+	if bestConn != nil {
+		best = indexOf(p.idle, bestConn)
 	}
 	limit, _ := p.conns.counts()
 	total := len(p.idle) + len(p.inUse) + p.dialing
@@ -272,6 +294,20 @@ func (p *pool) take(ctx context.Context, t *TabletServer, want Want, slot uint8)
 	p.handOut(c, t, slot)
 	p.mu.Unlock()
 	return c, nil
+}
+
+// serverGone reports an idle connection its server has closed by now: idle longer than the
+// wait_timeout its session gave it (with a margin for the clocks). p.mu held.
+func (c *Conn) serverGone(now time.Time) bool {
+	w := c.serverWait
+	if w <= 0 {
+		w = c.be.defaultWait(c.caps)
+	}
+	if w <= 0 {
+		return false
+	}
+	margin := min(w/4, time.Second)
+	return now.Sub(c.idleSince) > w-margin
 }
 
 // removeIdle takes idle[i] out, keeping the age order for the janitor. p.mu held.
@@ -356,6 +392,7 @@ func (p *pool) put(c *Conn, tag uint64) {
 		c.closeNet()
 	} else {
 		c.idleTick = p.tick.Load()
+		c.idleSince = time.Now()
 		c.tag = tag
 		p.idle = append(p.idle, c)
 		p.mu.Unlock()
@@ -515,6 +552,13 @@ func (p *pool) closeIdle() {
 	}
 	old := append([]*Conn(nil), p.idle[:n]...)
 	p.idle = append(p.idle[:0], p.idle[n:]...)
+	wall := time.Now()
+	for i := len(p.idle) - 1; i >= 0; i-- {
+		if c := p.idle[i]; c.serverGone(wall) {
+			old = append(old, c)
+			p.removeIdle(i)
+		}
+	}
 	p.mu.Unlock()
 	for _, c := range old {
 		c.closeNet()

@@ -2,6 +2,7 @@ package tabletserver
 
 import (
 	"context"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -13,6 +14,9 @@ import (
 type Settings struct {
 	Key        string
 	Statements []string
+	// WaitTimeout is the wait_timeout they give the connection (0: the server's default):
+	// MariaDB closes a connection idle longer, so the pool does not hand one out after that.
+	WaitTimeout time.Duration
 }
 
 // partialKey marks a connection whose settings are half applied: the next apply resets it.
@@ -52,7 +56,7 @@ func (c *Conn) applySettings(ctx context.Context, s *Settings) error {
 			c.discard = true
 			return errResetUnsupported
 		}
-		pre = append(pre, c.be.baseTracking())
+		pre = append(pre, c.be.freshState(c.caps))
 	}
 	var stmts []string
 	if s != nil {
@@ -63,10 +67,18 @@ func (c *Conn) applySettings(ctx context.Context, s *Settings) error {
 		return err
 	}
 	c.settingsKey = key
+	c.serverWait = s.waitTimeout()
 	if key != "" {
 		c.ts.stats.settingsApplied.Add(1)
 	}
 	return nil
+}
+
+func (s *Settings) waitTimeout() time.Duration {
+	if s == nil {
+		return 0
+	}
+	return s.WaitTimeout
 }
 
 // resetAnd sends, in one write, a COM_RESET_CONNECTION (when reset), the switch to the
@@ -137,7 +149,6 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 	}
 	if reset {
 		c.stmts.forget()
-		c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
 		c.ts.stats.resets.Add(1)
 	}
 	if firstErr != nil {
@@ -158,10 +169,10 @@ func (c *Conn) Reset(ctx context.Context) error {
 		return errResetUnsupported
 	}
 	c.settingsKey = partialKey
-	if err := c.resetAnd(ctx, true, []string{c.be.baseTracking()}); err != nil {
+	if err := c.resetAnd(ctx, true, []string{c.be.freshState(c.caps)}); err != nil {
 		return err
 	}
-	c.settingsKey = ""
+	c.settingsKey, c.serverWait = "", 0
 	return nil
 }
 

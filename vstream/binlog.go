@@ -10,6 +10,7 @@ package vstream
 // a VGTID, as Vitess's vtgate does.
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -30,13 +31,14 @@ import (
 type binlogReader struct {
 	conn      *binlogConn
 	parser    *replication.BinlogParser
-	seen      atomic.Int64  // events read, for the watchdog
-	waiting   atomic.Int64  // unix ns since when a read has been waiting for input, 0 when not waiting
-	silent    atomic.Bool   // the watchdog closed the connection
-	stop      chan struct{} // closed by close() to end the watchdog
-	done      chan struct{} // closed when the watchdog has exited
-	stopAfter func() bool   // unregisters the close-on-ctx-end hook
-	ev        binlogEvent   // the event next returned last
+	seen      atomic.Int64             // events read, for the watchdog
+	waiting   atomic.Int64             // unix ns since when a read has been waiting for input, 0 when not waiting
+	silent    atomic.Bool              // the watchdog closed the connection
+	stop      chan struct{}            // closed by close() to end the watchdog
+	done      chan struct{}            // closed when the watchdog has exited
+	stopAfter func() bool              // unregisters the close-on-ctx-end hook
+	ev        binlogEvent              // the event next returned last
+	tableMaps map[uint64]tableMapCache // by table id (see next)
 }
 
 func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogReader, error) {
@@ -114,8 +116,13 @@ type binlogEvent struct {
 	timestamp  uint32
 	gtid       mariaGTID         // MARIADB_GTID_EVENT
 	standalone bool              // MARIADB_GTID_EVENT: a statement with no COMMIT of its own
+	preparedXA bool              // MARIADB_GTID_EVENT: the group of an XA PREPARE
 	parsed     replication.Event // other types
 }
+
+// mariaFlPreparedXA is the GTID event flag of an XA PREPARE's group (sql/log_event.h,
+// Gtid_log_event::FL_PREPARED_XA).
+const mariaFlPreparedXA = 64
 
 // binlogHeaderSize is the size of a v4 event header: timestamp, type, server_id, size,
 // log_pos, flags (https://mariadb.com/kb/en/2-binlog-event-header/).
@@ -155,9 +162,33 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 		ev.gtid = mariaGTID{Seq: binary.LittleEndian.Uint64(body), Domain: binary.LittleEndian.Uint32(body[8:]),
 			Server: binary.LittleEndian.Uint32(data[5:])}
 		ev.standalone = body[12]&replication.BINLOG_MARIADB_FL_STANDALONE != 0
+		ev.preparedXA = body[12]&mariaFlPreparedXA != 0
 		return ev, nil
 	case replication.XID_EVENT:
 		return ev, nil // only the header's timestamp is used
+	}
+	if ev.typ == replication.TABLE_MAP_EVENT && len(body) >= 6 {
+		// Every transaction repeats its tables' TABLE_MAP events; with full row metadata they
+		// are large to decode. An event identical to the last one of its table id is the
+		// same table in the same shape: reuse its decoding (the parser keeps that one for the
+		// rows that follow, too).
+		id := uint64(body[0]) | uint64(body[1])<<8 | uint64(body[2])<<16 | uint64(body[3])<<24 | uint64(body[4])<<32 | uint64(body[5])<<40
+		if c, ok := r.tableMaps[id]; ok && bytes.Equal(c.body, body) {
+			ev.parsed = c.ev
+			return ev, nil
+		}
+		parsed, err := r.parser.Parse(data)
+		if err != nil {
+			return nil, err
+		}
+		ev.parsed = parsed.Event
+		if tm, ok := parsed.Event.(*replication.TableMapEvent); ok {
+			if r.tableMaps == nil || len(r.tableMaps) > 4096 {
+				r.tableMaps = make(map[uint64]tableMapCache)
+			}
+			r.tableMaps[id] = tableMapCache{body: body, ev: tm}
+		}
+		return ev, nil
 	}
 	parsed, err := r.parser.Parse(data)
 	if err != nil {
@@ -165,6 +196,12 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 	}
 	ev.parsed = parsed.Event
 	return ev, nil
+}
+
+// tableMapCache is the last TABLE_MAP event of a table id, raw and decoded.
+type tableMapCache struct {
+	body []byte
+	ev   *replication.TableMapEvent
 }
 
 func (r *binlogReader) close() {
@@ -182,6 +219,12 @@ type txState struct {
 	events []*binlogdatapb.VEvent // reused: queue copies the events out
 	fixed  *txEvents              // BEGIN, GTID and COMMIT, allocated together
 	ts     int64
+	bytes  int // estimated size of events, since the last chunk sent
+	// xa marks a prepared XA transaction's group (held whole until its XA COMMIT, see xa.go),
+	// xid its id; fields are the FIELD events its rows were decoded with.
+	xa     bool
+	xid    string
+	fields map[string]*binlogdatapb.FieldEvent
 }
 
 // reset starts a new transaction, keeping the events slice.
@@ -209,6 +252,11 @@ func (s *shardStream) replicate(ctx context.Context, r *binlogReader, stop Posit
 	// Whatever ends the loop, the transactions read so far are handed on first: s.pos already
 	// counts them, and a retry resumes from s.pos.
 	defer func() {
+		if s.holding {
+			// Ended inside a chunked transaction: its chunks were sent, its COMMIT was not. The
+			// retry resumes before it and sends it again from its BEGIN.
+			s.discardOpenTx()
+		}
 		if ferr := s.flush(); ferr != nil {
 			err = ferr
 		}
@@ -232,6 +280,22 @@ func (s *shardStream) replicate(ctx context.Context, r *binlogReader, stop Posit
 		if err != nil {
 			return err
 		}
+		if done && len(s.journals) > 0 {
+			if err := s.flush(); err != nil {
+				return err
+			}
+			js := s.journals
+			s.journals = nil
+			for _, j := range js {
+				end, err := s.onJournal(ctx, j)
+				if err != nil {
+					return err
+				}
+				if end {
+					return errJournalEnd
+				}
+			}
+		}
 		if done && !stop.IsZero() && s.pos.AtLeast(stop) {
 			return nil
 		}
@@ -244,14 +308,18 @@ func (s *shardStream) onEvent(ctx context.Context, ev *binlogEvent) (done bool, 
 	switch ev.typ {
 	case replication.MARIADB_GTID_EVENT:
 		s.next = s.pos.withMariaGTID(ev.gtid)
+		s.curMaria = ev.gtid
 		s.tx.reset(ts)
 		if !ev.standalone {
 			s.tx.open = true
+			s.tx.xa = ev.preparedXA
 			s.tx.events = append(s.tx.events, s.beginEvent(ts))
 		}
 		return false, nil
 	case replication.XID_EVENT:
 		return true, s.commit(ts)
+	case replication.XA_PREPARE_LOG_EVENT:
+		return true, s.prepareXA(ts)
 	}
 	switch e := ev.parsed.(type) {
 	case *replication.GTIDEvent:
@@ -259,11 +327,12 @@ func (s *shardStream) onEvent(ctx context.Context, ev *binlogEvent) (done bool, 
 		if err != nil {
 			return false, err
 		}
-		next, err := s.pos.withMySQLGTID(set.String())
+		g := set.String()
+		next, err := s.pos.withMySQLGTID(g)
 		if err != nil {
 			return false, err
 		}
-		s.next = next
+		s.next, s.curGTID = next, g
 		s.tx.reset(ts)
 	case *replication.RowsEvent:
 		return false, s.onRows(ctx, e, ts)
@@ -286,6 +355,8 @@ func (s *shardStream) onQuery(ctx context.Context, e *replication.QueryEvent, ts
 		return true, s.commit(ts)
 	case "SAVEPOINT", "ROLLBACK":
 		return false, nil
+	case "XA":
+		return s.onXA(q, ts)
 	}
 	// A statement of its own (DDL or other): positions advance; the cache forgets the schema.
 	s.pos = s.next
@@ -293,9 +364,10 @@ func (s *shardStream) onQuery(ctx context.Context, e *replication.QueryEvent, ts
 	switch verb {
 	case "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE":
 		s.forgetSchema()
-		if s.ddlTouchesDB(string(e.Schema), q) {
+		if s.ddlTouchesDB(string(e.Schema), q) && !strings.Contains(q, historyDB) {
 			ev.Type = binlogdatapb.VEventType_DDL
 			ev.Statement = q
+			s.noteDDL()
 		}
 	}
 	batch := []*binlogdatapb.VEvent{
@@ -322,6 +394,13 @@ func (s *shardStream) commit(ts int64) error {
 	c.Type, c.Timestamp, c.CurrentTime, c.Keyspace, c.Shard = binlogdatapb.VEventType_COMMIT, ts, s.m.cfg.Now().UnixNano(), s.ks, s.shard
 	evs = append(evs, g, c)
 	err := s.queue(evs) // copies the events out
+	if s.holding {
+		// The last chunk of a chunked transaction goes out now, then the lock is released.
+		if ferr := s.flush(); err == nil {
+			err = ferr
+		}
+		s.release()
+	}
 	s.tx.events = evs
 	s.tx.reset(0)
 	return err
@@ -335,22 +414,25 @@ func (s *shardStream) positionString() string {
 
 // onRows translates one rows event of a streamed table into a ROW VEvent.
 func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts int64) error {
-	if e.Table == nil || string(e.Table.Schema) != s.src.DBName {
+	if e.Table == nil {
 		return nil
 	}
-	p, err := s.plan(ctx, string(e.Table.Table))
+	if string(e.Table.Schema) != s.src.DBName {
+		if string(e.Table.Schema) == journalDB && string(e.Table.Table) == journalTable && e.Type() == replication.EnumRowsEventTypeInsert {
+			evs, err := s.journalRows(e.Rows, e.Table.ColumnNameString())
+			if err != nil {
+				return err
+			}
+			s.tx.events = append(s.tx.events, evs...)
+			for _, ev := range evs {
+				s.journals = append(s.journals, ev.Journal)
+			}
+		}
+		return nil
+	}
+	p, err := s.rowPlan(ctx, e.Table)
 	if err != nil || p == nil {
 		return err
-	}
-	if int(e.ColumnCount) != len(p.meta.Columns) {
-		// The binlog was written with another schema than information_schema now shows.
-		s.forgetSchema()
-		if p, err = s.plan(ctx, string(e.Table.Table)); err != nil || p == nil {
-			return err
-		}
-		if int(e.ColumnCount) != len(p.meta.Columns) {
-			return fmt.Errorf("table %s: binlog row has %d columns, schema has %d", p.meta.Name, e.ColumnCount, len(p.meta.Columns))
-		}
 	}
 	blk := &rowEventBlock{}
 	re := &blk.re
@@ -374,6 +456,9 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 		}
 		if s.copying != nil {
 			before, after = s.copying.keep(p, before, after)
+			if err := s.copying.err; err != nil {
+				return err
+			}
 			if before == nil && after == nil {
 				continue
 			}
@@ -400,14 +485,22 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 	if len(re.RowChanges) == 0 {
 		return nil
 	}
-	if !s.fieldSent[p.meta.Name] {
+	if s.fieldSent[p.meta.Name] != p.fieldEvent {
+		// The table's first row on this stream, or its first in a new shape.
 		s.tx.events = append(s.tx.events, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_FIELD, FieldEvent: p.fieldEvent, Timestamp: ts, Keyspace: s.ks, Shard: s.shard})
-		s.fieldSent[p.meta.Name] = true
+		s.fieldSent[p.meta.Name] = p.fieldEvent
 	}
 	ev := &blk.ev
 	ev.Type, ev.RowEvent, ev.Timestamp, ev.Keyspace, ev.Shard = binlogdatapb.VEventType_ROW, re, ts, s.ks, s.shard
-	s.tx.events = append(s.tx.events, ev)
-	return nil
+	if s.tx.xa {
+		if s.tx.fields == nil {
+			s.tx.fields = map[string]*binlogdatapb.FieldEvent{}
+		}
+		s.tx.fields[p.fieldEvent.TableName] = p.fieldEvent
+		s.tx.events = append(s.tx.events, ev) // held whole until the XA COMMIT
+		return nil
+	}
+	return s.addTxEvent(ev)
 }
 
 func firstWord(q string) string {
@@ -428,20 +521,14 @@ func firstWord(q string) string {
 
 // ddlTouchesDB reports whether a DDL ran in the source database or names one of its tables
 // (Vitess sends only the DDLs of the streamed database).
-func (s *shardStream) ddlTouchesDB(schema, q string) bool {
-	if schema == s.src.DBName {
-		return true
-	}
-	lq := strings.ToLower(q)
-	db := strings.ToLower(s.src.DBName)
-	return strings.Contains(lq, db+".") || strings.Contains(lq, "`"+db+"`.")
-}
+func (s *shardStream) ddlTouchesDB(schema, q string) bool { return ddlInDB(s.src.DBName, schema, q) }
 
 // forgetSchema drops cached table metadata and plans; the next row of each table is preceded
 // by a fresh FIELD event.
 func (s *shardStream) forgetSchema() {
 	s.schema.invalidate()
 	clear(s.plans)
+	clear(s.tmPlans) // a DDL may keep a TABLE_MAP's types while it renames or reorders columns
 	clear(s.fieldSent)
 }
 

@@ -2,9 +2,14 @@ package vstream
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
+
+// maxPacketSize is the largest packet size accepted: Vitess's client takes messages of up to
+// 16 MiB.
+const maxPacketSize = 16 << 20
 
 // Config configures a Manager.
 type Config struct {
@@ -19,8 +24,10 @@ type Config struct {
 	// CopyChunkRows and CopyChunkBytes bound one copy chunk (one snapshot read).
 	CopyChunkRows  int
 	CopyChunkBytes int
-	// MaxResponseEvents and MaxResponseBytes bound one gRPC response; whole transactions are
-	// merged up to these, never split.
+	// MaxResponseBytes is the packet size (vttablet's --vstream-packet-size, 250000 by
+	// default): a response holds at most this many bytes of events, unless one event alone is
+	// larger. Small transactions are merged up to it; a larger transaction is sent in chunks
+	// (chunk.go). MaxResponseEvents bounds the events of one response likewise.
 	MaxResponseEvents int
 	MaxResponseBytes  int
 	// RetryBackoff is the wait before re-picking a source after a failure; MaxRetries bounds
@@ -33,6 +40,9 @@ type Config struct {
 	// BinlogHeartbeat is the MySQL binlog heartbeat period asked of the source: a stream
 	// notices a silent, dead source after a few periods.
 	BinlogHeartbeat time.Duration
+	// HistoryWait bounds how long a stream without full row metadata waits for the schema
+	// tracker to record a DDL it passed (or the first schema, for a new stream).
+	HistoryWait time.Duration
 	// HealthInterval is how often a stream asks a HealthChecker picker about its source.
 	HealthInterval time.Duration
 	Logger         *slog.Logger
@@ -60,7 +70,10 @@ func (c *Config) validate() error {
 		c.MaxResponseEvents = 4000
 	}
 	if c.MaxResponseBytes <= 0 {
-		c.MaxResponseBytes = 1 << 20
+		c.MaxResponseBytes = 250_000
+	}
+	if c.MaxResponseBytes > maxPacketSize {
+		return fmt.Errorf("vstream: packet size %d is above %d bytes, the message limit of Vitess's client (grpc-go's default is 4 MiB): choose a smaller --vstream-packet-size", c.MaxResponseBytes, maxPacketSize)
 	}
 	if c.RetryBackoff <= 0 {
 		c.RetryBackoff = 500 * time.Millisecond
@@ -73,6 +86,9 @@ func (c *Config) validate() error {
 	}
 	if c.BinlogHeartbeat <= 0 {
 		c.BinlogHeartbeat = time.Second
+	}
+	if c.HistoryWait <= 0 {
+		c.HistoryWait = 30 * time.Second
 	}
 	if c.HealthInterval <= 0 {
 		c.HealthInterval = time.Second

@@ -26,12 +26,17 @@ type copyTable struct {
 	name    string
 	started bool     // a chunk was sent (or lastpk came from the request)
 	lastpk  [][]byte // text values of the pk columns of the last row sent
+	// weights are the sort keys of the collated lastpk columns (nil: not known yet, or not
+	// collated); see keyorder.go.
+	weights [][]byte
 }
 
 // copyState is the set of tables still to copy; keep() is the catch-up rule.
 type copyState struct {
 	order  []string
 	tables map[string]*copyTable
+	weigh  weigher // sort keys of collated key values, from the current source
+	err    error   // the first failure to weigh a key: ends the attempt
 }
 
 // keep decides what of a binlog row change the consumer may receive during the copy.
@@ -43,51 +48,51 @@ func (c *copyState) keep(p *tablePlan, before, after []any) ([]any, []any) {
 	if !t.started {
 		return nil, nil
 	}
-	if before != nil && !copied(p.meta, before, t.lastpk) {
+	if before != nil && !c.copied(p.meta, before, t) {
 		before = nil
 	}
-	if after != nil && !copied(p.meta, after, t.lastpk) {
+	if after != nil && !c.copied(p.meta, after, t) {
 		after = nil
 	}
 	return before, after
 }
 
-// copied reports whether row's primary key is <= lastpk (nil lastpk: a key-less table copied whole).
-func copied(t *tableMeta, row []any, lastpk [][]byte) bool {
-	if lastpk == nil {
+// copied reports whether row's key is at or before t's last copied key, in MariaDB's order
+// (nil lastpk: a key-less table copied whole).
+func (c *copyState) copied(m *tableMeta, row []any, t *copyTable) bool {
+	if t.lastpk == nil {
 		return true
 	}
 	var buf [32]byte
-	for k, ci := range t.PK {
-		if k >= len(lastpk) || ci >= len(row) {
+	for k, ci := range m.PK {
+		if k >= len(t.lastpk) || ci >= len(row) {
 			return false
 		}
-		c := &t.Columns[ci]
-		v, err := appendValue(buf[:0], c, row[ci])
+		v, err := appendValue(buf[:0], &m.Columns[ci], row[ci])
 		if err != nil {
+			c.fail(err)
 			return false
 		}
-		if r := comparePK(c, v, lastpk[k]); r != 0 {
+		var w []byte
+		if k < len(t.weights) {
+			w = t.weights[k]
+		}
+		r, err := compareKey(m, ci, v, t.lastpk[k], w, c.weigh)
+		if err != nil {
+			c.fail(err)
+			return false
+		}
+		if r != 0 {
 			return r < 0
 		}
 	}
 	return true
 }
 
-// comparePK compares two text values of a key column: numerically for integers, else bytewise
-// (exact for binary and _bin collations; case-insensitive collations order differently).
-func comparePK(c *column, a, b []byte) int {
-	if integral, unsigned := isIntegral(c.Type); integral {
-		if unsigned {
-			x, _ := strconv.ParseUint(string(a), 10, 64)
-			y, _ := strconv.ParseUint(string(b), 10, 64)
-			return cmpOrdered(x, y)
-		}
-		x, _ := strconv.ParseInt(string(a), 10, 64)
-		y, _ := strconv.ParseInt(string(b), 10, 64)
-		return cmpOrdered(x, y)
+func (c *copyState) fail(err error) {
+	if c.err == nil {
+		c.err = fmt.Errorf("compare a changed row with the last copied key: %w", err)
 	}
-	return bytes.Compare(a, b)
 }
 
 func cmpOrdered[T int64 | uint64](x, y T) int {
@@ -150,6 +155,7 @@ func splitRow(r *querypb.Row) [][]byte {
 
 // copyPhase copies every table of s.copying, then sends COPY_COMPLETED.
 func (s *shardStream) copyPhase(ctx context.Context) error {
+	s.copying.weigh, s.copying.err = s.serverWeigher(ctx), nil
 	for len(s.copying.order) > 0 {
 		t := s.copying.tables[s.copying.order[0]]
 		done, err := s.copyChunk(ctx, t)
@@ -172,6 +178,7 @@ func (s *shardStream) copyChunk(ctx context.Context, t *copyTable) (done bool, e
 		return false, err
 	}
 	defer func() {
+		s.release() // a key-less table's copy that failed between its parts
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		_ = conn.Close()
 	}()
@@ -198,13 +205,15 @@ func (s *shardStream) copyChunk(ctx context.Context, t *copyTable) (done bool, e
 	evs = append(evs, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_BEGIN, Keyspace: s.ks, Shard: s.shard})
 	var last [][]byte
 	if p != nil {
-		if !s.fieldSent[t.name] {
+		if s.fieldSent[t.name] != p.fieldEvent {
 			evs = append(evs, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_FIELD, FieldEvent: p.fieldEvent, Keyspace: s.ks, Shard: s.shard})
-			s.fieldSent[t.name] = true
+			s.fieldSent[t.name] = p.fieldEvent
 		}
-		if evs, last, err = s.readChunk(ctx, conn, p, t, evs); err != nil {
+		var weights [][]byte
+		if evs, last, weights, err = s.readChunk(ctx, conn, p, t, evs); err != nil {
 			return false, err
 		}
+		t.weights = weights
 	}
 	lpk := &binlogdatapb.LastPKEvent{TableLastPK: &binlogdatapb.TableLastPK{TableName: t.name}}
 	if last == nil || len(p.meta.PK) == 0 {
@@ -218,28 +227,45 @@ func (s *shardStream) copyChunk(ctx context.Context, t *copyTable) (done bool, e
 	evs = append(evs,
 		&binlogdatapb.VEvent{Type: binlogdatapb.VEventType_LASTPK, LastPKEvent: lpk, Gtid: s.pos.String(), Keyspace: s.ks, Shard: s.shard},
 		&binlogdatapb.VEvent{Type: binlogdatapb.VEventType_COMMIT, Keyspace: s.ks, Shard: s.shard})
+	if s.holding { // a key-less table sent in parts: its last part, then the lock goes back
+		err := s.queue(evs)
+		if err == nil {
+			err = s.flush()
+		}
+		s.release()
+		return done, err
+	}
 	return done, s.emit(evs)
 }
 
-// readChunk reads the rows after t.lastpk in pk order and appends one ROW event per row.
-// It returns the pk of the last row read (nil when there was none).
-func (s *shardStream) readChunk(ctx context.Context, conn *sql.Conn, p *tablePlan, t *copyTable, evs []*binlogdatapb.VEvent) ([]*binlogdatapb.VEvent, [][]byte, error) {
+// readChunk reads the rows after t.lastpk in key order and appends one ROW event per row, up
+// to the chunk's bounds in rows and bytes. It returns the key of the last row read (nil when
+// there was none) and its sort keys. A key-less table is read whole from this one snapshot,
+// its rows sent in parts of at most a chunk each as they are read (see keyless).
+func (s *shardStream) readChunk(ctx context.Context, conn *sql.Conn, p *tablePlan, t *copyTable, evs []*binlogdatapb.VEvent) ([]*binlogdatapb.VEvent, [][]byte, [][]byte, error) {
 	q, args := chunkQuery(p.meta, t, s.m.cfg.CopyChunkRows)
 	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer rows.Close()
-	vals := make([]sql.RawBytes, len(p.meta.Columns))
+	nw := 0
+	for k := range p.meta.PK {
+		if _, ok := collated(p.meta, p.meta.PK[k]); ok {
+			nw++
+		}
+	}
+	vals := make([]sql.RawBytes, len(p.meta.Columns)+nw)
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	var last [][]byte
-	size := 0
+	var last, weights [][]byte
+	size, n := 0, 0
+	keyless := len(p.meta.PK) == 0
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		row := &querypb.Row{Lengths: make([]int64, len(p.cols))}
 		var b []byte
@@ -253,28 +279,64 @@ func (s *shardStream) readChunk(ctx context.Context, conn *sql.Conn, p *tablePla
 		}
 		row.Values = b
 		size += len(b)
+		n++
 		evs = append(evs, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_ROW, Keyspace: s.ks, Shard: s.shard,
 			RowEvent: &binlogdatapb.RowEvent{TableName: p.fieldEvent.TableName, Keyspace: s.ks, Shard: s.shard,
 				RowChanges: []*binlogdatapb.RowChange{{After: row}}}})
+		if keyless {
+			if n%s.m.cfg.CopyChunkRows == 0 || size >= s.m.cfg.CopyChunkBytes {
+				if evs, err = s.sendKeylessPart(evs); err != nil {
+					return nil, nil, nil, err
+				}
+				size = 0
+			}
+			continue
+		}
 		last = make([][]byte, len(p.meta.PK))
+		weights = make([][]byte, len(p.meta.PK))
+		w := len(p.meta.Columns)
 		for k, ci := range p.meta.PK {
 			last[k] = bytes.Clone(vals[ci])
+			if _, ok := collated(p.meta, ci); ok {
+				weights[k] = bytes.Clone(vals[w])
+				w++
+			}
 		}
-		if len(p.meta.PK) > 0 && size >= s.m.cfg.CopyChunkBytes {
+		if size >= s.m.cfg.CopyChunkBytes {
 			break
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if last == nil && len(p.meta.PK) == 0 {
-		last = [][]byte{} // a key-less table is copied whole in one chunk
+	if keyless {
+		last = [][]byte{} // done: a key-less table is read in one snapshot
 	}
-	return evs, last, nil
+	return evs, last, weights, nil
 }
 
-// chunkQuery builds "SELECT cols FROM t WHERE pk > lastpk ORDER BY pk LIMIT n"; a composite
-// key expands to (a > ?) OR (a = ? AND b > ?) ... so that an index range scan is used.
+// sendKeylessPart sends the rows of a key-less table read so far (the first part with the
+// BEGIN and FIELD events) and keeps the send lock until the table's COMMIT: nothing comes
+// between its parts. The parts carry no VGTID: a stream interrupted during such a table copies
+// it again from its start (see README: tables without a usable key).
+func (s *shardStream) sendKeylessPart(evs []*binlogdatapb.VEvent) ([]*binlogdatapb.VEvent, error) {
+	if !s.holding {
+		if err := s.flush(); err != nil {
+			return nil, err
+		}
+		s.st.mu.Lock()
+		s.holding = true
+	}
+	if err := s.sendPackets(evs); err != nil {
+		return nil, err
+	}
+	return evs[:0:0], nil
+}
+
+// chunkQuery builds "SELECT cols [, WEIGHT_STRING(collated key cols)] FROM t WHERE key >
+// lastpk ORDER BY key LIMIT n"; a composite key expands to (a > ?) OR (a = ? AND b > ?) ...
+// so that an index range scan is used. Key values are passed typed: DECIMAL through CAST (a
+// string compared with a DECIMAL would be compared as a double), binary strings as _binary.
 func chunkQuery(t *tableMeta, ct *copyTable, limit int) (string, []any) {
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -283,6 +345,11 @@ func chunkQuery(t *tableMeta, ct *copyTable, limit int) (string, []any) {
 			b.WriteString(", ")
 		}
 		b.WriteString(quoteIdent(c.Name))
+	}
+	for _, ci := range t.PK {
+		if _, ok := collated(t, ci); ok {
+			b.WriteString(", WEIGHT_STRING(" + quoteIdent(t.Columns[ci].Name) + ")")
+		}
 	}
 	b.WriteString(" FROM ")
 	b.WriteString(quoteIdent(t.Name))
@@ -299,12 +366,12 @@ func chunkQuery(t *tableMeta, ct *copyTable, limit int) (string, []any) {
 			b.WriteString("(")
 			for j := 0; j < k; j++ {
 				b.WriteString(quoteIdent(t.Columns[t.PK[j]].Name))
-				b.WriteString(" = ? AND ")
-				args = append(args, string(ct.lastpk[j]))
+				b.WriteString(" = " + keyParam(t, t.PK[j]) + " AND ")
+				args = append(args, keyArg(t, t.PK[j], ct.lastpk[j]))
 			}
 			b.WriteString(quoteIdent(t.Columns[t.PK[k]].Name))
-			b.WriteString(" > ?)")
-			args = append(args, string(ct.lastpk[k]))
+			b.WriteString(" > " + keyParam(t, t.PK[k]) + ")")
+			args = append(args, keyArg(t, t.PK[k], ct.lastpk[k]))
 		}
 	}
 	b.WriteString(" ORDER BY ")
@@ -316,6 +383,24 @@ func chunkQuery(t *tableMeta, ct *copyTable, limit int) (string, []any) {
 	}
 	fmt.Fprintf(&b, " LIMIT %d", limit)
 	return b.String(), args
+}
+
+// keyParam is the placeholder of a key value of column ci, typed as the column.
+func keyParam(t *tableMeta, ci int) string {
+	if t.Columns[ci].Type == querypb.Type_DECIMAL {
+		return "CAST(? AS DECIMAL(65," + strconv.Itoa(t.Columns[ci].Scale) + "))"
+	}
+	return "?"
+}
+
+// keyArg is a key value as a query argument: bytes (sent as _binary) for binary strings,
+// text otherwise.
+func keyArg(t *tableMeta, ci int, v []byte) any {
+	switch t.Columns[ci].Type {
+	case querypb.Type_BINARY, querypb.Type_VARBINARY, querypb.Type_BLOB, querypb.Type_BIT:
+		return v
+	}
+	return string(v)
 }
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

@@ -31,7 +31,8 @@ func TestCopied(t *testing.T) {
 		{[]any{int32(100), "a", int64(0)}, false}, // numeric, not text, order
 	}
 	for _, tt := range tests {
-		if got := copied(m, tt.row, last); got != tt.want {
+		c := &copyState{}
+		if got := c.copied(m, tt.row, &copyTable{lastpk: last}); got != tt.want {
 			t.Errorf("copied(%v) = %v, want %v", tt.row, got, tt.want)
 		}
 	}

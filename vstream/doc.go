@@ -10,12 +10,30 @@
 //
 // # Events
 //
-// A transaction is sent as BEGIN, [FIELD], ROW..., VGTID, COMMIT in one response (several
-// transactions may share a response; none is split or interleaved). DDL arrives as VGTID, DDL;
-// other statements as VGTID, OTHER. A stream started at "current" first gets VGTID, OTHER.
-// FIELD is sent before the first row of a table and again after a DDL or a source change.
-// ENUM and SET values are sent as their member names (FieldEvent.enum_set_string_values).
-// Table names are "ks.table" unless flags.exclude_keyspace_from_table_name.
+// A transaction is sent as BEGIN, [FIELD], ROW..., VGTID, COMMIT. Small transactions share a
+// response; a response holds at most Config.MaxResponseBytes (the packet size,
+// --vstream-packet-size) of events, so a larger transaction goes out in several responses as
+// it is read, with the send lock held from its first chunk to its COMMIT (chunk.go, Vitess's
+// transaction_chunk_size). DDL arrives as VGTID, DDL; other statements as VGTID, OTHER. A
+// stream started at "current" first gets VGTID, OTHER. FIELD is sent before a table's first
+// row and again before its first row after a DDL or a source change. ENUM and SET values are
+// sent as their member names (FieldEvent.enum_set_string_values). Table names are "ks.table"
+// unless flags.exclude_keyspace_from_table_name. XA transactions (xa.go) are sent at their
+// XA COMMIT; resharding journals (journal.go) end or move the participant shards' streams.
+//
+// # Shapes
+//
+// Rows are decoded with the table shape of their own binlog position: from the TABLE_MAP
+// event when the source logs full row metadata (tablemap.go), else from the schema history a
+// tracker keeps on the primary (history.go, tracker.go, shadow.go). Every shape, from either
+// or from information_schema for the copy, is one canonical form (coldef.go), so FIELD events
+// agree whatever the source of the shape.
+//
+// # Sources
+//
+// Before streaming, a source's binlog settings are checked (sourcecheck.go, package flavor);
+// an unfit tablet is refused, and a stream left with no fit tablet fails with
+// FAILED_PRECONDITION naming the settings.
 //
 // # Speed
 //
@@ -29,15 +47,16 @@
 //
 // # Copy phase
 //
-// An empty position (or one with table_p_ks) copies the tables in primary-key order, in chunks
+// An empty position (or one with table_p_ks) copies the tables in key order, in chunks
 // each read in its own consistent snapshot, catching the binlog up to each snapshot in between
 // with only the changes to rows the consumer already has. The VGTID sent after each chunk lists
 // every table still to copy in table_p_ks (with a nil lastpk for tables not begun), so a stream
 // resumed from it copies exactly what is left. COPY_COMPLETED is sent per shard and, with no
 // keyspace, once for the whole stream. A consumer that applies everything ends with exactly the
-// table's rows, with no duplicate (stricter than Vitess's at-least-once copy). Rows are compared
-// with the last copied key numerically for integer keys and bytewise otherwise, which is exact
-// for binary and _bin collations only.
+// table's rows, with no duplicate (stricter than Vitess's at-least-once copy). Keys are
+// compared as MariaDB orders them (keyorder.go: collations through WEIGHT_STRING, DECIMAL and
+// floats as numbers). A table without a primary key uses a NOT NULL unique key; one with no
+// such key is read from one snapshot and sent in bounded parts with no VGTID until its end.
 //
 // # Choosing sources
 //

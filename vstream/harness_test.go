@@ -45,8 +45,17 @@ func testLogger(t testing.TB) *slog.Logger {
 
 func startCluster(t testing.TB, ctx context.Context, replicas int) *cluster {
 	t.Helper()
+	return startClusterArgs(t, ctx, make([][]string, replicas+1)...)
+}
+
+// startClusterArgs starts a primary and len(args)-1 replicas, server i with mariadbd options
+// args[i] (e.g. "--binlog-format=MIXED").
+func startClusterArgs(t testing.TB, ctx context.Context, args ...[]string) *cluster {
+	t.Helper()
+	replicas := len(args) - 1
 	start := func(id uint32) *local.MariaDB {
-		m, err := local.StartMariaDB(ctx, local.MariaDBConfig{Dir: t.TempDir(), ServerID: id, User: "app", Password: "app", Logger: testLogger(t)})
+		m, err := local.StartMariaDB(ctx, local.MariaDBConfig{Dir: t.TempDir(), ServerID: id, User: "app", Password: "app", Logger: testLogger(t),
+			ExtraArgs: args[id-100]})
 		if err != nil {
 			t.Fatalf("StartMariaDB: %v", err)
 		}
@@ -176,6 +185,7 @@ func serveAddr(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(m.Close)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

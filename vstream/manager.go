@@ -24,6 +24,7 @@ import (
 type Manager struct {
 	cfg      Config
 	serverID atomic.Uint32 // last replica server_id handed out
+	trackers *trackerSet   // schema trackers of shards whose sources log no column names
 }
 
 // NewManager validates cfg and returns a Manager.
@@ -32,9 +33,13 @@ func NewManager(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{cfg: cfg}
+	m.trackers = newTrackerSet(m)
 	m.serverID.Store(cfg.ServerIDBase)
 	return m, nil
 }
+
+// Close stops the schema trackers the Manager started (streams end with their contexts).
+func (m *Manager) Close() { m.trackers.close() }
 
 func (m *Manager) nextServerID() uint32 { return m.serverID.Add(1) }
 
@@ -65,56 +70,96 @@ func (m *Manager) VStream(ctx context.Context, req *vtgatepb.VStreamRequest, sen
 	st := newSendState(sgtids, flags, m.cfg, send)
 	var streams []*shardStream
 	for _, sg := range sgtids {
-		f, err := parseFilter(req.GetFilter(), sg.Shard)
+		s, err := m.newShardStream(req, sg, st, types, inOrder, cells)
 		if err != nil {
 			return err
-		}
-		s := &shardStream{
-			m: m, log: m.cfg.Logger, ks: sg.Keyspace, shard: sg.Shard, filter: f, st: st,
-			excludeK: flags.GetExcludeKeyspaceFromTableName(),
-			req: SourceRequest{Keyspace: sg.Keyspace, Shard: sg.Shard, TabletTypes: types, InOrder: inOrder,
-				Cells: cells, CellPreference: flags.GetCellPreference()},
-		}
-		switch g := sg.Gtid; {
-		case g == "current":
-			s.current = true
-		case g == "":
-		default:
-			if s.pos, err = ParsePosition(g); err != nil {
-				return invalidArg("vgtid of %s/%s: %v", sg.Keyspace, sg.Shard, err)
-			}
-		}
-		if sg.Gtid == "" || len(sg.TablePKs) > 0 {
-			if s.current {
-				return invalidArg("vgtid of %s/%s: table_p_ks cannot go with position current", sg.Keyspace, sg.Shard)
-			}
-			s.copying = &copyState{} // filled once a source is connected
 		}
 		streams = append(streams, s)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	for i, s := range streams {
-		lastPKs := sgtids[i].TablePKs
-		tablesToCopy := flags.GetTablesToCopy()
+	hctx, stopHeartbeats := context.WithCancel(gctx)
+	defer stopHeartbeats()
+	var start func(s *shardStream, lastPKs []*binlogdatapb.TableLastPK)
+	start = func(s *shardStream, lastPKs []*binlogdatapb.TableLastPK) {
+		st.streamStarted()
 		g.Go(func() error {
+			defer func() {
+				if st.streamEnded() == 0 {
+					stopHeartbeats() // every shard ended at a journal: the VStream ends
+				}
+			}()
 			if s.copying != nil {
-				if err := s.prepareCopy(gctx, lastPKs, tablesToCopy); err != nil {
+				if err := s.prepareCopy(gctx, lastPKs, flags.GetTablesToCopy()); err != nil {
 					return err
 				}
 			}
 			return s.run(gctx)
 		})
 	}
-	g.Go(func() error { return st.heartbeats(gctx) })
+	// A journal that moves the stream to new shards starts their streams (journal.go).
+	st.startShard = func(sg *binlogdatapb.ShardGtid) error {
+		s, err := m.newShardStream(req, sg, st, types, inOrder, cells)
+		if err != nil {
+			return err
+		}
+		start(s, sg.TablePKs)
+		return nil
+	}
+	for i, s := range streams {
+		start(s, sgtids[i].TablePKs)
+	}
+	g.Go(func() error {
+		if err := st.heartbeats(hctx); err != nil && gctx.Err() == nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	})
 	return g.Wait()
+}
+
+// newShardStream builds the stream of one VGTID entry.
+func (m *Manager) newShardStream(req *vtgatepb.VStreamRequest, sg *binlogdatapb.ShardGtid, st *sendState,
+	types []topodatapb.TabletType, inOrder bool, cells []string) (*shardStream, error) {
+	flags := req.GetFlags()
+	f, err := parseFilter(req.GetFilter(), sg.Shard)
+	if err != nil {
+		return nil, err
+	}
+	s := &shardStream{
+		m: m, log: m.cfg.Logger, ks: sg.Keyspace, shard: sg.Shard, filter: f, st: st,
+		excludeK: flags.GetExcludeKeyspaceFromTableName(), refused: map[string]string{},
+		req: SourceRequest{Keyspace: sg.Keyspace, Shard: sg.Shard, TabletTypes: types, InOrder: inOrder,
+			Cells: cells, CellPreference: flags.GetCellPreference()},
+	}
+	switch g := sg.Gtid; {
+	case g == "current":
+		s.current = true
+	case g == "":
+	default:
+		if s.pos, err = ParsePosition(g); err != nil {
+			return nil, invalidArg("vgtid of %s/%s: %v", sg.Keyspace, sg.Shard, err)
+		}
+	}
+	if sg.Gtid == "" || len(sg.TablePKs) > 0 {
+		if s.current {
+			return nil, invalidArg("vgtid of %s/%s: table_p_ks cannot go with position current", sg.Keyspace, sg.Shard)
+		}
+		s.copying = &copyState{} // filled once a source is connected
+	}
+	return s, nil
 }
 
 // prepareCopy lists the tables to copy on a source (any healthy one: table lists agree).
 func (s *shardStream) prepareCopy(ctx context.Context, lastPKs []*binlogdatapb.TableLastPK, tablesToCopy []string) error {
 	var lastErr error
+	req := s.req
 	for attempt := 0; attempt <= s.m.cfg.MaxRetries; attempt++ {
-		src, err := s.m.cfg.Picker.PickSource(ctx, s.req)
-		if err == nil {
+		src, err := s.m.cfg.Picker.PickSource(ctx, req)
+		if err != nil {
+			if e := s.noFitSource(err); e != nil {
+				return e
+			}
+		} else {
 			s.src = src
 			if err = s.connect(ctx); err == nil {
 				s.copying, err = s.newCopyState(ctx, lastPKs, tablesToCopy)
@@ -130,6 +175,12 @@ func (s *shardStream) prepareCopy(ctx context.Context, lastPKs []*binlogdatapb.T
 		var ve *Error
 		if errors.As(err, &ve) {
 			return err
+		}
+		var ue *errUnfit
+		if errors.As(err, &ue) {
+			s.refused[ue.alias] = ue.reason
+			req.Exclude = append(req.Exclude, ue.alias)
+			continue
 		}
 		lastErr = err
 		select {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -30,6 +31,7 @@ type tableMeta struct {
 	Name    string
 	Columns []column
 	PK      []int // column indexes of the primary key (or first unique key), in key order
+	def     *tableDef
 }
 
 // schemaCache caches tableMeta per table; a DDL on the stream clears it.
@@ -37,8 +39,9 @@ type schemaCache struct {
 	db     *sql.DB
 	dbName string
 
-	mu     sync.Mutex            // guards tables
-	tables map[string]*tableMeta // by table name
+	mu         sync.Mutex               // guards tables and collations
+	tables     map[string]*tableMeta    // by table name
+	collations map[uint32]collationInfo // by collation id; nil until loaded
 }
 
 func newSchemaCache(db *sql.DB, dbName string) *schemaCache {
@@ -91,114 +94,128 @@ func (s *schemaCache) table(ctx context.Context, name string) (*tableMeta, error
 }
 
 func (s *schemaCache) load(ctx context.Context, name string) (*tableMeta, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT column_name, data_type, column_type, is_nullable, column_key,
-		IFNULL(numeric_scale, 0), IFNULL(character_maximum_length, IFNULL(numeric_precision, 0)),
-		IFNULL(collation_name, ''), IFNULL(datetime_precision, 0), extra
-		FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`,
+	d, err := s.loadDef(ctx, name)
+	if err != nil || d == nil {
+		return nil, err
+	}
+	return d.meta(s.dbName), nil
+}
+
+// loadDef reads the definition of table name from information_schema; nil when it does not
+// exist.
+func (s *schemaCache) loadDef(ctx context.Context, name string) (*tableDef, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT c.column_name, c.data_type, c.column_type, c.is_nullable,
+		IFNULL(c.numeric_precision, 0), IFNULL(c.numeric_scale, 0), IFNULL(c.character_octet_length, 0),
+		IFNULL(c.datetime_precision, 0), IFNULL(co.id, 0), IFNULL(cs.maxlen, 0)
+		FROM information_schema.columns c
+		LEFT JOIN information_schema.collations co ON co.collation_name = c.collation_name
+		LEFT JOIN information_schema.character_sets cs ON cs.character_set_name = co.character_set_name
+		WHERE c.table_schema = ? AND c.table_name = ? ORDER BY c.ordinal_position`,
 		s.dbName, name)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s.%s: %w", s.dbName, name, err)
 	}
 	defer rows.Close()
-	t := &tableMeta{Name: name}
-	var uniq []int
+	d := &tableDef{Name: name}
 	for rows.Next() {
 		var (
-			cname, dataType, colType, nullable, key, collation, extra string
-			scale, length, dtPrec                                     int64
+			c                                    colDef
+			colType, nullable                    string
+			prec, scale, octets, dtPrec, id, mbl int64
 		)
-		if err := rows.Scan(&cname, &dataType, &colType, &nullable, &key, &scale, &length, &collation, &dtPrec, &extra); err != nil {
+		if err := rows.Scan(&c.Name, &c.DataType, &colType, &nullable, &prec, &scale, &octets, &dtPrec, &id, &mbl); err != nil {
 			return nil, fmt.Errorf("read columns of %s.%s: %w", s.dbName, name, err)
 		}
-		c := column{Name: cname, DataType: strings.ToLower(dataType), Scale: int(scale)}
+		c.DataType = strings.ToLower(c.DataType)
 		c.Unsigned = strings.Contains(strings.ToLower(colType), "unsigned")
-		c.Type = vitessType(c.DataType, c.Unsigned, collation)
-		if c.DataType == "enum" || c.DataType == "set" {
+		c.Nullable = nullable == "YES"
+		switch c.DataType {
+		case "decimal", "numeric":
+			c.DataType, c.Length, c.Scale = "decimal", prec, int(scale)
+		case "bit":
+			c.Length = prec
+		case "time", "datetime", "timestamp":
+			c.Scale = int(dtPrec)
+		case "enum", "set":
 			c.Values = parseEnumValues(colType)
+		case "char", "varchar", "binary", "varbinary":
+			c.Length = octets
+		case "integer":
+			c.DataType = "int"
+		case "real":
+			c.DataType = "double"
 		}
-		flags := typeFlags(c.Type)
-		if nullable == "NO" {
-			flags |= uint32(querypb.MySqlFlag_NOT_NULL_FLAG)
+		if _, ok := blobLengths[c.DataType]; ok {
+			c.Length = blobLengths[c.DataType]
 		}
-		switch key {
-		case "PRI":
-			flags |= uint32(querypb.MySqlFlag_PRI_KEY_FLAG)
-			t.PK = append(t.PK, len(t.Columns))
-		case "UNI":
-			flags |= uint32(querypb.MySqlFlag_UNIQUE_KEY_FLAG)
-			uniq = append(uniq, len(t.Columns))
-		case "MUL":
-			flags |= uint32(querypb.MySqlFlag_MULTIPLE_KEY_FLAG)
+		if id > 0 {
+			c.Collation, c.MaxLen = uint32(id), int(mbl)
+		} else if isBinaryString(c.DataType) {
+			c.Collation, c.MaxLen = 63, 1
 		}
-		if c.Unsigned {
-			flags |= uint32(querypb.MySqlFlag_UNSIGNED_FLAG)
-		}
-		if strings.Contains(extra, "auto_increment") {
-			flags |= uint32(querypb.MySqlFlag_AUTO_INCREMENT_FLAG)
-		}
-		decimals := uint32(scale)
-		if dtPrec > 0 {
-			decimals = uint32(dtPrec)
-		}
-		c.Field = &querypb.Field{
-			Name:         cname,
-			Type:         c.Type,
-			Table:        name,
-			OrgTable:     name,
-			Database:     s.dbName,
-			OrgName:      cname,
-			ColumnLength: uint32(length),
-			Charset:      charsetID(collation, c.Type),
-			Decimals:     decimals,
-			Flags:        flags,
-			ColumnType:   colType,
-		}
-		t.Columns = append(t.Columns, c)
+		d.Columns = append(d.Columns, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read columns of %s.%s: %w", s.dbName, name, err)
 	}
-	if len(t.Columns) == 0 {
+	if len(d.Columns) == 0 {
 		return nil, nil
 	}
-	if len(t.PK) == 0 {
-		t.PK = uniq
+	if d.PK, err = s.keyColumns(ctx, d); err != nil {
+		return nil, err
 	}
-	if len(t.PK) > 1 {
-		if err := s.orderPK(ctx, t); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
+	return d, nil
 }
 
-// orderPK puts a composite primary key in key order (information_schema.columns lists table order).
-func (s *schemaCache) orderPK(ctx context.Context, t *tableMeta) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT column_name FROM information_schema.statistics
-		WHERE table_schema = ? AND table_name = ? AND index_name = 'PRIMARY' ORDER BY seq_in_index`, s.dbName, t.Name)
+// isBinaryString reports the string types that have no collation in information_schema.
+func isBinaryString(dataType string) bool {
+	switch dataType {
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		return true
+	}
+	return false
+}
+
+// keyColumns picks the key rows are identified and copied by: the primary key, else the first
+// unique key whose columns are all NOT NULL and whole (no prefix); none for other tables.
+func (s *schemaCache) keyColumns(ctx context.Context, d *tableDef) ([]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT index_name, column_name, sub_part IS NOT NULL, nullable = 'YES'
+		FROM information_schema.statistics WHERE table_schema = ? AND table_name = ? AND non_unique = 0
+		ORDER BY index_name = 'PRIMARY' DESC, index_name, seq_in_index`, s.dbName, d.Name)
 	if err != nil {
-		return fmt.Errorf("read primary key of %s.%s: %w", s.dbName, t.Name, err)
+		return nil, fmt.Errorf("read keys of %s.%s: %w", s.dbName, d.Name, err)
 	}
 	defer rows.Close()
-	var pk []int
+	var (
+		best, cur   []int
+		curName     string
+		curUsable   bool
+		haveCurrent bool
+	)
+	finish := func() {
+		if haveCurrent && curUsable && best == nil {
+			best = cur
+		}
+	}
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return err
+		var idx, col string
+		var prefix, nullable bool
+		if err := rows.Scan(&idx, &col, &prefix, &nullable); err != nil {
+			return nil, err
 		}
-		for i, c := range t.Columns {
-			if strings.EqualFold(c.Name, n) {
-				pk = append(pk, i)
-			}
+		if !haveCurrent || idx != curName {
+			finish()
+			cur, curName, curUsable, haveCurrent = nil, idx, true, true
 		}
+		i := slices.IndexFunc(d.Columns, func(c colDef) bool { return strings.EqualFold(c.Name, col) })
+		if i < 0 || prefix || nullable {
+			curUsable = false
+			continue
+		}
+		cur = append(cur, i)
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(pk) > 0 {
-		t.PK = pk
-	}
-	return nil
+	finish()
+	return best, rows.Err()
 }
 
 // parseEnumValues turns "enum('a','b”c')" into ["a", "b'c"].
@@ -232,4 +249,77 @@ func parseEnumValues(colType string) []string {
 		s = strings.TrimLeft(s, ", ")
 	}
 	return vals
+}
+
+// collationInfo names a collation and its charset.
+type collationInfo struct {
+	name, charset string
+	maxLen        int
+}
+
+// loadCollations reads the source's collations once (information_schema.collations and
+// character_sets).
+func (s *schemaCache) loadCollations(ctx context.Context) {
+	s.mu.Lock()
+	loaded := s.collations != nil
+	s.mu.Unlock()
+	if loaded {
+		return
+	}
+	m := map[uint32]collationInfo{63: {name: "binary", charset: "binary", maxLen: 1}}
+	rows, err := s.db.QueryContext(ctx, `SELECT co.id, co.collation_name, cs.character_set_name, cs.maxlen
+		FROM information_schema.collations co
+		JOIN information_schema.character_sets cs ON cs.character_set_name = co.character_set_name`)
+	if err != nil {
+		return // tried again at the next use
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uint32
+		var c collationInfo
+		if rows.Scan(&id, &c.name, &c.charset, &c.maxLen) == nil && plainName(c.name) && plainName(c.charset) {
+			m[id] = c
+		}
+	}
+	if rows.Err() != nil {
+		return
+	}
+	s.mu.Lock()
+	s.collations = m
+	s.mu.Unlock()
+}
+
+// plainName reports a plain identifier (what collation and charset names are).
+func plainName(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// collation returns the collation of id.
+func (s *schemaCache) collation(ctx context.Context, id uint32) (collationInfo, bool) {
+	s.loadCollations(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.collations[id]
+	return c, ok
+}
+
+// maxLen returns the bytes per character of a collation id; 1 when unknown.
+func (s *schemaCache) maxLen(ctx context.Context) func(uint32) int {
+	s.loadCollations(ctx)
+	return func(id uint32) int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if n := s.collations[id].maxLen; n > 0 {
+			return n
+		}
+		return 1
+	}
 }

@@ -3,6 +3,7 @@ package vstream
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
@@ -14,6 +15,7 @@ import (
 type sendState struct {
 	cfg       Config
 	heartbeat time.Duration // 0 = none
+	chunkSize int           // flags.transaction_chunk_size: 0 = the packet size
 
 	mu        sync.Mutex // serializes send (a gRPC stream takes one sender at a time) and guards the fields below
 	send      SendFunc
@@ -22,11 +24,26 @@ type sendState struct {
 	copyShard map[string]bool                    // shards that sent COPY_COMPLETED
 	copyDone  bool
 	lastSend  time.Time // monotonic: when the last response went out, for heartbeats
+	journals  map[int64]*journalWait
+	active    atomic.Int64 // shard streams running
+
+	stopOnReshard, sendJournals bool
+	// startShard starts the stream of a new shard (after a journal); set by the Manager
+	// before any stream runs, called with mu held.
+	startShard func(*binlogdatapb.ShardGtid) error
 }
+
+// streamStarted and streamEnded count the running shard streams; streamEnded returns how
+// many are left.
+func (st *sendState) streamStarted() { st.active.Add(1) }
+
+func (st *sendState) streamEnded() int64 { return st.active.Add(-1) }
 
 func newSendState(sgtids []*binlogdatapb.ShardGtid, flags *vtgatepb.VStreamFlags, cfg Config, send SendFunc) *sendState {
 	st := &sendState{cfg: cfg, send: send, vgtid: &binlogdatapb.VGtid{}, byShard: map[string]*binlogdatapb.ShardGtid{},
-		copyShard: map[string]bool{}, heartbeat: time.Duration(flags.GetHeartbeatInterval()) * time.Second, lastSend: time.Now()}
+		copyShard: map[string]bool{}, heartbeat: time.Duration(flags.GetHeartbeatInterval()) * time.Second, lastSend: time.Now(),
+		chunkSize: int(flags.GetTransactionChunkSize()), journals: map[int64]*journalWait{},
+		stopOnReshard: flags.GetStopOnReshard(), sendJournals: flags.GetStopOnReshard() || flags.GetIncludeReshardJournalEvents()}
 	for _, sg := range sgtids {
 		c := sg.CloneVT()
 		st.vgtid.ShardGtids = append(st.vgtid.ShardGtids, c)
@@ -41,6 +58,12 @@ func newSendState(sgtids []*binlogdatapb.ShardGtid, flags *vtgatepb.VStreamFlags
 func (st *sendState) deliver(batch []*binlogdatapb.VEvent) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	return st.deliverLocked(batch)
+}
+
+// deliverLocked is deliver with st.mu held by the caller (a shard sending a transaction in
+// chunks).
+func (st *sendState) deliverLocked(batch []*binlogdatapb.VEvent) error {
 	resp := &vtgatepb.VStreamResponse{Events: st.convert(make([]*binlogdatapb.VEvent, 0, len(batch)+1), batch)}
 	err := st.send(resp)
 	st.lastSend = time.Now()
@@ -97,6 +120,10 @@ func (st *sendState) convert(dst, batch []*binlogdatapb.VEvent) []*binlogdatapb.
 				sg.TablePKs = src.TablePKs
 			}
 			ev = &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_VGTID, Vgtid: cloneVGtid(st.vgtid), Keyspace: ev.Keyspace, Shard: ev.Shard}
+		case binlogdatapb.VEventType_JOURNAL:
+			if !st.sendJournals || ev.Journal.GetMigrationType() != binlogdatapb.MigrationType_SHARDS {
+				continue
+			}
 		case binlogdatapb.VEventType_COPY_COMPLETED:
 			dst = append(dst, ev)
 			st.copyShard[ev.Keyspace+"/"+ev.Shard] = true
@@ -111,16 +138,11 @@ func (st *sendState) convert(dst, batch []*binlogdatapb.VEvent) []*binlogdatapb.
 	return dst
 }
 
-// batchSize estimates the bytes of a batch from its row data.
+// batchSize estimates the bytes of a batch.
 func batchSize(b []*binlogdatapb.VEvent) int {
 	n := 0
 	for _, ev := range b {
-		n += 16
-		if re := ev.RowEvent; re != nil {
-			for _, rc := range re.RowChanges {
-				n += len(rc.GetBefore().GetValues()) + len(rc.GetAfter().GetValues())
-			}
-		}
+		n += eventSize(ev)
 	}
 	return n
 }

@@ -10,12 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
 	vtrpcpb "vitess.io/vitess/go/vt/proto/vtrpc"
+
+	"github.com/vtdirect/vtdirect/flavor"
 )
 
 // shardStream is owned by the one goroutine that runs run().
@@ -30,10 +33,17 @@ type shardStream struct {
 	st       *sendState // the client's stream, shared with the other shards
 	current  bool       // start at the source's current position
 	sent     int        // responses sent (progress, for retry accounting)
+	// refused holds the tablets turned down for their settings or for lacking the position,
+	// with why; once no other tablet is left, the stream fails naming them.
+	refused map[string]string
 
 	// Whole transactions read but not yet sent (see replicate), and their estimated size.
 	pending      []*binlogdatapb.VEvent
 	pendingBytes int
+	// holding: this stream holds st.mu while it sends a transaction in chunks (chunk.go);
+	// chunked counts such transactions.
+	holding bool
+	chunked int
 
 	// Resume state, kept across sources.
 	pos     Position   // position after the last transaction read (sent, or pending until replicate returns)
@@ -41,13 +51,21 @@ type shardStream struct {
 
 	// Per-source state, reset by each attempt.
 	src       Source
+	source    SourceCheck // the source's settings, checked at connect
 	flavor    string
 	db        *sql.DB
 	schema    *schemaCache
 	plans     map[string]*tablePlan
-	fieldSent map[string]bool
+	tmPlans   map[string]binlogPlan               // by table: the plan of its last TABLE_MAP event
+	fieldSent map[string]*binlogdatapb.FieldEvent // by table: the FIELD event last sent
 	reader    *binlogReader
-	next      Position // position after the transaction being read
+	next      Position                // position after the transaction being read
+	curMaria  mariaGTID               // GTID of the transaction being read (MariaDB)
+	curGTID   string                  // GTID of the transaction being read (MySQL)
+	history   *schemaHistory          // loaded from the source when a row needs it (history.go)
+	lastDDL   string                  // GTID of the last DDL of the database the stream passed
+	xa        map[string]*xaPrepared  // prepared XA transactions by xid, waiting for XA COMMIT
+	journals  []*binlogdatapb.Journal // journals of the transaction being read (journal.go)
 	tx        txState
 	arena     rowArena // lengths and values of ROW events
 	posBuf    []byte   // scratch for positionString
@@ -66,6 +84,10 @@ func (s *shardStream) run(ctx context.Context) error {
 	for {
 		before := s.sent
 		err := s.attempt(ctx, exclude)
+		if errors.Is(err, errJournalEnd) {
+			s.log.Info("vstream shard ended at a resharding journal", "keyspace", s.ks, "shard", s.shard, "position", s.pos.String())
+			return nil
+		}
 		var se *errSend
 		if errors.As(err, &se) {
 			return se.err // the client is gone: nothing to retry
@@ -75,6 +97,10 @@ func (s *shardStream) run(ctx context.Context) error {
 		}
 		var fe *FilterError
 		var ve *Error
+		var pe *errPick
+		if errors.As(err, &pe) && len(s.refused) > 0 {
+			return s.noFitSource(pe.err)
+		}
 		if errors.As(err, &fe) || errors.As(err, &ve) {
 			return err
 		}
@@ -82,10 +108,16 @@ func (s *shardStream) run(ctx context.Context) error {
 			failures = 0
 		}
 		failures++
-		var pe *errPick
+		var ue *errUnfit
 		switch {
 		case errors.As(err, &pe):
 			exclude = nil // every tablet was excluded or none is healthy: try them all again
+		case errors.As(err, &ue):
+			s.refused[ue.alias] = ue.reason
+			exclude = append(exclude, ue.alias)
+		case isPositionGone(err) && s.src.Alias != "":
+			s.refused[s.src.Alias] = fmt.Sprintf("cannot serve position %s: %v", s.pos, err)
+			exclude = append(exclude, s.src.Alias)
 		case s.src.Alias != "":
 			exclude = append(exclude, s.src.Alias)
 		}
@@ -104,6 +136,28 @@ func (s *shardStream) run(ctx context.Context) error {
 		case <-time.After(s.m.cfg.RetryBackoff):
 		}
 	}
+}
+
+// noFitSource is the error that ends the stream once no tablet is left to pick and some were
+// refused for their settings or for lacking the position: FAILED_PRECONDITION, naming each.
+func (s *shardStream) noFitSource(pickErr error) error {
+	if len(s.refused) == 0 {
+		return nil
+	}
+	aliases := make([]string, 0, len(s.refused))
+	for a := range s.refused {
+		aliases = append(aliases, a)
+	}
+	slices.Sort(aliases)
+	var b strings.Builder
+	fmt.Fprintf(&b, "vtdirect: no tablet of %s/%s can serve this VStream", s.ks, s.shard)
+	for _, a := range aliases {
+		fmt.Fprintf(&b, "; %s: %s", a, s.refused[a])
+	}
+	if pickErr != nil {
+		fmt.Fprintf(&b, "; and then: %v", pickErr)
+	}
+	return &Error{Code: vtrpcpb.Code_FAILED_PRECONDITION, Err: errors.New(b.String())}
 }
 
 // attempt streams from one source until it fails.
@@ -137,6 +191,11 @@ func (s *shardStream) streamFrom(ctx context.Context) error {
 		return err
 	}
 	defer s.disconnect()
+	if !s.source.Settings.FullRowMetadata() {
+		if err := s.awaitHistory(ctx, s.current || s.copying != nil); err != nil {
+			return err
+		}
+	}
 	if s.copying != nil {
 		if err := s.copyPhase(ctx); err != nil {
 			return err
@@ -184,14 +243,19 @@ func (s *shardStream) connect(ctx context.Context) error {
 	}
 	s.db = sql.OpenDB(connector)
 	s.db.SetMaxOpenConns(4)
-	var version string
-	if err := s.db.QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
+	check, err := CheckSourceSettings(ctx, s.db, false)
+	if err != nil {
 		s.disconnect()
 		return fmt.Errorf("connect to %s (%s): %w", s.src.Alias, s.src.Addr, err)
 	}
-	s.flavor = flavorMySQL
-	if strings.Contains(strings.ToLower(version), "mariadb") {
-		s.flavor = flavorMariaDB
+	if !check.Fit() {
+		s.disconnect()
+		return &errUnfit{alias: s.src.Alias, reason: check.Reason()}
+	}
+	s.source = check
+	s.flavor = flavorMariaDB
+	if check.Flavor.Kind == flavor.MySQL {
+		s.flavor = flavorMySQL
 	}
 	if !s.pos.IsZero() && s.pos.flavor != s.flavor {
 		s.disconnect()
@@ -199,7 +263,8 @@ func (s *shardStream) connect(ctx context.Context) error {
 	}
 	s.schema = newSchemaCache(s.db, s.src.DBName)
 	s.plans = make(map[string]*tablePlan)
-	s.fieldSent = make(map[string]bool)
+	s.tmPlans = make(map[string]binlogPlan)
+	s.fieldSent = make(map[string]*binlogdatapb.FieldEvent)
 	s.tx = txState{}
 	return nil
 }
@@ -215,20 +280,17 @@ func (s *shardStream) disconnect() {
 
 func (s *shardStream) currentPosition(ctx context.Context) (Position, error) {
 	var set string
-	if s.flavor == flavorMySQL {
-		if err := s.db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_executed").Scan(&set); err != nil {
-			return Position{}, err
-		}
-		return ParsePosition(flavorMySQL + "/" + strings.ReplaceAll(set, "\n", ""))
-	}
-	if err := s.db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_binlog_pos").Scan(&set); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.source.Flavor.PositionQuery()).Scan(&set); err != nil {
 		return Position{}, err
 	}
-	return parseMariaDBSet(set)
+	return ParsePosition(s.source.Flavor.Position(set))
 }
 
 // emit sends one batch (whole transactions) to the client now.
 func (s *shardStream) emit(evs []*binlogdatapb.VEvent) error {
+	if batchSize(evs) > s.m.cfg.MaxResponseBytes || len(evs) > s.m.cfg.MaxResponseEvents {
+		return s.emitSplit(evs)
+	}
 	if err := s.queue(evs); err != nil {
 		return err
 	}
@@ -242,8 +304,14 @@ func (s *shardStream) queue(evs []*binlogdatapb.VEvent) error {
 		// Now, while s.pos is this transaction's position.
 		s.attachCopyState(evs)
 	}
+	n := batchSize(evs)
+	if len(s.pending) > 0 && s.pendingBytes+n > s.m.cfg.MaxResponseBytes {
+		if err := s.flush(); err != nil { // keep the response within the packet size
+			return err
+		}
+	}
 	s.pending = append(s.pending, evs...)
-	s.pendingBytes += batchSize(evs)
+	s.pendingBytes += n
 	if len(s.pending) >= s.m.cfg.MaxResponseEvents || s.pendingBytes >= s.m.cfg.MaxResponseBytes {
 		return s.flush()
 	}
@@ -257,7 +325,12 @@ func (s *shardStream) flush() error {
 	if len(s.pending) == 0 {
 		return nil
 	}
-	err := s.st.deliver(s.pending)
+	var err error
+	if s.holding {
+		err = s.st.deliverLocked(s.pending)
+	} else {
+		err = s.st.deliver(s.pending)
+	}
 	clear(s.pending) // the response has its own slice: drop the references for the GC
 	s.pending, s.pendingBytes = s.pending[:0], 0
 	if err != nil {

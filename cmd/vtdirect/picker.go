@@ -16,14 +16,15 @@ import (
 func newPickerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "picker", Short: "Ask a running gateway how it chooses tablets"}
 	var (
-		server, keyspace, shard, types, cells, pref, order, exclude, localCell, maxLag string
-		asJSON                                                                         bool
+		server, keyspace, shard, types, cells, pref, order, exclude, localCell, maxLag, purpose string
+		asJSON                                                                                  bool
 	)
 	explain := &cobra.Command{
 		Use:   "explain",
 		Short: "Show the ranked candidate tablets of a shard and why the others are rejected",
 		Example: `  vtdirect picker explain --keyspace commerce --types REPLICA
-  vtdirect picker explain --keyspace commerce --types in_order:RDONLY,REPLICA --cells zone2 --cell-preference OnlySpecified`,
+  vtdirect picker explain --keyspace commerce --types in_order:RDONLY,REPLICA --cells zone2 --cell-preference OnlySpecified
+  vtdirect picker explain --keyspace commerce --types REPLICA --purpose vstream`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
@@ -40,6 +41,7 @@ func newPickerCmd() *cobra.Command {
 			set("tablet_order", order)
 			set("exclude", exclude)
 			set("max_lag", maxLag)
+			set("purpose", purpose)
 			if cmd.Flags().Changed("local-cell") {
 				q.Set("local_cell", localCell)
 			}
@@ -77,6 +79,7 @@ func newPickerCmd() *cobra.Command {
 	f.StringVar(&pref, "cell-preference", "", "PreferLocalWithAlias (default), PreferLocal or OnlySpecified")
 	f.StringVar(&order, "tablet-order", "", "Any (default) or InOrder")
 	f.StringVar(&exclude, "exclude", "", "tablet aliases never to pick")
+	f.StringVar(&purpose, "purpose", "", "query (default) or vstream: also turn down tablets whose binlog settings unfit them as VStream sources")
 	f.StringVar(&localCell, "local-cell", "", "the caller's cell (default: the gateway's --cell)")
 	f.StringVar(&maxLag, "max-lag", "", "replication lag bound (default: the gateway's)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")

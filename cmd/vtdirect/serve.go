@@ -21,6 +21,7 @@ import (
 	"github.com/vtdirect/vtdirect/gateway"
 	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/tabletserver"
+	"github.com/vtdirect/vtdirect/vstream"
 )
 
 // serveFlags are the gateway's flags, named after vtgate's and vttablet's where they have one.
@@ -53,6 +54,7 @@ type serveFlags struct {
 	localInfile     bool
 
 	ts       tabletserver.Config
+	vstream  vstream.Config
 	logLevel string
 
 	fo failoverFlags
@@ -120,6 +122,7 @@ func defineServeFlags(fs *pflag.FlagSet, f *serveFlags) {
 	fs.IntVar(&f.ts.MaxResultRows, "queryserver-config-max-result-size", 0, "a query returning more rows than this fails (0: no limit; results are streamed)")
 	fs.DurationVar(&f.ts.HealthInterval, "health-check-interval", 2*time.Second, "how often each tablet's MySQL is probed")
 	fs.DurationVar(&f.ts.ConnectTimeout, "db-connect-timeout", 5*time.Second, "timeout to connect to a tablet's MySQL")
+	fs.IntVar(&f.vstream.MaxResponseBytes, "vstream-packet-size", 250000, "VStream responses hold at most this many bytes of events (vttablet's --vstream-packet-size); a larger transaction goes out in several responses. Keep it well below the consumers' gRPC message limit (4 MiB in grpc-go, 16 MiB in Vitess's client)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	addFailoverFlags(fs, &f.fo)
 }
@@ -164,6 +167,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 		LocalInfile:    f.localInfile,
 		TabletServer:   f.ts,
 		Folding:        f.folding(),
+		VStream:        f.vstream,
 		Logger:         log,
 	}
 	if f.file != nil {

@@ -72,6 +72,18 @@ func TestServeConfigRefusesFlagsAndBadFiles(t *testing.T) {
 	}
 }
 
+// Every serve flag has its key in the file, but the credentials file (the file's secrets
+// replace it).
+func TestEveryServeFlagHasAKey(t *testing.T) {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	defineServeFlags(fs, &serveFlags{})
+	fs.VisitAll(func(f *pflag.Flag) {
+		if config.KeyOfFlag(f.Name) == "" && f.Name != "db-credentials-file" {
+			t.Errorf("--%s has no key in the configuration file (config/schema.go)", f.Name)
+		}
+	})
+}
+
 // The demo's gateway configuration is a valid file.
 func TestDemoConfigFileLoads(t *testing.T) {
 	dir := t.TempDir()

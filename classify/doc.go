@@ -1,0 +1,107 @@
+// Package classify reads a COM_QUERY the way MariaDB does, far enough for the gateway to
+// decide what to do with it before sending it: where it may go (a replica takes only
+// provable reads), whether the gateway answers it itself, what per-connection state it reads
+// or creates (so the session keeps or restores its backend connection), and what it does
+// beyond the session.
+//
+// It owns: the tokenizer (strings, identifiers, comments, executable comments, variables,
+// literals, under the session's sql_mode and client character set), the splitting of a
+// multi-statement query (with the bodies of stored programs and compound statements), and
+// the classification of each statement: its Kind, its Flags, whether it is ReadOnly, its
+// arguments (the database of USE, the id of KILL, the assignments of SET...). It is pure: no
+// I/O, no goroutines, no state beyond its constant tables.
+//
+// It does not parse SQL: it reads leading keywords and scans the rest for the few
+// constructs that matter (functions such as LAST_INSERT_ID(), user variables, FOR UPDATE,
+// INTO OUTFILE, names of server internals). Planning sharded queries is Vitess's
+// sqlparser's job; a statement MariaDB would refuse is classified as best it can be
+// (KindUnknown when it cannot) and MariaDB answers the syntax error.
+//
+// # How MariaDB 10.11 reads a query, and what this package does
+//
+// The rules below were checked on MariaDB 10.11; the tests that run a real server
+// (mariadb_test.go) hold the package to them.
+//
+//   - Executable comments /*! ... */, /*!NNNNN ... */, /*M! ... */ and /*M!NNNNNN ... */ are
+//     code: their content is tokenized as such whatever the version number. MariaDB runs
+//     /*!NNNNN only below its own version and never for 50700..99999 (MySQL 5.7+ features);
+//     reading them all errs on the side of seeing a write that may not run. Five or six
+//     digits after ! are a version, fewer are code (as MariaDB reads them). A server that
+//     skips a comment skips it to its first */, even inside what would be a string: so a
+//     string, quoted name or line comment holding */ inside a comment a server may skip
+//     (versions from 50700, and /*M!) makes the statement KindUnknown with the Admin flag
+//     (it cannot be judged), running to the end of the query. A comment inside
+//     one is allowed; an executable comment inside another, or a statement that ends inside
+//     one (its ';' inside), is refused by MariaDB: the statement is then KindUnknown and runs
+//     to the end of the query. /*+ ... */ hints and /*vt+ ... */ directives are comments;
+//     the text of the first directive is in Statement.Directive.
+//   - "--" starts a comment only before white space, a control character or the end.
+//   - Statements end at ';' outside strings, comments and the bodies of CREATE PROCEDURE,
+//     FUNCTION, TRIGGER, EVENT (and ALTER EVENT ... DO) and of compound statements (BEGIN NOT
+//     ATOMIC, IF, CASE, LOOP, WHILE, REPEAT, FOR outside stored programs). Inside a body the
+//     package follows the nesting of BEGIN...END, IF...END IF, CASE...END CASE (and CASE
+//     expressions, which end with END), LOOP, WHILE...DO, REPEAT...UNTIL, FOR...DO, telling
+//     statements from functions (IF(, REPEAT(), FOR UPDATE, FOR SYSTEM_TIME, CURSOR FOR,
+//     HANDLER FOR ...). When it cannot follow a body (an END that does not match), the rest
+//     of the query is one statement.
+//   - A trailing ';' with white space or comments after it is no statement. (MariaDB answers
+//     a comment after the last ';' with one more OK packet when CLIENT_MULTI_STATEMENTS is
+//     on, and ignores it when it is off, as the gateway's backend connections have it.) An
+//     empty statement between two ';' is KindEmpty; MariaDB refuses it.
+//   - A label before a compound statement at the top level (l: BEGIN NOT ATOMIC ... END l) is
+//     refused by MariaDB 10.11: such a statement is split as a block and classified
+//     KindUnknown.
+//   - SET: a GLOBAL, SESSION or LOCAL keyword applies to the assignments after it until the
+//     next keyword; an @@global. | @@session. | @@local. prefix applies to its own variable
+//     only. SET TRANSACTION (alone in its statement) without a keyword sets the next
+//     transaction only (ScopeNextTransaction). SET NAMES, CHARACTER SET and PASSWORD mix with
+//     other assignments.
+//   - A SET of sql_mode (to a literal) or of the client character set changes how MariaDB
+//     reads the statements after it in the same query; the package follows it. SET
+//     STATEMENT sql_mode=... FOR s does not change how s is read.
+//   - A read-only server refuses, besides the obvious writes: SELECT ... FOR UPDATE, NEXTVAL()
+//     and NEXT VALUE FOR (sequences), EXPLAIN or ANALYZE of a write, START TRANSACTION READ
+//     WRITE, LOCK TABLES ... WRITE, ANALYZE TABLE. It accepts LOCK IN SHARE MODE, temporary
+//     tables, XA, HANDLER, CHECK TABLE.
+//   - Only statements that use tables clear the diagnostics area: SELECT @@warning_count does
+//     not, any more than SHOW WARNINGS. DiagnosticsStatement marks SHOW WARNINGS | ERRORS,
+//     SHOW COUNT(*) ... and GET DIAGNOSTICS only.
+//
+// # Read-only
+//
+// Statement.ReadOnly is true for: SELECT, WITH ... SELECT, VALUES, TABLE and ( without FOR
+// UPDATE, INTO OUTFILE | DUMPFILE, LOAD_FILE(), NEXTVAL(), SETVAL(), NEXT VALUE FOR; SHOW;
+// DESCRIBE; EXPLAIN and ANALYZE of a read; HELP; USE; SET of session or user variables,
+// NAMES, CHARACTER SET, session or next-transaction TRANSACTION; SET ROLE; BEGIN, START
+// TRANSACTION (not READ WRITE), COMMIT, ROLLBACK, SAVEPOINT, RELEASE SAVEPOINT; GET
+// DIAGNOSTICS; PREPARE of a literal read; DEALLOCATE PREPARE; LOCK TABLES ... READ; UNLOCK
+// TABLES; BACKUP UNLOCK; HANDLER; CHECK TABLE, CHECKSUM TABLE; KILL (the gateway answers it);
+// SELECT CONNECTION_ID() and SELECT @@autocommit (answered by the gateway). Everything else
+// is not provably a read. A stored function called from a SELECT may still write: a
+// read-only replica then refuses it, as it would behind vtgate.
+//
+// # Limits
+//
+// sql_mode=ORACLE changes MariaDB's grammar (PL/SQL blocks, packages): not supported. The
+// body of a function whose RETURNS type the package does not know (TYPE OF, ROW TYPE OF)
+// may be misread; MariaDB's own answer is then still right, only the classification of the
+// rest of the query is conservative. Names of tables read without a schema (SELECT * FROM
+// processlist after USE information_schema) are not recognised as server internals: the
+// caller knows the current database. A SET of sql_mode or of the character set inside a
+// compound statement's body (which may or may not run) does not change how the statements
+// after it are read. When the gateway runs the statements of a query one by one, it can
+// Analyze the rest again with the options from each statement's status flags.
+//
+// # Example
+//
+//	res := classify.Analyze(query, classify.OptionsFromStatus(opt, lastStatus))
+//	switch {
+//	case res.Count == 1 && res.First.Kind == classify.KindUse:
+//		// answer USE res.First.Name
+//	case res.ReadOnly && !inTransaction:
+//		// any replica may serve it
+//	}
+//	if res.Flags.Any(classify.WritesUserVar | classify.TakesLock | classify.CreatesTempTable | classify.SQLPrepare) {
+//		// the session keeps its backend connection
+//	}
+package classify
