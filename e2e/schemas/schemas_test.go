@@ -386,7 +386,7 @@ func TestKeyspaceAddedAndRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "USE "+local.SchemaKeyspace(added)+"@replica"); err != nil {
+	if _, err := conn.ExecContext(ctx, "USE `"+local.SchemaKeyspace(added)+"@replica`"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the added keyspace's replica", func() error {
