@@ -15,7 +15,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -51,26 +50,11 @@ func runFailoverBench(ctx context.Context, args []string) error {
 		return err
 	}
 	p := progress{start: time.Now()}
-	if err := local.CheckMariaDBInstalled(); err != nil {
-		return fmt.Errorf("bench needs MariaDB (`make bench` installs it): %w", err)
+	dir, bin, cleanup, err := prepareBench(ctx, p, o.dir, "vtdirect-bench-failover-", o.vtdirect)
+	if err != nil {
+		return err
 	}
-	dir := o.dir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "vtdirect-bench-failover-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	}
-	bin := o.vtdirect
-	if bin == "" {
-		p.say("building vtdirect")
-		var err error
-		if bin, err = buildVtdirect(ctx, dir); err != nil {
-			return err
-		}
-	}
+	defer cleanup()
 	p.say("starting the demo layout (4 MariaDB tablets, semi_sync) and etcd in %s", dir)
 	l := local.DemoLayout()
 	for i := range l.Tablets {
@@ -99,7 +83,7 @@ func runFailoverBench(ctx context.Context, args []string) error {
 		logFile: filepath.Join(dir, "gateway.log"), extra: []string{
 			"--enable-failover", "--enable-buffer", "--failover-poll-interval", o.poll.String(),
 			"--failover-block-period", "0", "--failover-lease-ttl", "5s",
-			"--db-dba-user", c.DBAUser(), "--db-dba-password", c.DBAPassword(),
+			"--db-dba-user", c.DBAUser(), // its password: the credentials file (startServe)
 			"--replica-net-timeout", strconv.Itoa(local.SlaveNetTimeout) + "s", "--health-check-interval", "1s",
 		}})
 	if err != nil {

@@ -55,6 +55,10 @@ func startServe(ctx context.Context, bin string, s gatewaySettings) (*gatewayPro
 			}
 			ports[i] = p
 		}
+		secrets, err := writeSecrets(filepath.Dir(s.logFile))
+		if err != nil {
+			return nil, err
+		}
 		args := []string{"serve",
 			"--cell", "zone1",
 			"--topo-implementation", topo.ImplEtcd,
@@ -64,9 +68,9 @@ func startServe(ctx context.Context, bin string, s gatewaySettings) (*gatewayPro
 			"--mysql-server-port", strconv.Itoa(ports[0]),
 			"--grpc-port", strconv.Itoa(ports[1]),
 			"--port", strconv.Itoa(ports[2]),
-			"--mysql-auth-users", "app:app",
+			"--mysql-auth-server-static-file", secrets.users,
+			"--db-credentials-file", secrets.creds,
 			"--db-app-user", "app",
-			"--db-app-password", "app",
 			"--queryserver-config-pool-size", strconv.Itoa(s.poolSize),
 			"--log-level", "warn",
 		}
@@ -86,6 +90,20 @@ func startServe(ctx context.Context, bin string, s gatewaySettings) (*gatewayPro
 		c.stop()
 	}
 	return nil, fmt.Errorf("gateway did not start (log: %s): %w", s.logFile, lastErr)
+}
+
+// benchSecrets are the files that give the benchmarked gateway its passwords (never flags).
+type benchSecrets struct{ users, creds string }
+
+// writeSecrets writes the gateway's user file (user app) and the backend users' credentials
+// (app, and the cluster's admin user) into dir.
+func writeSecrets(dir string) (benchSecrets, error) {
+	s := benchSecrets{users: filepath.Join(dir, "users.json"), creds: filepath.Join(dir, "credentials.json")}
+	if err := os.WriteFile(s.users, []byte(`{"app": [{"Password": "app"}]}`), 0o600); err != nil {
+		return s, err
+	}
+	creds := fmt.Sprintf(`{"app": ["app"], %q: [%q]}`, local.DefaultDBAUser, local.DefaultDBAPassword)
+	return s, os.WriteFile(s.creds, []byte(creds), 0o600)
 }
 
 func startLogged(bin string, args []string, logFile string) (*child, error) {

@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/vtdirect/vtdirect/local"
 )
 
 // clientDSN is the DSN of every client connection: user app to database (target) commerce,
@@ -89,11 +92,41 @@ func goLoad(ctx context.Context, addr string, conns, rows int, warmup, dur time.
 	if res.cpu, err = meter.end(); err != nil {
 		return res, err
 	}
+	res.setLatencies(lats)
+	return res, nil
+}
+
+// setLatencies sets the query count and percentiles from every worker's latencies.
+func (r *result) setLatencies(lats [][]time.Duration) {
 	all := slices.Concat(lats...)
 	slices.Sort(all)
-	res.queries = int64(len(all))
-	res.p50, res.p99 = percentile(all, 0.50), percentile(all, 0.99)
-	return res, nil
+	r.queries = int64(len(all))
+	r.p50, r.p99 = percentile(all, 0.50), percentile(all, 0.99)
+}
+
+// prepareBench checks for MariaDB, makes the working directory (dirFlag, else a temp dir
+// removed by cleanup) and builds vtdirect there unless binFlag names one.
+func prepareBench(ctx context.Context, p progress, dirFlag, prefix, binFlag string) (dir, bin string, cleanup func(), err error) {
+	cleanup = func() {}
+	if err := local.CheckMariaDBInstalled(); err != nil {
+		return "", "", cleanup, fmt.Errorf("bench needs MariaDB (`make bench` installs it): %w", err)
+	}
+	dir = dirFlag
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", prefix); err != nil {
+			return "", "", cleanup, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+	}
+	bin = binFlag
+	if bin == "" {
+		p.say("building vtdirect")
+		if bin, err = buildVtdirect(ctx, dir); err != nil {
+			cleanup()
+			return "", "", func() {}, err
+		}
+	}
+	return dir, bin, cleanup, nil
 }
 
 // percentile of sorted latencies: the smallest value at or above a fraction p of them.

@@ -63,6 +63,12 @@ func main() {
 		fail(runShardingBench(ctx, os.Args[2:]))
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "schemas" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		fail(runSchemasBench(ctx, os.Args[2:]))
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "failover" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()

@@ -120,7 +120,7 @@ func (v snapView) Primary(keyspace, shard string) (PrimaryState, bool) {
 	if sh == nil || sh.Primary == nil {
 		return PrimaryState{}, false
 	}
-	h := sh.Primary.Health
+	h := sh.Primary.Health()
 	return PrimaryState{Alias: shortAlias(sh.Primary.Alias), Serving: h.LastProbe.IsZero() || h.Serving, LastProbe: h.LastProbe,
 		OpenTransactions: sh.Primary.Server.Stats().Reserved.InUse}, true
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/vtdirect/vtdirect/tabletserver"
 )
 
-// Tablet is one tablet as the registry last saw it. Records are shared between snapshots and
-// never modified: treat them as read-only.
+// Tablet is one tablet as the registry last saw it. Tablets and their records are shared
+// between snapshots and never modified: treat them as read-only.
 type Tablet struct {
 	Alias    string // <cell>-<uid>, Vitess's padded form
 	Cell     string
@@ -19,8 +19,11 @@ type Tablet struct {
 	Type     topodatapb.TabletType
 	Record   *topodatapb.Tablet
 	Server   *tabletserver.TabletServer
-	Health   tabletserver.Health // as of the snapshot
 }
+
+// Health is the tablet's latest health (its backend's latest probe), which may be newer than
+// the snapshot's picker view of it.
+func (t *Tablet) Health() tabletserver.Health { return t.Server.Health() }
 
 // Shard is the tablets of one keyspace/shard, sorted by alias.
 type Shard struct {
@@ -44,7 +47,11 @@ type Snapshot struct {
 	shards  map[string][]*Shard // keyspace -> shards sorted by name
 	tablets []*Tablet           // sorted by alias
 	byAlias map[picker.Alias]*Tablet
+	byName  map[string]*Tablet // by Alias
 }
+
+// TabletByAlias returns a tablet by its alias ("zone1-0000000100"), or nil.
+func (s *Snapshot) TabletByAlias(alias string) *Tablet { return s.byName[alias] }
 
 // Tablet returns the tablet a pick chose, or nil if it is not in this snapshot.
 func (s *Snapshot) Tablet(a picker.Alias) *Tablet { return s.byAlias[a] }
@@ -74,12 +81,13 @@ func (s *Snapshot) HasKeyspace(keyspace string) bool {
 // buildSnapshot indexes the tablets. It runs on every change, never per query.
 func buildSnapshot(gen uint64, tablets []*Tablet, topoKeyspaces, cells []string, aliases map[string][]string, topoErr error) *Snapshot {
 	s := &Snapshot{Generation: gen, CellsAliases: aliases, TopoErr: topoErr, shards: map[string][]*Shard{},
-		byAlias: make(map[picker.Alias]*Tablet, len(tablets))}
+		byAlias: make(map[picker.Alias]*Tablet, len(tablets)), byName: make(map[string]*Tablet, len(tablets))}
 	sort.Slice(tablets, func(i, j int) bool { return tablets[i].Alias < tablets[j].Alias })
 	s.tablets = tablets
 	infos := make([]picker.TabletInfo, 0, len(tablets))
 	for _, t := range tablets {
 		s.byAlias[picker.AliasOf(t.Record.GetAlias())] = t
+		s.byName[t.Alias] = t
 		infos = append(infos, pickerInfo(t))
 	}
 	s.Picker = picker.NewSnapshot(infos, picker.Topology{Cells: cells, CellsAliases: aliases})
@@ -129,7 +137,7 @@ func newerPrimary(t, cur *Tablet) bool {
 // serving, so that the first writes after a start need not wait for the first probe; other
 // tablets wait for theirs.
 func pickerInfo(t *Tablet) picker.TabletInfo {
-	h := t.Health
+	h := t.Health()
 	info := picker.TabletInfo{Tablet: t.Record, Reachable: h.Reachable, Serving: h.Serving, Lag: h.Lag}
 	if h.LastProbe.IsZero() {
 		if t.Type == topodatapb.TabletType_PRIMARY {

@@ -135,7 +135,7 @@ func startGatewayPools(ctx context.Context, poolSize, txPoolSize int) (*gateway.
 	for {
 		changed := g.Registry.Changed()
 		for _, t := range g.Registry.Snapshot().Tablets() {
-			if t.Health.Serving {
+			if t.Health().Serving {
 				return g, nil
 			}
 		}

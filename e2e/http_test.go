@@ -68,7 +68,8 @@ func TestDebugStatusAndMetrics(t *testing.T) {
 		t.Fatalf("/debug/status: %d %s", code, body)
 	}
 	code, body = httpGet(t, "/metrics")
-	if code != http.StatusOK || !strings.Contains(body, "go_goroutines") || !strings.Contains(body, `vtdirect_tablet_queries_total{keyspace="commerce",shard="0",tablet="zone1-0000000100",type="PRIMARY"}`) {
+	if code != http.StatusOK || !strings.Contains(body, "go_goroutines") || !strings.Contains(body, `vttablet_mysql_count{keyspace="commerce",shard="0",tablet="zone1-0000000100"}`) ||
+		!strings.Contains(body, `vttablet_conn_pool_capacity{keyspace="commerce",shard="0",tablet="zone1-0000000100"} 8`) {
 		t.Fatalf("/metrics: %d", code)
 	}
 }

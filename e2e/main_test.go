@@ -150,7 +150,7 @@ func waitServing(ctx context.Context, g *gateway.Gateway, aliases ...string) err
 			a = strings.TrimPrefix(a, "!")
 			serving := false
 			for _, t := range snap.Tablets() {
-				if shortAlias(t.Alias) == a && t.Health.Serving {
+				if shortAlias(t.Alias) == a && t.Health().Serving {
 					serving = true
 				}
 			}

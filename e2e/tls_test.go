@@ -89,8 +89,8 @@ func TestTLSEndToEnd(t *testing.T) {
 			health = health[:0]
 			ok := len(tabs) > 0
 			for _, tab := range tabs {
-				health = append(health, fmt.Sprintf("%s serving=%v err=%v", tab.Alias, tab.Health.Serving, tab.Health.Err))
-				if tab.Health.Serving || tab.Health.Err == nil || !strings.Contains(tab.Health.Err.Error(), "certificate") {
+				health = append(health, fmt.Sprintf("%s serving=%v err=%v", tab.Alias, tab.Health().Serving, tab.Health().Err))
+				if tab.Health().Serving || tab.Health().Err == nil || !strings.Contains(tab.Health().Err.Error(), "certificate") {
 					ok = false
 				}
 			}

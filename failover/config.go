@@ -122,7 +122,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("failover: Config.ID is empty"))
 	}
 	if c.DBAUser == "" {
-		errs = append(errs, errors.New("failover: no admin MySQL user: give --db-dba-user (and --db-dba-password), a user with SUPER that can change replication"))
+		errs = append(errs, errors.New("failover: no admin MySQL user: give --db-dba-user (its password in --db-credentials-file or the config file), a user with SUPER that can change replication"))
 	}
 	if c.NetTimeout < 2*time.Second || c.NetTimeout%time.Second != 0 {
 		errs = append(errs, fmt.Errorf("failover: replica net timeout %v: want whole seconds, at least 2s (the heartbeat is half of it)", c.NetTimeout))

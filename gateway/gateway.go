@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	"vitess.io/vitess/go/vt/proto/vtgateservice"
 
 	"github.com/vtdirect/vtdirect/acl"
@@ -30,6 +32,7 @@ import (
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/picker"
 	"github.com/vtdirect/vtdirect/router"
+	"github.com/vtdirect/vtdirect/stats"
 	"github.com/vtdirect/vtdirect/tabletserver"
 	"github.com/vtdirect/vtdirect/topo"
 	"github.com/vtdirect/vtdirect/vschema"
@@ -76,6 +79,14 @@ type Config struct {
 	GRPCTLS    *tls.Config
 	DebugToken string
 
+	// TabletConfig, if set, gives each tablet's server configuration (the config file's
+	// sections folded); TabletServer is then the base it starts from.
+	TabletConfig func(*topodatapb.Tablet) tabletserver.Config
+	// KeyspacePickers are the picker settings of keyspaces that have their own (the config
+	// file's keyspaces: max_replication_lag, cells, cell_preference).
+	KeyspacePickers map[string]router.KeyspacePicker
+	// Folding folds metric dimensions away (--drop-dimensions, --stats-combine-dimensions).
+	Folding stats.Folding
 	// Buffer holds PRIMARY traffic while a shard is reparented (--enable-buffer); nil: off.
 	Buffer *buffer.Config
 	// Failover runs the failover controller in this gateway (--enable-failover); nil: off.
@@ -91,7 +102,7 @@ func (c *Config) validate() error {
 		return errors.New("the gateway's cell is required (--cell): the cell (availability zone) it runs in, e.g. --cell zone1")
 	}
 	if len(c.Users) == 0 && !c.InsecureNoAuth {
-		return errors.New("no MySQL users: give --mysql-auth-users user:password or --mysql-auth-server-static-file, or --insecure-no-auth for a test setup")
+		return errors.New("no MySQL users: give --mysql-auth-server-static-file (or users: in the --config file), or --insecure-no-auth for a test setup")
 	}
 	if c.RequireTLS && c.TLSConfig == nil {
 		return errors.New("--mysql-server-require-secure-transport needs --mysql-server-ssl-cert and --mysql-server-ssl-key")
@@ -124,7 +135,11 @@ type Gateway struct {
 	grpcSrv   *grpc.Server
 	grpcAddr  net.Addr
 	Metrics   *prometheus.Registry
+	stats     *stats.Collector
+	users     atomic.Pointer[users]
 	fo        failoverParts
+	reloadMu  sync.Mutex // serialises Reload
+	reloader  atomic.Pointer[ReloadFunc]
 	// vstreamFit remembers which tablets are fit as VStream sources (vstream_fitness.go).
 	vstreamFit *sourceFitness
 	vstreamMgr *vstream.Manager
@@ -138,6 +153,12 @@ type Gateway struct {
 type users map[string]string
 
 func (u users) Password(user string) (string, bool) { p, ok := u[user]; return p, ok }
+
+// liveUsers is the gateway's users as the latest configuration says (a reload may change
+// them): the listeners' Authenticator.
+type liveUsers struct{ g *Gateway }
+
+func (l liveUsers) Password(user string) (string, bool) { return (*l.g.users.Load()).Password(user) }
 
 // Start starts a gateway over a topo server. It returns once the listeners accept.
 func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
@@ -154,13 +175,17 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		Cells:        cfg.CellsToWatch,
 		Keyspaces:    cfg.Keyspaces,
 		TabletServer: cfg.TabletServer,
+		TabletConfig: cfg.TabletConfig,
 	}, ts, log)
 	if err != nil {
 		return nil, err
 	}
 	reg.Start(ctx)
 	g.Registry = reg
-	g.Metrics.MustRegister(newTabletCollector(reg))
+	g.stats = stats.NewCollector(cfg.Folding, tabletSource{reg})
+	g.Metrics.MustRegister(g.stats)
+	u := users(cfg.Users)
+	g.users.Store(&u)
 
 	pm, err := picker.NewMetrics(g.Metrics)
 	if err != nil {
@@ -183,6 +208,10 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		rcfg.Buffer = g.fo.buf
 	}
 	g.Executor, err = router.NewExecutor(rcfg, reg)
+	if err == nil && len(cfg.KeyspacePickers) > 0 {
+		err = g.Executor.SetPickerDefaults(router.PickerDefaults{Cells: cfg.Cells, CellPreference: cfg.CellPreference,
+			MaxLag: cfg.MaxLag, Keyspaces: cfg.KeyspacePickers})
+	}
 	if err != nil {
 		g.closeFailover()
 		g.VSchema.Close()
@@ -192,7 +221,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	g.Metrics.MustRegister(newSessionCollector(g.Executor), newSecurityCollector(g))
 	var auth mysqlserver.Authenticator
 	if len(cfg.Users) > 0 {
-		auth = users(cfg.Users)
+		auth = liveUsers{g}
 	}
 	lis, err := net.Listen("tcp", cfg.MySQLAddr)
 	if err != nil {
@@ -239,6 +268,9 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		g.httpAddr = hl.Addr()
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(g.Metrics, promhttp.HandlerOpts{}))
+		mux.Handle("/debug/vars", stats.VarsHandler(g.Metrics))
+		g.pages(mux)
+		mux.HandleFunc("/debug/config/reload", g.configReloadHandler)
 		mux.HandleFunc("/debug/status", statusHandler(reg, cfg.Cell))
 		mux.HandleFunc("/debug/picker", pickerHandler(reg, cfg.Cell, cfg.MaxLag.String(), g.vstreamFit))
 		mux.HandleFunc("/debug/failover", failoverHandler(g))
@@ -251,7 +283,13 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprintf(w, `<!doctype html><title>vtdirect %s</title><h1>vtdirect gateway, cell %s</h1><ul>
+<li><a href="/debug/tablets">/debug/tablets</a>: every tablet, its health, pools and pages</li>
 <li><a href="/debug/status">/debug/status</a>: tablets and their health (JSON)</li>
+<li><a href="/debug/pools">/debug/pools</a>: the connections of each MySQL server and tablet (JSON)</li>
+<li><a href="/debug/livequeryz">/debug/livequeryz</a>: running queries, every tablet (JSON)</li>
+<li><a href="/debug/txz">/debug/txz</a>: open transactions, every tablet (JSON)</li>
+<li><a href="/debug/health">/debug/health</a>: tablets not serving and recent health changes (JSON)</li>
+<li><a href="/debug/vars">/debug/vars</a>: every metric as JSON, as Vitess's expvar</li>
 <li><a href="/debug/picker?keyspace=commerce&amp;types=REPLICA&amp;format=text">/debug/picker</a>: how a tablet is chosen (keyspace, shard, types, cells, cell_preference, tablet_order)</li>
 <li><a href="/debug/failover?format=text">/debug/failover</a>: failover analysis, readings and recoveries</li>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>

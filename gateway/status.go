@@ -19,6 +19,8 @@ type tabletStatus struct {
 	LagSec    float64 `json:"lag_seconds"`
 	Error     string  `json:"error,omitempty"`
 	LastProbe string  `json:"last_probe,omitempty"`
+	// Pages are the tablet's own pages (/<alias>/debug/...).
+	Pages map[string]string `json:"pages"`
 }
 
 // statusHandler serves /debug/status: the tablets the gateway serves and their health, as JSON.
@@ -37,14 +39,14 @@ func statusHandler(reg *discovery.Registry, cell string) http.HandlerFunc {
 		for _, t := range snap.Tablets() {
 			ts := tabletStatus{
 				Alias: t.Alias, Keyspace: t.Keyspace, Shard: t.Shard, Type: t.Type.String(),
-				MySQL: t.Server.Addr(), Reachable: t.Health.Reachable, Serving: t.Health.Serving,
-				LagSec: t.Health.Lag.Seconds(),
+				MySQL: t.Server.Addr(), Reachable: t.Health().Reachable, Serving: t.Health().Serving,
+				LagSec: t.Health().Lag.Seconds(), Pages: tabletLinks(t.Alias),
 			}
-			if t.Health.Err != nil {
-				ts.Error = t.Health.Err.Error()
+			if t.Health().Err != nil {
+				ts.Error = t.Health().Err.Error()
 			}
-			if !t.Health.LastProbe.IsZero() {
-				ts.LastProbe = t.Health.LastProbe.Format(time.RFC3339Nano)
+			if !t.Health().LastProbe.IsZero() {
+				ts.LastProbe = t.Health().LastProbe.Format(time.RFC3339Nano)
 			}
 			out.Tablets = append(out.Tablets, ts)
 		}

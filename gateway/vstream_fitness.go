@@ -62,7 +62,7 @@ func (f *sourceFitness) unfit(ctx context.Context, sh *discovery.Shard) map[pick
 	f.mu.Lock()
 	for _, t := range sh.Tablets {
 		a, err := picker.ParseAlias(t.Alias)
-		if err != nil || !t.Health.Reachable {
+		if err != nil || !t.Health().Reachable {
 			continue
 		}
 		c, ok := f.checks[a]

@@ -104,12 +104,12 @@ func (v *vstreamSources) CheckSource(_ context.Context, src vstream.Source) erro
 	switch {
 	case t == nil:
 		return fmt.Errorf("tablet %s left the topology", src.Alias)
-	case !t.Health.Reachable:
-		return fmt.Errorf("tablet %s is unreachable: %v", src.Alias, t.Health.Err)
-	case !t.Health.Serving:
-		return fmt.Errorf("tablet %s is not serving: %v", src.Alias, t.Health.Err)
-	case t.Type != topodatapb.TabletType_PRIMARY && v.maxLag > 0 && t.Health.Lag > v.maxLag:
-		return fmt.Errorf("tablet %s lags %v, more than %v", src.Alias, t.Health.Lag, v.maxLag)
+	case !t.Health().Reachable:
+		return fmt.Errorf("tablet %s is unreachable: %v", src.Alias, t.Health().Err)
+	case !t.Health().Serving:
+		return fmt.Errorf("tablet %s is not serving: %v", src.Alias, t.Health().Err)
+	case t.Type != topodatapb.TabletType_PRIMARY && v.maxLag > 0 && t.Health().Lag > v.maxLag:
+		return fmt.Errorf("tablet %s lags %v, more than %v", src.Alias, t.Health().Lag, v.maxLag)
 	}
 	return nil
 }

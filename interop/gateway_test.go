@@ -100,7 +100,7 @@ func waitServing(t *testing.T, ctx context.Context, g *gateway.Gateway, aliases 
 		for _, a := range aliases {
 			found := false
 			for _, tab := range snap.Tablets() {
-				if tab.Alias == a && tab.Health.Serving {
+				if tab.Alias == a && tab.Health().Serving {
 					found = true
 				}
 			}

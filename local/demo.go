@@ -32,6 +32,8 @@ type DemoConfig struct {
 	Gateway              DemoGateway
 	// Sharded are the sharded keyspaces beside the layout's (the demo's customer).
 	Sharded []ShardedKeyspace `json:",omitempty"`
+	// Schemas is how many schema keyspaces (ks0001...) the demo also serves (schemas.go).
+	Schemas int
 	// Executable is the vtdirect binary, which runs the embedded etcd (EtcdArgs) and the
 	// gateway (Gateway.Args). Not saved in the state file.
 	Executable string   `json:"-"`
@@ -43,6 +45,9 @@ type DemoGateway struct {
 	Cell                          string
 	MySQLPort, GRPCPort, HTTPPort int
 	Args                          []string `json:"-"`
+	// Files are written (mode 0600, directories made) before the gateway starts: its
+	// configuration file and the password files it names.
+	Files map[string]string `json:"-"`
 }
 
 // stateFile records the DemoConfig of the last `up` in Dir, so that `down` and `status` find
@@ -155,6 +160,9 @@ func Up(ctx context.Context, cfg DemoConfig, out io.Writer) error {
 		return err
 	}
 	if err := upSharded(ctx, &cfg, p); err != nil { // demo_sharded.go
+		return err
+	}
+	if err := upSchemas(ctx, &cfg, p); err != nil {
 		return err
 	}
 	if err := upGateway(ctx, &cfg, p); err != nil {
@@ -286,6 +294,42 @@ func upTopo(ctx context.Context, cfg *DemoConfig, p progress) error {
 	})
 }
 
+// upSchemas adds the schema keyspaces: their databases on the primary (the replicas get them
+// by replication) and their topo records.
+func upSchemas(ctx context.Context, cfg *DemoConfig, p progress) error {
+	if cfg.Schemas <= 0 {
+		return nil
+	}
+	if cfg.Schemas > MaxSchemas {
+		return fmt.Errorf("--schemas %d: at most %d", cfg.Schemas, MaxSchemas)
+	}
+	r := currentRoles(ctx, cfg)
+	primary := cfg.Layout.Primary()
+	var servers []SchemaServer
+	for _, spec := range cfg.Layout.Tablets {
+		typ := r.typeOf(spec)
+		if typ == topodatapb.TabletType_PRIMARY {
+			primary = spec
+		}
+		servers = append(servers, SchemaServer{Spec: spec, Port: spec.MySQLPort, Type: typ})
+	}
+	if err := p.step(fmt.Sprintf("creating databases vt_ks0001..%s on %s", SchemaDB(cfg.Schemas), primary.Alias()), func() error {
+		return CreateSchemaDatabases(ctx, tabletDSN(cfg, primary, ""), 1, cfg.Schemas)
+	}); err != nil {
+		return err
+	}
+	return p.step(fmt.Sprintf("writing the topology of keyspaces ks0001..%s (%d tablets)", SchemaKeyspace(cfg.Schemas), cfg.Schemas*len(servers)), func() error {
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer cancel()
+		ts, err := topo.Open(tctx, topo.ImplEtcd, cfg.EtcdAddr(), cfg.Layout.GlobalRoot)
+		if err != nil {
+			return err
+		}
+		defer ts.Close()
+		return WriteSchemaTopo(tctx, ts, servers, 1, cfg.Schemas, nil)
+	})
+}
+
 func upGateway(ctx context.Context, cfg *DemoConfig, p progress) error {
 	g := cfg.Gateway
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(g.MySQLPort))
@@ -300,6 +344,14 @@ func upGateway(ctx context.Context, cfg *DemoConfig, p progress) error {
 			flag string
 		}{{g.MySQLPort, "--mysql-port"}, {g.GRPCPort, "--grpc-port"}, {g.HTTPPort, "--http-port"}} {
 			if err := checkPortFree(port.n, port.flag); err != nil {
+				return err
+			}
+		}
+		for path, content := range g.Files {
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				return err
+			}
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 				return err
 			}
 		}

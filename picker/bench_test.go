@@ -36,6 +36,19 @@ func bigSnapshot(shards int) *Snapshot {
 	return NewSnapshot(tablets, topo)
 }
 
+// schemaSnapshot is the multi-schema shape: n keyspaces of one shard each, a primary in zone1
+// and a replica in zone2 (two MySQL servers hosting every schema).
+func schemaSnapshot(n int) *Snapshot {
+	tablets := make([]TabletInfo, 0, 2*n)
+	for i := range n {
+		ks := fmt.Sprintf("ks%05d", i)
+		tablets = append(tablets,
+			tab(fmt.Sprintf("zone1-%d", 100000+i), primary, inShard(ks, "0")),
+			tab(fmt.Sprintf("zone2-%d", 200000+i), replica, inShard(ks, "0")))
+	}
+	return NewSnapshot(tablets, Topology{Cells: []string{"zone1", "zone2"}, CellsAliases: map[string][]string{"region1": {"zone1", "zone2"}}})
+}
+
 func tinySnapshot() *Snapshot {
 	return NewSnapshot([]TabletInfo{
 		tab("zone1-100", primary), tab("zone1-101", replica),
@@ -73,6 +86,36 @@ func BenchmarkPickLarge(b *testing.B) {
 	b.Run("primary", func(b *testing.B) {
 		benchPick(b, snap, "s0500", Options{LocalCell: "zone1", TabletTypes: "PRIMARY"})
 	})
+}
+
+// BenchmarkPickSchemas: 20,000 tablets as 10,000 schemas on two servers; picks of a random
+// schema's replica and primary.
+func BenchmarkPickSchemas(b *testing.B) {
+	snap := schemaSnapshot(10000)
+	for _, o := range []struct {
+		name string
+		opts Options
+	}{
+		{"replica", Options{LocalCell: "zone1", TabletTypes: "REPLICA"}},
+		{"primary", Options{LocalCell: "zone1", TabletTypes: "PRIMARY"}},
+	} {
+		b.Run(o.name, func(b *testing.B) {
+			c := mustCompile(b, o.opts)
+			rnd := newTestRand(1)
+			names := make([]string, 10000)
+			for i := range names {
+				names[i] = fmt.Sprintf("ks%05d", i)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := Pick(snap, names[i%len(names)], "0", c, rnd); err != nil {
+					b.Fatal(err)
+				}
+				i += 7919
+			}
+		})
+	}
 }
 
 // BenchmarkPickTiny: the local demo's shape (4 tablets, 2 cells), as the

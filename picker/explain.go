@@ -86,7 +86,7 @@ func Explain(snap *Snapshot, keyspace, shard string, c *Criteria) *Explanation {
 		x.CellOrder = append(x.CellOrder, tier)
 	}
 	x.UnknownCells = r.unknown
-	sh := snap.shards[KeyspaceShard{keyspace, shard}]
+	sh := snap.shards.get(KeyspaceShard{keyspace, shard})
 	if sh == nil {
 		return x
 	}

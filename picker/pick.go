@@ -94,7 +94,7 @@ func Pick(snap *Snapshot, keyspace, shard string, c *Criteria, rnd Rand) (*Table
 	if snap == nil {
 		return nil, noTablet(snap, keyspace, shard, c, nil)
 	}
-	sh := snap.shards[KeyspaceShard{keyspace, shard}]
+	sh := snap.shards.get(KeyspaceShard{keyspace, shard})
 	if sh == nil {
 		return nil, noTablet(snap, keyspace, shard, c, nil)
 	}

@@ -40,7 +40,7 @@ type Topology struct {
 // Never modify a Snapshot, nor the TabletInfo values it hands out.
 type Snapshot struct {
 	*cellIndex // shared by the snapshots Update derives
-	shards     map[KeyspaceShard]*shardTablets
+	shards     shardTable
 	size       int
 	topo       Topology // kept for Update's full rebuild
 }
@@ -81,9 +81,9 @@ func NewSnapshot(tablets []TabletInfo, topo Topology) *Snapshot {
 			cellIDs: make(map[string]int32),
 			aliases: make(map[string][]int32, len(topo.CellsAliases)),
 		},
-		shards: make(map[KeyspaceShard]*shardTablets),
-		topo:   topo,
+		topo: topo,
 	}
+	shards := make(map[KeyspaceShard]*shardTablets)
 
 	// Cells first, sorted, so ids (and explanations) are deterministic.
 	names := map[string]bool{}
@@ -148,26 +148,27 @@ func NewSnapshot(tablets []TabletInfo, topo Topology) *Snapshot {
 	all := make([]entry, len(order))
 	next := 0
 	for ks, n := range counts {
-		s.shards[ks] = &shardTablets{tablets: all[next : next : next+n], primary: -1}
+		shards[ks] = &shardTablets{tablets: all[next : next : next+n], primary: -1}
 		next += n
 	}
 	for _, i := range order {
 		t := tablets[i]
-		sh := s.shards[KeyspaceShard{t.Tablet.Keyspace, t.Tablet.Shard}]
+		sh := shards[KeyspaceShard{t.Tablet.Keyspace, t.Tablet.Shard}]
 		a := AliasOf(t.Tablet.Alias)
 		sh.tablets = append(sh.tablets, entry{info: t, alias: a, cell: s.cellIDs[a.Cell], typ: t.Tablet.Type})
 	}
 	s.size = len(order)
-	for ks, sh := range s.shards {
+	for ks, sh := range shards {
 		sh.named, sh.hasName = topo.Primaries[ks]
 		sh.markPrimary()
 	}
 	// A shard whose record names a primary that has no tablet still exists.
 	for ks, a := range topo.Primaries {
-		if s.shards[ks] == nil {
-			s.shards[ks] = &shardTablets{primary: -1, named: a, hasName: true}
+		if shards[ks] == nil {
+			shards[ks] = &shardTablets{primary: -1, named: a, hasName: true}
 		}
 	}
+	s.shards = buildShardTable(shards)
 	return s
 }
 
@@ -265,8 +266,8 @@ func (s *Snapshot) Shards() []KeyspaceShard {
 	if s == nil {
 		return nil
 	}
-	out := make([]KeyspaceShard, 0, len(s.shards))
-	for ks := range s.shards {
+	out := make([]KeyspaceShard, 0, s.shards.len())
+	for ks := range s.shards.index {
 		out = append(out, ks)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -284,7 +285,7 @@ func (s *Snapshot) Tablets(keyspace, shard string) []*TabletInfo {
 	if s == nil {
 		return nil
 	}
-	sh := s.shards[KeyspaceShard{keyspace, shard}]
+	sh := s.shards.get(KeyspaceShard{keyspace, shard})
 	if sh == nil {
 		return nil
 	}
@@ -300,7 +301,7 @@ func (s *Snapshot) Primary(keyspace, shard string) *TabletInfo {
 	if s == nil {
 		return nil
 	}
-	sh := s.shards[KeyspaceShard{keyspace, shard}]
+	sh := s.shards.get(KeyspaceShard{keyspace, shard})
 	if sh == nil || sh.primary < 0 {
 		return nil
 	}

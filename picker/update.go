@@ -2,49 +2,52 @@ package picker
 
 import "sort"
 
-// Update returns a snapshot in which each changed tablet replaces the one
-// of the same alias, sharing everything else with s. It is how the registry
-// publishes a health change cheaply: it copies the shard index (a pointer
-// per shard) and the changed shards, not every tablet (about 0.2ms instead of
-// 5-7ms for NewSnapshot at 10,000 tablets). A tablet that is new, or moved
-// to another keyspace or shard, makes it fall back to a full rebuild. To
-// remove tablets or change the topology, call NewSnapshot. s is unchanged.
+// Update returns a snapshot in which each changed tablet replaces the one of the same alias,
+// sharing everything else with s. It is how the registry publishes a health change cheaply:
+// the shard index and the cell index are shared, and only the changed shards, the chunks of
+// the shard table holding them and the list of chunks are copied (a few microseconds at
+// 20,000 tablets, instead of tens of milliseconds for NewSnapshot). A tablet that is new, or
+// moved to another keyspace or shard, makes it fall back to a full rebuild. To remove tablets
+// or change the topology, call NewSnapshot. s is unchanged.
 func (s *Snapshot) Update(changed ...TabletInfo) *Snapshot {
 	if s == nil {
 		return NewSnapshot(changed, Topology{})
 	}
 	n := *s
-	n.shards = make(map[KeyspaceShard]*shardTablets, len(s.shards))
-	for ks, sh := range s.shards {
-		n.shards[ks] = sh
-	}
-	copied := map[*shardTablets]bool{} // shards already copied for this update
+	w := s.shards.writer()
+	copied := map[int32]*shardTablets{} // shards already copied for this update, by slot
 	for _, t := range changed {
 		if t.Tablet == nil || t.Tablet.Alias == nil {
 			continue
 		}
 		ks := KeyspaceShard{t.Tablet.Keyspace, t.Tablet.Shard}
-		sh := n.shards[ks]
+		slot, ok := s.shards.index[ks]
 		i := -1
-		if sh != nil {
+		var sh *shardTablets
+		if ok {
+			sh = copied[slot]
+			if sh == nil {
+				sh = s.shards.get(ks)
+			}
 			i = sh.find(AliasOf(t.Tablet.Alias))
 		}
 		if i < 0 {
 			return NewSnapshot(s.withReplaced(changed), s.topo)
 		}
-		if !copied[sh] {
+		if copied[slot] == nil {
 			c := *sh
 			c.tablets = append([]entry(nil), sh.tablets...)
 			sh = &c
-			n.shards[ks] = sh
-			copied[sh] = true
+			copied[slot] = sh
+			w.set(slot, sh)
 		}
 		e := &sh.tablets[i]
 		e.info, e.typ = t, t.Tablet.Type
 	}
-	for sh := range copied {
+	for _, sh := range copied {
 		sh.markPrimary()
 	}
+	n.shards = w.t
 	return &n
 }
 
@@ -64,10 +67,10 @@ func (sh *shardTablets) find(a Alias) int {
 // as later entries of the same alias.
 func (s *Snapshot) withReplaced(changed []TabletInfo) []TabletInfo {
 	all := make([]TabletInfo, 0, s.size+len(changed))
-	for _, sh := range s.shards {
+	s.shards.each(func(_ KeyspaceShard, sh *shardTablets) {
 		for i := range sh.tablets {
 			all = append(all, sh.tablets[i].info)
 		}
-	}
+	})
 	return append(all, changed...)
 }

@@ -29,7 +29,7 @@ func TestSnapshotUpdate(t *testing.T) {
 		if got, _ := pickedSet(t, base, "ks", "0", c); len(got) != 1 || got[0] != "zone1-101" {
 			t.Errorf("the old snapshot changed: picked %v", got)
 		}
-		if next.shards[KeyspaceShard{"ks", "-80"}] != base.shards[KeyspaceShard{"ks", "-80"}] || next.cellIndex != base.cellIndex {
+		if next.shards.get(KeyspaceShard{"ks", "-80"}) != base.shards.get(KeyspaceShard{"ks", "-80"}) || next.cellIndex != base.cellIndex {
 			t.Error("an unchanged shard or the cells were copied")
 		}
 	})
@@ -83,12 +83,53 @@ func TestSnapshotDuplicateAlias(t *testing.T) {
 	}
 }
 
+// BenchmarkSnapshotUpdate is the cost of publishing one tablet's health change: 10,000 and
+// 20,000 tablets in shards of 10, and 20,000 tablets as 10,000 schemas of a primary and a
+// replica (the multi-schema shape).
 func BenchmarkSnapshotUpdate(b *testing.B) {
-	snap := bigSnapshot(1000)
-	t := *snap.Tablets("ks", "s0500")[3]
-	t.Serving = false
-	b.ReportAllocs()
-	for b.Loop() {
-		snap.Update(t)
+	for _, c := range []struct {
+		name  string
+		snap  *Snapshot
+		shard string
+	}{
+		{"10000_tablets", bigSnapshot(1000), "s0500"},
+		{"20000_tablets", bigSnapshot(2000), "s1500"},
+		{"20000_tablets_10000_schemas", schemaSnapshot(10000), "0"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ks := "ks"
+			if c.shard == "0" {
+				ks = "ks05000"
+			}
+			t := *c.snap.Tablets(ks, c.shard)[1]
+			t.Serving = false
+			b.ReportAllocs()
+			for b.Loop() {
+				c.snap.Update(t)
+			}
+		})
+	}
+}
+
+// TestSnapshotUpdateShares: an update copies the changed shard's chunk only.
+func TestSnapshotUpdateShares(t *testing.T) {
+	snap := schemaSnapshot(1000)
+	tab := *snap.Tablets("ks00500", "0")[1]
+	tab.Serving = false
+	next := snap.Update(tab)
+	same := 0
+	for i := range snap.shards.chunks {
+		if snap.shards.chunks[i] == next.shards.chunks[i] {
+			same++
+		}
+	}
+	if same != len(snap.shards.chunks)-1 {
+		t.Errorf("%d of %d chunks shared, want all but one", same, len(snap.shards.chunks))
+	}
+	if got := next.Tablets("ks00500", "0")[1]; got.Serving {
+		t.Error("the update was lost")
+	}
+	if got := snap.Tablets("ks00500", "0")[1]; !got.Serving {
+		t.Error("the old snapshot changed")
 	}
 }

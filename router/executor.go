@@ -54,6 +54,8 @@ type Executor struct {
 	policy  atomic.Pointer[acl.Policy]
 	dbIndex atomic.Pointer[dbIndex]
 	denials [numDenied]atomic.Uint64 // statements the access rules refused, by kind
+
+	pickerSetHolder // per-keyspace and reloaded picker settings (criteria.go) [schemas branch]
 }
 
 // Stats are the router's counters, for metrics.
@@ -480,7 +482,7 @@ func (e *Executor) pickTarget(s *Session, t Target, hasTarget bool) (*discovery.
 	if err != nil {
 		return nil, err
 	}
-	crit := e.criteria[t.TabletType]
+	crit := e.criteriaFor(sh.Keyspace, t.TabletType) // per-keyspace picker settings (criteria.go) [schemas branch]
 	info, err := picker.Pick(snap.Picker, sh.Keyspace, sh.Name, crit, s)
 	if err != nil {
 		if e.cfg.PickerMetrics != nil {

@@ -97,7 +97,7 @@ func vitessTabletsTable(snap *discovery.Snapshot, pattern string, visible func(s
 			continue
 		}
 		state := "NOT_SERVING"
-		if tab.Health.Serving {
+		if tab.Health().Serving {
 			state = "SERVING"
 		}
 		term := ""

@@ -42,7 +42,7 @@ func TestDialNegotiatesExactCapabilities(t *testing.T) {
 			Alias: &topodatapb.TabletAlias{Cell: "c", Uid: 1}, Keyspace: "ks",
 			MysqlHostname: "127.0.0.1", MysqlPort: int32(port),
 		}, nil, nil)
-		_, err = ts.dial(context.Background(), tt.client)
+		_, err = ts.be.dial(context.Background(), ts, tt.client)
 		var me *mysql.MyError
 		if !errors.As(err, &me) || me.Code != 1045 || me.State != "28000" {
 			t.Errorf("dial error %v: want the server's 1045 kept", err)

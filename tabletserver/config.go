@@ -23,13 +23,21 @@ const (
 	DefaultPreparedStmtCacheSize = 64
 )
 
-// Config configures the tablet server of one tablet; every tablet of a gateway gets the same.
+// Config configures the tablet server of one tablet. Tablets on one MySQL server that connect
+// as the same user share a Backend: the fields marked "backend-level" are those of the
+// backend, taken from the first tablet's Config (and changed with Backends.Configure); the
+// others are each tablet's own (changed with TabletServer.Configure).
 type Config struct {
 	// User and Password are the backend credentials (data connections and the control
-	// connection alike).
+	// connection alike). Backend-level; User is part of the backend's key.
 	User, Password string
-	// PoolSize bounds the data connections (autocommit queries); a Get that finds them all
-	// busy waits up to PoolWaitTimeout. Idle ones are closed after IdleTimeout.
+	// MaxConnections bounds the backend connections to the tablet's MySQL server as User,
+	// shared by every tablet there, whatever their number; 0 = PoolSize + TxPoolSize.
+	// Backend-level.
+	MaxConnections int
+	// PoolSize bounds the tablet's statements on connections no session keeps (autocommit
+	// queries); a Get that finds them all busy waits up to PoolWaitTimeout. Idle connections
+	// are closed after IdleTimeout (backend-level).
 	PoolSize        int
 	PoolWaitTimeout time.Duration
 	IdleTimeout     time.Duration
@@ -42,19 +50,27 @@ type Config struct {
 	// MaxResultRows fails a reply with more rows; 0 = unlimited (results are streamed).
 	MaxResultRows int
 	// HealthInterval is the period of the health probe; ConnectTimeout bounds a connect and a
-	// probe.
+	// probe. Backend-level.
 	HealthInterval time.Duration
 	ConnectTimeout time.Duration
 	// TLSMode and TLSConfig say whether backend connections use TLS and how they verify the
-	// server (vttablet's --db-ssl-mode, --db-ssl-ca...).
+	// server (vttablet's --db-ssl-mode, --db-ssl-ca...). Backend-level.
 	TLSMode   backendconn.TLSMode
 	TLSConfig *tls.Config
 	// PreparedStmtCacheSize bounds the prepared statements kept on each backend connection
 	// (least recently used evicted). The server's max_prepared_stmt_count bounds the sum over
 	// all connections of every gateway: keep PreparedStmtCacheSize x (PoolSize + TxPoolSize)
 	// x gateways under it. A prepare refused for that limit (1461) frees the connection's
-	// statements and is retried once.
+	// statements and is retried once. Backend-level.
 	PreparedStmtCacheSize int
+}
+
+// maxConnections is MaxConnections with its default.
+func (c *Config) maxConnections() int {
+	if c.MaxConnections > 0 {
+		return c.MaxConnections
+	}
+	return c.PoolSize + c.TxPoolSize
 }
 
 // Validate reports a Config that cannot work. Zero values are fine: they get defaults.
@@ -69,6 +85,7 @@ func (c Config) Validate() error {
 		{"TxTimeout", int64(c.TxTimeout)}, {"QueryTimeout", int64(c.QueryTimeout)},
 		{"MaxResultRows", int64(c.MaxResultRows)}, {"HealthInterval", int64(c.HealthInterval)},
 		{"ConnectTimeout", int64(c.ConnectTimeout)}, {"PreparedStmtCacheSize", int64(c.PreparedStmtCacheSize)},
+		{"MaxConnections", int64(c.MaxConnections)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("tabletserver: %s must not be negative", f.name))

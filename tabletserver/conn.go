@@ -29,6 +29,9 @@ const (
 // for the one goroutine holding it, except Killed, Lease and KillQueryOnLease, which any
 // goroutine may call.
 type Conn struct {
+	be *Backend
+	// ts is the tablet the connection is handed out to (the last one while idle): written
+	// under pool.mu by handOut, before the lease changes.
 	ts       *TabletServer
 	pool     *pool
 	nc       net.Conn
@@ -45,17 +48,29 @@ type Conn struct {
 	// pending bytes at the start of buf belong to the next reply; more is how many replies of
 	// pipelined commands are still to come after the one being read (set by the sender).
 	pending, more int
-	bufHigh       int    // largest len(buf) ever, for tests and stats
-	wbuf          []byte // commands that vtdirect builds (SET, prepare, execute) are built here
-	pbuf          []byte // the statements sent before a command (Request.Pre) are built here
+	bufHigh       int         // largest len(buf) ever, for tests and stats
+	wbuf          []byte      // commands that vtdirect builds (SET, prepare, execute) are built here
+	pbuf          []byte      // the statements sent before a command (Request.Pre) are built here
+	bufs          net.Buffers // the prelude and the command, for one writev
 	hdr           [4]byte
 	parser        replyParser
-	maxRows       uint64
+	// maxRows and queryTimeout are the holder tablet's limits, copied at hand-out.
+	maxRows      uint64
+	queryTimeout time.Duration
+	// schema is the database the connection is on, as the server said (the handshake, the
+	// OK of a COM_INIT_DB, session tracking of a USE); wantSchema is the one its holder
+	// tablet needs: the next command switches first when they differ (schema.go).
+	schema, wantSchema string
+	// parked: released to a backend other tablets share, the connection was sent to
+	// parkSchema (schema.go); the reply of that COM_INIT_DB is read with the next command's.
+	// home is the database it was on before.
+	parked bool
+	home   string
 
 	// Owned by the holder.
 	broken  bool // I/O or protocol failure: never reused
 	inTx    bool // the latest status showed a transaction (the pool's txStart is set)
-	discard bool // session state vtdirect cannot undo (COM_INIT_DB): closed on release
+	discard bool // session state vtdirect cannot undo: closed on release
 	// lastStatus is the latest status flags any reply carried, an intermediate OK or EOF of a
 	// multi-result reply included (a CALL that began a transaction and then failed), so that
 	// a connection maybe inside a transaction is not pooled; statusSeen says it is set.
@@ -92,14 +107,17 @@ type Conn struct {
 	idleTick  uint64                        // pool tick when it went idle, guarded by pool.mu
 	idleSince time.Time                     // when it went idle, guarded by pool.mu
 	tag       uint64                        // the session that released it last (0: none), guarded by pool.mu
+	// started is when the running command began (unix ns), 0 when none runs: for the
+	// running-queries page, read by other goroutines.
+	started atomic.Int64
 	// lease numbers the hand-outs of this connection: written under pool.mu by handOut, read
 	// by the transaction killer (under pool.mu), Reclaim and KillQueryOnLease (under killMu).
 	lease atomic.Uint64
 }
 
-func newConn(t *TabletServer, nc net.Conn, threadID uint32, caps uint32) *Conn {
+func newConn(b *Backend, nc net.Conn, threadID uint32, caps uint32) *Conn {
 	c := &Conn{
-		ts:        t,
+		be:        b,
 		nc:        nc,
 		rw:        nc,
 		threadID:  threadID,
@@ -108,11 +126,10 @@ func newConn(t *TabletServer, nc net.Conn, threadID uint32, caps uint32) *Conn {
 		buf:       make([]byte, defaultBufSize),
 		bufHigh:   defaultBufSize,
 		wbuf:      make([]byte, 0, 1024),
-		maxRows:   uint64(t.cfg.MaxResultRows),
 		timerDone: make(chan struct{}, 1),
 	}
 	c.killDone.L = &c.killMu
-	c.stmts.init(t.cfg.PreparedStmtCacheSize)
+	c.stmts.init(b.cfg.Load().PreparedStmtCacheSize)
 	// Created once, stopped: Reset per query does not allocate.
 	c.timer = time.AfterFunc(time.Hour, c.onTimeout)
 	c.timer.Stop()
@@ -247,7 +264,11 @@ func (c *Conn) exchange(ctx context.Context, cmd byte, kind replyKind, req *Requ
 		return Result{}, stmtOnly(errCanceled(c.ts.alias, err))
 	}
 	c.begin(ctx)
+	start := time.Now()
+	c.started.Store(start.UnixNano())
 	res, err := c.send(cmd, kind, req, long, w)
+	c.ts.stats.queryTime.Observe(time.Since(start))
+	c.started.Store(0)
 	reason := c.end()
 	return c.finish(cmd, res, err, reason)
 }
@@ -261,20 +282,44 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 	case req.Multi == MultiOff && c.multi:
 		setOpt = 1
 	}
-	if len(req.Pre) > 0 || setOpt >= 0 || long != nil {
-		if err := c.writePrelude(req.Pre, setOpt, long); err != nil {
+	sw := c.switchSteps()
+	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw > 0 {
+		if err := c.writePrelude(sw, req.Pre, setOpt, long, req.Frame); err != nil {
 			return Result{}, &forwardError{backend: true, err: err}
 		}
-	}
-	if err := c.writeFrame(req.Frame); err != nil {
+	} else if err := c.writeFrame(req.Frame); err != nil {
 		return Result{}, &forwardError{backend: true, err: err}
 	}
 	deprecate, infile := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, c.caps&mysql.CLIENT_LOCAL_FILES != 0
-	c.more = len(req.Pre) + 1
+	c.more = sw + len(req.Pre) + 1
 	if setOpt >= 0 {
 		c.more++
 	}
 	defer func() { c.more = 0 }()
+	if err := c.readPark(); err != nil {
+		return Result{}, err
+	}
+	if sw > 0 {
+		swErr, err := c.readSwitch(sw)
+		if err != nil {
+			return Result{}, err
+		}
+		if swErr != nil {
+			// The statement went on in information_schema (schema.go): drop every reply.
+			for c.more > 0 {
+				c.more--
+				k := replyQuery
+				if c.more == 0 {
+					k = kind // the command's own reply comes last
+				}
+				c.parser.reset(k, deprecate, infile && c.more == 0, nil)
+				if _, err := c.forward(nil, nil); err != nil {
+					return Result{}, err
+				}
+			}
+			return Result{}, swErr
+		}
+	}
 	for range req.Pre {
 		c.more--
 		c.parser.reset(replyQuery, deprecate, false, nil)
@@ -299,10 +344,11 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 	return c.forward(w, req.In)
 }
 
-// writePrelude writes the pre-statements, a COM_SET_OPTION and long data, with as few writes
-// as they allow.
-func (c *Conn) writePrelude(pre []string, setOpt int, long [][]byte) error {
-	b := c.pbuf[:0]
+// writePrelude writes the schema switch (sw steps), the pre-statements, a COM_SET_OPTION and
+// long data, then the command frame, with as few writes as they allow (one writev when there
+// is no long data and the command fits one packet).
+func (c *Conn) writePrelude(sw int, pre []string, setOpt int, long [][]byte, frame []byte) error {
+	b := c.appendSwitch(c.pbuf[:0], sw)
 	for _, q := range pre {
 		start := len(b)
 		b = append(b, 0, 0, 0, 0, mysql.COM_QUERY)
@@ -316,12 +362,22 @@ func (c *Conn) writePrelude(pre []string, setOpt int, long [][]byte) error {
 	if cap(b) > maxKeptBufSize {
 		c.pbuf = nil
 	}
+	if n := len(frame) - 4; long == nil && n < maxPayload && len(b) > 0 {
+		frame[0], frame[1], frame[2], frame[3] = byte(n), byte(n>>8), byte(n>>16), 0
+		c.bufs = append(c.bufs[:0], b, frame)
+		_, err := c.bufs.WriteTo(c.rw)
+		c.bufs = c.bufs[:0]
+		return err
+	}
 	if len(b) > 0 {
 		if _, err := c.rw.Write(b); err != nil {
 			return err
 		}
 	}
-	return c.writeLongData(long)
+	if err := c.writeLongData(long); err != nil {
+		return err
+	}
+	return c.writeFrame(frame)
 }
 
 // setHeader sets a frame's header for a payload under 16 MiB, sequence 0.
@@ -337,6 +393,13 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 	c.shrinkWbuf()
 	st := &c.ts.stats
 	st.queries.Add(1)
+	var sw *schemaSwitchError
+	if errors.As(err, &sw) {
+		// The connection may now hold state of a statement nobody will account for.
+		c.fail()
+		c.be.requestProbe() // the tablet's database may be gone: its health should say so soon
+		return res, sw.err
+	}
 	st.rows.Add(res.Rows)
 	if p := &c.parser; p.statusSeen {
 		// Whatever the outcome: an intermediate status showing a transaction matters even when
@@ -361,9 +424,13 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		switch cmd {
 		case mysql.COM_RESET_CONNECTION:
 			c.stmts.forget()
-			c.settingsKey = ""
+			c.settingsKey, c.serverWait = "", 0
+			c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
 		case mysql.COM_INIT_DB:
-			c.discard = true // the pool's connections must stay on the tablet's database
+			c.discard = true // a client's own COM_INIT_DB: not pooled again
+		}
+		if res.SchemaChanged {
+			c.schema = res.Schema // a USE or COM_INIT_DB of the client's
 		}
 		return res, nil
 	}
@@ -387,9 +454,10 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		out = errBackendProtocol(c.ts.alias, err)
 	default:
 		st.ioErrors.Add(1)
+		c.be.stats.ioErrors.Add(1)
 		// The server probably went away: its other idle connections are likely dead too.
 		c.pool.flushIdle()
-		out = errLost(c.ts.alias, c.ts.addr, err)
+		out = errLost(c.ts.alias, c.be.key.Addr, err)
 	}
 	if res.Complete {
 		return res, &ReplyCompleteError{Err: out}

@@ -27,37 +27,42 @@ const FormatCaps = mysql.CLIENT_FOUND_ROWS | mysql.CLIENT_DEPRECATE_EOF | mysql.
 const alwaysCaps = mysql.CLIENT_LONG_PASSWORD | mysql.CLIENT_LONG_FLAG | mysql.CLIENT_TRANSACTIONS |
 	mysql.CLIENT_MULTI_RESULTS | mysql.CLIENT_PS_MULTI_RESULTS | mysql.CLIENT_SESSION_TRACK
 
-// dial opens a backend connection for a client with reply-format capabilities caps.
-func (t *TabletServer) dial(ctx context.Context, caps uint32) (*Conn, error) {
+// dial opens a backend connection for tablet t's client with reply-format capabilities caps,
+// on t's database.
+func (b *Backend) dial(ctx context.Context, t *TabletServer, caps uint32) (*Conn, error) {
 	caps &= FormatCaps
+	cfg := b.cfg.Load()
 	nc, info, err := backendconn.Dial(ctx, backendconn.Config{
-		Addr: t.addr, User: t.cfg.User, Password: t.cfg.Password, Database: t.dbName,
+		Addr: b.key.Addr, User: b.key.User, Password: cfg.Password, Database: t.dbName,
 		Capabilities:   alwaysCaps | caps,
 		Attributes:     map[string]string{"program_name": "vtdirect"},
-		ConnectTimeout: t.cfg.ConnectTimeout,
-		TLSMode:        t.cfg.TLSMode,
-		TLSConfig:      t.cfg.TLSConfig,
+		ConnectTimeout: cfg.ConnectTimeout,
+		TLSMode:        cfg.TLSMode,
+		TLSConfig:      cfg.TLSConfig,
 	})
 	if err != nil {
+		b.stats.dialErrors.Add(1)
 		t.stats.dialErrors.Add(1)
-		return nil, errDial(t.alias, t.addr, err)
+		return nil, errDial(t.alias, b.key.Addr, err)
 	}
 	if missing := (alwaysCaps | caps) &^ info.Capabilities &^ mysql.CLIENT_LONG_PASSWORD; missing != 0 {
 		nc.Close()
-		return nil, errDial(t.alias, t.addr, errMissingCaps(missing))
+		return nil, errDial(t.alias, b.key.Addr, errMissingCaps(missing))
 	}
+	b.stats.dials.Add(1)
 	t.stats.dials.Add(1)
-	t.noteVersion(info.ServerVersion)
-	c := newConn(t, nc, info.ThreadID, caps)
+	b.noteVersion(info.ServerVersion)
+	c := newConn(b, nc, info.ThreadID, caps)
+	c.ts, c.schema, c.wantSchema = t, t.dbName, t.dbName
 	c.canReset = flavor.Detect(info.ServerVersion).SupportsResetConnection()
 	c.state.Store(connInUse) // for the base tracking statement, before the pool hands it out
-	if err := t.ensureInfo(ctx); err != nil {
+	if err := b.ensureInfo(ctx); err != nil {
 		// Tracking then asks for every variable ('*'): correct, only more talkative.
-		t.log.Warn("cannot read the server's session variables", "err", err)
+		b.log.Warn("cannot read the server's session variables", "err", err)
 	}
-	if err := c.resetAnd(ctx, false, []string{t.baseTracking()}); err != nil {
+	if err := c.resetAnd(ctx, false, []string{b.baseTracking()}); err != nil {
 		nc.Close()
-		return nil, errDial(t.alias, t.addr, err)
+		return nil, errDial(t.alias, b.key.Addr, err)
 	}
 	return c, nil
 }

@@ -4,6 +4,12 @@
 // what a client abandons), a query timeout that really kills the query on MySQL (KILL QUERY),
 // a result-size limit, a health probe, and counters.
 //
+// Tablets of many keyspaces may live on one MySQL server, each in its own database. Those that
+// connect as one user share a Backend (backend.go): one pool bounded by MaxConnections, in
+// which each tablet's PoolSize and TxPoolSize are sub-quotas, one control connection, one
+// health probe per interval for all of them. Connections know the database they are on and are
+// switched to another tablet's with a COM_INIT_DB pipelined with the statement (schema.go).
+//
 // The per-query path is the product. A backend connection is opened by go-mysql's client
 // (handshake, auth) with exactly the result-format capabilities the gateway gives its clients
 // (docs/internals.md); then its socket is taken over. Conn.Exec writes the client's command
@@ -17,7 +23,8 @@
 //
 // Example (a router serving one autocommit query):
 //
-//	ts := tabletserver.New(cfg, tablet, log, onHealth)
+//	backends := tabletserver.NewBackends(log)            // one per registry
+//	ts := tabletserver.NewShared(backends, cfg, tablet, log, onHealth)
 //	ts.Open()
 //	defer ts.Close()
 //	conn, err := ts.Get(ctx, &session.Settings)

@@ -16,6 +16,8 @@ const (
 	flagTxTimeout    = "--queryserver-config-transaction-timeout"
 	flagQueryTimeout = "--queryserver-config-query-timeout"
 	flagMaxRows      = "--queryserver-config-max-result-size"
+	// flagMaxConnections is the per-server limit; only the config file sets it per server.
+	flagMaxConnections = "--db-max-connections"
 )
 
 // Client error codes that go-mysql does not name.
@@ -167,4 +169,12 @@ type errMissingCaps uint32
 
 func (e errMissingCaps) Error() string {
 	return fmt.Sprintf("the server does not offer capabilities %#x the gateway needs (session tracking needs MariaDB 10.2+ or MySQL 5.7+)", uint32(e))
+}
+
+// errBackendExhausted is errPoolExhausted for the connections of a whole MySQL server, which
+// every tablet on it shares.
+func errBackendExhausted(alias string, key BackendKey, limit int, wait time.Duration) *mysql.MyError {
+	return mysql.NewError(mysql.ER_TOO_MANY_USER_CONNECTIONS, fmt.Sprintf(
+		"vtdirect: all %d connections to %s as %s, which every tablet there shares, stayed busy for %v (tablet %s); retry, or raise %s (or %s)",
+		limit, key.Addr, key.User, wait, alias, flagMaxConnections, flagPoolTimeout))
 }

@@ -100,8 +100,8 @@ type countingWriter struct {
 func (w *countingWriter) Write(p []byte) (int, error) { w.writes++; return w.Buffer.Write(p) }
 
 func testServer(cfg Config) *TabletServer {
-	t := New(cfg, nil, nil, nil)
-	t.alias, t.addr = "test-0000000001", "127.0.0.1:1"
+	t := New(cfg, &topodatapb.Tablet{Alias: &topodatapb.TabletAlias{Cell: "test", Uid: 1}, Keyspace: "test",
+		MysqlHostname: "127.0.0.1", MysqlPort: 1}, nil, nil)
 	return t
 }
 
@@ -110,8 +110,11 @@ func testConn(t *testing.T, cfg Config, reply []byte, chunk int) (*Conn, *fakeBa
 	cfg.User = "u"
 	ts := testServer(cfg)
 	t.Cleanup(ts.Close)
-	ts.killQuery = func(context.Context, uint32) error { return nil } // no control connection
-	c := newConn(ts, nil, 7, 0)
+	ts.be.killQuery = func(context.Context, uint32) error { return nil } // no control connection
+	c := newConn(ts.be, nil, 7, 0)
+	c.ts, c.pool = ts, ts.be.pool
+	c.schema, c.wantSchema = ts.dbName, ts.dbName
+	c.maxRows, c.queryTimeout = uint64(ts.config().MaxResultRows), ts.config().QueryTimeout
 	fb := &fakeBackend{chunkReader: &chunkReader{data: reply, chunk: chunk}}
 	c.rw = fb
 	c.state.Store(connInUse)
@@ -289,7 +292,7 @@ func TestPrepareReplyRewritesID(t *testing.T) {
 		if !bytes.Equal(w.Bytes(), want) {
 			t.Fatalf("forwarded % x\nwant % x", w.Bytes(), want)
 		}
-		if info, ok := c.stmts.get("select ? + ?"); !ok || info.id != 42 {
+		if info, ok := c.stmts.get(stmtKey{"vt_test", "select ? + ?"}); !ok || info.id != 42 {
 			t.Errorf("cache = %+v, %v; want backend id 42", info, ok)
 		}
 		wantCmd := pkt(0, append([]byte{mysql.COM_STMT_PREPARE}, "select ? + ?"...)...)
@@ -433,8 +436,8 @@ func TestStmtCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	var s stmtCache
 	s.init(size)
 	add := func(q string, id uint32) (uint32, bool) {
-		closeID, ok := s.makeRoom(q)
-		s.put(q, stmtInfo{id: id})
+		closeID, ok := s.makeRoom(stmtKey{"db", q})
+		s.put(stmtKey{"db", q}, stmtInfo{id: id})
 		return closeID, ok
 	}
 	for i := 0; i < size; i++ {
@@ -442,7 +445,7 @@ func TestStmtCacheEvictsLeastRecentlyUsed(t *testing.T) {
 			t.Fatalf("put %d closed statement %d", i, id)
 		}
 	}
-	if _, ok := s.get("a"); !ok { // now the most recently used
+	if _, ok := s.get(stmtKey{"db", "a"}); !ok { // now the most recently used
 		t.Fatal("first statement missing")
 	}
 	if id, ok := add("new", 1000); !ok || id != 2 {
@@ -457,6 +460,10 @@ func TestStmtCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 	if len(s.m) != size {
 		t.Errorf("cache holds %d", len(s.m))
+	}
+	// The same text in another database is another statement.
+	if _, ok := s.get(stmtKey{"other", "new"}); ok {
+		t.Error("a statement of database db was found for database other")
 	}
 }
 

@@ -43,19 +43,23 @@ type ServerInfo struct {
 type Collation struct{ Name, Charset string }
 
 // Info returns the server's defaults, once a probe has read them.
-func (t *TabletServer) Info() (ServerInfo, bool) {
-	if i := t.info.Load(); i != nil {
+func (t *TabletServer) Info() (ServerInfo, bool) { return t.be.Info() }
+
+// Info returns the server's defaults, once a probe has read them.
+func (b *Backend) Info() (ServerInfo, bool) {
+	if i := b.info.Load(); i != nil {
 		return *i, true
 	}
 	return ServerInfo{}, false
 }
 
 // readInfo reads the server's defaults through the control connection.
-func (t *TabletServer) readInfo(ctx context.Context, version string) error {
+func (b *Backend) readInfo(ctx context.Context, version string) error {
+	db := b.control.Load()
 	i := ServerInfo{Flavor: flavor.Detect(version)}
 	var ac int
 	var schema, state string
-	if err := t.control.QueryRowContext(ctx, "SELECT @@global.autocommit, @@global.session_track_system_variables, "+
+	if err := db.QueryRowContext(ctx, "SELECT @@global.autocommit, @@global.session_track_system_variables, "+
 		"@@global.session_track_schema, @@global.session_track_state_change, @@global.wait_timeout, @@global.interactive_timeout, @@global.sql_mode, "+
 		"(SELECT ID FROM information_schema.COLLATIONS WHERE COLLATION_NAME = @@global.collation_server)").
 		Scan(&ac, &i.TrackSystemVariables, &schema, &state, &i.WaitTimeout, &i.InteractiveTimeout, &i.SQLMode, &i.DefaultCollation); err != nil {
@@ -64,7 +68,7 @@ func (t *TabletServer) readInfo(ctx context.Context, version string) error {
 	i.Autocommit = ac != 0
 	i.TrackSchema, i.TrackStateChange = isOn(schema), isOn(state)
 	i.Sequence = i.Flavor.Kind == flavor.MariaDB
-	rows, err := t.control.QueryContext(ctx, "SELECT ID, COLLATION_NAME, CHARACTER_SET_NAME FROM information_schema.COLLATIONS WHERE ID IS NOT NULL")
+	rows, err := db.QueryContext(ctx, "SELECT ID, COLLATION_NAME, CHARACTER_SET_NAME FROM information_schema.COLLATIONS WHERE ID IS NOT NULL")
 	if err != nil {
 		return err
 	}
@@ -83,7 +87,7 @@ func (t *TabletServer) readInfo(ctx context.Context, version string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	vars, err := t.control.QueryContext(ctx, "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES "+
+	vars, err := db.QueryContext(ctx, "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES "+
 		"WHERE VARIABLE_SCOPE IN ('SESSION', 'SESSION ONLY') AND READ_ONLY = 'NO' ORDER BY 1")
 	if err != nil {
 		return err
@@ -101,34 +105,34 @@ func (t *TabletServer) readInfo(ctx context.Context, version string) error {
 		return err
 	}
 	i.TrackVars = strings.Join(names, ",")
-	t.info.Store(&i)
+	b.info.Store(&i)
 	return nil
 }
 
 // ensureInfo reads the server's defaults if no probe has yet (a connection is dialed before
 // the first probe ends).
-func (t *TabletServer) ensureInfo(ctx context.Context) error {
-	if t.info.Load() != nil {
+func (b *Backend) ensureInfo(ctx context.Context) error {
+	if b.info.Load() != nil {
 		return nil
 	}
-	t.infoMu.Lock()
-	defer t.infoMu.Unlock()
-	if t.info.Load() != nil {
+	b.infoMu.Lock()
+	defer b.infoMu.Unlock()
+	if b.info.Load() != nil {
 		return nil
 	}
 	var version string
-	if err := t.control.QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
+	if err := b.control.Load().QueryRowContext(ctx, "SELECT @@version").Scan(&version); err != nil {
 		return err
 	}
-	return t.readInfo(ctx, version)
+	return b.readInfo(ctx, version)
 }
 
 // baseTracking is what every backend connection runs after its handshake and after each
 // COM_RESET_CONNECTION: report every session variable the session changes, the schema, and
 // any other state change, in every OK (clients get only what they asked for: track.go).
-func (t *TabletServer) baseTracking() string {
+func (b *Backend) baseTracking() string {
 	vars := "*"
-	if i := t.info.Load(); i != nil && i.TrackVars != "" {
+	if i := b.info.Load(); i != nil && i.TrackVars != "" {
 		vars = i.TrackVars
 	}
 	return "SET SESSION session_track_system_variables = '" + vars + "', session_track_schema = ON, session_track_state_change = ON"
@@ -138,8 +142,8 @@ func (t *TabletServer) baseTracking() string {
 // the global defaults) what a fresh connection of a client with caps is: the gateway's
 // tracking, and what the handshake's flags gave (CLIENT_IGNORE_SPACE adds IGNORE_SPACE to
 // sql_mode, CLIENT_INTERACTIVE makes wait_timeout interactive_timeout).
-func (t *TabletServer) freshState(caps uint32) string {
-	q := t.baseTracking()
+func (b *Backend) freshState(caps uint32) string {
+	q := b.baseTracking()
 	if caps&mysql.CLIENT_IGNORE_SPACE != 0 {
 		q += ", sql_mode = CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), 'IGNORE_SPACE')"
 	}
@@ -153,8 +157,8 @@ func isOn(v string) bool { return v == "1" || strings.EqualFold(v, "ON") }
 
 // defaultWait is the wait_timeout the server gives a connection of a client with caps (its
 // interactive_timeout for CLIENT_INTERACTIVE); 0 before the defaults are known.
-func (t *TabletServer) defaultWait(caps uint32) time.Duration {
-	i := t.info.Load()
+func (b *Backend) defaultWait(caps uint32) time.Duration {
+	i := b.info.Load()
 	if i == nil {
 		return 0
 	}

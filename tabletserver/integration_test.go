@@ -400,6 +400,10 @@ func TestIntegrationHealth(t *testing.T) {
 	}
 	cfg := Config{HealthInterval: 100 * time.Millisecond}
 	var pChanges, rChanges atomic.Int32
+	// A tablet serves only once its database exists (it replicates to the replica).
+	if err := execAll(ctx, primary, "", "CREATE DATABASE "+testDB); err != nil {
+		t.Fatal(err)
+	}
 	pts := startServer(t, primary, cfg, topodatapb.TabletType_PRIMARY, func() { pChanges.Add(1) })
 	rts := startServer(t, replica, cfg, topodatapb.TabletType_REPLICA, func() { rChanges.Add(1) })
 

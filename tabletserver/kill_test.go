@@ -31,7 +31,7 @@ func TestConnKillQuery(t *testing.T) {
 	execDone := make(chan struct{}) // closed when Exec returns
 	var kills atomic.Int32
 	var hookErr error // written by the hook, read after execDone
-	c.ts.killQuery = func(ctx context.Context, thread uint32) error {
+	c.be.killQuery = func(ctx context.Context, thread uint32) error {
 		kills.Add(1)
 		if thread != 7 {
 			hookErr = errors.New("killed the wrong thread")
@@ -90,7 +90,7 @@ func TestConnKillQuery(t *testing.T) {
 func TestConnKillQueryOnLease(t *testing.T) {
 	c, _ := testConn(t, Config{}, nil, 1)
 	var kills atomic.Int32
-	c.ts.killQuery = func(context.Context, uint32) error { kills.Add(1); return nil }
+	c.be.killQuery = func(context.Context, uint32) error { kills.Add(1); return nil }
 	c.lease.Store(5)
 	c.running = true // as between begin and end
 	for _, lease := range []uint64{0, 4, 6} {
@@ -111,51 +111,58 @@ func TestConnKillQueryOnLease(t *testing.T) {
 // since (LIFO: to the next client at once) must not be killed under its new holder.
 func TestTxKillerSparesConnHandedOutAgain(t *testing.T) {
 	c := pooledTestConn(t, nil)
-	p := c.ts.pool
+	p := c.be.pool
 	start := time.Now()
 	p.mu.Lock()
 	c.txStart = start
 	p.mu.Unlock()
 	const timeout = time.Second
+	c.ts.Configure(Config{TxTimeout: timeout})
 	now := start.Add(2 * timeout)
-	exp := p.expired(now, timeout)
+	exp := p.expired(now)
 	if len(exp) != 1 || exp[0].c != c {
 		t.Fatalf("expired = %+v", exp)
 	}
 	// Returned, and handed out again to a new holder.
 	c.Release(0)
-	p.run <- struct{}{}
-	c2, err := p.take(context.Background(), Want{}, slotRun)
+	if !c.ts.run.tryAcquire() || !p.conns.tryAcquire() {
+		t.Fatal("no free slot")
+	}
+	c2, err := p.take(context.Background(), c.ts, Want{}, slotRun)
 	if err != nil || c2 != c {
 		t.Fatalf("take = %p, %v; want the recycled connection", c2, err)
 	}
 	p.mu.Lock()
 	c.txStart = now
 	p.mu.Unlock()
-	why := errTxKilled("test", timeout)
-	if p.killExpired(exp[0], now, timeout, why) || c.Killed() != nil {
+	why := errTxKilled(c.ts.alias, timeout)
+	if p.killExpired(exp[0], now) || c.Killed() != nil {
 		t.Fatal("killed the new holder's connection")
 	}
 	// Even once the new hand-out is over the timeout, the old snapshot does not kill it.
-	if p.killExpired(exp[0], now.Add(2*timeout), timeout, why) || c.Killed() != nil {
+	if p.killExpired(exp[0], now.Add(2*timeout)) || c.Killed() != nil {
 		t.Fatal("a stale snapshot killed the connection")
 	}
 	// A fresh snapshot does.
 	later := now.Add(2 * timeout)
-	exp = p.expired(later, timeout)
-	if len(exp) != 1 || !p.killExpired(exp[0], later, timeout, why) || !errors.Is(c.Killed(), why) {
+	exp = p.expired(later)
+	if len(exp) != 1 || !p.killExpired(exp[0], later) || c.Killed() == nil || c.Killed().Error() != why.Error() {
 		t.Fatalf("fresh snapshot: %+v, Killed() = %v", exp, c.Killed())
 	}
-	if inUse, _, idle := p.counts(); inUse != 0 || idle != 0 || len(p.run) != 0 {
-		t.Errorf("after the kill: %d in use, %d idle, %d slots taken", inUse, idle, len(p.run))
+	if _, used := c.ts.run.counts(); used != 0 {
+		t.Errorf("after the kill: %d slots taken", used)
+	}
+	if inUse, idle := p.sizes(); inUse != 0 || idle != 0 {
+		t.Errorf("after the kill: %d in use, %d idle", inUse, idle)
 	}
 	// Returned by its holder after the snapshot: nothing to kill.
 	c3 := pooledTestConn(t, nil)
-	p3 := c3.ts.pool
+	p3 := c3.be.pool
+	c3.ts.Configure(Config{TxTimeout: timeout})
 	c3.SetTransaction(true)
-	exp = p3.expired(time.Now().Add(time.Hour), timeout)
+	exp = p3.expired(time.Now().Add(time.Hour))
 	c3.Release(0)
-	if len(exp) != 1 || p3.killExpired(exp[0], time.Now().Add(time.Hour), timeout, why) {
+	if len(exp) != 1 || p3.killExpired(exp[0], time.Now().Add(time.Hour)) {
 		t.Fatalf("killed a returned connection: %+v", exp)
 	}
 }

@@ -140,7 +140,7 @@ var pingOK = []byte{7, 0, 0, 1, 0, 0, 0, byte(mysql.SERVER_STATUS_AUTOCOMMIT), 0
 // read without the forwarder.
 func rawReply(t testing.TB, ts *TabletServer, frame []byte) []byte {
 	t.Helper()
-	c, err := ts.dial(context.Background(), 0)
+	c, err := ts.be.dial(context.Background(), ts, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package tabletserver
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,30 +29,30 @@ type Want struct {
 
 // Slot kinds of a connection handed out.
 const (
-	slotRun  uint8 = iota + 1 // one statement at a time: PoolSize
-	slotHold                  // held by a session between statements: TxPoolSize
+	slotRun  uint8 = iota + 1 // one statement at a time: the tablet's PoolSize
+	slotHold                  // held by a session between statements: the tablet's TxPoolSize
 )
 
-// pool is the tablet's backend connections: one LIFO idle list shared by two caps. A
-// statement on a connection nobody holds takes a run slot (PoolSize of them); a connection a
-// session keeps between statements (a transaction, connection state) takes a hold slot
-// (TxPoolSize). Slots are tokens in buffered channels: no goroutine, no allocation when one is
-// free. An idle connection remembers the session that last released it (its tag): the pool
-// hands it to others only when nothing else fits, so that session's next statement usually
-// finds its per-connection results (LAST_INSERT_ID(), warnings...) where they are.
+// idleScan bounds how many idle connections (the most recently used first) a hand-out looks
+// at for the best fit, so that a big shared pool costs the same per statement as a small one.
+const idleScan = 64
+
+// pool is one backend's connections, shared by every tablet on it: one LIFO idle list, and
+// three caps. The backend's MaxConnections bounds the connections open (idle, in use or being
+// dialed); each tablet's PoolSize bounds its statements on connections nobody holds, and its
+// TxPoolSize the connections its sessions keep between statements (a transaction, connection
+// state): sub-quotas of the backend's. An idle connection remembers the schema it is on, its
+// settings, and the session that last released it (its tag): the pool hands it to others only
+// when nothing else fits, so that session's next statement usually finds its per-connection
+// results (LAST_INSERT_ID(), warnings...) where they are.
 type pool struct {
-	ts          *TabletServer
-	waitTimeout time.Duration
-	idleTicks   uint64 // idle connections older than this many maintenance ticks are closed
-	tick        atomic.Uint64
-	limit       int // connections in use and idle, at most
+	be        *Backend
+	idleTicks atomic.Uint64 // idle connections older than this many maintenance ticks are closed
+	tick      atomic.Uint64
+	conns     *quota        // connections handed out; MaxConnections
+	done      chan struct{} // closed by close
 
-	// run and hold have one token per connection handed out; capacities PoolSize and
-	// TxPoolSize, so a send blocks exactly when that cap is reached.
-	run, hold chan struct{}
-	done      chan struct{} // closed by close: wakes waiters
-
-	mu      sync.Mutex // guards idle, inUse, dialing, closed and the conns' idx, since, txStart, idleTick, tag
+	mu      sync.Mutex // guards idle, inUse, dialing, closed and the conns' idx, since, txStart, idleTick, tag, slot, ts
 	idle    []*Conn    // free connections; the most recently used last
 	inUse   []*Conn    // connections handed out
 	dialing int
@@ -61,36 +62,40 @@ type pool struct {
 }
 
 type poolCounters struct {
-	gets, waits, waitTimeouts, waitNanos, idleClosed, killed atomic.Uint64
-	holdGets, holdWaits, holdWaitTimeouts, holdOverflows     atomic.Uint64
-	reclaims, reclaimMisses, steals                          atomic.Uint64
+	connWaits, connWaitTimeouts, idleClosed, switches atomic.Uint64
 }
 
-func newPool(ts *TabletServer) *pool {
-	cfg := &ts.cfg
-	return &pool{
-		ts: ts, waitTimeout: cfg.PoolWaitTimeout,
-		idleTicks: uint64(cfg.IdleTimeout/cfg.tick()) + 1,
-		limit:     cfg.PoolSize + cfg.TxPoolSize,
-		run:       make(chan struct{}, cfg.PoolSize),
-		hold:      make(chan struct{}, cfg.TxPoolSize),
-		done:      make(chan struct{}),
-	}
+func newPool(b *Backend) *pool {
+	cfg := b.cfg.Load()
+	p := &pool{be: b, conns: newQuota(cfg.maxConnections()), done: make(chan struct{})}
+	p.setIdleTimeout(cfg.IdleTimeout)
+	return p
 }
 
-// get hands out a connection as want says.
-func (p *pool) get(ctx context.Context, want Want) (*Conn, error) {
+func (p *pool) setIdleTimeout(d time.Duration) {
+	p.idleTicks.Store(uint64(d/p.be.cfg.Load().tick()) + 1)
+}
+
+func (p *pool) setLimit(n int) { p.conns.setLimit(n) }
+
+// get hands out a connection of tablet t as want says.
+func (p *pool) get(ctx context.Context, t *TabletServer, want Want) (*Conn, error) {
 	slot := slotRun
 	if want.Hold {
 		slot = slotHold
 	}
-	if err := p.acquire(ctx, slot); err != nil {
+	if err := t.acquire(ctx, slot); err != nil {
+		return nil, err
+	}
+	if err := p.acquireConn(ctx, t); err != nil {
+		t.releaseSlot(slot)
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		c, err := p.take(ctx, want, slot)
+		c, err := p.take(ctx, t, want, slot)
 		if err != nil {
-			p.release(slot)
+			t.releaseSlot(slot)
+			p.conns.release()
 			return nil, err
 		}
 		err = c.applySettings(ctx, want.Settings)
@@ -103,48 +108,80 @@ func (p *pool) get(ctx context.Context, want Want) (*Conn, error) {
 			c.Release(0)
 			return nil, err
 		}
-		// The connection broke (or cannot be reset): drop it, keep the slot, try a fresh one.
+		// The connection broke (or cannot be reset): drop it, keep the slots, try a fresh one.
 		p.drop(c)
 		if attempt > 0 || !errors.Is(err, errResetUnsupported) && !c.broken {
-			p.release(slot)
+			t.releaseSlot(slot)
+			p.conns.release()
 			return nil, err
 		}
 	}
 }
 
+// acquireConn takes one of the backend's connections for tablet t, waiting up to t's
+// PoolWaitTimeout.
+func (p *pool) acquireConn(ctx context.Context, t *TabletServer) error {
+	if p.conns.tryAcquire() {
+		return nil
+	}
+	p.stats.connWaits.Add(1)
+	wait := t.config().PoolWaitTimeout
+	start := time.Now()
+	res, _ := p.conns.acquire(ctx.Done(), start.Add(wait))
+	t.stats.waitNanos.Add(uint64(time.Since(start)))
+	switch res {
+	case quotaOK:
+		return nil
+	case quotaTimeout:
+		p.stats.connWaitTimeouts.Add(1)
+		limit, _ := p.conns.counts()
+		return errBackendExhausted(t.alias, p.be.key, limit, wait)
+	case quotaCanceled:
+		return errCanceled(t.alias, ctx.Err())
+	}
+	return errClosed(t.alias)
+}
+
 // reclaim hands out c again if it is idle and nobody had it since its lease: the connection
 // the session released last, holding the session's per-connection results.
-func (p *pool) reclaim(ctx context.Context, c *Conn, lease uint64, want Want) (*Conn, bool) {
+func (p *pool) reclaim(ctx context.Context, t *TabletServer, c *Conn, lease uint64, want Want) (*Conn, bool) {
 	p.mu.Lock()
-	ok := !p.closed && c.state.Load() == connIdle && c.lease.Load() == lease && c.caps == want.Caps
+	// A parked connection lost ROW_COUNT() to its COM_INIT_DB: its results are not exact.
+	ok := !p.closed && c.state.Load() == connIdle && c.lease.Load() == lease && c.caps == want.Caps && c.schema != parkSchema &&
+		!c.serverGone(time.Now())
 	p.mu.Unlock()
 	if !ok {
-		p.stats.reclaimMisses.Add(1)
+		t.stats.reclaimMisses.Add(1)
 		return nil, false
 	}
 	slot := slotRun
 	if want.Hold {
 		slot = slotHold
 	}
-	if err := p.acquire(ctx, slot); err != nil {
+	if err := t.acquire(ctx, slot); err != nil {
+		return nil, false
+	}
+	if err := p.acquireConn(ctx, t); err != nil {
+		t.releaseSlot(slot)
 		return nil, false
 	}
 	p.mu.Lock()
 	i := indexOf(p.idle, c)
-	if p.closed || i < 0 || c.lease.Load() != lease {
+	if p.closed || t.isClosed() || i < 0 || c.lease.Load() != lease {
 		p.mu.Unlock()
-		p.release(slot)
-		p.stats.reclaimMisses.Add(1)
+		t.releaseSlot(slot)
+		p.conns.release()
+		t.stats.reclaimMisses.Add(1)
 		return nil, false
 	}
 	p.removeIdle(i)
-	p.handOut(c, slot)
+	p.handOut(c, t, slot)
 	p.mu.Unlock()
 	if err := c.applySettings(ctx, want.Settings); err != nil {
 		c.Close()
 		return nil, false
 	}
-	p.stats.reclaims.Add(1)
+	t.stats.reclaims.Add(1)
 	return c, true
 }
 
@@ -157,114 +194,91 @@ func indexOf(list []*Conn, c *Conn) int {
 	return -1
 }
 
-// acquire takes a slot of the kind, waiting up to waitTimeout.
-func (p *pool) acquire(ctx context.Context, slot uint8) error {
-	ch, gets, waits, timeouts := p.run, &p.stats.gets, &p.stats.waits, &p.stats.waitTimeouts
-	if slot == slotHold {
-		ch, gets, waits, timeouts = p.hold, &p.stats.holdGets, &p.stats.holdWaits, &p.stats.holdWaitTimeouts
-	}
-	select {
-	case ch <- struct{}{}:
-		gets.Add(1)
-		return nil
-	default:
-	}
-	waits.Add(1)
-	start := time.Now()
-	t := time.NewTimer(p.waitTimeout)
-	defer t.Stop()
-	defer func() { p.stats.waitNanos.Add(uint64(time.Since(start))) }()
-	select {
-	case ch <- struct{}{}:
-		gets.Add(1)
-		return nil
-	case <-t.C:
-		timeouts.Add(1)
-		if slot == slotHold {
-			return errPoolExhausted(p.ts.alias, "reserved (transaction and session-state)", cap(p.hold), p.waitTimeout, flagTxPoolSize)
-		}
-		return errPoolExhausted(p.ts.alias, "query", cap(p.run), p.waitTimeout, flagPoolSize)
-	case <-ctx.Done():
-		return errCanceled(p.ts.alias, ctx.Err())
-	case <-p.done:
-		return errClosed(p.ts.alias)
-	}
-}
+// Preference points of an idle connection for a hand-out.
+const (
+	fitUntagged = 4 // no session may want it back
+	fitSettings = 2 // has the session's settings: no reset and SETs
+	fitSchema   = 1 // is on the tablet's schema: no switch
+	fitPerfect  = fitUntagged | fitSettings | fitSchema
+)
 
-// release gives a slot back.
-func (p *pool) release(slot uint8) {
-	switch slot {
-	case slotRun:
-		<-p.run
-	case slotHold:
-		<-p.hold
-	}
-}
-
-// take hands out the best idle connection for want, or dials one. Preference: untagged with the
-// same settings, untagged, a new connection while below the limit, then a tagged one (another
-// session's last connection), then room made by closing an idle connection of other
-// capabilities.
-func (p *pool) take(ctx context.Context, want Want, slot uint8) (*Conn, error) {
+// take hands out the best idle connection for want, or dials one. Preference: untagged, then
+// with the same settings, then on the same schema; a new connection while below the limit
+// rather than another session's last one (tagged); at the limit, room made by closing an idle
+// connection of other capabilities.
+func (p *pool) take(ctx context.Context, t *TabletServer, want Want, slot uint8) (*Conn, error) {
 	key := want.Settings.key()
 	p.mu.Lock()
-	if p.closed {
+	if p.closed || t.isClosed() {
 		p.mu.Unlock()
-		return nil, errClosed(p.ts.alias)
+		return nil, errClosed(t.alias)
 	}
+	// Connections the server has closed for idleness are never handed out: those the scan
+	// meets are dropped on the way (the janitor drops the others, closeIdle).
 	var dead []*Conn
-	now := time.Now()
-	for i := len(p.idle) - 1; i >= 0; i-- {
-		if c := p.idle[i]; c.serverGone(now) {
-			dead = append(dead, c)
-			p.removeIdle(i)
-		}
-	}
 	defer func() {
 		for _, c := range dead {
 			c.closeNet()
 		}
 	}()
-	best, bestScore := -1, 0
-	for i := len(p.idle) - 1; i >= 0 && bestScore < 4; i-- {
+	now := time.Now()
+	var bestConn *Conn
+	best, bestScore := -1, -1
+	for i, n := len(p.idle)-1, 0; i >= 0 && n < idleScan && bestScore < fitPerfect; i, n = i-1, n+1 {
 		c := p.idle[i]
+		if c.serverGone(now) {
+			dead = append(dead, c)
+			continue
+		}
 		if c.caps != want.Caps {
 			continue
 		}
-		score := 1
+		score := 0
 		if c.settingsKey == key {
-			score++
+			score |= fitSettings
+		}
+		if c.schema == t.dbName || c.schema == parkSchema && c.home == t.dbName {
+			score |= fitSchema // a parked one costs one COM_INIT_DB either way
 		}
 		if c.tag == 0 {
-			score += 2
+			score |= fitUntagged
 		}
 		if score > bestScore {
-			best, bestScore = i, score
+			bestConn, bestScore = c, score
 		}
 	}
+	if len(dead) > 0 {
+		p.idle = slices.DeleteFunc(p.idle, func(c *Conn) bool { return slices.Contains(dead, c) })
+	}
+	if bestConn != nil {
+		best = indexOf(p.idle, bestConn)
+	}
+	limit, _ := p.conns.counts()
 	total := len(p.idle) + len(p.inUse) + p.dialing
-	if best >= 0 && (bestScore >= 3 || total >= p.limit) {
+	if best >= 0 && (bestScore&fitUntagged != 0 || total >= limit) {
 		c := p.idle[best]
 		if c.tag != 0 {
-			p.stats.steals.Add(1)
+			t.stats.steals.Add(1)
 		}
 		p.removeIdle(best)
-		p.handOut(c, slot)
+		p.handOut(c, t, slot)
 		p.mu.Unlock()
 		return c, nil
 	}
-	var victim *Conn
-	if total >= p.limit && len(p.idle) > 0 {
-		// Only connections of other capabilities are idle: close the oldest for room.
-		victim = p.idle[0]
+	var victims []*Conn
+	for total >= limit && len(p.idle) > 0 {
+		// Only connections of other capabilities are idle (or too many: the limit shrank):
+		// close the oldest for room.
+		victims = append(victims, p.idle[0])
 		p.removeIdle(0)
+		total--
 	}
 	p.dialing++
 	p.mu.Unlock()
-	if victim != nil {
-		victim.closeNet()
+	for _, v := range victims {
+		v.closeNet()
 	}
-	c, err := p.ts.dial(ctx, want.Caps)
+	c, err := p.be.dial(ctx, t, want.Caps)
 	p.mu.Lock()
 	p.dialing--
 	if err != nil {
@@ -272,12 +286,12 @@ func (p *pool) take(ctx context.Context, want Want, slot uint8) (*Conn, error) {
 		return nil, err
 	}
 	c.pool = p
-	if p.closed {
+	if p.closed || t.isClosed() {
 		p.mu.Unlock()
 		c.nc.Close()
-		return nil, errClosed(p.ts.alias)
+		return nil, errClosed(t.alias)
 	}
-	p.handOut(c, slot)
+	p.handOut(c, t, slot)
 	p.mu.Unlock()
 	return c, nil
 }
@@ -287,7 +301,7 @@ func (p *pool) take(ctx context.Context, want Want, slot uint8) (*Conn, error) {
 func (c *Conn) serverGone(now time.Time) bool {
 	w := c.serverWait
 	if w <= 0 {
-		w = c.ts.defaultWait(c.caps)
+		w = c.be.defaultWait(c.caps)
 	}
 	if w <= 0 {
 		return false
@@ -304,10 +318,15 @@ func (p *pool) removeIdle(i int) {
 	p.idle = p.idle[:n-1]
 }
 
-// handOut marks c in use in a slot, under a new lease. p.mu held.
-func (p *pool) handOut(c *Conn, slot uint8) {
+// handOut marks c in use by tablet t in a slot, under a new lease. p.mu held.
+func (p *pool) handOut(c *Conn, t *TabletServer, slot uint8) {
+	cfg := t.config()
+	c.ts = t
+	c.wantSchema = t.dbName
+	c.queryTimeout = cfg.QueryTimeout
+	c.maxRows = uint64(cfg.MaxResultRows)
 	c.slot = slot
-	c.lease.Add(1)
+	c.lease.Add(1) // after the writes above: a KillQueryOnLease that sees the lease sees them
 	c.state.Store(connInUse)
 	c.tag = 0
 	c.txStart = time.Time{}
@@ -327,24 +346,30 @@ func (p *pool) removeInUse(c *Conn) {
 	p.inUse = p.inUse[:last]
 }
 
-// hold moves a connection handed out for one statement to the hold cap. It never blocks: when
-// no hold slot is free the connection keeps its run slot (an overflow, counted), because the
-// state that makes the session keep it already exists.
+// holdConn moves a connection handed out for one statement to its tablet's hold cap. It never
+// blocks: when no hold slot is free the connection keeps its run slot (an overflow, counted),
+// because the state that makes the session keep it already exists.
 func (p *pool) holdConn(c *Conn) bool {
 	if c.slot != slotRun {
 		return true
 	}
-	select {
-	case p.hold <- struct{}{}:
-		p.mu.Lock()
-		c.slot = slotHold
-		p.mu.Unlock()
-		<-p.run
-		return true
-	default:
-		p.stats.holdOverflows.Add(1)
+	t := c.ts
+	if !t.hold.tryAcquire() {
+		t.stats.holdOverflows.Add(1)
 		return false
 	}
+	p.mu.Lock()
+	c.slot = slotHold
+	p.mu.Unlock()
+	t.run.release()
+	return true
+}
+
+// freeSlots gives back what a connection handed out held: its tablet's slot and the backend's
+// unit.
+func (p *pool) freeSlots(t *TabletServer, slot uint8) {
+	t.releaseSlot(slot)
+	p.conns.release()
 }
 
 // put returns a connection handed out: to the idle list, tagged with its last session, when
@@ -354,7 +379,12 @@ func (p *pool) put(c *Conn, tag uint64) {
 		return // closed or killed: its slot is already free
 	}
 	reuse := !c.broken && !c.discard && c.poolable()
-	slot := c.slot // once idle, another goroutine may hand c out again
+	if reuse && tag == 0 && p.be.shared() {
+		// Nobody's connection: park it now, off the next statement's path (schema.go). A
+		// tagged one stays on its database for its session, until untagged.
+		reuse = c.park()
+	}
+	slot, t := c.slot, c.ts // once idle, another goroutine may hand c out again
 	p.mu.Lock()
 	p.removeInUse(c)
 	if p.closed || !reuse {
@@ -367,16 +397,23 @@ func (p *pool) put(c *Conn, tag uint64) {
 		p.idle = append(p.idle, c)
 		p.mu.Unlock()
 	}
-	p.release(slot)
+	p.freeSlots(t, slot)
 }
 
-// untag forgets c's last session, if nobody had it since lease.
+// untag forgets c's last session, if nobody had it since lease; in a backend that several
+// tablets share, the connection is then parked (under p.mu: nobody can take it meanwhile).
 func (p *pool) untag(c *Conn, lease uint64) {
 	p.mu.Lock()
-	if c.state.Load() == connIdle && c.lease.Load() == lease {
-		c.tag = 0
+	defer p.mu.Unlock()
+	if c.state.Load() != connIdle || c.lease.Load() != lease || c.tag == 0 {
+		return
 	}
-	p.mu.Unlock()
+	c.tag = 0
+	if p.be.shared() && !c.park() {
+		if i := indexOf(p.idle, c); i >= 0 {
+			p.removeIdle(i) // the write failed: the connection is closed
+		}
+	}
 }
 
 // poolable reports whether the session state that replies showed lets another client use the
@@ -395,7 +432,7 @@ func (c *Conn) poolable() bool {
 	return c.lastStatus&mysql.SERVER_STATUS_AUTOCOMMIT != 0 || strings.Contains(c.settingsKey, "autocommit=OFF")
 }
 
-// closeConn closes a connection handed out and frees its slot.
+// closeConn closes a connection handed out and frees its slots.
 func (p *pool) closeConn(c *Conn) {
 	if p == nil {
 		c.closeNet()
@@ -406,12 +443,13 @@ func (p *pool) closeConn(c *Conn) {
 	}
 	p.mu.Lock()
 	p.removeInUse(c)
+	slot, t := c.slot, c.ts
 	p.mu.Unlock()
 	c.closeNet()
-	p.release(c.slot)
+	p.freeSlots(t, slot)
 }
 
-// drop closes a connection that take handed out, keeping its slot for the caller.
+// drop closes a connection that take handed out, keeping its slots for the caller.
 func (p *pool) drop(c *Conn) {
 	c.state.Store(connClosed)
 	p.mu.Lock()
@@ -420,8 +458,8 @@ func (p *pool) drop(c *Conn) {
 	c.closeNet()
 }
 
-// kill takes a connection away from its holder (transaction timeout, server closing): it is
-// closed, which rolls its transaction back, and its slot is freed. The holder learns it from
+// kill takes a connection away from its holder (transaction timeout, tablet closing): it is
+// closed, which rolls its transaction back, and its slots are freed. The holder learns it from
 // Killed or from the error of its next call.
 func (p *pool) kill(c *Conn, why *mysql.MyError) bool {
 	c.killedErr.Store(why)
@@ -430,28 +468,34 @@ func (p *pool) kill(c *Conn, why *mysql.MyError) bool {
 	}
 	p.mu.Lock()
 	p.removeInUse(c)
-	slot := c.slot
+	slot, t := c.slot, c.ts
 	p.mu.Unlock()
 	c.closeNet()
-	p.stats.killed.Add(1)
-	p.release(slot)
+	t.stats.killed.Add(1)
+	p.freeSlots(t, slot)
 	return true
 }
 
-// expiredConn is a connection the transaction killer saw in a transaction too long, under lease.
+// expiredConn is a connection the transaction killer saw in a transaction longer than its
+// tablet's timeout, under lease.
 type expiredConn struct {
-	c     *Conn
-	lease uint64
+	c       *Conn
+	ts      *TabletServer
+	lease   uint64
+	timeout time.Duration
 }
 
-// expired returns the connections whose transaction is older than timeout at now.
-func (p *pool) expired(now time.Time, timeout time.Duration) []expiredConn {
+// expired returns the connections whose transaction is older than their tablet's TxTimeout.
+func (p *pool) expired(now time.Time) []expiredConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []expiredConn
 	for _, c := range p.inUse {
-		if !c.txStart.IsZero() && now.Sub(c.txStart) > timeout {
-			out = append(out, expiredConn{c, c.lease.Load()})
+		if c.txStart.IsZero() {
+			continue
+		}
+		if timeout := c.ts.config().TxTimeout; now.Sub(c.txStart) > timeout {
+			out = append(out, expiredConn{c: c, ts: c.ts, lease: c.lease.Load(), timeout: timeout})
 		}
 	}
 	return out
@@ -461,24 +505,24 @@ func (p *pool) expired(now time.Time, timeout time.Duration) []expiredConn {
 // transaction still too old: meanwhile its holder may have ended it, or returned the
 // connection and the pool handed it to another client, whose fresh transaction must not be
 // killed.
-func (p *pool) killExpired(e expiredConn, now time.Time, timeout time.Duration, why *mysql.MyError) bool {
+func (p *pool) killExpired(e expiredConn, now time.Time) bool {
 	c := e.c
 	p.mu.Lock()
-	if c.lease.Load() != e.lease || c.txStart.IsZero() || now.Sub(c.txStart) <= timeout || c.idx >= len(p.inUse) || p.inUse[c.idx] != c {
+	if c.lease.Load() != e.lease || c.txStart.IsZero() || now.Sub(c.txStart) <= e.timeout || c.idx >= len(p.inUse) || p.inUse[c.idx] != c {
 		p.mu.Unlock()
 		return false
 	}
-	c.killedErr.Store(why)
+	c.killedErr.Store(errTxKilled(e.ts.alias, e.timeout))
 	if !c.state.CompareAndSwap(connInUse, connKilled) {
 		p.mu.Unlock()
 		return false // being returned or closed by its holder right now
 	}
 	p.removeInUse(c)
-	slot := c.slot
+	slot, t := c.slot, c.ts
 	p.mu.Unlock()
 	c.closeNet()
-	p.stats.killed.Add(1)
-	p.release(slot)
+	t.stats.killed.Add(1)
+	p.freeSlots(t, slot)
 	return true
 }
 
@@ -495,12 +539,15 @@ func (p *pool) setTx(c *Conn, open bool) {
 	p.mu.Unlock()
 }
 
-// closeIdle closes idle connections unused for idleTicks ticks, and advances the tick.
+// closeIdle closes idle connections unused for idleTicks ticks, and those over the limit
+// (it shrank), and advances the tick.
 func (p *pool) closeIdle() {
 	now := p.tick.Add(1)
+	ticks := p.idleTicks.Load()
+	limit, _ := p.conns.counts()
 	p.mu.Lock()
 	n := 0
-	for n < len(p.idle) && now-p.idle[n].idleTick > p.idleTicks {
+	for n < len(p.idle) && (now-p.idle[n].idleTick > ticks || len(p.idle)-n+len(p.inUse)+p.dialing > limit) {
 		n++
 	}
 	old := append([]*Conn(nil), p.idle[:n]...)
@@ -552,26 +599,53 @@ func (p *pool) close() {
 		}
 	}
 	p.mu.Unlock()
+	p.conns.close()
 	for _, c := range idle {
 		c.closeNet()
 	}
 	for _, c := range held {
-		p.kill(c, errTxClosed(p.ts.alias))
+		p.kill(c, errTxClosed(c.ts.alias))
 	}
 }
 
-// counts returns the connections in use (held and running) and idle.
-func (p *pool) counts() (running, held, idle int) {
+// closeTablet kills the connections tablet t's sessions hold (their transactions roll back):
+// the tablet is going. Its connections running a statement go back to the pool as usual.
+func (p *pool) closeTablet(t *TabletServer) {
+	p.mu.Lock()
+	var held []*Conn
+	for _, c := range p.inUse {
+		if c.ts == t && (c.slot == slotHold || !c.txStart.IsZero()) {
+			held = append(held, c)
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range held {
+		p.kill(c, errTxClosed(t.alias))
+	}
+}
+
+// counts returns tablet t's connections in use (running a statement, and held).
+func (p *pool) counts(t *TabletServer) (running, held int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range p.inUse {
+		if c.ts != t {
+			continue
+		}
 		if c.slot == slotHold {
 			held++
 		} else {
 			running++
 		}
 	}
-	return running, held, len(p.idle)
+	return running, held
+}
+
+// sizes returns the connections in use and idle, every tablet's.
+func (p *pool) sizes() (inUse, idle int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.inUse) + p.dialing, len(p.idle)
 }
 
 // closeNet closes the socket. It leaves the query timer alone: only the holder arms and

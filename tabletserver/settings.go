@@ -36,7 +36,7 @@ func (s *Settings) key() string {
 // RestoreTracking puts the gateway's session tracking back on a connection whose client
 // changed it (a SET of session_track_*).
 func (c *Conn) RestoreTracking(ctx context.Context) error {
-	_, err := c.Silent(ctx, c.ts.baseTracking())
+	_, err := c.Silent(ctx, c.be.baseTracking())
 	return err
 }
 
@@ -56,7 +56,7 @@ func (c *Conn) applySettings(ctx context.Context, s *Settings) error {
 			c.discard = true
 			return errResetUnsupported
 		}
-		pre = append(pre, c.ts.freshState(c.caps))
+		pre = append(pre, c.be.freshState(c.caps))
 	}
 	var stmts []string
 	if s != nil {
@@ -81,16 +81,19 @@ func (s *Settings) waitTimeout() time.Duration {
 	return s.WaitTimeout
 }
 
-// resetAnd sends, in one write, a COM_RESET_CONNECTION (when reset) and the statements, and
-// reads their replies: the first ERR is returned.
+// resetAnd sends, in one write, a COM_RESET_CONNECTION (when reset), the switch to the
+// holder tablet's database if the connection is on another, and the statements, and reads
+// their replies: the first ERR is returned (a refused switch as the client's error).
 func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
-	if len(stmts) == 0 && !reset {
+	sw := c.switchSteps()
+	if len(stmts) == 0 && !reset && sw == 0 {
 		return nil
 	}
 	b := c.wbuf[:0]
 	if reset {
 		b = append(b, 1, 0, 0, 0, mysql.COM_RESET_CONNECTION)
 	}
+	b = c.appendSwitch(b, sw)
 	for _, q := range stmts {
 		start := len(b)
 		b = append(b, 0, 0, 0, 0, mysql.COM_QUERY)
@@ -108,12 +111,14 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 		err = &forwardError{backend: true, err: err}
 	}
 	deprecate := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0
-	n := len(stmts)
+	c.more = len(stmts) + sw
 	if reset {
-		n++
+		c.more++
 	}
-	c.more = n
-	for i := 0; i < n && err == nil; i++ {
+	if err == nil {
+		err = c.readPark()
+	}
+	readOne := func() {
 		c.more--
 		c.parser.reset(replyQuery, deprecate, false, nil)
 		var r Result
@@ -121,6 +126,21 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 		if err == nil && r.Err != nil && firstErr == nil {
 			firstErr = r.Err
 		}
+	}
+	if reset && err == nil {
+		readOne()
+	}
+	if sw > 0 && err == nil {
+		var swErr *schemaSwitchError
+		if swErr, err = c.readSwitch(sw); swErr != nil && firstErr == nil {
+			firstErr = swErr.err
+		}
+	}
+	for range stmts {
+		if err != nil {
+			break
+		}
+		readOne()
 	}
 	c.more = 0
 	reason := c.end()
@@ -149,10 +169,10 @@ func (c *Conn) Reset(ctx context.Context) error {
 		return errResetUnsupported
 	}
 	c.settingsKey = partialKey
-	if err := c.resetAnd(ctx, true, []string{c.ts.freshState(c.caps)}); err != nil {
+	if err := c.resetAnd(ctx, true, []string{c.be.freshState(c.caps)}); err != nil {
 		return err
 	}
-	c.settingsKey = ""
+	c.settingsKey, c.serverWait = "", 0
 	return nil
 }
 

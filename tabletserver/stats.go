@@ -3,25 +3,34 @@ package tabletserver
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/vtdirect/vtdirect/stats"
 )
 
-// counters are the tablet server's own counters; pools keep theirs.
+// counters are a tablet server's own counters (its share of the backend's pool included).
 type counters struct {
 	queries, rows, backendErrors, ioErrors     atomic.Uint64
 	queryTimeouts, maxRowsExceeded, kills      atomic.Uint64
 	dials, dialErrors, resets, settingsApplied atomic.Uint64
-	probes, probeErrors                        atomic.Uint64
+
+	gets, waits, waitTimeouts, waitNanos, killed         atomic.Uint64
+	holdGets, holdWaits, holdWaitTimeouts, holdOverflows atomic.Uint64
+	reclaims, reclaimMisses, steals                      atomic.Uint64
+
+	// queryTime times every command sent to MySQL (Vitess's "Mysql" timings).
+	queryTime stats.Histogram
 }
 
-// PoolStats describes the connections of one cap: Data (statements on connections nobody
-// holds, PoolSize) or Reserved (connections held by sessions between statements, TxPoolSize).
-// Idle connections are shared: both report them.
+// PoolStats describes the tablet's connections of one cap: Data (statements on connections
+// nobody holds, PoolSize) or Reserved (connections held by sessions between statements,
+// TxPoolSize). Idle connections are the backend's, shared by every tablet on its server: both
+// report them.
 type PoolStats struct {
 	Capacity, InUse, Idle int
 	Gets                  uint64        // connections handed out
 	Waits, WaitTimeouts   uint64        // gets that found the cap reached, and those that gave up
-	WaitTime              time.Duration // total time spent waiting (both caps)
-	IdleClosed            uint64        // closed by the idle timeout
+	WaitTime              time.Duration // total time spent waiting (both caps, and the backend's)
+	IdleClosed            uint64        // closed by the idle timeout (the backend's)
 	Killed                uint64        // taken away by the transaction killer or Close
 }
 
@@ -43,40 +52,35 @@ type Stats struct {
 	// Resets counts COM_RESET_CONNECTION sent to change settings; SettingsApplied the
 	// settings lists replayed.
 	Resets, SettingsApplied uint64
-	Probes, ProbeErrors     uint64
+	// Probes and ProbeErrors are the backend's (one probe serves every tablet on it).
+	Probes, ProbeErrors uint64
+	// QueryTime is the time of the commands sent to MySQL, from the first byte written to
+	// the last byte of the reply forwarded.
+	QueryTime stats.HistogramSnapshot
 }
 
 // Stats returns the current counters.
 func (t *TabletServer) Stats() Stats {
 	s := &t.stats
-	data, reserved := t.pool.snapshot()
-	ps := &t.pool.stats
+	running, held := t.be.pool.counts(t)
+	_, idle := t.be.pool.sizes()
+	runCap, _ := t.run.counts()
+	holdCap, _ := t.hold.counts()
+	wait := time.Duration(s.waitNanos.Load())
+	closed := t.be.pool.stats.idleClosed.Load()
 	return Stats{
-		Data: data, Reserved: reserved,
-		HoldOverflows: ps.holdOverflows.Load(), Reclaims: ps.reclaims.Load(),
-		ReclaimMisses: ps.reclaimMisses.Load(), Steals: ps.steals.Load(),
+		Data: PoolStats{Capacity: runCap, InUse: running, Idle: idle, Gets: s.gets.Load(), Waits: s.waits.Load(),
+			WaitTimeouts: s.waitTimeouts.Load(), WaitTime: wait, IdleClosed: closed, Killed: s.killed.Load()},
+		Reserved: PoolStats{Capacity: holdCap, InUse: held, Idle: idle, Gets: s.holdGets.Load(), Waits: s.holdWaits.Load(),
+			WaitTimeouts: s.holdWaitTimeouts.Load(), WaitTime: wait, Killed: s.killed.Load()},
+		HoldOverflows: s.holdOverflows.Load(), Reclaims: s.reclaims.Load(),
+		ReclaimMisses: s.reclaimMisses.Load(), Steals: s.steals.Load(),
 		Queries: s.queries.Load(), Rows: s.rows.Load(), BackendErrors: s.backendErrors.Load(),
 		IOErrors: s.ioErrors.Load(), QueryTimeouts: s.queryTimeouts.Load(),
 		MaxRowsExceeded: s.maxRowsExceeded.Load(), Kills: s.kills.Load(),
 		Dials: s.dials.Load(), DialErrors: s.dialErrors.Load(),
 		Resets: s.resets.Load(), SettingsApplied: s.settingsApplied.Load(),
-		Probes: s.probes.Load(), ProbeErrors: s.probeErrors.Load(),
+		Probes: t.be.stats.probes.Load(), ProbeErrors: t.be.stats.probeErrors.Load(),
+		QueryTime: s.queryTime.Snapshot(),
 	}
-}
-
-func (p *pool) snapshot() (data, reserved PoolStats) {
-	running, held, idle := p.counts()
-	s := &p.stats
-	data = PoolStats{
-		Capacity: cap(p.run), InUse: running, Idle: idle,
-		Gets: s.gets.Load(), Waits: s.waits.Load(), WaitTimeouts: s.waitTimeouts.Load(),
-		WaitTime:   time.Duration(s.waitNanos.Load()),
-		IdleClosed: s.idleClosed.Load(), Killed: s.killed.Load(),
-	}
-	reserved = PoolStats{
-		Capacity: cap(p.hold), InUse: held, Idle: idle,
-		Gets: s.holdGets.Load(), Waits: s.holdWaits.Load(), WaitTimeouts: s.holdWaitTimeouts.Load(),
-		WaitTime: time.Duration(s.waitNanos.Load()), Killed: s.killed.Load(),
-	}
-	return data, reserved
 }

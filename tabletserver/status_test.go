@@ -82,11 +82,13 @@ func TestResultStatusKnown(t *testing.T) {
 func pooledTestConn(t *testing.T, reply []byte) *Conn {
 	t.Helper()
 	c, _ := testConn(t, Config{}, reply, 1<<20)
-	p := c.ts.pool
+	p := c.be.pool
 	c.pool = p
-	p.run <- struct{}{}
+	if !c.ts.run.tryAcquire() || !p.conns.tryAcquire() {
+		t.Fatal("no free slot")
+	}
 	p.mu.Lock()
-	p.handOut(c, slotRun)
+	p.handOut(c, c.ts, slotRun)
 	p.mu.Unlock()
 	return c
 }
@@ -117,7 +119,7 @@ func TestRecycleClosesConnMaybeInTransaction(t *testing.T) {
 				t.Fatalf("Exec: %v", err)
 			}
 			c.Release(0)
-			if _, _, idle := c.ts.pool.counts(); (idle == 1) != tt.pooled {
+			if _, idle := c.be.pool.sizes(); (idle == 1) != tt.pooled {
 				t.Errorf("idle connections = %d; want pooled %v", idle, tt.pooled)
 			}
 		})

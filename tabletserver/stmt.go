@@ -24,15 +24,19 @@ type stmtInfo struct {
 	used         uint64 // stmtCache.tick of the last use, for eviction
 }
 
+// stmtKey names a cached statement: a prepared statement runs in the database it was
+// prepared in, so the same text prepared for two tablets' databases is two statements.
+type stmtKey struct{ schema, query string }
+
 // stmtCache maps a query to its statement on this connection.
 type stmtCache struct {
-	m    map[string]stmtInfo
+	m    map[stmtKey]stmtInfo
 	max  int // entries kept, at least 1
 	tick uint64
 }
 
 func (s *stmtCache) init(max int) {
-	s.m = make(map[string]stmtInfo)
+	s.m = make(map[stmtKey]stmtInfo)
 	s.max = max
 	if s.max < 1 {
 		s.max = 1
@@ -42,12 +46,12 @@ func (s *stmtCache) init(max int) {
 // forget drops every entry: the server dropped the statements (COM_RESET_CONNECTION).
 func (s *stmtCache) forget() { clear(s.m) }
 
-func (s *stmtCache) get(query string) (stmtInfo, bool) {
-	info, ok := s.m[query]
+func (s *stmtCache) get(k stmtKey) (stmtInfo, bool) {
+	info, ok := s.m[k]
 	if ok {
 		s.tick++
 		info.used = s.tick
-		s.m[query] = info
+		s.m[k] = info
 	}
 	return info, ok
 }
@@ -55,31 +59,31 @@ func (s *stmtCache) get(query string) (stmtInfo, bool) {
 // makeRoom drops what a new statement for query replaces: the statement query had, else the
 // least recently used one if the cache is full. It returns the statement id to close on the
 // server, if any.
-func (s *stmtCache) makeRoom(query string) (closeID uint32, ok bool) {
-	if old, found := s.m[query]; found {
-		delete(s.m, query)
+func (s *stmtCache) makeRoom(k stmtKey) (closeID uint32, ok bool) {
+	if old, found := s.m[k]; found {
+		delete(s.m, k)
 		return old.id, true
 	}
 	if len(s.m) < s.max {
 		return 0, false
 	}
-	var lruQuery string
+	var lruKey stmtKey
 	lru := ^uint64(0)
 	for q, e := range s.m {
 		if e.used < lru {
-			lru, lruQuery = e.used, q
+			lru, lruKey = e.used, q
 		}
 	}
-	id := s.m[lruQuery].id
-	delete(s.m, lruQuery)
+	id := s.m[lruKey].id
+	delete(s.m, lruKey)
 	return id, true
 }
 
-// put remembers info for query; makeRoom made room for it.
-func (s *stmtCache) put(query string, info stmtInfo) {
+// put remembers info for k; makeRoom made room for it.
+func (s *stmtCache) put(k stmtKey, info stmtInfo) {
 	s.tick++
 	info.used = s.tick
-	s.m[query] = info
+	s.m[k] = info
 }
 
 // Prepare prepares query on this connection and forwards the server's reply to w with the
@@ -87,7 +91,8 @@ func (s *stmtCache) put(query string, info stmtInfo) {
 // those of Exec; the reply ends with the prepare reply's last packet, so a Prepare that
 // succeeds never fails after forwarding.
 func (c *Conn) Prepare(ctx context.Context, query string, clientStmtID uint32, w io.Writer) (params, cols int, r Result, err error) {
-	if err := c.makeRoom(query); err != nil {
+	key := stmtKey{c.wantSchema, query}
+	if err := c.makeRoom(key); err != nil {
 		return 0, 0, Result{}, err
 	}
 	for retry := false; ; retry = true {
@@ -112,7 +117,7 @@ func (c *Conn) Prepare(ctx context.Context, query string, clientStmtID uint32, w
 		return 0, 0, r, nil
 	}
 	p := &c.parser
-	c.stmts.put(query, stmtInfo{id: p.stmtID, params: p.params, cols: p.cols})
+	c.stmts.put(key, stmtInfo{id: p.stmtID, params: p.params, cols: p.cols})
 	return int(p.params), int(p.cols), r, nil
 }
 
@@ -127,7 +132,7 @@ func (c *Conn) ExecStmt(ctx context.Context, query string, payload []byte, long 
 	if len(payload) < 10 || payload[0] != mysql.COM_STMT_EXECUTE {
 		return Result{}, stmtOnly(errMalformed("COM_STMT_EXECUTE payload"))
 	}
-	info, ok := c.stmts.get(query)
+	info, ok := c.stmts.get(stmtKey{c.wantSchema, query})
 	if !ok {
 		var err error
 		if info, err = c.prepareSilently(ctx, query); err != nil {
@@ -174,7 +179,8 @@ func (c *Conn) writeLongData(long [][]byte) error {
 
 // prepareSilently prepares query on this connection without forwarding the reply.
 func (c *Conn) prepareSilently(ctx context.Context, query string) (stmtInfo, error) {
-	if err := c.makeRoom(query); err != nil {
+	key := stmtKey{c.wantSchema, query}
+	if err := c.makeRoom(key); err != nil {
 		return stmtInfo{}, err
 	}
 	for retry := false; ; retry = true {
@@ -194,18 +200,18 @@ func (c *Conn) prepareSilently(ctx context.Context, query string) (stmtInfo, err
 		}
 		p := &c.parser
 		info := stmtInfo{id: p.stmtID, params: p.params, cols: p.cols}
-		c.stmts.put(query, info)
+		c.stmts.put(key, info)
 		return info, nil
 	}
 }
 
-// makeRoom closes on the server the cached statement that preparing query replaces, before
+// makeRoom closes on the server the cached statement that preparing k replaces, before
 // the prepare: nothing can then fail after its reply was forwarded.
-func (c *Conn) makeRoom(query string) error {
+func (c *Conn) makeRoom(k stmtKey) error {
 	if err := c.usable(); err != nil {
 		return err
 	}
-	id, ok := c.stmts.makeRoom(query)
+	id, ok := c.stmts.makeRoom(k)
 	if !ok {
 		return nil
 	}
@@ -232,7 +238,7 @@ func (c *Conn) writeStmtClose(id uint32) error {
 	if err := c.writeFrame(f); err != nil {
 		c.fail()
 		c.ts.stats.ioErrors.Add(1)
-		return errLost(c.ts.alias, c.ts.addr, err)
+		return errLost(c.ts.alias, c.be.key.Addr, err)
 	}
 	return nil
 }

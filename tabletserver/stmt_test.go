@@ -75,8 +75,8 @@ func prepareReply(id uint32) []byte {
 // and is retried once; the client sees only the retry's reply.
 func TestPrepareRetriesAfterMaxPreparedStmtCount(t *testing.T) {
 	c, b := scriptedConn(t, Config{}, err1461, prepareReply(50))
-	c.stmts.put("a", stmtInfo{id: 10})
-	c.stmts.put("b", stmtInfo{id: 11})
+	c.stmts.put(stmtKey{"vt_test", "a"}, stmtInfo{id: 10})
+	c.stmts.put(stmtKey{"vt_test", "b"}, stmtInfo{id: 11})
 	var w bytes.Buffer
 	params, cols, res, err := c.Prepare(context.Background(), "INSERT INTO t VALUES (?)", 3, &w)
 	if err != nil || res.Err != nil || params != 1 || cols != 0 {
@@ -89,7 +89,7 @@ func TestPrepareRetriesAfterMaxPreparedStmtCount(t *testing.T) {
 	if got := b.closed(); len(got) != 2 || got[0]+got[1] != 21 {
 		t.Errorf("closed statements %v, want 10 and 11", got)
 	}
-	if len(c.stmts.m) != 1 || c.stmts.m["INSERT INTO t VALUES (?)"].id != 50 {
+	if len(c.stmts.m) != 1 || c.stmts.m[stmtKey{"vt_test", "INSERT INTO t VALUES (?)"}].id != 50 {
 		t.Errorf("cache %+v", c.stmts.m)
 	}
 	if !res.StatusKnown || res.Status != stAuto {
@@ -105,7 +105,7 @@ func TestPrepareRetriesAfterMaxPreparedStmtCount(t *testing.T) {
 	}
 	// Retried once only.
 	c, _ = scriptedConn(t, Config{}, err1461, err1461)
-	c.stmts.put("a", stmtInfo{id: 10})
+	c.stmts.put(stmtKey{"vt_test", "a"}, stmtInfo{id: 10})
 	w.Reset()
 	_, _, res, err = c.Prepare(context.Background(), "SELECT ?", 3, &w)
 	if err != nil || res.Err == nil || !bytes.Equal(w.Bytes(), err1461) {
@@ -116,7 +116,7 @@ func TestPrepareRetriesAfterMaxPreparedStmtCount(t *testing.T) {
 func TestExecStmtRetriesAfterMaxPreparedStmtCount(t *testing.T) {
 	exec := pkt(1, okPayload(stAuto)...)
 	c, b := scriptedConn(t, Config{}, err1461, prepareReply(50), exec)
-	c.stmts.put("a", stmtInfo{id: 10})
+	c.stmts.put(stmtKey{"vt_test", "a"}, stmtInfo{id: 10})
 	res, err := c.ExecStmt(context.Background(), "INSERT INTO t VALUES (?)", execPayload(1), nil, &Request{}, io.Discard)
 	if err != nil || res.Err != nil {
 		t.Fatalf("ExecStmt = %+v, %v", res, err)
@@ -141,8 +141,8 @@ func TestExecStmtRetriesAfterMaxPreparedStmtCount(t *testing.T) {
 // the prepare is sent, so that nothing can fail after its reply was forwarded.
 func TestPrepareEvictsBeforePreparing(t *testing.T) {
 	c, b := scriptedConn(t, Config{PreparedStmtCacheSize: 2}, prepareReply(3), prepareReply(4))
-	c.stmts.put("a", stmtInfo{id: 1})
-	c.stmts.put("b", stmtInfo{id: 2})
+	c.stmts.put(stmtKey{"vt_test", "a"}, stmtInfo{id: 1})
+	c.stmts.put(stmtKey{"vt_test", "b"}, stmtInfo{id: 2})
 	for i, q := range []string{"c", "a"} {
 		if _, _, res, err := c.Prepare(context.Background(), q, 9, io.Discard); err != nil || res.Err != nil {
 			t.Fatalf("Prepare %s: %+v %v", q, res, err)
@@ -151,7 +151,7 @@ func TestPrepareEvictsBeforePreparing(t *testing.T) {
 			t.Errorf("prepare %s: before it % x, want closing statement %d", q, got, i+1)
 		}
 	}
-	if len(c.stmts.m) != 2 || c.stmts.m["c"].id != 3 || c.stmts.m["a"].id != 4 {
+	if len(c.stmts.m) != 2 || c.stmts.m[stmtKey{"vt_test", "c"}].id != 3 || c.stmts.m[stmtKey{"vt_test", "a"}].id != 4 {
 		t.Errorf("cache %+v", c.stmts.m)
 	}
 }

@@ -2,8 +2,6 @@ package tabletserver
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,16 +11,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
-
-	"github.com/vtdirect/vtdirect/backendconn"
 )
 
-// TabletServer is the embedded tablet server of one tablet: its data and reserved pools, its
-// control connection (health probe, KILL QUERY) and its statistics.
+// TabletServer is the embedded tablet server of one tablet: its share of its backend's
+// connections (statement and reserved caps), its timeouts, its health and its statistics. The
+// backend (one per MySQL server and user) owns the connections, the control connection and
+// the health probe; a TabletServer has no goroutine of its own.
 type TabletServer struct {
-	cfg      Config
+	cfg      atomic.Pointer[Config] // the tablet-level fields apply (see Config)
 	tablet   *topodatapb.Tablet
 	alias    string
 	addr     string
@@ -30,49 +27,51 @@ type TabletServer struct {
 	log      *slog.Logger
 	onHealth func()
 
-	pool    *pool
-	control *sql.DB // 1-2 connections: health probe and KILL QUERY
-	// killQuery sends KILL QUERY for a backend thread: killThread, a fake in unit tests.
-	killQuery func(ctx context.Context, threadID uint32) error
+	be       *Backend
+	backends *Backends // where be came from (a private one for New)
+	// run and hold are the tablet's caps on the backend's connections: PoolSize statements on
+	// connections nobody holds, TxPoolSize connections its sessions keep.
+	run, hold *quota
 
-	// ctx ends at Close; it bounds the goroutines below and the kills of timed-out queries.
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // the probe and maintenance goroutines, started by Open
-
-	lifeMu sync.Mutex // guards opened and closed
+	lifeMu sync.Mutex // guards opened
 	opened bool
-	closed bool
+	closed atomic.Bool
 
 	health  atomic.Pointer[Health]
-	version atomic.Pointer[string]     // the server's handshake version, from the first dial
-	info    atomic.Pointer[ServerInfo] // the server's defaults, read by the first probe
-	infoMu  sync.Mutex                 // serialises ensureInfo
+	history healthHistory
 	stats   counters
 	seqs    sequences // sequence tables served by this tablet (sequence.go)
 }
 
-// New creates the tablet server of tablet; nothing is dialed until Open (health) and Get
-// (data). onHealth, if not nil, is called from the probe goroutine whenever Health changes;
-// it must not block. Zero Config fields get defaults (see Config).
+// New creates the tablet server of tablet with a backend of its own (no other tablet shares
+// its connections); nothing is dialed until Open (health) and Get (data). onHealth, if not
+// nil, is called from the probe goroutine whenever Health changes; it must not block. Zero
+// Config fields get defaults (see Config).
 func New(cfg Config, tablet *topodatapb.Tablet, log *slog.Logger, onHealth func()) *TabletServer {
+	return NewShared(NewBackends(log), cfg, tablet, log, onHealth)
+}
+
+// NewShared creates the tablet server of tablet on the backend of backends that serves its
+// MySQL server as cfg.User, creating it if needed. The backend-level fields of cfg (see
+// Config) apply only when this creates the backend.
+func NewShared(backends *Backends, cfg Config, tablet *topodatapb.Tablet, log *slog.Logger, onHealth func()) *TabletServer {
 	cfg = cfg.withDefaults()
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	t := &TabletServer{
-		cfg:      cfg,
 		tablet:   tablet,
 		alias:    aliasString(tablet.GetAlias()),
 		addr:     mysqlAddr(tablet),
 		dbName:   dbName(tablet),
 		log:      log,
 		onHealth: onHealth,
+		backends: backends,
+		run:      newQuota(cfg.PoolSize),
+		hold:     newQuota(cfg.TxPoolSize),
 	}
-	t.ctx, t.cancel = context.WithCancel(context.Background())
-	t.pool = newPool(t)
-	t.control = t.openControl()
-	t.killQuery = t.killThread
+	t.cfg.Store(&cfg)
+	t.be = backends.acquire(cfg, t.addr)
 	t.health.Store(&Health{Err: errNotProbed})
 	return t
 }
@@ -106,38 +105,6 @@ func dbName(t *topodatapb.Tablet) string {
 	return "vt_" + t.GetKeyspace()
 }
 
-// openControl opens the control pool (sql.Open does not dial).
-func (t *TabletServer) openControl() *sql.DB {
-	c := gomysql.NewConfig()
-	c.User, c.Passwd = t.cfg.User, t.cfg.Password
-	c.Net, c.Addr = "tcp", t.addr
-	c.TLS, c.AllowFallbackToPlaintext = backendconn.DriverTLS(t.cfg.TLSMode, t.cfg.TLSConfig, t.addr)
-	c.Timeout = t.cfg.ConnectTimeout
-	// Backstops; every call also has a context deadline.
-	c.ReadTimeout, c.WriteTimeout = 2*t.cfg.ConnectTimeout, 2*t.cfg.ConnectTimeout
-	// A connector, not a DSN: a DSN cannot carry the TLS configuration. A bad address shows
-	// in the first probe.
-	db := sql.OpenDB(driverConnector(c))
-	db.SetMaxOpenConns(2)
-	db.SetMaxIdleConns(2)
-	return db
-}
-
-// driverConnector is go-sql-driver's connector for c; a configuration it refuses (none that
-// openControl makes) fails every connection with its error.
-func driverConnector(c *gomysql.Config) driver.Connector {
-	conn, err := gomysql.NewConnector(c)
-	if err != nil {
-		return failedConnector{err}
-	}
-	return conn
-}
-
-type failedConnector struct{ err error }
-
-func (f failedConnector) Connect(context.Context) (driver.Conn, error) { return nil, f.err }
-func (f failedConnector) Driver() driver.Driver                        { return gomysql.MySQLDriver{} }
-
 // Tablet is the tablet record the server was created with.
 func (t *TabletServer) Tablet() *topodatapb.Tablet { return t.tablet }
 
@@ -147,105 +114,131 @@ func (t *TabletServer) Alias() string { return t.alias }
 // Addr is the tablet's MySQL address.
 func (t *TabletServer) Addr() string { return t.addr }
 
-// Open starts the health probe (the first probe runs at once, in the background) and the
-// maintenance loop (idle connections, transaction timeouts).
+// Backend is the backend the tablet shares with the other tablets on its MySQL server.
+func (t *TabletServer) Backend() *Backend { return t.be }
+
+// config is the tablet's current configuration.
+func (t *TabletServer) config() *Config { return t.cfg.Load() }
+
+// Config returns the tablet's configuration.
+func (t *TabletServer) Config() Config { return *t.cfg.Load() }
+
+func (t *TabletServer) isClosed() bool { return t.closed.Load() }
+
+// Open joins the backend's health probe (which starts with the first tablet) and takes the
+// tablet's health from its latest readings; when they do not show the tablet's database yet,
+// the backend probes again at once.
 func (t *TabletServer) Open() {
 	t.lifeMu.Lock()
 	defer t.lifeMu.Unlock()
-	if t.opened || t.closed {
+	if t.opened || t.closed.Load() {
 		return
 	}
 	t.opened = true
-	t.wg.Add(2)
-	go t.probeLoop()
-	go t.maintainLoop()
+	if r := t.be.addTablet(t); r != nil {
+		t.applyReadings(r)
+		if r.Reachable && !r.hasDatabase(t.dbName) {
+			t.be.requestProbe()
+		}
+	}
 }
 
-// Close stops the goroutines and waits for them, closes idle connections and the control
-// connection, kills reserved connections in use (their transactions roll back) and makes the
-// data connections in use close when they are returned.
+// Close kills the reserved connections of the tablet in use (their transactions roll back),
+// fails the Gets waiting for it, and leaves the backend (closing it when it was the last
+// tablet). Connections running a statement for it go back to the backend's pool as usual.
 func (t *TabletServer) Close() {
-	t.lifeMu.Lock()
-	if t.closed {
-		t.lifeMu.Unlock()
+	if t.closed.Swap(true) {
 		return
 	}
-	t.closed = true
+	t.lifeMu.Lock()
+	opened := t.opened
 	t.lifeMu.Unlock()
-	t.cancel()
-	t.wg.Wait()
-	t.pool.close()
-	t.control.Close()
+	t.run.close()
+	t.hold.close()
+	if opened {
+		t.be.removeTablet(t)
+	}
+	t.be.pool.closeTablet(t)
+	t.backends.release(t.be)
+}
+
+// Configure applies the tablet-level fields of cfg (a reload): caps, timeouts, row limit. A
+// smaller cap takes effect as connections come back; a running query keeps its timeout.
+func (t *TabletServer) Configure(cfg Config) {
+	cfg = cfg.withDefaults()
+	old := t.cfg.Swap(&cfg)
+	if cfg.PoolSize != old.PoolSize {
+		t.run.setLimit(cfg.PoolSize)
+	}
+	if cfg.TxPoolSize != old.TxPoolSize {
+		t.hold.setLimit(cfg.TxPoolSize)
+	}
+}
+
+// acquire takes one of the tablet's slots of the kind, waiting up to PoolWaitTimeout.
+func (t *TabletServer) acquire(ctx context.Context, slot uint8) error {
+	q, gets, waits, timeouts := t.run, &t.stats.gets, &t.stats.waits, &t.stats.waitTimeouts
+	if slot == slotHold {
+		q, gets, waits, timeouts = t.hold, &t.stats.holdGets, &t.stats.holdWaits, &t.stats.holdWaitTimeouts
+	}
+	if q.tryAcquire() {
+		gets.Add(1)
+		return nil
+	}
+	waits.Add(1)
+	wait := t.config().PoolWaitTimeout
+	start := time.Now()
+	res, _ := q.acquire(ctx.Done(), start.Add(wait))
+	t.stats.waitNanos.Add(uint64(time.Since(start)))
+	switch res {
+	case quotaOK:
+		gets.Add(1)
+		return nil
+	case quotaTimeout:
+		timeouts.Add(1)
+		limit, _ := q.counts()
+		if slot == slotHold {
+			return errPoolExhausted(t.alias, "reserved (transaction and session-state)", limit, wait, flagTxPoolSize)
+		}
+		return errPoolExhausted(t.alias, "query", limit, wait, flagPoolSize)
+	case quotaCanceled:
+		return errCanceled(t.alias, ctx.Err())
+	}
+	return errClosed(t.alias)
+}
+
+// releaseSlot gives a slot of the kind back.
+func (t *TabletServer) releaseSlot(slot uint8) {
+	switch slot {
+	case slotRun:
+		t.run.release()
+	case slotHold:
+		t.hold.release()
+	}
 }
 
 // Get returns a connection as want says: the reply-format capabilities of the client it will
-// serve and the session's settings applied, waiting up to PoolWaitTimeout for a free slot (a
-// run slot, or with want.Hold a reserved one). The caller Releases or Closes it.
+// serve and the session's settings applied, on the tablet's database, waiting up to
+// PoolWaitTimeout for a free slot (a run slot, or with want.Hold a reserved one) and a free
+// backend connection. The caller Releases or Closes it.
 func (t *TabletServer) Get(ctx context.Context, want Want) (*Conn, error) {
-	return t.pool.get(ctx, want)
+	return t.be.pool.get(ctx, t, want)
 }
 
 // Reclaim hands out c again, with want's settings, if it is idle and nobody had it since the
 // hand-out lease (the connection a session released last, which holds its per-connection
 // results); ok is false otherwise, and the caller Gets another.
 func (t *TabletServer) Reclaim(ctx context.Context, c *Conn, lease uint64, want Want) (*Conn, bool) {
-	return t.pool.reclaim(ctx, c, lease, want)
+	return t.be.pool.reclaim(ctx, t, c, lease, want)
 }
 
 // Version is the server's handshake version string ("5.5.5-10.11.6-MariaDB-..."), from the
 // first backend connection; "" before one was made.
-func (t *TabletServer) Version() string {
-	if v := t.version.Load(); v != nil {
-		return *v
-	}
-	return ""
-}
-
-func (t *TabletServer) noteVersion(v string) {
-	if old := t.version.Load(); old == nil || *old != v {
-		t.version.Store(&v)
-	}
-}
+func (t *TabletServer) Version() string { return t.be.Version() }
 
 // KillQuery runs KILL QUERY threadID on the tablet through the control connection. It is not
 // synchronised with the connection's commands: the KILL may reach a later command than the one
 // meant. Prefer (*Conn).KillQuery or KillQueryOnLease, which cannot.
 func (t *TabletServer) KillQuery(ctx context.Context, threadID uint32) error {
-	return t.killThread(ctx, threadID)
-}
-
-// killThread runs KILL QUERY threadID through the control connection.
-func (t *TabletServer) killThread(ctx context.Context, threadID uint32) error {
-	if _, err := t.control.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(uint64(threadID), 10)); err != nil {
-		return fmt.Errorf("kill query %d on tablet %s: %w", threadID, t.alias, err)
-	}
-	return nil
-}
-
-// killExpired closes the connections whose transaction is older than TxTimeout at now,
-// rolling it back.
-func (t *TabletServer) killExpired(now time.Time) {
-	for _, e := range t.pool.expired(now, t.cfg.TxTimeout) {
-		// The snapshot may be stale: killExpired re-checks under the pool's lock that the
-		// connection was not returned (and maybe handed out again) since.
-		if t.pool.killExpired(e, now, t.cfg.TxTimeout, errTxKilled(t.alias, t.cfg.TxTimeout)) {
-			t.log.Info("rolled back a transaction after timeout", "thread", e.c.threadID, "timeout", t.cfg.TxTimeout)
-		}
-	}
-}
-
-// maintainLoop closes idle connections and kills transactions over TxTimeout, every tick.
-func (t *TabletServer) maintainLoop() {
-	defer t.wg.Done()
-	tk := time.NewTicker(t.cfg.tick())
-	defer tk.Stop()
-	for {
-		select {
-		case <-t.ctx.Done():
-			return
-		case now := <-tk.C:
-			t.pool.closeIdle()
-			t.killExpired(now)
-		}
-	}
+	return t.be.killThread(ctx, threadID)
 }

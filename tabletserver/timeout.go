@@ -19,7 +19,7 @@ const killGrace = 5 * time.Second
 
 // begin arms the query timeout: the configured one, or ctx's deadline if sooner.
 func (c *Conn) begin(ctx context.Context) {
-	timeout := c.ts.cfg.QueryTimeout
+	timeout := c.queryTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		if d := time.Until(dl); timeout == 0 || d < timeout {
 			timeout = max(d, time.Millisecond)
@@ -108,7 +108,7 @@ func (c *Conn) KillQueryOnLease(ctx context.Context, lease uint64) error {
 
 // onTimeout runs on the timer's goroutine when the query timeout fires.
 func (c *Conn) onTimeout() {
-	_ = c.kill(c.ts.ctx, reasonTimeout, 0) // a failed KILL is logged; the deadline backs it up
+	_ = c.kill(c.be.ctx, reasonTimeout, 0) // a failed KILL is logged; the deadline backs it up
 	c.timerDone <- struct{}{}
 }
 
@@ -134,11 +134,11 @@ func (c *Conn) kill(ctx context.Context, reason uint32, lease uint64) error {
 		_ = c.nc.SetReadDeadline(time.Now().Add(killGrace))
 	}
 	// The command cannot end before this returns: bound the wait.
-	ctx, cancel := context.WithTimeout(ctx, c.ts.cfg.ConnectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.be.cfg.Load().ConnectTimeout)
 	defer cancel()
-	if err := c.ts.killQuery(ctx, c.threadID); err != nil {
+	if err := c.be.killQuery(ctx, c.threadID); err != nil {
 		// The deadline set above still ends the command's wait (and the connection).
-		c.ts.log.Warn("kill query failed", "thread", c.threadID, "err", err)
+		c.be.log.Warn("kill query failed", "thread", c.threadID, "err", err)
 		return err
 	}
 	c.ts.stats.kills.Add(1)
@@ -146,4 +146,4 @@ func (c *Conn) kill(ctx context.Context, reason uint32, lease uint64) error {
 }
 
 // stopQuery is kill from the holder's own goroutine (the forwarder, on too many rows).
-func (c *Conn) stopQuery(reason uint32) { _ = c.kill(c.ts.ctx, reason, 0) }
+func (c *Conn) stopQuery(reason uint32) { _ = c.kill(c.be.ctx, reason, 0) }

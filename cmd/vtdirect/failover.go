@@ -113,7 +113,7 @@ func newReparentCmd() *cobra.Command {
 		Short: "Move a shard's primary: planned (the primary is healthy) or emergency (it is not)",
 		Long: `The reparent runs in the failover leader (found in the topo, or --server), which holds the
 shard's traffic in its buffer meanwhile; its steps print as they go. With no gateway leading
-failover, it runs in this process (give --db-dba-user and --db-dba-password).`,
+failover, it runs in this process (give --db-dba-user, its password in --db-credentials-file).`,
 	}
 	tf := addTopoFlags(cmd.PersistentFlags())
 	f := &reparentFlags{}
@@ -172,6 +172,9 @@ func runReparent(cmd *cobra.Command, tf *topoFlags, f *reparentFlags, kind, ksSh
 // reparentHere runs a reparent in this process (no buffer: no gateway's traffic is held).
 func reparentHere(ctx context.Context, ts *topo.Server, f *reparentFlags, kind, ks, shard string, out io.Writer) error {
 	f.fo.poll = failover.DefaultPollInterval
+	if _, err := f.fo.useCredentials(); err != nil {
+		return err
+	}
 	cfg, err := f.fo.failoverConfig(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err

@@ -15,8 +15,9 @@ import (
 // and --enable-buffer, vttablet's --db-dba-* and --db-repl-*, orchestrator's anti-flapping).
 type failoverFlags struct {
 	enable, enableBuffer  bool
-	dba, dbaPassword      string
+	dba, dbaPassword      string // the passwords come from credFile or the config file
 	repl, replPassword    string
+	credFile              string
 	poll, block, leaseTTL time.Duration
 	waitReplicas          time.Duration
 	netTimeout, grace     time.Duration
@@ -48,12 +49,31 @@ func addFailoverFlags(fs *pflag.FlagSet, f *failoverFlags) {
 	fs.DurationVar(&f.bufMax, "buffer-max-failover-duration", buffer.DefaultMaxFailoverDuration, "stop buffering a reparent that lasts longer than this")
 }
 
-// addDBAFlags defines the admin and replication users (serve and the reparent commands).
+// addDBAFlags defines the admin and replication users (serve and the reparent commands), and
+// the file of the backend users' passwords: passwords are never flags (they would show in ps
+// and /debug/pprof/cmdline).
 func addDBAFlags(fs *pflag.FlagSet, f *failoverFlags) {
 	fs.StringVar(&f.dba, "db-dba-user", "vt_dba", "admin MySQL user that failover reads and changes replication with (SUPER or the replication and read-only admin privileges)")
-	fs.StringVar(&f.dbaPassword, "db-dba-password", "", "password of --db-dba-user")
 	fs.StringVar(&f.repl, "db-repl-user", "", "user replicas connect to their primary with (default: --db-dba-user)")
-	fs.StringVar(&f.replPassword, "db-repl-password", "", "password of --db-repl-user")
+	fs.StringVar(&f.credFile, "db-credentials-file", "", "JSON file of the backend users' passwords, in Vitess's format: {\"vt_app\": [\"password\"], \"vt_dba\": [\"password\"]}")
+}
+
+// useCredentials reads --db-credentials-file: the passwords of the admin and replication users.
+func (f *failoverFlags) useCredentials() (map[string]string, error) {
+	if f.credFile == "" {
+		return nil, nil
+	}
+	creds, err := loadCredentials(f.credFile)
+	if err != nil {
+		return nil, err
+	}
+	f.dbaPassword = creds[f.dba]
+	repl := f.repl
+	if repl == "" {
+		repl = f.dba
+	}
+	f.replPassword = creds[repl]
+	return creds, nil
 }
 
 // failoverConfig is the failover configuration of the flags.

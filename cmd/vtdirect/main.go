@@ -27,7 +27,7 @@ func main() {
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))
 	})
-	root.AddCommand(newServeCmd(), newLocalCmd(), newTopoCmd(), newPickerCmd(), newFailoverCmd(), newReparentCmd())
+	root.AddCommand(newServeCmd(), newLocalCmd(), newTopoCmd(), newPickerCmd(), newFailoverCmd(), newReparentCmd(), newConfigCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "vtdirect: %v\n", err)
 		os.Exit(1)

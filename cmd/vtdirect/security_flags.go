@@ -3,10 +3,8 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -27,8 +25,7 @@ type securityFlags struct {
 	dbSSLCert, dbSSLKey, dbName string
 	tableACL                    string
 	debugTokenFile              string
-	credentialsFile             string
-	filteredUser, filteredPass  string
+	filteredUser, filteredPass  string // the password from --db-credentials-file or the config file
 
 	maxConns, maxUserConns  int
 	maxStmts, sessionBudget int
@@ -49,9 +46,7 @@ func addSecurityFlags(fs *pflag.FlagSet, f *securityFlags) {
 	fs.StringVar(&f.dbName, "db-server-name", "", "host name MariaDB's certificate must name with --db-ssl-mode verify_identity (default: each tablet's host)")
 	fs.StringVar(&f.tableACL, "table-acl-config", "", "Vitess's table ACL (JSON: {\"table_groups\": [...]}): readers, writers and admins per table pattern")
 	fs.StringVar(&f.debugTokenFile, "debug-token-file", "", "file holding the token that opens the /debug/ pages on a non-loopback --bind-address (Authorization: Bearer <token>); without it they are off there")
-	fs.StringVar(&f.credentialsFile, "db-credentials-file", "", "JSON file of backend passwords, Vitess's format {\"vt_app\": [\"password\"], ...}: the passwords of --db-app-user, --db-dba-user, --db-repl-user and --db-filtered-user (keeps them off the command line)")
 	fs.StringVar(&f.filteredUser, "db-filtered-user", "", "user change streams (VStream) read the binlog and copy tables with, with REPLICATION SLAVE and SELECT (default: --db-app-user)")
-	fs.StringVar(&f.filteredPass, "db-filtered-password", "", "password of --db-filtered-user (better in --db-credentials-file)")
 	fs.IntVar(&f.maxConns, "mysql-server-max-connections", 5000, "most client connections at once; past it a client gets error 1040 Too many connections (0: no bound)")
 	fs.IntVar(&f.maxUserConns, "mysql-server-max-user-connections", 0, "most connections of one user at once (error 1203); a user's MaxConnections in the static auth file overrides it (0: no bound)")
 	fs.IntVar(&f.maxStmts, "mysql-server-max-prepared-stmts", 16382, "most prepared statements per client connection (error 1461)")
@@ -60,51 +55,9 @@ func addSecurityFlags(fs *pflag.FlagSet, f *securityFlags) {
 	fs.DurationVar(&f.authFailureWindow, "mysql-server-auth-failure-window", time.Minute, "the window of --mysql-server-max-auth-failures: the count drops by that many every window")
 }
 
-// credentials reads --db-credentials-file: user -> password (the first of its list).
-func readCredentials(file string) (map[string]string, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("--db-credentials-file: %w", err)
-	}
-	var raw map[string][]string
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("--db-credentials-file %s: not Vitess's format {\"user\": [\"password\"]}: %w", file, err)
-	}
-	out := make(map[string]string, len(raw))
-	for u, list := range raw {
-		if len(list) == 0 {
-			return nil, fmt.Errorf("--db-credentials-file %s: user %q has no password", file, u)
-		}
-		out[u] = list[0]
-	}
-	return out, nil
-}
-
-// apply puts the security flags into the gateway's configuration. fs tells which flags were
-// given; log receives the warnings about secrets on the command line.
-func (f *securityFlags) apply(cfg *gateway.Config, sf *serveFlags, fs *pflag.FlagSet, log *slog.Logger) error {
+// apply puts the security flags into the gateway's configuration.
+func (f *securityFlags) apply(cfg *gateway.Config, sf *serveFlags) error {
 	var errs []error
-	if f.credentialsFile != "" {
-		creds, err := readCredentials(f.credentialsFile)
-		if err != nil {
-			return err
-		}
-		fill := func(user string, pass *string) {
-			if p, ok := creds[user]; ok && user != "" && *pass == "" {
-				*pass = p
-			}
-		}
-		fill(cfg.TabletServer.User, &cfg.TabletServer.Password)
-		fill(f.filteredUser, &f.filteredPass)
-		fill(sf.fo.dba, &sf.fo.dbaPassword)
-		fill(sf.fo.repl, &sf.fo.replPassword)
-	}
-	for _, name := range []string{"db-app-password", "db-dba-password", "db-repl-password", "db-filtered-password", "mysql-auth-users"} {
-		if fl := fs.Lookup(name); fl != nil && fl.Changed && fl.Value.String() != "" {
-			log.Warn("a secret is on the command line, which every local user can read (ps, /proc); "+
-				"use --db-credentials-file for backend passwords and --mysql-auth-server-static-file for client users", "flag", "--"+name)
-		}
-	}
 	if f.filteredUser != "" {
 		cfg.VStream.User, cfg.VStream.Password = f.filteredUser, f.filteredPass
 	}

@@ -4,24 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 )
 
-// staticUsers is the gateway's user list: from --mysql-auth-users (user:password,...) and
-// --mysql-auth-server-static-file (Vitess's static auth file format).
+// staticUsers is the gateway's user list: from --mysql-auth-server-static-file (Vitess's
+// static auth file format) and the config file's users.
 type staticUsers = map[string]string
 
-func loadUsers(list, file string) (staticUsers, error) {
+func loadUsers(file string) (staticUsers, error) {
 	users := staticUsers{}
-	if list != "" {
-		for _, item := range strings.Split(list, ",") {
-			name, pass, ok := strings.Cut(strings.TrimSpace(item), ":")
-			if !ok || name == "" {
-				return nil, fmt.Errorf("--mysql-auth-users: %q is not user:password", item)
-			}
-			users[name] = pass
-		}
-	}
 	if file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {

@@ -1,0 +1,365 @@
+package tabletserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+
+	"github.com/vtdirect/vtdirect/local"
+)
+
+// schemaTablet is a tablet of keyspace ks on m, in database db.
+func schemaTablet(m *local.MariaDB, uid uint32, ks, db string) *topodatapb.Tablet {
+	return &topodatapb.Tablet{
+		Alias: &topodatapb.TabletAlias{Cell: "ms", Uid: uid}, Keyspace: ks, Shard: "0",
+		Type: topodatapb.TabletType_PRIMARY, MysqlHostname: "127.0.0.1", MysqlPort: int32(m.Port()),
+		DbNameOverride: db,
+	}
+}
+
+// schemaTablets creates n databases ms_<prefix>_i with a table t (id, db) on m and opens a
+// tablet server for each on one Backends.
+func schemaTablets(t *testing.T, m *local.MariaDB, prefix string, n int, cfg Config) (*Backends, []*TabletServer) {
+	t.Helper()
+	ctx := context.Background()
+	bs := NewBackends(nil)
+	cfg.User, cfg.Password = m.User(), m.Password()
+	// The tablets are primaries: a primary serves when its server is writable.
+	if err := execAll(ctx, m, "", "SET GLOBAL read_only = OFF"); err != nil {
+		t.Fatal(err)
+	}
+	var out []*TabletServer
+	for i := range n {
+		db := fmt.Sprintf("ms_%s_%d", prefix, i)
+		if err := execAll(ctx, m, "", "DROP DATABASE IF EXISTS "+db, "CREATE DATABASE "+db,
+			"CREATE TABLE "+db+".t (id INT PRIMARY KEY, db VARCHAR(64))",
+			"INSERT INTO "+db+".t VALUES (1, '"+db+"')"); err != nil {
+			t.Fatal(err)
+		}
+		ts := NewShared(bs, cfg, schemaTablet(m, uint32(1000+i), fmt.Sprintf("ks%d", i), db), nil, nil)
+		ts.Open()
+		t.Cleanup(ts.Close)
+		out = append(out, ts)
+	}
+	return bs, out
+}
+
+// opLog records the reads and writes of a backend connection, in order.
+type opLog struct {
+	rw  io.ReadWriter
+	mu  sync.Mutex
+	ops []byte // 'W' or 'R'
+}
+
+func (o *opLog) Read(p []byte) (int, error) {
+	o.mu.Lock()
+	o.ops = append(o.ops, 'R')
+	o.mu.Unlock()
+	return o.rw.Read(p)
+}
+
+func (o *opLog) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	o.ops = append(o.ops, 'W')
+	o.mu.Unlock()
+	return o.rw.Write(p)
+}
+
+func silentOne(t *testing.T, c *Conn, q string) string {
+	t.Helper()
+	rows, err := c.Silent(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		t.Fatalf("%s: rows %v", q, rows)
+	}
+	return rows[0][0]
+}
+
+// Tablets of many schemas on one server share one backend; a connection one tablet used is
+// switched to the next tablet's database in the same write as its statement.
+func TestIntegrationSchemasShareBackend(t *testing.T) {
+	m := sharedMariaDB(t)
+	bs, tabs := schemaTablets(t, m, "share", 3, Config{MaxConnections: 2})
+	if len(bs.All()) != 1 || tabs[0].Backend() != tabs[2].Backend() || tabs[0].Backend().Tablets() != 3 {
+		t.Fatalf("%d backends for 3 tablets on one server", len(bs.All()))
+	}
+	ctx := context.Background()
+	c, err := tabs[0].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := silentOne(t, c, "SELECT db FROM t"); got != "ms_share_0" {
+		t.Fatalf("tablet 0 read %q", got)
+	}
+	c.Release(0)
+	for i, ts := range []*TabletServer{tabs[1], tabs[2], tabs[0], tabs[1]} {
+		c2, err := ts.Get(ctx, Want{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c2 != c {
+			t.Fatalf("hand-out %d: a new connection; want the idle one switched", i)
+		}
+		log := &opLog{rw: c2.nc}
+		c2.rw = log
+		var w bytes.Buffer
+		res, err := c2.Exec(ctx, &Request{Frame: queryFrame("SELECT db, DATABASE() FROM t")}, &w)
+		c2.rw = c2.nc
+		if err != nil || res.Err != nil || res.Rows != 1 {
+			t.Fatalf("Exec on %s: %v %+v", ts.Alias(), err, res)
+		}
+		if !strings.Contains(w.String(), ts.DBName()) {
+			t.Errorf("tablet %s read another database's row", ts.Alias())
+		}
+		if c2.schema != ts.DBName() {
+			t.Errorf("connection believes it is on %q, want %q", c2.schema, ts.DBName())
+		}
+		if ops := string(log.ops); strings.Contains(strings.TrimLeft(ops, "W"), "W") {
+			t.Errorf("reads and writes %s: the switch took a round trip of its own", ops)
+		}
+		c2.Release(0)
+	}
+	if n := tabs[0].Backend().pool.stats.switches.Load(); n != 4 {
+		t.Errorf("%d switches, want 4", n)
+	}
+	// Prepared statements are per database: the same text on the same connection runs in
+	// each tablet's own database.
+	for _, ts := range tabs {
+		c, err := ts.Get(ctx, Want{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w bytes.Buffer
+		if _, _, r, err := c.Prepare(ctx, "SELECT db FROM t WHERE id = ?", 1, io.Discard); err != nil || r.Err != nil {
+			t.Fatalf("prepare: %v %v", err, r.Err)
+		}
+		res, err := c.ExecStmt(ctx, "SELECT db FROM t WHERE id = ?", execPayload(1), nil, &Request{}, &w)
+		if err != nil || res.Err != nil || res.Rows != 1 || !strings.Contains(w.String(), ts.DBName()) {
+			t.Errorf("%s: prepared statement read %q (%v %v)", ts.Alias(), w.String(), err, res.Err)
+		}
+		c.Release(0)
+	}
+	if n := len(c.stmts.m); n != 3 {
+		t.Errorf("%d statements cached on the shared connection, want one per database (3)", n)
+	}
+	// Health: every tablet serves from the one probe.
+	waitFor(t, "the tablets to serve", 10*time.Second, func() bool {
+		return tabs[0].Health().Serving && tabs[1].Health().Serving && tabs[2].Health().Serving
+	})
+}
+
+// The backend's MaxConnections bounds the connections whatever the number of tablets; each
+// tablet's PoolSize is a sub-quota.
+func TestIntegrationBackendLimit(t *testing.T) {
+	m := sharedMariaDB(t)
+	_, tabs := schemaTablets(t, m, "limit", 4, Config{MaxConnections: 3, PoolSize: 2, PoolWaitTimeout: 200 * time.Millisecond})
+	ctx := context.Background()
+	a1, err := tabs[0].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := tabs[0].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tablet 0's own cap (2) is reached.
+	_, err = tabs[0].Get(ctx, Want{})
+	var me *mysql.MyError
+	if !errors.As(err, &me) || me.Code != mysql.ER_TOO_MANY_USER_CONNECTIONS || !strings.Contains(me.Message, "--queryserver-config-pool-size") {
+		t.Fatalf("third Get of tablet 0: %v, want its pool cap", err)
+	}
+	b1, err := tabs[1].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server's limit (3) is reached: tablet 2 waits, then fails naming the server.
+	_, err = tabs[2].Get(ctx, Want{})
+	if !errors.As(err, &me) || me.Code != mysql.ER_TOO_MANY_USER_CONNECTIONS || !strings.Contains(me.Message, "every tablet there shares") {
+		t.Fatalf("Get past the server limit: %v", err)
+	}
+	// A connection given back serves a waiting tablet at once.
+	got := make(chan error, 1)
+	go func() {
+		c, err := tabs[3].Get(ctx, Want{})
+		if err == nil {
+			c.Release(0)
+		}
+		got <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let it queue; the outcome does not depend on it
+	a1.Release(0)
+	if err := <-got; err != nil {
+		t.Fatalf("a waiting Get after a release: %v", err)
+	}
+	a2.Release(0)
+	b1.Release(0)
+	st := tabs[0].Backend().Stats()
+	if st.InUse != 0 || st.Idle > 3 || st.MaxConnections != 3 {
+		t.Errorf("backend stats %+v", st)
+	}
+	// A reload raises the limit: both tablets' Gets pass.
+	tabs[0].Backend().configure(Config{User: m.User(), Password: m.Password(), MaxConnections: 5})
+	var held []*Conn
+	for _, ts := range tabs[:3] {
+		for range 2 {
+			c, err := ts.Get(ctx, Want{})
+			if err != nil && ts == tabs[2] && len(held) == 5 {
+				break // 5 is the new limit
+			}
+			if err != nil {
+				t.Fatalf("after raising the limit: %v (%d held)", err, len(held))
+			}
+			held = append(held, c)
+		}
+	}
+	if len(held) != 5 {
+		t.Errorf("%d connections with a limit of 5", len(held))
+	}
+	for _, c := range held {
+		c.Release(0)
+	}
+}
+
+// A tablet whose database was dropped: its health says so, and a statement on a connection
+// switched from another tablet's database never runs there.
+func TestIntegrationDroppedSchema(t *testing.T) {
+	m := sharedMariaDB(t)
+	_, tabs := schemaTablets(t, m, "drop", 2, Config{HealthInterval: 100 * time.Millisecond})
+	ctx := context.Background()
+	waitFor(t, "both serving", 10*time.Second, func() bool { return tabs[0].Health().Serving && tabs[1].Health().Serving })
+	c, err := tabs[0].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	silentOne(t, c, "SELECT COUNT(*) FROM t")
+	c.Release(0)
+	if err := execAll(ctx, m, "", "DROP DATABASE ms_drop_1"); err != nil {
+		t.Fatal(err)
+	}
+	// Before the probe notices: the switch fails, the INSERT must not land in ms_drop_0.t.
+	c2, err := tabs[1].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2 != c {
+		t.Fatal("want the idle connection of tablet 0")
+	}
+	var w bytes.Buffer
+	res, err := c2.Exec(ctx, &Request{Frame: queryFrame("INSERT INTO t VALUES (2, 'wrong')")}, &w)
+	var me *mysql.MyError
+	if !errors.As(err, &me) || me.Code != mysql.ER_BAD_DB_ERROR || res.Forwarded || w.Len() != 0 || StatementOnly(err) {
+		t.Fatalf("Exec after the drop: %v (forwarded %v, %d bytes)", err, res.Forwarded, w.Len())
+	}
+	c2.Close()
+	d, err := m.DB("ms_drop_0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.QueryRow("SELECT COUNT(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("ms_drop_0.t has %d rows (%v): the statement ran on another tablet's database", n, err)
+	}
+	waitFor(t, "the dropped tablet to stop serving", 10*time.Second, func() bool {
+		h := tabs[1].Health()
+		return h.Reachable && !h.Serving && h.Err != nil && strings.Contains(h.Err.Error(), "does not exist")
+	})
+	if !tabs[0].Health().Serving {
+		t.Error("the other tablet stopped serving")
+	}
+	if hist := tabs[1].HealthHistory(); len(hist) < 2 || hist[0].Health.Serving {
+		t.Errorf("health history %+v", hist)
+	}
+}
+
+// A reset (the session that held a connection let it go) keeps the connection on its
+// tablet's database, and a reset on the way to another tablet switches it.
+func TestIntegrationResetKeepsSchema(t *testing.T) {
+	m := sharedMariaDB(t)
+	_, tabs := schemaTablets(t, m, "reset", 2, Config{})
+	ctx := context.Background()
+	c, err := tabs[0].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if db := silentOne(t, c, "SELECT DATABASE()"); db != "ms_reset_0" || c.schema != db {
+		t.Fatalf("after a reset on %q (believed %q)", db, c.schema)
+	}
+	c.MarkSettings(&Settings{Key: "x", Statements: []string{"SET @@session.sql_mode = 'ANSI'"}})
+	c.Release(0)
+	// Other settings and another database: one round trip resets, switches and sets.
+	c2, err := tabs[1].Get(ctx, Want{Settings: &Settings{Key: "y", Statements: []string{"SET @@session.sql_mode = 'TRADITIONAL'"}}})
+	if err != nil || c2 != c {
+		t.Fatalf("Get: %v (same connection %v)", err, c2 == c)
+	}
+	if db := silentOne(t, c2, "SELECT DATABASE()"); db != "ms_reset_1" {
+		t.Fatalf("on %q", db)
+	}
+	if mode := silentOne(t, c2, "SELECT @@session.sql_mode"); !strings.Contains(mode, "STRICT_TRANS_TABLES") {
+		t.Errorf("sql_mode %q", mode)
+	}
+	c2.Release(0)
+}
+
+// BenchmarkSchemaSwitch: a point select on a connection already on the tablet's database,
+// and on one that another tablet's statement left on its own (switched in the same write).
+func BenchmarkSchemaSwitch(b *testing.B) {
+	m := sharedMariaDB(b)
+	tt := &testing.T{}
+	_ = tt
+	bs := NewBackends(nil)
+	cfg := Config{User: m.User(), Password: m.Password(), MaxConnections: 1}
+	var tabs []*TabletServer
+	for i := range 2 {
+		db := fmt.Sprintf("ms_bench_%d", i)
+		if err := execAll(context.Background(), m, "", "CREATE DATABASE IF NOT EXISTS "+db,
+			"CREATE TABLE IF NOT EXISTS "+db+".t (id INT PRIMARY KEY, db VARCHAR(64))",
+			"INSERT IGNORE INTO "+db+".t VALUES (1, '"+db+"')"); err != nil {
+			b.Fatal(err)
+		}
+		ts := NewShared(bs, cfg, schemaTablet(m, uint32(2000+i), fmt.Sprintf("kb%d", i), db), nil, nil)
+		ts.Open()
+		b.Cleanup(ts.Close)
+		tabs = append(tabs, ts)
+	}
+	frame := queryFrame("SELECT db FROM t WHERE id = 1")
+	run := func(b *testing.B, alternate bool) {
+		ctx := context.Background()
+		i := 0
+		for b.Loop() {
+			ts := tabs[0]
+			if alternate {
+				ts = tabs[i%2]
+			}
+			i++
+			c, err := ts.Get(ctx, Want{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if os.Getenv("ONESTEP") != "" && c.schema != ts.dbName {
+				c.schema = parkSchema
+			}
+			if _, err := c.Exec(ctx, &Request{Frame: frame}, io.Discard); err != nil {
+				b.Fatal(err)
+			}
+			c.Release(0)
+		}
+	}
+	b.Run("same_schema", func(b *testing.B) { run(b, false) })
+	b.Run("switched", func(b *testing.B) { run(b, true) })
+}
