@@ -15,6 +15,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/gateway"
 	"github.com/vtdirect/vtdirect/local"
 	"github.com/vtdirect/vtdirect/tabletserver"
@@ -107,9 +108,12 @@ func startGateway(ctx context.Context) (*gateway.Gateway, error) {
 // startGatewayPools is startGateway with other pool sizes.
 func startGatewayPools(ctx context.Context, poolSize, txPoolSize int) (*gateway.Gateway, error) {
 	cfg := gateway.Config{
-		Cell:          "zone1",
-		MySQLAddr:     "127.0.0.1:0",
-		Users:         map[string]string{cluster.User(): cluster.Password(), otherUser: otherPassword},
+		Cell:      "zone1",
+		MySQLAddr: "127.0.0.1:0",
+		Users:     map[string]string{cluster.User(): cluster.Password(), otherUser: otherPassword},
+		// The drivers' own suites create procedures and functions, which the access rules
+		// leave to admins (README: Users, access rules and bounds).
+		Access:        driverSuitePolicy(),
 		MaxPacketSize: 64 << 20,
 		WriteTimeout:  time.Minute,
 		LocalInfile:   true, // as `vtdirect serve` by default
@@ -213,4 +217,13 @@ func directDB(t *testing.T) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// driverSuitePolicy makes the suites' user an admin; otherUser stays an ordinary user.
+func driverSuitePolicy() *acl.Policy {
+	p, err := acl.New(acl.Config{Users: map[string]acl.UserConfig{cluster.User(): {Admin: true}}})
+	if err != nil {
+		panic(err) // a literal configuration
+	}
+	return p
 }

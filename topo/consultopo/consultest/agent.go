@@ -176,7 +176,7 @@ func (a *Agent) start() error {
 	}
 }
 
-// ready reports whether the agent has a leader and answers a KV read.
+// ready reports whether the agent has a leader, its node registered, and answers a KV read.
 func (a *Agent) ready(ctx context.Context) bool {
 	get := func(path string) (string, bool) {
 		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+a.Addr()+path, nil)
@@ -193,6 +193,12 @@ func (a *Agent) ready(ctx context.Context) bool {
 	}
 	leader, ok := get("/v1/status/leader")
 	if !ok || len(strings.Trim(leader, "\" \n")) == 0 {
+		return false
+	}
+	// Sessions (locks, leases) need the agent's own node in the catalog, which comes a moment
+	// after the leader: until then creating one fails with "Missing node registration".
+	nodes, ok := get("/v1/catalog/nodes")
+	if !ok || !strings.Contains(nodes, `"Node"`) {
 		return false
 	}
 	_, ok = get("/v1/kv/vtdirect-ready-probe")
