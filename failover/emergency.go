@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -75,6 +76,7 @@ func (r *Reparenter) postHooks(ctx context.Context, x *runner) {
 type ersState struct {
 	view       *shardView
 	oldPrimary *topodatapb.Tablet
+	fenced     bool                 // the old primary answered and was made read-only
 	stopped    []*topodatapb.Tablet // replicas whose IO thread this recovery stopped
 	candidates []Candidate
 	choice     Choice
@@ -161,7 +163,33 @@ func (r *Reparenter) fence(ctx context.Context, st *ersState) (string, error) {
 	if err := r.agent.Demote(fctx, p); err != nil {
 		return "", fmt.Errorf("%w: the old primary answers but cannot be made read-only (%v): use a planned reparent", errStop, err)
 	}
+	st.fenced = true
 	return fmt.Sprintf("%s answered: made read-only", shortAlias(p.GetAlias())), nil
+}
+
+// ackersMissed says why the tablets reached may lack a write the old primary acknowledged
+// under the durability policy ("" when they cannot): a tablet that could have sent its ack
+// was not reached, or its replication could not be stopped. A live old primary that was
+// fenced holds every write it acknowledged itself.
+func (r *Reparenter) ackersMissed(st *ersState, reached []*topodatapb.Tablet) string {
+	if st.fenced {
+		return ""
+	}
+	old := st.oldPrimary
+	if old == nil {
+		a := st.view.record.GetPrimaryAlias()
+		if a == nil {
+			return "" // the shard never had a primary: nothing was acknowledged
+		}
+		old = &topodatapb.Tablet{Alias: a} // a deleted tablet record: only its alias is known
+	}
+	var unreached []*topodatapb.Tablet
+	for _, t := range st.view.others(tabletName(old)) {
+		if !slices.ContainsFunc(reached, func(x *topodatapb.Tablet) bool { return sameAlias(x.GetAlias(), t.GetAlias()) }) {
+			unreached = append(unreached, t)
+		}
+	}
+	return unreachedAckersReason(st.view.rules.Policy, old, unreached)
 }
 
 // ersPrepare stops replication, waits for the relay logs and chooses; it changes nothing a
@@ -210,6 +238,9 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 		reachable = dropFailed(reachable, errs)
 		if len(reachable) == 0 {
 			return "", fmt.Errorf("%w: replication could not be stopped on any tablet (%s)", errStop, errorSummary(errs))
+		}
+		if why := r.ackersMissed(st, reachable); why != "" {
+			return fmt.Sprintf("IO threads stopped on %s%s", names(reachable), failedSuffix(errs)), fmt.Errorf("%w: %s", errStop, why)
 		}
 		return fmt.Sprintf("IO threads stopped on %s%s", names(reachable), failedSuffix(errs)), nil
 	}); err != nil {
