@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
@@ -77,6 +78,7 @@ type ersState struct {
 	view       *shardView
 	oldPrimary *topodatapb.Tablet
 	fenced     bool                 // the old primary answered and was made read-only
+	oldPos     Position             // then its final position
 	stopped    []*topodatapb.Tablet // replicas whose IO thread this recovery stopped
 	candidates []Candidate
 	choice     Choice
@@ -149,7 +151,9 @@ func blockedSuffix(b string) string {
 }
 
 // fence makes sure the old primary takes no write: if it answers (an operator's emergency
-// reparent of a live primary), it is made read-only first.
+// reparent of a live primary), it is made read-only first and its final position read: it
+// then takes part in the choice as the tablet that may hold writes no replica received, as
+// Vitess's emergency reparent demotes a reachable primary and counts its position.
 func (r *Reparenter) fence(ctx context.Context, st *ersState) (string, error) {
 	p := st.oldPrimary
 	if p == nil {
@@ -163,8 +167,12 @@ func (r *Reparenter) fence(ctx context.Context, st *ersState) (string, error) {
 	if err := r.agent.Demote(fctx, p); err != nil {
 		return "", fmt.Errorf("%w: the old primary answers but cannot be made read-only (%v): use a planned reparent", errStop, err)
 	}
-	st.fenced = true
-	return fmt.Sprintf("%s answered: made read-only", shortAlias(p.GetAlias())), nil
+	pos, err := r.agent.Executed(fctx, p)
+	if err != nil {
+		return "", fmt.Errorf("%w: the old primary was made read-only but its final position cannot be read (%v); it stays read-only", errStop, err)
+	}
+	st.fenced, st.oldPos = true, pos
+	return fmt.Sprintf("%s answered: made read-only at %s", shortAlias(p.GetAlias()), pos), nil
 }
 
 // ackersMissed says why the tablets reached may lack a write the old primary acknowledged
@@ -264,6 +272,13 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 			st.candidates = append(st.candidates, Candidate{Tablet: t, Position: pos, ServerID: st.view.readings[tabletName(t)].ServerID})
 			best = maxPosition(best, pos)
 		}
+		if st.fenced {
+			// The fenced old primary is a candidate to avoid: the winner catches up from it
+			// when it holds more, and it is promoted again only if nothing else can be.
+			p := st.oldPrimary
+			st.candidates = append(st.candidates, Candidate{Tablet: demoted(p), Position: st.oldPos, ServerID: st.view.readings[tabletName(p)].ServerID})
+			best = maxPosition(best, st.oldPos)
+		}
 		// A tablet that received transactions it could not apply may hold acknowledged ones:
 		// going on without it would lose them.
 		for name := range errs {
@@ -283,8 +298,19 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 				in.OldPrimaryID = w.ServerID
 			}
 		}
+		if p := st.oldPrimary; st.fenced {
+			// Its position is final, as in a planned reparent: a replica ahead of it, or with
+			// a domain it lacks, is errant.
+			in.Live, in.OldPrimaryPos, in.Avoid = true, st.oldPos, p.GetAlias()
+			in.OldPrimaryID = st.view.readings[tabletName(p)].ServerID
+			in.Reachable = append(slices.Clone(reachable), demoted(p))
+		}
 		ch, err := Choose(in)
 		st.choice = ch
+		if err == nil && st.fenced && sameAlias(ch.Winner.Tablet.GetAlias(), st.oldPrimary.GetAlias()) {
+			err = fmt.Errorf("%w: no replica of %s can be promoted; it stays read-only (make it writable with a planned reparent's undo or by hand)",
+				ErrNoCandidate, tabletName(st.oldPrimary))
+		}
 		if err != nil {
 			return rejections(ch.Rejected), err
 		}
@@ -326,7 +352,7 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 	return x.step(ctx, "fence-others", func(ctx context.Context) (string, error) {
 		var writable []*topodatapb.Tablet
 		for _, c := range st.candidates {
-			if c.Alias() != st.choice.Winner.Alias() && !st.view.readings[c.Alias()].ReadOnly {
+			if c.Alias() != st.choice.Winner.Alias() && !st.view.readings[c.Alias()].ReadOnly && !(st.fenced && c.Alias() == tabletName(st.oldPrimary)) {
 				writable = append(writable, c.Tablet)
 			}
 		}
@@ -361,15 +387,20 @@ func (r *Reparenter) ersPromote(ctx context.Context, x *runner, st *ersState) er
 		return fmt.Errorf("%w: promotion of %s failed; replication stays stopped until the next analysis", errStop, w.Alias())
 	}
 	// The old primary's term ended where the new one starts; the new one writes from now.
+	var ended *Writer
 	if p := st.oldPrimary; p != nil {
-		if wr, ok := writerOf(st.view.writers, shortAlias(p.GetAlias())); ok {
+		wr, ok := writerOf(st.view.writers, tabletName(p))
+		if !ok && st.fenced {
+			wr, ok = Writer{ServerID: st.view.readings[tabletName(p)].ServerID, Alias: tabletName(p)}, true
+		}
+		if ok {
 			wr.TermEnd = w.Position
-			_ = r.recordWriter(ctx, x.rec.Keyspace, x.rec.Shard, wr)
+			ended = &wr
 		}
 	}
-	_ = r.recordWriter(ctx, x.rec.Keyspace, x.rec.Shard, Writer{ServerID: w.ServerID, Alias: w.Alias()})
+	r.recordWriters(ctx, x, st.view, ended, Writer{ServerID: w.ServerID, Alias: w.Alias()})
 	if err := x.step(ctx, "repoint", func(ctx context.Context) (string, error) {
-		return r.repointAll(ctx, st.view, w.Tablet, st.oldPrimary)
+		return r.repointAll(ctx, st.view, w)
 	}); err != nil {
 		x.say("repoint: %v (the analysis repoints the rest)", err)
 	}
@@ -378,27 +409,44 @@ func (r *Reparenter) ersPromote(ctx context.Context, x *runner, st *ersState) er
 	})
 }
 
-// repointAll makes every reachable tablet but the new primary (and the unreachable old one)
-// replicate from it, at once.
-func (r *Reparenter) repointAll(ctx context.Context, v *shardView, primary, oldPrimary *topodatapb.Tablet) (string, error) {
+// repointAll makes every reachable tablet but the new primary replicate from it, at once. A
+// tablet that holds transactions the new primary lacks (an old primary that kept writes no
+// replica received) is not repointed, which would break its replication and leave it serving
+// reads of a diverged history: it is taken out of service for a rebuild.
+func (r *Reparenter) repointAll(ctx context.Context, v *shardView, primary *Candidate) (string, error) {
 	var targets []*topodatapb.Tablet
-	for _, t := range v.others(tabletName(primary)) {
-		rd := v.readings[tabletName(t)]
-		if !rd.Reachable() || t.GetType() == topodatapb.TabletType_DRAINED {
-			continue
+	for _, t := range v.others(primary.Alias()) {
+		if v.readings[tabletName(t)].Reachable() && t.GetType() != topodatapb.TabletType_DRAINED {
+			targets = append(targets, t)
 		}
-		if oldPrimary != nil && sameAlias(t.GetAlias(), oldPrimary.GetAlias()) && !rd.Reachable() {
-			continue
-		}
-		targets = append(targets, t)
 	}
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.WaitReplicasTimeout)
 	defer cancel()
+	var mu sync.Mutex              // guards drained
+	drained := map[string]string{} // alias -> why
 	errs := parallel(targets, tabletName, func(t *topodatapb.Tablet) error {
-		return r.agent.Repoint(rctx, t, primary, v.rules.Policy.SendsAcks(primary, t))
+		pos, err := r.agent.Executed(rctx, t)
+		if err != nil {
+			return err
+		}
+		if errant := FindErrant(pos, primary.Position, true, primary.ServerID, v.readings[tabletName(t)].ServerID, v.writers); len(errant) > 0 {
+			why := fmt.Sprintf("holds transactions the new primary %s lacks: %s", primary.Alias(), errantList(errant))
+			if _, err := r.quarantine(rctx, t, why); err != nil {
+				return fmt.Errorf("%s; taking it out of service failed: %w", why, err)
+			}
+			mu.Lock()
+			drained[tabletName(t)] = why
+			mu.Unlock()
+			return nil
+		}
+		return r.agent.Repoint(rctx, t, primary.Tablet, v.rules.Policy.SendsAcks(primary.Tablet, t))
 	})
 	ok := dropFailed(targets, errs)
-	d := fmt.Sprintf("%s replicate from %s%s", names(ok), tabletName(primary), failedSuffix(errs))
+	ok = slices.DeleteFunc(ok, func(t *topodatapb.Tablet) bool { _, out := drained[tabletName(t)]; return out })
+	d := fmt.Sprintf("%s replicate from %s%s", names(ok), primary.Alias(), failedSuffix(errs))
+	if len(drained) > 0 {
+		d += "; DRAINED for a rebuild: " + rejections(drained)
+	}
 	if len(errs) > 0 {
 		return d, fmt.Errorf("%d replica(s) could not be repointed: %s", len(errs), errorSummary(errs))
 	}

@@ -166,20 +166,19 @@ func (r *Reparenter) planned(ctx context.Context, x *runner, opts PlannedOptions
 	}); err != nil {
 		return r.undoDemote(ctx, x, v, old, err)
 	}
-	if wr, ok := writerOf(v.writers, tabletName(old)); ok {
-		wr.TermEnd = final
-		_ = r.recordWriter(ctx, ks, shard, wr)
-	} else {
-		_ = r.recordWriter(ctx, ks, shard, Writer{ServerID: v.readings[tabletName(old)].ServerID, Alias: tabletName(old), TermEnd: final})
+	ended, ok := writerOf(v.writers, tabletName(old))
+	if !ok {
+		ended = Writer{ServerID: v.readings[tabletName(old)].ServerID, Alias: tabletName(old)}
 	}
-	_ = r.recordWriter(ctx, ks, shard, Writer{ServerID: cand.ServerID, Alias: cand.Alias()})
+	ended.TermEnd = final
+	r.recordWriters(ctx, x, v, &ended, Writer{ServerID: cand.ServerID, Alias: cand.Alias()})
 	if err := x.step(ctx, "topo", func(ctx context.Context) (string, error) {
 		return r.recordPrimary(ctx, ks, shard, cand.Tablet, nil, term)
 	}); err != nil {
 		return err
 	}
 	if err := x.step(ctx, "repoint", func(ctx context.Context) (string, error) {
-		return r.repointAll(ctx, v, cand.Tablet, nil)
+		return r.repointAll(ctx, v, cand)
 	}); err != nil {
 		x.say("repoint: %v (the analysis repoints the rest)", err)
 	}
