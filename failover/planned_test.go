@@ -174,3 +174,50 @@ func (r *readers) count() int {
 	defer r.mu.Unlock()
 	return r.n
 }
+
+// TestPlannedReparentStatementInFlight: a statement still running on a reserved connection of
+// the old primary when the planned reparent ends it may have been applied (here an autocommit
+// insert): the client gets 2013 saying the outcome is unknown, never the 1105 "rolled back;
+// retry" that would make it insert twice.
+func TestPlannedReparentStatementInFlight(t *testing.T) {
+	c := startCluster(t, failover.PolicyNone)
+	g := startGateway(t, c, gwOptions{})
+	db := openDB(t, gatewayDSN(g, "commerce"))
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A temporary table reserves the backend connection, as a transaction would.
+	if _, err := conn.ExecContext(t.Context(), "CREATE TEMPORARY TABLE tmp_reserved (a INT)"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		_, err := conn.ExecContext(ctx, "INSERT INTO acked (id, writer) SELECT 777, SLEEP(5)")
+		done <- err
+	}()
+	// The insert runs on the primary before the reparent starts.
+	pdb := openDB(t, c.Tablet("zone1-100").MariaDB.DSN(""))
+	waitFor(t, 10*time.Second, "the insert running on zone1-100", func() (bool, string) {
+		var n int
+		err := pdb.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO acked (id, writer) SELECT 777%'").Scan(&n)
+		return err == nil && n == 1, fmt.Sprint(n, err)
+	})
+	if _, err := g.Failover().Reparenter().Planned(t.Context(), "commerce", "0", failover.PlannedOptions{NewPrimary: mustAlias(t, "zone1-101")}); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if !isMySQLErr(err, 2013) || !strings.Contains(fmt.Sprint(err), "unknown") {
+		t.Fatalf("statement in flight at the reparent: %v; want 2013 saying its outcome is unknown", err)
+	}
+	if strings.Contains(fmt.Sprint(err), "interrupted by a reparent") {
+		t.Fatalf("statement in flight at the reparent told to retry: %v", err)
+	}
+	// The session goes on, on the new primary.
+	if _, err := conn.ExecContext(t.Context(), "INSERT INTO acked (id, writer) VALUES (778, 0)"); err != nil {
+		t.Fatalf("after the error the session must work: %v", err)
+	}
+}
