@@ -89,12 +89,12 @@ type Conn struct {
 	// killedMidErr, when set (before killedErr), is what a command the kill interrupted in
 	// flight gets instead of killedErr: its outcome is unknown.
 	killedMidErr atomic.Pointer[mysql.MyError]
-	idx       int                           // index in pool.inUse, guarded by pool.mu
-	slot      uint8                         // slotRun or slotHold while in use, written under pool.mu
-	txStart   time.Time                     // when the session's transaction began, guarded by pool.mu
-	idleTick  uint64                        // pool tick when it went idle, guarded by pool.mu
-	idleSince time.Time                     // when it went idle, guarded by pool.mu
-	tag       uint64                        // the session that released it last (0: none), guarded by pool.mu
+	idx          int       // index in pool.inUse, guarded by pool.mu
+	slot         uint8     // slotRun or slotHold while in use, written under pool.mu
+	txStart      time.Time // when the session's transaction began, guarded by pool.mu
+	idleTick     uint64    // pool tick when it went idle, guarded by pool.mu
+	idleSince    time.Time // when it went idle, guarded by pool.mu
+	tag          uint64    // the session that released it last (0: none), guarded by pool.mu
 	// lease numbers the hand-outs of this connection: written under pool.mu by handOut, read
 	// by the transaction killer (under pool.mu), Reclaim and KillQueryOnLease (under killMu).
 	lease atomic.Uint64
