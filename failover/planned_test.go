@@ -221,3 +221,76 @@ func TestPlannedReparentStatementInFlight(t *testing.T) {
 		t.Fatalf("after the error the session must work: %v", err)
 	}
 }
+
+// TestPlannedReparentFencesOldPrimary: a second gateway cut off from the topo keeps a
+// transaction open on the old primary and goes on writing there after a planned reparent
+// (it never sees the type change). The demotion fences the old primary: its client
+// connections are killed (the open transaction rolls back) and the serving user cannot write
+// past read_only, so nothing is acknowledged on the old primary that the new one lacks.
+func TestPlannedReparentFencesOldPrimary(t *testing.T) {
+	c := startCluster(t, failover.PolicyNone)
+	a := startGateway(t, c, gwOptions{})
+	p := startProxy(t, c.TopoAddr())
+	b := startGateway(t, c, gwOptions{noFailover: true, topoAddr: p.Listen})
+	conn, err := openDB(t, gatewayDSN(b, "commerce")).Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	exec := func(q string) error {
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		_, err := conn.ExecContext(ctx, q)
+		return err
+	}
+	if err := exec("BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec("INSERT INTO acked (id, writer) VALUES (900, 2)"); err != nil {
+		t.Fatal(err)
+	}
+	cut(t, p)
+	defer heal(p)
+	if _, err := a.Failover().Reparenter().Planned(t.Context(), "commerce", "0", failover.PlannedOptions{NewPrimary: mustAlias(t, "zone1-101")}); err != nil {
+		t.Fatal(err)
+	}
+	acked := map[int64]bool{}
+	if exec("INSERT INTO acked (id, writer) VALUES (901, 2)") == nil && exec("COMMIT") == nil {
+		acked[900], acked[901] = true, true
+	}
+	if exec("INSERT INTO acked (id, writer) VALUES (902, 2)") == nil {
+		acked[902] = true
+	}
+	// The serving user itself cannot write on the demoted primary.
+	old := openDB(t, c.Tablet("zone1-100").MariaDB.DSN("commerce"))
+	if _, err := old.ExecContext(t.Context(), "INSERT INTO acked (id, writer) VALUES (903, 2)"); !isMySQLErr(err, 1290) {
+		t.Fatalf("the serving user %s writing on the demoted zone1-100: %v, want 1290 (read-only)", c.User(), err)
+	}
+	ids := func(alias string) map[int64]bool {
+		rows, err := openDB(t, c.Tablet(alias).MariaDB.DSN("commerce")).QueryContext(t.Context(), "SELECT id FROM acked WHERE id >= 900")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[int64]bool{}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = true
+		}
+		return out
+	}
+	onOld, onNew := ids("zone1-100"), ids("zone1-101")
+	for id := range onOld {
+		if !onNew[id] {
+			t.Errorf("row %d is on the demoted zone1-100 only (acknowledged to the client: %v)", id, acked[id])
+		}
+	}
+	for id := range acked {
+		if !onNew[id] {
+			t.Errorf("insert %d was acknowledged through the cut-off gateway but is not on the new primary", id)
+		}
+	}
+}
