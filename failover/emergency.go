@@ -49,7 +49,8 @@ func (r *Reparenter) Emergency(ctx context.Context, keyspace, shard string, opts
 	defer r.end(x)
 	x.set(func(rec *Recovery) { rec.Detail, rec.OldPrimary = opts.Detail, opts.Expected })
 	x.say("%s reparent of %s/%s (%s)", kind, keyspace, shard, orDash(opts.Trigger))
-	err = r.emergency(ctx, x, opts)
+	buffering := false // StartReparent was called: EndReparent must be, once
+	err = r.emergency(ctx, x, opts, &buffering)
 	switch {
 	case err == nil:
 		err = x.finish(ctx, StatusSuccess, nil)
@@ -59,7 +60,7 @@ func (r *Reparenter) Emergency(ctx context.Context, keyspace, shard string, opts
 		err = x.finish(ctx, StatusFailed, err)
 	}
 	x.unlock(ctx)
-	if r.buffer != nil {
+	if buffering {
 		r.buffer.EndReparent(keyspace, shard, servingAfter(x.snapshot()))
 	}
 	r.postHooks(ctx, x)
@@ -85,7 +86,7 @@ type ersState struct {
 	term       time.Time
 }
 
-func (r *Reparenter) emergency(ctx context.Context, x *runner, opts EmergencyOptions) error {
+func (r *Reparenter) emergency(ctx context.Context, x *runner, opts EmergencyOptions, buffering *bool) error {
 	ks, shard := x.rec.Keyspace, x.rec.Shard
 	if err := x.lock(ctx, "EmergencyReparentShard(vtdirect)"); err != nil {
 		return err
@@ -93,6 +94,7 @@ func (r *Reparenter) emergency(ctx context.Context, x *runner, opts EmergencyOpt
 	x.setPhase(ctx, PhaseBuffer)
 	if r.buffer != nil {
 		r.buffer.StartReparent(ks, shard, opts.Expected)
+		*buffering = true
 	}
 	if err := r.hooks(ctx, x, "pre", r.cfg.PreHooks); err != nil {
 		return fmt.Errorf("%w: a pre-recovery hook failed, nothing was changed: %w", errStop, err)
