@@ -437,6 +437,13 @@ func (c *Controller) startRecovery(v *shardView, a Analysis, p Problem, lastOK t
 		}
 		c.recovered(key, rec != nil && rec.Status == StatusSuccess)
 		c.refreshJournal(v.keyspace, v.shard)
+		if rec != nil {
+			// Its outcome as this process knows it: the journal may not have taken its last
+			// write (the topo down), and the status must still show how it ended.
+			c.mu.Lock()
+			c.journal[rec.ID] = rec
+			c.mu.Unlock()
+		}
 	})
 }
 

@@ -95,7 +95,8 @@ func (x *runner) step(ctx context.Context, name string, f func(ctx context.Conte
 		sctx, stop := x.underLock(ctx)
 		detail, err = f(sctx)
 		if context.Cause(sctx) == errLockLost {
-			err = fmt.Errorf("%w: the shard lock (%s) was lost during the step: another process may act on the shard (%v)", errStop, x.lease.Key(), err)
+			// A failure, not a stop at a safe point: the step was cut off halfway.
+			err = fmt.Errorf("the shard lock (%s) was lost during the step, another process may act on the shard: %w", x.lease.Key(), err)
 		}
 		stop()
 	}
