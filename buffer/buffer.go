@@ -168,8 +168,13 @@ type shard struct {
 	expect     string
 	// implicit: the primary stopped serving (health probe, a failed connection, a shard
 	// record naming another tablet) while no reparent said so.
-	implicit       bool
-	recordPrimary  string    // the shard record's primary, when it names another than the snapshot's
+	implicit      bool
+	recordPrimary string // the primary the shard record names, as last seen ("" unknown)
+	// recordAhead: the record changed to name a tablet the registry did not serve then (an
+	// external reparent that wrote the record first); false once the registry serves it, or
+	// serves another new primary (the record this gateway saw is then the stale one: its
+	// shard-record watch missed a change, e.g. its global topo is unreachable).
+	recordAhead    bool
 	failedPrimary  string    // the primary a request could not reach, and when
 	failedAt       time.Time //
 	servingPrimary string    // the serving primary of the last snapshot, "" if none
@@ -344,6 +349,12 @@ func (b *Buffer) StartReparent(keyspace, name, oldPrimary string) {
 	s := b.shardLocked(keyspace, name)
 	s.explicit++
 	s.oldPrimary, s.expect = oldPrimary, ""
+	if s.episode && s.gaveUp {
+		// An outage the buffer gave up on, and now a reparent: hold again, for a fresh
+		// --buffer-max-failover-duration.
+		s.gaveUp, s.start = false, b.cfg.Now()
+		b.cfg.Logger.Info("buffer: a reparent started; holding primary traffic again", "shard", key(keyspace, name))
+	}
 	b.evaluateLocked(s)
 }
 
@@ -366,6 +377,9 @@ func (b *Buffer) ShardRecord(keyspace, name, primary string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.shardLocked(keyspace, name)
+	if primary != s.recordPrimary {
+		s.recordAhead = primary != "" && primary != s.servingPrimary
+	}
 	s.recordPrimary = primary
 	b.observeLocked(s, b.src.View())
 }
@@ -463,10 +477,11 @@ func (b *Buffer) observeLocked(s *shard, view View) {
 	switch {
 	case !serving && prev != "":
 		s.implicit = true // the primary stopped serving
-	case serving && s.recordPrimary != "" && s.recordPrimary != alias:
+	case serving && s.recordAhead && s.recordPrimary != alias && (prev == "" || prev == alias):
 		s.implicit = true // the shard record names another primary: a reparent is under way
 	case serving:
 		s.implicit = false
+		s.recordAhead = false // the registry serves the record's primary, or another new one
 	}
 	if s.explicit == 0 && s.expect != "" && serving && alias == s.expect {
 		s.expect = ""

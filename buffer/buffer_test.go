@@ -305,3 +305,72 @@ func waitFor(t *testing.T, what string, f func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestGaveUpRearmedByReparent: an outage outlasted --buffer-max-failover-duration (nobody
+// recovered it, say blocked by anti-flapping) and requests pass through; a reparent that
+// then starts holds them again, for a fresh duration.
+func TestGaveUpRearmedByReparent(t *testing.T) {
+	src := newFakeSource()
+	var mu sync.Mutex
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	src.set("commerce/0", PrimaryState{Alias: "zone1-100", Serving: true, LastProbe: clock()})
+	b := newBuffer(t, src, func(c *Config) { c.Now = clock; c.Window = time.Minute; c.MaxFailoverDuration = 2 * time.Minute })
+	waitFor(t, "the serving primary observed", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		s := b.shards["commerce/0"]
+		return s != nil && s.servingPrimary == "zone1-100"
+	})
+	src.set("commerce/0", PrimaryState{Alias: "zone1-100", Serving: false, LastProbe: clock()})
+	waitFor(t, "buffering", func() bool { return len(b.Stats().Buffering) == 1 })
+	mu.Lock()
+	now = now.Add(5 * time.Minute)
+	mu.Unlock()
+	src.set("commerce/0", PrimaryState{Alias: "zone1-100", Serving: false, LastProbe: clock()}) // re-evaluates
+	waitFor(t, "giving up", func() bool { return len(b.Stats().Buffering) == 0 })
+
+	b.StartReparent("commerce", "0", "zone1-100")
+	if len(b.Stats().Buffering) != 1 {
+		t.Fatal("a reparent that starts after the buffer gave up must hold the shard again")
+	}
+	got := waitAsync(b, t.Context())
+	waitBuffered(t, b, 1)
+	b.EndReparent("commerce", "0", "zone1-101")
+	src.set("commerce/0", PrimaryState{Alias: "zone1-101", Serving: true, LastProbe: clock()})
+	if err := <-got; err != nil {
+		t.Fatalf("released by the new primary: %v", err)
+	}
+}
+
+// TestStaleShardRecordDoesNotHold: this gateway's shard-record watch missed a reparent (its
+// global topo is unreachable, or it has none): the record it last saw names the old primary
+// while the registry serves the new one. Writes go on; only a record that changed to name a
+// tablet the registry does not serve yet holds them.
+func TestStaleShardRecordDoesNotHold(t *testing.T) {
+	src := newFakeSource()
+	src.set("commerce/0", serving("zone1-100"))
+	b := newBuffer(t, src, nil)
+	b.ShardRecord("commerce", "0", "zone1-100")
+	waitFor(t, "the serving primary observed", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		s := b.shards["commerce/0"]
+		return s != nil && s.servingPrimary == "zone1-100"
+	})
+	// Another gateway reparented to zone1-101; the registry (cell topo) shows it, the record
+	// this gateway holds does not change.
+	src.set("commerce/0", serving("zone1-101"))
+	waitFor(t, "the new primary observed", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.shards["commerce/0"].servingPrimary == "zone1-101"
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	release, err := b.Wait(ctx, "commerce", "0")
+	if err != nil {
+		t.Fatalf("a stale shard record held the new primary's writes: %v", err)
+	}
+	release()
+}

@@ -26,7 +26,8 @@ const (
 	// thread lost the primary. Recovery: emergency reparent.
 	DeadPrimary Code = "DeadPrimary"
 	// DeadPrimaryAndSomeReplicas: the same, but some replicas are unreachable too. Recovery:
-	// emergency reparent with the replicas that remain.
+	// emergency reparent with the replicas that remain, unless the durability policy says an
+	// acknowledged write may be on the unreachable ones alone (then Blocked says so).
 	DeadPrimaryAndSomeReplicas Code = "DeadPrimaryAndSomeReplicas"
 	// DeadPrimaryAndReplicas: the primary and every replica are unreachable: nothing to do.
 	DeadPrimaryAndReplicas Code = "DeadPrimaryAndReplicas"
@@ -441,6 +442,15 @@ func (a *analyzer) deadOrUnreachable() {
 	default:
 		a.add(DeadPrimaryAndSomeReplicas, p.Alias(), Recover, "primary %s is unreachable (%s), %d of %d replicas are unreachable too and the others lost it",
 			p.Alias(), why, len(replicas)-reachable, len(replicas))
+		var unreached []*topodatapb.Tablet
+		for _, t := range replicas {
+			if !t.Reading.Reachable() {
+				unreached = append(unreached, t.Tablet)
+			}
+		}
+		if why := unreachedAckersReason(a.in.Rules.Policy, p.Tablet, unreached); why != "" {
+			a.out.Blocked = why
+		}
 	}
 }
 

@@ -110,6 +110,34 @@ func TestAnalyze(t *testing.T) {
 			lostPrimary(in.reading("zone1-101"))
 			lostPrimary(in.reading("zone2-201"))
 		}, want: want{code: DeadPrimaryAndSomeReplicas, has: []string{"TabletUnreachable@zone2-200"}}},
+		{name: "semi_sync: the primary and a replica that could have acked are dead: blocked", change: func(in *ShardInput) {
+			in.Rules.Policy = policySemiSync{}
+			in.setReading("zone1-100", dead("connection refused"))
+			in.setReading("zone1-101", dead("connection refused"))
+			lostPrimary(in.reading("zone2-200"))
+			lostPrimary(in.reading("zone2-201"))
+		}, want: want{code: DeadPrimaryAndSomeReplicas, blocked: true}},
+		{name: "semi_sync: the primary and an rdonly (never acks) are dead: recover", change: func(in *ShardInput) {
+			in.Rules.Policy = policySemiSync{}
+			in.setReading("zone1-100", dead("connection refused"))
+			in.setReading("zone2-201", dead("connection refused"))
+			lostPrimary(in.reading("zone1-101"))
+			lostPrimary(in.reading("zone2-200"))
+		}, want: want{code: DeadPrimaryAndSomeReplicas}},
+		{name: "cross_cell: the primary and a same-cell replica (never acks) are dead: recover", change: func(in *ShardInput) {
+			in.Rules.Policy = policyCrossCell{}
+			in.setReading("zone1-100", dead("connection refused"))
+			in.setReading("zone1-101", dead("connection refused"))
+			lostPrimary(in.reading("zone2-200"))
+			lostPrimary(in.reading("zone2-201"))
+		}, want: want{code: DeadPrimaryAndSomeReplicas}},
+		{name: "cross_cell: the primary and the other cell's replica are dead: blocked", change: func(in *ShardInput) {
+			in.Rules.Policy = policyCrossCell{}
+			in.setReading("zone1-100", dead("connection refused"))
+			in.setReading("zone2-200", dead("connection refused"))
+			lostPrimary(in.reading("zone1-101"))
+			lostPrimary(in.reading("zone2-201"))
+		}, want: want{code: DeadPrimaryAndSomeReplicas, blocked: true}},
 		{name: "primary and every replica dead", change: func(in *ShardInput) {
 			for _, t := range in.Tablets {
 				in.setReading(t.Alias(), dead("i/o timeout"))

@@ -32,6 +32,8 @@ func TestPromotionRulesAndErrant(t *testing.T) {
 		kill   []string
 		want   string // the new primary, "" for a refusal
 		reason string // in the refused recovery's error
+		// blocked: the analysis refuses before any recovery starts, with reason.
+		blocked bool
 	}{
 		{name: "errant never, prefer_not when nothing else", policy: failover.PolicyNone,
 			rules: map[string]failover.Rule{"zone2-200": failover.PreferNot}, errant: "zone1-101", kill: []string{"zone1-100"}, want: "zone2-200"},
@@ -40,8 +42,8 @@ func TestPromotionRulesAndErrant(t *testing.T) {
 		{name: "must_not and rdonly never", policy: failover.PolicyNone,
 			rules: map[string]failover.Rule{"zone2-200": failover.MustNot}, errant: "zone1-101", kill: []string{"zone1-100"},
 			reason: "must_not"},
-		{name: "semi_sync refuses a primary without an acker", policy: failover.PolicySemiSync,
-			kill: []string{"zone1-100", "zone2-200"}, reason: "durability policy semi_sync needs 1 semi-sync ack"},
+		{name: "semi_sync refuses while a replica that could have acked is dead", policy: failover.PolicySemiSync,
+			kill: []string{"zone1-100", "zone2-200"}, blocked: true, reason: "zone2-200 could have sent the semi-sync ack"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startCluster(t, tc.policy)
@@ -63,6 +65,17 @@ func TestPromotionRulesAndErrant(t *testing.T) {
 			if tc.want != "" {
 				if got := waitNewPrimary(t, c, "zone1-100", 30*time.Second); got != tc.want {
 					t.Fatalf("promoted %s, want %s", got, tc.want)
+				}
+				ww.check(t)
+				return
+			}
+			if tc.blocked {
+				waitFor(t, 30*time.Second, "the recovery blocked", func() (bool, string) {
+					a := analysis(g)
+					return a.Code == failover.DeadPrimaryAndSomeReplicas && strings.Contains(a.Blocked, tc.reason), describe(a) + "; blocked: " + a.Blocked
+				})
+				if p := shardPrimary(t, c); p != "zone1-100" {
+					t.Fatalf("primary %s after a refusal", p)
 				}
 				ww.check(t)
 				return

@@ -382,8 +382,8 @@ func (c *Controller) blockedByRecent(ctx context.Context, keyspace, shard string
 	}
 	now := c.cfg.Now()
 	for _, r := range recs {
-		if r.Kind == KindFix || r.Kind == KindPlanned || r.Trigger == "operator" || r.Status == StatusAborted {
-			continue
+		if r.Kind == KindFix || r.Kind == KindPlanned || r.Trigger == "operator" || r.Status == StatusAborted || !promoted(r) {
+			continue // only a recovery that changed the primary is one to flap from
 		}
 		end := r.Ended
 		if end.IsZero() {
@@ -399,6 +399,19 @@ func (c *Controller) blockedByRecent(ctx context.Context, keyspace, shard string
 			r.ID, r.Status, now.Sub(end).Round(time.Second), c.cfg.BlockPeriod, keyspace, shard)
 	}
 	return ""
+}
+
+// promoted reports whether a recovery made a tablet the primary (its promote step ran). One
+// that failed before (a replica that could not be stopped, the topo unreachable while it
+// read) changed nothing: it is retried with the controller's backoff, not blocked for the
+// block period.
+func promoted(r *Recovery) bool {
+	for _, st := range r.Steps {
+		if st.Name == "promote" && st.Status == "ok" {
+			return true
+		}
+	}
+	return false
 }
 
 // startRecovery runs a shard-wide recovery in its own goroutine.
@@ -424,6 +437,13 @@ func (c *Controller) startRecovery(v *shardView, a Analysis, p Problem, lastOK t
 		}
 		c.recovered(key, rec != nil && rec.Status == StatusSuccess)
 		c.refreshJournal(v.keyspace, v.shard)
+		if rec != nil {
+			// Its outcome as this process knows it: the journal may not have taken its last
+			// write (the topo down), and the status must still show how it ended.
+			c.mu.Lock()
+			c.journal[rec.ID] = rec
+			c.mu.Unlock()
+		}
 	})
 }
 

@@ -168,3 +168,36 @@ func ParseRuleOverrides(s string) (map[string]Rule, error) {
 	}
 	return out, nil
 }
+
+// UnreachedAckers returns the tablets of unreached that could have sent primary's semi-sync
+// acks, and whether they are enough to have acknowledged a write alone. When they are, a write
+// the primary acknowledged may exist only on them, and promoting one of the tablets reached
+// could lose it: an emergency reparent must refuse until enough of them answer (Vitess's
+// emergency reparent refuses the same way: its "haveRevoked" check). Under a policy without
+// acks (none), an acknowledged write was never promised to be anywhere but on the primary, so
+// nothing is refused. primary may be a record-less stub (only its alias known).
+func UnreachedAckers(pol Durability, primary *topodatapb.Tablet, unreached []*topodatapb.Tablet) (ackers []string, enough bool) {
+	need := pol.Ackers()
+	if need == 0 {
+		return nil, false
+	}
+	for _, t := range unreached {
+		if pol.SendsAcks(primary, t) {
+			ackers = append(ackers, shortAlias(t.GetAlias()))
+		}
+	}
+	return ackers, len(ackers) >= need
+}
+
+// unreachedAckersReason says why an emergency reparent must wait for unreachable ackers, ""
+// when it need not.
+func unreachedAckersReason(pol Durability, primary *topodatapb.Tablet, unreached []*topodatapb.Tablet) string {
+	ackers, enough := UnreachedAckers(pol, primary, unreached)
+	if !enough {
+		return ""
+	}
+	return fmt.Sprintf("durability policy %s: %s could have sent the semi-sync ack of a write %s acknowledged, and cannot be reached: "+
+		"promoting another tablet could lose that write; bring %s back (or, if it is lost for good, remove its tablet record with "+
+		"`vtdirect topo remove-tablet`, accepting the loss)",
+		pol.Name(), strings.Join(ackers, ", "), shortAlias(primary.GetAlias()), strings.Join(ackers, ", "))
+}

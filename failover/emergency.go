@@ -11,8 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
@@ -47,7 +49,8 @@ func (r *Reparenter) Emergency(ctx context.Context, keyspace, shard string, opts
 	defer r.end(x)
 	x.set(func(rec *Recovery) { rec.Detail, rec.OldPrimary = opts.Detail, opts.Expected })
 	x.say("%s reparent of %s/%s (%s)", kind, keyspace, shard, orDash(opts.Trigger))
-	err = r.emergency(ctx, x, opts)
+	buffering := false // StartReparent was called: EndReparent must be, once
+	err = r.emergency(ctx, x, opts, &buffering)
 	switch {
 	case err == nil:
 		err = x.finish(ctx, StatusSuccess, nil)
@@ -57,7 +60,7 @@ func (r *Reparenter) Emergency(ctx context.Context, keyspace, shard string, opts
 		err = x.finish(ctx, StatusFailed, err)
 	}
 	x.unlock(ctx)
-	if r.buffer != nil {
+	if buffering {
 		r.buffer.EndReparent(keyspace, shard, servingAfter(x.snapshot()))
 	}
 	r.postHooks(ctx, x)
@@ -75,13 +78,15 @@ func (r *Reparenter) postHooks(ctx context.Context, x *runner) {
 type ersState struct {
 	view       *shardView
 	oldPrimary *topodatapb.Tablet
+	fenced     bool                 // the old primary answered and was made read-only
+	oldPos     Position             // then its final position
 	stopped    []*topodatapb.Tablet // replicas whose IO thread this recovery stopped
 	candidates []Candidate
 	choice     Choice
 	term       time.Time
 }
 
-func (r *Reparenter) emergency(ctx context.Context, x *runner, opts EmergencyOptions) error {
+func (r *Reparenter) emergency(ctx context.Context, x *runner, opts EmergencyOptions, buffering *bool) error {
 	ks, shard := x.rec.Keyspace, x.rec.Shard
 	if err := x.lock(ctx, "EmergencyReparentShard(vtdirect)"); err != nil {
 		return err
@@ -89,6 +94,7 @@ func (r *Reparenter) emergency(ctx context.Context, x *runner, opts EmergencyOpt
 	x.setPhase(ctx, PhaseBuffer)
 	if r.buffer != nil {
 		r.buffer.StartReparent(ks, shard, opts.Expected)
+		*buffering = true
 	}
 	if err := r.hooks(ctx, x, "pre", r.cfg.PreHooks); err != nil {
 		return fmt.Errorf("%w: a pre-recovery hook failed, nothing was changed: %w", errStop, err)
@@ -147,7 +153,9 @@ func blockedSuffix(b string) string {
 }
 
 // fence makes sure the old primary takes no write: if it answers (an operator's emergency
-// reparent of a live primary), it is made read-only first.
+// reparent of a live primary), it is made read-only first and its final position read: it
+// then takes part in the choice as the tablet that may hold writes no replica received, as
+// Vitess's emergency reparent demotes a reachable primary and counts its position.
 func (r *Reparenter) fence(ctx context.Context, st *ersState) (string, error) {
 	p := st.oldPrimary
 	if p == nil {
@@ -161,7 +169,37 @@ func (r *Reparenter) fence(ctx context.Context, st *ersState) (string, error) {
 	if err := r.agent.Demote(fctx, p); err != nil {
 		return "", fmt.Errorf("%w: the old primary answers but cannot be made read-only (%v): use a planned reparent", errStop, err)
 	}
-	return fmt.Sprintf("%s answered: made read-only", shortAlias(p.GetAlias())), nil
+	pos, err := r.agent.Executed(fctx, p)
+	if err != nil {
+		return "", fmt.Errorf("%w: the old primary was made read-only but its final position cannot be read (%v); it stays read-only", errStop, err)
+	}
+	st.fenced, st.oldPos = true, pos
+	return fmt.Sprintf("%s answered: made read-only at %s", shortAlias(p.GetAlias()), pos), nil
+}
+
+// ackersMissed says why the tablets reached may lack a write the old primary acknowledged
+// under the durability policy ("" when they cannot): a tablet that could have sent its ack
+// was not reached, or its replication could not be stopped. A live old primary that was
+// fenced holds every write it acknowledged itself.
+func (r *Reparenter) ackersMissed(st *ersState, reached []*topodatapb.Tablet) string {
+	if st.fenced {
+		return ""
+	}
+	old := st.oldPrimary
+	if old == nil {
+		a := st.view.record.GetPrimaryAlias()
+		if a == nil {
+			return "" // the shard never had a primary: nothing was acknowledged
+		}
+		old = &topodatapb.Tablet{Alias: a} // a deleted tablet record: only its alias is known
+	}
+	var unreached []*topodatapb.Tablet
+	for _, t := range st.view.others(tabletName(old)) {
+		if !slices.ContainsFunc(reached, func(x *topodatapb.Tablet) bool { return sameAlias(x.GetAlias(), t.GetAlias()) }) {
+			unreached = append(unreached, t)
+		}
+	}
+	return unreachedAckersReason(st.view.rules.Policy, old, unreached)
 }
 
 // ersPrepare stops replication, waits for the relay logs and chooses; it changes nothing a
@@ -211,6 +249,9 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 		if len(reachable) == 0 {
 			return "", fmt.Errorf("%w: replication could not be stopped on any tablet (%s)", errStop, errorSummary(errs))
 		}
+		if why := r.ackersMissed(st, reachable); why != "" {
+			return fmt.Sprintf("IO threads stopped on %s%s", names(reachable), failedSuffix(errs)), fmt.Errorf("%w: %s", errStop, why)
+		}
 		return fmt.Sprintf("IO threads stopped on %s%s", names(reachable), failedSuffix(errs)), nil
 	}); err != nil {
 		return err
@@ -233,6 +274,13 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 			st.candidates = append(st.candidates, Candidate{Tablet: t, Position: pos, ServerID: st.view.readings[tabletName(t)].ServerID})
 			best = maxPosition(best, pos)
 		}
+		if st.fenced {
+			// The fenced old primary is a candidate to avoid: the winner catches up from it
+			// when it holds more, and it is promoted again only if nothing else can be.
+			p := st.oldPrimary
+			st.candidates = append(st.candidates, Candidate{Tablet: demoted(p), Position: st.oldPos, ServerID: st.view.readings[tabletName(p)].ServerID})
+			best = maxPosition(best, st.oldPos)
+		}
 		// A tablet that received transactions it could not apply may hold acknowledged ones:
 		// going on without it would lose them.
 		for name := range errs {
@@ -252,8 +300,19 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 				in.OldPrimaryID = w.ServerID
 			}
 		}
+		if p := st.oldPrimary; st.fenced {
+			// Its position is final, as in a planned reparent: a replica ahead of it, or with
+			// a domain it lacks, is errant.
+			in.Live, in.OldPrimaryPos, in.Avoid = true, st.oldPos, p.GetAlias()
+			in.OldPrimaryID = st.view.readings[tabletName(p)].ServerID
+			in.Reachable = append(slices.Clone(reachable), demoted(p))
+		}
 		ch, err := Choose(in)
 		st.choice = ch
+		if err == nil && st.fenced && sameAlias(ch.Winner.Tablet.GetAlias(), st.oldPrimary.GetAlias()) {
+			err = fmt.Errorf("%w: no replica of %s can be promoted; it stays read-only (make it writable with a planned reparent's undo or by hand)",
+				ErrNoCandidate, tabletName(st.oldPrimary))
+		}
 		if err != nil {
 			return rejections(ch.Rejected), err
 		}
@@ -295,7 +354,7 @@ func (r *Reparenter) ersPrepare(ctx context.Context, x *runner, st *ersState, op
 	return x.step(ctx, "fence-others", func(ctx context.Context) (string, error) {
 		var writable []*topodatapb.Tablet
 		for _, c := range st.candidates {
-			if c.Alias() != st.choice.Winner.Alias() && !st.view.readings[c.Alias()].ReadOnly {
+			if c.Alias() != st.choice.Winner.Alias() && !st.view.readings[c.Alias()].ReadOnly && !(st.fenced && c.Alias() == tabletName(st.oldPrimary)) {
 				writable = append(writable, c.Tablet)
 			}
 		}
@@ -330,15 +389,20 @@ func (r *Reparenter) ersPromote(ctx context.Context, x *runner, st *ersState) er
 		return fmt.Errorf("%w: promotion of %s failed; replication stays stopped until the next analysis", errStop, w.Alias())
 	}
 	// The old primary's term ended where the new one starts; the new one writes from now.
+	var ended *Writer
 	if p := st.oldPrimary; p != nil {
-		if wr, ok := writerOf(st.view.writers, shortAlias(p.GetAlias())); ok {
+		wr, ok := writerOf(st.view.writers, tabletName(p))
+		if !ok && st.fenced {
+			wr, ok = Writer{ServerID: st.view.readings[tabletName(p)].ServerID, Alias: tabletName(p)}, true
+		}
+		if ok {
 			wr.TermEnd = w.Position
-			_ = r.recordWriter(ctx, x.rec.Keyspace, x.rec.Shard, wr)
+			ended = &wr
 		}
 	}
-	_ = r.recordWriter(ctx, x.rec.Keyspace, x.rec.Shard, Writer{ServerID: w.ServerID, Alias: w.Alias()})
+	r.recordWriters(ctx, x, st.view, ended, Writer{ServerID: w.ServerID, Alias: w.Alias()})
 	if err := x.step(ctx, "repoint", func(ctx context.Context) (string, error) {
-		return r.repointAll(ctx, st.view, w.Tablet, st.oldPrimary)
+		return r.repointAll(ctx, st.view, w)
 	}); err != nil {
 		x.say("repoint: %v (the analysis repoints the rest)", err)
 	}
@@ -347,27 +411,44 @@ func (r *Reparenter) ersPromote(ctx context.Context, x *runner, st *ersState) er
 	})
 }
 
-// repointAll makes every reachable tablet but the new primary (and the unreachable old one)
-// replicate from it, at once.
-func (r *Reparenter) repointAll(ctx context.Context, v *shardView, primary, oldPrimary *topodatapb.Tablet) (string, error) {
+// repointAll makes every reachable tablet but the new primary replicate from it, at once. A
+// tablet that holds transactions the new primary lacks (an old primary that kept writes no
+// replica received) is not repointed, which would break its replication and leave it serving
+// reads of a diverged history: it is taken out of service for a rebuild.
+func (r *Reparenter) repointAll(ctx context.Context, v *shardView, primary *Candidate) (string, error) {
 	var targets []*topodatapb.Tablet
-	for _, t := range v.others(tabletName(primary)) {
-		rd := v.readings[tabletName(t)]
-		if !rd.Reachable() || t.GetType() == topodatapb.TabletType_DRAINED {
-			continue
+	for _, t := range v.others(primary.Alias()) {
+		if v.readings[tabletName(t)].Reachable() && t.GetType() != topodatapb.TabletType_DRAINED {
+			targets = append(targets, t)
 		}
-		if oldPrimary != nil && sameAlias(t.GetAlias(), oldPrimary.GetAlias()) && !rd.Reachable() {
-			continue
-		}
-		targets = append(targets, t)
 	}
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.WaitReplicasTimeout)
 	defer cancel()
+	var mu sync.Mutex              // guards drained
+	drained := map[string]string{} // alias -> why
 	errs := parallel(targets, tabletName, func(t *topodatapb.Tablet) error {
-		return r.agent.Repoint(rctx, t, primary, v.rules.Policy.SendsAcks(primary, t))
+		pos, err := r.agent.Executed(rctx, t)
+		if err != nil {
+			return err
+		}
+		if errant := FindErrant(pos, primary.Position, true, primary.ServerID, v.readings[tabletName(t)].ServerID, v.writers); len(errant) > 0 {
+			why := fmt.Sprintf("holds transactions the new primary %s lacks: %s", primary.Alias(), errantList(errant))
+			if _, err := r.quarantine(rctx, t, why); err != nil {
+				return fmt.Errorf("%s; taking it out of service failed: %w", why, err)
+			}
+			mu.Lock()
+			drained[tabletName(t)] = why
+			mu.Unlock()
+			return nil
+		}
+		return r.agent.Repoint(rctx, t, primary.Tablet, v.rules.Policy.SendsAcks(primary.Tablet, t))
 	})
 	ok := dropFailed(targets, errs)
-	d := fmt.Sprintf("%s replicate from %s%s", names(ok), tabletName(primary), failedSuffix(errs))
+	ok = slices.DeleteFunc(ok, func(t *topodatapb.Tablet) bool { _, out := drained[tabletName(t)]; return out })
+	d := fmt.Sprintf("%s replicate from %s%s", names(ok), primary.Alias(), failedSuffix(errs))
+	if len(drained) > 0 {
+		d += "; DRAINED for a rebuild: " + rejections(drained)
+	}
 	if len(errs) > 0 {
 		return d, fmt.Errorf("%d replica(s) could not be repointed: %s", len(errs), errorSummary(errs))
 	}

@@ -101,8 +101,13 @@ func (r *Reparenter) applyFix(ctx context.Context, v *shardView, p Problem) (str
 	ackers := v.rules.Policy.Ackers()
 	switch p.Code {
 	case PrimaryIsReadOnly:
-		if err := r.agent.SetPrimarySemiSync(ctx, t, ackers > 0 && r.enoughAckers(v, t)); err != nil {
+		// Semi-sync as the policy says before the first write: with too few ackers the
+		// primary's writes wait for one rather than being acknowledged without one.
+		if err := r.agent.SetPrimarySemiSync(ctx, t, ackers > 0); err != nil {
 			return "", err
+		}
+		if ackers > 0 && !r.enoughAckers(v, t) {
+			return "read_only off; semi-sync on with too few acking replicas: writes wait until one acks", r.agent.SetReadOnly(ctx, t, false)
 		}
 		return "read_only off", r.agent.SetReadOnly(ctx, t, false)
 	case PrimaryHasPrimary:

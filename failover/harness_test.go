@@ -83,7 +83,8 @@ func startCluster(t *testing.T, durability string) *local.Cluster {
 // as far as its leases go).
 type gw struct {
 	*gateway.Gateway
-	ts *topo.Server
+	ts   *topo.Server
+	once sync.Once // close may be called by the test and by its cleanup
 }
 
 type gwOptions struct {
@@ -163,10 +164,12 @@ func startGateway(t *testing.T, c *local.Cluster, o gwOptions) *gw {
 var closeMu sync.Mutex
 
 func (g *gw) close() {
-	closeMu.Lock()
-	defer closeMu.Unlock()
-	g.Gateway.Close()
-	g.ts.Close()
+	g.once.Do(func() {
+		closeMu.Lock()
+		defer closeMu.Unlock()
+		g.Gateway.Close()
+		g.ts.Close()
+	})
 }
 
 func openDB(t *testing.T, dsn string) *sql.DB {

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -38,7 +39,8 @@ type Agent interface {
 	// Promote makes t a primary: replication reset, semi-sync as a primary per acks,
 	// writable.
 	Promote(ctx context.Context, t *topodatapb.Tablet, semiSync bool) error
-	// Demote makes t read-only and turns its primary semi-sync off.
+	// Demote fences t: its client connections killed (all but the admin user's and
+	// replication's), read-only, its primary semi-sync off.
 	Demote(ctx context.Context, t *topodatapb.Tablet) error
 	// SetReadOnly sets read_only.
 	SetReadOnly(ctx context.Context, t *topodatapb.Tablet, readOnly bool) error
@@ -346,9 +348,60 @@ func (m *mariaAgent) Promote(ctx context.Context, t *topodatapb.Tablet, semiSync
 	return m.exec(ctx, t, append(stmts, "SET GLOBAL read_only = OFF")...)
 }
 
-// Demote is part of Agent.
+// Demote is part of Agent. read_only alone does not fence a primary: a user with READ_ONLY
+// ADMIN still writes, and a transaction opened before keeps its connection. So the client
+// connections (every one but the admin user's, the replication threads' and the server's
+// own) are killed before read_only is set (a long statement would hold it up) and again
+// after (one that connected in between), as Vitess stops the query service before
+// super_read_only: what the caller reads next is the final position.
 func (m *mariaAgent) Demote(ctx context.Context, t *topodatapb.Tablet) error {
-	return m.exec(ctx, t, "SET GLOBAL read_only = ON", "SET GLOBAL rpl_semi_sync_master_enabled = OFF")
+	if err := m.killClients(ctx, t); err != nil {
+		return err
+	}
+	if err := m.exec(ctx, t, "SET GLOBAL read_only = ON", "SET GLOBAL rpl_semi_sync_master_enabled = OFF"); err != nil {
+		return err
+	}
+	return m.killClients(ctx, t)
+}
+
+// killClients kills every client connection of t but the admin user's: binlog dumps to the
+// replicas, replication threads and the server's own threads are left alone.
+func (m *mariaAgent) killClients(ctx context.Context, t *topodatapb.Tablet) error {
+	conn, err := m.db(t).Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: connect: %w", shortAlias(t.GetAlias()), err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND USER NOT IN (?, ?, 'system user', 'event_scheduler', 'unauthenticated user', '') "+
+		"AND COMMAND NOT IN ('Binlog Dump', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker')", m.user, m.replUser)
+	if err != nil {
+		return fmt.Errorf("%s: list client connections: %w", shortAlias(t.GetAlias()), err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := conn.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatInt(id, 10)); err != nil && !isUnknownThread(err) {
+			return fmt.Errorf("%s: kill connection %d: %w", shortAlias(t.GetAlias()), id, err)
+		}
+	}
+	return nil
+}
+
+// isUnknownThread: ER_NO_SUCH_THREAD (1094), the connection ended by itself meanwhile.
+func isUnknownThread(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1094
 }
 
 // SetReadOnly is part of Agent.

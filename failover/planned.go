@@ -129,10 +129,12 @@ func (r *Reparenter) planned(ctx context.Context, x *runner, opts PlannedOptions
 		if err := r.changeType(ctx, old, topodatapb.TabletType_REPLICA, time.Time{}, nil); err != nil {
 			return "", fmt.Errorf("%w: cannot record the demotion in the topo (%v); nothing was changed", errStop, err)
 		}
-		if err := r.agent.Demote(ctx, old); err != nil {
+		dctx, cancel := context.WithTimeout(ctx, r.cfg.ProbeTimeout*5)
+		defer cancel()
+		if err := r.agent.Demote(dctx, old); err != nil {
 			return "", err
 		}
-		pos, err := r.agent.Executed(ctx, old)
+		pos, err := r.agent.Executed(dctx, old)
 		if err != nil {
 			return "", err
 		}
@@ -158,7 +160,9 @@ func (r *Reparenter) planned(ctx context.Context, x *runner, opts PlannedOptions
 	semi := v.rules.Policy.Ackers() > 0
 	var term time.Time
 	if err := x.step(ctx, "promote", func(ctx context.Context) (string, error) {
-		if err := r.agent.Promote(ctx, cand.Tablet, semi); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, r.cfg.ProbeTimeout*5)
+		defer cancel()
+		if err := r.agent.Promote(pctx, cand.Tablet, semi); err != nil {
 			return "", err
 		}
 		term = r.cfg.Now()
@@ -166,20 +170,19 @@ func (r *Reparenter) planned(ctx context.Context, x *runner, opts PlannedOptions
 	}); err != nil {
 		return r.undoDemote(ctx, x, v, old, err)
 	}
-	if wr, ok := writerOf(v.writers, tabletName(old)); ok {
-		wr.TermEnd = final
-		_ = r.recordWriter(ctx, ks, shard, wr)
-	} else {
-		_ = r.recordWriter(ctx, ks, shard, Writer{ServerID: v.readings[tabletName(old)].ServerID, Alias: tabletName(old), TermEnd: final})
+	ended, ok := writerOf(v.writers, tabletName(old))
+	if !ok {
+		ended = Writer{ServerID: v.readings[tabletName(old)].ServerID, Alias: tabletName(old)}
 	}
-	_ = r.recordWriter(ctx, ks, shard, Writer{ServerID: cand.ServerID, Alias: cand.Alias()})
+	ended.TermEnd = final
+	r.recordWriters(ctx, x, v, &ended, Writer{ServerID: cand.ServerID, Alias: cand.Alias()})
 	if err := x.step(ctx, "topo", func(ctx context.Context) (string, error) {
 		return r.recordPrimary(ctx, ks, shard, cand.Tablet, nil, term)
 	}); err != nil {
 		return err
 	}
 	if err := x.step(ctx, "repoint", func(ctx context.Context) (string, error) {
-		return r.repointAll(ctx, v, cand.Tablet, nil)
+		return r.repointAll(ctx, v, cand)
 	}); err != nil {
 		x.say("repoint: %v (the analysis repoints the rest)", err)
 	}

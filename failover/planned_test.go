@@ -174,3 +174,123 @@ func (r *readers) count() int {
 	defer r.mu.Unlock()
 	return r.n
 }
+
+// TestPlannedReparentStatementInFlight: a statement still running on a reserved connection of
+// the old primary when the planned reparent ends it may have been applied (here an autocommit
+// insert): the client gets 2013 saying the outcome is unknown, never the 1105 "rolled back;
+// retry" that would make it insert twice.
+func TestPlannedReparentStatementInFlight(t *testing.T) {
+	c := startCluster(t, failover.PolicyNone)
+	g := startGateway(t, c, gwOptions{})
+	db := openDB(t, gatewayDSN(g, "commerce"))
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A temporary table reserves the backend connection, as a transaction would.
+	if _, err := conn.ExecContext(t.Context(), "CREATE TEMPORARY TABLE tmp_reserved (a INT)"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		_, err := conn.ExecContext(ctx, "INSERT INTO acked (id, writer) SELECT 777, SLEEP(5)")
+		done <- err
+	}()
+	// The insert runs on the primary before the reparent starts.
+	pdb := openDB(t, c.Tablet("zone1-100").MariaDB.DSN(""))
+	waitFor(t, 10*time.Second, "the insert running on zone1-100", func() (bool, string) {
+		var n int
+		err := pdb.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO acked (id, writer) SELECT 777%'").Scan(&n)
+		return err == nil && n == 1, fmt.Sprint(n, err)
+	})
+	if _, err := g.Failover().Reparenter().Planned(t.Context(), "commerce", "0", failover.PlannedOptions{NewPrimary: mustAlias(t, "zone1-101")}); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if !isMySQLErr(err, 2013) || !strings.Contains(fmt.Sprint(err), "unknown") {
+		t.Fatalf("statement in flight at the reparent: %v; want 2013 saying its outcome is unknown", err)
+	}
+	if strings.Contains(fmt.Sprint(err), "interrupted by a reparent") {
+		t.Fatalf("statement in flight at the reparent told to retry: %v", err)
+	}
+	// The session goes on, on the new primary.
+	if _, err := conn.ExecContext(t.Context(), "INSERT INTO acked (id, writer) VALUES (778, 0)"); err != nil {
+		t.Fatalf("after the error the session must work: %v", err)
+	}
+}
+
+// TestPlannedReparentFencesOldPrimary: a second gateway cut off from the topo keeps a
+// transaction open on the old primary and goes on writing there after a planned reparent
+// (it never sees the type change). The demotion fences the old primary: its client
+// connections are killed (the open transaction rolls back) and the serving user cannot write
+// past read_only, so nothing is acknowledged on the old primary that the new one lacks.
+func TestPlannedReparentFencesOldPrimary(t *testing.T) {
+	c := startCluster(t, failover.PolicyNone)
+	a := startGateway(t, c, gwOptions{})
+	p := startProxy(t, c.TopoAddr())
+	b := startGateway(t, c, gwOptions{noFailover: true, topoAddr: p.Listen})
+	conn, err := openDB(t, gatewayDSN(b, "commerce")).Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	exec := func(q string) error {
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		_, err := conn.ExecContext(ctx, q)
+		return err
+	}
+	if err := exec("BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec("INSERT INTO acked (id, writer) VALUES (900, 2)"); err != nil {
+		t.Fatal(err)
+	}
+	cut(t, p)
+	defer heal(p)
+	if _, err := a.Failover().Reparenter().Planned(t.Context(), "commerce", "0", failover.PlannedOptions{NewPrimary: mustAlias(t, "zone1-101")}); err != nil {
+		t.Fatal(err)
+	}
+	acked := map[int64]bool{}
+	if exec("INSERT INTO acked (id, writer) VALUES (901, 2)") == nil && exec("COMMIT") == nil {
+		acked[900], acked[901] = true, true
+	}
+	if exec("INSERT INTO acked (id, writer) VALUES (902, 2)") == nil {
+		acked[902] = true
+	}
+	// The serving user itself cannot write on the demoted primary.
+	old := openDB(t, c.Tablet("zone1-100").MariaDB.DSN("commerce"))
+	if _, err := old.ExecContext(t.Context(), "INSERT INTO acked (id, writer) VALUES (903, 2)"); !isMySQLErr(err, 1290) {
+		t.Fatalf("the serving user %s writing on the demoted zone1-100: %v, want 1290 (read-only)", c.User(), err)
+	}
+	ids := func(alias string) map[int64]bool {
+		rows, err := openDB(t, c.Tablet(alias).MariaDB.DSN("commerce")).QueryContext(t.Context(), "SELECT id FROM acked WHERE id >= 900")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[int64]bool{}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = true
+		}
+		return out
+	}
+	onOld, onNew := ids("zone1-100"), ids("zone1-101")
+	for id := range onOld {
+		if !onNew[id] {
+			t.Errorf("row %d is on the demoted zone1-100 only (acknowledged to the client: %v)", id, acked[id])
+		}
+	}
+	for id := range acked {
+		if !onNew[id] {
+			t.Errorf("insert %d was acknowledged through the cut-off gateway but is not on the new primary", id)
+		}
+	}
+}

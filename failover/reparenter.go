@@ -2,9 +2,11 @@ package failover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -180,6 +182,46 @@ func (r *Reparenter) recordWriter(ctx context.Context, keyspace, shard string, w
 	defer cancel()
 	_, err := r.journal.AddWriter(wctx, keyspace, shard, w)
 	return err
+}
+
+// recordWriters journals, after a promotion, where the old primary's term ended (ended, nil
+// when unknown) and the new primary as a writer, and updates v.writers to match, for the
+// errant checks of the steps that follow. A failure does not undo the promotion: the step
+// says so in the journal, and the controller records the serving primary again on its next
+// poll.
+func (r *Reparenter) recordWriters(ctx context.Context, x *runner, v *shardView, ended *Writer, started Writer) {
+	ws := []Writer{started}
+	if ended != nil {
+		ws = append([]Writer{*ended}, ws...)
+	}
+	for _, w := range ws {
+		i := slices.IndexFunc(v.writers, func(o Writer) bool { return o.ServerID == w.ServerID })
+		if i < 0 {
+			v.writers = append(v.writers, w)
+		} else {
+			v.writers[i] = w
+		}
+	}
+	_ = x.step(ctx, "record-writers", func(ctx context.Context) (string, error) {
+		var errs []error
+		var names []string
+		for _, w := range ws {
+			if err := r.recordWriter(ctx, v.keyspace, v.shard, w); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", w.Alias, err))
+				continue
+			}
+			n := w.Alias + " (server " + strconv.FormatUint(uint64(w.ServerID), 10) + ")"
+			if !w.TermEnd.IsZero() {
+				n += " term ended at " + w.TermEnd.String()
+			}
+			names = append(names, n)
+		}
+		d := "recorded " + orNone(strings.Join(names, ", "))
+		if len(errs) > 0 {
+			return d, fmt.Errorf("the writers list could not be updated (the errant-transaction checks may misjudge these servers until it is): %w", errors.Join(errs...))
+		}
+		return d, nil
+	})
 }
 
 // changeType sets a tablet's type in the topo, bounded.

@@ -92,7 +92,13 @@ func (x *runner) step(ctx context.Context, name string, f func(ctx context.Conte
 		err = hook(x.rec.ID, name)
 	}
 	if err == nil {
-		detail, err = f(ctx)
+		sctx, stop := x.underLock(ctx)
+		detail, err = f(sctx)
+		if context.Cause(sctx) == errLockLost {
+			// A failure, not a stop at a safe point: the step was cut off halfway.
+			err = fmt.Errorf("the shard lock (%s) was lost during the step, another process may act on the shard: %w", x.lease.Key(), err)
+		}
+		stop()
 	}
 	x.mu.Lock()
 	s := &x.rec.Steps[i]
@@ -118,6 +124,28 @@ func (x *runner) step(ctx context.Context, name string, f func(ctx context.Conte
 	}
 	x.say("step %s: %s", name, orDash(detail))
 	return nil
+}
+
+// errLockLost is the cause of a step's context that ended because the shard lock was lost.
+var errLockLost = errors.New("shard lock lost")
+
+// underLock returns ctx, also ended (cause errLockLost) when the shard lock is lost, so that
+// a step waiting on MariaDB or the topo stops at once; stop releases it.
+func (x *runner) underLock(ctx context.Context) (context.Context, func()) {
+	if x.lease == nil {
+		return ctx, func() {}
+	}
+	sctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() { // owned by the step: stop ends it and waits
+		defer close(done)
+		select {
+		case <-x.lease.Lost():
+			cancel(errLockLost)
+		case <-sctx.Done():
+		}
+	}()
+	return sctx, func() { cancel(nil); <-done }
 }
 
 // errSkipped, returned by a step, journals it as skipped.
@@ -209,6 +237,7 @@ func (x *runner) unlock(ctx context.Context) {
 	if err := x.lease.Release(rctx); err != nil {
 		x.log.Warn("release the shard lock", "err", err)
 	}
+	x.lease = nil // the steps after it (post hooks) change nothing of the shard
 }
 
 // parallel runs f for every item at once and collects the errors by name.

@@ -174,6 +174,7 @@ func (c *Cluster) startTablet(ctx context.Context, spec TabletSpec) (*ClusterTab
 		Password:    c.cfg.Password,
 		DBAUser:     c.cfg.DBAUser,
 		DBAPassword: c.cfg.DBAPassword,
+		FenceUser:   true, // failover's read_only must stop the gateway's writes
 		Logger:      c.log.With("tablet", spec.Alias()),
 		ExtraArgs:   c.cfg.MariaDBArgs,
 	})

@@ -230,6 +230,7 @@ func upMariaDBs(ctx context.Context, cfg *DemoConfig, r roles, p progress) error
 				Password:    cfg.Password,
 				DBAUser:     cfg.DBAUser,
 				DBAPassword: cfg.DBAPassword,
+				FenceUser:   true,
 				Detached:    true,
 			})
 			return err
@@ -245,7 +246,7 @@ func upReplication(ctx context.Context, cfg *DemoConfig, p progress) error {
 	primary := cfg.Layout.Primary()
 	// Every server boots read-only: the new cluster's primary is made writable here, once.
 	if err := p.step("making "+primary.Alias()+" writable", func() error {
-		db, err := sql.Open("mysql", tabletDSN(cfg, primary, ""))
+		db, err := sql.Open("mysql", tabletDBADSN(cfg, primary, ""))
 		if err != nil {
 			return err
 		}
@@ -259,7 +260,7 @@ func upReplication(ctx context.Context, cfg *DemoConfig, p progress) error {
 		err := p.step(fmt.Sprintf("replication %s <- %s", r.Alias(), primary.Alias()), func() error {
 			rctx, cancel := context.WithTimeout(ctx, defaultReplicationTimeout)
 			defer cancel()
-			dsn := tabletDSN(cfg, r, "")
+			dsn := tabletDBADSN(cfg, r, "")
 			if err := ChangePrimary(rctx, dsn, "127.0.0.1", primary.MySQLPort, cfg.DBAUser, cfg.DBAPassword); err != nil {
 				return err
 			}
@@ -398,6 +399,12 @@ func waitGatewayServes(ctx context.Context, d *detached, cfg *DemoConfig) error 
 func tabletDSN(cfg *DemoConfig, spec TabletSpec, db string) string {
 	m := &MariaDB{cfg: MariaDBConfig{Port: spec.MySQLPort, User: cfg.User, Password: cfg.Password}}
 	return m.DSN(db)
+}
+
+// tabletDBADSN is tabletDSN for the admin user, which alone may change read_only.
+func tabletDBADSN(cfg *DemoConfig, spec TabletSpec, db string) string {
+	m := &MariaDB{cfg: MariaDBConfig{Port: spec.MySQLPort, DBAUser: cfg.DBAUser, DBAPassword: cfg.DBAPassword}}
+	return m.DBADSN(db)
 }
 
 func gatewayDSN(cfg *DemoConfig) string {

@@ -30,9 +30,10 @@
 // instance keeps all its files in its Dir: my.cnf, data/, binlog.*, relay-bin.*, error.log,
 // mariadbd.pid and mysql.sock (or a short path in the temp dir when Dir is too long for a unix
 // socket). root has no password and can log in over the unix socket only; the configured user
-// has every privilege (including replication and READ_ONLY ADMIN, so it can write to a
-// read-only replica: routing writes to replicas is the gateway's job to refuse) from '%' and
-// 'localhost'. Replicas replicate with MASTER_USE_GTID=slave_pos and MASTER_CONNECT_RETRY=1,
+// has every privilege from '%' and 'localhost' (including replication; on a standalone server
+// READ_ONLY ADMIN too, so its tests can write although it boots read-only; in a cluster not,
+// FenceUser: read_only stops its writes, which is how failover fences a demoted primary, and
+// only the admin user changes read_only). Replicas replicate with MASTER_USE_GTID=slave_pos and MASTER_CONNECT_RETRY=1,
 // and keep read_only=ON across restarts.
 //
 // # Example: a gateway integration test

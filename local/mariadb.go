@@ -55,6 +55,10 @@ type MariaDBConfig struct {
 	// DBAUser and DBAPassword name the admin account (vttablet's --db-dba-user): every
 	// privilege, for replication and failover. Default vt_dba / vt_dba.
 	DBAUser, DBAPassword string
+	// FenceUser withholds READ_ONLY ADMIN from User, so that read_only stops its writes: how
+	// failover fences a demoted primary. Clusters (and the demo) set it; a standalone server,
+	// which boots read-only too, keeps User writable through read_only for its tests.
+	FenceUser bool
 	// Detached starts mariadbd in a new session so that it outlives this process (`vtdirect
 	// local up`). Otherwise mariadbd gets its own process group and is killed if this process
 	// dies (tests), so an interrupted test leaves no server behind.

@@ -9,7 +9,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// createUser creates cfg.User and the admin cfg.DBAUser with every privilege, and drops the passwordless TCP roots that
+// createUser creates cfg.User with every privilege (but READ_ONLY ADMIN with FenceUser: then
+// read_only stops its writes) and the admin cfg.DBAUser with every privilege, and drops the passwordless TCP roots that
 // mariadb-install-db made. It does not write the binlog: replicas must start with an empty GTID
 // history of their own, or strict mode refuses the primary's events.
 func (m *MariaDB) createUser(ctx context.Context) error {
@@ -33,6 +34,11 @@ func (m *MariaDB) createUser(ctx context.Context) error {
 				fmt.Sprintf("ALTER USER %s IDENTIFIED BY %s", acct, pw),
 				fmt.Sprintf("GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION", acct),
 			)
+			if m.cfg.FenceUser && u[0] != m.cfg.DBAUser {
+				// The serving user must not write past read_only: that is how failover
+				// fences a demoted primary (the admin user sets read_only).
+				stmts = append(stmts, fmt.Sprintf("REVOKE READ_ONLY ADMIN ON *.* FROM %s", acct))
+			}
 		}
 	}
 	stmts = append(stmts, "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1'")
@@ -55,6 +61,14 @@ func quoteString(s string) string {
 func (m *MariaDB) DSN(db string) string {
 	c := mysql.NewConfig()
 	c.User, c.Passwd = m.cfg.User, m.cfg.Password
+	c.Net, c.Addr, c.DBName = "tcp", m.Addr(), db
+	return c.FormatDSN()
+}
+
+// DBADSN is DSN for the admin user (DBAUser), which alone may change read_only.
+func (m *MariaDB) DBADSN(db string) string {
+	c := mysql.NewConfig()
+	c.User, c.Passwd = m.cfg.DBAUser, m.cfg.DBAPassword
 	c.Net, c.Addr, c.DBName = "tcp", m.Addr(), db
 	return c.FormatDSN()
 }

@@ -27,7 +27,7 @@ func SetupReplication(ctx context.Context, primary *MariaDB, replicas ...*MariaD
 		return fmt.Errorf("setup replication: %w", err)
 	}
 	for _, r := range replicas {
-		if err := ChangePrimary(ctx, r.DSN(""), "127.0.0.1", primary.Port(), primary.DBAUser(), primary.DBAPassword()); err != nil {
+		if err := ChangePrimary(ctx, r.DBADSN(""), "127.0.0.1", primary.Port(), primary.DBAUser(), primary.DBAPassword()); err != nil {
 			return fmt.Errorf("setup replication on %s: %w", r.Addr(), err)
 		}
 	}
@@ -41,8 +41,8 @@ func SetupReplication(ctx context.Context, primary *MariaDB, replicas ...*MariaD
 
 // ChangePrimary points the server at dsn to replicate from host:port with GTIDs and makes it
 // read_only, unless it already replicates from there with both threads running. It does not
-// wait for replication to run (see WaitReplicating). The DSN's user needs SUPER or the
-// REPLICATION SLAVE ADMIN privilege.
+// wait for replication to run (see WaitReplicating). The DSN's user needs READ_ONLY ADMIN and
+// REPLICATION SLAVE ADMIN (the admin user has them; the serving user lacks the first).
 func ChangePrimary(ctx context.Context, dsn, host string, port int, user, password string) error {
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {

@@ -219,9 +219,9 @@ func (e *Executor) keepOrRelease(s *Session, conn *tabletserver.Conn, server *ta
 // reply, with the next one.
 func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletserver.Result, err error) error {
 	conn.Close()
-	lost := ""
+	lost, inTx := "", false
 	if s.held == conn {
-		lost = s.lostState()
+		lost, inTx = s.lostState(), s.state.InTransaction()
 		s.held, s.heldServer = nil, nil
 		s.state.Lost()
 		e.noteHolds(s, 0)
@@ -234,9 +234,16 @@ func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletser
 	case lost == "":
 	case errors.As(err, &complete):
 		s.lost = lost
+	case !tabletserver.NotSent(err):
+		// The statement reached the backend: it may have run (a COMMIT may have committed),
+		// so its error says the outcome is unknown, never "rolled back, retry".
+		if inTx {
+			lost = "the open transaction (rolled back, unless this statement committed it)"
+		}
+		err = withSuffix(err, "; "+lost+" was lost with the backend connection")
 	default:
 		if rerr := e.reparentError(s); rerr != nil {
-			err = rerr // failover buffer: the transaction died with a reparent
+			err = rerr // failover buffer: the transaction died with a reparent, before this statement
 		} else {
 			err = withSuffix(err, "; "+lost+" was lost with the backend connection")
 		}

@@ -101,12 +101,15 @@ type Conn struct {
 	// Pool bookkeeping.
 	state     atomic.Uint32
 	killedErr atomic.Pointer[mysql.MyError] // set before state becomes connKilled
-	idx       int                           // index in pool.inUse, guarded by pool.mu
-	slot      uint8                         // slotRun or slotHold while in use, written under pool.mu
-	txStart   time.Time                     // when the session's transaction began, guarded by pool.mu
-	idleTick  uint64                        // pool tick when it went idle, guarded by pool.mu
-	idleSince time.Time                     // when it went idle, guarded by pool.mu
-	tag       uint64                        // the session that released it last (0: none), guarded by pool.mu
+	// killedMidErr, when set (before killedErr), is what a command the kill interrupted in
+	// flight gets instead of killedErr: its outcome is unknown.
+	killedMidErr atomic.Pointer[mysql.MyError]
+	idx          int       // index in pool.inUse, guarded by pool.mu
+	slot         uint8     // slotRun or slotHold while in use, written under pool.mu
+	txStart      time.Time // when the session's transaction began, guarded by pool.mu
+	idleTick     uint64    // pool tick when it went idle, guarded by pool.mu
+	idleSince    time.Time // when it went idle, guarded by pool.mu
+	tag          uint64    // the session that released it last (0: none), guarded by pool.mu
 	// started is when the running command began (unix ns), 0 when none runs: for the
 	// running-queries page, read by other goroutines.
 	started atomic.Int64
@@ -258,7 +261,7 @@ func (c *Conn) Exec(ctx context.Context, req *Request, w io.Writer) (Result, err
 // reply is forwarded to w.
 func (c *Conn) exchange(ctx context.Context, cmd byte, kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
 	if err := c.usable(); err != nil {
-		return Result{}, err
+		return Result{}, &NotSentError{Err: err}
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, stmtOnly(errCanceled(c.ts.alias, err))
@@ -445,6 +448,8 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 	}
 	var out error
 	switch kerr := c.Killed(); {
+	case kerr != nil && c.killedMidErr.Load() != nil:
+		out = c.killedMidErr.Load() // the kill cut the command off: it may have run
 	case kerr != nil:
 		out = kerr
 	case reason != reasonNone:

@@ -122,6 +122,30 @@ func errMaxRows(alias string, n uint64) *mysql.MyError {
 		"vtdirect: Row count exceeded %d on tablet %s; add a LIMIT, or raise %s", n, alias, flagMaxRows))
 }
 
+// errLostClosed is 2013 CR_SERVER_LOST for a statement that was running on a held connection
+// when the gateway closed it (its tablet stopped serving: a reparent, a removal, the gateway
+// stopping): the statement reached the server, and whether it was applied is unknown (a
+// COMMIT may have committed), so it must not be presented as rolled back or simply retried.
+func errLostClosed(alias string) *mysql.MyError {
+	return &mysql.MyError{Code: crServerLost, State: mysql.DEFAULT_MYSQL_STATE, Message: fmt.Sprintf(
+		"vtdirect: lost connection to tablet %s during query: the tablet stopped serving (a reparent, its removal or the gateway stopping) "+
+			"while the statement ran; whether it was applied is unknown (a transaction it did not commit was rolled back): check before retrying", alias)}
+}
+
+// NotSentError wraps the error of a command that never reached the backend (its connection
+// had been killed or broken before): the command did not run, whatever it was, so a caller
+// may treat it as not executed.
+type NotSentError struct{ Err error }
+
+func (e *NotSentError) Error() string { return e.Err.Error() }
+func (e *NotSentError) Unwrap() error { return e.Err }
+
+// NotSent reports whether err says the command never reached the backend.
+func NotSent(err error) bool {
+	var ns *NotSentError
+	return errors.As(err, &ns)
+}
+
 // errLost is 2013 CR_SERVER_LOST, what a client library reports when the server's socket breaks.
 func errLost(alias, addr string, err error) *mysql.MyError {
 	return &mysql.MyError{Code: crServerLost, State: mysql.DEFAULT_MYSQL_STATE, Message: fmt.Sprintf(

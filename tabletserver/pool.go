@@ -604,6 +604,9 @@ func (p *pool) close() {
 		c.closeNet()
 	}
 	for _, c := range held {
+		// A statement running on it when it is killed gets 2013 (it may have committed);
+		// the next statement of a connection killed between two gets errTxClosed.
+		c.killedMidErr.Store(errLostClosed(c.ts.alias))
 		p.kill(c, errTxClosed(c.ts.alias))
 	}
 }
