@@ -154,7 +154,9 @@ func startGatewayPools(ctx context.Context, poolSize, txPoolSize int) (*gateway.
 
 // createOtherUser makes the second account on MariaDB, as the gateway knows it.
 func createOtherUser(ctx context.Context) error {
-	db, err := cluster.Primary().MariaDB.DB("")
+	// As the admin user: the app user lacks READ_ONLY ADMIN (local fences it), so it cannot
+	// grant everything.
+	db, err := sql.Open("mysql", cluster.Primary().MariaDB.DBADSN(""))
 	if err != nil {
 		return err
 	}

@@ -129,6 +129,16 @@ func TestNothingLeaksToTheNextSession(t *testing.T) {
 		if got := queryString(t, db, "SELECT DATABASE()"); got != want {
 			t.Fatalf("DATABASE() = %q after the refused USE, want %q", got, want)
 		}
+		// Nor prepared, in either protocol (the access rules would not see the database).
+		for _, q := range []string{"EXECUTE IMMEDIATE 'USE e2e_leakdb'", "PREPARE s FROM 'USE e2e_leakdb'", "DO 1; EXECUTE IMMEDIATE 'USE e2e_leakdb'"} {
+			_, err := db.Exec(q)
+			mysqlErr(t, err, 1235)
+		}
+		_, err = db.Prepare("USE e2e_leakdb")
+		mysqlErr(t, err, 1235)
+		if got := queryString(t, db, "SELECT DATABASE()"); got != want {
+			t.Fatalf("DATABASE() = %q after the refused prepared USE, want %q", got, want)
+		}
 		db.Close()
 		everyConn(t, func(t *testing.T, q sqlRunner) {
 			if got := queryString(t, q, "SELECT DATABASE()"); got != want {
@@ -227,8 +237,27 @@ func TestCommitRelease(t *testing.T) {
 			t.Fatalf("case %d: %d rows committed", i, got)
 		}
 	}
-	// COMMIT NO RELEASE keeps the connection.
+	// SET STATEMENT completion_type = ... FOR COMMIT decides for that COMMIT.
 	c := conn(t, openDB(t, dsn(g, "commerce")))
+	for _, q := range []string{"BEGIN", "SET STATEMENT completion_type = 2 FOR COMMIT"} {
+		if _, err := c.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := c.PingContext(t.Context()); err == nil {
+		t.Fatal("the connection answers after SET STATEMENT completion_type = 2 FOR COMMIT")
+	}
+	c = conn(t, openDB(t, dsn(g, "commerce")))
+	for _, q := range []string{"SET completion_type = 2", "BEGIN", "SET STATEMENT completion_type = 0 FOR COMMIT"} {
+		if _, err := c.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := c.PingContext(t.Context()); err != nil {
+		t.Fatalf("SET STATEMENT completion_type = 0 FOR COMMIT ended the connection: %v", err)
+	}
+	// COMMIT NO RELEASE keeps the connection.
+	c = conn(t, openDB(t, dsn(g, "commerce")))
 	for _, q := range []string{"SET completion_type = 'RELEASE'", "BEGIN", "COMMIT NO RELEASE", "BEGIN", "ROLLBACK WORK NO RELEASE"} {
 		if _, err := c.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)

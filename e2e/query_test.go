@@ -523,3 +523,44 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestReadRetriedOnALostPooledConnection: a read whose pooled backend connection the server
+// had closed meanwhile (a failover's fence, the server's wait_timeout, KILL by an operator) runs
+// again on another connection instead of failing; a write never does.
+func TestReadRetriedOnALostPooledConnection(t *testing.T) {
+	g := newGateway(t, func(c *gatewayConfigT) { c.TabletServer.PoolSize = 2 })
+	db := openDB(t, dsn(g, "commerce"))
+	db.SetMaxOpenConns(1)
+	if got := queryInt(t, db, "SELECT 1"); got != 1 {
+		t.Fatal(got)
+	}
+	direct := directDB(t, "zone1-100")
+	killIdle := func() int {
+		t.Helper()
+		rows, err := direct.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND = 'Sleep' AND ID <> CONNECTION_ID()", cluster.User())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			_, _ = direct.Exec(fmt.Sprintf("KILL CONNECTION %d", id))
+		}
+		return len(ids)
+	}
+	for i := range 3 {
+		if killIdle() == 0 {
+			t.Fatal("no idle backend connection to kill")
+		}
+		if got := queryInt(t, db, "SELECT 2"); got != 2 {
+			t.Fatalf("round %d: %d", i, got)
+		}
+	}
+}

@@ -171,7 +171,7 @@ func (c *Conn) serveCommand() error {
 	case mysql.COM_PROCESS_KILL:
 		// The old form of KILL CONNECTION (PyMySQL's and mysqlclient's kill()): the handler
 		// answers it as that statement.
-		if len(p) != 5 {
+		if len(p) < 5 {
 			return c.WriteError(mysql.NewError(erMalformedPacket, "Malformed communication packet"))
 		}
 		id := uint32(p[1]) | uint32(p[2])<<8 | uint32(p[3])<<16 | uint32(p[4])<<24

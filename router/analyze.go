@@ -2,6 +2,7 @@ package router
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/vtdirect/vtdirect/acl"
@@ -65,6 +66,10 @@ func (e *Executor) analyze(s *Session, q []byte) query {
 	cq := classify.Analyze(q, opt)
 	out := query{readOnly: cq.ReadOnly, multi: cq.Count > 1, kind: cq.First.Kind, parsed: cq, opt: opt}
 	first := &cq.First
+	if cq.Count == 1 && preparesUse(first) {
+		out.answer, out.arg = answerRefuse, errPreparedUse
+		return out
+	}
 	if cq.Count == 1 {
 		switch first.Kind {
 		case classify.KindUse:
@@ -106,6 +111,11 @@ func (e *Executor) analyze(s *Session, q []byte) query {
 			// backend connection's behind its back.
 			out.answer, out.arg = answerRefuse, "USE inside a multi-statement query is not supported; send it as a query of its own (or use COM_INIT_DB)"
 			return out
+		case classify.KindPrepare, classify.KindExecute:
+			if preparesUse(&st) {
+				out.answer, out.arg = answerRefuse, errPreparedUse
+				return out
+			}
 		case classify.KindKill:
 			// KILL takes the gateway's connection ids, which only a KILL of its own means.
 			out.answer, out.arg = answerRefuse, "KILL inside a multi-statement query is not supported; send it as a query of its own"
@@ -186,7 +196,7 @@ func (e *Executor) describe(sess *session.Statement, st *classify.Statement, f c
 	if kind == classify.KindUnknown || kind == classify.KindCompound {
 		sess.Makes |= session.MakesUnknown
 	}
-	if f.Has(classify.Release) || (kind == classify.KindCommit || kind == classify.KindRollback) && releasesOnEnd(q[st.Start:st.End], s) {
+	if f.Has(classify.Release) || (kind == classify.KindCommit || kind == classify.KindRollback) && releasesOnEnd(q[st.Start:st.End], st, s) {
 		sess.Release = true
 	}
 	if st.Set != nil {
@@ -260,10 +270,22 @@ func words(stmt []byte, s *Session, n int) []string {
 	return out
 }
 
+// preparesUse reports PREPARE s FROM 'USE db' and EXECUTE IMMEDIATE 'USE db': a USE the gateway
+// would not see (the session's database is the gateway's; the access rules check it).
+func preparesUse(st *classify.Statement) bool {
+	return (st.Kind == classify.KindPrepare || st.Kind == classify.KindExecute) && st.Inner == classify.KindUse
+}
+
+const errPreparedUse = "USE cannot be prepared or run by EXECUTE IMMEDIATE through the gateway; send USE as a query of its own (or use COM_INIT_DB)"
+
 // releasesOnEnd reports a COMMIT or ROLLBACK that ends the connection because the session set
 // completion_type = RELEASE (2), unless it says NO RELEASE (AND CHAIN releases too, in MariaDB).
-func releasesOnEnd(stmt []byte, s *Session) bool {
+func releasesOnEnd(stmt []byte, st *classify.Statement, s *Session) bool {
 	v, ok := s.state.Settings().Get("completion_type")
+	if st.Set != nil && slices.Contains(st.Set.StatementVars, "completion_type") {
+		// SET STATEMENT completion_type = ... FOR COMMIT: that value, for this statement.
+		v, ok = setStatementValue(stmt, s, "completion_type")
+	}
 	if !ok || !(strings.EqualFold(v, "release") || v == "2") {
 		return false
 	}
@@ -274,6 +296,25 @@ func releasesOnEnd(stmt []byte, s *Session) bool {
 		}
 	}
 	return true
+}
+
+// setStatementValue is the value SET STATEMENT gives name in stmt (a word, number or string).
+func setStatementValue(stmt []byte, s *Session, name string) (string, bool) {
+	tz := classify.NewTokenizer(stmt, classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status()))
+	found := false
+	for {
+		t := tz.Next()
+		switch {
+		case t.Kind == classify.TokEOF || t.Kind == classify.TokError:
+			return "", false
+		case !found:
+			found = t.Kind == classify.TokWord && bytes.EqualFold(stmt[t.Start:t.End], []byte(name))
+		case t.Kind == classify.TokOp:
+			// = or :=
+		default:
+			return strings.Trim(string(stmt[t.Start:t.End]), "'\""), true
+		}
+	}
 }
 
 // xaVerb is the verb of an XA statement: start, begin, end, prepare, commit, rollback, recover.

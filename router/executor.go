@@ -312,14 +312,24 @@ func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) 
 // client with the gateway's statement id. Other connections prepare it when they first need it.
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
 	s := c.Session.(*Session)
-	if e.shardedTarget(s) { // sharded keyspaces (sharded_prepare.go)
-		return e.shardedPrepare(c, s, st)
-	}
 	text := e.analyze(s, []byte(st.Query))
 	// access control: the prepared text, which COM_STMT_EXECUTE runs (checked again there)
 	if err := e.authorize(s, []byte(st.Query), &text.parsed, text.opt, true); err != nil {
 		st.Failed = true
 		return c.WriteError(err)
+	}
+	if text.answer == answerUse || text.answer == answerRefuse {
+		// The gateway keeps the session's database: a prepared USE would change one
+		// backend connection's behind its back.
+		st.Failed = true
+		msg := text.arg
+		if text.answer == answerUse {
+			msg = errPreparedUse
+		}
+		return c.WriteError(&mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000", Message: "vtdirect: " + msg})
+	}
+	if e.shardedTarget(s) { // sharded keyspaces (sharded_prepare.go)
+		return e.shardedPrepare(c, s, st)
 	}
 	s.startCommand("Prepare", []byte(st.Query))
 	defer s.endCommand()

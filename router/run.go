@@ -35,9 +35,19 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	wasHeld := s.held != nil
 	// failover buffer (router/buffer.go): a PRIMARY statement waits while its shard is
 	// reparented; release tells the buffer the statement is done.
-	conn, server, owns, release, err := e.bufferedConnFor(s, plan)
+	conn, server, owns, bufRelease, err := e.bufferedConnFor(s, plan)
 	if err != nil {
+		if s.retrying {
+			return tabletserver.Result{}, errRetryFailed
+		}
 		return tabletserver.Result{}, err
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			bufRelease()
+		}
 	}
 	defer release()
 	if q.rowCount != "" && owns&session.NeedRowCount == 0 {
@@ -67,9 +77,26 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	defer func() { c.SetStatus(s.state.Status()) }()
 	if err != nil && !tabletserver.StatementOnly(err) {
 		err = e.connFailed(s, conn, res, err)
+		if s.retrying && !res.Forwarded {
+			return res, errRetryFailed
+		}
 		var werr *tabletserver.ClientWriteError
 		if !wasHeld && !res.Forwarded && !errors.As(err, &werr) {
 			e.primaryLost(s) // failover buffer: hold the shard if its primary is gone
+			if e.retryable(s, q, plan, statusless, err) {
+				// A read on a pooled connection the server had closed (a failover's fence,
+				// its wait_timeout, a restart) failed before the client got a byte: run it
+				// once more on another connection, as vttablet retries a read whose
+				// connection was lost. Nothing it did can have mattered.
+				release()
+				s.retrying = true
+				res2, err2 := e.run(c, s, q, statusless, do)
+				s.retrying = false
+				if !errors.Is(err2, errRetryFailed) {
+					return res2, err2
+				}
+				// The tablet is gone indeed: the client gets the first failure.
+			}
 		}
 		return res, err
 	}
@@ -104,6 +131,17 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	e.noteHolds(s, s.state.Holds())
 	e.setIdleTimeout(c, s)
 	return res, err
+}
+
+// retryable reports a failed command that may run again: a provably read-only statement that
+// keeps no connection, on a connection that was lost (2013) while the session holds nothing,
+// not already a retry, and not one the session's own end or KILL stopped.
+func (e *Executor) retryable(s *Session, q *query, plan session.Plan, statusless bool, err error) bool {
+	if s.retrying || statusless || !q.readOnly || plan.Hold || s.held != nil || s.state.Holds() != 0 || s.ctx.Err() != nil {
+		return false
+	}
+	me := asMyError(err)
+	return me != nil && me.Code == crServerLost
 }
 
 // connFor gives the connection for the next command of a session: the held one, else the
@@ -267,3 +305,9 @@ func asMyError(err error) *mysql.MyError {
 	}
 	return nil
 }
+
+// errRetryFailed: the second run of a retried read found no connection either.
+var errRetryFailed = errors.New("vtdirect: the retry of a read found no connection")
+
+// crServerLost is CR_SERVER_LOST, "Lost connection to MySQL server during query".
+const crServerLost = 2013

@@ -65,6 +65,8 @@ type Session struct {
 	// lost says what the session lost with a backend connection that failed after the
 	// client already had its whole reply; the next statement reports it.
 	lost string
+	// retrying: the command runs a second time, its first connection lost (run.go).
+	retrying bool
 
 	// clientUser is the client's user, for KILL from other sessions' goroutines (COM_CHANGE_USER
 	// changes it on this one's).

@@ -432,7 +432,7 @@ func (e *Executor) commitImplicit(x *stmtRun, conns []*shardConn, failure error)
 			e.releaseHeld(&heldConn{conn: sc.conn})
 			continue
 		}
-		if _, err := sc.conn.Silent(x.ctx, "COMMIT"); err != nil {
+		if _, err := sc.conn.Silent(x.ctx, "COMMIT AND NO CHAIN NO RELEASE"); err != nil {
 			sc.conn.Close()
 			cerr = e.commitFailure(sc.key, committed, err)
 			continue

@@ -233,9 +233,9 @@ func (e *Executor) endTransaction(s *Session, commit bool) error {
 	sortByOrder(conns)
 	var committed []string
 	var failure error
-	stmt := "ROLLBACK"
+	stmt := "ROLLBACK AND NO CHAIN NO RELEASE" // whatever the session's completion_type
 	if commit {
-		stmt = "COMMIT"
+		stmt = "COMMIT AND NO CHAIN NO RELEASE"
 	}
 	for _, h := range conns {
 		if failure != nil {

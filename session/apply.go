@@ -133,7 +133,8 @@ func (s *State) applyHolds(st *Statement, r *Reply, failed, wasTx bool) {
 		// stopped anywhere in its body, which the server's tracker then does not report.
 		s.hold |= HoldUnknown
 	}
-	if failed && !made && !parseError(r.Err) {
+	// (PREPARE and EXECUTE IMMEDIATE evaluate their text's expression before they parse it.)
+	if failed && !made && (!parseError(r.Err) || st.Makes&MakesPrepared != 0) {
 		// A statement may evaluate expressions before it fails: a user variable assigned
 		// (INSERT ... VALUES (@x := 5, NULL) refused for the NULL) or a GET_LOCK() taken is
 		// there although the statement failed.
@@ -280,6 +281,11 @@ func changesTracking(st *Statement, r *Reply) bool {
 	}
 	for _, a := range st.Sets {
 		if a.Scope == ScopeSession && varRole(a.Name) == roleTracking {
+			return true
+		}
+	}
+	for _, name := range st.SetStatementVars { // SET STATEMENT session_track_... FOR CALL p()
+		if varRole(name) == roleTracking {
 			return true
 		}
 	}

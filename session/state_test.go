@@ -287,6 +287,9 @@ func TestFailedStatementsKeepWhatTheyMade(t *testing.T) {
 		{name: "a syntax error ran nothing", st: Statement{Makes: MakesUserVar | MakesLock},
 			r: errReply(mysql.ER_PARSE_ERROR), hold: HoldDiagnostics, key: ""},
 		{name: "reset3", reset: true, st: Statement{}, r: ok(ac), key: ""},
+		{name: "PREPARE s FROM CONCAT(@a := 'x', ' bogus') assigns before it parses", st: Statement{Makes: MakesUserVar | MakesPrepared},
+			r: errReply(mysql.ER_PARSE_ERROR), hold: HoldUserVars | HoldDiagnostics, key: ""},
+		{name: "reset4", reset: true, st: Statement{}, r: ok(ac), key: ""},
 		{name: "a failed (or killed) CALL", st: Statement{Makes: MakesCall},
 			r: errReply(mysql.ER_QUERY_INTERRUPTED), hold: HoldTx | HoldUnknown | HoldDiagnostics, ping: true, inTx: true, key: ""},
 	})

@@ -414,9 +414,10 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 			c.pool.setTx(c, inTx)
 		}
 	}
-	if res.SchemaChanged {
-		// The connection's database changed (a USE in a multi-statement query, DROP DATABASE
-		// of the current one): the pool's connections must stay on the tablet's database.
+	if res.SchemaChanged && res.Schema != c.wantSchema {
+		// The connection's database changed under its holder (a USE the router did not see,
+		// DROP DATABASE of the current one): not pooled again. (A stored routine of another
+		// database reports the switch back to this one: nothing changed.)
 		c.discard = true
 	}
 	if err == nil {

@@ -623,6 +623,8 @@ func (p *pool) closeTablet(t *TabletServer) {
 	}
 	p.mu.Unlock()
 	for _, c := range held {
+		// As in close: a statement cut off in flight gets 2013 (it may have committed).
+		c.killedMidErr.Store(errLostClosed(t.alias))
 		p.kill(c, errTxClosed(t.alias))
 	}
 }
