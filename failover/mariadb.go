@@ -364,8 +364,9 @@ func (m *mariaAgent) Demote(ctx context.Context, t *topodatapb.Tablet) error {
 	return m.killClients(ctx, t)
 }
 
-// killClients kills every client connection of t but the admin user's: binlog dumps to the
-// replicas, replication threads and the server's own threads are left alone.
+// killClients kills the client connections of t running a statement or holding a transaction,
+// but the admin user's: binlog dumps to the replicas, replication threads, the server's own
+// threads and idle connections without a transaction are left alone.
 func (m *mariaAgent) killClients(ctx context.Context, t *topodatapb.Tablet) error {
 	conn, err := m.db(t).Conn(ctx)
 	if err != nil {
@@ -373,7 +374,10 @@ func (m *mariaAgent) killClients(ctx context.Context, t *topodatapb.Tablet) erro
 	}
 	defer conn.Close()
 	rows, err := conn.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND USER NOT IN (?, ?, 'system user', 'event_scheduler', 'unauthenticated user', '') "+
-		"AND COMMAND NOT IN ('Binlog Dump', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker')", m.user, m.replUser)
+		"AND COMMAND NOT IN ('Binlog Dump', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker') "+
+		// An idle connection without a transaction has nothing to write past the fence
+		// (and a new statement meets read_only): left alone, the gateways' pools stay warm.
+		"AND (COMMAND <> 'Sleep' OR ID IN (SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX))", m.user, m.replUser)
 	if err != nil {
 		return fmt.Errorf("%s: list client connections: %w", shortAlias(t.GetAlias()), err)
 	}

@@ -84,6 +84,7 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 		if !wasHeld && !res.Forwarded && !errors.As(err, &werr) {
 			e.primaryLost(s) // failover buffer: hold the shard if its primary is gone
 			if e.retryable(s, q, plan, statusless, err) {
+				// (wasHeld is false: the session's state was on no connection.)
 				// A read on a pooled connection the server had closed (a failover's fence,
 				// its wait_timeout, a restart) failed before the client got a byte: run it
 				// once more on another connection, as vttablet retries a read whose
@@ -133,11 +134,18 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	return res, err
 }
 
-// retryable reports a failed command that may run again: a provably read-only statement that
-// keeps no connection, on a connection that was lost (2013) while the session holds nothing,
-// not already a retry, and not one the session's own end or KILL stopped.
+// retryable reports a failed command that may run again, while the session holds nothing, not
+// already a retry, and not stopped by the session's own end or KILL: one the server never read
+// (tabletserver.NotSent), or a provably read-only statement that keeps no connection, whose
+// connection was lost (2013).
 func (e *Executor) retryable(s *Session, q *query, plan session.Plan, statusless bool, err error) bool {
-	if s.retrying || statusless || !q.readOnly || plan.Hold || s.held != nil || s.state.Holds() != 0 || s.ctx.Err() != nil {
+	if s.retrying || s.held != nil || s.state.Holds() != 0 || s.ctx.Err() != nil {
+		return false
+	}
+	if tabletserver.NotSent(err) {
+		return true // the server never read it: whatever it is, it did not run
+	}
+	if statusless || !q.readOnly || plan.Hold {
 		return false
 	}
 	me := asMyError(err)

@@ -276,6 +276,12 @@ func (c *Conn) exchange(ctx context.Context, cmd byte, kind replyKind, req *Requ
 	return c.finish(cmd, res, err, reason)
 }
 
+// notSentWrite is a failed write of a command: the server had reset the connection before (a
+// write fails only then), so it read none of the command.
+func notSentWrite(err error) error {
+	return &NotSentError{Err: &forwardError{backend: true, err: err}}
+}
+
 // send writes what exchange runs and reads the replies.
 func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
 	var setOpt int = -1
@@ -288,10 +294,10 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 	sw := c.switchSteps()
 	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw > 0 {
 		if err := c.writePrelude(sw, req.Pre, setOpt, long, req.Frame); err != nil {
-			return Result{}, &forwardError{backend: true, err: err}
+			return Result{}, notSentWrite(err)
 		}
 	} else if err := c.writeFrame(req.Frame); err != nil {
-		return Result{}, &forwardError{backend: true, err: err}
+		return Result{}, notSentWrite(err)
 	}
 	deprecate, infile := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, c.caps&mysql.CLIENT_LOCAL_FILES != 0
 	c.more = sw + len(req.Pre) + 1
@@ -300,7 +306,9 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 	}
 	defer func() { c.more = 0 }()
 	if err := c.readPark(); err != nil {
-		return Result{}, err
+		// The server closed the connection before it answered the park it was given when
+		// the connection went idle: it never read the command.
+		return Result{}, &NotSentError{Err: err}
 	}
 	if sw > 0 {
 		swErr, err := c.readSwitch(sw)
@@ -464,6 +472,9 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		// The server probably went away: its other idle connections are likely dead too.
 		c.pool.flushIdle()
 		out = errLost(c.ts.alias, c.be.key.Addr, err)
+		if NotSent(err) {
+			out = &NotSentError{Err: out}
+		}
 	}
 	if res.Complete {
 		return res, &ReplyCompleteError{Err: out}
