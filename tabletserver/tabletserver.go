@@ -127,7 +127,7 @@ func (t *TabletServer) isClosed() bool { return t.closed.Load() }
 
 // Open joins the backend's health probe (which starts with the first tablet) and takes the
 // tablet's health from its latest readings; when they do not show the tablet's database yet,
-// the backend probes again at once.
+// or the tablet not serving, the backend probes again at once.
 func (t *TabletServer) Open() {
 	t.lifeMu.Lock()
 	defer t.lifeMu.Unlock()
@@ -137,7 +137,10 @@ func (t *TabletServer) Open() {
 	t.opened = true
 	if r := t.be.addTablet(t); r != nil {
 		t.applyReadings(r)
-		if r.Reachable && !r.hasDatabase(t.dbName) {
+		if r.Reachable && (!r.hasDatabase(t.dbName) || !t.Health().Serving) {
+			// The readings predate the tablet (its database is new) or its record (a replica
+			// just promoted is read_only in them): probe again now rather than at the next
+			// interval, which a reparent's writes would wait for.
 			t.be.requestProbe()
 		}
 	}
