@@ -363,3 +363,32 @@ func BenchmarkSchemaSwitch(b *testing.B) {
 	b.Run("same_schema", func(b *testing.B) { run(b, false) })
 	b.Run("switched", func(b *testing.B) { run(b, true) })
 }
+
+// A tablet server opened on a backend whose latest readings contradict its record (a replica
+// just promoted, still read_only when the backend last probed) has the backend probe again at
+// once: a reparent's writes do not wait for the next health interval.
+func TestIntegrationOpenProbesWhenNotServing(t *testing.T) {
+	m := sharedMariaDB(t)
+	ctx := context.Background()
+	if err := execAll(ctx, m, "", "DROP DATABASE IF EXISTS ms_promote", "CREATE DATABASE ms_promote", "SET GLOBAL read_only = ON"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = execAll(context.Background(), m, "", "SET GLOBAL read_only = OFF", "DROP DATABASE IF EXISTS ms_promote") })
+	bs := NewBackends(nil)
+	cfg := Config{User: m.User(), Password: m.Password(), HealthInterval: time.Hour}
+	old := NewShared(bs, cfg, schemaTablet(m, 3000, "kp", "ms_promote"), nil, nil)
+	old.Open()
+	t.Cleanup(old.Close)
+	waitFor(t, "the first probe", 10*time.Second, func() bool { return old.Health().Reachable })
+	if old.Health().Serving {
+		t.Fatal("a read_only primary serves")
+	}
+	// The promotion: writable, then the tablet's new record opens a new tablet server.
+	if err := execAll(ctx, m, "", "SET GLOBAL read_only = OFF"); err != nil {
+		t.Fatal(err)
+	}
+	promoted := NewShared(bs, cfg, schemaTablet(m, 3001, "kp", "ms_promote"), nil, nil)
+	promoted.Open()
+	t.Cleanup(promoted.Close)
+	waitFor(t, "the promoted primary to serve (well before the hour's probe)", 10*time.Second, func() bool { return promoted.Health().Serving })
+}
