@@ -94,6 +94,17 @@ func (p *Position) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// FromServer is the part of p written by the server id: its GTIDs of that server.
+func (p Position) FromServer(id uint32) Position {
+	var out Position
+	for _, g := range p.gtids {
+		if g.Server == id {
+			out.gtids = append(out.gtids, g)
+		}
+	}
+	return out
+}
+
 // IsZero reports an empty position.
 func (p Position) IsZero() bool { return len(p.gtids) == 0 }
 

@@ -222,9 +222,14 @@ func (r *Reparenter) plannedChoice(v *shardView, opts PlannedOptions) (*topodata
 			in.Candidates = append(in.Candidates, Candidate{Tablet: t, Position: tr.Executed, ServerID: tr.ServerID})
 		}
 	}
+	// The primary is still writing: its position was read before the replicas', which may
+	// already hold its later transactions. Those (its own server id) are its stream, not errant.
+	for _, c := range in.Candidates {
+		in.OldPrimaryPos = maxPosition(in.OldPrimaryPos, c.Position.FromServer(rd.ServerID))
+	}
 	// The old primary is a candidate too, to be avoided: it counts as the new primary's
 	// future acker for the durability policy, and is chosen only if nothing else can be.
-	in.Candidates = append(in.Candidates, Candidate{Tablet: demoted(old), Position: rd.Executed, ServerID: rd.ServerID})
+	in.Candidates = append(in.Candidates, Candidate{Tablet: demoted(old), Position: in.OldPrimaryPos, ServerID: rd.ServerID})
 	ch, err := Choose(in)
 	for k, why := range rejected {
 		ch.Rejected[k] = why
