@@ -373,7 +373,9 @@ func TestIntegrationOpenProbesWhenNotServing(t *testing.T) {
 	if err := execAll(ctx, m, "", "DROP DATABASE IF EXISTS ms_promote", "CREATE DATABASE ms_promote", "SET GLOBAL read_only = ON"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = execAll(context.Background(), m, "", "SET GLOBAL read_only = OFF", "DROP DATABASE IF EXISTS ms_promote") })
+	t.Cleanup(func() {
+		_ = execAll(context.Background(), m, "", "SET GLOBAL read_only = OFF", "DROP DATABASE IF EXISTS ms_promote")
+	})
 	bs := NewBackends(nil)
 	cfg := Config{User: m.User(), Password: m.Password(), HealthInterval: time.Hour}
 	old := NewShared(bs, cfg, schemaTablet(m, 3000, "kp", "ms_promote"), nil, nil)
