@@ -111,6 +111,7 @@ const (
 	ReadsSequence                          // LASTVAL(), PREVIOUS VALUE FOR: this connection's last sequence value
 	ReadsConnectionID                      // CONNECTION_ID() inside a larger query: the backend's thread id
 	Kills                                  // KILL (anywhere: alone, a gateway answers it with its own ids; elsewhere it would reach the server's threads)
+	NoRelease                              // COMMIT | ROLLBACK ... NO RELEASE: the connection stays, whatever completion_type says
 	numFlags             = iota
 )
 
@@ -118,7 +119,8 @@ var flagNames = [numFlags]string{"reads_last_insert_id", "sets_last_insert_id", 
 	"calc_found_rows", "reads_row_count", "reads_diagnostics", "diagnostics_statement", "writes_user_var",
 	"reads_user_var", "takes_lock", "releases_lock", "creates_temp_table", "drops_temp_table", "sql_prepare",
 	"opens_handler", "closes_handler", "xa", "call", "compound", "release", "chain", "local_infile", "admin",
-	"server_internals", "for_update", "writes_sequence", "reads_sequence", "reads_connection_id", "kills"}
+	"server_internals", "for_update", "writes_sequence", "reads_sequence", "reads_connection_id", "kills",
+	"no_release"}
 
 // Has reports whether every flag of f is set.
 func (s Flags) Has(f Flags) bool { return s&f == f }

@@ -89,7 +89,9 @@ func endTransaction(c *cursor, kind Kind) Statement {
 	}
 	no := c.accept(kwNo)
 	if c.accept(kwRelease) {
-		if !no {
+		if no {
+			st.Flags |= NoRelease
+		} else {
 			st.Flags |= Release
 		}
 	} else if no {

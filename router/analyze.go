@@ -196,7 +196,7 @@ func (e *Executor) describe(sess *session.Statement, st *classify.Statement, f c
 	if kind == classify.KindUnknown || kind == classify.KindCompound {
 		sess.Makes |= session.MakesUnknown
 	}
-	if f.Has(classify.Release) || (kind == classify.KindCommit || kind == classify.KindRollback) && releasesOnEnd(q[st.Start:st.End], st, s) {
+	if f.Has(classify.Release) || (kind == classify.KindCommit || kind == classify.KindRollback) && !f.Has(classify.NoRelease) && releasesOnEnd(q[st.Start:st.End], st, s) {
 		sess.Release = true
 	}
 	if st.Set != nil {
@@ -278,24 +278,15 @@ func preparesUse(st *classify.Statement) bool {
 
 const errPreparedUse = "USE cannot be prepared or run by EXECUTE IMMEDIATE through the gateway; send USE as a query of its own (or use COM_INIT_DB)"
 
-// releasesOnEnd reports a COMMIT or ROLLBACK that ends the connection because the session set
-// completion_type = RELEASE (2), unless it says NO RELEASE (AND CHAIN releases too, in MariaDB).
+// releasesOnEnd reports a COMMIT or ROLLBACK (without NO RELEASE) that ends the connection
+// because completion_type is RELEASE (2): the session's, or SET STATEMENT's for this one (AND
+// CHAIN releases too, in MariaDB).
 func releasesOnEnd(stmt []byte, st *classify.Statement, s *Session) bool {
 	v, ok := s.state.Settings().Get("completion_type")
 	if st.Set != nil && slices.Contains(st.Set.StatementVars, "completion_type") {
-		// SET STATEMENT completion_type = ... FOR COMMIT: that value, for this statement.
 		v, ok = setStatementValue(stmt, s, "completion_type")
 	}
-	if !ok || !(strings.EqualFold(v, "release") || v == "2") {
-		return false
-	}
-	w := words(stmt, s, 8)
-	for i := 0; i+1 < len(w); i++ {
-		if w[i] == "no" && w[i+1] == "release" {
-			return false
-		}
-	}
-	return true
+	return ok && (strings.EqualFold(v, "release") || v == "2")
 }
 
 // setStatementValue is the value SET STATEMENT gives name in stmt (a word, number or string).

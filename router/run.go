@@ -84,11 +84,10 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 		if !wasHeld && !res.Forwarded && !errors.As(err, &werr) {
 			e.primaryLost(s) // failover buffer: hold the shard if its primary is gone
 			if e.retryable(s, q, plan, statusless, err) {
-				// (wasHeld is false: the session's state was on no connection.)
-				// A read on a pooled connection the server had closed (a failover's fence,
-				// its wait_timeout, a restart) failed before the client got a byte: run it
-				// once more on another connection, as vttablet retries a read whose
-				// connection was lost. Nothing it did can have mattered.
+				// A pooled connection the server had closed (a failover's fence, its
+				// wait_timeout, a restart) failed the command before the client got a byte,
+				// and the session's state was on no connection: run it once more on another,
+				// as vttablet retries on a lost connection.
 				release()
 				s.retrying = true
 				res2, err2 := e.run(c, s, q, statusless, do)
@@ -134,12 +133,12 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	return res, err
 }
 
-// retryable reports a failed command that may run again, while the session holds nothing, not
-// already a retry, and not stopped by the session's own end or KILL: one the server never read
+// retryable reports a failed command that may run again (the caller checked that the session
+// held no connection), while the session holds nothing, not already a retry, and not stopped by the session's own end or KILL: one the server never read
 // (tabletserver.NotSent), or a provably read-only statement that keeps no connection, whose
 // connection was lost (2013).
 func (e *Executor) retryable(s *Session, q *query, plan session.Plan, statusless bool, err error) bool {
-	if s.retrying || s.held != nil || s.state.Holds() != 0 || s.ctx.Err() != nil {
+	if s.retrying || s.state.Holds() != 0 || s.ctx.Err() != nil {
 		return false
 	}
 	if tabletserver.NotSent(err) {
@@ -314,8 +313,8 @@ func asMyError(err error) *mysql.MyError {
 	return nil
 }
 
-// errRetryFailed: the second run of a retried read found no connection either.
-var errRetryFailed = errors.New("vtdirect: the retry of a read found no connection")
+// errRetryFailed: the second run of a retried command found no connection either.
+var errRetryFailed = errors.New("vtdirect: the retry of a command found no connection")
 
 // crServerLost is CR_SERVER_LOST, "Lost connection to MySQL server during query".
 const crServerLost = 2013
