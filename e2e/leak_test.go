@@ -256,6 +256,27 @@ func TestCommitRelease(t *testing.T) {
 	if err := c.PingContext(t.Context()); err != nil {
 		t.Fatalf("SET STATEMENT completion_type = 0 FOR COMMIT ended the connection: %v", err)
 	}
+	// In one multi-statement query, an earlier SET decides for the COMMIT after it.
+	for i, tc := range []struct {
+		q       string
+		release bool
+	}{
+		{"SET completion_type = 2; BEGIN; INSERT INTO e2e_release VALUES (5); COMMIT", true},
+		{"SET completion_type = 2; SET completion_type = 0; BEGIN; COMMIT", false},
+		{"SET SESSION completion_type = 'RELEASE'; BEGIN; ROLLBACK", true},
+	} {
+		c = conn(t, openDB(t, dsn(g, "commerce", "multiStatements=true")))
+		if _, err := c.ExecContext(t.Context(), tc.q); err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		if err := c.PingContext(t.Context()); (err == nil) == tc.release {
+			t.Fatalf("multi case %d: %s: ping after it: %v", i, tc.q, err)
+		}
+		// The one backend connection serves the next session whatever happened.
+		if got := queryInt(t, admin, "SELECT COUNT(*) FROM e2e_release WHERE id = 5"); got != 1 {
+			t.Fatalf("multi case %d: %d rows with id 5", i, got)
+		}
+	}
 	// COMMIT NO RELEASE keeps the connection.
 	c = conn(t, openDB(t, dsn(g, "commerce")))
 	for _, q := range []string{"SET completion_type = 'RELEASE'", "BEGIN", "COMMIT NO RELEASE", "BEGIN", "ROLLBACK WORK NO RELEASE"} {

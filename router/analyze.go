@@ -196,7 +196,7 @@ func (e *Executor) describe(sess *session.Statement, st *classify.Statement, f c
 	if kind == classify.KindUnknown || kind == classify.KindCompound {
 		sess.Makes |= session.MakesUnknown
 	}
-	if f.Has(classify.Release) || (kind == classify.KindCommit || kind == classify.KindRollback) && !f.Has(classify.NoRelease) && releasesOnEnd(q[st.Start:st.End], st, s) {
+	if f.Has(classify.Release) || (kind == classify.KindCommit || kind == classify.KindRollback) && !f.Has(classify.NoRelease) && releasesOnEnd(q[st.Start:st.End], st, sess, s) {
 		sess.Release = true
 	}
 	if st.Set != nil {
@@ -280,9 +280,15 @@ const errPreparedUse = "USE cannot be prepared or run by EXECUTE IMMEDIATE throu
 
 // releasesOnEnd reports a COMMIT or ROLLBACK (without NO RELEASE) that ends the connection
 // because completion_type is RELEASE (2): the session's, or SET STATEMENT's for this one (AND
-// CHAIN releases too, in MariaDB).
-func releasesOnEnd(stmt []byte, st *classify.Statement, s *Session) bool {
+// CHAIN releases too, in MariaDB). An earlier statement of the same query that sets it (SET
+// completion_type = 2; COMMIT) decides over the session's, which the server reports only after.
+func releasesOnEnd(stmt []byte, st *classify.Statement, sess *session.Statement, s *Session) bool {
 	v, ok := s.state.Settings().Get("completion_type")
+	for _, a := range sess.Sets {
+		if a.Scope == session.ScopeSession && a.Name == "completion_type" {
+			v, ok = a.Value, a.Literal
+		}
+	}
 	if st.Set != nil && slices.Contains(st.Set.StatementVars, "completion_type") {
 		v, ok = setStatementValue(stmt, s, "completion_type")
 	}
