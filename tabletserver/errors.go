@@ -90,6 +90,16 @@ func errTxKilled(alias string, timeout time.Duration) *mysql.MyError {
 			"start a new transaction, and commit sooner or raise %s", alias, timeout, flagTxTimeout, flagTxTimeout))
 }
 
+// errTxKilledMid is 2013 CR_SERVER_LOST for a statement that was running when the transaction
+// killer closed its connection: the transaction is rolled back unless that statement was its
+// COMMIT and the server applied it, which the gateway cannot tell.
+func errTxKilledMid(alias string, timeout time.Duration) *mysql.MyError {
+	return &mysql.MyError{Code: crServerLost, State: mysql.DEFAULT_MYSQL_STATE, Message: fmt.Sprintf(
+		"vtdirect: lost connection to tablet %s during query: its transaction stayed open longer than %v (%s) and was ended while the statement ran; "+
+			"it was rolled back unless the statement was its COMMIT, which may have been applied: check before retrying, and commit sooner or raise %s",
+		alias, timeout, flagTxTimeout, flagTxTimeout)}
+}
+
 // errTxClosed tells that a reserved connection was closed because its tablet went away.
 func errTxClosed(alias string) *mysql.MyError {
 	return mysql.NewError(mysql.ER_QUERY_INTERRUPTED, fmt.Sprintf(

@@ -354,6 +354,28 @@ func TestIntegrationTxTimeoutRollsBack(t *testing.T) {
 	c.Release(0)
 }
 
+// TestIntegrationTxTimeoutMidStatement: a statement running when the transaction killer ends
+// its connection may have been the COMMIT the server applied: it gets 2013 (outcome
+// unknown), not the "rolled back" of a transaction killed between statements.
+func TestIntegrationTxTimeoutMidStatement(t *testing.T) {
+	m := sharedMariaDB(t)
+	ts := startServer(t, m, Config{TxTimeout: time.Second}, topodatapb.TabletType_PRIMARY, nil)
+	ctx := context.Background()
+	c, err := ts.Get(ctx, Want{Hold: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release(0)
+	if res, err := c.Exec(ctx, &Request{Frame: queryFrame("BEGIN")}, io.Discard); err != nil || res.Err != nil {
+		t.Fatalf("BEGIN: %v %v", err, res.Err)
+	}
+	_, err = c.Exec(ctx, &Request{Frame: queryFrame("SELECT SLEEP(30)")}, io.Discard)
+	var me *mysql.MyError
+	if !errors.As(err, &me) || me.Code != crServerLost || !strings.Contains(me.Message, "may have been applied") {
+		t.Fatalf("a statement cut off by the transaction killer: %v, want 2013 saying its outcome is unknown", err)
+	}
+}
+
 func TestIntegrationLargeResultBoundedMemory(t *testing.T) {
 	m := sharedMariaDB(t)
 	ts := startServer(t, m, Config{}, topodatapb.TabletType_PRIMARY, nil)

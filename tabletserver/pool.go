@@ -512,6 +512,7 @@ func (p *pool) killExpired(e expiredConn, now time.Time) bool {
 		p.mu.Unlock()
 		return false
 	}
+	c.killedMidErr.Store(errTxKilledMid(e.ts.alias, e.timeout)) // before killedErr: see Exec
 	c.killedErr.Store(errTxKilled(e.ts.alias, e.timeout))
 	if !c.state.CompareAndSwap(connInUse, connKilled) {
 		p.mu.Unlock()
