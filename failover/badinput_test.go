@@ -1,6 +1,7 @@
 package failover_test
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -79,18 +80,41 @@ func TestTopoUnreachableMidRecovery(t *testing.T) {
 func TestReturningPrimaryWithLostWrites(t *testing.T) {
 	c := startCluster(t, failover.PolicyNone)
 	g := startGateway(t, c, gwOptions{})
+	old := c.Primary()
+	direct := openDB(t, old.MariaDB.DSN("commerce"))
+	var replicas []*sql.DB
 	for _, r := range c.Tablets() {
-		if r != c.Primary() {
-			db := openDB(t, r.MariaDB.DSN(""))
+		if r != old {
+			replicas = append(replicas, openDB(t, r.MariaDB.DSN("")))
+		}
+	}
+	// The controller starts stopped replication again (ReplicationStopped): the write counts
+	// as lost only if every IO thread is still stopped after it, so the primary is killed
+	// then, and the sequence is tried again with another row otherwise.
+	for attempt := 0; ; attempt++ {
+		if attempt == 5 {
+			t.Fatal("the controller restarted replication before every try's write could be lost")
+		}
+		for _, db := range replicas {
 			if _, err := db.ExecContext(t.Context(), "STOP SLAVE IO_THREAD"); err != nil {
 				t.Fatal(err)
 			}
 		}
-	}
-	old := c.Primary()
-	direct := openDB(t, old.MariaDB.DSN("commerce"))
-	if _, err := direct.ExecContext(t.Context(), "INSERT INTO acked (id, writer) VALUES (99, 0)"); err != nil {
-		t.Fatal(err)
+		if _, err := direct.ExecContext(t.Context(), "INSERT INTO acked (id, writer) VALUES (?, 0)", 99+attempt); err != nil {
+			t.Fatal(err)
+		}
+		stopped := true
+		for _, db := range replicas {
+			st, ok, err := local.QueryReplicaStatus(t.Context(), db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopped = stopped && ok && st.IORunning == "No"
+		}
+		if stopped {
+			break
+		}
+		t.Logf("try %d: replication was started again before the primary died; again", attempt)
 	}
 	old.MariaDB.Kill()
 	next := waitNewPrimary(t, c, "zone1-100", 30*time.Second)
