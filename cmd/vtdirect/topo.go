@@ -244,30 +244,24 @@ func removeKeyspaceCmd(tf *topoFlags) *cobra.Command {
 }
 
 func addShardCmd(tf *topoFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "add-shard KEYSPACE/SHARD",
-		Short: "Add a shard to a keyspace (0 when unsharded; -80, 80- ... when sharded)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ks, shard, err := topo.ParseKeyspaceShard(args[0])
-			if err != nil {
-				return err
-			}
-			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
-				if err := ts.CreateShard(ctx, ks, shard); err != nil {
-					return err
-				}
-				_, err := fmt.Fprintf(out, "added shard %s/%s\n", ks, shard)
-				return err
-			})
-		},
-	}
+	return shardCmd(tf, "add-shard", "Add a shard to a keyspace (0 when unsharded; -80, 80- ... when sharded)", "added",
+		func(ctx context.Context, ts *topo.Server, ks, shard string) error {
+			return ts.CreateShard(ctx, ks, shard)
+		})
 }
 
 func removeShardCmd(tf *topoFlags) *cobra.Command {
+	return shardCmd(tf, "remove-shard", "Remove a shard that has no tablets left", "removed",
+		func(ctx context.Context, ts *topo.Server, ks, shard string) error {
+			return ts.DeleteShard(ctx, ks, shard)
+		})
+}
+
+// shardCmd is a command NAME KEYSPACE/SHARD that runs do on the shard and says "<done> shard".
+func shardCmd(tf *topoFlags, name, short, done string, do func(ctx context.Context, ts *topo.Server, ks, shard string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:   "remove-shard KEYSPACE/SHARD",
-		Short: "Remove a shard that has no tablets left",
+		Use:   name + " KEYSPACE/SHARD",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ks, shard, err := topo.ParseKeyspaceShard(args[0])
@@ -275,10 +269,10 @@ func removeShardCmd(tf *topoFlags) *cobra.Command {
 				return err
 			}
 			return withTopo(cmd, tf, func(ctx context.Context, ts *topo.Server, out io.Writer) error {
-				if err := ts.DeleteShard(ctx, ks, shard); err != nil {
+				if err := do(ctx, ts, ks, shard); err != nil {
 					return err
 				}
-				_, err := fmt.Fprintf(out, "removed shard %s/%s\n", ks, shard)
+				_, err := fmt.Fprintf(out, "%s shard %s/%s\n", done, ks, shard)
 				return err
 			})
 		},
