@@ -68,55 +68,24 @@ func (s *Server) WatchTablets(ctx context.Context, cell string) ([]*topodatapb.T
 // forwardTabletChanges turns file changes below tablets/ into TabletChanges until ctx ends or
 // an error ends the watch. Body of the goroutine started by WatchTablets, which owns out.
 func forwardTabletChanges(ctx context.Context, conn Conn, cell string, wch <-chan *WatchData, out chan<- TabletChange) {
-	send := func(c TabletChange) bool {
-		select {
-		case out <- c:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	for {
-		var wd *WatchData
-		var ok bool
-		select {
-		case <-ctx.Done():
-			return
-		case wd, ok = <-wch:
-		}
-		switch {
-		case !ok && ctx.Err() != nil:
-			return
-		case !ok:
-			send(TabletChange{Err: fmt.Errorf("topo: watch of the tablets of cell %s ended; re-list and watch again", cell)})
-			return
-		case wd.Err != nil:
-			send(TabletChange{Err: fmt.Errorf("topo: watch tablets of cell %s: %w", cell, wd.Err)})
-			return
-		}
+	forwardWatch(ctx, wch, out, watchEnds[TabletChange]{
+		ended: fmt.Errorf("topo: watch of the tablets of cell %s ended; re-list and watch again", cell),
+		what:  "topo: watch tablets of cell " + cell,
+		fail:  func(err error) TabletChange { return TabletChange{Err: err} },
+		errOf: func(c TabletChange) error { return c.Err },
+	}, func(wd *WatchData) (TabletChange, bool) {
 		alias, isTablet, err := tabletAliasOfPath(conn, wd.Path)
-		if err != nil {
-			send(TabletChange{Err: err})
-			return
-		}
-		if !isTablet {
-			continue
-		}
-		if wd.Deleted {
-			if !send(TabletChange{Alias: alias}) {
-				return
-			}
-			continue
+		switch {
+		case err != nil:
+			return TabletChange{Err: err}, true
+		case !isTablet:
+			return TabletChange{}, false
+		case wd.Deleted:
+			return TabletChange{Alias: alias}, true
 		}
 		t, err := decodeTablet(conn, wd.Path, alias, wd.Contents)
-		if err != nil {
-			send(TabletChange{Alias: alias, Err: err})
-			return
-		}
-		if !send(TabletChange{Alias: alias, Tablet: t}) {
-			return
-		}
-	}
+		return TabletChange{Alias: alias, Tablet: t, Err: err}, true
+	})
 }
 
 // tabletAliasOfPath recognises "tablets/<alias>/Tablet" (relative to a cell root). Other files

@@ -2,6 +2,7 @@ package topo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -56,51 +57,22 @@ func (s *Server) WatchVSchemas(ctx context.Context) (map[string]*vschemapb.Keysp
 
 // forwardVSchemaChanges is the body of WatchVSchemas's goroutine, which owns out.
 func (s *Server) forwardVSchemaChanges(ctx context.Context, wch <-chan *WatchData, out chan<- VSchemaChange) {
-	send := func(c VSchemaChange) bool {
-		select {
-		case out <- c:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	for {
-		var wd *WatchData
-		var ok bool
-		select {
-		case <-ctx.Done():
-			return
-		case wd, ok = <-wch:
-		}
-		switch {
-		case !ok && ctx.Err() != nil:
-			return
-		case !ok:
-			send(VSchemaChange{Err: fmt.Errorf("topo: watch of the vschemas ended; read them again")})
-			return
-		case wd.Err != nil:
-			send(VSchemaChange{Err: fmt.Errorf("topo: watch vschemas: %w", wd.Err)})
-			return
-		}
+	forwardWatch(ctx, wch, out, watchEnds[VSchemaChange]{
+		ended: errors.New("topo: watch of the vschemas ended; read them again"),
+		what:  "topo: watch vschemas",
+		fail:  func(err error) VSchemaChange { return VSchemaChange{Err: err} },
+		errOf: func(c VSchemaChange) error { return c.Err },
+	}, func(wd *WatchData) (VSchemaChange, bool) {
 		ks, isVSchema := vschemaKeyspaceOfPath(wd.Path)
-		if !isVSchema {
-			continue
-		}
-		if wd.Deleted {
-			if !send(VSchemaChange{Keyspace: ks}) {
-				return
-			}
-			continue
+		switch {
+		case !isVSchema:
+			return VSchemaChange{}, false
+		case wd.Deleted:
+			return VSchemaChange{Keyspace: ks}, true
 		}
 		vs, err := decode[vschemapb.Keyspace](s.global, wd.Path, wd.Contents)
-		if err != nil {
-			send(VSchemaChange{Keyspace: ks, Err: err})
-			return
-		}
-		if !send(VSchemaChange{Keyspace: ks, VSchema: vs}) {
-			return
-		}
-	}
+		return VSchemaChange{Keyspace: ks, VSchema: vs, Err: err}, true
+	})
 }
 
 // vschemaKeyspaceOfPath recognises "keyspaces/<ks>/VSchema".
