@@ -61,11 +61,6 @@ type Conn struct {
 	// OK of a COM_INIT_DB, session tracking of a USE); wantSchema is the one its holder
 	// tablet needs: the next command switches first when they differ (schema.go).
 	schema, wantSchema string
-	// parked: released to a backend other tablets share, the connection was sent to
-	// parkSchema (schema.go); the reply of that COM_INIT_DB is read with the next command's.
-	// home is the database it was on before.
-	parked bool
-	home   string
 
 	// Owned by the holder.
 	broken  bool // I/O or protocol failure: never reused
@@ -305,11 +300,6 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 		c.more++
 	}
 	defer func() { c.more = 0 }()
-	if err := c.readPark(); err != nil {
-		// The server closed the connection before it answered the park it was given when
-		// the connection went idle: it never read the command.
-		return Result{}, &NotSentError{Err: err}
-	}
 	if sw > 0 {
 		swErr, err := c.readSwitch(sw)
 		if err != nil {

@@ -394,3 +394,69 @@ func TestIntegrationOpenProbesWhenNotServing(t *testing.T) {
 	t.Cleanup(promoted.Close)
 	waitFor(t, "the promoted primary to serve (well before the hour's probe)", 10*time.Second, func() bool { return promoted.Health().Serving })
 }
+
+// A connection given back stays on its database: nothing is sent at release or untag, the
+// next statement of the same tablet runs without a switch, and a tablet finds an idle
+// connection already on its database before one on another.
+func TestIntegrationReleaseKeepsSchema(t *testing.T) {
+	m := sharedMariaDB(t)
+	_, tabs := schemaTablets(t, m, "keep", 2, Config{MaxConnections: 2})
+	ctx := context.Background()
+	switches := func() uint64 { return tabs[0].Backend().Stats().Switches }
+	run := func(ts *TabletServer, c *Conn) {
+		t.Helper()
+		if got := silentOne(t, c, "SELECT CONCAT(db, '/', DATABASE()) FROM t"); got != ts.DBName()+"/"+ts.DBName() {
+			t.Fatalf("tablet %s read %q", ts.Alias(), got)
+		}
+	}
+	get := func(ts *TabletServer) *Conn {
+		t.Helper()
+		c, err := ts.Get(ctx, Want{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := get(tabs[0])
+	run(tabs[0], c)
+	log := &opLog{rw: c.nc}
+	c.rw = log
+	c.Release(7)
+	c.Untag(c.Lease())
+	if len(log.ops) != 0 {
+		t.Fatalf("release and untag did %q on the connection; want nothing", log.ops)
+	}
+	before := switches()
+	c2 := get(tabs[0])
+	run(tabs[0], c2)
+	if c2 != c || switches() != before || c.schema != tabs[0].DBName() {
+		t.Fatalf("same tablet again: same connection %v, %d switches, on %q", c2 == c, switches()-before, c.schema)
+	}
+	// Another tablet takes it: one switch, in the statement's write.
+	log.ops = nil
+	c2.Release(0)
+	c3 := get(tabs[1])
+	run(tabs[1], c3)
+	if c3 != c || switches() != before+1 {
+		t.Fatalf("other tablet: same connection %v, %d switches", c3 == c, switches()-before)
+	}
+	if ops := string(log.ops); strings.Contains(strings.TrimLeft(ops, "W"), "W") {
+		t.Errorf("reads and writes %s: the switch took a round trip of its own", ops)
+	}
+	// Two idle connections, one on each database (the one on tabs[1]'s released last):
+	// each tablet gets the one on its own database.
+	d := get(tabs[0])
+	run(tabs[0], d)
+	d.Release(0)
+	c3.Release(0)
+	before = switches()
+	for _, ts := range []*TabletServer{tabs[0], tabs[1], tabs[0], tabs[1]} {
+		x := get(ts)
+		run(ts, x)
+		x.Release(0)
+	}
+	if n := switches() - before; n != 0 {
+		t.Errorf("%d switches with an idle connection on each tablet's database, want 0", n)
+	}
+	c.rw = c.nc
+}

@@ -11,13 +11,13 @@ package tabletserver
 // The command after a failed COM_INIT_DB still runs, in the database the connection was on:
 // were that another tablet's, a statement meant for a dropped database would change another
 // tablet's data. So a connection never goes from one tablet's database straight to another's:
-// it waits in information_schema, which every user may use and nobody may write. A connection
-// released to a backend that several tablets share is parked there at once (COM_INIT_DB
-// written on release, its reply read with the next command's: off the next statement's path),
-// so a switch is one COM_INIT_DB before the statement; a connection that was not parked takes
-// two (information_schema, then the tablet's database). After a failed switch the statement
-// ran in information_schema; its reply is dropped, the client gets the server's error for the
-// switch, and the connection is closed. A backend of one tablet never parks nor switches.
+// the switch passes through information_schema, which every user may use and nobody may
+// write: COM_INIT_DB information_schema, then COM_INIT_DB of the tablet's database, both in
+// the statement's write. A connection released to the pool stays on its database (nothing is
+// sent then), so a tablet that finds an idle connection already on its database (the pool
+// prefers those) does not switch at all. After a failed switch the statement ran in
+// information_schema; its reply is dropped, the client gets the server's error for the switch,
+// and the connection is closed. A backend of one tablet never switches.
 // https://mariadb.com/kb/en/com_init_db/
 
 import (
@@ -26,8 +26,8 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
-// parkSchema is where a switching connection waits for its new database: harmless if the
-// switch fails.
+// parkSchema is where a switching connection passes on its way to its new database: harmless
+// if the switch fails.
 const parkSchema = "information_schema"
 
 // schemaSwitchError reports a switch the server refused; err is what the client gets.
@@ -41,7 +41,7 @@ func (c *Conn) switchSteps() int {
 	case c.wantSchema == "" || c.schema == c.wantSchema:
 		return 0
 	case c.schema == parkSchema:
-		return 1
+		return 1 // no tablet's database: a failed switch is harmless
 	}
 	return 2
 }
@@ -96,42 +96,6 @@ func (c *Conn) readSwitch(steps int) (*schemaSwitchError, error) {
 		c.be.pool.stats.switches.Add(1)
 	}
 	return swErr, nil
-}
-
-// park sends a connection being released to parkSchema, without waiting for the reply (read
-// by readPark with the next command). It reports false when the write failed.
-func (c *Conn) park() bool {
-	if c.schema == parkSchema || c.parked {
-		return true
-	}
-	c.pbuf = appendInitDB(c.pbuf[:0], parkSchema)
-	if _, err := c.rw.Write(c.pbuf); err != nil {
-		c.fail()
-		return false
-	}
-	c.parked, c.home, c.schema = true, c.schema, parkSchema
-	return true
-}
-
-// readPark reads the reply of the park, if one is pending: it comes before every other reply
-// of the exchange (c.more counts it). A park the server refused leaves the connection on an
-// unknown database: it is not used again after this command.
-func (c *Conn) readPark() error {
-	if !c.parked {
-		return nil
-	}
-	c.parked = false
-	// c.more already counts the replies after this one, the exchange's own.
-	c.parser.reset(replyQuery, c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, false, nil)
-	r, err := c.forward(nil, nil)
-	if err != nil {
-		return err
-	}
-	if r.Err != nil {
-		c.schema, c.discard = "", true
-		c.be.log.Warn("a backend connection could not use information_schema", "err", r.Err)
-	}
-	return nil
 }
 
 // errSchemaSwitch is the server's refusal of a tablet's database (1049 unknown database, 1044

@@ -115,9 +115,6 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 	if reset {
 		c.more++
 	}
-	if err == nil {
-		err = c.readPark()
-	}
 	readOne := func() {
 		c.more--
 		c.parser.reset(replyQuery, deprecate, false, nil)
