@@ -43,6 +43,9 @@ type Conn struct {
 	// client's); multi is whether CLIENT_MULTI_STATEMENTS is on now (COM_SET_OPTION).
 	caps  uint32
 	multi bool
+	// multiUnknown: a COM_RESET_CONNECTION went by, after which servers differ on
+	// CLIENT_MULTI_STATEMENTS (MariaDB keeps it): the next command that needs one mode sets it.
+	multiUnknown bool
 
 	buf []byte // read buffer (forward.go)
 	// pending bytes at the start of buf belong to the next reply; more is how many replies of
@@ -280,14 +283,16 @@ func notSentWrite(err error) error {
 // send writes what exchange runs and reads the replies.
 func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
 	var setOpt int = -1
+	sw := c.switchKind()
 	switch {
-	case req.Multi == MultiOn && !c.multi:
+	case req.Multi == MultiOn && (!c.multi || c.multiUnknown):
 		setOpt = 0
-	case req.Multi == MultiOff && c.multi:
+	case req.Multi == MultiOff && (c.multi || c.multiUnknown):
 		setOpt = 1
+	case req.Multi == MultiAny && sw == switchTwo:
+		setOpt = 0 // so that the connection's next switches take one command (schema.go)
 	}
-	sw := c.switchSteps()
-	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw > 0 {
+	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw != switchNone {
 		if err := c.writePrelude(sw, req.Pre, setOpt, long, req.Frame); err != nil {
 			return Result{}, notSentWrite(err)
 		}
@@ -295,12 +300,12 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 		return Result{}, notSentWrite(err)
 	}
 	deprecate, infile := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, c.caps&mysql.CLIENT_LOCAL_FILES != 0
-	c.more = sw + len(req.Pre) + 1
+	c.more = switchReplies(sw) + len(req.Pre) + 1
 	if setOpt >= 0 {
 		c.more++
 	}
 	defer func() { c.more = 0 }()
-	if sw > 0 {
+	if sw != switchNone {
 		swErr, err := c.readSwitch(sw)
 		if err != nil {
 			return Result{}, err
@@ -336,7 +341,7 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 			return Result{}, err
 		}
 		if r.Err == nil {
-			c.multi = setOpt == 0
+			c.multi, c.multiUnknown = setOpt == 0, false
 		}
 	}
 	c.more--
@@ -345,7 +350,7 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 	return c.forward(w, req.In)
 }
 
-// writePrelude writes the schema switch (sw steps), the pre-statements, a COM_SET_OPTION and
+// writePrelude writes the schema switch (of kind sw), the pre-statements, a COM_SET_OPTION and
 // long data, then the command frame, with as few writes as they allow (one writev when there
 // is no long data and the command fits one packet).
 func (c *Conn) writePrelude(sw int, pre []string, setOpt int, long [][]byte, frame []byte) error {
@@ -427,7 +432,7 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		case mysql.COM_RESET_CONNECTION:
 			c.stmts.forget()
 			c.settingsKey, c.serverWait = "", 0
-			c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
+			c.multiUnknown = true
 		case mysql.COM_INIT_DB:
 			c.discard = true // a client's own COM_INIT_DB: not pooled again
 		}
