@@ -20,7 +20,7 @@ type TabletInfo struct {
 	HealthError string
 	// Ref is the caller's own handle on the tablet (the registry's), handed back untouched
 	// with the TabletInfo a pick returns: finding it costs the caller no lookup.
-	Ref any
+	Ref any `json:"-"`
 }
 
 // Topology is the part of the topo a pick needs besides the tablets.
