@@ -286,6 +286,9 @@ func testDroppedSchema(t *testing.T, multi bool) {
 	if !errors.As(err, &me) || me.Code != mysql.ER_BAD_DB_ERROR || res.Forwarded || w.Len() != 0 || StatementOnly(err) {
 		t.Fatalf("Exec after the drop: %v (forwarded %v, %d bytes)", err, res.Forwarded, w.Len())
 	}
+	if !strings.Contains(me.Message, "its database ms_drop_1") {
+		t.Errorf("the error does not name the dropped database: %s", me.Message)
+	}
 	c2.Close()
 	d, err := m.DB("ms_drop_0")
 	if err != nil {
