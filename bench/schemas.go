@@ -39,6 +39,7 @@ type schemasOptions struct {
 	poolSize       int
 	healthInterval time.Duration
 	vtdirect, dir  string
+	cpuprofile     string
 }
 
 func runSchemasBench(ctx context.Context, args []string) error {
@@ -53,6 +54,7 @@ func runSchemasBench(ctx context.Context, args []string) error {
 	fs.DurationVar(&o.healthInterval, "health-interval", time.Second, "the gateway's health_check_interval")
 	fs.StringVar(&o.vtdirect, "vtdirect", "", "vtdirect binary (default: build ./cmd/vtdirect)")
 	fs.StringVar(&o.dir, "dir", "", "directory for the cluster and logs (default: a temp dir, removed at the end)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway, taken during its random-schema runs at the largest schema count, to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,11 +121,29 @@ func runSchemasBench(ctx context.Context, args []string) error {
 		}
 		have = n
 		p.say("added in %.1fs", time.Since(t0).Seconds())
-		r, err := measureSchemas(ctx, o, p, bin, c, dir, n)
+		var prof *gatewayProfiler
+		if o.cpuprofile != "" && n == o.counts[len(o.counts)-1] {
+			prof = &gatewayProfiler{client: &http.Client{}}
+		}
+		r, err := measureSchemas(ctx, o, p, bin, c, dir, n, prof)
 		if err != nil {
 			return err
 		}
 		results = append(results, r)
+		if prof != nil {
+			note, err := prof.write(ctx, o.cpuprofile)
+			if err != nil {
+				return fmt.Errorf("--cpuprofile: %w", err)
+			}
+			defer func() {
+				fmt.Printf("\nCPU profile of the gateway over its %d random-schema runs at %d schemas: %s\n", len(prof.parts), n, o.cpuprofile)
+				if note != "" {
+					fmt.Println(note)
+				} else {
+					printProfileTop(ctx, os.Stdout, o.cpuprofile)
+				}
+			}()
+		}
 	}
 	printSchemas(o, base, results)
 	return nil
@@ -171,13 +191,57 @@ type schemasResult struct {
 	single, random     map[int]latency
 	singleQPS, randQPS map[int]float64
 	direct             map[int]latency // the same random loop straight to the primary
+	initDBs            map[int]float64 // the primary's Com_change_db per query of the random runs
+	// CPU per query of the gateway and the primary's mariadbd in the one-of-N and the
+	// random runs.
+	cpuSingle, cpuRandom map[int]cpuPerQuery
+}
+
+type cpuPerQuery struct{ gateway, mariadb time.Duration }
+
+// timedLoad runs load and measures the CPU per query it cost the gateway and the primary.
+func timedLoad(gw, db int, load func() (result, error)) (result, cpuPerQuery, error) {
+	g0, err := cpuTime(gw)
+	if err != nil {
+		return result{}, cpuPerQuery{}, err
+	}
+	m0, err := cpuTime(db)
+	if err != nil {
+		return result{}, cpuPerQuery{}, err
+	}
+	r, err := load()
+	if err != nil {
+		return r, cpuPerQuery{}, err
+	}
+	g1, err := cpuTime(gw)
+	if err != nil {
+		return r, cpuPerQuery{}, err
+	}
+	m1, err := cpuTime(db)
+	if err != nil {
+		return r, cpuPerQuery{}, err
+	}
+	n := time.Duration(max(r.queries, 1))
+	return r, cpuPerQuery{gateway: (g1 - g0) / n, mariadb: (m1 - m0) / n}, nil
+}
+
+func medianCPU(cs []cpuPerQuery) cpuPerQuery {
+	g, m := make([]time.Duration, len(cs)), make([]time.Duration, len(cs))
+	for i, c := range cs {
+		g[i], m[i] = c.gateway, c.mariadb
+	}
+	slices.Sort(g)
+	slices.Sort(m)
+	return cpuPerQuery{g[len(g)/2], m[len(m)/2]}
 }
 
 type latency struct{ p50, p99 time.Duration }
 
 // measureSchemas starts a gateway over the cluster's n schemas and measures it.
-func measureSchemas(ctx context.Context, o schemasOptions, p progress, bin string, c *local.Cluster, dir string, n int) (schemasResult, error) {
-	r := schemasResult{schemas: n, single: map[int]latency{}, random: map[int]latency{}, singleQPS: map[int]float64{}, randQPS: map[int]float64{}, direct: map[int]latency{}}
+// prof, if not nil, profiles the gateway during the random-schema runs.
+func measureSchemas(ctx context.Context, o schemasOptions, p progress, bin string, c *local.Cluster, dir string, n int, prof *gatewayProfiler) (schemasResult, error) {
+	r := schemasResult{schemas: n, single: map[int]latency{}, random: map[int]latency{}, singleQPS: map[int]float64{}, randQPS: map[int]float64{}, direct: map[int]latency{}, initDBs: map[int]float64{},
+		cpuSingle: map[int]cpuPerQuery{}, cpuRandom: map[int]cpuPerQuery{}}
 	gw, err := startSchemasGateway(ctx, o, bin, c, filepath.Join(dir, fmt.Sprintf("gateway-%d", n)))
 	if err != nil {
 		return r, err
@@ -219,17 +283,45 @@ func measureSchemas(ctx context.Context, o schemasOptions, p progress, bin strin
 		r.maxBackendConns = max(r.maxBackendConns, v)
 		mu.Unlock()
 	})
+	if prof != nil {
+		prof.url = "http://" + gw.httpAddr + "/debug/pprof/profile?seconds=" + strconv.Itoa(profileSeconds(o.duration))
+	}
 	for _, conns := range o.conns {
 		var singles, randoms, directs []result
+		var initDBs []float64
+		var cpuS, cpuR []cpuPerQuery
 		for round := 0; round < o.rounds; round++ {
-			s, err := schemaLoad(ctx, gw.mysqlAddr, conns, n, false, o.duration, local.SchemaKeyspace)
+			s, cs, err := timedLoad(gw.pid(), c.Primary().MariaDB.PID(), func() (result, error) {
+				return schemaLoad(ctx, gw.mysqlAddr, conns, n, false, o.duration, local.SchemaKeyspace)
+			})
 			if err != nil {
 				return r, err
 			}
-			rr, err := schemaLoad(ctx, gw.mysqlAddr, conns, n, true, o.duration, local.SchemaKeyspace)
+			before, err := serverCounters(ctx, c, "Com_change_db")
 			if err != nil {
 				return r, err
 			}
+			if prof != nil {
+				prof.start(ctx)
+			}
+			rr, cr, err := timedLoad(gw.pid(), c.Primary().MariaDB.PID(), func() (result, error) {
+				return schemaLoad(ctx, gw.mysqlAddr, conns, n, true, o.duration, local.SchemaKeyspace)
+			})
+			if err != nil {
+				return r, err
+			}
+			cpuS, cpuR = append(cpuS, cs), append(cpuR, cr)
+			if prof != nil {
+				if err := prof.wait(); err != nil {
+					return r, err
+				}
+			}
+			after, err := serverCounters(ctx, c, "Com_change_db")
+			if err != nil {
+				return r, err
+			}
+			// The primary (the first tablet) serves every query (USE ks targets the primary).
+			initDBs = append(initDBs, float64(after[0]-before[0])/float64(max(rr.queries, 1)))
 			d, err := schemaLoad(ctx, c.Primary().MariaDB.Addr(), conns, n, true, o.duration, local.SchemaDB)
 			if err != nil {
 				return r, err
@@ -241,6 +333,9 @@ func measureSchemas(ctx context.Context, o schemasOptions, p progress, bin strin
 		r.single[conns], r.singleQPS[conns] = medianLatency(singles)
 		r.random[conns], r.randQPS[conns] = medianLatency(randoms)
 		r.direct[conns], _ = medianLatency(directs)
+		slices.Sort(initDBs)
+		r.initDBs[conns] = initDBs[len(initDBs)/2]
+		r.cpuSingle[conns], r.cpuRandom[conns] = medianCPU(cpuS), medianCPU(cpuR)
 	}
 	stopWatch()
 	if r.serverThreads, err = serverGauges(ctx, c, "Threads_connected"); err != nil {
@@ -593,14 +688,23 @@ func printSchemas(o schemasOptions, base baseline, rs []schemasResult) {
 			float64(r.rssPeak)/1024, r.probesPerInterval, r.maxBackendConns, r.serverThreads)
 	}
 	fmt.Println()
-	fmt.Println("| schemas | conns | single-schema gateway p50 / p99 (µs) | one of N p50 / p99 (µs) | a random one of N p50 / p99 (µs) | random / single-schema p50 | random / one of N p50 (same gateway, same rounds) | QPS single / random | random, straight to MariaDB, p50 / p99 (µs) |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| schemas | conns | single-schema gateway p50 / p99 (µs) | one of N p50 / p99 (µs) | a random one of N p50 / p99 (µs) | random / single-schema p50 | random / one of N p50 (same gateway, same rounds) | QPS single / random | COM_INIT_DB per random query | random, straight to MariaDB, p50 / p99 (µs) |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range rs {
 		for _, conns := range o.conns {
 			b, s, x, d := base.lat[conns], r.single[conns], r.random[conns], r.direct[conns]
-			fmt.Printf("| %d | %d | %d / %d | %d / %d | %d / %d | %.2f | %.2f | %.0f / %.0f | %d / %d |\n", r.schemas, conns, b.p50.Microseconds(), b.p99.Microseconds(),
+			fmt.Printf("| %d | %d | %d / %d | %d / %d | %d / %d | %.2f | %.2f | %.0f / %.0f | %.2f | %d / %d |\n", r.schemas, conns, b.p50.Microseconds(), b.p99.Microseconds(),
 				s.p50.Microseconds(), s.p99.Microseconds(), x.p50.Microseconds(), x.p99.Microseconds(), float64(x.p50)/float64(b.p50), float64(x.p50)/float64(s.p50), base.qps[conns], r.randQPS[conns],
-				d.p50.Microseconds(), d.p99.Microseconds())
+				r.initDBs[conns], d.p50.Microseconds(), d.p99.Microseconds())
+		}
+	}
+	fmt.Println()
+	fmt.Println("| schemas | conns | CPU per query, one of N: gateway / MariaDB primary (µs) | CPU per query, a random one of N: gateway / MariaDB primary (µs) |")
+	fmt.Println("| --- | --- | --- | --- |")
+	for _, r := range rs {
+		for _, conns := range o.conns {
+			s, x := r.cpuSingle[conns], r.cpuRandom[conns]
+			fmt.Printf("| %d | %d | %.1f / %.1f | %.1f / %.1f |\n", r.schemas, conns, us(s.gateway), us(s.mariadb), us(x.gateway), us(x.mariadb))
 		}
 	}
 	fmt.Println("\ntargets: every keyspace serving within 10 s; peak RSS <= 256 MiB at 1,000 schemas; at most 1 health query per server per interval;")

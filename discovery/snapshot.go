@@ -31,6 +31,8 @@ type Shard struct {
 	Name     string
 	Tablets  []*Tablet
 	Primary  *Tablet // nil when the shard has no PRIMARY tablet
+
+	ref picker.ShardRef // where the snapshot's Picker has it
 }
 
 // Snapshot is an immutable view of the registry. A new one is published on every change of
@@ -55,6 +57,22 @@ func (s *Snapshot) TabletByAlias(alias string) *Tablet { return s.byName[alias] 
 
 // Tablet returns the tablet a pick chose, or nil if it is not in this snapshot.
 func (s *Snapshot) Tablet(a picker.Alias) *Tablet { return s.byAlias[a] }
+
+// Pick is picker.Pick of one of s's shards from s.Picker, without the picker's lookup of the
+// shard by name.
+func (s *Snapshot) Pick(sh *Shard, c *picker.Criteria, rnd picker.Rand) (*picker.TabletInfo, error) {
+	return picker.PickRef(s.Picker, sh.ref, sh.Keyspace, sh.Name, c, rnd)
+}
+
+// Picked returns the tablet of a TabletInfo that a pick on s.Picker returned, or nil if it is
+// not in this snapshot. It reads the info's Ref (no map lookup, no record read) when the
+// registry built it.
+func (s *Snapshot) Picked(info *picker.TabletInfo) *Tablet {
+	if t, ok := info.Ref.(*Tablet); ok {
+		return t
+	}
+	return s.byAlias[picker.AliasOf(info.Tablet.GetAlias())]
+}
 
 // Shards returns the shards of a keyspace that have tablets, sorted by name.
 func (s *Snapshot) Shards(keyspace string) []*Shard { return s.shards[keyspace] }
@@ -102,6 +120,7 @@ func buildSnapshot(gen uint64, tablets []*Tablet, topoKeyspaces, cells []string,
 		sh := index[key]
 		if sh == nil {
 			sh = &Shard{Keyspace: t.Keyspace, Name: t.Shard}
+			sh.ref, _ = s.Picker.ShardRef(t.Keyspace, t.Shard)
 			index[key] = sh
 			s.shards[t.Keyspace] = append(s.shards[t.Keyspace], sh)
 		}
@@ -138,7 +157,7 @@ func newerPrimary(t, cur *Tablet) bool {
 // tablets wait for theirs.
 func pickerInfo(t *Tablet) picker.TabletInfo {
 	h := t.Health()
-	info := picker.TabletInfo{Tablet: t.Record, Reachable: h.Reachable, Serving: h.Serving, Lag: h.Lag}
+	info := picker.TabletInfo{Tablet: t.Record, Reachable: h.Reachable, Serving: h.Serving, Lag: h.Lag, Ref: t}
 	if h.LastProbe.IsZero() {
 		if t.Type == topodatapb.TabletType_PRIMARY {
 			info.Reachable, info.Serving = true, true

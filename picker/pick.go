@@ -94,7 +94,38 @@ func Pick(snap *Snapshot, keyspace, shard string, c *Criteria, rnd Rand) (*Table
 	if snap == nil {
 		return nil, noTablet(snap, keyspace, shard, c, nil)
 	}
-	sh := snap.shards.get(KeyspaceShard{keyspace, shard})
+	return pickIn(snap, snap.shards.get(KeyspaceShard{keyspace, shard}), keyspace, shard, c, rnd)
+}
+
+// ShardRef is where a shard sits in a snapshot's shard table: the lookup Pick does by name,
+// done once by a caller that keeps its own list of shards (the registry), for PickRef. It
+// stays valid for the snapshots Update derives without a rebuild.
+type ShardRef struct{ slot int32 }
+
+// ShardRef returns the shard's ref in s.
+func (s *Snapshot) ShardRef(keyspace, shard string) (ShardRef, bool) {
+	i, ok := s.shards.index[KeyspaceShard{keyspace, shard}]
+	return ShardRef{i}, ok
+}
+
+// PickRef is Pick of the shard at ref, without Pick's lookup by name. A ref that does not
+// point at keyspace/shard in snap (taken from a snapshot since rebuilt) falls back to it.
+func PickRef(snap *Snapshot, ref ShardRef, keyspace, shard string, c *Criteria, rnd Rand) (*TabletInfo, error) {
+	if c == nil {
+		return nil, invalidArg("picker criteria", "nil", "compile the options with picker.Compile")
+	}
+	if snap == nil {
+		return nil, noTablet(snap, keyspace, shard, c, nil)
+	}
+	sh := snap.shards.at(ref.slot)
+	if sh == nil || sh.ks.Keyspace != keyspace || sh.ks.Shard != shard {
+		sh = snap.shards.get(KeyspaceShard{keyspace, shard})
+	}
+	return pickIn(snap, sh, keyspace, shard, c, rnd)
+}
+
+// pickIn picks among the tablets of sh, the shard keyspace/shard of snap (nil: none).
+func pickIn(snap *Snapshot, sh *shardTablets, keyspace, shard string, c *Criteria, rnd Rand) (*TabletInfo, error) {
 	if sh == nil {
 		return nil, noTablet(snap, keyspace, shard, c, nil)
 	}

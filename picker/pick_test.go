@@ -2,6 +2,7 @@ package picker
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -422,5 +423,53 @@ func TestPickConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// PickRef picks exactly as Pick does from a ref that points at its shard, in the snapshot it
+// came from or one Update derived; a ref from a rebuilt snapshot, or of another shard, falls
+// back to the lookup by name; a ref of a missing shard gives Pick's error.
+func TestPickRef(t *testing.T) {
+	var tablets []TabletInfo
+	for i := range 200 {
+		ks := fmt.Sprintf("ks%03d", i)
+		tablets = append(tablets, tab(fmt.Sprintf("zone1-%d", 1000+i), primary, inShard(ks, "0")), tab(fmt.Sprintf("zone2-%d", 2000+i), replica, inShard(ks, "0")))
+	}
+	snap := NewSnapshot(tablets, Topology{Cells: []string{"zone1", "zone2"}})
+	c := mustCompile(t, Options{LocalCell: "zone2", TabletTypes: "REPLICA"})
+	ref, ok := snap.ShardRef("ks042", "0")
+	if !ok {
+		t.Fatal("no ref for ks042/0")
+	}
+	other, _ := snap.ShardRef("ks043", "0")
+	// Rebuilt from the same tablets: every shard may sit elsewhere.
+	rebuilt := NewSnapshot(tablets, Topology{Cells: []string{"zone1", "zone2"}})
+	updated := snap.Update(tab("zone2-2042", replica, inShard("ks042", "0"), lag(time.Second)))
+	for _, tc := range []struct {
+		name string
+		snap *Snapshot
+		ref  ShardRef
+	}{
+		{"same snapshot", snap, ref},
+		{"updated snapshot", updated, ref},
+		{"rebuilt snapshot", rebuilt, ref},
+		{"another shard's ref", snap, other},
+		{"out of range", snap, ShardRef{slot: 1 << 20}},
+	} {
+		got, err := PickRef(tc.snap, tc.ref, "ks042", "0", c, newTestRand(1))
+		if err != nil || got.Tablet.Alias.Uid != 2042 {
+			t.Errorf("%s: %v %v, want zone2-2042", tc.name, got, err)
+		}
+	}
+	if _, err := PickRef(snap, ref, "nope", "0", c, nil); err == nil {
+		t.Error("a missing shard picked a tablet")
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := PickRef(updated, ref, "ks042", "0", c, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocs per PickRef, want 0", allocs)
 	}
 }

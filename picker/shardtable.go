@@ -37,6 +37,14 @@ func (t *shardTable) get(ks KeyspaceShard) *shardTablets {
 	return t.chunks[i/shardChunk][i%shardChunk]
 }
 
+// at returns the shard at slot i, or nil.
+func (t *shardTable) at(i int32) *shardTablets {
+	if i < 0 || int(i/shardChunk) >= len(t.chunks) {
+		return nil
+	}
+	return t.chunks[i/shardChunk][i%shardChunk]
+}
+
 // len is the number of shards.
 func (t *shardTable) len() int { return len(t.index) }
 

@@ -18,6 +18,9 @@ type TabletInfo struct {
 	Lag       time.Duration // replication lag; ignored for the primary
 	// HealthError is the probe's error, if any; shown in explanations.
 	HealthError string
+	// Ref is the caller's own handle on the tablet (the registry's), handed back untouched
+	// with the TabletInfo a pick returns: finding it costs the caller no lookup.
+	Ref any `json:"-"`
 }
 
 // Topology is the part of the topo a pick needs besides the tablets.
@@ -57,6 +60,7 @@ type cellIndex struct {
 
 // shardTablets holds the tablets of one shard, sorted by alias.
 type shardTablets struct {
+	ks      KeyspaceShard // the shard's name, which PickRef checks a ShardRef against
 	tablets []entry
 	primary int   // index of the shard primary in tablets, -1 if none
 	named   Alias // the primary named by the shard record, if any
@@ -148,7 +152,7 @@ func NewSnapshot(tablets []TabletInfo, topo Topology) *Snapshot {
 	all := make([]entry, len(order))
 	next := 0
 	for ks, n := range counts {
-		shards[ks] = &shardTablets{tablets: all[next : next : next+n], primary: -1}
+		shards[ks] = &shardTablets{ks: ks, tablets: all[next : next : next+n], primary: -1}
 		next += n
 	}
 	for _, i := range order {
@@ -165,7 +169,7 @@ func NewSnapshot(tablets []TabletInfo, topo Topology) *Snapshot {
 	// A shard whose record names a primary that has no tablet still exists.
 	for ks, a := range topo.Primaries {
 		if shards[ks] == nil {
-			shards[ks] = &shardTablets{primary: -1, named: a, hasName: true}
+			shards[ks] = &shardTablets{ks: ks, primary: -1, named: a, hasName: true}
 		}
 	}
 	s.shards = buildShardTable(shards)

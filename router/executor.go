@@ -493,14 +493,14 @@ func (e *Executor) pickTarget(s *Session, t Target, hasTarget bool) (*discovery.
 		return nil, err
 	}
 	crit := e.criteriaFor(sh.Keyspace, t.TabletType) // per-keyspace picker settings (criteria.go) [schemas branch]
-	info, err := picker.Pick(snap.Picker, sh.Keyspace, sh.Name, crit, s)
+	info, err := snap.Pick(sh, crit, s)
 	if err != nil {
 		if e.cfg.PickerMetrics != nil {
 			e.cfg.PickerMetrics.Miss(sh.Keyspace, sh.Name, crit)
 		}
 		return nil, err
 	}
-	tab := snap.Tablet(picker.AliasOf(info.Tablet.GetAlias()))
+	tab := snap.Picked(info)
 	if tab == nil {
 		return nil, errUnavailable("tablet %s was picked but is gone; retry", picker.AliasOf(info.Tablet.GetAlias()).String())
 	}

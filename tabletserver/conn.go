@@ -43,6 +43,9 @@ type Conn struct {
 	// client's); multi is whether CLIENT_MULTI_STATEMENTS is on now (COM_SET_OPTION).
 	caps  uint32
 	multi bool
+	// multiUnknown: a COM_RESET_CONNECTION went by, after which servers differ on
+	// CLIENT_MULTI_STATEMENTS (MariaDB keeps it): the next command that needs one mode sets it.
+	multiUnknown bool
 
 	buf []byte // read buffer (forward.go)
 	// pending bytes at the start of buf belong to the next reply; more is how many replies of
@@ -61,11 +64,6 @@ type Conn struct {
 	// OK of a COM_INIT_DB, session tracking of a USE); wantSchema is the one its holder
 	// tablet needs: the next command switches first when they differ (schema.go).
 	schema, wantSchema string
-	// parked: released to a backend other tablets share, the connection was sent to
-	// parkSchema (schema.go); the reply of that COM_INIT_DB is read with the next command's.
-	// home is the database it was on before.
-	parked bool
-	home   string
 
 	// Owned by the holder.
 	broken  bool // I/O or protocol failure: never reused
@@ -285,14 +283,16 @@ func notSentWrite(err error) error {
 // send writes what exchange runs and reads the replies.
 func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
 	var setOpt int = -1
+	sw := c.switchKind()
 	switch {
-	case req.Multi == MultiOn && !c.multi:
+	case req.Multi == MultiOn && (!c.multi || c.multiUnknown):
 		setOpt = 0
-	case req.Multi == MultiOff && c.multi:
+	case req.Multi == MultiOff && (c.multi || c.multiUnknown):
 		setOpt = 1
+	case req.Multi == MultiAny && sw == switchTwo:
+		setOpt = 0 // so that the connection's next switches take one command (schema.go)
 	}
-	sw := c.switchSteps()
-	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw > 0 {
+	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw != switchNone {
 		if err := c.writePrelude(sw, req.Pre, setOpt, long, req.Frame); err != nil {
 			return Result{}, notSentWrite(err)
 		}
@@ -300,17 +300,12 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 		return Result{}, notSentWrite(err)
 	}
 	deprecate, infile := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, c.caps&mysql.CLIENT_LOCAL_FILES != 0
-	c.more = sw + len(req.Pre) + 1
+	c.more = switchReplies(sw) + len(req.Pre) + 1
 	if setOpt >= 0 {
 		c.more++
 	}
 	defer func() { c.more = 0 }()
-	if err := c.readPark(); err != nil {
-		// The server closed the connection before it answered the park it was given when
-		// the connection went idle: it never read the command.
-		return Result{}, &NotSentError{Err: err}
-	}
-	if sw > 0 {
+	if sw != switchNone {
 		swErr, err := c.readSwitch(sw)
 		if err != nil {
 			return Result{}, err
@@ -346,7 +341,7 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 			return Result{}, err
 		}
 		if r.Err == nil {
-			c.multi = setOpt == 0
+			c.multi, c.multiUnknown = setOpt == 0, false
 		}
 	}
 	c.more--
@@ -355,7 +350,7 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 	return c.forward(w, req.In)
 }
 
-// writePrelude writes the schema switch (sw steps), the pre-statements, a COM_SET_OPTION and
+// writePrelude writes the schema switch (of kind sw), the pre-statements, a COM_SET_OPTION and
 // long data, then the command frame, with as few writes as they allow (one writev when there
 // is no long data and the command fits one packet).
 func (c *Conn) writePrelude(sw int, pre []string, setOpt int, long [][]byte, frame []byte) error {
@@ -437,7 +432,7 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 		case mysql.COM_RESET_CONNECTION:
 			c.stmts.forget()
 			c.settingsKey, c.serverWait = "", 0
-			c.multi = c.caps&mysql.CLIENT_MULTI_STATEMENTS != 0
+			c.multiUnknown = true
 		case mysql.COM_INIT_DB:
 			c.discard = true // a client's own COM_INIT_DB: not pooled again
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -233,8 +234,15 @@ func TestIntegrationBackendLimit(t *testing.T) {
 }
 
 // A tablet whose database was dropped: its health says so, and a statement on a connection
-// switched from another tablet's database never runs there.
+// switched from another tablet's database never runs there, whether the switch is two
+// COM_INIT_DB (a fresh connection) or one multi-statement USE (after a first switch).
 func TestIntegrationDroppedSchema(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		t.Run(fmt.Sprintf("multi=%v", multi), func(t *testing.T) { testDroppedSchema(t, multi) })
+	}
+}
+
+func testDroppedSchema(t *testing.T, multi bool) {
 	m := sharedMariaDB(t)
 	_, tabs := schemaTablets(t, m, "drop", 2, Config{HealthInterval: 100 * time.Millisecond})
 	ctx := context.Background()
@@ -245,6 +253,22 @@ func TestIntegrationDroppedSchema(t *testing.T) {
 	}
 	silentOne(t, c, "SELECT COUNT(*) FROM t")
 	c.Release(0)
+	if multi {
+		// To tablet 1 and back: the first switch turns multi-statements on, the second is one.
+		for _, ts := range []*TabletServer{tabs[1], tabs[0]} {
+			x, err := ts.Get(ctx, Want{})
+			if err != nil || x != c {
+				t.Fatalf("Get: %v (same connection %v)", err, x == c)
+			}
+			if _, err := x.Exec(ctx, &Request{Frame: queryFrame("SELECT COUNT(*) FROM t")}, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			x.Release(0)
+		}
+		if !c.multi || c.schema != tabs[0].DBName() {
+			t.Fatalf("after two switches: multi %v, on %q", c.multi, c.schema)
+		}
+	}
 	if err := execAll(ctx, m, "", "DROP DATABASE ms_drop_1"); err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +285,9 @@ func TestIntegrationDroppedSchema(t *testing.T) {
 	var me *mysql.MyError
 	if !errors.As(err, &me) || me.Code != mysql.ER_BAD_DB_ERROR || res.Forwarded || w.Len() != 0 || StatementOnly(err) {
 		t.Fatalf("Exec after the drop: %v (forwarded %v, %d bytes)", err, res.Forwarded, w.Len())
+	}
+	if !strings.Contains(me.Message, "its database ms_drop_1") {
+		t.Errorf("the error does not name the dropped database: %s", me.Message)
 	}
 	c2.Close()
 	d, err := m.DB("ms_drop_0")
@@ -317,11 +344,10 @@ func TestIntegrationResetKeepsSchema(t *testing.T) {
 }
 
 // BenchmarkSchemaSwitch: a point select on a connection already on the tablet's database,
-// and on one that another tablet's statement left on its own (switched in the same write).
+// and on one that another tablet's statement left on its own (switched in the same write);
+// mariadb-µs/op is the server's CPU per statement (its /proc stat, 10 ms ticks: run long).
 func BenchmarkSchemaSwitch(b *testing.B) {
 	m := sharedMariaDB(b)
-	tt := &testing.T{}
-	_ = tt
 	bs := NewBackends(nil)
 	cfg := Config{User: m.User(), Password: m.Password(), MaxConnections: 1}
 	var tabs []*TabletServer
@@ -341,6 +367,7 @@ func BenchmarkSchemaSwitch(b *testing.B) {
 	run := func(b *testing.B, alternate bool) {
 		ctx := context.Background()
 		i := 0
+		cpu0 := serverCPU(b, m.PID())
 		for b.Loop() {
 			ts := tabs[0]
 			if alternate {
@@ -351,17 +378,32 @@ func BenchmarkSchemaSwitch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if os.Getenv("ONESTEP") != "" && c.schema != ts.dbName {
-				c.schema = parkSchema
-			}
-			if _, err := c.Exec(ctx, &Request{Frame: frame}, io.Discard); err != nil {
-				b.Fatal(err)
+			if res, err := c.Exec(ctx, &Request{Frame: frame}, io.Discard); err != nil || res.Err != nil || res.Rows != 1 {
+				b.Fatal(res, err)
 			}
 			c.Release(0)
 		}
+		b.ReportMetric(float64(serverCPU(b, m.PID())-cpu0)/float64(time.Microsecond)/float64(b.N), "mariadb-µs/op")
 	}
 	b.Run("same_schema", func(b *testing.B) { run(b, false) })
 	b.Run("switched", func(b *testing.B) { run(b, true) })
+}
+
+// serverCPU is the CPU time (user + system) process pid has used, from /proc/pid/stat.
+func serverCPU(tb testing.TB, pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	// f[0] is field 3 (state): utime is field 14, stime 15, in USER_HZ (100) ticks.
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		tb.Fatalf("stat of %d: %v %v", pid, err1, err2)
+	}
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 // A tablet server opened on a backend whose latest readings contradict its record (a replica
@@ -393,4 +435,111 @@ func TestIntegrationOpenProbesWhenNotServing(t *testing.T) {
 	promoted.Open()
 	t.Cleanup(promoted.Close)
 	waitFor(t, "the promoted primary to serve (well before the hour's probe)", 10*time.Second, func() bool { return promoted.Health().Serving })
+}
+
+// A connection given back stays on its database: nothing is sent at release or untag, the
+// next statement of the same tablet runs without a switch, and a tablet finds an idle
+// connection already on its database before one on another.
+func TestIntegrationReleaseKeepsSchema(t *testing.T) {
+	m := sharedMariaDB(t)
+	_, tabs := schemaTablets(t, m, "keep", 2, Config{MaxConnections: 2})
+	ctx := context.Background()
+	switches := func() uint64 { return tabs[0].Backend().Stats().Switches }
+	run := func(ts *TabletServer, c *Conn) {
+		t.Helper()
+		if got := silentOne(t, c, "SELECT CONCAT(db, '/', DATABASE()) FROM t"); got != ts.DBName()+"/"+ts.DBName() {
+			t.Fatalf("tablet %s read %q", ts.Alias(), got)
+		}
+	}
+	get := func(ts *TabletServer) *Conn {
+		t.Helper()
+		c, err := ts.Get(ctx, Want{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := get(tabs[0])
+	run(tabs[0], c)
+	log := &opLog{rw: c.nc}
+	c.rw = log
+	c.Release(7)
+	c.Untag(c.Lease())
+	if len(log.ops) != 0 {
+		t.Fatalf("release and untag did %q on the connection; want nothing", log.ops)
+	}
+	before := switches()
+	c2 := get(tabs[0])
+	run(tabs[0], c2)
+	if c2 != c || switches() != before || c.schema != tabs[0].DBName() {
+		t.Fatalf("same tablet again: same connection %v, %d switches, on %q", c2 == c, switches()-before, c.schema)
+	}
+	// Another tablet takes it: one switch, in the statement's write.
+	log.ops = nil
+	c2.Release(0)
+	c3 := get(tabs[1])
+	run(tabs[1], c3)
+	if c3 != c || switches() != before+1 {
+		t.Fatalf("other tablet: same connection %v, %d switches", c3 == c, switches()-before)
+	}
+	if ops := string(log.ops); strings.Contains(strings.TrimLeft(ops, "W"), "W") {
+		t.Errorf("reads and writes %s: the switch took a round trip of its own", ops)
+	}
+	// Two idle connections, one on each database (the one on tabs[1]'s released last):
+	// each tablet gets the one on its own database.
+	d := get(tabs[0])
+	run(tabs[0], d)
+	d.Release(0)
+	c3.Release(0)
+	before = switches()
+	for _, ts := range []*TabletServer{tabs[0], tabs[1], tabs[0], tabs[1]} {
+		x := get(ts)
+		run(ts, x)
+		x.Release(0)
+	}
+	if n := switches() - before; n != 0 {
+		t.Errorf("%d switches with an idle connection on each tablet's database, want 0", n)
+	}
+	c.rw = c.nc
+}
+
+// A client's COM_RESET_CONNECTION leaves MariaDB's multi-statement option as it was: a
+// multi-statement query of a client without CLIENT_MULTI_STATEMENTS still fails as on its
+// own connection (1064), and the connection's next switch is still safe.
+func TestIntegrationMultiStatementsAfterReset(t *testing.T) {
+	m := sharedMariaDB(t)
+	_, tabs := schemaTablets(t, m, "mreset", 2, Config{MaxConnections: 1})
+	ctx := context.Background()
+	exec := func(c *Conn, req *Request) Result {
+		t.Helper()
+		res, err := c.Exec(ctx, req, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", req.Frame[5:], err)
+		}
+		return res
+	}
+	c, err := tabs[0].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := exec(c, &Request{Frame: queryFrame("SELECT 1; SELECT 2"), Multi: MultiOn}); res.Err != nil {
+		t.Fatalf("multi-statement with multi on: %v", res.Err)
+	}
+	if res := exec(c, &Request{Frame: []byte{1, 0, 0, 0, mysql.COM_RESET_CONNECTION}}); res.Err != nil {
+		t.Fatalf("reset: %v", res.Err)
+	}
+	res := exec(c, &Request{Frame: queryFrame("SELECT 1; SELECT 2"), Multi: MultiOff})
+	if res.Err == nil || res.Err.Code != mysql.ER_PARSE_ERROR {
+		t.Fatalf("multi-statement with multi off after a reset: %v, want 1064", res.Err)
+	}
+	c.Release(0)
+	// The next tablet's statement switches and reads its own database.
+	c2, err := tabs[1].Get(ctx, Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Release(0)
+	if got := silentOne(t, c2, "SELECT CONCAT(db, '/', DATABASE()) FROM t"); got != tabs[1].DBName()+"/"+tabs[1].DBName() {
+		t.Fatalf("after the switch: %q", got)
+	}
 }

@@ -146,8 +146,7 @@ func (p *pool) acquireConn(ctx context.Context, t *TabletServer) error {
 // the session released last, holding the session's per-connection results.
 func (p *pool) reclaim(ctx context.Context, t *TabletServer, c *Conn, lease uint64, want Want) (*Conn, bool) {
 	p.mu.Lock()
-	// A parked connection lost ROW_COUNT() to its COM_INIT_DB: its results are not exact.
-	ok := !p.closed && c.state.Load() == connIdle && c.lease.Load() == lease && c.caps == want.Caps && c.schema != parkSchema &&
+	ok := !p.closed && c.state.Load() == connIdle && c.lease.Load() == lease && c.caps == want.Caps &&
 		!c.serverGone(time.Now())
 	p.mu.Unlock()
 	if !ok {
@@ -237,8 +236,8 @@ func (p *pool) take(ctx context.Context, t *TabletServer, want Want, slot uint8)
 		if c.settingsKey == key {
 			score |= fitSettings
 		}
-		if c.schema == t.dbName || c.schema == parkSchema && c.home == t.dbName {
-			score |= fitSchema // a parked one costs one COM_INIT_DB either way
+		if c.schema == t.dbName {
+			score |= fitSchema
 		}
 		if c.tag == 0 {
 			score |= fitUntagged
@@ -378,12 +377,8 @@ func (p *pool) put(c *Conn, tag uint64) {
 	if p == nil || !c.state.CompareAndSwap(connInUse, connIdle) {
 		return // closed or killed: its slot is already free
 	}
+	// It stays on its database: the next tablet to take it switches it if need be (schema.go).
 	reuse := !c.broken && !c.discard && c.poolable()
-	if reuse && tag == 0 && p.be.shared() {
-		// Nobody's connection: park it now, off the next statement's path (schema.go). A
-		// tagged one stays on its database for its session, until untagged.
-		reuse = c.park()
-	}
 	slot, t := c.slot, c.ts // once idle, another goroutine may hand c out again
 	p.mu.Lock()
 	p.removeInUse(c)
@@ -400,20 +395,13 @@ func (p *pool) put(c *Conn, tag uint64) {
 	p.freeSlots(t, slot)
 }
 
-// untag forgets c's last session, if nobody had it since lease; in a backend that several
-// tablets share, the connection is then parked (under p.mu: nobody can take it meanwhile).
+// untag forgets c's last session, if nobody had it since lease.
 func (p *pool) untag(c *Conn, lease uint64) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c.state.Load() != connIdle || c.lease.Load() != lease || c.tag == 0 {
-		return
+	if c.state.Load() == connIdle && c.lease.Load() == lease {
+		c.tag = 0
 	}
-	c.tag = 0
-	if p.be.shared() && !c.park() {
-		if i := indexOf(p.idle, c); i >= 0 {
-			p.removeIdle(i) // the write failed: the connection is closed
-		}
-	}
+	p.mu.Unlock()
 }
 
 // poolable reports whether the session state that replies showed lets another client use the

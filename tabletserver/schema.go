@@ -8,17 +8,21 @@ package tabletserver
 // session tracking (session_track_schema, on for every backend connection) reports any USE a
 // client's statement makes.
 //
-// The command after a failed COM_INIT_DB still runs, in the database the connection was on:
-// were that another tablet's, a statement meant for a dropped database would change another
+// The command after a failed switch still runs, in the database the connection was on: were
+// that another tablet's, a statement meant for a dropped database would change another
 // tablet's data. So a connection never goes from one tablet's database straight to another's:
-// it waits in information_schema, which every user may use and nobody may write. A connection
-// released to a backend that several tablets share is parked there at once (COM_INIT_DB
-// written on release, its reply read with the next command's: off the next statement's path),
-// so a switch is one COM_INIT_DB before the statement; a connection that was not parked takes
-// two (information_schema, then the tablet's database). After a failed switch the statement
-// ran in information_schema; its reply is dropped, the client gets the server's error for the
-// switch, and the connection is closed. A backend of one tablet never parks nor switches.
-// https://mariadb.com/kb/en/com_init_db/
+// the switch passes through information_schema, which every user may use and nobody may
+// write. On a connection with CLIENT_MULTI_STATEMENTS on it is one COM_QUERY,
+// "USE `information_schema`; USE `db`" (one command, one reply to read: a multi-statement
+// stops at its first error); otherwise two COM_INIT_DB, and a COM_SET_OPTION after them turns
+// multi-statements on for the connection's next switches (a command that needs them off turns
+// them off again first). Either way it goes in the statement's write. A connection released to
+// the pool stays on its database (nothing is sent then), so a tablet that finds an idle
+// connection already on its database (the pool prefers those) does not switch at all. After a
+// failed switch the statement ran in information_schema; its reply is dropped, the client gets
+// the server's error for the switch, and the connection is closed. A backend of one tablet
+// never switches.
+// https://mariadb.com/kb/en/com_init_db/ https://mariadb.com/kb/en/com_set_option/
 
 import (
 	"fmt"
@@ -26,8 +30,8 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
-// parkSchema is where a switching connection waits for its new database: harmless if the
-// switch fails.
+// parkSchema is where a switching connection passes on its way to its new database: harmless
+// if the switch fails.
 const parkSchema = "information_schema"
 
 // schemaSwitchError reports a switch the server refused; err is what the client gets.
@@ -35,24 +39,58 @@ type schemaSwitchError struct{ err *mysql.MyError }
 
 func (e *schemaSwitchError) Error() string { return e.err.Error() }
 
-// switchSteps is how many commands a switch to wantSchema takes now: 0 when on it.
-func (c *Conn) switchSteps() int {
+// Kinds of switch (Conn.switchKind).
+const (
+	switchNone  = iota // on the tablet's database already
+	switchOne          // one COM_INIT_DB: the connection is on no tablet's database
+	switchTwo          // COM_INIT_DB information_schema, then COM_INIT_DB of the database
+	switchMulti        // one COM_QUERY: USE information_schema; USE the database
+)
+
+// switchKind is how the connection gets to wantSchema now.
+func (c *Conn) switchKind() int {
 	switch {
 	case c.wantSchema == "" || c.schema == c.wantSchema:
-		return 0
+		return switchNone
 	case c.schema == parkSchema:
-		return 1
+		return switchOne // no tablet's database: a failed switch is harmless
+	case c.multi && !c.multiUnknown:
+		return switchMulti
 	}
-	return 2
+	return switchTwo
 }
 
-// appendSwitch appends the steps' COM_INIT_DB frames.
-func (c *Conn) appendSwitch(b []byte, steps int) []byte {
-	if steps == 2 {
-		b = appendInitDB(b, parkSchema)
+// switchReplies is how many replies a switch of kind sw sends.
+func switchReplies(sw int) int {
+	switch sw {
+	case switchNone:
+		return 0
+	case switchTwo:
+		return 2
 	}
-	if steps > 0 {
+	return 1
+}
+
+// appendSwitch appends the switch's commands.
+func (c *Conn) appendSwitch(b []byte, sw int) []byte {
+	switch sw {
+	case switchOne:
 		b = appendInitDB(b, c.wantSchema)
+	case switchTwo:
+		b = appendInitDB(b, parkSchema)
+		b = appendInitDB(b, c.wantSchema)
+	case switchMulti:
+		start := len(b)
+		b = append(b, 0, 0, 0, 0, mysql.COM_QUERY)
+		b = append(b, "USE `"+parkSchema+"`; USE `"...)
+		for i := 0; i < len(c.wantSchema); i++ {
+			if c.wantSchema[i] == '`' {
+				b = append(b, '`') // a backquote in a quoted name is doubled
+			}
+			b = append(b, c.wantSchema[i])
+		}
+		b = append(b, '`')
+		setHeader(b[start:])
 	}
 	return b
 }
@@ -65,73 +103,70 @@ func appendInitDB(b []byte, db string) []byte {
 	return b
 }
 
-// readSwitch reads the replies of a switch of steps commands (c.more counts them). A refused
-// switch is returned as a *schemaSwitchError, after which the connection is on parkSchema
-// (or where it was, if even that failed: it must not be used again).
-func (c *Conn) readSwitch(steps int) (*schemaSwitchError, error) {
+// readSwitch reads the replies of a switch of kind sw (c.more counts them). A refused switch
+// is returned as a *schemaSwitchError, after which the connection is on parkSchema (or where
+// it was, if even that failed: it must not be used again).
+func (c *Conn) readSwitch(sw int) (*schemaSwitchError, error) {
 	deprecate := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0
-	target := []string{c.wantSchema}
-	if steps == 2 {
-		target = []string{parkSchema, c.wantSchema}
-	}
 	var swErr *schemaSwitchError
-	for _, db := range target {
+	refused := func(db string, me *mysql.MyError) {
+		if swErr == nil {
+			swErr = &schemaSwitchError{err: errSchemaSwitch(c.ts.alias, db, me)}
+		}
+	}
+	read := func() (Result, error) {
 		c.more--
 		c.parser.reset(replyQuery, deprecate, false, nil)
-		r, err := c.forward(nil, nil)
+		return c.forward(nil, nil)
+	}
+	switch sw {
+	case switchOne:
+		r, err := read()
+		if err != nil {
+			return nil, err
+		}
+		if r.Err != nil {
+			refused(c.wantSchema, r.Err)
+		} else {
+			c.schema = c.wantSchema
+		}
+	case switchTwo:
+		for _, db := range [2]string{parkSchema, c.wantSchema} {
+			r, err := read()
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case r.Err == nil:
+				c.schema = db
+			case db == parkSchema:
+				refused(db, r.Err)
+				c.schema = "" // unknown: the connection is closed after this command
+			default:
+				refused(db, r.Err)
+			}
+		}
+	case switchMulti:
+		// One reply of two results; session tracking says how far it got.
+		r, err := read()
 		if err != nil {
 			return nil, err
 		}
 		switch {
 		case r.Err == nil:
-			c.schema = db
-		case swErr == nil:
-			swErr = &schemaSwitchError{err: errSchemaSwitch(c.ts.alias, db, r.Err)}
-			if db == parkSchema {
-				c.schema = "" // unknown: the connection is closed after this command
-			}
+			c.schema = c.wantSchema
+		case r.SchemaChanged && r.Schema == parkSchema:
+			c.schema = parkSchema
+			refused(c.wantSchema, r.Err)
+		default:
+			c.schema = "" // unknown: the connection is closed after this command
+			refused(parkSchema, r.Err)
 		}
 	}
 	if swErr == nil {
 		c.be.pool.stats.switches.Add(1)
 	}
 	return swErr, nil
-}
-
-// park sends a connection being released to parkSchema, without waiting for the reply (read
-// by readPark with the next command). It reports false when the write failed.
-func (c *Conn) park() bool {
-	if c.schema == parkSchema || c.parked {
-		return true
-	}
-	c.pbuf = appendInitDB(c.pbuf[:0], parkSchema)
-	if _, err := c.rw.Write(c.pbuf); err != nil {
-		c.fail()
-		return false
-	}
-	c.parked, c.home, c.schema = true, c.schema, parkSchema
-	return true
-}
-
-// readPark reads the reply of the park, if one is pending: it comes before every other reply
-// of the exchange (c.more counts it). A park the server refused leaves the connection on an
-// unknown database: it is not used again after this command.
-func (c *Conn) readPark() error {
-	if !c.parked {
-		return nil
-	}
-	c.parked = false
-	// c.more already counts the replies after this one, the exchange's own.
-	c.parser.reset(replyQuery, c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, false, nil)
-	r, err := c.forward(nil, nil)
-	if err != nil {
-		return err
-	}
-	if r.Err != nil {
-		c.schema, c.discard = "", true
-		c.be.log.Warn("a backend connection could not use information_schema", "err", r.Err)
-	}
-	return nil
 }
 
 // errSchemaSwitch is the server's refusal of a tablet's database (1049 unknown database, 1044

@@ -85,9 +85,12 @@ func (s *Settings) waitTimeout() time.Duration {
 // holder tablet's database if the connection is on another, and the statements, and reads
 // their replies: the first ERR is returned (a refused switch as the client's error).
 func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
-	sw := c.switchSteps()
-	if len(stmts) == 0 && !reset && sw == 0 {
+	sw := c.switchKind()
+	if len(stmts) == 0 && !reset && sw == switchNone {
 		return nil
+	}
+	if reset && sw == switchMulti {
+		sw = switchTwo // after the reset, multi-statements may be off (conn.go)
 	}
 	b := c.wbuf[:0]
 	if reset {
@@ -111,12 +114,9 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 		err = &forwardError{backend: true, err: err}
 	}
 	deprecate := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0
-	c.more = len(stmts) + sw
+	c.more = len(stmts) + switchReplies(sw)
 	if reset {
 		c.more++
-	}
-	if err == nil {
-		err = c.readPark()
 	}
 	readOne := func() {
 		c.more--
@@ -130,7 +130,7 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 	if reset && err == nil {
 		readOne()
 	}
-	if sw > 0 && err == nil {
+	if sw != switchNone && err == nil {
 		var swErr *schemaSwitchError
 		if swErr, err = c.readSwitch(sw); swErr != nil && firstErr == nil {
 			firstErr = swErr.err
@@ -149,6 +149,7 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 	}
 	if reset {
 		c.stmts.forget()
+		c.multiUnknown = true // as after a client's COM_RESET_CONNECTION (conn.go)
 		c.ts.stats.resets.Add(1)
 	}
 	if firstErr != nil {
