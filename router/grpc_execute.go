@@ -115,7 +115,7 @@ func (e *Executor) executeBuffered(ctx context.Context, ts *tabletserver.TabletS
 		return nil, err
 	}
 	w := &cappedBuffer{limit: maxExecuteResult}
-	res, err := conn.Exec(ctx, &tabletserver.Request{Frame: frame}, w)
+	res, err := conn.Exec(ctx, &tabletserver.Request{Frame: frame, Multi: tabletserver.MultiOff}, w) // one statement, as vtgate's Execute
 	if err != nil {
 		conn.Close()
 		if w.full {

@@ -64,11 +64,14 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	if !statusless {
 		req.Pre, restored, clobbered = s.state.RestoreFor(plan.Needs, owns)
 	}
-	if q.multi {
+	switch {
+	case !c.MultiStatements():
+		// The server refuses a second statement, as on the client's own connection, even
+		// where the classifier counted one (a backend connection a multi-statement client
+		// used last may have them on).
 		req.Multi = tabletserver.MultiOff
-		if c.MultiStatements() {
-			req.Multi = tabletserver.MultiOn
-		}
+	case q.multi:
+		req.Multi = tabletserver.MultiOn
 	}
 	lease := conn.Lease()
 	s.setActive(conn)

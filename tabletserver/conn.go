@@ -205,7 +205,10 @@ type Request struct {
 	// and dropped (what restores a session's per-connection results on this connection).
 	Pre []string
 	// Multi, when not MultiAny, is the CLIENT_MULTI_STATEMENTS the command needs: a
-	// COM_SET_OPTION goes first when the connection's differs.
+	// COM_SET_OPTION goes first when the connection's differs. MultiAny says the client
+	// allows multi-statements (the connection may have them on for its schema switches);
+	// a client that does not must send MultiOff, so that the server refuses a second
+	// statement as on the client's own connection.
 	Multi MultiMode
 	// Filter is what session-tracking information the client gets (nil: none).
 	Filter TrackFilter

@@ -449,3 +449,30 @@ func waitFor(t *testing.T, what string, f func() error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestNoMultiStatementsAfterSwitch: a client without CLIENT_MULTI_STATEMENTS moving between
+// schemas gets what its own MariaDB connection gives for a ';' the classifier does not count
+// (inside an executable comment, which MariaDB splits at only with multi-statements on):
+// the switches through a shared backend must not leave multi-statements on for it.
+func TestNoMultiStatementsAfterSwitch(t *testing.T) {
+	ctx := t.Context()
+	const q = "SELECT 1 /*! ; SELECT 2 */"
+	direct, err := sql.Open("mysql", cluster.Primary().MariaDB.DSN(local.SchemaDB(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	_, want := direct.ExecContext(ctx, q)
+	if want == nil {
+		t.Fatalf("%s straight to MariaDB succeeded", q)
+	}
+	for i := 1; i <= 20; i++ {
+		// A session of its own for each (a failed statement's diagnostics keep a session on
+		// its target), whose statement finds the backend connection on another schema.
+		db := openGateway(t, local.SchemaKeyspace(i))
+		if _, err := db.ExecContext(ctx, q); err == nil || err.Error() != want.Error() {
+			t.Fatalf("schema %d: %s through the gateway: %v; straight to MariaDB: %v", i, q, err, want)
+		}
+		db.Close()
+	}
+}
