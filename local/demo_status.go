@@ -160,7 +160,7 @@ func pidString(pid int) string {
 func replicationSummary(ctx context.Context, cfg *DemoConfig, addr string) string {
 	_, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
-	db, err := sql.Open("mysql", tabletDSN(cfg, TabletSpec{MySQLPort: port}, ""))
+	db, err := sql.Open("mysql", tabletDBADSN(cfg, TabletSpec{MySQLPort: port}, "")) // the app user may not see replication
 	if err != nil {
 		return err.Error()
 	}

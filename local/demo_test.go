@@ -114,6 +114,11 @@ func TestDemoUpStatusDown(t *testing.T) {
 		t.Fatalf("Up: %v\n%s", err, out.String())
 	}
 	t.Logf("up:\n%s", out.String())
+	grantsCfg := cfg
+	if err := grantsCfg.validate(); err != nil { // the accounts' defaults, as Up filled them in
+		t.Fatal(err)
+	}
+	checkDemoGrants(t, ctx, grantsCfg)
 	for _, want := range []string{"starting mariadbd zone1-100 (PRIMARY) on 127.0.0.1:" + strconv.Itoa(ports[0]) + " ... ok", "mariadb -h 127.0.0.1 -P " + strconv.Itoa(ports[6])} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("up output lacks %q", want)
