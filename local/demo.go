@@ -68,7 +68,12 @@ func (c *DemoConfig) EtcdAddr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.EtcdPort))
 }
 
-func (c *DemoConfig) gatewayDir() string            { return filepath.Join(c.Dir, "gateway") }
+func (c *DemoConfig) gatewayDir() string { return filepath.Join(c.Dir, "gateway") }
+
+// gatewayMarks tell the demo's gateway among processes: a `serve` whose command line names a
+// file of its directory (its --config), not its port, which is in that file and not on the
+// command line.
+func (c *DemoConfig) gatewayMarks() []string        { return []string{"serve", c.gatewayDir()} }
 func (c *DemoConfig) tabletDir(s TabletSpec) string { return filepath.Join(c.Dir, s.Alias()) }
 
 func (c *DemoConfig) validate() error {
@@ -352,7 +357,7 @@ func upGateway(ctx context.Context, cfg *DemoConfig, p progress) error {
 	g := cfg.Gateway
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(g.MySQLPort))
 	pidFile := filepath.Join(cfg.gatewayDir(), "gateway.pid")
-	if pid := liveProcess(pidFile, "serve", strconv.Itoa(g.MySQLPort)); pid != 0 {
+	if pid := liveProcess(pidFile, cfg.gatewayMarks()...); pid != 0 {
 		p.line("gateway already running on %s (pid %d)", addr, pid)
 		return nil
 	}

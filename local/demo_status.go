@@ -48,7 +48,7 @@ func (c *DemoConfig) processes(r roles) []demoProcess {
 	ps = append(ps, c.shardedProcesses()...) // demo_sharded.go
 	g := c.Gateway
 	return append(ps, demoProcess{name: "gateway", addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(g.MySQLPort)),
-		pidFile: filepath.Join(c.gatewayDir(), "gateway.pid"), marks: []string{"serve", strconv.Itoa(g.MySQLPort)}})
+		pidFile: filepath.Join(c.gatewayDir(), "gateway.pid"), marks: c.gatewayMarks()})
 }
 
 // stopOrder is the order Down stops processes in: the gateway first (clients go), then etcd,
