@@ -69,6 +69,12 @@ func main() {
 		fail(runSchemasBench(ctx, os.Args[2:]))
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "conns" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		fail(runConnsBench(ctx, os.Args[2:]))
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "failover" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()

@@ -223,7 +223,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 	if len(cfg.Users) > 0 {
 		auth = liveUsers{g}
 	}
-	lis, err := net.Listen("tcp", cfg.MySQLAddr)
+	lis, err := mysqlserver.Listen(ctx, cfg.MySQLAddr) // TCP keep-alive set once, on the listener
 	if err != nil {
 		g.VSchema.Close()
 		reg.Close()

@@ -25,11 +25,16 @@ type DemoConfig struct {
 	Layout Layout
 	// User and Password: the MariaDB account on every tablet, also accepted by the gateway.
 	User, Password string
-	// DBAUser and DBAPassword: the admin account on every tablet (replication, failover).
+	// DBAUser and DBAPassword: the admin account on every tablet (control, failover).
 	DBAUser, DBAPassword string
-	EtcdPort             int
-	EtcdPeerPort         int
-	Gateway              DemoGateway
+	// ReplUser: the account replicas connect to their primary with; FilteredUser: the
+	// gateway's change streams' (VStream). Default vt_repl and vt_filtered (their names as
+	// passwords). User, the data path's, has neither's rights (MariaDBConfig.LeastPrivilege).
+	ReplUser, ReplPassword         string `json:",omitempty"`
+	FilteredUser, FilteredPassword string `json:",omitempty"`
+	EtcdPort                       int
+	EtcdPeerPort                   int
+	Gateway                        DemoGateway
 	// Sharded are the sharded keyspaces beside the layout's (the demo's customer).
 	Sharded []ShardedKeyspace `json:",omitempty"`
 	// Schemas is how many schema keyspaces (ks0001...) the demo also serves (schemas.go).
@@ -63,7 +68,12 @@ func (c *DemoConfig) EtcdAddr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.EtcdPort))
 }
 
-func (c *DemoConfig) gatewayDir() string            { return filepath.Join(c.Dir, "gateway") }
+func (c *DemoConfig) gatewayDir() string { return filepath.Join(c.Dir, "gateway") }
+
+// gatewayMarks tell the demo's gateway among processes: a `serve` whose command line names a
+// file of its directory (its --config), not its port, which is in that file and not on the
+// command line.
+func (c *DemoConfig) gatewayMarks() []string        { return []string{"serve", c.gatewayDir()} }
 func (c *DemoConfig) tabletDir(s TabletSpec) string { return filepath.Join(c.Dir, s.Alias()) }
 
 func (c *DemoConfig) validate() error {
@@ -75,6 +85,12 @@ func (c *DemoConfig) validate() error {
 	}
 	if c.DBAUser == "" {
 		c.DBAUser, c.DBAPassword = DefaultDBAUser, DefaultDBAPassword
+	}
+	if c.ReplUser == "" {
+		c.ReplUser, c.ReplPassword = DefaultReplUser, DefaultReplPassword
+	}
+	if c.FilteredUser == "" {
+		c.FilteredUser, c.FilteredPassword = DefaultFilteredUser, DefaultFilteredPassword
 	}
 	for _, t := range c.Layout.Tablets {
 		if t.MySQLPort == 0 {
@@ -232,6 +248,12 @@ func upMariaDBs(ctx context.Context, cfg *DemoConfig, r roles, p progress) error
 				DBAPassword: cfg.DBAPassword,
 				FenceUser:   true,
 				Detached:    true,
+				// The gateway's data path gets no admin or replication rights.
+				LeastPrivilege:   true,
+				ReplUser:         cfg.ReplUser,
+				ReplPassword:     cfg.ReplPassword,
+				FilteredUser:     cfg.FilteredUser,
+				FilteredPassword: cfg.FilteredPassword,
 			})
 			return err
 		})
@@ -261,7 +283,7 @@ func upReplication(ctx context.Context, cfg *DemoConfig, p progress) error {
 			rctx, cancel := context.WithTimeout(ctx, defaultReplicationTimeout)
 			defer cancel()
 			dsn := tabletDBADSN(cfg, r, "")
-			if err := ChangePrimary(rctx, dsn, "127.0.0.1", primary.MySQLPort, cfg.DBAUser, cfg.DBAPassword); err != nil {
+			if err := ChangePrimary(rctx, dsn, "127.0.0.1", primary.MySQLPort, cfg.ReplUser, cfg.ReplPassword); err != nil {
 				return err
 			}
 			return WaitReplicating(rctx, dsn)
@@ -335,7 +357,7 @@ func upGateway(ctx context.Context, cfg *DemoConfig, p progress) error {
 	g := cfg.Gateway
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(g.MySQLPort))
 	pidFile := filepath.Join(cfg.gatewayDir(), "gateway.pid")
-	if pid := liveProcess(pidFile, "serve", strconv.Itoa(g.MySQLPort)); pid != 0 {
+	if pid := liveProcess(pidFile, cfg.gatewayMarks()...); pid != 0 {
 		p.line("gateway already running on %s (pid %d)", addr, pid)
 		return nil
 	}

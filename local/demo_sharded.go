@@ -73,7 +73,9 @@ func upSharded(ctx context.Context, cfg *DemoConfig, p progress) error {
 			}
 			_, err := StartMariaDB(ctx, MariaDBConfig{
 				Dir: dir, Port: s.spec.MySQLPort, ServerID: s.spec.UID, User: cfg.User, Password: cfg.Password,
-				DBAUser: cfg.DBAUser, DBAPassword: cfg.DBAPassword, Detached: true,
+				DBAUser: cfg.DBAUser, DBAPassword: cfg.DBAPassword, Detached: true, FenceUser: true,
+				LeastPrivilege: true, ReplUser: cfg.ReplUser, ReplPassword: cfg.ReplPassword,
+				FilteredUser: cfg.FilteredUser, FilteredPassword: cfg.FilteredPassword,
 			})
 			return err
 		})
@@ -152,7 +154,7 @@ func initDemoShard(ctx context.Context, cfg *DemoConfig, ks ShardedKeyspace, sh 
 			primary = t
 		}
 	}
-	db, err := sql.Open("mysql", tabletDSN(cfg, primary, ""))
+	db, err := sql.Open("mysql", tabletDBADSN(cfg, primary, ""))
 	if err != nil {
 		return err
 	}
@@ -165,8 +167,8 @@ func initDemoShard(ctx context.Context, cfg *DemoConfig, ks ShardedKeyspace, sh 
 		if t.Type == topodatapb.TabletType_PRIMARY {
 			continue
 		}
-		dsn := tabletDSN(cfg, t, "")
-		if err := ChangePrimary(ctx, dsn, "127.0.0.1", primary.MySQLPort, cfg.DBAUser, cfg.DBAPassword); err != nil {
+		dsn := tabletDBADSN(cfg, t, "")
+		if err := ChangePrimary(ctx, dsn, "127.0.0.1", primary.MySQLPort, cfg.ReplUser, cfg.ReplPassword); err != nil {
 			return err
 		}
 		if err := WaitReplicating(ctx, dsn); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -44,8 +43,7 @@ func TestDemoSharded(t *testing.T) {
 		Executable: os.Args[0],
 	}
 	cfg.EtcdArgs = []string{roleEtcd, cfg.EtcdDir(), strconv.Itoa(cfg.EtcdPort), strconv.Itoa(cfg.EtcdPeerPort)}
-	cfg.Gateway.Args = []string{roleGateway, "serve", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Gateway.MySQLPort)),
-		net.JoinHostPort("127.0.0.1", strconv.Itoa(layout.Tablets[0].MySQLPort))}
+	fakeGateway(&cfg, layout.Tablets[0].MySQLPort)
 	t.Cleanup(func() { _ = Down(context.Background(), dir, false, io.Discard) })
 
 	var out bytes.Buffer

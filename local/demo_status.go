@@ -48,7 +48,7 @@ func (c *DemoConfig) processes(r roles) []demoProcess {
 	ps = append(ps, c.shardedProcesses()...) // demo_sharded.go
 	g := c.Gateway
 	return append(ps, demoProcess{name: "gateway", addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(g.MySQLPort)),
-		pidFile: filepath.Join(c.gatewayDir(), "gateway.pid"), marks: []string{"serve", strconv.Itoa(g.MySQLPort)}})
+		pidFile: filepath.Join(c.gatewayDir(), "gateway.pid"), marks: c.gatewayMarks()})
 }
 
 // stopOrder is the order Down stops processes in: the gateway first (clients go), then etcd,
@@ -160,7 +160,7 @@ func pidString(pid int) string {
 func replicationSummary(ctx context.Context, cfg *DemoConfig, addr string) string {
 	_, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
-	db, err := sql.Open("mysql", tabletDSN(cfg, TabletSpec{MySQLPort: port}, ""))
+	db, err := sql.Open("mysql", tabletDBADSN(cfg, TabletSpec{MySQLPort: port}, "")) // the app user may not see replication
 	if err != nil {
 		return err.Error()
 	}

@@ -33,6 +33,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// fakeGateway makes cfg's gateway the relay of runRole to the MySQL server on backendPort,
+// started as the demo starts the real one: `serve --config FILE`, its ports only in the file.
+func fakeGateway(cfg *DemoConfig, backendPort int) {
+	file := filepath.Join(cfg.gatewayDir(), "fake.conf")
+	cfg.Gateway.Args = []string{roleGateway, "serve", "--config", file}
+	cfg.Gateway.Files = map[string]string{file: net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Gateway.MySQLPort)) + " " +
+		net.JoinHostPort("127.0.0.1", strconv.Itoa(backendPort))}
+}
+
 func runRole(role string, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -44,7 +53,16 @@ func runRole(role string, args []string) int {
 			os.Stderr.WriteString(err.Error() + "\n")
 			return 1
 		}
-	case roleGateway: // args: "serve" listenAddr backendAddr (the "serve" mark is for liveProcess)
+	case roleGateway: // args: "serve" "--config" FILE, as the real one: FILE holds "listenAddr backendAddr"
+		b, err := os.ReadFile(args[2])
+		if err != nil {
+			return 1
+		}
+		addrs := strings.Fields(string(b))
+		if len(addrs) != 2 {
+			return 1
+		}
+		args = []string{"serve", addrs[0], addrs[1]}
 		l, err := net.Listen("tcp", args[1])
 		if err != nil {
 			return 1
@@ -102,8 +120,7 @@ func TestDemoUpStatusDown(t *testing.T) {
 		Executable: os.Args[0],
 	}
 	cfg.EtcdArgs = []string{roleEtcd, cfg.EtcdDir(), strconv.Itoa(cfg.EtcdPort), strconv.Itoa(cfg.EtcdPeerPort)}
-	cfg.Gateway.Args = []string{roleGateway, "serve", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Gateway.MySQLPort)),
-		net.JoinHostPort("127.0.0.1", strconv.Itoa(layout.Tablets[0].MySQLPort))}
+	fakeGateway(&cfg, layout.Tablets[0].MySQLPort)
 	t.Cleanup(func() {
 		// Whatever happened, leave no detached process behind.
 		_ = Down(context.Background(), dir, false, io.Discard)
@@ -114,6 +131,11 @@ func TestDemoUpStatusDown(t *testing.T) {
 		t.Fatalf("Up: %v\n%s", err, out.String())
 	}
 	t.Logf("up:\n%s", out.String())
+	grantsCfg := cfg
+	if err := grantsCfg.validate(); err != nil { // the accounts' defaults, as Up filled them in
+		t.Fatal(err)
+	}
+	checkDemoGrants(t, ctx, grantsCfg)
 	for _, want := range []string{"starting mariadbd zone1-100 (PRIMARY) on 127.0.0.1:" + strconv.Itoa(ports[0]) + " ... ok", "mariadb -h 127.0.0.1 -P " + strconv.Itoa(ports[6])} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("up output lacks %q", want)

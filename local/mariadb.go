@@ -31,6 +31,15 @@ const (
 	DefaultDBAPassword = "vt_dba"
 )
 
+// The replication and change-stream accounts of a LeastPrivilege server (Vitess's names:
+// vttablet's --db-repl-user and --db-filtered-user).
+const (
+	DefaultReplUser         = "vt_repl"
+	DefaultReplPassword     = "vt_repl"
+	DefaultFilteredUser     = "vt_filtered"
+	DefaultFilteredPassword = "vt_filtered"
+)
+
 // defaultStartTimeout bounds how long StartMariaDB waits for a new server to accept connections
 // when the caller's context has no deadline.
 const defaultStartTimeout = 60 * time.Second
@@ -59,6 +68,18 @@ type MariaDBConfig struct {
 	// failover fences a demoted primary. Clusters (and the demo) set it; a standalone server,
 	// which boots read-only too, keeps User writable through read_only for its tests.
 	FenceUser bool
+	// LeastPrivilege gives User only the data path's privileges (AppPrivileges: no SUPER,
+	// READ ONLY ADMIN, replication, binlog or user administration rights; what it had beyond
+	// them is revoked) and creates ReplUser, the account replicas connect to their primary with
+	// (REPLICATION SLAVE only), and FilteredUser, the change streams' (VStream: SELECT,
+	// REPLICATION SLAVE, BINLOG MONITOR, and SLAVE MONITOR, since a stream reads its replica
+	// source's status). The admin DBAUser keeps every privilege: control (health probe, KILL
+	// QUERY) and failover. `vtdirect local up` sets it.
+	LeastPrivilege bool
+	// ReplUser, FilteredUser and their passwords: default vt_repl / vt_repl and vt_filtered /
+	// vt_filtered. Only with LeastPrivilege.
+	ReplUser, ReplPassword         string
+	FilteredUser, FilteredPassword string
 	// Detached starts mariadbd in a new session so that it outlives this process (`vtdirect
 	// local up`). Otherwise mariadbd gets its own process group and is killed if this process
 	// dies (tests), so an interrupted test leaves no server behind.
@@ -68,6 +89,12 @@ type MariaDBConfig struct {
 func (c *MariaDBConfig) validate() error {
 	if c.DBAUser == "" {
 		c.DBAUser, c.DBAPassword = DefaultDBAUser, DefaultDBAPassword
+	}
+	if c.ReplUser == "" {
+		c.ReplUser, c.ReplPassword = DefaultReplUser, DefaultReplPassword
+	}
+	if c.FilteredUser == "" {
+		c.FilteredUser, c.FilteredPassword = DefaultFilteredUser, DefaultFilteredPassword
 	}
 	switch {
 	case c.Dir == "":

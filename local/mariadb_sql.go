@@ -9,10 +9,23 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// createUser creates cfg.User with every privilege (but READ_ONLY ADMIN with FenceUser: then
-// read_only stops its writes) and the admin cfg.DBAUser with every privilege, and drops the passwordless TCP roots that
-// mariadb-install-db made. It does not write the binlog: replicas must start with an empty GTID
-// history of their own, or strict mode refuses the primary's events.
+// AppPrivileges are the data path's privileges, which a LeastPrivilege server gives its User
+// (the gateway's --db-app-user): reading and writing tables, DDL, routines, views, events and
+// triggers, temporary tables and locks. Not SUPER, READ ONLY ADMIN, PROCESS, FILE, RELOAD,
+// SHUTDOWN, CREATE USER, CONNECTION ADMIN, the replication and binlog privileges (REPLICATION
+// SLAVE, BINLOG MONITOR alias REPLICATION CLIENT, SLAVE MONITOR, REPLICATION SLAVE ADMIN,
+// REPLICATION MASTER ADMIN, BINLOG ADMIN, BINLOG REPLAY), nor GRANT OPTION: the gateway's own
+// checks are the first line, these grants the last.
+const AppPrivileges = "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, REFERENCES, INDEX, ALTER, SHOW DATABASES, " +
+	"CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, " +
+	"EVENT, TRIGGER, DELETE HISTORY"
+
+// createUser creates cfg.User and the admin cfg.DBAUser, and drops the passwordless TCP roots
+// that mariadb-install-db made. The admin has every privilege; User has every privilege too
+// (but READ_ONLY ADMIN with FenceUser: then read_only stops its writes), or with
+// LeastPrivilege only AppPrivileges, beside the replication and change-stream users. It does
+// not write the binlog: replicas must start with an empty GTID history of their own, or strict
+// mode refuses the primary's events.
 func (m *MariaDB) createUser(ctx context.Context) error {
 	db, err := m.RootDB(ctx)
 	if err != nil {
@@ -25,16 +38,30 @@ func (m *MariaDB) createUser(ctx context.Context) error {
 	}
 	defer conn.Close()
 	stmts := []string{"SET SESSION sql_log_bin = 0"}
-	for _, u := range [][2]string{{m.cfg.User, m.cfg.Password}, {m.cfg.DBAUser, m.cfg.DBAPassword}} {
+	type account struct{ user, password, grants string }
+	accounts := []account{{m.cfg.User, m.cfg.Password, "ALL PRIVILEGES"}, {m.cfg.DBAUser, m.cfg.DBAPassword, "ALL PRIVILEGES"}}
+	if m.cfg.LeastPrivilege {
+		accounts[0].grants = AppPrivileges
+		accounts = append(accounts,
+			account{m.cfg.ReplUser, m.cfg.ReplPassword, "REPLICATION SLAVE"},
+			account{m.cfg.FilteredUser, m.cfg.FilteredPassword, "SELECT, REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR"})
+	}
+	for _, a := range accounts {
 		for _, host := range []string{"%", "localhost"} {
-			acct := fmt.Sprintf("%s@%s", quoteString(u[0]), quoteString(host))
-			pw := quoteString(u[1])
+			acct := fmt.Sprintf("%s@%s", quoteString(a.user), quoteString(host))
+			pw := quoteString(a.password)
 			stmts = append(stmts,
 				fmt.Sprintf("CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s", acct, pw),
-				fmt.Sprintf("ALTER USER %s IDENTIFIED BY %s", acct, pw),
-				fmt.Sprintf("GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION", acct),
-			)
-			if m.cfg.FenceUser && u[0] != m.cfg.DBAUser {
+				fmt.Sprintf("ALTER USER %s IDENTIFIED BY %s", acct, pw))
+			if a.grants == "ALL PRIVILEGES" {
+				stmts = append(stmts, fmt.Sprintf("GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION", acct))
+			} else {
+				// A data dir made before keeps the account: what it had beyond grants goes.
+				stmts = append(stmts,
+					fmt.Sprintf("REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s", acct),
+					fmt.Sprintf("GRANT %s ON *.* TO %s", a.grants, acct))
+			}
+			if m.cfg.FenceUser && a.user == m.cfg.User && a.user != m.cfg.DBAUser && !m.cfg.LeastPrivilege {
 				// The serving user must not write past read_only: that is how failover
 				// fences a demoted primary (the admin user sets read_only).
 				stmts = append(stmts, fmt.Sprintf("REVOKE READ_ONLY ADMIN ON *.* FROM %s", acct))

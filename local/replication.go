@@ -32,7 +32,7 @@ func SetupReplication(ctx context.Context, primary *MariaDB, replicas ...*MariaD
 		}
 	}
 	for _, r := range replicas {
-		if err := WaitReplicating(ctx, r.DSN("")); err != nil {
+		if err := WaitReplicating(ctx, r.DBADSN("")); err != nil {
 			return fmt.Errorf("setup replication on %s: %w", r.Addr(), err)
 		}
 	}

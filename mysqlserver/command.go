@@ -71,9 +71,9 @@ func (c *Conn) commandLoop() {
 		if err := c.serveCommand(); err != nil {
 			switch {
 			case errors.Is(err, errIdleTimeout):
-				c.log.Debug("connection closed: idle timeout", "timeout", c.idle.d)
+				c.logger().Debug("connection closed: idle timeout", "timeout", c.idle.d)
 			case !errors.Is(err, errQuit) && !errors.Is(err, io.EOF):
-				c.log.Debug("connection ends", "err", err)
+				c.logger().Debug("connection ends", "err", err)
 			}
 			return
 		}

@@ -24,7 +24,6 @@ type Conn struct {
 	raw  net.Conn // the TCP socket; closing it unblocks every read and write
 	conn net.Conn // raw, or the TLS connection over it after the upgrade
 	rd   *packetReader
-	log  *slog.Logger
 
 	// Set by the handshake (and COM_CHANGE_USER), read-only otherwise.
 	user       string
@@ -77,9 +76,12 @@ func newConn(l *Listener, nc net.Conn) *Conn {
 		status: mysql.SERVER_STATUS_AUTOCOMMIT,
 	}
 	c.out.c = c
-	c.log = l.log.With("conn", c.id)
 	return c
 }
+
+// logger is the listener's logger with the connection's id: made when something is logged
+// (rarely), not for every connection, since slog's With formats the attribute at once.
+func (c *Conn) logger() *slog.Logger { return c.l.log.With("conn", c.id) }
 
 // ID is the gateway's connection id, sent to the client in the handshake (and what
 // CONNECTION_ID() and KILL should use).
@@ -199,7 +201,7 @@ func (c *Conn) Close() {
 func (c *Conn) serve() {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.Error("panic while serving a client; connection closed", "panic", r, "stack", string(debug.Stack()))
+			c.logger().Error("panic while serving a client; connection closed", "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
 	defer c.Close()
@@ -210,7 +212,7 @@ func (c *Conn) serve() {
 		return
 	}
 	if err := c.handshake(); err != nil {
-		c.log.Debug("handshake failed", "remote", c.raw.RemoteAddr(), "err", err)
+		c.logger().Debug("handshake failed", "remote", c.raw.RemoteAddr(), "err", err)
 		return
 	}
 	if !c.l.addUser(c.user) {

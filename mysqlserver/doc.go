@@ -18,7 +18,7 @@
 //
 // Example:
 //
-//	ln, _ := net.Listen("tcp", "127.0.0.1:15306")
+//	ln, _ := mysqlserver.Listen(ctx, "127.0.0.1:15306") // keep-alive inherited by each client
 //	srv, err := mysqlserver.NewListener(mysqlserver.Config{
 //		Auth: mysqlserver.StaticAuth{"app": "app"},
 //	}, ln, router)

@@ -92,6 +92,9 @@ func (b *Backend) openControl() *sql.DB {
 	cfg := b.cfg.Load()
 	c := gomysql.NewConfig()
 	c.User, c.Passwd = cfg.User, cfg.Password
+	if cfg.ControlUser != "" {
+		c.User, c.Passwd = cfg.ControlUser, cfg.ControlPassword
+	}
 	c.Net, c.Addr = "tcp", b.key.Addr
 	c.Timeout = cfg.ConnectTimeout
 	c.MultiStatements = true
@@ -195,7 +198,7 @@ func (b *Backend) configure(cfg Config) []string {
 		cfg.TLSMode, cfg.TLSConfig = old.TLSMode, old.TLSConfig
 	}
 	b.cfg.Store(&cfg)
-	if cfg.Password != old.Password {
+	if cfg.Password != old.Password || cfg.ControlUser != old.ControlUser || cfg.ControlPassword != old.ControlPassword {
 		// Connections in use on the old pool finish their statement; it closes them after.
 		b.control.Swap(b.openControl()).Close()
 	}

@@ -28,9 +28,16 @@ const (
 // backend, taken from the first tablet's Config (and changed with Backends.Configure); the
 // others are each tablet's own (changed with TabletServer.Configure).
 type Config struct {
-	// User and Password are the backend credentials (data connections and the control
-	// connection alike). Backend-level; User is part of the backend's key.
+	// User and Password are the backend credentials (data connections, and the control
+	// connection unless ControlUser is set). Backend-level; User is part of the backend's key.
 	User, Password string
+	// ControlUser and ControlPassword, if ControlUser is set, are the control connection's
+	// credentials (health probe with the replica status, KILL QUERY of the data connections,
+	// the process list), as vttablet reads replication status with its dba user: User then
+	// needs no replication or process rights. The account must see User's threads (PROCESS)
+	// and kill them (CONNECTION ADMIN or SUPER), and read the replica status (SLAVE MONITOR).
+	// Backend-level.
+	ControlUser, ControlPassword string
 	// MaxConnections bounds the backend connections to the tablet's MySQL server as User,
 	// shared by every tablet there, whatever their number; 0 = PoolSize + TxPoolSize.
 	// Backend-level.

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -108,19 +109,10 @@ func cmpOrdered[T int64 | uint64](x, y T) int {
 // newCopyState lists the tables to copy: those in lastPKs when resuming, else every table the
 // filter streams (limited to tablesToCopy when given).
 func (s *shardStream) newCopyState(ctx context.Context, lastPKs []*binlogdatapb.TableLastPK, tablesToCopy []string) (*copyState, error) {
-	c := &copyState{tables: make(map[string]*copyTable)}
 	if len(lastPKs) > 0 {
-		for _, tl := range lastPKs {
-			t := &copyTable{name: tl.TableName}
-			if qr := tl.Lastpk; qr != nil && len(qr.Rows) == 1 {
-				t.started = true
-				t.lastpk = splitRow(qr.Rows[0])
-			}
-			c.order = append(c.order, t.name)
-			c.tables[t.name] = t
-		}
-		return c, nil
+		return decodeLastPKs(lastPKs)
 	}
+	c := &copyState{tables: make(map[string]*copyTable)}
 	names, err := s.schema.listTables(ctx)
 	if err != nil {
 		return nil, err
@@ -139,18 +131,78 @@ func (s *shardStream) newCopyState(ctx context.Context, lastPKs []*binlogdatapb.
 	return c, nil
 }
 
-// splitRow turns a querypb.Row into its values (nil for NULL).
-func splitRow(r *querypb.Row) [][]byte {
+// decodeLastPKs reads a copy's progress from a client's VGTID (table_p_ks, as this gateway or
+// Vitess sent it in VGTID events): each table once, by name, with at most one lastpk row
+// whose lengths fit its values and hold no NULL (key columns are NOT NULL). The values' count
+// against the table's key is checked when the table's chunk query is made (checkLastPK).
+func decodeLastPKs(lastPKs []*binlogdatapb.TableLastPK) (*copyState, error) {
+	c := &copyState{tables: make(map[string]*copyTable)}
+	for _, tl := range lastPKs {
+		if tl == nil || tl.TableName == "" {
+			return nil, errors.New("table_p_ks: an entry without a table name")
+		}
+		if c.tables[tl.TableName] != nil {
+			return nil, fmt.Errorf("table_p_ks: table %s twice", tl.TableName)
+		}
+		t := &copyTable{name: tl.TableName}
+		if qr := tl.Lastpk; qr != nil && len(qr.Rows) > 0 {
+			if len(qr.Rows) > 1 {
+				return nil, fmt.Errorf("table_p_ks of %s: lastpk has %d rows, want one", tl.TableName, len(qr.Rows))
+			}
+			vals, err := splitRow(qr.Rows[0])
+			if err != nil {
+				return nil, fmt.Errorf("table_p_ks of %s: lastpk: %w", tl.TableName, err)
+			}
+			if len(qr.Fields) > 0 && len(qr.Fields) != len(vals) {
+				return nil, fmt.Errorf("table_p_ks of %s: lastpk has %d fields and %d values", tl.TableName, len(qr.Fields), len(vals))
+			}
+			for i, v := range vals {
+				if v == nil {
+					return nil, fmt.Errorf("table_p_ks of %s: lastpk value %d is NULL", tl.TableName, i+1)
+				}
+			}
+			if len(vals) == 0 {
+				return nil, fmt.Errorf("table_p_ks of %s: lastpk row has no values", tl.TableName)
+			}
+			t.started, t.lastpk = true, vals
+		}
+		c.order = append(c.order, t.name)
+		c.tables[t.name] = t
+	}
+	return c, nil
+}
+
+// splitRow turns a querypb.Row into its values (nil for NULL), refusing lengths that do not
+// add up to its values (a row from a client, not only from this gateway).
+func splitRow(r *querypb.Row) ([][]byte, error) {
 	out := make([][]byte, len(r.Lengths))
 	off := int64(0)
 	for i, l := range r.Lengths {
+		if l < -1 {
+			return nil, fmt.Errorf("value %d has length %d", i+1, l)
+		}
 		if l < 0 {
 			continue
+		}
+		if l > int64(len(r.Values))-off {
+			return nil, fmt.Errorf("value %d (%d bytes) runs past the row's %d bytes", i+1, l, len(r.Values))
 		}
 		out[i] = r.Values[off : off+l]
 		off += l
 	}
-	return out
+	if off != int64(len(r.Values)) {
+		return nil, fmt.Errorf("the values' lengths add up to %d of the row's %d bytes", off, len(r.Values))
+	}
+	return out, nil
+}
+
+// checkLastPK checks that a copy resumed from a client's lastpk gives one value per key
+// column of the table as the source has it.
+func checkLastPK(m *tableMeta, t *copyTable) error {
+	if t.started && len(m.PK) > 0 && len(t.lastpk) != len(m.PK) {
+		return invalidArg("table_p_ks of %s: lastpk has %d values, the table's primary key %d columns", t.name, len(t.lastpk), len(m.PK))
+	}
+	return nil
 }
 
 // copyPhase copies every table of s.copying, then sends COPY_COMPLETED.
@@ -200,6 +252,11 @@ func (s *shardStream) copyChunk(ctx context.Context, t *copyTable) (done bool, e
 	p, err := s.plan(ctx, t.name)
 	if err != nil {
 		return false, err
+	}
+	if p != nil {
+		if err := checkLastPK(p.meta, t); err != nil {
+			return false, err
+		}
 	}
 	var evs []*binlogdatapb.VEvent
 	evs = append(evs, &binlogdatapb.VEvent{Type: binlogdatapb.VEventType_BEGIN, Keyspace: s.ks, Shard: s.shard})

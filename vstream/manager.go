@@ -131,22 +131,49 @@ func (m *Manager) newShardStream(req *vtgatepb.VStreamRequest, sg *binlogdatapb.
 		req: SourceRequest{Keyspace: sg.Keyspace, Shard: sg.Shard, TabletTypes: types, InOrder: inOrder,
 			Cells: cells, CellPreference: flags.GetCellPreference()},
 	}
-	switch g := sg.Gtid; {
-	case g == "current":
-		s.current = true
-	case g == "":
-	default:
-		if s.pos, err = ParsePosition(g); err != nil {
-			return nil, invalidArg("vgtid of %s/%s: %v", sg.Keyspace, sg.Shard, err)
-		}
+	start, err := parseStart(sg)
+	if err != nil {
+		return nil, err
 	}
-	if sg.Gtid == "" || len(sg.TablePKs) > 0 {
-		if s.current {
-			return nil, invalidArg("vgtid of %s/%s: table_p_ks cannot go with position current", sg.Keyspace, sg.Shard)
-		}
+	s.pos, s.current = start.pos, start.current
+	if start.copy {
 		s.copying = &copyState{} // filled once a source is connected
 	}
 	return s, nil
+}
+
+// startPoint is where one VGTID entry starts: a position, or "current", and whether tables
+// are copied first (no position, or a copy under way: table_p_ks).
+type startPoint struct {
+	pos     Position
+	current bool
+	copy    bool
+}
+
+// parseStart reads the start of a VGTID entry a client sent: its position and its copy
+// progress (table_p_ks), which is checked whole here, before any stream starts.
+func parseStart(sg *binlogdatapb.ShardGtid) (startPoint, error) {
+	var p startPoint
+	switch g := sg.Gtid; {
+	case g == "current":
+		p.current = true
+	case g == "":
+	default:
+		var err error
+		if p.pos, err = ParsePosition(g); err != nil {
+			return p, invalidArg("vgtid of %s/%s: %v", sg.Keyspace, sg.Shard, err)
+		}
+	}
+	if sg.Gtid == "" || len(sg.TablePKs) > 0 {
+		if p.current {
+			return p, invalidArg("vgtid of %s/%s: table_p_ks cannot go with position current", sg.Keyspace, sg.Shard)
+		}
+		if _, err := decodeLastPKs(sg.TablePKs); err != nil {
+			return p, invalidArg("vgtid of %s/%s: %v", sg.Keyspace, sg.Shard, err)
+		}
+		p.copy = true
+	}
+	return p, nil
 }
 
 // prepareCopy lists the tables to copy on a source (any healthy one: table lists agree).

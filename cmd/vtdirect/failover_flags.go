@@ -53,7 +53,7 @@ func addFailoverFlags(fs *pflag.FlagSet, f *failoverFlags) {
 // the file of the backend users' passwords: passwords are never flags (they would show in ps
 // and /debug/pprof/cmdline).
 func addDBAFlags(fs *pflag.FlagSet, f *failoverFlags) {
-	fs.StringVar(&f.dba, "db-dba-user", "vt_dba", "admin MySQL user that failover reads and changes replication with (SUPER or the replication and read-only admin privileges)")
+	fs.StringVar(&f.dba, "db-dba-user", "vt_dba", "admin MySQL user that failover reads and changes replication with (SUPER or the replication and read-only admin privileges); given its password, also the control connection's (health probe, KILL QUERY), so the app user needs no replication or process rights")
 	fs.StringVar(&f.repl, "db-repl-user", "", "user replicas connect to their primary with (default: --db-dba-user)")
 	fs.StringVar(&f.credFile, "db-credentials-file", "", "JSON file of the backend users' passwords, in Vitess's format: {\"vt_app\": [\"password\"], \"vt_dba\": [\"password\"]}")
 }

@@ -161,14 +161,18 @@ func demoConfig(f *localFlags, dir, exe string) local.DemoConfig {
 		layout.Tablets[i].MySQLPort = f.tabletPortBase + int(layout.Tablets[i].UID)
 	}
 	cfg := local.DemoConfig{
-		Dir:          dir,
-		Layout:       layout,
-		User:         f.user,
-		Password:     f.password,
-		DBAUser:      local.DefaultDBAUser,
-		DBAPassword:  local.DefaultDBAPassword,
-		EtcdPort:     f.etcdPort,
-		EtcdPeerPort: f.etcdPeerPort,
+		Dir:              dir,
+		Layout:           layout,
+		User:             f.user,
+		Password:         f.password,
+		DBAUser:          local.DefaultDBAUser,
+		DBAPassword:      local.DefaultDBAPassword,
+		ReplUser:         local.DefaultReplUser,
+		ReplPassword:     local.DefaultReplPassword,
+		FilteredUser:     local.DefaultFilteredUser,
+		FilteredPassword: local.DefaultFilteredPassword,
+		EtcdPort:         f.etcdPort,
+		EtcdPeerPort:     f.etcdPeerPort,
 		Gateway: local.DemoGateway{
 			Cell: f.cell, MySQLPort: f.mysqlPort, GRPCPort: f.grpcPort, HTTPPort: f.httpPort,
 		},
@@ -219,21 +223,27 @@ users:
   %s:
     password_file: secrets/app.password
 global:
-  user: %s
+  user: %s                # the data path: no SUPER, READ ONLY ADMIN or replication rights
   password_file: secrets/app.password
+  filtered_user: %s       # VStream: SELECT, REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR
+  filtered_password_file: secrets/filtered.password
 failover:                 # on, with semi_sync (the keyspace's durability policy)
   enabled: true
-  dba_user: %s
+  dba_user: %s            # also the control connection: health probe, KILL QUERY
   dba_password_file: secrets/dba.password
+  repl_user: %s           # replicas' MASTER_USER: REPLICATION SLAVE only
+  repl_password_file: secrets/repl.password
   replica_net_timeout: %ds%s
 buffer:
   enabled: true
 `, c.Gateway.Cell, c.EtcdAddr(), c.Layout.GlobalRoot, c.Gateway.MySQLPort, c.Gateway.GRPCPort, c.Gateway.HTTPPort,
-		c.User, c.User, c.DBAUser, local.SlaveNetTimeout, failoverKeyspaces)
+		c.User, c.User, c.FilteredUser, c.DBAUser, c.ReplUser, local.SlaveNetTimeout, failoverKeyspaces)
 	files := map[string]string{
 		file: yaml,
-		filepath.Join(dir, "secrets", "app.password"): c.Password + "\n",
-		filepath.Join(dir, "secrets", "dba.password"): c.DBAPassword + "\n",
+		filepath.Join(dir, "secrets", "app.password"):      c.Password + "\n",
+		filepath.Join(dir, "secrets", "dba.password"):      c.DBAPassword + "\n",
+		filepath.Join(dir, "secrets", "filtered.password"): c.FilteredPassword + "\n",
+		filepath.Join(dir, "secrets", "repl.password"):     c.ReplPassword + "\n",
 	}
 	return []string{"serve", "--config", file}, files
 }

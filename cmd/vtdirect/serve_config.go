@@ -71,6 +71,7 @@ func (f *serveFlags) applyFile(fs *pflag.FlagSet, file *config.File) error {
 	}
 	if pw, ok := file.Secret("failover", "dba_password"); ok {
 		f.fo.dbaPassword = pw
+		f.useDBAForControl()
 	}
 	f.fo.replPassword = f.fo.dbaPassword
 	if pw, ok := file.Secret("failover", "repl_password"); ok {
@@ -92,10 +93,20 @@ func (f *serveFlags) useCredentials() error {
 	if pw, ok := creds[f.ts.User]; ok {
 		f.ts.Password = pw
 	}
+	if _, ok := creds[f.fo.dba]; ok {
+		f.useDBAForControl()
+	}
 	if pw, ok := creds[f.sec.filteredUser]; ok {
 		f.sec.filteredPass = pw
 	}
 	return nil
+}
+
+// useDBAForControl makes the admin user, whose password is given, the backends' control
+// connection's (health probe with the replica status, KILL QUERY), as vttablet uses its dba
+// user for them: the app user then needs no replication or process rights.
+func (f *serveFlags) useDBAForControl() {
+	f.ts.ControlUser, f.ts.ControlPassword = f.fo.dba, f.fo.dbaPassword
 }
 
 // users are the MySQL users the gateway accepts: the static auth file's and the config

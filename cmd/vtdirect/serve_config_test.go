@@ -112,6 +112,14 @@ func TestDemoConfigFileLoads(t *testing.T) {
 	if u, _ := sf.users(); u["app"] != "app" || sf.ts.Password != "app" || sf.fo.dbaPassword != local.DefaultDBAPassword || !sf.fo.enable || sf.fo.keyspaces != "commerce" {
 		t.Errorf("demo config: users %v, password %q, dba %q, failover %v keyspaces %q", u, sf.ts.Password, sf.fo.dbaPassword, sf.fo.enable, sf.fo.keyspaces)
 	}
+	// Least privilege: the control connection is the admin's, VStream the change-stream
+	// user's, replication the replication user's; the data path's user has none of their rights.
+	if sf.ts.ControlUser != local.DefaultDBAUser || sf.ts.ControlPassword != local.DefaultDBAPassword ||
+		sf.sec.filteredUser != local.DefaultFilteredUser || sf.sec.filteredPass != local.DefaultFilteredPassword ||
+		sf.fo.repl != local.DefaultReplUser || sf.fo.replPassword != local.DefaultReplPassword {
+		t.Errorf("demo config: control %q/%q, filtered %q/%q, repl %q/%q", sf.ts.ControlUser, sf.ts.ControlPassword,
+			sf.sec.filteredUser, sf.sec.filteredPass, sf.fo.repl, sf.fo.replPassword)
+	}
 	for _, a := range cfg.Gateway.Args {
 		if strings.Contains(a, "app") && a != cfg.Gateway.Args[2] {
 			t.Errorf("a password reaches the command line: %q", a)
