@@ -563,6 +563,24 @@ func (c *Conn) shrinkWbuf() {
 // Silent runs a statement the client did not send, its reply discarded: an ERR reply is
 // returned as the error (a *mysql.MyError). Rows of a small result come back as strings.
 func (c *Conn) Silent(ctx context.Context, q string) ([][]string, error) {
+	rec, err := c.silent(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return rec.rows()
+}
+
+// SilentValues is Silent with the rows' values as they are: NULL is nil, an empty value an
+// empty slice.
+func (c *Conn) SilentValues(ctx context.Context, q string) ([][][]byte, error) {
+	rec, err := c.silent(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return rec.values()
+}
+
+func (c *Conn) silent(ctx context.Context, q string) (*rowRecorder, error) {
 	c.wbuf = append(c.wbuf[:0], 0, 0, 0, 0, mysql.COM_QUERY)
 	c.wbuf = append(c.wbuf, q...)
 	rec := &rowRecorder{deprecateEOF: c.caps&mysql.CLIENT_DEPRECATE_EOF != 0}
@@ -574,7 +592,7 @@ func (c *Conn) Silent(ctx context.Context, q string) ([][]string, error) {
 	if res.Err != nil {
 		return nil, res.Err
 	}
-	return rec.rows()
+	return rec, nil
 }
 
 // Ping sends COM_PING and returns the status flags of its OK: whether a transaction is open,
