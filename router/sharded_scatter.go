@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -11,6 +12,7 @@ import (
 	"github.com/vtdirect/vtdirect/planner"
 	"github.com/vtdirect/vtdirect/session"
 	"github.com/vtdirect/vtdirect/tabletserver"
+	"github.com/vtdirect/vtdirect/vindex"
 )
 
 // shardConn is one shard's connection for a statement on several shards.
@@ -85,6 +87,41 @@ func keysOf(ks string, shards []string, order uint8) []shardKey {
 
 // streamed is start's maxRows for replies the merge consumes as they stream.
 const streamed = -1
+
+// maxInlineRows bounds the rows per shard that a statement's replies may have to be read
+// whole, one shard after the other, instead of streamed.
+const maxInlineRows = 256
+
+// boundedRows is how many rows at most each shard returns for a merge, when the plan bounds
+// them to few (an aggregate without GROUP BY: one; an ungrouped LIMIT, which the shards get
+// as LIMIT offset+count: that many, up to maxInlineRows), else streamed.
+func boundedRows(m *planner.Merge, vals []vindex.Value) int {
+	switch {
+	case m == nil:
+		return streamed
+	case m.Grouped && len(m.Order) == 0:
+		return 1
+	case m.Grouped || m.Limit == nil:
+		return streamed
+	}
+	n, ok := limitValue(m.Limit, vals)
+	if m.Offset != nil {
+		off, ok2 := limitValue(m.Offset, vals)
+		n, ok = n+off, ok && ok2 && n+off >= n
+	}
+	if !ok || n > maxInlineRows {
+		return streamed
+	}
+	return int(n)
+}
+
+func limitValue(v *planner.ValueExpr, vals []vindex.Value) (uint64, bool) {
+	if v.Arg >= len(vals) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(v.Value(vals).Raw), 10, 64)
+	return n, err == nil
+}
 
 // start sends each shard's statement, one connection after the other from the session's
 // goroutine (the shards then work at once, and no goroutine start delays a statement), then
@@ -238,8 +275,8 @@ func (e *Executor) scatterSelect(x *stmtRun, r *planner.Route, shards []string, 
 		texts[i], names[i] = text, sc.key.String()
 	}
 	maxRows := streamed
-	if m := x.plan.Merge; m != nil && m.Grouped && len(m.Order) == 0 && !none {
-		maxRows = 1 // an aggregate without GROUP BY: one row per shard
+	if !none {
+		maxRows = boundedRows(x.plan.Merge, x.tv.Vals)
 	}
 	wait := e.start(x, conns, texts, maxRows)
 	for i, sc := range conns {
