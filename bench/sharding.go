@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -132,6 +133,7 @@ func runShardingBench(ctx context.Context, args []string) error {
 	type run struct {
 		name, target string
 		addr         string
+		also         []string // more addresses each query goes to at once (a fan-out without the gateway)
 		conns        int
 		query        string
 		gateway      bool
@@ -162,6 +164,7 @@ func runShardingBench(ctx context.Context, args []string) error {
 		run{name: "shard 80- alone, via gateway", target: "customer:80-", addr: gw.mysqlAddr, conns: 1, query: scatterQuery, gateway: true},
 		run{name: "shard -80 alone, direct", target: "customer", addr: ks.Primary("-80").MariaDB.Addr(), conns: 1, query: scatterQuery},
 		run{name: "shard 80- alone, direct", target: "customer", addr: ks.Primary("80-").MariaDB.Addr(), conns: 1, query: scatterQuery},
+		run{name: "both shards at once, direct", target: "customer", addr: ks.Primary("-80").MariaDB.Addr(), also: []string{ks.Primary("80-").MariaDB.Addr()}, conns: 1, query: scatterQuery},
 	)
 	if *only != "" {
 		runs = slices.DeleteFunc(runs, func(r run) bool { return !strings.Contains(r.name, *only) })
@@ -181,7 +184,7 @@ func runShardingBench(ctx context.Context, args []string) error {
 			if prof != nil && r.gateway {
 				meter.onBegin = func() { prof.start(ctx) }
 			}
-			res, err := queryLoad(ctx, r.addr, r.target, r.query, r.conns, o.rows, r.ids, o.warmup, o.duration, meter)
+			res, err := queryLoad(ctx, append([]string{r.addr}, r.also...), r.target, r.query, r.conns, o.rows, r.ids, o.warmup, o.duration, meter)
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}
@@ -246,6 +249,33 @@ func runShardingBench(ctx context.Context, args []string) error {
 	fmt.Printf("2-shard query: p50 %.0f µs, the slower shard alone through the gateway %.0f µs: +%.0f µs (target ≤ +50 µs) %s\n", sc.p50, slower, sc.p50-slower, verdict(sc.p50-slower <= 50))
 	da, db := med("shard -80 alone, direct", 1), med("shard 80- alone, direct", 1)
 	fmt.Printf("  (directly to the shards' MariaDB: %.0f and %.0f µs; the gateway's hop itself is in both figures above)\n", da.p50, db.p50)
+	if both := med("both shards at once, direct", 1); both.p50 > 0 {
+		fmt.Printf("  both shards at once, directly (the client's own fan-out, no gateway): %.0f µs, +%.0f µs over the slower shard alone directly; the gateway's fan-out adds +%.0f µs to it, its hop to one shard +%.0f µs\n",
+			both.p50, both.p50-max(da.p50, db.p50), sc.p50-both.p50, slower-max(da.p50, db.p50))
+	}
+	if *only == "" || strings.Contains("2-shard interleaved", *only) {
+		// The same comparison with the three queries taking turns on one client, so that the
+		// machine's load (shared, noisy) is the same for each: the figures that decide.
+		var p50s [][3]float64
+		for range o.rounds {
+			r, err := interleavedLoad(ctx, []string{"customer", "customer:-80", "customer:80-"}, gw.mysqlAddr, scatterQuery, o.rows, o.warmup, o.duration)
+			if err != nil {
+				return fmt.Errorf("interleaved 2-shard query: %w", err)
+			}
+			p50s = append(p50s, r)
+		}
+		var m [3]float64
+		for k := range m {
+			var v []float64
+			for _, r := range p50s {
+				v = append(v, r[k])
+			}
+			m[k] = median(v)
+		}
+		slow := max(m[1], m[2])
+		fmt.Printf("2-shard query interleaved with the single-shard ones on one client (medians of %d rounds): p50 %.0f µs, shard -80 alone %.0f, 80- alone %.0f: +%.0f µs over the slower (target ≤ +50 µs) %s\n",
+			o.rounds, m[0], m[1], m[2], m[0]-slow, verdict(m[0]-slow <= 50))
+	}
 	if prof != nil {
 		if _, err := prof.write(ctx, *profile); err != nil {
 			return err
@@ -286,35 +316,42 @@ func waitSharded(ctx context.Context, addr string) error {
 }
 
 // queryLoad runs a query with a random argument on conns connections for warmup (not
-// counted) then dur, keeping every latency.
-func queryLoad(ctx context.Context, addr, target, query string, conns, rows int, ids []int, warmup, dur time.Duration, meter *cpuMeter) (result, error) {
+// counted) then dur, keeping every latency. With several addresses each worker sends each
+// query to all of them at once (a goroutine each but the first) and waits for every reply.
+func queryLoad(ctx context.Context, addrs []string, target, query string, conns, rows int, ids []int, warmup, dur time.Duration, meter *cpuMeter) (result, error) {
 	var res result
-	db, err := sql.Open("mysql", "app:app@tcp("+addr+")/"+target+"?interpolateParams=true")
-	if err != nil {
-		return res, err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(conns)
-	db.SetMaxIdleConns(conns)
-	workers := make([]*sql.Conn, conns)
-	for i := range workers {
-		if workers[i], err = db.Conn(ctx); err != nil {
+	workers := make([][]*sql.Conn, conns)
+	for _, addr := range addrs {
+		db, err := sql.Open("mysql", "app:app@tcp("+addr+")/"+target+"?interpolateParams=true")
+		if err != nil {
 			return res, err
 		}
-		defer workers[i].Close()
+		defer db.Close()
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
+		for i := range workers {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				return res, err
+			}
+			defer c.Close()
+			workers[i] = append(workers[i], c)
+		}
 	}
 	lats := make([][]time.Duration, conns)
 	phase := func(d time.Duration, record bool) error {
 		deadline := time.Now().Add(d)
 		errs := make([]error, conns)
 		var wg sync.WaitGroup
-		for i, c := range workers {
+		for i, cs := range workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
 				var lat []time.Duration
 				var val []byte
+				c, others := cs[0], cs[1:]
+				otherErrs := make([]error, len(others))
 				for {
 					t0 := time.Now()
 					if !t0.Before(deadline) {
@@ -324,7 +361,16 @@ func queryLoad(ctx context.Context, addr, target, query string, conns, rows int,
 					if ids != nil {
 						arg = ids[rng.IntN(len(ids))]
 					}
-					if err := c.QueryRowContext(ctx, query, arg).Scan(&val); err != nil {
+					var fan sync.WaitGroup
+					for j, o := range others {
+						fan.Go(func() {
+							var v []byte
+							otherErrs[j] = o.QueryRowContext(ctx, query, arg).Scan(&v)
+						})
+					}
+					err := c.QueryRowContext(ctx, query, arg).Scan(&val)
+					fan.Wait()
+					if err = errors.Join(append([]error{err}, otherErrs...)...); err != nil {
 						errs[i] = err
 						return
 					}
@@ -354,6 +400,7 @@ func queryLoad(ctx context.Context, addr, target, query string, conns, rows int,
 		return res, err
 	}
 	res.elapsed = time.Since(start)
+	var err error
 	if res.cpu, err = meter.end(); err != nil {
 		return res, err
 	}
@@ -362,4 +409,47 @@ func queryLoad(ctx context.Context, addr, target, query string, conns, rows int,
 	res.queries = int64(len(all))
 	res.p50, res.p99 = percentile(all, 0.50), percentile(all, 0.99)
 	return res, nil
+}
+
+// interleavedLoad runs query with a random argument on one connection per target, the
+// targets taking turns, for warmup (not counted) then dur, and returns each target's median
+// latency in µs.
+func interleavedLoad(ctx context.Context, targets []string, addr, query string, rows int, warmup, dur time.Duration) ([3]float64, error) {
+	var out [3]float64
+	conns := make([]*sql.Conn, len(targets))
+	for i, target := range targets {
+		db, err := sql.Open("mysql", "app:app@tcp("+addr+")/"+target+"?interpolateParams=true")
+		if err != nil {
+			return out, err
+		}
+		defer db.Close()
+		if conns[i], err = db.Conn(ctx); err != nil {
+			return out, err
+		}
+		defer conns[i].Close()
+	}
+	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
+	lats := make([][]time.Duration, len(targets))
+	var val []byte
+	for _, phase := range []struct {
+		d      time.Duration
+		record bool
+	}{{warmup, false}, {dur, true}} {
+		deadline := time.Now().Add(phase.d)
+		for i := 0; time.Now().Before(deadline); i++ {
+			k := i % len(targets)
+			t0 := time.Now()
+			if err := conns[k].QueryRowContext(ctx, query, rng.IntN(rows)+1).Scan(&val); err != nil {
+				return out, fmt.Errorf("%s: %w", targets[k], err)
+			}
+			if phase.record {
+				lats[k] = append(lats[k], time.Since(t0))
+			}
+		}
+	}
+	for k := range targets {
+		slices.Sort(lats[k])
+		out[k] = us(percentile(lats[k], 0.50))
+	}
+	return out, nil
 }

@@ -42,12 +42,24 @@ const maxPacket = 1<<24 - 1
 
 // Collector reads one shard's reply as a tablet server forwards it (it is the io.Writer of
 // tabletserver.Conn.Exec) and hands it to the consumer in batches. Write and Finish are
-// called by the goroutine running the shard's statement; Batches, Abandon by the consumer.
+// called by the goroutine running the shard's statement; the consumer reads the batches
+// and may Abandon the rest.
+//
+// A buffered collector (NewBufferedCollector) keeps the whole reply instead, for a caller
+// that reads the reply itself before consuming it: no goroutine, no hand-off.
 type Collector struct {
 	caps uint32
-	ch   chan *Batch // capacity batchChan
+	ch   chan *Batch // capacity batchChan; nil when buffered
 	stop chan struct{}
 	once sync.Once
+
+	// Buffered: the batches wait in queue (the consumer's once Finish returned); rows past
+	// maxRows are dropped and the reply then ends with an error.
+	buffered bool
+	maxRows  int
+	rows     int
+	over     bool
+	queue    []*Batch
 
 	// Parser state, the producer's.
 	pending  []byte // bytes of an incomplete packet
@@ -74,12 +86,38 @@ func NewCollector(caps uint32) *Collector {
 	return &Collector{caps: caps, ch: make(chan *Batch, batchChan), stop: make(chan struct{}), cur: &Batch{}}
 }
 
-// Batches is the channel of the reply's batches; it closes after the one with End.
-func (c *Collector) Batches() <-chan *Batch { return c.ch }
+// NewBufferedCollector makes a collector that keeps the whole reply, at most maxRows rows
+// of it (more end the reply with an error): for a reply the plan bounds (an aggregate
+// without GROUP BY gives one row per shard, a write none), read by the consumer's own
+// goroutine (Write..., Finish) before it reads the batches.
+func NewBufferedCollector(caps uint32, maxRows int) *Collector {
+	return &Collector{caps: caps, buffered: true, maxRows: maxRows, cur: &Batch{}}
+}
+
+// next returns the reply's next batch; false after the one with End. A buffered
+// collector's batches are all there once Finish returned.
+func (c *Collector) next() (*Batch, bool) {
+	if c.buffered {
+		if len(c.queue) == 0 {
+			return nil, false
+		}
+		b := c.queue[0]
+		c.queue = c.queue[1:]
+		return b, true
+	}
+	b, ok := <-c.ch
+	return b, ok
+}
 
 // Abandon tells the producer that the rest of the reply is not wanted: it reads it to its
-// end without keeping it (so the connection stays usable).
-func (c *Collector) Abandon() { c.once.Do(func() { close(c.stop) }) }
+// end without keeping it (so the connection stays usable). A buffered collector's reply is
+// already read: nothing to do.
+func (c *Collector) Abandon() {
+	if c.buffered {
+		return
+	}
+	c.once.Do(func() { close(c.stop) })
+}
 
 // Write takes the next bytes of the reply.
 func (c *Collector) Write(p []byte) (int, error) {
@@ -187,6 +225,13 @@ func (c *Collector) packet(p []byte, n int) error {
 			c.end(e)
 			return nil
 		}
+		if c.buffered {
+			if c.rows >= c.maxRows {
+				c.over = true
+				return nil
+			}
+			c.rows++
+		}
 		c.cur.Rows = append(c.cur.Rows, append([]byte(nil), p...))
 		c.curBytes += len(p)
 		if len(c.cur.Rows) >= batchRows || c.curBytes >= batchBytes {
@@ -210,6 +255,10 @@ func (c *Collector) errPacket(p []byte) error {
 func (c *Collector) send() {
 	b := c.cur
 	c.cur, c.curBytes = &Batch{}, 0
+	if c.buffered {
+		c.queue = append(c.queue, b)
+		return
+	}
 	select {
 	case c.ch <- b:
 	case <-c.stop:
@@ -223,6 +272,9 @@ func (c *Collector) end(e *End) {
 	}
 	c.ended = true
 	c.state = stDone
+	if c.over && e.Err == nil {
+		e = &End{Err: fmt.Errorf("vtdirect: the shard returned more than the %d rows its plan allows", c.maxRows)}
+	}
 	c.cur.End = e
 	if c.discard {
 		return
@@ -239,5 +291,7 @@ func (c *Collector) Finish(err error) {
 		}
 		c.end(&End{Err: err})
 	}
-	close(c.ch)
+	if !c.buffered {
+		close(c.ch)
+	}
 }

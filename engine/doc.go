@@ -9,18 +9,24 @@
 // text by the WEIGHT_STRING() the shards computed, trailing pad weights ignored for PAD SPACE
 // collations) and the arithmetic of aggregates (exact for integers and decimals, AVG with
 // MySQL's four extra digits). It does no network I/O and starts no goroutine: the router
-// runs each shard's statement in a goroutine of its own that writes into a Collector, and
-// drives the merge from the session's goroutine.
+// sends each shard's statement, has each reply read into a Collector (in a goroutine of its
+// own for a streaming merge), and drives the merge from the session's goroutine.
 //
 // Rows never wait in memory beyond a few batches per shard, except where the result needs
-// them all: the groups of an ORDER BY an aggregate (sorted after grouping).
+// them all: the groups of an ORDER BY an aggregate (sorted after grouping), and the replies a
+// plan bounds (an aggregate without GROUP BY: one row per shard; a write: none), which a
+// buffered collector (NewBufferedCollector) keeps whole so that the session's goroutine reads
+// them itself, one shard after the other, with no goroutine or hand-off.
 //
 // Example (the router, much simplified):
 //
 //	cols := make([]*engine.Collector, len(shards))
 //	for i, sh := range shards {
 //		cols[i] = engine.NewCollector(caps)
-//		go func() { res, err := sh.conn.Exec(ctx, req, cols[i]); cols[i].Finish(res, err) }()
+//		sh.conn.Send(ctx, req)
 //	}
-//	err := engine.Merge(plan.Merge, values, cols, out, opts)
+//	for i, sh := range shards {
+//		go func() { _, err := sh.conn.Receive(cols[i]); cols[i].Finish(err) }()
+//	}
+//	res, err := engine.Select(&engine.SelectInput{Merge: plan.Merge, Sources: cols, ...}, w)
 package engine

@@ -19,7 +19,7 @@ type source struct {
 
 // first waits for the reply's first batch: its columns, or its end.
 func (s *source) first() error {
-	b, ok := <-s.c.Batches()
+	b, ok := s.c.next()
 	if !ok {
 		s.done = true
 		return fmt.Errorf("vtdirect: shard %s: no reply", s.name)
@@ -50,7 +50,7 @@ func (s *source) next() (bool, error) {
 			s.end, s.done = s.batch.End, true
 			break
 		}
-		b, ok := <-s.c.Batches()
+		b, ok := s.c.next()
 		if !ok {
 			s.done = true
 			if s.end == nil {

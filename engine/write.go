@@ -32,7 +32,7 @@ func Writes(srcs []*Collector, names []string) WriteResult {
 	res.Ends = make([]*End, len(srcs))
 	for i, c := range srcs {
 		var end *End
-		for b := range c.Batches() {
+		for b, ok := c.next(); ok; b, ok = c.next() {
 			if b.End != nil {
 				end = b.End
 			}

@@ -89,7 +89,7 @@ func (b *builder) update(st *sqlparser.Update) (*Plan, error) {
 			if !ok {
 				return nil, unsupported("UPDATE of lookup vindex column %s of table %s to an expression; give a value", col, t.Name)
 			}
-			dml.Lookups = append(dml.Lookups, LookupChange{Column: cv.Column, Vindex: l, New: &v})
+			dml.Lookups = append(dml.Lookups, LookupChange{Column: cv.Column, Vindex: l, New: &v, newExpr: ue.Expr})
 		}
 	}
 	return b.shardedWrite(st, s, st.Where, st.Limit, st.OrderBy, dml, "UPDATE")
@@ -157,6 +157,15 @@ func (b *builder) shardedWrite(st sqlparser.Statement, s *scope, where *sqlparse
 		sel.SelectExprs.Exprs = append(sel.SelectExprs.Exprs, &sqlparser.AliasedExpr{Expr: sqlparser.NewColName(dml.Table.Primary().Column)})
 		for _, l := range dml.Lookups {
 			sel.SelectExprs.Exprs = append(sel.SelectExprs.Exprs, &sqlparser.AliasedExpr{Expr: sqlparser.NewColName(l.Column)})
+		}
+		// Whether each new value equals the old one by the column's collation (<=>: NULL
+		// equals NULL, not ''): an UPDATE that only changes the case of a value under a
+		// case-insensitive collation leaves its lookup row as it is.
+		for _, l := range dml.Lookups {
+			if l.New != nil {
+				sel.SelectExprs.Exprs = append(sel.SelectExprs.Exprs, &sqlparser.AliasedExpr{Expr: &sqlparser.ComparisonExpr{
+					Operator: sqlparser.NullSafeEqualOp, Left: sqlparser.NewColName(l.Column), Right: l.newExpr}})
+			}
 		}
 		dml.Select = b.template(sel)
 		route.DML = dml

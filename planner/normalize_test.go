@@ -58,3 +58,30 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestIsDDL: the first word decides, in any case, after comments; CREATE TEMPORARY is not
+// DDL (it stays on the session's shard), an executable comment is not skipped.
+func TestIsDDL(t *testing.T) {
+	cases := []struct {
+		q    string
+		want bool
+	}{
+		{"ALTER TABLE t ADD c INT", true},
+		{"drop table t", true},
+		{"  /* x */ Truncate t", true},
+		{"RENAME TABLE a TO b", true},
+		{"CREATE TABLE t (id INT)", true},
+		{"create temporary table t (id int)", false},
+		{"CREATE TEMPORARY TABLE t (id INT)", false},
+		{"SELECT 1", false},
+		{"/*!50000 DROP TABLE t */", false},
+		{"dropx", false},
+		{"", false},
+		{"/* unterminated", false},
+	}
+	for _, tc := range cases {
+		if got := isDDL([]byte(tc.q)); got != tc.want {
+			t.Errorf("isDDL(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}

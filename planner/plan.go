@@ -3,6 +3,8 @@ package planner
 import (
 	"time"
 
+	"vitess.io/vitess/go/vt/sqlparser"
+
 	"github.com/vtdirect/vtdirect/vindex"
 	"github.com/vtdirect/vtdirect/vschema"
 )
@@ -158,7 +160,9 @@ type DML struct {
 	// DELETE every one; for an UPDATE those whose column it sets (with the new value).
 	Lookups []LookupChange
 	// Select reads, before the statement, the columns the lookups need of each row it will
-	// change: the primary vindex column first, then one column per lookup (FOR UPDATE).
+	// change: the primary vindex column first, then one column per lookup, then, for each
+	// lookup with a New value in order, whether the column's value <=> it (1: unchanged by
+	// the column's collation), FOR UPDATE.
 	Select Template
 }
 
@@ -167,5 +171,6 @@ type LookupChange struct {
 	Column string
 	Vindex *vindex.Lookup
 	// New is the column's new value (UPDATE); nil for a DELETE.
-	New *ValueExpr
+	New     *ValueExpr
+	newExpr sqlparser.Expr // New as the statement wrote it, for Select
 }

@@ -243,17 +243,34 @@ func countArgs(stmt sqlparser.Statement) int {
 // CREATE TEMPORARY TABLE, which is connection state).
 func isDDL(q []byte) bool {
 	w, rest := firstWord(q)
-	switch w {
-	case "alter", "drop", "truncate", "rename":
+	switch {
+	case wordIs(w, "alter"), wordIs(w, "drop"), wordIs(w, "truncate"), wordIs(w, "rename"):
 		return true
-	case "create":
+	case wordIs(w, "create"):
 		w2, _ := firstWord(rest)
-		return w2 != "temporary"
+		return !wordIs(w2, "temporary")
 	}
 	return false
 }
 
-func firstWord(q []byte) (string, []byte) {
+// wordIs compares a word of the statement with a lower-case keyword, ignoring case, without
+// allocating (isDDL runs on every statement's plan lookup).
+func wordIs(w []byte, kw string) bool {
+	if len(w) != len(kw) {
+		return false
+	}
+	for i, c := range w {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != kw[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func firstWord(q []byte) ([]byte, []byte) {
 	i := 0
 	for i < len(q) {
 		switch {
@@ -262,7 +279,7 @@ func firstWord(q []byte) (string, []byte) {
 		case q[i] == '/' && i+1 < len(q) && q[i+1] == '*' && (i+2 >= len(q) || q[i+2] != '!'):
 			end := indexFrom(q, i+2, "*/")
 			if end < 0 {
-				return "", nil
+				return nil, nil
 			}
 			i = end + 2
 		default:
@@ -270,10 +287,10 @@ func firstWord(q []byte) (string, []byte) {
 			for j < len(q) && isIdentByte(q[j]) {
 				j++
 			}
-			return lower(q[i:j]), q[j:]
+			return q[i:j], q[j:]
 		}
 	}
-	return "", nil
+	return nil, nil
 }
 
 // buildDDL plans DDL: every shard runs it as written. Vitess's grammar checks the names it

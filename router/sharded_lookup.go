@@ -18,6 +18,7 @@ import (
 
 	"github.com/vtdirect/vtdirect/engine"
 	"github.com/vtdirect/vtdirect/planner"
+	"github.com/vtdirect/vtdirect/tabletserver"
 	"github.com/vtdirect/vtdirect/vindex"
 	"github.com/vtdirect/vtdirect/vschema"
 )
@@ -161,6 +162,7 @@ func (e *Executor) silentOn(x *stmtRun, k shardKey, q string) ([][]string, error
 type lookupRow struct {
 	l     *vindex.Lookup
 	lt    *lookupTable
+	owner *vschema.Table // the table whose column the lookup follows
 	shard string
 	value []byte // SQL literal
 	val   vindex.Value
@@ -188,7 +190,7 @@ func (e *Executor) insertLookups(x *stmtRun, ins *planner.Insert, rows *insertRo
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, lookupRow{l: il.Vindex, lt: lt, shard: sh, value: x.sqlValue(nil, ve), val: v, ksid: rows.ksid[i]})
+			out = append(out, lookupRow{l: il.Vindex, lt: lt, owner: ins.Table, shard: sh, value: x.sqlValue(nil, ve), val: v, ksid: rows.ksid[i]})
 		}
 	}
 	return out, nil
@@ -223,7 +225,11 @@ func (e *Executor) createLookups(x *stmtRun, rows []lookupRow, ignore bool) erro
 	return nil
 }
 
-// lookupDuplicate handles a lookup row that exists already (Vitess's handleDup).
+// lookupDuplicate handles a lookup row that exists already, as Vitess's handleDup: the
+// lookup row is locked; when the row it points to still has the value (locked in share
+// mode, so a transaction creating it is waited for), the value is a real duplicate, even
+// when that row has the same keyspace id (a primary vindex that is not unique); else the
+// lookup row is an orphan, taken over.
 func (e *Executor) lookupDuplicate(x *stmtRun, r lookupRow, k shardKey, dup *mysql.MyError) error {
 	where := []byte(" WHERE " + quoteIdent(r.l.From) + " = ")
 	where = append(where, r.value...)
@@ -245,11 +251,8 @@ func (e *Executor) lookupDuplicate(x *stmtRun, r lookupRow, k shardKey, dup *mys
 		return errUnavailable("lookup vindex %s: several rows for one value", r.l.Name())
 	}
 	existing := []byte(rows[0][0])
-	if bytes.Equal(existing, r.ksid) {
-		return nil
-	}
 	// Does the row the lookup points to still exist? (its shard, in the transaction)
-	owner := x.plan.Insert.Table
+	owner := r.owner
 	sh, err := e.shardOf(e.reg.Snapshot(), owner.Keyspace.Name, existing)
 	if err == nil {
 		col := ownerColumn(owner, r.l)
@@ -263,6 +266,9 @@ func (e *Executor) lookupDuplicate(x *stmtRun, r lookupRow, k shardKey, dup *mys
 		if len(found) > 0 {
 			return dup
 		}
+	}
+	if bytes.Equal(existing, r.ksid) {
+		return nil
 	}
 	q := []byte("UPDATE " + quoteIdent(r.lt.name) + " SET " + quoteIdent(r.l.To) + " = ")
 	q = x.literal(q, vindex.BytesValue(r.ksid))
@@ -283,24 +289,45 @@ func ownerColumn(t *vschema.Table, l *vindex.Lookup) string {
 // inTxSilent runs a statement of the gateway's on a connection of the session's transaction
 // (joining it when new), recording a write.
 func (e *Executor) inTxSilent(x *stmtRun, k shardKey, q string, write bool) ([][]string, error) {
+	var rows [][]string
+	err := e.inTx(x, k, write, func(c *tabletserver.Conn) (err error) {
+		rows, err = c.Silent(x.ctx, q)
+		return err
+	})
+	return rows, err
+}
+
+// inTxValues is inTxSilent for a read whose NULLs matter (nil values).
+func (e *Executor) inTxValues(x *stmtRun, k shardKey, q string) ([][][]byte, error) {
+	var rows [][][]byte
+	err := e.inTx(x, k, false, func(c *tabletserver.Conn) (err error) {
+		rows, err = c.SilentValues(x.ctx, q)
+		return err
+	})
+	return rows, err
+}
+
+// inTx runs a statement of the gateway's with run on a connection of the session's
+// transaction on k.
+func (e *Executor) inTx(x *stmtRun, k shardKey, write bool, run func(*tabletserver.Conn) error) error {
 	conns, err := e.acquire(x, []shardKey{k}, true, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sc := conns[0]
 	if sc.begin != "" {
 		if _, err := sc.conn.Silent(x.ctx, sc.begin); err != nil {
 			sc.conn.Release(0)
-			return nil, err
+			return err
 		}
 		sc.begin = ""
 	}
-	rows, err := sc.conn.Silent(x.ctx, q)
+	err = run(sc.conn)
 	if err != nil && asMyError(err) == nil {
 		sc.err = err
 	}
 	e.settle(x, []*shardConn{sc}, true, write)
-	return rows, err
+	return err
 }
 
 // withLookupTx runs fn inside the session's transaction, or, in autocommit mode outside a
@@ -331,59 +358,14 @@ func (e *Executor) withLookupTx(x *stmtRun, fn func() error) (own bool, err erro
 // deleted rows post).
 func (e *Executor) execLookupDML(x *stmtRun, shards []string) error {
 	r := x.plan.Route
-	dml := r.DML
 	ks := r.Keyspace.Name
 	var res writeSummary
 	_, err := e.withLookupTx(x, func() error {
-		sel := string(x.render(dml.Select))
-		type found struct {
-			pv   string
-			vals []string
-			null []bool
+		pre, post, err := e.lookupChanges(x, shards)
+		if err != nil {
+			return err
 		}
-		var rows []found
-		for _, sh := range shards {
-			got, err := e.inTxSilent(x, shardKey{ks: ks, shard: sh}, sel, false)
-			if err != nil {
-				return err
-			}
-			for _, g := range got {
-				rows = append(rows, found{pv: g[0], vals: g[1:]})
-			}
-		}
-		var pre, post []lookupRow
-		for _, row := range rows {
-			ksid, err := dml.Table.Primary().Vindex.(vindex.Hashing).Hash(columnValue(row.pv))
-			if err != nil {
-				continue
-			}
-			for i, lc := range dml.Lookups {
-				lt, err := e.lookupTableOf(ks, lc.Vindex)
-				if err != nil {
-					return err
-				}
-				old := vindex.StringValue(row.vals[i]) // NULL reads as "": its DELETE finds no row
-				if lc.New != nil {
-					nv := lc.New.Value(x.tv.Vals)
-					if !nv.IsNull() && string(nv.Raw) == row.vals[i] {
-						continue // unchanged
-					}
-					if !nv.IsNull() {
-						sh, err := e.lookupShard(lt, nv)
-						if err != nil {
-							return err
-						}
-						pre = append(pre, lookupRow{l: lc.Vindex, lt: lt, shard: sh, value: x.sqlValue(nil, *lc.New), val: nv, ksid: ksid})
-					}
-				}
-				sh, err := e.lookupShard(lt, old)
-				if err != nil {
-					continue
-				}
-				post = append(post, lookupRow{l: lc.Vindex, lt: lt, shard: sh, value: x.literal(nil, old), val: old, ksid: ksid})
-			}
-		}
-		if err := e.createLookupsFor(x, pre); err != nil {
+		if err := e.createLookups(x, pre, false); err != nil {
 			return err
 		}
 		main := make([]unit, len(shards))
@@ -418,20 +400,71 @@ func (e *Executor) execLookupDML(x *stmtRun, shards []string) error {
 	return e.okWrite(x, engine.WriteResult{Affected: res.affected, Warnings: res.warnings, Info: res.info})
 }
 
-// createLookupsFor creates lookup rows for an UPDATE's new values.
-func (e *Executor) createLookupsFor(x *stmtRun, rows []lookupRow) error {
-	for _, r := range rows {
-		k := shardKey{ks: r.lt.ks.Name, shard: r.shard, order: orderPre}
-		q := []byte("INSERT INTO " + quoteIdent(r.lt.name) + " (" + quoteIdent(r.l.From) + ", " + quoteIdent(r.l.To) + ") VALUES (")
-		q = append(q, r.value...)
-		q = append(q, ", "...)
-		q = x.literal(q, vindex.BytesValue(r.ksid))
-		q = append(q, ')')
-		if _, err := e.inTxSilent(x, k, string(q), true); err != nil {
-			return fmt.Errorf("vtdirect: lookup vindex %s: %w", r.l.Name(), err)
+// lookupChanges reads the rows an UPDATE or DELETE will change (FOR UPDATE, in the
+// transaction) and returns the lookup rows to create (pre) and delete (post), as Vitess's
+// consistent lookup: a value unchanged by the column's collation (the case of a
+// case-insensitive one, NULL to NULL) changes nothing; a NULL has no lookup row to delete;
+// a new NULL gets none when the vindex ignores NULLs, and is refused (1048) otherwise, as
+// an INSERT's.
+func (e *Executor) lookupChanges(x *stmtRun, shards []string) (pre, post []lookupRow, err error) {
+	r := x.plan.Route
+	dml := r.DML
+	ks := r.Keyspace.Name
+	sel := string(x.render(dml.Select))
+	var rows [][][]byte
+	for _, sh := range shards {
+		got, err := e.inTxValues(x, shardKey{ks: ks, shard: sh}, sel)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, got...)
+	}
+	n := len(dml.Lookups)
+	for _, row := range rows {
+		if len(row) < 1+n || row[0] == nil {
+			continue
+		}
+		ksid, err := dml.Table.Primary().Vindex.(vindex.Hashing).Hash(columnValue(string(row[0])))
+		if err != nil {
+			continue
+		}
+		same := row[1+n:] // one per lookup with a new value, in order
+		for i, lc := range dml.Lookups {
+			lt, err := e.lookupTableOf(ks, lc.Vindex)
+			if err != nil {
+				return nil, nil, err
+			}
+			if lc.New != nil {
+				unchanged := len(same) > 0 && string(same[0]) == "1"
+				same = same[min(1, len(same)):]
+				if unchanged {
+					continue
+				}
+				nv := lc.New.Value(x.tv.Vals)
+				switch {
+				case !nv.IsNull():
+					sh, err := e.lookupShard(lt, nv)
+					if err != nil {
+						return nil, nil, err
+					}
+					pre = append(pre, lookupRow{l: lc.Vindex, lt: lt, owner: dml.Table, shard: sh, value: x.sqlValue(nil, *lc.New), val: nv, ksid: ksid})
+				case !lc.Vindex.IgnoreNulls:
+					return nil, nil, &mysql.MyError{Code: mysql.ER_BAD_NULL_ERROR, State: "23000", Message: fmt.Sprintf(
+						"vtdirect: lookup vindex %s: column %s set to NULL (set ignore_nulls in the vindex's params to allow it)", lc.Vindex.Name(), lc.Column)}
+				}
+			}
+			if row[1+i] == nil {
+				continue // NULL: no lookup row
+			}
+			old := vindex.StringValue(string(row[1+i]))
+			sh, err := e.lookupShard(lt, old)
+			if err != nil {
+				continue
+			}
+			post = append(post, lookupRow{l: lc.Vindex, lt: lt, owner: dml.Table, shard: sh, value: x.literal(nil, old), val: old, ksid: ksid})
 		}
 	}
-	return nil
+	return pre, post, nil
 }
 
 // columnValue types a value read back from a column as text: an integer as INT64 (what

@@ -54,7 +54,7 @@ func (e *Executor) writeEach(x *stmtRun, ks string, shards []string, text []byte
 	for i := range conns {
 		texts[i] = text
 	}
-	wait := e.start(x, conns, texts)
+	wait := e.start(x, conns, texts, 0) // OKs: no rows
 	for i, sc := range conns {
 		names[i], cols[i] = sc.key.String(), sc.col
 	}

@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -11,6 +12,7 @@ import (
 	"github.com/vtdirect/vtdirect/planner"
 	"github.com/vtdirect/vtdirect/session"
 	"github.com/vtdirect/vtdirect/tabletserver"
+	"github.com/vtdirect/vtdirect/vindex"
 )
 
 // shardConn is one shard's connection for a statement on several shards.
@@ -21,6 +23,7 @@ type shardConn struct {
 	held   bool   // the session held it before the statement
 	begin  string // a transaction to begin first
 	col    *engine.Collector
+	req    tabletserver.Request // the statement start sent, until its reply is read
 	res    tabletserver.Result
 	err    error
 }
@@ -82,26 +85,93 @@ func keysOf(ks string, shards []string, order uint8) []shardKey {
 	return out
 }
 
-// start runs each shard's statement in a goroutine that forwards the reply into the shard's
-// collector; wait waits for them all.
-func (e *Executor) start(x *stmtRun, conns []*shardConn, texts [][]byte) (wait func()) {
-	var wg sync.WaitGroup
+// streamed is start's maxRows for replies the merge consumes as they stream.
+const streamed = -1
+
+// maxInlineRows bounds the rows per shard that a statement's replies may have to be read
+// whole, one shard after the other, instead of streamed.
+const maxInlineRows = 256
+
+// boundedRows is how many rows at most each shard returns for a merge, when the plan bounds
+// them to few (an aggregate without GROUP BY: one; an ungrouped LIMIT, which the shards get
+// as LIMIT offset+count: that many, up to maxInlineRows), else streamed.
+func boundedRows(m *planner.Merge, vals []vindex.Value) int {
+	switch {
+	case m == nil:
+		return streamed
+	case m.Grouped && len(m.Order) == 0:
+		return 1
+	case m.Grouped || m.Limit == nil:
+		return streamed
+	}
+	n, ok := limitValue(m.Limit, vals)
+	if m.Offset != nil {
+		off, ok2 := limitValue(m.Offset, vals)
+		n, ok = n+off, ok && ok2 && n+off >= n
+	}
+	if !ok || n > maxInlineRows {
+		return streamed
+	}
+	return int(n)
+}
+
+func limitValue(v *planner.ValueExpr, vals []vindex.Value) (uint64, bool) {
+	if v.Arg >= len(vals) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(v.Value(vals).Raw), 10, 64)
+	return n, err == nil
+}
+
+// start sends each shard's statement, one connection after the other from the session's
+// goroutine (the shards then work at once, and no goroutine start delays a statement), then
+// has the replies read into the shards' collectors: with maxRows >= 0, a bound the plan puts
+// on each reply (an aggregate without GROUP BY: one row; a write: none), they are read here,
+// one after the other while the others wait in their sockets, with no goroutine or hand-off
+// at all; with streamed, each in a goroutine of its own, which the merge consumes as the rows
+// arrive. wait waits for those goroutines.
+func (e *Executor) start(x *stmtRun, conns []*shardConn, texts [][]byte, maxRows int) (wait func()) {
 	active := make([]activeConn, len(conns))
 	for i, sc := range conns {
-		sc.col = engine.NewCollector(sc.conn.Caps())
-		req := &tabletserver.Request{Frame: queryFrame(texts[i]), Multi: tabletserver.MultiOff}
-		if sc.begin != "" {
-			req.Pre = []string{sc.begin}
-		}
 		active[i] = activeConn{conn: sc.conn, lease: sc.conn.Lease()}
-		wg.Add(1)
-		go func() { // owner: this statement; wait() returns after it
-			defer wg.Done()
-			sc.res, sc.err = sc.conn.Exec(x.ctx, req, sc.col)
-			sc.col.Finish(sc.err)
-		}()
 	}
 	x.s.setShardActive(active)
+	sent := make([]bool, len(conns))
+	for i, sc := range conns {
+		if maxRows >= 0 {
+			sc.col = engine.NewBufferedCollector(sc.conn.Caps(), maxRows)
+		} else {
+			sc.col = engine.NewCollector(sc.conn.Caps())
+		}
+		sc.req = tabletserver.Request{Frame: queryFrame(texts[i]), Multi: tabletserver.MultiOff}
+		if sc.begin != "" {
+			sc.req.Pre = []string{sc.begin}
+		}
+		if sc.err = sc.conn.Send(x.ctx, &sc.req); sc.err != nil {
+			sc.col.Finish(sc.err)
+			continue
+		}
+		sent[i] = true
+	}
+	receive := func(sc *shardConn) {
+		sc.res, sc.err = sc.conn.Receive(sc.col)
+		sc.col.Finish(sc.err)
+	}
+	if maxRows >= 0 {
+		for i, sc := range conns {
+			if sent[i] {
+				receive(sc)
+			}
+		}
+		x.s.setShardActive(nil)
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	for i, sc := range conns {
+		if sent[i] {
+			wg.Go(func() { receive(sc) }) // owner: this statement; wait() returns after it
+		}
+	}
 	return func() {
 		wg.Wait()
 		x.s.setShardActive(nil)
@@ -204,7 +274,11 @@ func (e *Executor) scatterSelect(x *stmtRun, r *planner.Route, shards []string, 
 	for i, sc := range conns {
 		texts[i], names[i] = text, sc.key.String()
 	}
-	wait := e.start(x, conns, texts)
+	maxRows := streamed
+	if !none {
+		maxRows = boundedRows(x.plan.Merge, x.tv.Vals)
+	}
+	wait := e.start(x, conns, texts, maxRows)
 	for i, sc := range conns {
 		cols[i] = sc.col
 	}
@@ -392,7 +466,7 @@ func (e *Executor) runUnits(x *stmtRun, units []unit, tx bool) (engine.WriteResu
 	}
 	names := make([]string, len(conns))
 	cols := make([]*engine.Collector, len(conns))
-	wait := e.start(x, conns, texts)
+	wait := e.start(x, conns, texts, 0) // OKs: no rows
 	for i, sc := range conns {
 		names[i], cols[i] = sc.key.String(), sc.col
 	}

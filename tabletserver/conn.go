@@ -77,8 +77,9 @@ type Conn struct {
 	settingsKey string        // Settings.Key of the session settings applied on top of the base state
 	serverWait  time.Duration // the connection's wait_timeout on the server when its session set one
 	stmts       stmtCache
-	closeFrame  [9]byte // a COM_STMT_CLOSE frame, built here so that writing it does not allocate
-	longID      uint32  // the backend statement whose long data writeLongData sends
+	closeFrame  [9]byte     // a COM_STMT_CLOSE frame, built here so that writing it does not allocate
+	longID      uint32      // the backend statement whose long data writeLongData sends
+	sent        sentCommand // the command Send wrote, until Receive reads its reply (split.go)
 
 	// Stopping a running query: the timer, the forwarder's max-rows check and KillQuery set
 	// reason and send KILL QUERY; the forwarder stops at the next packet boundary.
@@ -261,17 +262,30 @@ func (c *Conn) Exec(ctx context.Context, req *Request, w io.Writer) (Result, err
 // switch and the long data first (in one write when they are small), then the command, whose
 // reply is forwarded to w.
 func (c *Conn) exchange(ctx context.Context, cmd byte, kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
+	if err := c.open(ctx); err != nil {
+		return Result{}, err
+	}
+	res, err := c.send(kind, req, long, w)
+	return c.complete(cmd, res, err)
+}
+
+// open begins a command on the connection: it must be usable and ctx not done; the query
+// timeout is armed and the command's start noted.
+func (c *Conn) open(ctx context.Context) error {
 	if err := c.usable(); err != nil {
-		return Result{}, &NotSentError{Err: err}
+		return &NotSentError{Err: err}
 	}
 	if err := ctx.Err(); err != nil {
-		return Result{}, stmtOnly(errCanceled(c.ts.alias, err))
+		return stmtOnly(errCanceled(c.ts.alias, err))
 	}
 	c.begin(ctx)
-	start := time.Now()
-	c.started.Store(start.UnixNano())
-	res, err := c.send(cmd, kind, req, long, w)
-	c.ts.stats.queryTime.Observe(time.Since(start))
+	c.started.Store(time.Now().UnixNano())
+	return nil
+}
+
+// complete ends the command open began, with the outcome of sending it and reading its reply.
+func (c *Conn) complete(cmd byte, res Result, err error) (Result, error) {
+	c.ts.stats.queryTime.Observe(time.Since(time.Unix(0, c.started.Load())))
 	c.started.Store(0)
 	reason := c.end()
 	return c.finish(cmd, res, err, reason)
@@ -284,9 +298,19 @@ func notSentWrite(err error) error {
 }
 
 // send writes what exchange runs and reads the replies.
-func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
-	var setOpt int = -1
-	sw := c.switchKind()
+func (c *Conn) send(kind replyKind, req *Request, long [][]byte, w io.Writer) (Result, error) {
+	sw, setOpt, err := c.write(req, long)
+	if err != nil {
+		return Result{}, err
+	}
+	return c.readReplies(kind, req, sw, setOpt, w)
+}
+
+// write writes the command of req with what goes before it (a schema switch of kind sw, the
+// pre-statements, a COM_SET_OPTION when setOpt >= 0, long data).
+func (c *Conn) write(req *Request, long [][]byte) (sw, setOpt int, err error) {
+	setOpt = -1
+	sw = c.switchKind()
 	switch {
 	case req.Multi == MultiOn && (!c.multi || c.multiUnknown):
 		setOpt = 0
@@ -297,11 +321,16 @@ func (c *Conn) send(cmd byte, kind replyKind, req *Request, long [][]byte, w io.
 	}
 	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw != switchNone {
 		if err := c.writePrelude(sw, req.Pre, setOpt, long, req.Frame); err != nil {
-			return Result{}, notSentWrite(err)
+			return 0, 0, notSentWrite(err)
 		}
 	} else if err := c.writeFrame(req.Frame); err != nil {
-		return Result{}, notSentWrite(err)
+		return 0, 0, notSentWrite(err)
 	}
+	return sw, setOpt, nil
+}
+
+// readReplies reads the replies of what write wrote: the command's own is forwarded to w.
+func (c *Conn) readReplies(kind replyKind, req *Request, sw, setOpt int, w io.Writer) (Result, error) {
 	deprecate, infile := c.caps&mysql.CLIENT_DEPRECATE_EOF != 0, c.caps&mysql.CLIENT_LOCAL_FILES != 0
 	c.more = switchReplies(sw) + len(req.Pre) + 1
 	if setOpt >= 0 {
@@ -532,6 +561,24 @@ func (c *Conn) shrinkWbuf() {
 // Silent runs a statement the client did not send, its reply discarded: an ERR reply is
 // returned as the error (a *mysql.MyError). Rows of a small result come back as strings.
 func (c *Conn) Silent(ctx context.Context, q string) ([][]string, error) {
+	rec, err := c.silent(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return rec.rows()
+}
+
+// SilentValues is Silent with the rows' values as they are: NULL is nil, an empty value an
+// empty slice.
+func (c *Conn) SilentValues(ctx context.Context, q string) ([][][]byte, error) {
+	rec, err := c.silent(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return rec.values()
+}
+
+func (c *Conn) silent(ctx context.Context, q string) (*rowRecorder, error) {
 	c.wbuf = append(c.wbuf[:0], 0, 0, 0, 0, mysql.COM_QUERY)
 	c.wbuf = append(c.wbuf, q...)
 	rec := &rowRecorder{deprecateEOF: c.caps&mysql.CLIENT_DEPRECATE_EOF != 0}
@@ -543,7 +590,7 @@ func (c *Conn) Silent(ctx context.Context, q string) ([][]string, error) {
 	if res.Err != nil {
 		return nil, res.Err
 	}
-	return rec.rows()
+	return rec, nil
 }
 
 // Ping sends COM_PING and returns the status flags of its OK: whether a transaction is open,

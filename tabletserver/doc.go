@@ -42,6 +42,10 @@
 //	}
 //	conn.Recycle() // a no-op after Close
 //
+// Conn.Send and Conn.Receive split Exec in two, so that a caller can put a statement on
+// several connections (the shards of a sharded keyspace) from one goroutine before it reads
+// any reply.
+//
 // Exec honours ctx's deadline (as a query timeout) and refuses to start once ctx is done, but
 // does not watch ctx during a query: that would allocate per query. To stop a running query
 // (a client's KILL QUERY, the gateway stopping), call Conn.KillQuery, or KillQueryOnLease

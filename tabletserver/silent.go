@@ -22,6 +22,23 @@ func (r *rowRecorder) Write(p []byte) (int, error) {
 
 // rows decodes the recorded reply: nil for an OK, else every row's values as strings (NULL as "").
 func (r *rowRecorder) rows() ([][]string, error) {
+	vals, err := r.values()
+	if err != nil || len(vals) == 0 {
+		return nil, err
+	}
+	out := make([][]string, len(vals))
+	for i, row := range vals {
+		out[i] = make([]string, len(row))
+		for j, v := range row {
+			out[i][j] = string(v)
+		}
+	}
+	return out, nil
+}
+
+// values decodes the recorded reply: nil for an OK, else every row's values, NULL as nil
+// (an empty value is an empty, non-nil slice).
+func (r *rowRecorder) values() ([][][]byte, error) {
 	var pkts [][]byte
 	for b := r.b; len(b) > 0; {
 		if len(b) < 4 {
@@ -45,16 +62,16 @@ func (r *rowRecorder) rows() ([][]string, error) {
 	if !r.deprecateEOF {
 		i++ // the EOF after the definitions
 	}
-	var out [][]string
+	var out [][][]byte
 	for ; i < len(pkts); i++ {
 		p := pkts[i]
 		if len(p) > 0 && p[0] == hdrEOF && len(p) < maxPayload {
 			break
 		}
-		row := make([]string, 0, cols)
+		row := make([][]byte, 0, cols)
 		for len(p) > 0 {
 			if p[0] == 0xFB {
-				row = append(row, "")
+				row = append(row, nil)
 				p = p[1:]
 				continue
 			}
@@ -62,7 +79,7 @@ func (r *rowRecorder) rows() ([][]string, error) {
 			if !ok {
 				return nil, fmt.Errorf("%w: bad row", errProtocol)
 			}
-			row = append(row, string(s))
+			row = append(row, append([]byte{}, s...))
 			p = p[k:]
 		}
 		out = append(out, row)
