@@ -39,6 +39,7 @@ type vgtidBlock struct {
 const (
 	arenaValues  = 64 << 10 // bytes of row values per block
 	arenaLengths = 4 << 10  // row lengths per block
+	arenaSlab    = 32       // transactions' fixed events, or one-row ROW events, per slab
 )
 
 // rowArena hands out the Lengths and Values of rows. Owned by one shard stream.
@@ -46,6 +47,28 @@ type rowArena struct {
 	vals    []byte  // free tail of the current values block
 	lens    []int64 // free tail of the current lengths block
 	scratch []byte  // one row's values being encoded
+	txs     []txEvents
+	rows    []rowEventBlock
+}
+
+// txEvents returns fresh (zero) fixed events for one transaction.
+func (a *rowArena) txEvents() *txEvents {
+	if len(a.txs) == 0 {
+		a.txs = make([]txEvents, arenaSlab)
+	}
+	t := &a.txs[0]
+	a.txs = a.txs[1:]
+	return t
+}
+
+// rowBlock returns a fresh (zero) ROW event block.
+func (a *rowArena) rowBlock() *rowEventBlock {
+	if len(a.rows) == 0 {
+		a.rows = make([]rowEventBlock, arenaSlab)
+	}
+	b := &a.rows[0]
+	a.rows = a.rows[1:]
+	return b
 }
 
 // lengths returns n zeroed lengths.

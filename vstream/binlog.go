@@ -39,6 +39,7 @@ type binlogReader struct {
 	stopAfter func() bool              // unregisters the close-on-ctx-end hook
 	ev        binlogEvent              // the event next returned last
 	tableMaps map[uint64]tableMapCache // by table id (see next)
+	crc       bool                     // events end with a CRC32 checksum (from the format description)
 }
 
 func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogReader, error) {
@@ -75,6 +76,7 @@ func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogRead
 	p.SetTimestampStringLocation(time.UTC)
 	p.SetVerifyChecksum(false)
 	r := &binlogReader{conn: conn, parser: p, stop: make(chan struct{}), done: make(chan struct{})}
+	p.SetRowsEventDecodeFunc(r.decodeRows)
 	r.stopAfter = context.AfterFunc(ctx, conn.close)
 	// A read deadline per packet costs a syscall-heavy timer update per event; a watchdog that
 	// closes a silent connection (no event, not even a heartbeat, for 4 periods) costs nothing.
@@ -171,11 +173,15 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 	}
 	if ev.typ == replication.TABLE_MAP_EVENT && len(body) >= 6 {
 		// Every transaction repeats its tables' TABLE_MAP events; with full row metadata they
-		// are large to decode. An event identical to the last one of its table id is the
-		// same table in the same shape: reuse its decoding (the parser keeps that one for the
-		// rows that follow, too).
+		// are large to decode. An event identical to the last one of its table id (but for
+		// its checksum, which covers the header's log position) is the same table in the same
+		// shape: reuse its decoding (decodeRows finds it for the rows that follow).
 		id := uint64(body[0]) | uint64(body[1])<<8 | uint64(body[2])<<16 | uint64(body[3])<<24 | uint64(body[4])<<32 | uint64(body[5])<<40
-		if c, ok := r.tableMaps[id]; ok && bytes.Equal(c.body, body) {
+		key := body
+		if r.crc && len(key) >= replication.BinlogChecksumLength {
+			key = key[:len(key)-replication.BinlogChecksumLength]
+		}
+		if c, ok := r.tableMaps[id]; ok && bytes.Equal(c.body, key) {
 			ev.parsed = c.ev
 			return ev, nil
 		}
@@ -188,7 +194,7 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 			if r.tableMaps == nil || len(r.tableMaps) > 4096 {
 				r.tableMaps = make(map[uint64]tableMapCache)
 			}
-			r.tableMaps[id] = tableMapCache{body: body, ev: tm}
+			r.tableMaps[id] = tableMapCache{body: key, ev: tm}
 		}
 		return ev, nil
 	}
@@ -197,7 +203,75 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 		return nil, err
 	}
 	ev.parsed = parsed.Event
+	if fd, ok := parsed.Event.(*replication.FormatDescriptionEvent); ok {
+		r.crc = fd.ChecksumAlgorithm == replication.BINLOG_CHECKSUM_ALG_CRC32
+		clear(r.tableMaps) // a new binlog file: table ids may be reused
+	}
 	return ev, nil
+}
+
+// decodeRows decodes a rows event for the parser. The parser forgets its table maps at the
+// end of every statement, and a TABLE_MAP event that next served from its cache never
+// reached the parser: the table comes from the cache instead (the table map the source sent
+// last for this id: the protocol sends one before the rows of every statement). The header
+// is read here (go-mysql's DecodeHeader would fail the lookup, building an error with a
+// stack trace each time); the rows are decoded by go-mysql.
+func (r *binlogReader) decodeRows(e *replication.RowsEvent, data []byte) error {
+	if pos, ok := r.rowsHeader(e, data); ok {
+		return e.DecodeData(pos, data)
+	}
+	pos, err := e.DecodeHeader(data)
+	if err != nil {
+		return err
+	}
+	return e.DecodeData(pos, data)
+}
+
+// rowsHeader decodes the header of a v1/v2 rows event of a table in the cache, as
+// DecodeHeader does (https://mariadb.com/kb/en/rows_event_v1v2-rows_compressed_event_v1/),
+// and returns where the rows start. ok is false for anything else (v0 events, v2 extra row
+// data, MySQL's partial updates), left to DecodeHeader.
+func (r *binlogReader) rowsHeader(e *replication.RowsEvent, data []byte) (int, bool) {
+	const idSize = 6
+	typ := e.Type()
+	if e.Version < 1 || typ == replication.EnumRowsEventTypeUnknown || len(data) < idSize+2 {
+		return 0, false
+	}
+	id := uint64(data[0]) | uint64(data[1])<<8 | uint64(data[2])<<16 | uint64(data[3])<<24 | uint64(data[4])<<32 | uint64(data[5])<<40
+	c, ok := r.tableMaps[id]
+	if !ok {
+		return 0, false
+	}
+	pos := idSize
+	flags := binary.LittleEndian.Uint16(data[pos:])
+	pos += 2
+	if e.Version == 2 {
+		if len(data) < pos+2 || binary.LittleEndian.Uint16(data[pos:]) != 2 {
+			return 0, false // extra row data: DecodeHeader decodes it
+		}
+		pos += 2
+	}
+	if pos >= len(data) {
+		return 0, false
+	}
+	count, _, n := mysql.LengthEncodedInt(data[pos:])
+	pos += n
+	bitmap := int(count+7) / 8
+	bitmaps := 1
+	if typ == replication.EnumRowsEventTypeUpdate {
+		bitmaps = 2
+	}
+	if n == 0 || count > uint64(len(data)) || len(data) < pos+bitmaps*bitmap {
+		return 0, false
+	}
+	e.TableID, e.Flags, e.ColumnCount, e.Table = id, flags, count, c.ev
+	e.ColumnBitmap1 = data[pos : pos+bitmap]
+	pos += bitmap
+	if bitmaps == 2 {
+		e.ColumnBitmap2 = data[pos : pos+bitmap]
+		pos += bitmap
+	}
+	return pos, true
 }
 
 // tableMapCache is the last TABLE_MAP event of a table id, raw and decoded.
@@ -237,7 +311,7 @@ func (t *txState) reset(ts int64) {
 
 // beginEvent starts the transaction's fixed events and returns its BEGIN.
 func (s *shardStream) beginEvent(ts int64) *binlogdatapb.VEvent {
-	s.tx.fixed = &txEvents{}
+	s.tx.fixed = s.arena.txEvents()
 	b := &s.tx.fixed.begin
 	b.Type, b.Timestamp, b.Keyspace, b.Shard = binlogdatapb.VEventType_BEGIN, ts, s.ks, s.shard
 	return b
@@ -389,7 +463,7 @@ func (s *shardStream) commit(ts int64) error {
 	}
 	f := s.tx.fixed
 	if f == nil {
-		f = &txEvents{}
+		f = s.arena.txEvents()
 	}
 	g, c := &f.gtid, &f.commit
 	g.Type, g.Gtid, g.Keyspace, g.Shard = binlogdatapb.VEventType_GTID, s.positionString(), s.ks, s.shard
@@ -436,7 +510,7 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 	if err != nil || p == nil {
 		return err
 	}
-	blk := &rowEventBlock{}
+	blk := s.arena.rowBlock()
 	re := &blk.re
 	re.TableName, re.Keyspace, re.Shard, re.Flags = p.fieldEvent.TableName, s.ks, s.shard, uint32(e.Flags)
 	re.RowChanges = blk.changes[:0]
