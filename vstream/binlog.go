@@ -25,11 +25,12 @@ import (
 	querypb "vitess.io/vitess/go/vt/proto/query"
 )
 
-// binlogReader owns one replication connection and its parser. It is read by the shard
-// stream's goroutine; a watchdog goroutine (owned by the reader: close stops it and waits)
-// closes a silent connection, and ctx's end closes it too, so a blocked read always returns.
+// binlogReader owns one replication connection (or one subscription to a shared dump,
+// sharedbinlog.go) and its parser. It is read by the shard stream's goroutine; a watchdog
+// goroutine (owned by the reader: close stops it and waits) closes a silent connection, and
+// ctx's end closes it too, so a blocked read always returns.
 type binlogReader struct {
-	conn      *binlogConn
+	conn      rawEvents
 	parser    *replication.BinlogParser
 	seen      atomic.Int64             // events read, for the watchdog
 	waiting   atomic.Int64             // unix ns since when a read has been waiting for input, 0 when not waiting
@@ -42,7 +43,23 @@ type binlogReader struct {
 	crc       bool                     // events end with a CRC32 checksum (from the format description)
 }
 
+// rawEvents is where a binlogReader gets its events: a replication connection of its own
+// (*binlogConn) or a subscription to a server's shared dump (*subscription). Read by one
+// goroutine; close may be called from any goroutine and unblocks a read.
+type rawEvents interface {
+	readEvent() ([]byte, error)
+	buffered() bool
+	close()
+}
+
+// openBinlog starts a binlog dump of the stream's own from pos; ctx bounds the setup and its
+// end closes the connection.
 func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogReader, error) {
+	return s.dialReader(ctx, ctx, pos)
+}
+
+// dialReader starts a binlog dump from pos: ctx bounds the setup; life's end closes it.
+func (s *shardStream) dialReader(ctx, life context.Context, pos Position) (*binlogReader, error) {
 	if pos.IsZero() {
 		return nil, fmt.Errorf("open binlog of %s: no start position", s.src.Alias)
 	}
@@ -63,8 +80,13 @@ func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogRead
 		}
 		return nil, classifyMySQL(fmt.Errorf("start binlog dump from %s at %s: %w", s.src.Alias, pos, err))
 	}
+	return s.newReader(life, conn, pos.flavor), nil
+}
+
+// newReader reads conn with a parser of flavor's; ctx's end closes conn.
+func (s *shardStream) newReader(ctx context.Context, conn rawEvents, flavor string) *binlogReader {
 	p := replication.NewBinlogParser()
-	if pos.flavor == flavorMySQL {
+	if flavor == flavorMySQL {
 		p.SetFlavor(mysql.MySQLFlavor)
 	} else {
 		p.SetFlavor(mysql.MariaDBFlavor)
@@ -81,7 +103,7 @@ func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogRead
 	// A read deadline per packet costs a syscall-heavy timer update per event; a watchdog that
 	// closes a silent connection (no event, not even a heartbeat, for 4 periods) costs nothing.
 	go r.watch(4 * s.m.cfg.BinlogHeartbeat)
-	return r, nil
+	return r
 }
 
 // watch closes the connection when no event arrived for a whole period while the stream was
@@ -135,22 +157,10 @@ const binlogHeaderSize = 19
 // next reads and decodes the next binlog event, in the caller's goroutine. The event is valid
 // until the next call.
 func (r *binlogReader) next() (*binlogEvent, error) {
-	// Only a read that may block is timed for the watchdog: a burst costs no clock reads.
-	wait := !r.conn.buffered()
-	if wait {
-		r.waiting.Store(time.Now().UnixNano())
-	}
-	data, err := r.conn.readEvent()
-	if wait {
-		r.waiting.Store(0)
-	}
+	data, err := r.nextRaw()
 	if err != nil {
-		if r.silent.Load() {
-			return nil, fmt.Errorf("source sent nothing, not even a heartbeat, for too long: %w", err)
-		}
 		return nil, err
 	}
-	r.seen.Add(1)
 	if len(data) < binlogHeaderSize {
 		return nil, fmt.Errorf("binlog event of %d bytes, shorter than its header", len(data))
 	}
@@ -272,6 +282,27 @@ func (r *binlogReader) rowsHeader(e *replication.RowsEvent, data []byte) (int, b
 		pos += bitmap
 	}
 	return pos, true
+}
+
+// nextRaw reads the next event's data, unparsed (the shared dump's reader uses it alone).
+func (r *binlogReader) nextRaw() ([]byte, error) {
+	// Only a read that may block is timed for the watchdog: a burst costs no clock reads.
+	wait := !r.conn.buffered()
+	if wait {
+		r.waiting.Store(time.Now().UnixNano())
+	}
+	data, err := r.conn.readEvent()
+	if wait {
+		r.waiting.Store(0)
+	}
+	if err != nil {
+		if r.silent.Load() {
+			return nil, fmt.Errorf("source sent nothing, not even a heartbeat, for too long: %w", err)
+		}
+		return nil, err
+	}
+	r.seen.Add(1)
+	return data, nil
 }
 
 // tableMapCache is the last TABLE_MAP event of a table id, raw and decoded.
