@@ -53,8 +53,9 @@ type Config struct {
 	// PrivateBinlogDumps turns off the sharing of one binlog dump per MariaDB server by the
 	// streams of its schemas (sharedbinlog.go): every stream then reads a dump of its own.
 	PrivateBinlogDumps bool
-	// SharedBinlogBuffer bounds the events queued for one stream of a shared dump, in bytes;
-	// a stream that falls further behind continues on a dump of its own.
+	// SharedBinlogBuffer bounds the events queued for one stream of a shared dump, in bytes
+	// (4 MiB by default; the events are shared, not copied): a stream that falls that far
+	// behind the fastest one continues on a dump of its own.
 	SharedBinlogBuffer int
 	// HealthInterval is how often a stream asks a HealthChecker picker about its source.
 	HealthInterval time.Duration
@@ -104,7 +105,7 @@ func (c *Config) validate() error {
 		c.HistoryWait = 30 * time.Second
 	}
 	if c.SharedBinlogBuffer <= 0 {
-		c.SharedBinlogBuffer = 16 << 20
+		c.SharedBinlogBuffer = 4 << 20
 	}
 	if c.HealthInterval <= 0 {
 		c.HealthInterval = time.Second

@@ -20,9 +20,11 @@ package vstream
 //     the hub has passed, or does not reach within joinWait, reads a dump of its own, and keeps
 //     it (it never merges into the hub).
 //   - Each subscriber's queue is bounded (Config.SharedBinlogBuffer bytes). A subscriber that
-//     lets its queue fill (a slow client) is detached: it gets the events already queued,
-//     then continues from its own position on a dump of its own, so the others never wait for
-//     it and it loses nothing. (Detached in the middle of a transaction sent in chunks, it
+//     lets its queue fill while another has room (a slow client) is detached: it gets the
+//     events already queued, then continues from its own position on a dump of its own, so
+//     the others do not wait for it and it loses nothing. While every subscriber's queue is
+//     full (a lone stream, or all of them catching up on a backlog), the hub waits for them,
+//     as a dump of one's own waits for its stream. (Detached in the middle of a transaction sent in chunks, it
 //     sends that transaction again from its BEGIN, as after a source failure.)
 //   - When the hub's dump fails, every subscriber gets the error after its queued events and
 //     handles it as a failure of its own dump (re-pick, resume from its position).
@@ -55,6 +57,8 @@ type dumpHub struct {
 	addr   string
 	reader *binlogReader // raw events only (nextRaw); read by run alone
 	done   chan struct{} // closed when run has returned
+	room   chan struct{} // signalled (capacity 1) when a subscriber made room (see waitRoom)
+	quit   chan struct{} // closed by stop
 
 	mu      sync.Mutex // guards the fields below
 	subs    map[*subscription]struct{}
@@ -76,22 +80,28 @@ type joinRequest struct {
 }
 
 // subscription is one stream's queue of raw events from a hub. It is read by the stream's
-// goroutine (readEvent, buffered) and filled by the hub's.
+// goroutine (readEvent, buffered) and filled by the hub's. The reader takes the whole queue
+// at once into its own batch, so the two goroutines meet once per batch, not per event, and
+// the hub wakes the reader only when the queue was empty.
 type subscription struct {
 	hub    *dumpHub
 	db     string        // the stream's database: other databases' rows are not queued
 	start  Position      // where it joined
 	notify chan struct{} // signalled (capacity 1) when events or the end arrive
 
+	batch [][]byte // taken from queue, read by readEvent alone
+	next  int      // batch[next:] are unread
+
 	mu     sync.Mutex // guards the fields below
 	queue  [][]byte
-	head   int // queue[head:] are unread
-	bytes  int // queued, unread
+	spare  [][]byte // the reader's last batch, for the hub to reuse
+	bytes  int      // in queue
 	end    error
 	closed bool
 }
 
-// push queues ev, or detaches the subscriber when its queue is full. Called with h.mu held.
+// push queues ev, or detaches the subscriber when its queue is full (it holds at most
+// limit bytes in the queue and as much in the batch it reads). Called with h.mu held.
 func (s *subscription) push(ev []byte, limit int) (ok bool) {
 	s.mu.Lock()
 	if s.end != nil || s.closed {
@@ -104,15 +114,24 @@ func (s *subscription) push(ev []byte, limit int) (ok bool) {
 		s.signal()
 		return false
 	}
-	if s.head > 0 && s.head == len(s.queue) {
-		clear(s.queue)
-		s.queue, s.head = s.queue[:0], 0
+	wake := len(s.queue) == 0
+	if s.queue == nil {
+		s.queue, s.spare = s.spare[:0], nil
 	}
 	s.queue = append(s.queue, ev)
 	s.bytes += len(ev)
 	s.mu.Unlock()
-	s.signal()
+	if wake {
+		s.signal()
+	}
 	return true
+}
+
+// full reports whether n more bytes would pass the queue's bound (see push).
+func (s *subscription) full(n, limit int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.end == nil && !s.closed && s.bytes > 0 && s.bytes+n > limit
 }
 
 // finish ends the subscription with err once its queue is read.
@@ -135,18 +154,23 @@ func (s *subscription) signal() {
 // readEvent returns the next queued event, waiting for one.
 func (s *subscription) readEvent() ([]byte, error) {
 	for {
+		if s.next < len(s.batch) {
+			ev := s.batch[s.next]
+			s.batch[s.next] = nil
+			s.next++
+			return ev, nil
+		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return nil, errors.New("shared binlog subscription closed")
 		}
-		if s.head < len(s.queue) {
-			ev := s.queue[s.head]
-			s.queue[s.head] = nil
-			s.head++
-			s.bytes -= len(ev)
+		if len(s.queue) > 0 {
+			s.spare = s.batch[:0] // cleared as it was read
+			s.batch, s.next, s.queue, s.bytes = s.queue, 0, nil, 0
 			s.mu.Unlock()
-			return ev, nil
+			s.hub.signalRoom()
+			continue
 		}
 		end := s.end
 		s.mu.Unlock()
@@ -158,9 +182,12 @@ func (s *subscription) readEvent() ([]byte, error) {
 }
 
 func (s *subscription) buffered() bool {
+	if s.next < len(s.batch) {
+		return true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.head < len(s.queue)
+	return len(s.queue) > 0
 }
 
 // close leaves the hub and unblocks a read. Safe to call more than once and from any goroutine.
@@ -190,7 +217,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 			set.mu.Unlock()
 			return nil, err
 		}
-		h = &dumpHub{set: set, addr: s.src.Addr, reader: r, done: make(chan struct{}),
+		h = &dumpHub{set: set, addr: s.src.Addr, reader: r, done: make(chan struct{}), room: make(chan struct{}, 1), quit: make(chan struct{}),
 			subs: map[*subscription]struct{}{}, pos: pos, limit: m.cfg.SharedBinlogBuffer}
 		sub := h.newSub(pos, s.src.DBName)
 		h.subs[sub] = struct{}{}
@@ -316,6 +343,10 @@ func (h *dumpHub) run() {
 				Server: binary.LittleEndian.Uint32(data[5:])})
 		}
 		db, filtered := h.rowsDB(replication.EventType(data[4]), data[binlogHeaderSize:])
+		if !h.waitRoom(len(data)) {
+			h.mu.Unlock()
+			return
+		}
 		for sub := range h.subs {
 			if filtered && db != sub.db && db != journalDB {
 				continue
@@ -325,6 +356,42 @@ func (h *dumpHub) run() {
 			}
 		}
 		h.mu.Unlock()
+	}
+}
+
+// waitRoom returns once some subscriber has room for n more bytes, so that only the ones
+// behind the fastest are detached: while every one is full (a lone stream, or all of them
+// catching up), the hub waits for them, and the source for the hub, as a dump of one's own
+// waits for its stream. Called with h.mu held, which it releases while it waits; false when
+// the hub was stopped meanwhile.
+func (h *dumpHub) waitRoom(n int) bool {
+	for {
+		all := len(h.subs) > 0
+		for sub := range h.subs {
+			if !sub.full(n, h.limit) {
+				all = false
+				break
+			}
+		}
+		if !all {
+			return true
+		}
+		h.mu.Unlock()
+		select {
+		case <-h.room:
+			h.mu.Lock()
+		case <-h.quit:
+			h.mu.Lock()
+			return false
+		}
+	}
+}
+
+// signalRoom tells a waiting hub that a subscriber took its queue or left.
+func (h *dumpHub) signalRoom() {
+	select {
+	case h.room <- struct{}{}:
+	default:
 	}
 }
 
@@ -377,6 +444,7 @@ func (h *dumpHub) unsubscribe(s *subscription) {
 	h.mu.Lock()
 	delete(h.subs, s)
 	h.mu.Unlock()
+	h.signalRoom()
 	h.release()
 }
 
@@ -402,6 +470,7 @@ func (h *dumpHub) stop() {
 	h.stopped = true
 	h.mu.Unlock()
 	if first {
+		close(h.quit)
 		h.reader.close()
 	}
 	<-h.done
