@@ -130,8 +130,8 @@ func schemaRequest(ks, gtid string) *vtgatepb.VStreamRequest {
 // TestSharedBinlogDump streams four schemas of one server through one binlog dump, checks
 // that MariaDB shows one dump thread, and that each stream's events are exactly those of a
 // stream of the same schema from the same position on a dump of its own; then a stream that
-// joins late, and one whose client stops reading (detached to its own dump, the others
-// unaffected, nothing lost).
+// joins late (from "current", on the shared dump) and one from a position the shared reader
+// has passed (on a dump of its own, with the same events).
 func TestSharedBinlogDump(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -233,6 +233,24 @@ func TestSharedBinlogDump(t *testing.T) {
 	lateLines := late.upTo(endPos)
 	if got := strings.Join(lateLines, "\n"); !strings.Contains(got, "ROW ks3.t1 +200|late") || strings.Contains(got, "not for ks3") || strings.Contains(got, "+100|both") {
 		t.Errorf("the late stream got:\n%s", got)
+	}
+
+	// A stream from a position the shared reader has passed reads a dump of its own (and
+	// keeps it), with the same events as the shared stream of its schema.
+	behind := &recorder{}
+	run(behind, client, schemaRequest("ks2", "MariaDB/"+start))
+	waitFor(t, ctx, "the stream from behind at the end position", func() (bool, string) {
+		g, _ := behind.at()
+		return g == endPos, "at " + g
+	})
+	if n := c.binlogDumps(t); n != 2 {
+		t.Errorf("%d binlog dump threads with a stream from behind, want 2", n)
+	}
+	if n := m.SharedDumpReaders(c.primary.Addr()); n != schemas+1 {
+		t.Errorf("%d streams on the shared dump, want %d (the one from behind has its own)", n, schemas+1)
+	}
+	if got, want := behind.upTo(endPos), shared[1].upTo(endPos); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ks2 from behind differs from ks2 on the shared dump:\n%s\nshared:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
 	// The same schemas from the same position, each on a dump of its own: the same events.

@@ -68,7 +68,11 @@ type dumpHub struct {
 	tableDB map[uint64]string // database of each table id, from TABLE_MAP events (read by run alone)
 	err     error             // the dump failed (no new subscriber)
 	stopped bool              // stop was called
-	limit   int               // queue bound per subscriber, in bytes
+	// idle: the last event handed out ended a group (or was a heartbeat), so the next one
+	// starts a new group: a stream may join now. standalone: the group being read is one
+	// statement (its QUERY event ends it).
+	idle, standalone bool
+	limit            int // queue bound per subscriber, in bytes
 }
 
 // joinRequest is a stream waiting for a boundary to join at.
@@ -234,6 +238,9 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 	}
 	req := &joinRequest{pos: pos, atLeast: atLeast, sub: h.newSub(Position{}, s.src.DBName), result: make(chan error, 1)}
 	h.waiting = append(h.waiting, req)
+	if h.idle {
+		h.admit() // between groups now: no need to wait for the next one
+	}
 	h.mu.Unlock()
 	wait := time.NewTimer(m.cfg.BinlogHeartbeat*2 + time.Second)
 	defer wait.Stop()
@@ -326,11 +333,18 @@ func (h *dumpHub) run() {
 			return
 		}
 		h.mu.Lock()
+		idle := h.idle // after this event is handed out
 		switch replication.EventType(data[4]) {
 		case replication.FORMAT_DESCRIPTION_EVENT:
 			h.fde = data
 		case replication.HEARTBEAT_EVENT:
 			h.admit() // the source has sent everything: a boundary
+			idle = true
+		case replication.XID_EVENT, replication.XA_PREPARE_LOG_EVENT:
+			idle = true // the end of a transaction's group
+		case replication.QUERY_EVENT:
+			idle = h.standalone // a DDL's group is its one QUERY event
+			h.standalone = false
 		case replication.MARIADB_GTID_EVENT:
 			body := data[binlogHeaderSize:]
 			if len(body) < 13 {
@@ -339,6 +353,7 @@ func (h *dumpHub) run() {
 				return
 			}
 			h.admit() // before a group: a boundary
+			h.idle, idle, h.standalone = false, false, body[12]&replication.BINLOG_MARIADB_FL_STANDALONE != 0
 			h.pos = h.pos.withMariaGTID(mariaGTID{Seq: binary.LittleEndian.Uint64(body), Domain: binary.LittleEndian.Uint32(body[8:]),
 				Server: binary.LittleEndian.Uint32(data[5:])})
 		}
@@ -355,6 +370,7 @@ func (h *dumpHub) run() {
 				delete(h.subs, sub) // detached (or closed): it goes on with a dump of its own
 			}
 		}
+		h.idle = idle
 		h.mu.Unlock()
 	}
 }
