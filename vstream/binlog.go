@@ -60,27 +60,36 @@ func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogRead
 
 // dialReader starts a binlog dump from pos: ctx bounds the setup; life's end closes it.
 func (s *shardStream) dialReader(ctx, life context.Context, pos Position) (*binlogReader, error) {
+	conn, err := s.m.dialConn(ctx, s.src, pos)
+	if err != nil {
+		return nil, err
+	}
+	return s.newReader(life, conn, pos.flavor), nil
+}
+
+// dialConn starts a binlog dump of src from pos; ctx bounds the setup.
+func (m *Manager) dialConn(ctx context.Context, src Source, pos Position) (*binlogConn, error) {
 	if pos.IsZero() {
-		return nil, fmt.Errorf("open binlog of %s: no start position", s.src.Alias)
+		return nil, fmt.Errorf("open binlog of %s: no start position", src.Alias)
 	}
 	conn, err := dialBinlog(ctx, dumpRequest{
-		addr:         s.src.Addr,
-		user:         s.m.cfg.User,
-		password:     s.m.cfg.Password,
-		tlsMode:      s.m.cfg.TLSMode,
-		tlsConfig:    s.m.cfg.TLSConfig,
-		serverID:     s.m.nextServerID(),
+		addr:         src.Addr,
+		user:         m.cfg.User,
+		password:     m.cfg.Password,
+		tlsMode:      m.cfg.TLSMode,
+		tlsConfig:    m.cfg.TLSConfig,
+		serverID:     m.nextServerID(),
 		pos:          pos,
-		heartbeat:    s.m.cfg.BinlogHeartbeat,
+		heartbeat:    m.cfg.BinlogHeartbeat,
 		setupTimeout: 10 * time.Second,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, classifyMySQL(fmt.Errorf("start binlog dump from %s at %s: %w", s.src.Alias, pos, err))
+		return nil, classifyMySQL(fmt.Errorf("start binlog dump from %s at %s: %w", src.Alias, pos, err))
 	}
-	return s.newReader(life, conn, pos.flavor), nil
+	return conn, nil
 }
 
 // newReader reads conn with a parser of flavor's; ctx's end closes conn.

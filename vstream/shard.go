@@ -224,7 +224,7 @@ func (s *shardStream) streamFrom(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.follow(ctx)
+	return s.replicate(ctx, s.reader, Position{})
 }
 
 // connect opens the SQL pool to the source and resets per-source state.

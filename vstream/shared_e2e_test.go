@@ -273,8 +273,9 @@ func TestSharedBinlogDump(t *testing.T) {
 }
 
 // TestSharedDumpSlowSubscriber: a client that stops reading fills its queue; it is detached
-// to a dump of its own while the other stream keeps up, and once it reads again it has every
-// row exactly once.
+// to a dump of its own (in the middle of a large transaction) while the other stream keeps
+// up, and once it reads again it has every row exactly once (the consumer fails on a
+// duplicate insert: no part of the large transaction is sent twice).
 func TestSharedDumpSlowSubscriber(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -303,18 +304,16 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 		n := m.SharedDumpReaders(c.primary.Addr())
 		return n == 2, fmt.Sprintf("%d streams on it", n)
 	})
-	// Rows for the slow stream (which does not read) and, after them, one for the fast one.
-	const rows = 4000
+	// Rows for the slow stream (which does not read): single-row transactions, then one large
+	// transaction (sent in chunks, and cut by the detachment in its middle), then one row for
+	// the fast stream.
+	const single, bulk = 50, 4000
+	const rows = single + bulk
 	pad := strings.Repeat("x", 150)
-	for lo := 0; lo < rows; lo += 200 {
-		var vals []string
-		for i := lo; i < lo+200; i++ {
-			vals = append(vals, fmt.Sprintf("(%d, '%s')", i, pad))
-		}
-		for _, v := range vals { // single-row transactions, many binlog events
-			c.exec(t, "INSERT INTO s2.t1 VALUES "+v)
-		}
+	for i := range single {
+		c.exec(t, fmt.Sprintf("INSERT INTO s2.t1 VALUES (%d, '%s')", i, pad))
 	}
+	c.exec(t, fmt.Sprintf("INSERT INTO s2.t1 SELECT seq, '%s' FROM seq.seq_%d_to_%d", pad, single, rows-1))
 	c.exec(t, "INSERT INTO s1.t1 VALUES (1, 'fast')")
 	waitFor(t, ctx, "the fast stream's row while the slow client reads nothing", func() (bool, string) {
 		_, n := fast.at()
@@ -323,6 +322,12 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 	waitFor(t, ctx, "the slow stream detached", func() (bool, string) {
 		n := m.SharedDumpReaders(c.primary.Addr())
 		return n == 1, fmt.Sprintf("%d streams on the shared dump", n)
+	})
+	// Detached, it has a dump of its own at once (its backlog waits at the source), before
+	// its client reads anything.
+	waitFor(t, ctx, "two binlog dump threads", func() (bool, string) {
+		n := c.binlogDumps(t)
+		return n == 2, fmt.Sprintf("%d dump threads", n)
 	})
 	// Now the slow client reads: every row once, in order.
 	slowRec := newConsumer()
@@ -345,11 +350,9 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 	if n := len(slowRec.snapshot("ks2.t1")); n != rows {
 		t.Fatalf("slow stream has %d distinct rows, want %d", n, rows)
 	}
-	// Its queue read, it went on with a dump of its own; the fast one is still on the shared.
-	waitFor(t, ctx, "two binlog dump threads", func() (bool, string) {
-		n := c.binlogDumps(t)
-		return n == 2, fmt.Sprintf("%d dump threads", n)
-	})
+	if n := c.binlogDumps(t); n != 2 {
+		t.Errorf("%d binlog dump threads, want 2", n)
+	}
 	c.exec(t, "INSERT INTO s2.t1 VALUES (-1, 'after')")
 	c.exec(t, "INSERT INTO s1.t1 VALUES (2, 'fast again')")
 	for {

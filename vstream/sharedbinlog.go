@@ -20,12 +20,13 @@ package vstream
 //     the hub has passed, or does not reach within joinWait, reads a dump of its own, and keeps
 //     it (it never merges into the hub).
 //   - Each subscriber's queue is bounded (Config.SharedBinlogBuffer bytes). A subscriber that
-//     lets its queue fill while another has room (a slow client) is detached: it gets the
-//     events already queued, then continues from its own position on a dump of its own, so
-//     the others do not wait for it and it loses nothing. While every subscriber's queue is
-//     full (a lone stream, or all of them catching up on a backlog), the hub waits for them,
-//     as a dump of one's own waits for its stream. (Detached in the middle of a transaction sent in chunks, it
-//     sends that transaction again from its BEGIN, as after a source failure.)
+//     lets its queue fill while another has room (a slow client) is detached: the hub stops
+//     queueing for it, and it starts a dump of its own at once, at the position before the
+//     transaction it was queued last, dropping from it what it already has (sharedsub.go).
+//     It reads its queue, then that dump: the same events, none lost or repeated, and the
+//     others do not wait for it. While every subscriber's queue is full (a lone stream, or
+//     all of them catching up on a backlog), the hub waits for them, as a dump of one's own
+//     waits for its stream.
 //   - When the hub's dump fails, every subscriber gets the error after its queued events and
 //     handles it as a failure of its own dump (re-pick, resume from its position).
 //   - The hub ends with its last subscriber.
@@ -41,8 +42,12 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 )
 
-// errDetached ends a subscription whose queue overflowed: the stream continues on its own dump.
+// errDetached marks a subscription whose queue overflowed: once it is read, the stream goes
+// on with a dump of its own (sharedsub.go).
 var errDetached = errors.New("detached from the shared binlog reader (its queue was full)")
+
+// dialFunc starts a stream's own dump from a position (for a detached subscriber).
+type dialFunc func(ctx context.Context, pos Position) (*binlogConn, error)
 
 // hubSet is the Manager's hubs, by server address.
 type hubSet struct {
@@ -55,7 +60,7 @@ type hubSet struct {
 type dumpHub struct {
 	set    *hubSet
 	addr   string
-	reader *binlogReader // raw events only (nextRaw); read by run alone
+	reader *binlogReader // raw events only (nextRaw), read by run; set (under mu) once the dump started
 	done   chan struct{} // closed when run has returned
 	room   chan struct{} // signalled (capacity 1) when a subscriber made room (see waitRoom)
 	quit   chan struct{} // closed by stop
@@ -63,11 +68,14 @@ type dumpHub struct {
 	mu      sync.Mutex // guards the fields below
 	subs    map[*subscription]struct{}
 	waiting []*joinRequest
-	pos     Position          // after every group whose GTID event was handed out
-	fde     []byte            // the last FORMAT_DESCRIPTION event, for joiners' parsers
-	tableDB map[uint64]string // database of each table id, from TABLE_MAP events (read by run alone)
-	err     error             // the dump failed (no new subscriber)
-	stopped bool              // stop was called
+	pos     Position // after every group whose GTID event was handed out
+	// the group being read: its GTID and the position before it
+	group      mariaGTID
+	groupStart Position
+	fde        []byte   // the last FORMAT_DESCRIPTION event, for joiners' parsers
+	tables     tableDBs // read by run alone
+	err        error    // the dump failed (no new subscriber)
+	stopped    bool     // stop was called
 	// idle: the last event handed out ended a group (or was a heartbeat), so the next one
 	// starts a new group: a stream may join now. standalone: the group being read is one
 	// statement (its QUERY event ends it).
@@ -83,150 +91,39 @@ type joinRequest struct {
 	result  chan error // nil: joined at sub.start; else why not
 }
 
-// subscription is one stream's queue of raw events from a hub. It is read by the stream's
-// goroutine (readEvent, buffered) and filled by the hub's. The reader takes the whole queue
-// at once into its own batch, so the two goroutines meet once per batch, not per event, and
-// the hub wakes the reader only when the queue was empty.
-type subscription struct {
-	hub    *dumpHub
-	db     string        // the stream's database: other databases' rows are not queued
-	start  Position      // where it joined
-	notify chan struct{} // signalled (capacity 1) when events or the end arrive
-
-	batch [][]byte // taken from queue, read by readEvent alone
-	next  int      // batch[next:] are unread
-
-	mu     sync.Mutex // guards the fields below
-	queue  [][]byte
-	spare  [][]byte // the reader's last batch, for the hub to reuse
-	bytes  int      // in queue
-	end    error
-	closed bool
-}
-
-// push queues ev, or detaches the subscriber when its queue is full (it holds at most
-// limit bytes in the queue and as much in the batch it reads). Called with h.mu held.
-func (s *subscription) push(ev []byte, limit int) (ok bool) {
-	s.mu.Lock()
-	if s.end != nil || s.closed {
-		s.mu.Unlock()
-		return false
-	}
-	if s.bytes+len(ev) > limit && s.bytes > 0 {
-		s.end = errDetached
-		s.mu.Unlock()
-		s.signal()
-		return false
-	}
-	wake := len(s.queue) == 0
-	if s.queue == nil {
-		s.queue, s.spare = s.spare[:0], nil
-	}
-	s.queue = append(s.queue, ev)
-	s.bytes += len(ev)
-	s.mu.Unlock()
-	if wake {
-		s.signal()
-	}
-	return true
-}
-
-// full reports whether n more bytes would pass the queue's bound (see push).
-func (s *subscription) full(n, limit int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.end == nil && !s.closed && s.bytes > 0 && s.bytes+n > limit
-}
-
-// finish ends the subscription with err once its queue is read.
-func (s *subscription) finish(err error) {
-	s.mu.Lock()
-	if s.end == nil {
-		s.end = err
-	}
-	s.mu.Unlock()
-	s.signal()
-}
-
-func (s *subscription) signal() {
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-}
-
-// readEvent returns the next queued event, waiting for one.
-func (s *subscription) readEvent() ([]byte, error) {
-	for {
-		if s.next < len(s.batch) {
-			ev := s.batch[s.next]
-			s.batch[s.next] = nil
-			s.next++
-			return ev, nil
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return nil, errors.New("shared binlog subscription closed")
-		}
-		if len(s.queue) > 0 {
-			s.spare = s.batch[:0] // cleared as it was read
-			s.batch, s.next, s.queue, s.bytes = s.queue, 0, nil, 0
-			s.mu.Unlock()
-			s.hub.signalRoom()
-			continue
-		}
-		end := s.end
-		s.mu.Unlock()
-		if end != nil {
-			return nil, end
-		}
-		<-s.notify
-	}
-}
-
-func (s *subscription) buffered() bool {
-	if s.next < len(s.batch) {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.queue) > 0
-}
-
-// close leaves the hub and unblocks a read. Safe to call more than once and from any goroutine.
-func (s *subscription) close() {
-	s.mu.Lock()
-	was := s.closed
-	s.closed = true
-	s.mu.Unlock()
-	s.signal()
-	if !was {
-		s.hub.unsubscribe(s)
-	}
-}
-
 // subscribe returns a subscription to the shared dump of the stream's source, starting at
 // pos (atLeast: at the first boundary at or after pos, see the rules above), or nil when the
 // stream must read a dump of its own. It starts the hub when the server has none.
 func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool) (*subscription, error) {
 	m := s.m
+	src := s.src
+	dial := func(ctx context.Context, pos Position) (*binlogConn, error) { return m.dialConn(ctx, src, pos) }
 	set := m.hubs
 	set.mu.Lock()
 	h := set.hubs[s.src.Addr]
 	if h == nil {
-		// The first stream of this server: start the hub at its position.
-		r, err := s.dialReader(ctx, context.Background(), pos)
-		if err != nil {
-			set.mu.Unlock()
-			return nil, err
-		}
-		h = &dumpHub{set: set, addr: s.src.Addr, reader: r, done: make(chan struct{}), room: make(chan struct{}, 1), quit: make(chan struct{}),
+		// The first stream of this server: start the hub at its position. Streams that come
+		// meanwhile wait to join it; other servers' streams do not wait for the dial.
+		h = &dumpHub{set: set, addr: s.src.Addr, done: make(chan struct{}), room: make(chan struct{}, 1), quit: make(chan struct{}),
 			subs: map[*subscription]struct{}{}, pos: pos, limit: m.cfg.SharedBinlogBuffer}
-		sub := h.newSub(pos, s.src.DBName)
+		sub := h.newSub(pos, s.src.DBName, dial)
 		h.subs[sub] = struct{}{}
 		set.hubs[s.src.Addr] = h
 		set.mu.Unlock()
+		r, err := s.dialReader(ctx, context.Background(), pos)
+		h.mu.Lock()
+		if err == nil && h.stopped {
+			err = errors.New("vstream: the Manager is closed")
+		}
+		if err != nil {
+			h.mu.Unlock()
+			r.close()
+			h.fail(err) // the waiting streams read dumps of their own
+			close(h.done)
+			return nil, err
+		}
+		h.reader = r
+		h.mu.Unlock()
 		go h.run()
 		return sub, nil
 	}
@@ -236,7 +133,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 		h.mu.Unlock()
 		return nil, nil
 	}
-	req := &joinRequest{pos: pos, atLeast: atLeast, sub: h.newSub(Position{}, s.src.DBName), result: make(chan error, 1)}
+	req := &joinRequest{pos: pos, atLeast: atLeast, sub: h.newSub(Position{}, s.src.DBName, dial), result: make(chan error, 1)}
 	h.waiting = append(h.waiting, req)
 	if h.idle {
 		h.admit() // between groups now: no need to wait for the next one
@@ -281,41 +178,8 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 	return req.sub, nil
 }
 
-func (h *dumpHub) newSub(start Position, db string) *subscription {
-	return &subscription{hub: h, start: start, db: db, notify: make(chan struct{}, 1)}
-}
-
-// rowsDB returns the database of a TABLE_MAP or rows event, or ok=false for any other event
-// (or a table id it has not seen): those go to every subscriber. A stream skips the rows of
-// other databases (but the resharding journal's) without looking at them, so they need not
-// be queued for it: with many schemas per server each stream parses only its own rows.
-func (h *dumpHub) rowsDB(typ replication.EventType, body []byte) (string, bool) {
-	const idSize = 6 // v1/v2 rows events and TABLE_MAP (MariaDB 5.1+)
-	if len(body) < idSize+2 {
-		return "", false
-	}
-	id := uint64(body[0]) | uint64(body[1])<<8 | uint64(body[2])<<16 | uint64(body[3])<<24 | uint64(body[4])<<32 | uint64(body[5])<<40
-	switch typ {
-	case replication.TABLE_MAP_EVENT:
-		// post-header: table id (6), flags (2); then the database name, length-prefixed
-		n := idSize + 2
-		if len(body) <= n || len(body) < n+1+int(body[n]) {
-			return "", false
-		}
-		db := string(body[n+1 : n+1+int(body[n])])
-		if h.tableDB == nil || len(h.tableDB) > 100_000 {
-			h.tableDB = map[uint64]string{}
-		}
-		h.tableDB[id] = db
-		return db, true
-	case replication.WRITE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv1,
-		replication.WRITE_ROWS_EVENTv2, replication.UPDATE_ROWS_EVENTv2, replication.DELETE_ROWS_EVENTv2,
-		replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1, replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1,
-		replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
-		db, ok := h.tableDB[id]
-		return db, ok
-	}
-	return "", false
+func (h *dumpHub) newSub(start Position, db string, dial dialFunc) *subscription {
+	return &subscription{hub: h, start: start, db: db, dial: dial, notify: make(chan struct{}, 1)}
 }
 
 // run reads the dump and hands every event to the subscribers until the dump fails or is
@@ -354,10 +218,16 @@ func (h *dumpHub) run() {
 			}
 			h.admit() // before a group: a boundary
 			h.idle, idle, h.standalone = false, false, body[12]&replication.BINLOG_MARIADB_FL_STANDALONE != 0
-			h.pos = h.pos.withMariaGTID(mariaGTID{Seq: binary.LittleEndian.Uint64(body), Domain: binary.LittleEndian.Uint32(body[8:]),
-				Server: binary.LittleEndian.Uint32(data[5:])})
+			h.group = mariaGTID{Seq: binary.LittleEndian.Uint64(body), Domain: binary.LittleEndian.Uint32(body[8:]),
+				Server: binary.LittleEndian.Uint32(data[5:])}
+			h.groupStart = h.pos
+			h.pos = h.pos.withMariaGTID(h.group)
 		}
-		db, filtered := h.rowsDB(replication.EventType(data[4]), data[binlogHeaderSize:])
+		db, filtered := h.tables.rowsDB(data)
+		info := pushInfo{heartbeat: replication.EventType(data[4]) == replication.HEARTBEAT_EVENT}
+		if replication.EventType(data[4]) == replication.MARIADB_GTID_EVENT {
+			info.gtid, info.g, info.groupStart = true, h.group, h.groupStart
+		}
 		if !h.waitRoom(len(data)) {
 			h.mu.Unlock()
 			return
@@ -366,7 +236,7 @@ func (h *dumpHub) run() {
 			if filtered && db != sub.db && db != journalDB {
 				continue
 			}
-			if !sub.push(data, h.limit) {
+			if !sub.push(data, h.limit, info) {
 				delete(h.subs, sub) // detached (or closed): it goes on with a dump of its own
 			}
 		}
@@ -422,7 +292,7 @@ func (h *dumpHub) admit() {
 			// The joiner's parser needs the format description first (the stream's reader
 			// skips a repeated one as its own dump would send one at its start too).
 			if h.fde != nil {
-				w.sub.push(h.fde, h.limit)
+				w.sub.push(h.fde, h.limit, pushInfo{})
 			}
 			h.subs[w.sub] = struct{}{}
 			w.result <- nil
@@ -484,10 +354,11 @@ func (h *dumpHub) stop() {
 	h.mu.Lock()
 	first := !h.stopped
 	h.stopped = true
+	r := h.reader // nil while the dump is being started (which then sees stopped)
 	h.mu.Unlock()
 	if first {
 		close(h.quit)
-		h.reader.close()
+		r.close()
 	}
 	<-h.done
 }
@@ -537,21 +408,4 @@ func (s *shardStream) startReader(ctx context.Context, atLeast bool) error {
 	var err error
 	s.reader, err = s.openBinlog(ctx, s.pos)
 	return err
-}
-
-// follow replicates from s.reader until an error; a stream detached from the shared dump
-// for being slow goes on from its position on a dump of its own.
-func (s *shardStream) follow(ctx context.Context) error {
-	for {
-		err := s.replicate(ctx, s.reader, Position{})
-		if !errors.Is(err, errDetached) {
-			return err
-		}
-		s.log.Warn("vstream fell behind the shared binlog reader; continuing on a dump of its own", "keyspace", s.ks, "shard", s.shard,
-			"tablet", s.src.Alias, "position", s.pos.String())
-		s.reader.close()
-		if s.reader, err = s.openBinlog(ctx, s.pos); err != nil {
-			return err
-		}
-	}
 }
