@@ -52,23 +52,19 @@ type rowArena struct {
 }
 
 // txEvents returns fresh (zero) fixed events for one transaction.
-func (a *rowArena) txEvents() *txEvents {
-	if len(a.txs) == 0 {
-		a.txs = make([]txEvents, arenaSlab)
-	}
-	t := &a.txs[0]
-	a.txs = a.txs[1:]
-	return t
-}
+func (a *rowArena) txEvents() *txEvents { return fromSlab(&a.txs) }
 
 // rowBlock returns a fresh (zero) ROW event block.
-func (a *rowArena) rowBlock() *rowEventBlock {
-	if len(a.rows) == 0 {
-		a.rows = make([]rowEventBlock, arenaSlab)
+func (a *rowArena) rowBlock() *rowEventBlock { return fromSlab(&a.rows) }
+
+// fromSlab hands out the next element of *slab, starting a new slab when it is used up.
+func fromSlab[T any](slab *[]T) *T {
+	if len(*slab) == 0 {
+		*slab = make([]T, arenaSlab)
 	}
-	b := &a.rows[0]
-	a.rows = a.rows[1:]
-	return b
+	t := &(*slab)[0]
+	*slab = (*slab)[1:]
+	return t
 }
 
 // lengths returns n zeroed lengths.

@@ -52,8 +52,9 @@
 // # Shared dumps
 //
 // The streams of every schema of one MariaDB server read one binlog dump (sharedbinlog.go:
-// who joins when, bounded queues, a slow stream detached to a dump of its own); each stream
-// parses its own events, so it sends exactly what it would send from a dump of its own.
+// who joins when, bounded queues; sharedsub.go: a slow stream handed over to a dump of its
+// own without a gap or a repeat); each stream parses its own events, so it sends exactly
+// what it would send from a dump of its own.
 //
 // # Copy phase
 //
