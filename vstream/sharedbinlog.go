@@ -65,10 +65,13 @@ type dumpHub struct {
 	room   chan struct{} // signalled (capacity 1) when a subscriber made room (see waitRoom)
 	quit   chan struct{} // closed by stop
 
-	mu      sync.Mutex // guards the fields below
-	subs    map[*subscription]struct{}
-	waiting []*joinRequest
-	pos     Position // after every group whose GTID event was handed out
+	mu    sync.Mutex // guards the fields below
+	subs  map[*subscription]struct{}
+	woken map[*subscription]struct{} // got events since the last wake-up (run alone)
+	// unsignaled counts the events queued since the last wake-up (run alone)
+	unsignaled int
+	waiting    []*joinRequest
+	pos        Position // after every group whose GTID event was handed out
 	// the group being read: its GTID and the position before it
 	group      mariaGTID
 	groupStart Position
@@ -105,7 +108,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 		// The first stream of this server: start the hub at its position. Streams that come
 		// meanwhile wait to join it; other servers' streams do not wait for the dial.
 		h = &dumpHub{set: set, addr: s.src.Addr, done: make(chan struct{}), room: make(chan struct{}, 1), quit: make(chan struct{}),
-			subs: map[*subscription]struct{}{}, pos: pos, limit: m.cfg.SharedBinlogBuffer}
+			subs: map[*subscription]struct{}{}, woken: map[*subscription]struct{}{}, pos: pos, limit: m.cfg.SharedBinlogBuffer}
 		sub := h.newSub(pos, s.src.DBName, dial)
 		h.subs[sub] = struct{}{}
 		set.hubs[s.src.Addr] = h
@@ -238,9 +241,15 @@ func (h *dumpHub) run() {
 			}
 			if !sub.push(data, h.limit, info) {
 				delete(h.subs, sub) // detached (or closed): it goes on with a dump of its own
+				continue
 			}
+			h.woken[sub] = struct{}{}
 		}
 		h.idle = idle
+		h.unsignaled++
+		if !h.reader.buffered() || h.unsignaled >= 256 {
+			h.wake() // nothing more to read at once (or many events queued)
+		}
 		h.mu.Unlock()
 	}
 }
@@ -262,6 +271,7 @@ func (h *dumpHub) waitRoom(n int) bool {
 		if !all {
 			return true
 		}
+		h.wake() // they must read to make room
 		h.mu.Unlock()
 		select {
 		case <-h.room:
@@ -271,6 +281,15 @@ func (h *dumpHub) waitRoom(n int) bool {
 			return false
 		}
 	}
+}
+
+// wake signals the streams that got events since the last wake-up. Called with h.mu held.
+func (h *dumpHub) wake() {
+	for sub := range h.woken {
+		sub.signal()
+	}
+	clear(h.woken)
+	h.unsignaled = 0
 }
 
 // signalRoom tells a waiting hub that a subscriber took its queue or left.
@@ -293,6 +312,7 @@ func (h *dumpHub) admit() {
 			// skips a repeated one as its own dump would send one at its start too).
 			if h.fde != nil {
 				w.sub.push(h.fde, h.limit, pushInfo{})
+				w.sub.signal()
 			}
 			h.subs[w.sub] = struct{}{}
 			w.result <- nil

@@ -24,8 +24,7 @@ import (
 
 // subscription is one stream's queue of raw events from a hub. It is read by the stream's
 // goroutine (readEvent, buffered) and filled by the hub's. The reader takes the whole queue
-// at once into its own batch, so the two goroutines meet once per batch, not per event, and
-// the hub wakes the reader only when the queue was empty.
+// at once into its own batch, so the two goroutines meet once per batch, not per event.
 type subscription struct {
 	hub    *dumpHub
 	db     string        // the stream's database: other databases' rows are not queued
@@ -64,7 +63,9 @@ type pushInfo struct {
 }
 
 // push queues ev, or detaches the subscriber when its queue is full (it holds at most limit
-// bytes in the queue and as much in the batch it reads). Called with h.mu held.
+// bytes in the queue and as much in the batch it reads). The reader is not woken: the hub
+// calls signal once it has queued what the connection had buffered (one wake-up per batch
+// of events, not per event). Called with h.mu held.
 func (s *subscription) push(ev []byte, limit int, info pushInfo) (ok bool) {
 	s.mu.Lock()
 	if s.end != nil || s.closed {
@@ -84,16 +85,12 @@ func (s *subscription) push(ev []byte, limit int, info pushInfo) (ok bool) {
 	case !info.heartbeat && s.groupCount > 0:
 		s.groupCount++
 	}
-	wake := len(s.queue) == 0
 	if s.queue == nil {
 		s.queue, s.spare = s.spare[:0], nil
 	}
 	s.queue = append(s.queue, ev)
 	s.bytes += len(ev)
 	s.mu.Unlock()
-	if wake {
-		s.signal()
-	}
 	return true
 }
 
