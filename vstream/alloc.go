@@ -39,6 +39,7 @@ type vgtidBlock struct {
 const (
 	arenaValues  = 64 << 10 // bytes of row values per block
 	arenaLengths = 4 << 10  // row lengths per block
+	arenaSlab    = 32       // transactions' fixed events, or one-row ROW events, per slab
 )
 
 // rowArena hands out the Lengths and Values of rows. Owned by one shard stream.
@@ -46,6 +47,24 @@ type rowArena struct {
 	vals    []byte  // free tail of the current values block
 	lens    []int64 // free tail of the current lengths block
 	scratch []byte  // one row's values being encoded
+	txs     []txEvents
+	rows    []rowEventBlock
+}
+
+// txEvents returns fresh (zero) fixed events for one transaction.
+func (a *rowArena) txEvents() *txEvents { return fromSlab(&a.txs) }
+
+// rowBlock returns a fresh (zero) ROW event block.
+func (a *rowArena) rowBlock() *rowEventBlock { return fromSlab(&a.rows) }
+
+// fromSlab hands out the next element of *slab, starting a new slab when it is used up.
+func fromSlab[T any](slab *[]T) *T {
+	if len(*slab) == 0 {
+		*slab = make([]T, arenaSlab)
+	}
+	t := &(*slab)[0]
+	*slab = (*slab)[1:]
+	return t
 }
 
 // lengths returns n zeroed lengths.

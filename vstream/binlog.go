@@ -25,11 +25,12 @@ import (
 	querypb "vitess.io/vitess/go/vt/proto/query"
 )
 
-// binlogReader owns one replication connection and its parser. It is read by the shard
-// stream's goroutine; a watchdog goroutine (owned by the reader: close stops it and waits)
-// closes a silent connection, and ctx's end closes it too, so a blocked read always returns.
+// binlogReader owns one replication connection (or one subscription to a shared dump,
+// sharedbinlog.go) and its parser. It is read by the shard stream's goroutine; a watchdog
+// goroutine (owned by the reader: close stops it and waits) closes a silent connection, and
+// ctx's end closes it too, so a blocked read always returns.
 type binlogReader struct {
-	conn      *binlogConn
+	conn      rawEvents
 	parser    *replication.BinlogParser
 	seen      atomic.Int64             // events read, for the watchdog
 	waiting   atomic.Int64             // unix ns since when a read has been waiting for input, 0 when not waiting
@@ -39,31 +40,62 @@ type binlogReader struct {
 	stopAfter func() bool              // unregisters the close-on-ctx-end hook
 	ev        binlogEvent              // the event next returned last
 	tableMaps map[uint64]tableMapCache // by table id (see next)
+	crc       bool                     // events end with a CRC32 checksum (from the format description)
 }
 
+// rawEvents is where a binlogReader gets its events: a replication connection of its own
+// (*binlogConn) or a subscription to a server's shared dump (*subscription). Read by one
+// goroutine; close may be called from any goroutine and unblocks a read.
+type rawEvents interface {
+	readEvent() ([]byte, error)
+	buffered() bool
+	close()
+}
+
+// openBinlog starts a binlog dump of the stream's own from pos; ctx bounds the setup and its
+// end closes the connection.
 func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogReader, error) {
+	return s.dialReader(ctx, ctx, pos)
+}
+
+// dialReader starts a binlog dump from pos: ctx bounds the setup; life's end closes it.
+func (s *shardStream) dialReader(ctx, life context.Context, pos Position) (*binlogReader, error) {
+	conn, err := s.m.dialConn(ctx, s.src, pos)
+	if err != nil {
+		return nil, err
+	}
+	return s.newReader(life, conn, pos.flavor), nil
+}
+
+// dialConn starts a binlog dump of src from pos; ctx bounds the setup.
+func (m *Manager) dialConn(ctx context.Context, src Source, pos Position) (*binlogConn, error) {
 	if pos.IsZero() {
-		return nil, fmt.Errorf("open binlog of %s: no start position", s.src.Alias)
+		return nil, fmt.Errorf("open binlog of %s: no start position", src.Alias)
 	}
 	conn, err := dialBinlog(ctx, dumpRequest{
-		addr:         s.src.Addr,
-		user:         s.m.cfg.User,
-		password:     s.m.cfg.Password,
-		tlsMode:      s.m.cfg.TLSMode,
-		tlsConfig:    s.m.cfg.TLSConfig,
-		serverID:     s.m.nextServerID(),
+		addr:         src.Addr,
+		user:         m.cfg.User,
+		password:     m.cfg.Password,
+		tlsMode:      m.cfg.TLSMode,
+		tlsConfig:    m.cfg.TLSConfig,
+		serverID:     m.nextServerID(),
 		pos:          pos,
-		heartbeat:    s.m.cfg.BinlogHeartbeat,
+		heartbeat:    m.cfg.BinlogHeartbeat,
 		setupTimeout: 10 * time.Second,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, classifyMySQL(fmt.Errorf("start binlog dump from %s at %s: %w", s.src.Alias, pos, err))
+		return nil, classifyMySQL(fmt.Errorf("start binlog dump from %s at %s: %w", src.Alias, pos, err))
 	}
+	return conn, nil
+}
+
+// newReader reads conn with a parser of flavor's; ctx's end closes conn.
+func (s *shardStream) newReader(ctx context.Context, conn rawEvents, flavor string) *binlogReader {
 	p := replication.NewBinlogParser()
-	if pos.flavor == flavorMySQL {
+	if flavor == flavorMySQL {
 		p.SetFlavor(mysql.MySQLFlavor)
 	} else {
 		p.SetFlavor(mysql.MariaDBFlavor)
@@ -75,11 +107,12 @@ func (s *shardStream) openBinlog(ctx context.Context, pos Position) (*binlogRead
 	p.SetTimestampStringLocation(time.UTC)
 	p.SetVerifyChecksum(false)
 	r := &binlogReader{conn: conn, parser: p, stop: make(chan struct{}), done: make(chan struct{})}
+	p.SetRowsEventDecodeFunc(r.decodeRows)
 	r.stopAfter = context.AfterFunc(ctx, conn.close)
 	// A read deadline per packet costs a syscall-heavy timer update per event; a watchdog that
 	// closes a silent connection (no event, not even a heartbeat, for 4 periods) costs nothing.
 	go r.watch(4 * s.m.cfg.BinlogHeartbeat)
-	return r, nil
+	return r
 }
 
 // watch closes the connection when no event arrived for a whole period while the stream was
@@ -133,22 +166,10 @@ const binlogHeaderSize = 19
 // next reads and decodes the next binlog event, in the caller's goroutine. The event is valid
 // until the next call.
 func (r *binlogReader) next() (*binlogEvent, error) {
-	// Only a read that may block is timed for the watchdog: a burst costs no clock reads.
-	wait := !r.conn.buffered()
-	if wait {
-		r.waiting.Store(time.Now().UnixNano())
-	}
-	data, err := r.conn.readEvent()
-	if wait {
-		r.waiting.Store(0)
-	}
+	data, err := r.nextRaw()
 	if err != nil {
-		if r.silent.Load() {
-			return nil, fmt.Errorf("source sent nothing, not even a heartbeat, for too long: %w", err)
-		}
 		return nil, err
 	}
-	r.seen.Add(1)
 	if len(data) < binlogHeaderSize {
 		return nil, fmt.Errorf("binlog event of %d bytes, shorter than its header", len(data))
 	}
@@ -171,11 +192,15 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 	}
 	if ev.typ == replication.TABLE_MAP_EVENT && len(body) >= 6 {
 		// Every transaction repeats its tables' TABLE_MAP events; with full row metadata they
-		// are large to decode. An event identical to the last one of its table id is the
-		// same table in the same shape: reuse its decoding (the parser keeps that one for the
-		// rows that follow, too).
+		// are large to decode. An event identical to the last one of its table id (but for
+		// its checksum, which covers the header's log position) is the same table in the same
+		// shape: reuse its decoding (decodeRows finds it for the rows that follow).
 		id := uint64(body[0]) | uint64(body[1])<<8 | uint64(body[2])<<16 | uint64(body[3])<<24 | uint64(body[4])<<32 | uint64(body[5])<<40
-		if c, ok := r.tableMaps[id]; ok && bytes.Equal(c.body, body) {
+		key := body
+		if r.crc && len(key) >= replication.BinlogChecksumLength {
+			key = key[:len(key)-replication.BinlogChecksumLength]
+		}
+		if c, ok := r.tableMaps[id]; ok && bytes.Equal(c.body, key) {
 			ev.parsed = c.ev
 			return ev, nil
 		}
@@ -188,7 +213,7 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 			if r.tableMaps == nil || len(r.tableMaps) > 4096 {
 				r.tableMaps = make(map[uint64]tableMapCache)
 			}
-			r.tableMaps[id] = tableMapCache{body: body, ev: tm}
+			r.tableMaps[id] = tableMapCache{body: key, ev: tm}
 		}
 		return ev, nil
 	}
@@ -197,7 +222,96 @@ func (r *binlogReader) next() (*binlogEvent, error) {
 		return nil, err
 	}
 	ev.parsed = parsed.Event
+	if fd, ok := parsed.Event.(*replication.FormatDescriptionEvent); ok {
+		r.crc = fd.ChecksumAlgorithm == replication.BINLOG_CHECKSUM_ALG_CRC32
+		clear(r.tableMaps) // a new binlog file: table ids may be reused
+	}
 	return ev, nil
+}
+
+// decodeRows decodes a rows event for the parser. The parser forgets its table maps at the
+// end of every statement, and a TABLE_MAP event that next served from its cache never
+// reached the parser: the table comes from the cache instead (the table map the source sent
+// last for this id: the protocol sends one before the rows of every statement). The header
+// is read here (go-mysql's DecodeHeader would fail the lookup, building an error with a
+// stack trace each time); the rows are decoded by go-mysql.
+func (r *binlogReader) decodeRows(e *replication.RowsEvent, data []byte) error {
+	if pos, ok := r.rowsHeader(e, data); ok {
+		return e.DecodeData(pos, data)
+	}
+	pos, err := e.DecodeHeader(data)
+	if err != nil {
+		return err
+	}
+	return e.DecodeData(pos, data)
+}
+
+// rowsHeader decodes the header of a v1/v2 rows event of a table in the cache, as
+// DecodeHeader does (https://mariadb.com/kb/en/rows_event_v1v2-rows_compressed_event_v1/),
+// and returns where the rows start. ok is false for anything else (v0 events, v2 extra row
+// data, MySQL's partial updates), left to DecodeHeader.
+func (r *binlogReader) rowsHeader(e *replication.RowsEvent, data []byte) (int, bool) {
+	const idSize = 6
+	typ := e.Type()
+	if e.Version < 1 || typ == replication.EnumRowsEventTypeUnknown || len(data) < idSize+2 {
+		return 0, false
+	}
+	id := uint64(data[0]) | uint64(data[1])<<8 | uint64(data[2])<<16 | uint64(data[3])<<24 | uint64(data[4])<<32 | uint64(data[5])<<40
+	c, ok := r.tableMaps[id]
+	if !ok {
+		return 0, false
+	}
+	pos := idSize
+	flags := binary.LittleEndian.Uint16(data[pos:])
+	pos += 2
+	if e.Version == 2 {
+		if len(data) < pos+2 || binary.LittleEndian.Uint16(data[pos:]) != 2 {
+			return 0, false // extra row data: DecodeHeader decodes it
+		}
+		pos += 2
+	}
+	if pos >= len(data) {
+		return 0, false
+	}
+	count, _, n := mysql.LengthEncodedInt(data[pos:])
+	pos += n
+	bitmap := int(count+7) / 8
+	bitmaps := 1
+	if typ == replication.EnumRowsEventTypeUpdate {
+		bitmaps = 2
+	}
+	if n == 0 || count > uint64(len(data)) || len(data) < pos+bitmaps*bitmap {
+		return 0, false
+	}
+	e.TableID, e.Flags, e.ColumnCount, e.Table = id, flags, count, c.ev
+	e.ColumnBitmap1 = data[pos : pos+bitmap]
+	pos += bitmap
+	if bitmaps == 2 {
+		e.ColumnBitmap2 = data[pos : pos+bitmap]
+		pos += bitmap
+	}
+	return pos, true
+}
+
+// nextRaw reads the next event's data, unparsed (the shared dump's reader uses it alone).
+func (r *binlogReader) nextRaw() ([]byte, error) {
+	// Only a read that may block is timed for the watchdog: a burst costs no clock reads.
+	wait := !r.conn.buffered()
+	if wait {
+		r.waiting.Store(time.Now().UnixNano())
+	}
+	data, err := r.conn.readEvent()
+	if wait {
+		r.waiting.Store(0)
+	}
+	if err != nil {
+		if r.silent.Load() {
+			return nil, fmt.Errorf("source sent nothing, not even a heartbeat, for too long: %w", err)
+		}
+		return nil, err
+	}
+	r.seen.Add(1)
+	return data, nil
 }
 
 // tableMapCache is the last TABLE_MAP event of a table id, raw and decoded.
@@ -237,7 +351,7 @@ func (t *txState) reset(ts int64) {
 
 // beginEvent starts the transaction's fixed events and returns its BEGIN.
 func (s *shardStream) beginEvent(ts int64) *binlogdatapb.VEvent {
-	s.tx.fixed = &txEvents{}
+	s.tx.fixed = s.arena.txEvents()
 	b := &s.tx.fixed.begin
 	b.Type, b.Timestamp, b.Keyspace, b.Shard = binlogdatapb.VEventType_BEGIN, ts, s.ks, s.shard
 	return b
@@ -389,7 +503,7 @@ func (s *shardStream) commit(ts int64) error {
 	}
 	f := s.tx.fixed
 	if f == nil {
-		f = &txEvents{}
+		f = s.arena.txEvents()
 	}
 	g, c := &f.gtid, &f.commit
 	g.Type, g.Gtid, g.Keyspace, g.Shard = binlogdatapb.VEventType_GTID, s.positionString(), s.ks, s.shard
@@ -436,7 +550,7 @@ func (s *shardStream) onRows(ctx context.Context, e *replication.RowsEvent, ts i
 	if err != nil || p == nil {
 		return err
 	}
-	blk := &rowEventBlock{}
+	blk := s.arena.rowBlock()
 	re := &blk.re
 	re.TableName, re.Keyspace, re.Shard, re.Flags = p.fieldEvent.TableName, s.ks, s.shard, uint32(e.Flags)
 	re.RowChanges = blk.changes[:0]

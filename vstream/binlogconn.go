@@ -199,8 +199,17 @@ func randomUUID() (string, error) {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }
 
-// buffered reports whether input is already waiting: the next read will not block (long).
-func (c *binlogConn) buffered() bool { return c.br.Buffered() > 0 }
+// buffered reports whether a whole packet is already buffered: the next read will not block.
+// (A packet partly read would make the reader wait while the events before it, already
+// handled, are held back.)
+func (c *binlogConn) buffered() bool {
+	n := c.br.Buffered()
+	if n < 4 {
+		return false
+	}
+	h, _ := c.br.Peek(4)
+	return n >= 4+(int(h[0])|int(h[1])<<8|int(h[2])<<16)
+}
 
 // readEvent returns the next binlog event's data (after the OK byte). The slice stays valid
 // for good: it is never overwritten. A server error ends the stream as a *mysql.MyError.

@@ -50,6 +50,13 @@ type Config struct {
 	// HistoryWait bounds how long a stream without full row metadata waits for the schema
 	// tracker to record a DDL it passed (or the first schema, for a new stream).
 	HistoryWait time.Duration
+	// PrivateBinlogDumps turns off the sharing of one binlog dump per MariaDB server by the
+	// streams of its schemas (sharedbinlog.go): every stream then reads a dump of its own.
+	PrivateBinlogDumps bool
+	// SharedBinlogBuffer bounds the events queued for one stream of a shared dump, in bytes
+	// (4 MiB by default; the events are shared, not copied): a stream that falls that far
+	// behind the fastest one continues on a dump of its own.
+	SharedBinlogBuffer int
 	// HealthInterval is how often a stream asks a HealthChecker picker about its source.
 	HealthInterval time.Duration
 	Logger         *slog.Logger
@@ -96,6 +103,9 @@ func (c *Config) validate() error {
 	}
 	if c.HistoryWait <= 0 {
 		c.HistoryWait = 30 * time.Second
+	}
+	if c.SharedBinlogBuffer <= 0 {
+		c.SharedBinlogBuffer = 4 << 20
 	}
 	if c.HealthInterval <= 0 {
 		c.HealthInterval = time.Second

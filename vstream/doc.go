@@ -37,13 +37,24 @@
 //
 // # Speed
 //
-// Each shard stream reads its source's binlog connection itself (binlogconn.go: no go-mysql
-// BinlogSyncer goroutine and channel), translates the events and sends the response from the
-// same goroutine, serialized with the other shards by the sendState: a lone transaction
-// crosses no goroutine of ours between the socket and gRPC. Completed transactions are sent
-// as soon as no more input is buffered on the binlog connection, so a burst is batched into
-// large responses (up to Config.MaxResponseEvents/Bytes) and a lone commit waits for no
-// timer. Allocations on the per-event path are grouped (alloc.go). Figures: `make bench`.
+// The binlog connection is read by vtdirect's own code (binlogconn.go: no go-mysql
+// BinlogSyncer goroutine and channel). On a MariaDB source it is the server's shared dump
+// (below): its goroutine hands raw events to the stream's queue, waking the stream only when
+// its queue was empty, and the stream takes the whole queue at once; elsewhere the stream
+// reads the connection itself. The stream translates the events and sends the response from
+// its own goroutine, serialized with the other shards by the sendState. Completed
+// transactions are sent as soon as no more input is buffered (on the connection or in the
+// queue), so a burst is batched into large responses (up to Config.MaxResponseEvents/Bytes)
+// and a lone commit waits for no timer. TABLE_MAP events identical to the last one of their
+// table are decoded once (binlog.go); allocations on the per-event path are grouped
+// (alloc.go); grpcvtgate marshals into buffers it does not zero. Figures: `make bench`.
+//
+// # Shared dumps
+//
+// The streams of every schema of one MariaDB server read one binlog dump (sharedbinlog.go:
+// who joins when, bounded queues; sharedsub.go: a slow stream handed over to a dump of its
+// own without a gap or a repeat); each stream parses its own events, so it sends exactly
+// what it would send from a dump of its own.
 //
 // # Copy phase
 //

@@ -177,6 +177,13 @@ func serve(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config)) vtg
 // serveAddr is serve, also returning the server's address.
 func serveAddr(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config)) (vtgateservice.VitessClient, string) {
 	t.Helper()
+	c, addr, _ := serveManager(t, p, tune)
+	return c, addr
+}
+
+// serveManager is serveAddr, also returning the Manager.
+func serveManager(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config)) (vtgateservice.VitessClient, string, *vstream.Manager) {
+	t.Helper()
 	cfg := vstream.Config{User: "app", Password: "app", Picker: p, Logger: testLogger(t), RetryBackoff: 100 * time.Millisecond}
 	if tune != nil {
 		tune(&cfg)
@@ -201,7 +208,7 @@ func serveAddr(t testing.TB, p vstream.SourcePicker, tune func(*vstream.Config))
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cc.Close() })
-	return vtgateservice.NewVitessClient(cc), lis.Addr().String()
+	return vtgateservice.NewVitessClient(cc), lis.Addr().String(), m
 }
 
 // consumer applies every event it receives to an in-memory copy of the tables and fails on

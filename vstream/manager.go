@@ -25,6 +25,7 @@ type Manager struct {
 	cfg      Config
 	serverID atomic.Uint32 // last replica server_id handed out
 	trackers *trackerSet   // schema trackers of shards whose sources log no column names
+	hubs     *hubSet       // shared binlog dumps, one per MariaDB server (sharedbinlog.go)
 }
 
 // NewManager validates cfg and returns a Manager.
@@ -34,12 +35,21 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg}
 	m.trackers = newTrackerSet(m)
+	m.hubs = &hubSet{hubs: map[string]*dumpHub{}}
 	m.serverID.Store(cfg.ServerIDBase)
 	return m, nil
 }
 
-// Close stops the schema trackers the Manager started (streams end with their contexts).
-func (m *Manager) Close() { m.trackers.close() }
+// Close stops the schema trackers and shared binlog dumps the Manager started (streams end
+// with their contexts).
+func (m *Manager) Close() {
+	m.trackers.close()
+	m.hubs.close()
+}
+
+// SharedDumpReaders reports how many streams read the shared binlog dump of the MySQL server
+// at addr (host:port), 0 when it has none.
+func (m *Manager) SharedDumpReaders(addr string) int { return m.hubs.subscribers(addr) }
 
 func (m *Manager) nextServerID() uint32 { return m.serverID.Add(1) }
 

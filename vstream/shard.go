@@ -208,7 +208,7 @@ func (s *shardStream) streamFrom(ctx context.Context) error {
 		// The binlog dump starts before the first events go out, so a client that has them
 		// knows that its next commit is already on its way (nothing would be lost either way:
 		// the dump starts at the position; but the first commits would wait for the dump).
-		if s.reader, err = s.openBinlog(ctx, s.pos); err != nil {
+		if err := s.startReader(ctx, true); err != nil {
 			return err
 		}
 		if err := s.emit([]*binlogdatapb.VEvent{
@@ -220,7 +220,7 @@ func (s *shardStream) streamFrom(ctx context.Context) error {
 		s.current = false
 	}
 	if s.reader == nil {
-		if s.reader, err = s.openBinlog(ctx, s.pos); err != nil {
+		if err := s.startReader(ctx, false); err != nil {
 			return err
 		}
 	}
