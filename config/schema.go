@@ -94,6 +94,7 @@ var settings = []setting{
 	{key: "local_infile", flag: "mysql-server-local-infile", kind: kBool, in: inGateway},
 	{key: "log_level", flag: "log-level", in: inGateway},
 	{key: "vstream_packet_size", flag: "vstream-packet-size", kind: kInt, in: inGateway},
+	{key: "vstream_private_binlog_dumps", flag: "vstream-private-binlog-dumps", kind: kBool, in: inGateway},
 	{key: "drop_dimensions", flag: "drop-dimensions", kind: kList, in: inGateway, reload: true},
 	{key: "combine_dimensions", flag: "stats-combine-dimensions", kind: kList, in: inGateway, reload: true},
 	{key: "transaction_mode", flag: "transaction-mode", in: inGateway},

@@ -125,6 +125,7 @@ func defineServeFlags(fs *pflag.FlagSet, f *serveFlags) {
 	fs.IntVar(&f.ts.MaxResultRows, "queryserver-config-max-result-size", 0, "a query returning more rows than this fails (0: no limit; results are streamed)")
 	fs.DurationVar(&f.ts.HealthInterval, "health-check-interval", 2*time.Second, "how often each tablet's MySQL is probed")
 	fs.DurationVar(&f.ts.ConnectTimeout, "db-connect-timeout", 5*time.Second, "timeout to connect to a tablet's MySQL")
+	fs.BoolVar(&f.vstream.PrivateBinlogDumps, "vstream-private-binlog-dumps", false, "give every VStream a binlog dump of its own instead of one dump per MariaDB server shared by the streams of its schemas (for diagnosis)")
 	fs.IntVar(&f.vstream.MaxResponseBytes, "vstream-packet-size", 250000, "VStream responses hold at most this many bytes of events (vttablet's --vstream-packet-size); a larger transaction goes out in several responses. Keep it well below the consumers' gRPC message limit (4 MiB in grpc-go, 16 MiB in Vitess's client)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	addFailoverFlags(fs, &f.fo)
