@@ -54,7 +54,9 @@ func (e *Executor) writeEach(x *stmtRun, ks string, shards []string, text []byte
 	for i := range conns {
 		texts[i] = text
 	}
-	wait := e.start(x, conns, texts, 0) // OKs: no rows
+	// Each shard's OK read as it comes (a goroutine each): one read late, after its query
+	// timeout fired because another shard was slow, would report a committed write as failed.
+	wait := e.start(x, conns, texts, -1)
 	for i, sc := range conns {
 		names[i], cols[i] = sc.key.String(), sc.col
 	}

@@ -126,10 +126,11 @@ func limitValue(v *planner.ValueExpr, vals []vindex.Value) (uint64, bool) {
 // start sends each shard's statement, one connection after the other from the session's
 // goroutine (the shards then work at once, and no goroutine start delays a statement), then
 // has the replies read into the shards' collectors: with maxRows >= 0, a bound the plan puts
-// on each reply (an aggregate without GROUP BY: one row; a write: none), they are read here,
+// on each reply (an aggregate without GROUP BY: one row, a small LIMIT), they are read here,
 // one after the other while the others wait in their sockets, with no goroutine or hand-off
-// at all; with streamed, each in a goroutine of its own, which the merge consumes as the rows
-// arrive. wait waits for those goroutines.
+// at all; with maxRows < 0 (streamed rows, and writes, whose every OK must be read while it
+// is good), each in a goroutine of its own, which the merge consumes as the rows arrive.
+// wait waits for those goroutines.
 func (e *Executor) start(x *stmtRun, conns []*shardConn, texts [][]byte, maxRows int) (wait func()) {
 	active := make([]activeConn, len(conns))
 	for i, sc := range conns {
@@ -466,7 +467,9 @@ func (e *Executor) runUnits(x *stmtRun, units []unit, tx bool) (engine.WriteResu
 	}
 	names := make([]string, len(conns))
 	cols := make([]*engine.Collector, len(conns))
-	wait := e.start(x, conns, texts, 0) // OKs: no rows
+	// Each shard's OK read as it comes (a goroutine each): one read late, after its query
+	// timeout fired because another shard was slow, would report a committed write as failed.
+	wait := e.start(x, conns, texts, -1)
 	for i, sc := range conns {
 		names[i], cols[i] = sc.key.String(), sc.col
 	}

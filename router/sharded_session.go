@@ -296,8 +296,13 @@ func (e *Executor) commitFailure(k shardKey, committed []string, err error) erro
 	if len(committed) > 0 {
 		done = "shards " + strings.Join(committed, ", ") + " had committed"
 	}
+	this := ""
+	if code == crServerLost {
+		// The connection went during the COMMIT: the server may have applied it.
+		this = fmt.Sprintf(" (whether shard %s committed is unknown: check it)", k)
+	}
 	return &mysql.MyError{Code: code, State: state, Message: fmt.Sprintf(
-		"vtdirect: COMMIT failed on shard %s (%s); %s and keep their changes, the other shards were rolled back", k, msg, done)}
+		"vtdirect: COMMIT failed on shard %s (%s); %s and keep their changes, the shards after it were rolled back%s", k, msg, done, this)}
 }
 
 // shardedClosed is the hook of ConnectionClosed: the session's shard connections go.

@@ -340,7 +340,7 @@ func (c *Conn) readReplies(kind replyKind, req *Request, sw, setOpt int, w io.Wr
 	if sw != switchNone {
 		swErr, err := c.readSwitch(sw)
 		if err != nil {
-			return Result{}, err
+			return Result{}, c.stoppedEarly(err)
 		}
 		if swErr != nil {
 			// The statement went on in information_schema (schema.go): drop every reply.
@@ -352,7 +352,7 @@ func (c *Conn) readReplies(kind replyKind, req *Request, sw, setOpt int, w io.Wr
 				}
 				c.parser.reset(k, deprecate, infile && c.more == 0, nil)
 				if _, err := c.forward(nil, nil); err != nil {
-					return Result{}, err
+					return Result{}, c.stoppedEarly(err)
 				}
 			}
 			return Result{}, swErr
@@ -362,7 +362,7 @@ func (c *Conn) readReplies(kind replyKind, req *Request, sw, setOpt int, w io.Wr
 		c.more--
 		c.parser.reset(replyQuery, deprecate, false, nil)
 		if _, err := c.forward(nil, nil); err != nil {
-			return Result{}, err
+			return Result{}, c.stoppedEarly(err)
 		}
 	}
 	if setOpt >= 0 {
@@ -370,7 +370,7 @@ func (c *Conn) readReplies(kind replyKind, req *Request, sw, setOpt int, w io.Wr
 		c.parser.reset(replyQuery, deprecate, false, nil)
 		r, err := c.forward(nil, nil)
 		if err != nil {
-			return Result{}, err
+			return Result{}, c.stoppedEarly(err)
 		}
 		if r.Err == nil {
 			c.multi, c.multiUnknown = setOpt == 0, false
@@ -380,6 +380,20 @@ func (c *Conn) readReplies(kind replyKind, req *Request, sw, setOpt int, w io.Wr
 	c.parser.reset(kind, deprecate, infile, req.Filter)
 	c.parser.rewriteID, c.parser.clientID, c.parser.holdErr = req.rewriteID, req.clientID, req.holdErr
 	return c.forward(w, req.In)
+}
+
+// errStoppedEarly: forwarding stopped (a timeout, a KILL) on a reply while more replies of
+// the same write were still to come. They are unread, so the connection is out of step with
+// its server (and maybe on another database than it believes): it must be closed, not reused.
+var errStoppedEarly = errors.New("tabletserver: stopped before the last reply of the command's write")
+
+// stoppedEarly turns errStopped on a reply before the write's last (c.more > 0) into
+// errStoppedEarly, which closes the connection.
+func (c *Conn) stoppedEarly(err error) error {
+	if c.more > 0 && errors.Is(err, errStopped) {
+		return errStoppedEarly
+	}
+	return err
 }
 
 // writePrelude writes the schema switch (of kind sw), the pre-statements, a COM_SET_OPTION and
@@ -484,7 +498,7 @@ func (c *Conn) finish(cmd byte, res Result, err error, reason uint32) (Result, e
 	}
 	var out error
 	switch kerr := c.Killed(); {
-	case kerr != nil && c.killedMidErr.Load() != nil:
+	case kerr != nil && c.killedMidErr.Load() != nil && !NotSent(err):
 		out = c.killedMidErr.Load() // the kill cut the command off: it may have run
 	case kerr != nil:
 		out = kerr

@@ -603,19 +603,44 @@ func (p *pool) close() {
 // closeTablet kills the connections tablet t's sessions hold (their transactions roll back):
 // the tablet is going. Its connections running a statement go back to the pool as usual.
 func (p *pool) closeTablet(t *TabletServer) {
+	type leased struct {
+		c     *Conn
+		lease uint64
+	}
 	p.mu.Lock()
-	var held []*Conn
+	var held []leased
 	for _, c := range p.inUse {
 		if c.ts == t && (c.slot == slotHold || !c.txStart.IsZero()) {
-			held = append(held, c)
+			held = append(held, leased{c, c.lease.Load()})
 		}
 	}
 	p.mu.Unlock()
-	for _, c := range held {
-		// As in close: a statement cut off in flight gets 2013 (it may have committed).
-		c.killedMidErr.Store(errLostClosed(t.alias))
-		p.kill(c, errTxClosed(t.alias))
+	for _, h := range held {
+		p.killLease(h.c, h.lease, t, errLostClosed(t.alias), errTxClosed(t.alias))
 	}
+}
+
+// killLease is kill of a connection seen handed out under lease to t: it does nothing if the
+// holder returned it since (on a shared backend another tablet's session may have it now).
+// mid is what a statement cut off in flight gets (as in close: it may have committed).
+func (p *pool) killLease(c *Conn, lease uint64, t *TabletServer, mid, why *mysql.MyError) {
+	p.mu.Lock()
+	if c.lease.Load() != lease || c.ts != t || c.idx >= len(p.inUse) || p.inUse[c.idx] != c {
+		p.mu.Unlock()
+		return
+	}
+	c.killedMidErr.Store(mid)
+	c.killedErr.Store(why)
+	if !c.state.CompareAndSwap(connInUse, connKilled) {
+		p.mu.Unlock()
+		return // being returned or closed by its holder right now
+	}
+	p.removeInUse(c)
+	slot := c.slot
+	p.mu.Unlock()
+	c.closeNet()
+	t.stats.killed.Add(1)
+	p.freeSlots(t, slot)
 }
 
 // counts returns tablet t's connections in use (running a statement, and held).

@@ -142,6 +142,7 @@ func (c *Conn) resetAnd(ctx context.Context, reset bool, stmts []string) error {
 		}
 		readOne()
 	}
+	err = c.stoppedEarly(err)
 	c.more = 0
 	reason := c.end()
 	if _, err = c.finish(mysql.COM_QUERY, Result{}, err, reason); err != nil {
