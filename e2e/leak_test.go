@@ -277,6 +277,16 @@ func TestCommitRelease(t *testing.T) {
 			t.Fatalf("multi case %d: %d rows with id 5", i, got)
 		}
 	}
+	// A value the gateway cannot read before the query runs: refused, nothing run.
+	c = conn(t, openDB(t, dsn(g, "commerce", "multiStatements=true")))
+	_, err := c.ExecContext(t.Context(), "SET @ct = 2; SET completion_type = @ct; BEGIN; INSERT INTO e2e_release VALUES (6); COMMIT")
+	mysqlErr(t, err, 1235)
+	if got := queryInt(t, admin, "SELECT COUNT(*) FROM e2e_release WHERE id = 6"); got != 0 {
+		t.Fatalf("the refused query ran: %d rows with id 6", got)
+	}
+	if err := c.PingContext(t.Context()); err != nil {
+		t.Fatalf("the refused query ended the connection: %v", err)
+	}
 	// COMMIT NO RELEASE keeps the connection.
 	c = conn(t, openDB(t, dsn(g, "commerce")))
 	for _, q := range []string{"SET completion_type = 'RELEASE'", "BEGIN", "COMMIT NO RELEASE", "BEGIN", "ROLLBACK WORK NO RELEASE"} {

@@ -121,6 +121,12 @@ func (e *Executor) analyze(s *Session, q []byte) query {
 			out.answer, out.arg = answerRefuse, "KILL inside a multi-statement query is not supported; send it as a query of its own"
 			return out
 		}
+		if (st.Kind == classify.KindCommit || st.Kind == classify.KindRollback) && !st.Flags.Has(classify.NoRelease) && setsCompletionTypeUnknown(sess) {
+			// Whether the server ends the connection at this COMMIT depends on a value the
+			// gateway cannot read before it runs.
+			out.answer, out.arg = answerRefuse, "SET completion_type to a value other than a literal, then COMMIT or ROLLBACK, in one multi-statement query is not supported; send the SET as a query of its own"
+			return out
+		}
 		e.describe(sess, &st, st.Flags, q, s)
 		explained = explained && stateExplained(&st)
 	}
@@ -293,6 +299,18 @@ func releasesOnEnd(stmt []byte, st *classify.Statement, sess *session.Statement,
 		v, ok = setStatementValue(stmt, s, "completion_type")
 	}
 	return ok && (strings.EqualFold(v, "release") || v == "2")
+}
+
+// setsCompletionTypeUnknown reports an earlier statement of the query that set the session's
+// completion_type to a value that is not a literal (@v, 1+1, DEFAULT).
+func setsCompletionTypeUnknown(sess *session.Statement) bool {
+	unknown := false
+	for _, a := range sess.Sets {
+		if a.Scope == session.ScopeSession && a.Name == "completion_type" {
+			unknown = !a.Literal
+		}
+	}
+	return unknown
 }
 
 // setStatementValue is the value SET STATEMENT gives name in stmt (a word, number or string).
