@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -21,35 +20,34 @@ func TestDemoSharded(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	dir := t.TempDir()
-	ports := freePorts(t, 13)
-	layout := DemoLayout()
-	for i := range layout.Tablets {
-		layout.Tablets[i].MySQLPort = ports[i]
-	}
 	ks := CustomerKeyspace()
-	k := 9
-	for _, sh := range ks.Shards {
-		for i := range sh.Tablets {
-			sh.Tablets[i].MySQLPort = ports[k]
-			k++
+	cfg, _, upOut := upDemo(t, ctx, 13, func(dir string, ports []int) DemoConfig {
+		layout := DemoLayout()
+		for i := range layout.Tablets {
+			layout.Tablets[i].MySQLPort = ports[i]
 		}
-	}
-	cfg := DemoConfig{
-		Dir: dir, Layout: layout, User: "app", Password: "app",
-		EtcdPort: ports[4], EtcdPeerPort: ports[5],
-		Gateway:    DemoGateway{Cell: "zone1", MySQLPort: ports[6], GRPCPort: ports[7], HTTPPort: ports[8]},
-		Sharded:    []ShardedKeyspace{ks},
-		Executable: os.Args[0],
-	}
-	cfg.EtcdArgs = []string{roleEtcd, cfg.EtcdDir(), strconv.Itoa(cfg.EtcdPort), strconv.Itoa(cfg.EtcdPeerPort)}
-	fakeGateway(&cfg, layout.Tablets[0].MySQLPort)
-	t.Cleanup(func() { _ = Down(context.Background(), dir, false, io.Discard) })
-
+		ks = CustomerKeyspace()
+		k := 9
+		for _, sh := range ks.Shards {
+			for i := range sh.Tablets {
+				sh.Tablets[i].MySQLPort = ports[k]
+				k++
+			}
+		}
+		cfg := DemoConfig{
+			Dir: dir, Layout: layout, User: "app", Password: "app",
+			EtcdPort: ports[4], EtcdPeerPort: ports[5],
+			Gateway:    DemoGateway{Cell: "zone1", MySQLPort: ports[6], GRPCPort: ports[7], HTTPPort: ports[8]},
+			Sharded:    []ShardedKeyspace{ks},
+			Executable: os.Args[0],
+		}
+		cfg.EtcdArgs = []string{roleEtcd, cfg.EtcdDir(), strconv.Itoa(cfg.EtcdPort), strconv.Itoa(cfg.EtcdPeerPort)}
+		fakeGateway(&cfg, layout.Tablets[0].MySQLPort)
+		return cfg
+	})
+	dir := cfg.Dir
 	var out bytes.Buffer
-	if err := Up(ctx, cfg, &out); err != nil {
-		t.Fatalf("Up: %v\n%s", err, out.String())
-	}
+	out.WriteString(upOut)
 	for _, want := range []string{"starting mariadbd zone1-300 (PRIMARY customer/-80)", "replication and rows of shard customer/80- ... ok",
 		"writing keyspace customer (shards -80, 80-) and its vschema to the topo ... ok", "Sharded keyspace customer"} {
 		if !strings.Contains(out.String(), want) {
@@ -88,7 +86,7 @@ func TestDemoSharded(t *testing.T) {
 	if total != sampleCustomers {
 		t.Errorf("the shards hold %d customers, want %d", total, sampleCustomers)
 	}
-	ts, err := topo.Open(ctx, topo.ImplEtcd, cfg.EtcdAddr(), layout.GlobalRoot)
+	ts, err := topo.Open(ctx, topo.ImplEtcd, cfg.EtcdAddr(), cfg.Layout.GlobalRoot)
 	if err != nil {
 		t.Fatal(err)
 	}

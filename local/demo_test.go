@@ -103,33 +103,54 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
+// upDemo runs Up with the configuration build makes of n fresh ports and a fresh directory,
+// again with new ones when a port was taken by another process between its choice and its
+// bind (the packages' tests run at once). Down runs at the test's end whatever happened.
+func upDemo(t *testing.T, ctx context.Context, n int, build func(dir string, ports []int) DemoConfig) (DemoConfig, []int, string) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		dir := t.TempDir()
+		ports := freePorts(t, n)
+		cfg := build(dir, ports)
+		t.Cleanup(func() {
+			// Whatever happened, leave no detached process behind.
+			_ = Down(context.Background(), dir, false, io.Discard)
+		})
+		var out bytes.Buffer
+		err := Up(ctx, cfg, &out)
+		if err == nil {
+			return cfg, ports, out.String()
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "is in use by another process") {
+			t.Fatalf("Up: %v\n%s", err, out.String())
+		}
+		t.Logf("Up, try %d: %v; again with other ports", attempt, err)
+		_ = Down(context.Background(), dir, false, io.Discard)
+	}
+}
+
 func TestDemoUpStatusDown(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	dir := t.TempDir()
-	ports := freePorts(t, 9)
-	layout := DemoLayout()
-	for i := range layout.Tablets {
-		layout.Tablets[i].MySQLPort = ports[i]
-	}
-	cfg := DemoConfig{
-		Dir: dir, Layout: layout, User: "app", Password: "app",
-		EtcdPort: ports[4], EtcdPeerPort: ports[5],
-		Gateway:    DemoGateway{Cell: "zone1", MySQLPort: ports[6], GRPCPort: ports[7], HTTPPort: ports[8]},
-		Executable: os.Args[0],
-	}
-	cfg.EtcdArgs = []string{roleEtcd, cfg.EtcdDir(), strconv.Itoa(cfg.EtcdPort), strconv.Itoa(cfg.EtcdPeerPort)}
-	fakeGateway(&cfg, layout.Tablets[0].MySQLPort)
-	t.Cleanup(func() {
-		// Whatever happened, leave no detached process behind.
-		_ = Down(context.Background(), dir, false, io.Discard)
+	cfg, ports, upOut := upDemo(t, ctx, 9, func(dir string, ports []int) DemoConfig {
+		layout := DemoLayout()
+		for i := range layout.Tablets {
+			layout.Tablets[i].MySQLPort = ports[i]
+		}
+		cfg := DemoConfig{
+			Dir: dir, Layout: layout, User: "app", Password: "app",
+			EtcdPort: ports[4], EtcdPeerPort: ports[5],
+			Gateway:    DemoGateway{Cell: "zone1", MySQLPort: ports[6], GRPCPort: ports[7], HTTPPort: ports[8]},
+			Executable: os.Args[0],
+		}
+		cfg.EtcdArgs = []string{roleEtcd, cfg.EtcdDir(), strconv.Itoa(cfg.EtcdPort), strconv.Itoa(cfg.EtcdPeerPort)}
+		fakeGateway(&cfg, layout.Tablets[0].MySQLPort)
+		return cfg
 	})
-
+	dir := cfg.Dir
 	var out bytes.Buffer
-	if err := Up(ctx, cfg, &out); err != nil {
-		t.Fatalf("Up: %v\n%s", err, out.String())
-	}
+	out.WriteString(upOut)
 	t.Logf("up:\n%s", out.String())
 	grantsCfg := cfg
 	if err := grantsCfg.validate(); err != nil { // the accounts' defaults, as Up filled them in

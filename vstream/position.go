@@ -190,3 +190,13 @@ func (p Position) AtLeast(o Position) bool {
 
 // Equal reports whether p and o name the same position.
 func (p Position) Equal(o Position) bool { return p.AtLeast(o) && o.AtLeast(p) }
+
+// Same reports whether p and o are the same position down to the server id of each MariaDB
+// GTID: after a failover, 0-1-100 (the old primary's) and 0-2-100 (the new one's) are Equal
+// but name different histories, which a dump of one's own would refuse.
+func (p Position) Same(o Position) bool {
+	if p.flavor == flavorMariaDB && o.flavor == flavorMariaDB {
+		return slices.Equal(p.maria, o.maria)
+	}
+	return p.Equal(o)
+}

@@ -69,3 +69,27 @@ func TestPositionAtLeast(t *testing.T) {
 		t.Fatalf("withMySQLGTID = %s, %v", r, err)
 	}
 }
+
+func TestPositionSame(t *testing.T) {
+	for _, tc := range []struct {
+		a, b        string
+		equal, same bool
+	}{
+		{"MariaDB/0-1-100", "MariaDB/0-1-100", true, true},
+		{"MariaDB/0-1-100", "MariaDB/0-2-100", true, false}, // another history after a failover
+		{"MariaDB/0-1-100,1-5-7", "MariaDB/0-1-100,1-5-7", true, true},
+		{"MariaDB/0-1-100", "MariaDB/0-1-101", false, false},
+	} {
+		a, err := ParsePosition(tc.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ParsePosition(tc.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Equal(b) != tc.equal || a.Same(b) != tc.same {
+			t.Errorf("%s vs %s: Equal %v Same %v, want %v %v", tc.a, tc.b, a.Equal(b), a.Same(b), tc.equal, tc.same)
+		}
+	}
+}

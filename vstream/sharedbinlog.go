@@ -254,28 +254,45 @@ func (h *dumpHub) run() {
 	}
 }
 
-// waitRoom returns once some subscriber has room for n more bytes, so that only the ones
-// behind the fastest are detached: while every one is full (a lone stream, or all of them
-// catching up), the hub waits for them, and the source for the hub, as a dump of one's own
-// waits for its stream. Called with h.mu held, which it releases while it waits; false when
-// the hub was stopped meanwhile.
+// detachGrace is how long the hub waits for a full subscriber while others have room before
+// the full one is detached: a burst (a large event, a bulk load in one schema) that a reading
+// client drains soon keeps it on the shared dump; only a stream that stays behind leaves.
+const detachGrace = time.Second
+
+// waitRoom returns once every subscriber has room for n more bytes, or once some has and
+// the others stayed full for detachGrace (push then detaches those): while every one is full
+// (a lone stream, or all of them catching up), the hub waits for them, and the source for
+// the hub, as a dump of one's own waits for its stream. Called with h.mu held, which it
+// releases while it waits; false when the hub was stopped meanwhile.
 func (h *dumpHub) waitRoom(n int) bool {
+	var grace <-chan time.Time
 	for {
-		all := len(h.subs) > 0
+		full, room := 0, 0
 		for sub := range h.subs {
-			if !sub.full(n, h.limit) {
-				all = false
-				break
+			if sub.full(n, h.limit) {
+				full++
+			} else {
+				room++
 			}
 		}
-		if !all {
+		if full == 0 {
 			return true
+		}
+		var expired <-chan time.Time
+		if room > 0 {
+			if grace == nil {
+				grace = time.After(detachGrace)
+			}
+			expired = grace
 		}
 		h.wake() // they must read to make room
 		h.mu.Unlock()
 		select {
 		case <-h.room:
 			h.mu.Lock()
+		case <-expired:
+			h.mu.Lock()
+			return true
 		case <-h.quit:
 			h.mu.Lock()
 			return false
@@ -306,7 +323,7 @@ func (h *dumpHub) admit() {
 	keep := h.waiting[:0]
 	for _, w := range h.waiting {
 		switch {
-		case h.pos.Equal(w.pos) || (w.atLeast && h.pos.AtLeast(w.pos)):
+		case h.pos.Same(w.pos) || (w.atLeast && h.pos.AtLeast(w.pos)):
 			w.sub.start = h.pos
 			// The joiner's parser needs the format description first (the stream's reader
 			// skips a repeated one as its own dump would send one at its start too).

@@ -106,7 +106,14 @@ func (s *subscription) startHandover() {
 		defer close(s.done)
 		c, err := s.dial(ctx, from)
 		if err == nil {
-			if err = skipReplay(c, g, skip, s.db); err != nil {
+			// The replay reads until it finds the group: a server without it may send only
+			// heartbeats, so the subscription's close (cancel) must end the read.
+			stop := context.AfterFunc(ctx, c.close)
+			err = skipReplay(c, g, skip, s.db)
+			if !stop() && err == nil {
+				err = ctx.Err() // closed by the cancel after the replay ended
+			}
+			if err != nil {
 				c.close()
 				c = nil
 				err = fmt.Errorf("continue on a dump of its own from %s: %w", from, err)
