@@ -254,45 +254,28 @@ func (h *dumpHub) run() {
 	}
 }
 
-// detachGrace is how long the hub waits for a full subscriber while others have room before
-// the full one is detached: a burst (a large event, a bulk load in one schema) that a reading
-// client drains soon keeps it on the shared dump; only a stream that stays behind leaves.
-const detachGrace = time.Second
-
-// waitRoom returns once every subscriber has room for n more bytes, or once some has and
-// the others stayed full for detachGrace (push then detaches those): while every one is full
-// (a lone stream, or all of them catching up), the hub waits for them, and the source for
-// the hub, as a dump of one's own waits for its stream. Called with h.mu held, which it
-// releases while it waits; false when the hub was stopped meanwhile.
+// waitRoom returns once some subscriber has room for n more bytes, so that only the ones
+// behind the fastest are detached: while every one is full (a lone stream, or all of them
+// catching up), the hub waits for them, and the source for the hub, as a dump of one's own
+// waits for its stream. Called with h.mu held, which it releases while it waits; false when
+// the hub was stopped meanwhile.
 func (h *dumpHub) waitRoom(n int) bool {
-	var grace <-chan time.Time
 	for {
-		full, room := 0, 0
+		all := len(h.subs) > 0
 		for sub := range h.subs {
-			if sub.full(n, h.limit) {
-				full++
-			} else {
-				room++
+			if !sub.full(n, h.limit) {
+				all = false
+				break
 			}
 		}
-		if full == 0 {
+		if !all {
 			return true
-		}
-		var expired <-chan time.Time
-		if room > 0 {
-			if grace == nil {
-				grace = time.After(detachGrace)
-			}
-			expired = grace
 		}
 		h.wake() // they must read to make room
 		h.mu.Unlock()
 		select {
 		case <-h.room:
 			h.mu.Lock()
-		case <-expired:
-			h.mu.Lock()
-			return true
 		case <-h.quit:
 			h.mu.Lock()
 			return false
