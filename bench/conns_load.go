@@ -64,22 +64,7 @@ func shortLoad(ctx context.Context, addr string, workers, rows int, warmup, dur 
 		}
 		return nil
 	}
-	if err := phase(warmup, false); err != nil {
-		return res, err
-	}
-	if err := meter.begin(); err != nil {
-		return res, err
-	}
-	start := time.Now()
-	if err := phase(dur, true); err != nil {
-		return res, err
-	}
-	res.elapsed = time.Since(start)
-	if res.cpu, err = meter.end(); err != nil {
-		return res, err
-	}
-	res.setLatencies(lats)
-	return res, nil
+	return measure(res, meter, warmup, dur, phase, lats)
 }
 
 // connectQueryClose is one short-lived client: a new connection, the point select of id (its

@@ -78,6 +78,12 @@ func goLoad(ctx context.Context, addr string, conns, rows int, warmup, dur time.
 		}
 		return nil
 	}
+	return measure(res, meter, warmup, dur, phase, lats)
+}
+
+// measure runs phase for warmup (not recorded), then for dur with the meter on, and returns
+// res with the elapsed time, the CPU the meter read and the latencies phase left in lats.
+func measure(res result, meter *cpuMeter, warmup, dur time.Duration, phase func(d time.Duration, record bool) error, lats [][]time.Duration) (result, error) {
 	if err := phase(warmup, false); err != nil {
 		return res, err
 	}
@@ -89,6 +95,7 @@ func goLoad(ctx context.Context, addr string, conns, rows int, warmup, dur time.
 		return res, err
 	}
 	res.elapsed = time.Since(start)
+	var err error
 	if res.cpu, err = meter.end(); err != nil {
 		return res, err
 	}

@@ -389,26 +389,7 @@ func queryLoad(ctx context.Context, addrs []string, target, query string, conns,
 		}
 		return nil
 	}
-	if err := phase(warmup, false); err != nil {
-		return res, err
-	}
-	if err := meter.begin(); err != nil {
-		return res, err
-	}
-	start := time.Now()
-	if err := phase(dur, true); err != nil {
-		return res, err
-	}
-	res.elapsed = time.Since(start)
-	var err error
-	if res.cpu, err = meter.end(); err != nil {
-		return res, err
-	}
-	all := slices.Concat(lats...)
-	slices.Sort(all)
-	res.queries = int64(len(all))
-	res.p50, res.p99 = percentile(all, 0.50), percentile(all, 0.99)
-	return res, nil
+	return measure(res, meter, warmup, dur, phase, lats)
 }
 
 // interleavedLoad runs query with a random argument on one connection per target, the

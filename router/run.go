@@ -136,10 +136,11 @@ func (e *Executor) run(c *mysqlserver.Conn, s *Session, q *query, statusless boo
 	return res, err
 }
 
-// retryable reports a failed command that may run again (the caller checked that the session
-// held no connection), while the session holds nothing, not already a retry, and not stopped by the session's own end or KILL: one the server never read
-// (tabletserver.NotSent), or a provably read-only statement that keeps no connection, whose
-// connection was lost (2013).
+// retryable reports a failed command that may run again on another connection: the session
+// holds nothing (the caller checked it held no connection), this is not already the retry,
+// and neither the session's end nor its KILL stopped it; and either the server never read the
+// command (tabletserver.NotSent), or it is a provably read-only statement that keeps no
+// connection, whose connection was lost (2013).
 func (e *Executor) retryable(s *Session, q *query, plan session.Plan, statusless bool, err error) bool {
 	if s.retrying || s.state.Holds() != 0 || s.ctx.Err() != nil {
 		return false
