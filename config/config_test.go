@@ -109,6 +109,30 @@ func TestFlagNamesAsKeys(t *testing.T) {
 	}
 }
 
+// A relative file name in the file (the users file, certificates, the table ACL) names a file
+// beside the configuration file, wherever the gateway was started; an absolute one stays.
+func TestRelativePathsFollowTheFile(t *testing.T) {
+	f, err := Parse("/etc/vtdirect/vtdirect.yaml", []byte("gateway:\n  auth_static_file: users.json\n  table_acl_config: acl/tables.json\n  tls_cert: /pki/gw.pem\nglobal:\n  ssl_ca: ca.pem\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, fv := range f.FlagValues() {
+		got[fv.Flag] = fv.Text
+	}
+	want := map[string]string{
+		"mysql-auth-server-static-file": "/etc/vtdirect/users.json",
+		"table-acl-config":              "/etc/vtdirect/acl/tables.json",
+		"mysql-server-ssl-cert":         "/pki/gw.pem",
+		"db-ssl-ca":                     "/etc/vtdirect/ca.pem",
+	}
+	for flag, w := range want {
+		if got[flag] != w {
+			t.Errorf("%s = %q, want %q", flag, got[flag], w)
+		}
+	}
+}
+
 // Every kind of bad file fails with the file, the line and the key.
 func TestBadFiles(t *testing.T) {
 	dir := t.TempDir()

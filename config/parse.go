@@ -305,6 +305,10 @@ func (p *parser) decode(n *yaml.Node, st *setting, key string) (*Value, bool) {
 	}
 	v.Text = n.Value
 	switch st.kind {
+	case kPath:
+		if v.Text != "" && !filepath.IsAbs(v.Text) {
+			v.Text = filepath.Join(p.dir, v.Text)
+		}
 	case kInt:
 		i, err := strconv.ParseInt(n.Value, 10, 64)
 		if err != nil || n.Tag != "!!int" {

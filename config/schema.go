@@ -14,11 +14,12 @@ const (
 	kRules   // promotion rules: a mapping alias: rule, or "alias=rule,..."
 	kSecretF // a file whose content is the secret
 	kSecretE // an environment variable holding the secret
+	kPath    // a file name; a relative one is anchored to the configuration file's directory
 )
 
 func (k kind) String() string {
 	return [...]string{"a string", "an integer", "a duration (such as 5s or 1m30s)", "true or false",
-		"a list of strings", "a mapping of tablet alias to rule", "a file name", "an environment variable name"}[k]
+		"a list of strings", "a mapping of tablet alias to rule", "a file name", "an environment variable name", "a file name"}[k]
 }
 
 // section is where a setting may appear.
@@ -79,14 +80,14 @@ var settings = []setting{
 	{key: "topo_implementation", flag: "topo-implementation", in: inGateway},
 	{key: "topo_address", flag: "topo-addr", in: inGateway},
 	{key: "topo_root", flag: "topo-root", in: inGateway},
-	{key: "topo_etcd_tls_ca", flag: "topo-etcd-tls-ca", in: inGateway},
-	{key: "topo_etcd_tls_cert", flag: "topo-etcd-tls-cert", in: inGateway},
-	{key: "topo_etcd_tls_key", flag: "topo-etcd-tls-key", in: inGateway},
+	{key: "topo_etcd_tls_ca", flag: "topo-etcd-tls-ca", kind: kPath, in: inGateway},
+	{key: "topo_etcd_tls_cert", flag: "topo-etcd-tls-cert", kind: kPath, in: inGateway},
+	{key: "topo_etcd_tls_key", flag: "topo-etcd-tls-key", kind: kPath, in: inGateway},
 	{key: "mysql_server_version", flag: "mysql-server-version", in: inGateway},
-	{key: "auth_static_file", flag: "mysql-auth-server-static-file", in: inGateway, reload: true},
+	{key: "auth_static_file", flag: "mysql-auth-server-static-file", kind: kPath, in: inGateway, reload: true},
 	{key: "insecure_no_auth", flag: "insecure-no-auth", kind: kBool, in: inGateway},
-	{key: "tls_cert", flag: "mysql-server-ssl-cert", in: inGateway},
-	{key: "tls_key", flag: "mysql-server-ssl-key", in: inGateway},
+	{key: "tls_cert", flag: "mysql-server-ssl-cert", kind: kPath, in: inGateway},
+	{key: "tls_key", flag: "mysql-server-ssl-key", kind: kPath, in: inGateway},
 	{key: "require_secure_transport", flag: "mysql-server-require-secure-transport", kind: kBool, in: inGateway},
 	{key: "max_packet_size", flag: "mysql-max-packet-size", kind: kInt, in: inGateway},
 	{key: "write_timeout", flag: "mysql-server-write-timeout", kind: kDuration, in: inGateway},
@@ -101,11 +102,11 @@ var settings = []setting{
 	// gateway: listeners, TLS, access rules and bounds (README: Security).
 	{key: "mysql_bind_address", flag: "mysql-server-bind-address", in: inGateway},
 	{key: "grpc_bind_address", flag: "grpc-bind-address", in: inGateway},
-	{key: "grpc_cert", flag: "grpc-cert", in: inGateway},
-	{key: "grpc_key", flag: "grpc-key", in: inGateway},
-	{key: "grpc_ca", flag: "grpc-ca", in: inGateway},
-	{key: "table_acl_config", flag: "table-acl-config", in: inGateway},
-	{key: "debug_token_file", flag: "debug-token-file", in: inGateway},
+	{key: "grpc_cert", flag: "grpc-cert", kind: kPath, in: inGateway},
+	{key: "grpc_key", flag: "grpc-key", kind: kPath, in: inGateway},
+	{key: "grpc_ca", flag: "grpc-ca", kind: kPath, in: inGateway},
+	{key: "table_acl_config", flag: "table-acl-config", kind: kPath, in: inGateway, reload: true},
+	{key: "debug_token_file", flag: "debug-token-file", kind: kPath, in: inGateway},
 	{key: "max_client_connections", flag: "mysql-server-max-connections", kind: kInt, in: inGateway},
 	{key: "max_user_connections", flag: "mysql-server-max-user-connections", kind: kInt, in: inGateway},
 	{key: "max_prepared_stmts", flag: "mysql-server-max-prepared-stmts", kind: kInt, in: inGateway},
@@ -119,9 +120,9 @@ var settings = []setting{
 	{key: "password_env", kind: kSecretE, in: tabletScopes, secret: "password", reload: true},
 	// TLS to MariaDB, and the change streams' user: every server's.
 	{key: "ssl_mode", flag: "db-ssl-mode", in: inGlobal},
-	{key: "ssl_ca", flag: "db-ssl-ca", in: inGlobal},
-	{key: "ssl_cert", flag: "db-ssl-cert", in: inGlobal},
-	{key: "ssl_key", flag: "db-ssl-key", in: inGlobal},
+	{key: "ssl_ca", flag: "db-ssl-ca", kind: kPath, in: inGlobal},
+	{key: "ssl_cert", flag: "db-ssl-cert", kind: kPath, in: inGlobal},
+	{key: "ssl_key", flag: "db-ssl-key", kind: kPath, in: inGlobal},
 	{key: "ssl_server_name", flag: "db-server-name", in: inGlobal},
 	{key: "filtered_user", flag: "db-filtered-user", in: inGlobal},
 	{key: "filtered_password_file", kind: kSecretF, in: inGlobal, secret: "filtered_password"},

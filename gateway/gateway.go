@@ -137,6 +137,7 @@ type Gateway struct {
 	Metrics   *prometheus.Registry
 	stats     *stats.Collector
 	users     atomic.Pointer[users]
+	userMax   atomic.Pointer[map[string]int] // each user's own connection bound (Limits)
 	fo        failoverParts
 	reloadMu  sync.Mutex // serialises Reload
 	reloader  atomic.Pointer[ReloadFunc]
@@ -242,7 +243,7 @@ func Start(ctx context.Context, cfg Config, ts *topo.Server) (*Gateway, error) {
 		LocalInfile:       cfg.LocalInfile,
 		ServerVersionFunc: g.backendVersion,
 	}
-	cfg.Limits.apply(&mcfg)
+	cfg.Limits.apply(&mcfg, g)
 	g.mysql, err = mysqlserver.NewListener(mcfg, lis, g.Executor)
 	if err != nil {
 		lis.Close()

@@ -7,6 +7,7 @@ import (
 
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 
+	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/router"
 	"github.com/vtdirect/vtdirect/stats"
 	"github.com/vtdirect/vtdirect/tabletserver"
@@ -17,13 +18,18 @@ type Reload struct {
 	TabletServer tabletserver.Config
 	TabletConfig func(*topodatapb.Tablet) tabletserver.Config
 	Users        map[string]string
-	Folding      stats.Folding
-	Picker       router.PickerDefaults
+	// Access is the access rules (nil: every user may do everything); UserMaxConnections is
+	// each user's own connection bound (absent: the gateway's).
+	Access             *acl.Policy
+	UserMaxConnections map[string]int
+	Folding            stats.Folding
+	Picker             router.PickerDefaults
 }
 
 // Reload applies r to the running gateway: the tablets' caps, timeouts and row limits, the
 // servers' connection limits and passwords (new connections), the gateway's users (new
-// logins; sessions keep theirs), the picker settings and the metric folding. No session is
+// logins; sessions keep theirs), the access rules (every session's next statement) and each
+// user's connection bound (new logins), the picker settings and the metric folding. No session is
 // dropped: a smaller cap takes effect as connections come back. It returns what could not be
 // applied (it needs a restart).
 func (g *Gateway) Reload(r Reload) ([]string, error) {
@@ -38,6 +44,8 @@ func (g *Gateway) Reload(r Reload) ([]string, error) {
 	not := g.Registry.Reconfigure(r.TabletServer, r.TabletConfig)
 	u := users(r.Users)
 	g.users.Store(&u)
+	g.Executor.SetPolicy(r.Access)
+	g.userMax.Store(&r.UserMaxConnections)
 	g.stats.SetFolding(r.Folding)
 	g.cfg.Logger.Info("configuration reloaded", "not_applied", len(not))
 	return not, nil

@@ -18,15 +18,18 @@ import (
 type Limits struct {
 	MaxConnections     int                          // --mysql-server-max-connections (1040)
 	MaxUserConnections int                          // --mysql-server-max-user-connections (1203)
-	UserMaxConnections func(user string) int        // a user's own bound (its access rules), 0: MaxUserConnections
+	UserMaxConnections map[string]int               // a user's own bound (its access rules); absent: MaxUserConnections
 	MaxPreparedStmts   int                          // --mysql-server-max-prepared-stmts (1461), per connection
 	SessionBudget      int                          // --mysql-server-session-budget, bytes per connection (1153)
 	AuthFailures       mysqlserver.AuthFailureLimit // --mysql-server-max-auth-failures per --mysql-server-auth-failure-window (1129)
 }
 
-// apply puts the limits into the MySQL listener's configuration.
-func (l Limits) apply(c *mysqlserver.Config) {
-	c.MaxConnections, c.MaxUserConnections, c.UserMaxConnections = l.MaxConnections, l.MaxUserConnections, l.UserMaxConnections
+// apply puts the limits into the MySQL listener's configuration. Each user's own bound is read
+// from g at each login, so a reload changes it.
+func (l Limits) apply(c *mysqlserver.Config, g *Gateway) {
+	c.MaxConnections, c.MaxUserConnections = l.MaxConnections, l.MaxUserConnections
+	g.userMax.Store(&l.UserMaxConnections)
+	c.UserMaxConnections = func(user string) int { return (*g.userMax.Load())[user] }
 	c.MaxPreparedStmts, c.SessionBudget, c.AuthFailures = l.MaxPreparedStmts, l.SessionBudget, l.AuthFailures
 }
 

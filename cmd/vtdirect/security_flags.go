@@ -70,10 +70,7 @@ func (f *securityFlags) apply(cfg *gateway.Config, sf *serveFlags) error {
 	cfg.Access = pol
 	cfg.Limits = gateway.Limits{
 		MaxConnections: f.maxConns, MaxUserConnections: f.maxUserConns,
-		MaxPreparedStmts: f.maxStmts, SessionBudget: f.sessionBudget,
-	}
-	if len(userMax) > 0 {
-		cfg.Limits.UserMaxConnections = func(u string) int { return userMax[u] }
+		MaxPreparedStmts: f.maxStmts, SessionBudget: f.sessionBudget, UserMaxConnections: userMax,
 	}
 	if f.maxAuthFailures > 0 {
 		cfg.Limits.AuthFailures = mysqlserver.AuthFailureLimit{Burst: f.maxAuthFailures, Window: f.authFailureWindow}

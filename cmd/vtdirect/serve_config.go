@@ -182,13 +182,19 @@ func (r *reloader) reload() (applied, notApplied []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	access, userMax, err := loadAccess(f.authFile, f.sec.tableACL)
+	if err != nil {
+		return nil, nil, err
+	}
 	base := f.ts
 	not, err := r.g.Reload(gateway.Reload{
-		TabletServer: base,
-		TabletConfig: func(t *topodatapb.Tablet) tabletserver.Config { return file.TabletConfig(base, t) },
-		Users:        users,
-		Folding:      f.folding(),
-		Picker:       router.PickerDefaults{Cells: splitList(f.cells), CellPreference: pref, MaxLag: f.maxLag, Keyspaces: kp},
+		TabletServer:       base,
+		TabletConfig:       func(t *topodatapb.Tablet) tabletserver.Config { return file.TabletConfig(base, t) },
+		Users:              users,
+		Access:             access,
+		UserMaxConnections: userMax,
+		Folding:            f.folding(),
+		Picker:             router.PickerDefaults{Cells: splitList(f.cells), CellPreference: pref, MaxLag: f.maxLag, Keyspaces: kp},
 	})
 	if err != nil {
 		return nil, nil, err

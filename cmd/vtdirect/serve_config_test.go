@@ -312,6 +312,24 @@ keyspaces:
 		t.Errorf("login with the old password: %v, want 1045", err)
 	}
 
+	// Access rules given by a reload apply to every session's next statement: the users file
+	// (named relative to the configuration file) now lets app only read commerce.
+	writeFile(t, filepath.Join(dir, "users.json"), `{"app": [{"Password": "unused", "Keyspaces": {"commerce": "read"}}]}`)
+	writeFile(t, path, strings.Replace(file(3), "  log_level: debug\n", "  log_level: debug\n  auth_static_file: users.json\n", 1))
+	out.Reset()
+	reload.SetArgs([]string{"reload", "--server", httpAddr})
+	if err := reload.ExecuteContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*sql.DB{"a session open before the reload": db, "a new session": rotated} {
+		if _, err := c.ExecContext(ctx, "INSERT INTO customer (email) VALUES ('denied@example.com')"); !errors.As(err, &me) || me.Number != 1044 {
+			t.Errorf("%s: a write after the reload made app a reader: %v, want 1044", name, err)
+		}
+		if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM customer").Scan(&n); err != nil {
+			t.Errorf("%s: a read after the reload: %v", name, err)
+		}
+	}
+
 	// No secret anywhere the gateway shows or logs.
 	var seen bytes.Buffer
 	for _, page := range []string{"/metrics", "/debug/vars", "/debug/status", "/debug/tablets", "/debug/tablets?format=json",
