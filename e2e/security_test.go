@@ -406,6 +406,23 @@ func TestUserLimitedToOneKeyspace(t *testing.T) {
 		}
 		mysqlErr(t, err, 1044)
 	}
+	// A text prepared as one string literal reads as a subquery of commerce under
+	// NO_BACKSLASH_ESCAPES, the mode a backend connection that prepares it again now has:
+	// its execution is refused, whichever backend connection it would reach.
+	tricky, err := c.PrepareContext(ctx, "SELECT 'x\\', (SELECT COUNT(*) FROM commerce.customer) -- '")
+	if err != nil {
+		t.Fatalf("prepare of a string literal: %v", err)
+	}
+	if _, err := c.ExecContext(ctx, "SET sql_mode = 'NO_BACKSLASH_ESCAPES'"); err != nil {
+		t.Fatal(err)
+	}
+	var got1, got2 string
+	err = tricky.QueryRowContext(ctx).Scan(&got1, &got2)
+	mysqlErr(t, err, 1044)
+	tricky.Close()
+	if _, err := c.ExecContext(ctx, "SET sql_mode = DEFAULT"); err != nil {
+		t.Fatal(err)
+	}
 	var dbs []string
 	rows, err := cust.QueryContext(ctx, "SHOW DATABASES")
 	if err != nil {

@@ -208,18 +208,37 @@ func userKeyspaces(u *acl.User) func(string) bool {
 }
 
 // authorizeStmt checks a prepared statement's text before an execution, unless it was
-// allowed under the same rules and target already.
+// allowed under the same rules, target and lexing options already. A backend connection that
+// has not prepared the text yet prepares it under the session's lexing options of now (its
+// sql_mode and character set), where the text may read differently: that reading must pass
+// too, and be the same kind of statement, or the execution is refused.
 func (e *Executor) authorizeStmt(s *Session, st *mysqlserver.Stmt, q *query) error {
 	p := e.policy.Load()
-	if q.checked.policy == p && q.checked.target == s.target && q.checked.has == s.hasTarget {
+	opt := lexOptions(s)
+	if q.checked.policy == p && q.checked.target == s.target && q.checked.has == s.hasTarget && q.checked.opt == opt {
 		return nil
 	}
 	if err := e.authorize(s, []byte(st.Query), &q.parsed, q.opt, true); err != nil {
 		return err
 	}
-	q.checked.policy, q.checked.target, q.checked.has = p, s.target, s.hasTarget
+	if opt != q.opt {
+		now := e.analyze(s, []byte(st.Query))
+		if err := e.authorize(s, []byte(st.Query), &now.parsed, now.opt, true); err != nil {
+			return err
+		}
+		if now.readOnly != q.readOnly || now.kind != q.kind || now.answer != q.answer || now.multi != q.multi {
+			return errReadsDifferently
+		}
+	}
+	q.checked.policy, q.checked.target, q.checked.has, q.checked.opt = p, s.target, s.hasTarget, opt
 	return nil
 }
+
+// errReadsDifferently refuses the execution of a statement whose text reads as another kind of
+// statement under the session's sql_mode or character set of now than when it was prepared.
+var errReadsDifferently = &mysql.MyError{Code: mysql.ER_UNKNOWN_STMT_HANDLER, State: "HY000",
+	Message: "vtdirect: this prepared statement reads differently under the session's sql_mode or character set of now " +
+		"than when it was prepared; prepare it again"}
 
 // fieldListQuery is the statement COM_FIELD_LIST amounts to, for the access check: reading
 // the table's columns.

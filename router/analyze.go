@@ -56,13 +56,19 @@ type query struct {
 		policy *acl.Policy
 		target Target
 		has    bool
+		opt    classify.Options
 	}
+}
+
+// lexOptions are the session's lexing options now.
+func lexOptions(s *Session) classify.Options {
+	return classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
 }
 
 // analyze classifies a statement text with the session's lexing options (its sql_mode's
 // NO_BACKSLASH_ESCAPES and ANSI_QUOTES, its client character set).
 func (e *Executor) analyze(s *Session, q []byte) query {
-	opt := classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
+	opt := lexOptions(s)
 	cq := classify.Analyze(q, opt)
 	out := query{readOnly: cq.ReadOnly, multi: cq.Count > 1, kind: cq.First.Kind, parsed: cq, opt: opt}
 	first := &cq.First

@@ -350,16 +350,21 @@ func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) err
 // ComStmtExecute executes a prepared statement with the normalised payload mysqlserver built.
 func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
-	if ss, ok := st.Session.(*shardedStmt); ok { // sharded keyspaces (sharded_prepare.go)
-		return e.shardedExecute(c, s, st, cmd, ss)
-	}
+	ss, sharded := st.Session.(*shardedStmt)
 	q, _ := st.Session.(*query)
-	if q == nil {
+	switch {
+	case sharded:
+		q = &ss.q
+	case q == nil:
 		q = &query{}
 	}
-	// access control: the target or the rules may have changed since the prepare
+	// access control: the target, the rules or the lexing options may have changed since the
+	// prepare
 	if err := e.authorizeStmt(s, st, q); err != nil {
 		return c.WriteError(err)
+	}
+	if sharded { // sharded keyspaces (sharded_prepare.go)
+		return e.shardedExecute(c, s, st, cmd, ss)
 	}
 	s.startCommand("Execute", []byte(st.Query))
 	defer s.endCommand()
