@@ -133,6 +133,7 @@ func runShardingBench(ctx context.Context, args []string) error {
 	env := shardingEnv{
 		gw: gw, rows: o.rows, rounds: o.rounds, warmup: o.warmup, duration: o.duration, only: *only, say: p.say,
 		direct: map[string]string{"-80": ks.Primary("-80").MariaDB.Addr(), "80-": ks.Primary("80-").MariaDB.Addr()},
+		pids:   map[string]int{"proxy": gw.pid(), "mariadb -80": ks.Primary("-80").MariaDB.PID(), "mariadb 80-": ks.Primary("80-").MariaDB.PID(), "client": os.Getpid()},
 	}
 	if *profile != "" {
 		env.prof = newGatewayProfiler(gw.httpAddr, o.duration)
@@ -161,6 +162,7 @@ func runShardingBench(ctx context.Context, args []string) error {
 type shardingEnv struct {
 	gw               *gatewayProc
 	direct           map[string]string // shard name -> its primary's MariaDB address
+	pids             map[string]int    // the processes whose CPU a metered run measures
 	rows, rounds     int
 	warmup, duration time.Duration
 	only             string // run only the loads whose name contains this
@@ -182,10 +184,10 @@ func (env *shardingEnv) wanted(name string) bool {
 	return env.only == "" || strings.Contains(name, env.only)
 }
 
-// meter runs one metered load on the gateway (its CPU per query measured, and profiled with
-// --cpuprofile).
+// meter runs one metered load on the gateway (the CPU per query of the gateway, the shards'
+// MariaDB and the client measured; the gateway profiled with --cpuprofile).
 func (env *shardingEnv) meter(ctx context.Context, r shardingRun) (result, error) {
-	meter := newCPUMeter(map[string]int{"proxy": env.gw.pid()})
+	meter := newCPUMeter(env.pids)
 	if env.prof != nil {
 		meter.onBegin = func() { env.prof.start(ctx) }
 	}

@@ -26,7 +26,7 @@ type scatterQuery struct {
 
 var scatterCases = []scatterQuery{
 	{name: "2-shard COUNT(*) by k", query: "SELECT COUNT(*) FROM sbtest1 WHERE k=?",
-		work: "k has no index: each shard scans its half of the table"},
+		work: "by the index k_1: each shard counts its few rows of one k"},
 	{name: "2-shard COUNT(*) of 10 ids", query: "SELECT COUNT(*) FROM sbtest1 WHERE id BETWEEN ? AND ?+9",
 		work: "a primary-key range the hash vindex cannot route: each shard reads about 5 rows"},
 }
@@ -116,15 +116,13 @@ func scatterCase(ctx context.Context, env *shardingEnv, sc scatterQuery) error {
 	fmt.Printf("\n%s (%s; `%s`): the six loads take turns on one client, p50 medians of %d rounds of %s:\n",
 		sc.name, sc.work, sc.query, env.rounds, env.duration)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "| load | p50 (µs) | gateway CPU per query (µs) |")
-	fmt.Fprintln(w, "| --- | --- | --- |")
+	fmt.Fprintln(w, "| load | p50 (µs) | CPU per query (µs): gateway | MariaDB (both shards) | client |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
 	for k, st := range steps {
-		c := "-"
+		c := "- | - | -"
 		switch k {
 		case stepMerged, stepLowGateway, stepHighGateway:
-			if f, ok := medianFigure(cpu[k]); ok {
-				c = fmt.Sprintf("%.1f", f.cpu)
-			}
+			c = cpuCells(cpu[k])
 		}
 		fmt.Fprintf(w, "| %s | %.0f | %s |\n", st.name, med(func(p []float64) float64 { return p[k] }), c)
 	}
@@ -194,4 +192,21 @@ func interleavedLoad(ctx context.Context, steps []scatterStep, query string, row
 		out[k] = us(percentile(lats[k], 0.50))
 	}
 	return out, nil
+}
+
+// cpuCells is the median CPU per query of the gateway, both shards' MariaDB and the client
+// over metered runs: what one query asks of the machine's cores.
+func cpuCells(rs []result) string {
+	if len(rs) == 0 {
+		return "- | - | -"
+	}
+	var gw, db, cl []float64
+	for _, r := range rs {
+		g, _ := r.cpuPerQuery("proxy")
+		lo, _ := r.cpuPerQuery("mariadb -80")
+		hi, _ := r.cpuPerQuery("mariadb 80-")
+		c, _ := r.cpuPerQuery("client")
+		gw, db, cl = append(gw, g), append(db, lo+hi), append(cl, c)
+	}
+	return fmt.Sprintf("%.1f | %.1f | %.1f", median(gw), median(db), median(cl))
 }
