@@ -4,9 +4,11 @@ package main
 // one gateway. A point select by the vindex column on a sharded keyspace (plan cache hit:
 // normalizer, plan lookup, hash vindex, shard choice) against the same point select on an
 // unsharded keyspace: the gateway's CPU per query, whose difference is the target (at most
-// 10 µs). A query on both shards, merged by the gateway (COUNT(*) by an index), against the
-// same query on each shard alone through the gateway (and directly): latency, the target
-// being the slower shard's plus at most 50 µs.
+// 10 µs); and the same ids of one shard routed or sent to the shard explicitly, which isolates
+// the routing from the backends' own costs. Queries on both shards, merged by the gateway,
+// against the same query on each shard alone (through the gateway and directly) and against
+// the client's own fan-out to both shards: latency, the target being the slower shard's plus
+// at most 50 µs (sharding_scatter.go).
 
 import (
 	"context"
@@ -50,8 +52,6 @@ func shardingKeyspace() local.ShardedKeyspace {
 		VSchema: `{"sharded": true, "vindexes": {"hash": {"type": "hash"}}, "tables": {"sbtest1": {"column_vindexes": [{"column": "id", "name": "hash"}]}}}`,
 	}
 }
-
-const scatterQuery = "SELECT COUNT(*) FROM sbtest1 WHERE k=?"
 
 func runShardingBench(ctx context.Context, args []string) error {
 	var o shardingOptions
@@ -130,159 +130,213 @@ func runShardingBench(ctx context.Context, args []string) error {
 		return err
 	}
 
-	type run struct {
-		name, target string
-		addr         string
-		also         []string // more addresses each query goes to at once (a fan-out without the gateway)
-		conns        int
-		query        string
-		gateway      bool
-		ids          []int // the ids the queries pick from (nil: all)
+	env := shardingEnv{
+		gw: gw, rows: o.rows, rounds: o.rounds, warmup: o.warmup, duration: o.duration, only: *only, say: p.say,
+		direct: map[string]string{"-80": ks.Primary("-80").MariaDB.Addr(), "80-": ks.Primary("80-").MariaDB.Addr()},
+		pids:   map[string]int{"proxy": gw.pid(), "mariadb -80": ks.Primary("-80").MariaDB.PID(), "mariadb 80-": ks.Primary("80-").MariaDB.PID(), "client": os.Getpid()},
 	}
-	// The ids of shard -80: the same backend for a routed query and a pass-through one.
-	var lowIDs []int
-	lowRange, _ := vindex.ParseShard("-80")
-	for id := 1; id <= o.rows; id++ {
-		if lowRange.Contains(vindex.HashUint64(uint64(id))) {
-			lowIDs = append(lowIDs, id)
-		}
-	}
-	var runs []run
-	for _, c := range o.conns {
-		runs = append(runs,
-			run{name: "point select, unsharded", target: "commerce", addr: gw.mysqlAddr, conns: c, query: pointSelect, gateway: true},
-			run{name: "point select, sharded", target: "customer", addr: gw.mysqlAddr, conns: c, query: pointSelect, gateway: true})
-	}
-	for _, c := range o.conns {
-		runs = append(runs,
-			run{name: "point select, explicit shard -80 (pass-through)", target: "customer:-80", addr: gw.mysqlAddr, conns: c, query: pointSelect, gateway: true, ids: lowIDs},
-			run{name: "point select, routed to -80", target: "customer", addr: gw.mysqlAddr, conns: c, query: pointSelect, gateway: true, ids: lowIDs})
-	}
-	runs = append(runs,
-		run{name: "2-shard COUNT(*), merged", target: "customer", addr: gw.mysqlAddr, conns: 1, query: scatterQuery, gateway: true},
-		run{name: "shard -80 alone, via gateway", target: "customer:-80", addr: gw.mysqlAddr, conns: 1, query: scatterQuery, gateway: true},
-		run{name: "shard 80- alone, via gateway", target: "customer:80-", addr: gw.mysqlAddr, conns: 1, query: scatterQuery, gateway: true},
-		run{name: "shard -80 alone, direct", target: "customer", addr: ks.Primary("-80").MariaDB.Addr(), conns: 1, query: scatterQuery},
-		run{name: "shard 80- alone, direct", target: "customer", addr: ks.Primary("80-").MariaDB.Addr(), conns: 1, query: scatterQuery},
-		run{name: "both shards at once, direct", target: "customer", addr: ks.Primary("-80").MariaDB.Addr(), also: []string{ks.Primary("80-").MariaDB.Addr()}, conns: 1, query: scatterQuery},
-	)
-	if *only != "" {
-		runs = slices.DeleteFunc(runs, func(r run) bool { return !strings.Contains(r.name, *only) })
-	}
-	var prof *gatewayProfiler
 	if *profile != "" {
-		prof = newGatewayProfiler(gw.httpAddr, o.duration)
+		env.prof = newGatewayProfiler(gw.httpAddr, o.duration)
 	}
-	all := map[string][]result{}
-	for round := 1; round <= o.rounds; round++ {
-		for _, r := range runs {
-			pids := map[string]int{}
-			if r.gateway {
-				pids["proxy"] = gw.pid()
-			}
-			meter := newCPUMeter(pids)
-			if prof != nil && r.gateway {
-				meter.onBegin = func() { prof.start(ctx) }
-			}
-			res, err := queryLoad(ctx, append([]string{r.addr}, r.also...), r.target, r.query, r.conns, o.rows, r.ids, o.warmup, o.duration, meter)
-			if err != nil {
-				return fmt.Errorf("%s: %w", r.name, err)
-			}
-			if prof != nil && r.gateway {
-				if err := prof.wait(); err != nil {
-					return err
-				}
-			}
-			res.target, res.load, res.conns = r.target, r.name, r.conns
-			key := fmt.Sprintf("%s|%d", r.name, r.conns)
-			all[key] = append(all[key], res)
-			p.say("round %d/%d %s", round, o.rounds, res.progressLine())
+	fmt.Printf("\nload average at the start: %s\n", loadAverage())
+	if err := pointSelects(ctx, &env, o.conns); err != nil {
+		return err
+	}
+	for _, sc := range scatterCases {
+		if err := scatterCase(ctx, &env, sc); err != nil {
+			return err
 		}
 	}
-	med := func(name string, conns int) shardingFigure {
-		rs := all[fmt.Sprintf("%s|%d", name, conns)]
-		var f shardingFigure
-		var qps, p50, p99, cpu []float64
-		for _, r := range rs {
-			qps, p50, p99 = append(qps, r.qps()), append(p50, us(r.p50)), append(p99, us(r.p99))
-			if v, ok := r.cpuPerQuery("proxy"); ok {
-				cpu = append(cpu, v)
-			}
-		}
-		if len(rs) == 0 {
-			return f
-		}
-		f.qps, f.p50, f.p99 = median(qps), median(p50), median(p99)
-		if len(cpu) > 0 {
-			f.cpu = median(cpu)
-		}
-		return f
-	}
-	fmt.Println()
-	fmt.Printf("Sharded keyspace (2 shards, hash vindex) beside the unsharded one, %d rows, medians of %d rounds of %s:\n", o.rows, o.rounds, o.duration)
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "| load | conns | QPS | p50 (µs) | p99 (µs) | gateway CPU per query (µs) |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
-	for _, r := range runs {
-		if r.conns == 0 {
-			continue
-		}
-		f := med(r.name, r.conns)
-		cpu := "-"
-		if r.gateway {
-			cpu = fmt.Sprintf("%.1f", f.cpu)
-		}
-		fmt.Fprintf(w, "| %s | %d | %.0f | %.0f | %.0f | %s |\n", r.name, r.conns, f.qps, f.p50, f.p99, cpu)
-	}
-	w.Flush()
-	fmt.Println()
-	for _, c := range o.conns {
-		u, s := med("point select, unsharded", c), med("point select, sharded", c)
-		d := s.cpu - u.cpu
-		fmt.Printf("point select at %d conns: sharded %.1f µs CPU per query, unsharded %.1f: +%.1f µs (target ≤ +10 µs) %s\n", c, s.cpu, u.cpu, d, verdict(d <= 10))
-		pt, rt := med("point select, explicit shard -80 (pass-through)", c), med("point select, routed to -80", c)
-		fmt.Printf("  same backend (shard -80's ids): routed %.1f µs, pass-through %.1f: +%.1f µs\n", rt.cpu, pt.cpu, rt.cpu-pt.cpu)
-	}
-	sc := med("2-shard COUNT(*), merged", 1)
-	a, b := med("shard -80 alone, via gateway", 1), med("shard 80- alone, via gateway", 1)
-	slower := max(a.p50, b.p50)
-	fmt.Printf("2-shard query: p50 %.0f µs, the slower shard alone through the gateway %.0f µs: +%.0f µs (target ≤ +50 µs) %s\n", sc.p50, slower, sc.p50-slower, verdict(sc.p50-slower <= 50))
-	da, db := med("shard -80 alone, direct", 1), med("shard 80- alone, direct", 1)
-	fmt.Printf("  (directly to the shards' MariaDB: %.0f and %.0f µs; the gateway's hop itself is in both figures above)\n", da.p50, db.p50)
-	if both := med("both shards at once, direct", 1); both.p50 > 0 {
-		fmt.Printf("  both shards at once, directly (the client's own fan-out, no gateway): %.0f µs, +%.0f µs over the slower shard alone directly; the gateway's fan-out adds +%.0f µs to it, its hop to one shard +%.0f µs\n",
-			both.p50, both.p50-max(da.p50, db.p50), sc.p50-both.p50, slower-max(da.p50, db.p50))
-	}
-	if *only == "" || strings.Contains("2-shard interleaved", *only) {
-		// The same comparison with the three queries taking turns on one client, so that the
-		// machine's load (shared, noisy) is the same for each: the figures that decide.
-		var p50s [][3]float64
-		for range o.rounds {
-			r, err := interleavedLoad(ctx, []string{"customer", "customer:-80", "customer:80-"}, gw.mysqlAddr, scatterQuery, o.rows, o.warmup, o.duration)
-			if err != nil {
-				return fmt.Errorf("interleaved 2-shard query: %w", err)
-			}
-			p50s = append(p50s, r)
-		}
-		var m [3]float64
-		for k := range m {
-			var v []float64
-			for _, r := range p50s {
-				v = append(v, r[k])
-			}
-			m[k] = median(v)
-		}
-		slow := max(m[1], m[2])
-		fmt.Printf("2-shard query interleaved with the single-shard ones on one client (medians of %d rounds): p50 %.0f µs, shard -80 alone %.0f, 80- alone %.0f: +%.0f µs over the slower (target ≤ +50 µs) %s\n",
-			o.rounds, m[0], m[1], m[2], m[0]-slow, verdict(m[0]-slow <= 50))
-	}
-	if prof != nil {
-		if _, err := prof.write(ctx, *profile); err != nil {
+	fmt.Printf("\nload average at the end: %s\n", loadAverage())
+	if env.prof != nil {
+		if _, err := env.prof.write(ctx, *profile); err != nil {
 			return err
 		}
 		printProfileTop(ctx, os.Stdout, *profile)
 	}
 	return nil
+}
+
+// shardingEnv is what the sharding bench's parts share: the gateway, the shards' MariaDB
+// addresses, the run settings and the profiler.
+type shardingEnv struct {
+	gw               *gatewayProc
+	direct           map[string]string // shard name -> its primary's MariaDB address
+	pids             map[string]int    // the processes whose CPU a metered run measures
+	rows, rounds     int
+	warmup, duration time.Duration
+	only             string // run only the loads whose name contains this
+	say              func(format string, args ...any)
+	prof             *gatewayProfiler
+}
+
+// shardingRun is one metered load of the sharding bench.
+type shardingRun struct {
+	name, target string
+	addr         string
+	conns        int
+	query        string
+	ids          []int // the ids the queries pick from (nil: all)
+}
+
+// wanted reports whether --only lets a load run.
+func (env *shardingEnv) wanted(name string) bool {
+	return env.only == "" || strings.Contains(name, env.only)
+}
+
+// meter runs one metered load on the gateway (the CPU per query of the gateway, the shards'
+// MariaDB and the client measured; the gateway profiled with --cpuprofile).
+func (env *shardingEnv) meter(ctx context.Context, r shardingRun) (result, error) {
+	meter := newCPUMeter(env.pids)
+	if env.prof != nil {
+		meter.onBegin = func() { env.prof.start(ctx) }
+	}
+	res, err := queryLoad(ctx, []string{r.addr}, r.target, r.query, r.conns, env.rows, r.ids, env.warmup, env.duration, meter)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", r.name, err)
+	}
+	if env.prof != nil {
+		if err := env.prof.wait(); err != nil {
+			return res, err
+		}
+	}
+	res.target, res.load, res.conns = r.target, r.name, r.conns
+	return res, nil
+}
+
+// pointSelects compares the routed point select with the unsharded one, and with the same
+// ids sent to their shard explicitly (pass-through). The two loads of a pair run one after
+// the other, in turns (the other first in every other round), so that they share the
+// machine's load, and each pair's difference is taken within its round: the figure that
+// decides is the median of those differences.
+func pointSelects(ctx context.Context, env *shardingEnv, conns []int) error {
+	// The ids of shard -80: the same backend for a routed query and a pass-through one.
+	var lowIDs []int
+	lowRange, _ := vindex.ParseShard("-80")
+	for id := 1; id <= env.rows; id++ {
+		if lowRange.Contains(vindex.HashUint64(uint64(id))) {
+			lowIDs = append(lowIDs, id)
+		}
+	}
+	type pair struct {
+		label string
+		a, b  shardingRun // the baseline and the sharded path
+	}
+	addr := env.gw.mysqlAddr
+	var pairs []pair
+	for _, c := range conns {
+		pairs = append(pairs,
+			pair{"sharded (both shards) vs unsharded",
+				shardingRun{name: "point select, unsharded", target: "commerce", addr: addr, conns: c, query: pointSelect},
+				shardingRun{name: "point select, sharded", target: "customer", addr: addr, conns: c, query: pointSelect}},
+			pair{"same backend (shard -80's ids): routed vs pass-through",
+				shardingRun{name: "point select, explicit shard -80 (pass-through)", target: "customer:-80", addr: addr, conns: c, query: pointSelect, ids: lowIDs},
+				shardingRun{name: "point select, routed to -80", target: "customer", addr: addr, conns: c, query: pointSelect, ids: lowIDs}})
+	}
+	pairs = slices.DeleteFunc(pairs, func(p pair) bool { return !env.wanted(p.a.name) && !env.wanted(p.b.name) })
+	if len(pairs) == 0 {
+		return nil
+	}
+	type figures struct{ a, b []result }
+	got := make([]figures, len(pairs))
+	for round := 1; round <= env.rounds; round++ {
+		for i, p := range pairs {
+			order := []*shardingRun{&p.a, &p.b}
+			if round%2 == 0 {
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, r := range order {
+				if !env.wanted(r.name) {
+					continue
+				}
+				res, err := env.meter(ctx, *r)
+				if err != nil {
+					return err
+				}
+				if r == &p.a {
+					got[i].a = append(got[i].a, res)
+				} else {
+					got[i].b = append(got[i].b, res)
+				}
+				env.say("round %d/%d %s", round, env.rounds, res.progressLine())
+			}
+		}
+	}
+	fmt.Printf("\nPoint selects by id (plan cache hit), medians of %d rounds of %s; the two loads of a pair take turns:\n", env.rounds, env.duration)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "| load | conns | QPS | p50 (µs) | p99 (µs) | gateway CPU per query (µs) |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+	for i, p := range pairs {
+		for _, side := range []struct {
+			r  shardingRun
+			rs []result
+		}{{p.a, got[i].a}, {p.b, got[i].b}} {
+			if f, ok := medianFigure(side.rs); ok {
+				fmt.Fprintf(w, "| %s | %d | %.0f | %.0f | %.0f | %.1f |\n", side.r.name, side.r.conns, f.qps, f.p50, f.p99, f.cpu)
+			}
+		}
+	}
+	w.Flush()
+	for i, p := range pairs {
+		a, b := got[i].a, got[i].b
+		if len(a) == 0 || len(a) != len(b) {
+			continue
+		}
+		var diffs []float64
+		for k := range a {
+			ca, _ := a[k].cpuPerQuery("proxy")
+			cb, _ := b[k].cpuPerQuery("proxy")
+			diffs = append(diffs, cb-ca)
+		}
+		d := median(diffs)
+		line := fmt.Sprintf("point select at %d conns, %s: %+.1f µs gateway CPU per query (median of the rounds' differences %s)", p.a.conns, p.label, d, formatList(diffs))
+		if p.a.target == "commerce" {
+			line += fmt.Sprintf(" (target ≤ +10 µs) %s", verdict(d <= 10))
+		}
+		fmt.Println(line)
+	}
+	return nil
+}
+
+func formatList(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%+.1f", x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// medianFigure is the median of each figure over the rounds.
+func medianFigure(rs []result) (shardingFigure, bool) {
+	var f shardingFigure
+	if len(rs) == 0 {
+		return f, false
+	}
+	var qps, p50, p99, cpu []float64
+	for _, r := range rs {
+		qps, p50, p99 = append(qps, r.qps()), append(p50, us(r.p50)), append(p99, us(r.p99))
+		if v, ok := r.cpuPerQuery("proxy"); ok {
+			cpu = append(cpu, v)
+		}
+	}
+	f.qps, f.p50, f.p99 = median(qps), median(p50), median(p99)
+	if len(cpu) > 0 {
+		f.cpu = median(cpu)
+	}
+	return f, true
+}
+
+// loadAverage is /proc/loadavg's first three fields.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 type shardingFigure struct{ qps, p50, p99, cpu float64 }
@@ -315,7 +369,7 @@ func waitSharded(ctx context.Context, addr string) error {
 	}
 }
 
-// queryLoad runs a query with a random argument on conns connections for warmup (not
+// queryLoad runs a query with a random argument (every '?' gets it) on conns connections for warmup (not
 // counted) then dur, keeping every latency. With several addresses each worker sends each
 // query to all of them at once (a goroutine each but the first) and waits for every reply.
 func queryLoad(ctx context.Context, addrs []string, target, query string, conns, rows int, ids []int, warmup, dur time.Duration, meter *cpuMeter) (result, error) {
@@ -349,9 +403,8 @@ func queryLoad(ctx context.Context, addrs []string, target, query string, conns,
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
 				var lat []time.Duration
-				var val []byte
-				c, others := cs[0], cs[1:]
-				otherErrs := make([]error, len(others))
+				args := make([]any, strings.Count(query, "?")) // each '?' gets the query's argument
+				fan := newFanOut(cs)
 				for {
 					t0 := time.Now()
 					if !t0.Before(deadline) {
@@ -361,16 +414,10 @@ func queryLoad(ctx context.Context, addrs []string, target, query string, conns,
 					if ids != nil {
 						arg = ids[rng.IntN(len(ids))]
 					}
-					var fan sync.WaitGroup
-					for j, o := range others {
-						fan.Go(func() {
-							var v []byte
-							otherErrs[j] = o.QueryRowContext(ctx, query, arg).Scan(&v)
-						})
+					for k := range args {
+						args[k] = arg
 					}
-					err := c.QueryRowContext(ctx, query, arg).Scan(&val)
-					fan.Wait()
-					if err = errors.Join(append([]error{err}, otherErrs...)...); err != nil {
+					if err := fan.query(ctx, query, args); err != nil {
 						errs[i] = err
 						return
 					}
@@ -392,45 +439,28 @@ func queryLoad(ctx context.Context, addrs []string, target, query string, conns,
 	return measure(res, meter, warmup, dur, phase, lats)
 }
 
-// interleavedLoad runs query with a random argument on one connection per target, the
-// targets taking turns, for warmup (not counted) then dur, and returns each target's median
-// latency in µs.
-func interleavedLoad(ctx context.Context, targets []string, addr, query string, rows int, warmup, dur time.Duration) ([3]float64, error) {
-	var out [3]float64
-	conns := make([]*sql.Conn, len(targets))
-	for i, target := range targets {
-		db, err := sql.Open("mysql", "app:app@tcp("+addr+")/"+target+"?interpolateParams=true")
-		if err != nil {
-			return out, err
-		}
-		defer db.Close()
-		if conns[i], err = db.Conn(ctx); err != nil {
-			return out, err
-		}
-		defer conns[i].Close()
+// fanOut sends a query on each of its connections at once (a goroutine each but the first's)
+// and waits for every reply: one connection is a plain query; several are a client's own
+// fan-out to the shards, without the gateway.
+type fanOut struct {
+	conns []*sql.Conn
+	errs  []error // the other connections' errors, one each
+}
+
+func newFanOut(conns []*sql.Conn) *fanOut {
+	return &fanOut{conns: conns, errs: make([]error, len(conns)-1)}
+}
+
+func (f *fanOut) query(ctx context.Context, query string, args []any) error {
+	var wg sync.WaitGroup
+	for j, o := range f.conns[1:] {
+		wg.Go(func() { // owner: this call, which waits for it
+			var v []byte
+			f.errs[j] = o.QueryRowContext(ctx, query, args...).Scan(&v)
+		})
 	}
-	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
-	lats := make([][]time.Duration, len(targets))
-	var val []byte
-	for _, phase := range []struct {
-		d      time.Duration
-		record bool
-	}{{warmup, false}, {dur, true}} {
-		deadline := time.Now().Add(phase.d)
-		for i := 0; time.Now().Before(deadline); i++ {
-			k := i % len(targets)
-			t0 := time.Now()
-			if err := conns[k].QueryRowContext(ctx, query, rng.IntN(rows)+1).Scan(&val); err != nil {
-				return out, fmt.Errorf("%s: %w", targets[k], err)
-			}
-			if phase.record {
-				lats[k] = append(lats[k], time.Since(t0))
-			}
-		}
-	}
-	for k := range targets {
-		slices.Sort(lats[k])
-		out[k] = us(percentile(lats[k], 0.50))
-	}
-	return out, nil
+	var v []byte
+	err := f.conns[0].QueryRowContext(ctx, query, args...).Scan(&v)
+	wg.Wait()
+	return errors.Join(append([]error{err}, f.errs...)...)
 }

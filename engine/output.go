@@ -19,6 +19,7 @@ type ResultWriter struct {
 	Binary bool
 	seq    uint8
 	buf    []byte
+	row    []byte // a text row being encoded (reused)
 	err    error
 	cols   []Column
 	// Wrote reports whether any byte reached the client.
@@ -30,6 +31,19 @@ const flushSize = 64 << 10
 // NewResultWriter writes to w for a client that negotiated caps.
 func NewResultWriter(w io.Writer, caps uint32, binaryRows bool) *ResultWriter {
 	return &ResultWriter{w: w, caps: caps, Binary: binaryRows, seq: 1}
+}
+
+// UseBuffer has the writer buffer its packets in buf's memory (a caller's, reused from one
+// result to the next); Buffer gives it back after the result, empty, or nil when it grew
+// past what is worth keeping.
+func (r *ResultWriter) UseBuffer(buf []byte) { r.buf = buf[:0] }
+
+// Buffer is the writer's buffer, for UseBuffer of the next result.
+func (r *ResultWriter) Buffer() []byte {
+	if cap(r.buf) > 2*flushSize {
+		return nil
+	}
+	return r.buf[:0]
 }
 
 // Seq is the sequence id of the next packet (to write an error after a partial result).
@@ -68,7 +82,8 @@ func (r *ResultWriter) Err() error { return r.err }
 // negotiated CLIENT_DEPRECATE_EOF).
 func (r *ResultWriter) Header(cols []Column, status uint16) {
 	r.cols = cols
-	r.packet(appendLenEnc(nil, uint64(len(cols))))
+	r.row = appendLenEnc(r.row[:0], uint64(len(cols)))
+	r.packet(r.row)
 	for _, c := range cols {
 		r.packet(c.Raw)
 	}
@@ -86,11 +101,12 @@ func (r *ResultWriter) Row(vals [][]byte) {
 		r.packet(binaryRow(r.cols, vals))
 		return
 	}
-	var b []byte
+	b := r.row[:0]
 	for _, v := range vals {
 		b = appendValue(b, v)
 	}
-	r.packet(b)
+	r.row = b
+	r.packet(b) // copies b into the buffer
 }
 
 // End writes the packet that ends the result (EOF, or its OK replacement).

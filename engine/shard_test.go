@@ -267,3 +267,34 @@ func equalRows(a, b [][]string) bool {
 	}
 	return true
 }
+
+// TestResultWriterReusedBuffer writes two results, the second in the first's buffer (as the
+// router reuses it from one statement to the next): each is what a fresh writer writes.
+func TestResultWriterReusedBuffer(t *testing.T) {
+	cols := []Column{{Raw: []byte("column definition"), Name: "a"}}
+	write := func(w *ResultWriter, rows [][][]byte) {
+		w.Header(cols, 2)
+		for _, r := range rows {
+			w.Row(r)
+		}
+		if err := w.End(2, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := [][][]byte{{[]byte("1234567890")}, {nil}, {[]byte("x")}}
+	second := [][][]byte{{[]byte("y")}}
+	var out1, out2, fresh1, fresh2 bytes.Buffer
+	w1 := NewResultWriter(&out1, 0, false)
+	write(w1, first)
+	w2 := NewResultWriter(&out2, 0, false)
+	w2.UseBuffer(w1.Buffer())
+	write(w2, second)
+	write(NewResultWriter(&fresh1, 0, false), first)
+	write(NewResultWriter(&fresh2, 0, false), second)
+	if !bytes.Equal(out1.Bytes(), fresh1.Bytes()) || !bytes.Equal(out2.Bytes(), fresh2.Bytes()) {
+		t.Fatalf("reused buffer wrote\n%x\n%x\nwant\n%x\n%x", out1.Bytes(), out2.Bytes(), fresh1.Bytes(), fresh2.Bytes())
+	}
+	if b := w2.Buffer(); len(b) != 0 || cap(b) == 0 {
+		t.Fatalf("Buffer() = len %d cap %d, want an empty kept buffer", len(b), cap(b))
+	}
+}

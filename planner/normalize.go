@@ -199,7 +199,7 @@ func normalize(q []byte, mode LexMode, buf []byte, lits []Literal) normalized {
 			for j < len(q) && (isIdentByte(q[j]) || q[i] == '@' && (q[j] == '@' || q[j] == '.')) {
 				j++
 			}
-			word := lowerWord(&wbuf, q[i:j])
+			word, operandNext := lowerWord(&wbuf, q[i:j])
 			emit(q[i:j])
 			i = j
 			switch {
@@ -209,7 +209,7 @@ func normalize(q []byte, mode LexMode, buf []byte, lits []Literal) normalized {
 			case positional == depth+1 && (word == "limit" || word == "having" || word == "window" || word == "union" || word == "for" || word == "lock" || word == "into" || word == "order"):
 				positional = 0
 				prev = tokKeyword
-			case keywords[word] && !valueWords[word]:
+			case operandNext:
 				prev = tokKeyword
 			default:
 				prev = tokValue
@@ -290,13 +290,15 @@ func isIntroducer(w string) bool { return w == "_" }
 
 // lowerWord lowers a word the normalizer may need to recognise: one that fits in buf (every
 // keyword does) comes back as an interned constant when it is one, else it is "" (a longer
-// word: an identifier, which needs no case).
-func lowerWord(buf *[16]byte, w []byte) string {
+// word: an identifier, which needs no case). operandNext: an operand starts after it (a
+// keyword, not a value word), so that a '-' there is a sign. One map lookup per word: the
+// normalizer runs on every statement of a sharded target, plan cache hits included.
+func lowerWord(buf *[16]byte, w []byte) (word string, operandNext bool) {
 	if w[0] == '_' {
-		return "_" // a character set introducer (or an identifier: only a string after it matters)
+		return "_", false // a character set introducer (or an identifier: only a string after it matters)
 	}
 	if len(w) > len(buf) {
-		return ""
+		return "", false
 	}
 	for i, c := range w {
 		if c >= 'A' && c <= 'Z' {
@@ -304,28 +306,52 @@ func lowerWord(buf *[16]byte, w []byte) string {
 		}
 		buf[i] = c
 	}
-	if k, ok := internedWords[string(buf[:len(w)])]; ok {
-		return k
+	if c := buf[0] - 'a'; c < 26 {
+		for _, k := range internedWords[len(w)][c] {
+			if k.word == string(buf[:len(w)]) {
+				return k.word, k.operandNext
+			}
+		}
 	}
 	if len(w) == 1 {
-		return string(rune(buf[0]))
+		return string(rune(buf[0])), false
 	}
-	return ""
+	return "", false
 }
 
-// internedWords are the words the normalizer looks at, as constants (no allocation).
-var internedWords = func() map[string]string {
-	m := map[string]string{}
+// internedWord is a word the normalizer looks at, as a constant (no allocation), and whether
+// an operand starts after it.
+type internedWord struct {
+	word        string
+	operandNext bool
+}
+
+// internedWords are the words the normalizer looks at, by length and first letter: a word is
+// compared with the few of its length and letter, without hashing it (a map lookup per word
+// was half of a plan cache hit).
+var internedWords = func() *[17][26][]internedWord {
+	var t [17][26][]internedWord
+	add := func(w string, operandNext bool) {
+		if len(w) >= len(t) {
+			return // lowerWord gives "" for a word longer than its buffer (sql_calc_found_rows)
+		}
+		for _, k := range t[len(w)][w[0]-'a'] {
+			if k.word == w {
+				return
+			}
+		}
+		t[len(w)][w[0]-'a'] = append(t[len(w)][w[0]-'a'], internedWord{word: w, operandNext: operandNext})
+	}
 	for k := range keywords {
-		m[k] = k
+		add(k, !valueWords[k])
 	}
 	for k := range valueWords {
-		m[k] = k
+		add(k, false)
 	}
 	for _, k := range []string{"order", "group", "limit", "having", "window", "union", "for", "lock", "into", "asc", "desc", "with", "n", "x", "b"} {
-		m[k] = k
+		add(k, false)
 	}
-	return m
+	return &t
 }()
 
 func lower(b []byte) string {

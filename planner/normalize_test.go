@@ -85,3 +85,33 @@ func TestIsDDL(t *testing.T) {
 		}
 	}
 }
+
+// TestLowerWord checks the interned-word table against the keyword sets it is built from:
+// every keyword, in any case, is found with whether an operand follows it; other words are
+// not.
+func TestLowerWord(t *testing.T) {
+	var buf [16]byte
+	for k := range keywords {
+		if len(k) > len(buf) {
+			continue // lowerWord keeps only words that fit its buffer
+		}
+		for _, spelling := range []string{k, strings.ToUpper(k)} {
+			w, operand := lowerWord(&buf, []byte(spelling))
+			if w != k || operand != !valueWords[k] {
+				t.Errorf("lowerWord(%q) = %q, %v; want %q, %v", spelling, w, operand, k, !valueWords[k])
+			}
+		}
+	}
+	for k := range valueWords {
+		if w, operand := lowerWord(&buf, []byte(strings.ToUpper(k))); w != k || operand {
+			t.Errorf("lowerWord(%q) = %q, %v; want %q, false", k, w, operand, k)
+		}
+	}
+	for _, w := range []string{"sbtest1", "customer_id", "selects", "fro", "Order", "z", "_utf8mb4", "a_very_long_identifier_name"} {
+		got, operand := lowerWord(&buf, []byte(w))
+		want := map[string]string{"Order": "order", "z": "z", "_utf8mb4": "_"}[w]
+		if got != want || operand {
+			t.Errorf("lowerWord(%q) = %q, %v; want %q, false", w, got, operand, want)
+		}
+	}
+}

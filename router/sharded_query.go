@@ -60,7 +60,9 @@ func (e *Executor) shardedQuery(c *mysqlserver.Conn, s *Session, cmd *mysqlserve
 		return c.WriteError(errUnavailable("%s was lost when its backend connection failed after the previous statement; start again (this statement was not run)", lost))
 	}
 	plan, lits := e.sharded.planner.Plan(e.sharded.vschema(), &planner.Request{Keyspace: s.target.Keyspace, Query: text, Mode: lexMode(s)}, &s.shard.scratch)
-	x := &stmtRun{c: c, s: s, q: q, plan: plan, frame: cmd.Frame, text: text, ctx: s.ctx}
+	x := &s.shard.run // the session runs one statement at a time: no allocation per statement
+	*x = stmtRun{c: c, s: s, q: q, plan: plan, frame: cmd.Frame, text: text, ctx: s.ctx}
+	defer func() { *x = stmtRun{} }() // keeps nothing of the statement alive
 	x.tv.Text = text
 	x.tv.Args = s.shard.argBuf[:0]
 	x.tv.Vals = s.shard.valBuf[:0]

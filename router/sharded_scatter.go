@@ -46,9 +46,11 @@ func (e *Executor) pickShard(s *Session, ks, shard string) (*tabletserver.Tablet
 func (e *Executor) acquire(x *stmtRun, keys []shardKey, hold, tx bool) ([]*shardConn, error) {
 	s := x.s
 	out := make([]*shardConn, 0, len(keys))
-	for _, k := range keys {
+	backing := make([]shardConn, len(keys)) // one allocation for the statement's shards
+	for i, k := range keys {
 		if h := s.shard.find(k); h != nil {
-			out = append(out, &shardConn{key: k, conn: h.conn, server: h.server, held: true})
+			backing[i] = shardConn{key: k, conn: h.conn, server: h.server, held: true}
+			out = append(out, &backing[i])
 			continue
 		}
 		server, err := e.pickShard(s, k.ks, k.shard)
@@ -56,7 +58,8 @@ func (e *Executor) acquire(x *stmtRun, keys []shardKey, hold, tx bool) ([]*shard
 			var conn *tabletserver.Conn
 			conn, err = server.Get(x.ctx, tabletserver.Want{Caps: s.caps, Settings: &s.settings, Hold: hold})
 			if err == nil {
-				sc := &shardConn{key: k, conn: conn, server: server}
+				sc := &backing[i]
+				*sc = shardConn{key: k, conn: conn, server: server}
 				if tx && s.state.Autocommit() {
 					sc.begin = s.shard.begin
 					if sc.begin == "" {
@@ -75,6 +78,12 @@ func (e *Executor) acquire(x *stmtRun, keys []shardKey, hold, tx bool) ([]*shard
 		return nil, err
 	}
 	return out, nil
+}
+
+// sameBytes reports whether a and b are the same bytes in memory (the one text of a
+// statement sent to every shard).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func keysOf(ks string, shards []string, order uint8) []shardKey {
@@ -144,7 +153,16 @@ func (e *Executor) start(x *stmtRun, conns []*shardConn, texts [][]byte, maxRows
 		} else {
 			sc.col = engine.NewCollector(sc.conn.Caps())
 		}
-		sc.req = tabletserver.Request{Frame: queryFrame(texts[i]), Multi: tabletserver.MultiOff}
+		frame := x.frame
+		switch {
+		case i > 0 && sameBytes(texts[i], texts[i-1]):
+			frame = conns[i-1].req.Frame // sent already: its header is written again, the same
+		case !x.binary && x.frame != nil && sameBytes(texts[i], x.text):
+			// The client's own COM_QUERY, as for a single shard.
+		default:
+			frame = queryFrame(texts[i])
+		}
+		sc.req = tabletserver.Request{Frame: frame, Multi: tabletserver.MultiOff}
 		if sc.begin != "" {
 			sc.req.Pre = []string{sc.begin}
 		}
@@ -284,6 +302,8 @@ func (e *Executor) scatterSelect(x *stmtRun, r *planner.Route, shards []string, 
 		cols[i] = sc.col
 	}
 	w := engine.NewResultWriter(x.c.RawWriter(), x.c.Capabilities(), x.binary)
+	w.UseBuffer(s.shard.out)
+	defer func() { s.shard.out = w.Buffer() }()
 	in := &engine.SelectInput{
 		Merge: x.plan.Merge, Vals: x.tv.Vals, Sources: cols, Names: names,
 		PadFor: e.padFor(x, conns), Status: s.state.Status(), DropRows: none,

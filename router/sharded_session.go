@@ -68,6 +68,10 @@ type shardSession struct {
 	valBuf  []vindex.Value
 	// active are the connections running a statement on several shards, for KILL.
 	active []activeConn
+	// run is the COM_QUERY statement being run (shardedQuery's, reused).
+	run stmtRun
+	// out is the buffer of the merged results written to the client (reused).
+	out []byte
 }
 
 type lastConn struct {
