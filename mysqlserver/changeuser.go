@@ -26,7 +26,7 @@ type changeUserRequest struct {
 	db        string
 	collation uint16 // 0: not sent
 	plugin    string
-	attrs     map[string]string
+	attrs     connAttrs
 }
 
 // parseChangeUser decodes a COM_CHANGE_USER payload (command byte included). Fields are read

@@ -144,7 +144,7 @@ func TestParseChangeUser(t *testing.T) {
 	full := buildChangeUser("u", []byte("12345678901234567890"), "db", 224, mysql.AUTH_NATIVE_PASSWORD, map[string]string{"a": "b"})
 	r, err := parseChangeUser(full, rawCaps)
 	if err != nil || r.user != "u" || string(r.auth) != "12345678901234567890" || r.db != "db" || r.collation != 224 ||
-		r.plugin != mysql.AUTH_NATIVE_PASSWORD || r.attrs["a"] != "b" {
+		r.plugin != mysql.AUTH_NATIVE_PASSWORD || r.attrs.Map()["a"] != "b" {
 		t.Fatalf("%+v %v", r, err)
 	}
 	// An old client: user, auth, database only.

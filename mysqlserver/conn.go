@@ -24,6 +24,7 @@ type Conn struct {
 	raw  net.Conn // the TCP socket; closing it unblocks every read and write
 	conn net.Conn // raw, or the TLS connection over it after the upgrade
 	rd   *packetReader
+	bufs *ioBufs // where rd and wbuf came from, handed to the next connection at the end
 
 	// Set by the handshake (and COM_CHANGE_USER), read-only otherwise.
 	user       string
@@ -32,7 +33,7 @@ type Conn struct {
 	clientCaps uint32 // what the client asked for
 	caps       uint32 // negotiated: client & server
 	extCaps    uint32 // negotiated MariaDB extended capabilities
-	attrs      map[string]string
+	attrs      connAttrs
 	plugin     string
 	tls        bool
 	nonce      []byte // the greeting's scramble, also answered by COM_CHANGE_USER
@@ -66,13 +67,15 @@ type Conn struct {
 const maxKeptBuf = 1 << 20
 
 func newConn(l *Listener, nc net.Conn) *Conn {
+	bufs := l.bufs.get(nc)
 	c := &Conn{
 		l:      l,
 		id:     nextConnID(),
 		raw:    nc,
 		conn:   nc,
-		rd:     newPacketReader(nc, readBufSize),
-		wbuf:   make([]byte, 0, 1024),
+		rd:     &bufs.rd,
+		bufs:   bufs,
+		wbuf:   bufs.wbuf,
 		status: mysql.SERVER_STATUS_AUTOCOMMIT,
 	}
 	c.out.c = c
@@ -118,7 +121,7 @@ func (c *Conn) MultiStatements() bool { return c.multiStatements }
 func (c *Conn) Compressed() bool { return c.zc != nil }
 
 // Attributes are the connection attributes the client sent (nil if none).
-func (c *Conn) Attributes() map[string]string { return c.attrs }
+func (c *Conn) Attributes() map[string]string { return c.attrs.Map() }
 
 // AuthPlugin is the authentication plugin that authenticated the client.
 func (c *Conn) AuthPlugin() string { return c.plugin }
@@ -205,7 +208,7 @@ func (c *Conn) serve() {
 		}
 	}()
 	defer c.Close()
-	if wait, blocked := c.l.authLimit.blocked(addrKey(c.raw.RemoteAddr())); blocked {
+	if wait, blocked := c.l.authLimit.blocked(c.raw.RemoteAddr()); blocked {
 		c.l.refused[refusedBlocked].Add(1)
 		_ = c.raw.SetWriteDeadline(time.Now().Add(time.Second))
 		_ = WritePacket(c.raw, 0, appendErrPacket(nil, errHostBlocked(addrKey(c.raw.RemoteAddr()), wait)))

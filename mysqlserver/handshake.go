@@ -75,7 +75,7 @@ type handshakeResponse struct {
 	authResp  []byte // aliases the packet
 	db        string
 	plugin    string
-	attrs     map[string]string
+	attrs     connAttrs
 }
 
 // newNonce returns the 20-byte scramble. Like MySQL, bytes are 7-bit and never NUL or '$',
@@ -187,27 +187,51 @@ func nulStringOrRest(p []byte) (s, rest []byte) {
 	return p, nil
 }
 
-// parseConnAttrs decodes the length-encoded block of key/value pairs.
-func parseConnAttrs(p []byte) (map[string]string, error) {
+// connAttrs are the connection attributes a client sent: the key/value pairs of the block, as
+// sent (checked well-formed). Few clients' attributes are ever looked at, so they are decoded
+// when asked for (Map), not for every connection.
+type connAttrs string
+
+// parseConnAttrs checks the length-encoded block of key/value pairs and keeps it.
+func parseConnAttrs(p []byte) (connAttrs, error) {
 	block, _, ok := readLenEncString(p)
 	if !ok {
-		return nil, errors.New("truncated connection attributes")
+		return "", errors.New("truncated connection attributes")
 	}
-	attrs := make(map[string]string)
+	if err := connAttrsEach(block, nil); err != nil {
+		return "", err
+	}
+	return connAttrs(block), nil
+}
+
+// connAttrsEach calls f (if not nil) with each pair of block, in order.
+func connAttrsEach(block []byte, f func(k, v []byte)) error {
 	for len(block) > 0 {
 		k, n, ok := readLenEncString(block)
 		if !ok {
-			return nil, errors.New("malformed connection attribute name")
+			return errors.New("malformed connection attribute name")
 		}
 		block = block[n:]
 		v, n, ok := readLenEncString(block)
 		if !ok {
-			return nil, errors.New("malformed connection attribute value")
+			return errors.New("malformed connection attribute value")
 		}
 		block = block[n:]
-		attrs[string(k)] = string(v)
+		if f != nil {
+			f(k, v)
+		}
 	}
-	return attrs, nil
+	return nil
+}
+
+// Map decodes the attributes; nil if there are none.
+func (a connAttrs) Map() map[string]string {
+	if a == "" {
+		return nil
+	}
+	m := make(map[string]string)
+	_ = connAttrsEach([]byte(a), func(k, v []byte) { m[string(k)] = string(v) }) // checked by parseConnAttrs
+	return m
 }
 
 // handshake runs the connection phase up to (not including) the final OK. On failure the client has been sent an ERR packet

@@ -68,7 +68,7 @@ func TestParseHandshakeResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.user != "u" || r.db != "commerce" || r.plugin != mysql.AUTH_NATIVE_PASSWORD || r.collation != 45 ||
-		r.attrs["_client_name"] != "raw" || !bytes.Equal(r.authResp, mysql.CalcPassword(nonce, []byte("p"))) {
+		r.attrs.Map()["_client_name"] != "raw" || !bytes.Equal(r.authResp, mysql.CalcPassword(nonce, []byte("p"))) {
 		t.Fatalf("parsed %+v", r)
 	}
 

@@ -156,14 +156,18 @@ func (a *authLimiter) drain(b *bucket, now time.Time) {
 	b.at = now
 }
 
-// blocked reports whether key may not try to log in now, and for how long.
-func (a *authLimiter) blocked(key string) (time.Duration, bool) {
+// blocked reports whether a client from addr may not try to log in now, and for how long.
+// Its address's key (addrKey) is only worked out when some address has failed.
+func (a *authLimiter) blocked(addr net.Addr) (time.Duration, bool) {
 	if !a.enabled() {
 		return 0, false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	b := a.buckets[key]
+	if len(a.buckets) == 0 {
+		return 0, false
+	}
+	b := a.buckets[addrKey(addr)]
 	if b == nil {
 		return 0, false
 	}

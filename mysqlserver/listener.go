@@ -46,6 +46,14 @@ type Listener struct {
 	conns  map[*Conn]struct{}
 	closed bool
 
+	// Connection goroutines outlive their client: one that is done waits for the next
+	// (workers.go), so a short-lived connection costs no goroutine start and its stack
+	// (grown by the first command) is not grown again.
+	handoff     chan *Conn    // unbuffered: an accepted client goes to a waiting goroutine, if any
+	idleWorkers atomic.Int32  // goroutines waiting on handoff (or about to)
+	done        chan struct{} // closed by Close: the waiting goroutines exit
+	bufs        connBufs      // read and write buffers of the connections gone, for the next
+
 	wg sync.WaitGroup // one per connection goroutine
 }
 
@@ -65,6 +73,8 @@ func NewListener(cfg Config, l net.Listener, h Handler) (*Listener, error) {
 		h:         h,
 		log:       cfg.Logger,
 		conns:     make(map[*Conn]struct{}),
+		handoff:   make(chan *Conn),
+		done:      make(chan struct{}),
 		authLimit: authLimiter{limit: cfg.AuthFailures, now: time.Now},
 	}, nil
 }
@@ -96,18 +106,11 @@ func (l *Listener) Serve() error {
 			l.refuseConn(nc, errTooManyConnections())
 			continue
 		}
-		c := newConn(l, nc)
-		if !l.track(c) {
+		if !l.dispatch(newConn(l, nc)) {
 			l.release()
 			_ = nc.Close()
 			return nil
 		}
-		go func() {
-			defer l.wg.Done()
-			defer l.release()
-			defer l.untrack(c)
-			c.serve()
-		}()
 	}
 }
 
@@ -121,6 +124,7 @@ func (l *Listener) Close() error {
 		return nil
 	}
 	l.closed = true
+	close(l.done)
 	err := l.l.Close()
 	for c := range l.conns {
 		c.Close()
@@ -156,7 +160,7 @@ func (l *Listener) isClosed() bool {
 	return l.closed
 }
 
-// track registers c and counts its goroutine, unless the listener is closed.
+// track registers c, unless the listener is closed.
 func (l *Listener) track(c *Conn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -164,7 +168,6 @@ func (l *Listener) track(c *Conn) bool {
 		return false
 	}
 	l.conns[c] = struct{}{}
-	l.wg.Add(1)
 	return true
 }
 
