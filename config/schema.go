@@ -111,6 +111,7 @@ var settings = []setting{
 	{key: "max_user_connections", flag: "mysql-server-max-user-connections", kind: kInt, in: inGateway},
 	{key: "max_prepared_stmts", flag: "mysql-server-max-prepared-stmts", kind: kInt, in: inGateway},
 	{key: "session_budget", flag: "mysql-server-session-budget", kind: kInt, in: inGateway},
+	{key: "total_session_budget", flag: "mysql-server-total-session-budget", kind: kInt, in: inGateway},
 	{key: "max_auth_failures", flag: "mysql-server-max-auth-failures", kind: kInt, in: inGateway},
 	{key: "auth_failure_window", flag: "mysql-server-auth-failure-window", kind: kDuration, in: inGateway},
 

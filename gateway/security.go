@@ -21,6 +21,7 @@ type Limits struct {
 	UserMaxConnections map[string]int               // a user's own bound (its access rules); absent: MaxUserConnections
 	MaxPreparedStmts   int                          // --mysql-server-max-prepared-stmts (1461), per connection
 	SessionBudget      int                          // --mysql-server-session-budget, bytes per connection (1153)
+	TotalBudget        int64                        // --mysql-server-total-session-budget, bytes of all connections together (1153)
 	AuthFailures       mysqlserver.AuthFailureLimit // --mysql-server-max-auth-failures per --mysql-server-auth-failure-window (1129)
 }
 
@@ -31,6 +32,7 @@ func (l Limits) apply(c *mysqlserver.Config, g *Gateway) {
 	g.userMax.Store(&l.UserMaxConnections)
 	c.UserMaxConnections = func(user string) int { return (*g.userMax.Load())[user] }
 	c.MaxPreparedStmts, c.SessionBudget, c.AuthFailures = l.MaxPreparedStmts, l.SessionBudget, l.AuthFailures
+	c.TotalBudget = l.TotalBudget
 }
 
 // grpcTLS is the gRPC server option for a TLS configuration (nil: none, cleartext).

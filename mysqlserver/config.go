@@ -66,6 +66,10 @@ type Config struct {
 	// next execution fails with 1153) and what the handler retains for it (Conn.Retain: the
 	// session's remembered settings).
 	SessionBudget int
+	// TotalBudget bounds the bytes all connections keep together (the sum of what
+	// SessionBudget bounds for each): long data past it is dropped as past SessionBudget, so
+	// that many clients cannot together exhaust the gateway's memory. 0: no bound.
+	TotalBudget int64
 	// AuthFailures rate-limits failed logins per client address (1129 past the limit).
 	AuthFailures AuthFailureLimit
 }
@@ -168,8 +172,8 @@ func (cfg Config) validate() error {
 	if cfg.HandshakeTimeout < 0 {
 		errs = append(errs, errors.New("HandshakeTimeout is negative"))
 	}
-	if cfg.MaxConnections < 0 || cfg.MaxUserConnections < 0 || cfg.MaxPreparedStmts < 0 || cfg.SessionBudget < 0 {
-		errs = append(errs, errors.New("MaxConnections, MaxUserConnections, MaxPreparedStmts and SessionBudget must not be negative"))
+	if cfg.MaxConnections < 0 || cfg.MaxUserConnections < 0 || cfg.MaxPreparedStmts < 0 || cfg.SessionBudget < 0 || cfg.TotalBudget < 0 {
+		errs = append(errs, errors.New("MaxConnections, MaxUserConnections, MaxPreparedStmts, SessionBudget and TotalBudget must not be negative"))
 	}
 	if cfg.AuthFailures.Burst < 0 || cfg.AuthFailures.Window < 0 || (cfg.AuthFailures.Burst > 0) != (cfg.AuthFailures.Window > 0) {
 		errs = append(errs, errors.New("AuthFailures needs both a positive Burst and a positive Window (or neither)"))

@@ -189,9 +189,15 @@ func (c *Conn) SetSequence(next uint8) { c.seq = next }
 // prepared statements. It reports false when they do not fit: the handler should then end
 // the session (close the connection).
 func (c *Conn) Retain(n int) bool {
-	c.kept += n - c.retained
+	c.keep(n - c.retained)
 	c.retained = n
 	return c.kept <= c.l.cfg.SessionBudget
+}
+
+// keep adds n (negative: gives back) to what the connection keeps, and to the listener's sum.
+func (c *Conn) keep(n int) {
+	c.kept += n
+	c.l.kept.Add(int64(n))
 }
 
 // Close closes the client socket. Safe from any goroutine; the serving goroutine then

@@ -191,6 +191,41 @@ func TestSessionBudget(t *testing.T) {
 	}
 }
 
+// All connections' long data together stay within TotalBudget: a second client's data past it
+// is dropped (1153 naming the flag) although its own budget has room, and what a client kept
+// is given back when it leaves.
+func TestTotalBudget(t *testing.T) {
+	h := newFakeHandler()
+	l := startServer(t, Config{SessionBudget: 1 << 20, TotalBudget: 1 << 20}, h)
+	piece := bytes.Repeat([]byte("y"), 600<<10)
+	first := dialRaw(t, l)
+	first.login()
+	a := first.prepare("SELECT ?", 1)
+	first.sendLongData(a, 0, piece)
+	second := dialRaw(t, l)
+	second.login()
+	b := second.prepare("SELECT ?", 1)
+	second.sendLongData(b, 0, piece)
+	p := second.execute(b)
+	expectErrPacket(t, p, mysql.ER_NET_PACKET_TOO_LARGE, "")
+	if e, _ := ParseErr(p); !strings.Contains(e.Message, "--mysql-server-total-session-budget") {
+		t.Errorf("message: %q", e.Message)
+	}
+	// The first client leaves with its long data unexecuted: its bytes come back.
+	first.c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.kept.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the listener still counts %d kept bytes after the client left", l.kept.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	second.sendLongData(b, 0, piece)
+	if p := second.execute(b); p[0] != mysql.OK_HEADER {
+		t.Fatalf("execute after the first client left: %q", p)
+	}
+}
+
 // What the handler retains counts against the same budget.
 func TestRetainBudget(t *testing.T) {
 	retain := make(chan bool, 1)

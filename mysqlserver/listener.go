@@ -54,6 +54,10 @@ type Listener struct {
 	done        chan struct{} // closed by Close: the waiting goroutines exit
 	bufs        connBufs      // read and write buffers of the connections gone, for the next
 
+	// kept is what all connections keep between commands (Conn.kept summed), against
+	// Config.TotalBudget.
+	kept atomic.Int64
+
 	wg sync.WaitGroup // one per connection goroutine
 }
 

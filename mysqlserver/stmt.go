@@ -145,6 +145,13 @@ func (c *Conn) stmtSendLongData(p []byte) {
 		c.dropLongData(st)
 		return
 	}
+	if total := c.l.cfg.TotalBudget; total > 0 && c.l.kept.Load()+int64(len(data)) > total {
+		st.longErr = mysql.NewError(mysql.ER_NET_PACKET_TOO_LARGE, fmt.Sprintf(
+			"vtdirect: the long data and settings of all client connections exceed the gateway's budget of %d bytes "+
+				"(--mysql-server-total-session-budget); execute the statement with smaller parameters or try again later", total))
+		c.dropLongData(st)
+		return
+	}
 	if st.long == nil {
 		st.long = make([][]byte, st.ParamCount)
 	}
@@ -153,13 +160,13 @@ func (c *Conn) stmtSendLongData(p []byte) {
 	}
 	st.long[param] = append(st.long[param], data...)
 	st.longSize += len(data)
-	c.kept += len(data)
+	c.keep(len(data))
 }
 
 // dropLongData forgets a statement's buffered chunks (keeping a pending error) and gives
 // their bytes back to the connection's budget.
 func (c *Conn) dropLongData(st *Stmt) {
-	c.kept -= st.longSize
+	c.keep(-st.longSize)
 	st.resetLongData()
 }
 

@@ -58,6 +58,7 @@ func (l *Listener) serveConn(c *Conn) {
 	}
 	c.serve()
 	l.untrack(c)
+	l.kept.Add(-int64(c.kept)) // what it kept is garbage now
 	l.bufs.put(c)
 }
 

@@ -29,6 +29,7 @@ type securityFlags struct {
 
 	maxConns, maxUserConns  int
 	maxStmts, sessionBudget int
+	totalBudget             int64
 	maxAuthFailures         int
 	authFailureWindow       time.Duration
 }
@@ -51,6 +52,7 @@ func addSecurityFlags(fs *pflag.FlagSet, f *securityFlags) {
 	fs.IntVar(&f.maxUserConns, "mysql-server-max-user-connections", 0, "most connections of one user at once (error 1203); a user's MaxConnections in the static auth file overrides it (0: no bound)")
 	fs.IntVar(&f.maxStmts, "mysql-server-max-prepared-stmts", 16382, "most prepared statements per client connection (error 1461)")
 	fs.IntVar(&f.sessionBudget, "mysql-server-session-budget", 64<<20, "bytes a client connection may keep: the long data of its prepared statements (past it the next execution fails with 1153) and its remembered session settings")
+	fs.Int64Var(&f.totalBudget, "mysql-server-total-session-budget", 1<<30, "bytes all client connections together may keep (what --mysql-server-session-budget bounds for each): past it long data is dropped and the execution fails with 1153 (0: no bound)")
 	fs.IntVar(&f.maxAuthFailures, "mysql-server-max-auth-failures", 100, "failed logins per client address per --mysql-server-auth-failure-window before the address gets error 1129 (0: no bound)")
 	fs.DurationVar(&f.authFailureWindow, "mysql-server-auth-failure-window", time.Minute, "the window of --mysql-server-max-auth-failures: the count drops by that many every window")
 }
@@ -70,7 +72,7 @@ func (f *securityFlags) apply(cfg *gateway.Config, sf *serveFlags) error {
 	cfg.Access = pol
 	cfg.Limits = gateway.Limits{
 		MaxConnections: f.maxConns, MaxUserConnections: f.maxUserConns,
-		MaxPreparedStmts: f.maxStmts, SessionBudget: f.sessionBudget, UserMaxConnections: userMax,
+		MaxPreparedStmts: f.maxStmts, SessionBudget: f.sessionBudget, TotalBudget: f.totalBudget, UserMaxConnections: userMax,
 	}
 	if f.maxAuthFailures > 0 {
 		cfg.Limits.AuthFailures = mysqlserver.AuthFailureLimit{Burst: f.maxAuthFailures, Window: f.authFailureWindow}
