@@ -39,6 +39,9 @@ func (g *Gateway) Reload(r Reload) ([]string, error) {
 	u := users(r.Users)
 	g.users.Store(&u)
 	g.stats.SetFolding(r.Folding)
+	if g.vstreamStats != nil {
+		g.vstreamStats.SetFolding(r.Folding)
+	}
 	g.cfg.Logger.Info("configuration reloaded", "not_applied", len(not))
 	return not, nil
 }

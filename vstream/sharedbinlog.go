@@ -216,7 +216,7 @@ func (h *dumpHub) reconnect(cause error) bool {
 	if err == nil && skip > 0 {
 		c := r.conn.(*binlogConn)
 		stop := context.AfterFunc(h.ctx, c.close)
-		err = skipReplay(c, g, skip, "")
+		err = skipReplay(c, g, skip, "", nil)
 		if !stop() && err == nil {
 			err = h.ctx.Err()
 		}

@@ -140,7 +140,7 @@ func (s *shardStream) startReader(ctx context.Context, atLeast bool) error {
 	}
 	if sub != nil {
 		s.pos = sub.start
-		s.reader = s.newReader(ctx, sub, flavorMariaDB)
+		s.reader = sub.readBy(s.newReader(ctx, sub, flavorMariaDB))
 		return nil
 	}
 	sub = s.newSub(nil, s.pos)
@@ -155,6 +155,6 @@ func (s *shardStream) startReader(ctx context.Context, atLeast bool) error {
 		sub.forget()
 		return err
 	}
-	s.reader = s.newReader(ctx, sub, flavorMariaDB)
+	s.reader = sub.readBy(s.newReader(ctx, sub, flavorMariaDB))
 	return nil
 }

@@ -101,7 +101,7 @@ func (ho *handover) open() (*binlogConn, error) {
 		// The replay reads until it finds the group: a server without it may send only
 		// heartbeats, so the subscription's close (cancel) must end the read.
 		stop := context.AfterFunc(ctx, c.close)
-		err = skipReplay(c, ho.g, ho.skip, ho.sub.db)
+		err = skipReplay(c, ho.g, ho.skip, ho.sub.db, ho.sub.tick)
 		if !stop() && err == nil {
 			err = ctx.Err() // closed by the cancel after the replay ended
 		}
@@ -329,7 +329,8 @@ func (s *subscription) leaveJoin() {
 // skipReplay reads from c, a dump that starts before the group g, what the stream already
 // has: everything before g's GTID event, then the first skip events of the group as the hub
 // counted them (db "": every event, as the hub itself counts them).
-func skipReplay(c *binlogConn, g mariaGTID, skip int, db string) error {
+// tick, if not nil, is called for every event read.
+func skipReplay(c *binlogConn, g mariaGTID, skip int, db string, tick func()) error {
 	if skip == 0 {
 		return nil
 	}
@@ -338,6 +339,9 @@ func skipReplay(c *binlogConn, g mariaGTID, skip int, db string) error {
 		data, err := c.readEvent()
 		if err != nil {
 			return err
+		}
+		if tick != nil {
+			tick()
 		}
 		if len(data) < binlogHeaderSize {
 			return fmt.Errorf("binlog event of %d bytes, shorter than its header", len(data))

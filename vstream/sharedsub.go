@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/replication"
@@ -55,6 +56,10 @@ type subscription struct {
 	ctx    context.Context
 	cancel context.CancelFunc // ends a dial or replay of the own dump (close)
 	idle   time.Duration      // how long an own dump may wait unread (Config.DetachedDumpIdle)
+	// seen is the stream reader's count of events read, which its watchdog watches (binlog.go):
+	// a replay of the own dump's start counts as events read, so that a long replay (the
+	// start of a large transaction) is not taken for a silent source
+	seen atomic.Pointer[atomic.Int64]
 
 	// The reader's alone:
 	batch    [][]byte // taken from queue
@@ -273,6 +278,19 @@ func (s *subscription) finish(err error) {
 	}
 	s.mu.Unlock()
 	s.signal()
+}
+
+// tick counts one event replayed (see seen).
+func (s *subscription) tick() {
+	if n := s.seen.Load(); n != nil {
+		n.Add(1)
+	}
+}
+
+// readBy makes r the reader of the subscription (for the replay's progress, see seen).
+func (s *subscription) readBy(r *binlogReader) *binlogReader {
+	s.seen.Store(&r.seen)
+	return r
 }
 
 func (s *subscription) signal() {
