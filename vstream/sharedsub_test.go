@@ -51,7 +51,7 @@ func TestBinlogConnBlocks(t *testing.T) {
 	in = append(in, packet(ok(100))...)
 	in = append(in, packet(ok(100))...)
 	in = append(in, packet(ok(binlogChunk))...) // more than the block has left
-	for range binlogChunk / 500 { // two blocks of them
+	for range binlogChunk / 500 {               // two blocks of them
 		in = append(in, packet(ok(1000))...)
 	}
 	c := testConn(t, in)
