@@ -54,8 +54,9 @@ type Config struct {
 	// streams of its schemas (sharedbinlog.go): every stream then reads a dump of its own.
 	PrivateBinlogDumps bool
 	// SharedBinlogBuffer bounds the events queued for one stream of a shared dump, in bytes
-	// (4 MiB by default; the events are shared, not copied): a stream that falls that far
-	// behind the fastest one continues on a dump of its own.
+	// of the binlog they keep in memory (4 MiB by default, at least 128 KiB: two of the
+	// 64 KiB blocks events are read into; the events are shared, not copied): a stream that
+	// falls that far behind the fastest one continues on a dump of its own.
 	SharedBinlogBuffer int
 	// DetachedDumpIdle bounds how long the dump of its own that a detached stream starts may
 	// wait unread while the stream reads the rest of its queue (20 s by default): a longer

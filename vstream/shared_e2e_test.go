@@ -299,16 +299,16 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 		c.exec(t, fmt.Sprintf("CREATE DATABASE s%d", i))
 		c.exec(t, fmt.Sprintf("CREATE TABLE s%d.t1 (id INT PRIMARY KEY, v VARCHAR(200) NOT NULL)", i))
 	}
-	client, _, m := serveManager(t, schemaPicker{addr: c.primary.Addr()}, func(cfg *vstream.Config) {
+	client, srvAddr, m := serveManager(t, schemaPicker{addr: c.primary.Addr()}, func(cfg *vstream.Config) {
 		cfg.BinlogHeartbeat = 200 * time.Millisecond
-		cfg.SharedBinlogBuffer = 32 << 10
+		cfg.SharedBinlogBuffer = 32 << 10 // two read blocks (the least)
 	})
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	fast := &recorder{}
 	fastDone := make(chan error, 1)
 	go func() { fastDone <- fast.run(sctx, client, schemaRequest("ks1", "current")) }()
-	slow, err := client.VStream(sctx, schemaRequest("ks2", "current"))
+	slow, err := dialClient(t, srvAddr).VStream(sctx, schemaRequest("ks2", "current"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 	// Rows for the slow stream (which does not read): single-row transactions, then one large
 	// transaction (sent in chunks, and cut by the detachment in its middle), then one row for
 	// the fast stream.
-	const single, bulk = 50, 4000
+	const single, bulk = 50, 10000
 	const rows = single + bulk
 	pad := strings.Repeat("x", 150)
 	for i := range single {

@@ -34,10 +34,12 @@ func (p *countingPicker) PickSource(ctx context.Context, req vstream.SourceReque
 }
 
 // dialClient opens a gRPC client connection of its own to a served Manager: a paused
-// stream's flow-control window is then its own.
+// stream's flow-control window is then its own, and fixed at 64 KiB (grpc-go grows the
+// windows of a busy connection up to 16 MiB otherwise, which a paused client would take in).
 func dialClient(t testing.TB, addr string) vtgateservice.VitessClient {
 	t.Helper()
 	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10),
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(grpcvtgate.Codec())))
 	if err != nil {
 		t.Fatal(err)

@@ -311,7 +311,7 @@ func (h *dumpHub) admit() {
 				h.subs[w.sub] = struct{}{}
 			}
 		case h.pos.Same(w.pos) || (w.atLeast && h.pos.AtLeast(w.pos)):
-			w.sub.start = h.pos
+			w.sub.admitted(h.pos)
 			// The joiner's parser needs the format description first (the stream's reader
 			// skips a repeated one as its own dump would send one at its start too).
 			if h.fde != nil {

@@ -23,7 +23,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 		src := s.src
 		hubStream := &shardStream{m: m} // the hub's readers are made as a stream's are
 		h = &dumpHub{set: set, addr: src.Addr, done: make(chan struct{}), room: make(chan struct{}, 1),
-			subs: map[*subscription]struct{}{}, woken: map[*subscription]struct{}{}, pos: pos, limit: m.cfg.SharedBinlogBuffer,
+			subs: map[*subscription]struct{}{}, woken: map[*subscription]struct{}{}, pos: pos, limit: max(m.cfg.SharedBinlogBuffer, 2*binlogChunk), // a queue keeps whole read blocks
 			open: func(ctx context.Context, pos Position) (*binlogReader, error) {
 				conn, err := m.dialConn(ctx, src, pos)
 				if err != nil {
@@ -57,6 +57,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 		return sub, nil
 	}
 	sub := s.newSub(h, Position{})
+	sub.state = subWaiting
 	set.subs[sub] = struct{}{}
 	h.mu.Lock()
 	set.mu.Unlock()
@@ -139,7 +140,9 @@ func (s *shardStream) startReader(ctx context.Context, atLeast bool) error {
 		return err
 	}
 	if sub != nil {
+		sub.mu.Lock()
 		s.pos = sub.start
+		sub.mu.Unlock()
 		s.reader = sub.readBy(s.newReader(ctx, sub, flavorMariaDB))
 		return nil
 	}

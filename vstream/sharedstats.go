@@ -95,9 +95,11 @@ func (m *Manager) Collect(sc *stats.Scrape) {
 		sc.Add(mSharedDumps, dumps, a)
 		shared, own := 0, 0
 		for _, st := range set.states(a) {
-			if st == subShared {
+			switch st {
+			case subShared:
 				shared++
-			} else {
+			case subWaiting:
+			default:
 				own++ // detached, on its own dump, or rejoining (still reading its own)
 			}
 		}

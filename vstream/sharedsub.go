@@ -14,6 +14,8 @@ package vstream
 //     its group boundaries (joinAt); when the own dump reaches exactly that boundary the
 //     stream closes it and reads the queue (subShared again).
 //
+// (subWaiting is a new stream's, until the hub admits it.)
+//
 // Queues are bounded by the binlog they keep alive: the hub's connection carves small events
 // from 64 KiB blocks (binlogconn.go), and an event keeps its whole block. A queue is charged
 // a block's size for the first event of each block it holds, and a large event (which has a
@@ -41,6 +43,7 @@ const (
 	subDetached
 	subOwn
 	subJoining
+	subWaiting // a new stream waiting to join (subscribe), not yet a member
 )
 
 // subscription is one stream's source of raw events: a hub's queue or a dump of its own. It
@@ -154,6 +157,13 @@ func (s *subscription) pushLocked(ev []byte, limit int, info pushInfo) bool {
 		s.block = info.block
 	}
 	return true
+}
+
+// admitted makes a waiting stream a member from pos. Called with h.mu held.
+func (s *subscription) admitted(pos Position) {
+	s.mu.Lock()
+	s.start, s.state = pos, subShared
+	s.mu.Unlock()
 }
 
 // restartAt makes pos, where the queue ends, the hand-over point (the hub's dump was started
