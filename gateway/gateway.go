@@ -144,6 +144,9 @@ type Gateway struct {
 	// vstreamFit remembers which tablets are fit as VStream sources (vstream_fitness.go).
 	vstreamFit *sourceFitness
 	vstreamMgr *vstream.Manager
+	// vstreamStats exports the VStream Manager's metrics (its shared binlog dumps), folded as
+	// the tablets' are.
+	vstreamStats *stats.Collector
 
 	wg      sync.WaitGroup // the listeners' Serve goroutines
 	errOnce sync.Once
@@ -351,6 +354,8 @@ func (g *Gateway) startGRPC(cfg Config, auth mysqlserver.Authenticator) error {
 		return err
 	}
 	g.vstreamMgr = mgr
+	g.vstreamStats = stats.NewCollector(cfg.Folding, mgr)
+	g.Metrics.MustRegister(g.vstreamStats)
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return fmt.Errorf("gRPC listener on %s: %w (choose another --grpc-port)", cfg.GRPCAddr, err)

@@ -47,6 +47,9 @@ func (g *Gateway) Reload(r Reload) ([]string, error) {
 	g.Executor.SetPolicy(r.Access)
 	g.userMax.Store(&r.UserMaxConnections)
 	g.stats.SetFolding(r.Folding)
+	if g.vstreamStats != nil {
+		g.vstreamStats.SetFolding(r.Folding)
+	}
 	g.cfg.Logger.Info("configuration reloaded", "not_applied", len(not))
 	return not, nil
 }

@@ -66,6 +66,9 @@ type binlogConn struct {
 	raw   net.Conn
 	br    *bufio.Reader
 	chunk []byte // free tail of the current block (see binlogChunk)
+	// blocks counts the blocks made; block is the one the last packet was carved from (0:
+	// it had its own), for the shared dump's accounting of the memory events keep
+	blocks, block uint64
 }
 
 // dialBinlog connects, registers as a replica and starts the dump from req.pos.
@@ -248,6 +251,7 @@ func (c *binlogConn) readPacket() ([]byte, error) {
 		return p, nil
 	}
 	var p []byte
+	c.block = 0
 	for {
 		start := len(p)
 		p = append(p, make([]byte, n)...)
@@ -279,14 +283,20 @@ func (c *binlogConn) readHeader() (int, error) {
 func (c *binlogConn) carve(n int) []byte {
 	if n > len(c.chunk) {
 		if n > binlogChunk/4 {
+			c.block = 0
 			return make([]byte, n) // a big event gets its own
 		}
 		c.chunk = make([]byte, binlogChunk)
+		c.blocks++
 	}
+	c.block = c.blocks
 	p := c.chunk[:n:n]
 	c.chunk = c.chunk[n:]
 	return p
 }
+
+// lastBlock is the block the last event was carved from, 0 when it has memory of its own.
+func (c *binlogConn) lastBlock() uint64 { return c.block }
 
 // parseErrPacket decodes an ERR packet: 0xff, code, ['#' sqlstate], message.
 func parseErrPacket(p []byte) error {

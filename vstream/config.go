@@ -54,9 +54,15 @@ type Config struct {
 	// streams of its schemas (sharedbinlog.go): every stream then reads a dump of its own.
 	PrivateBinlogDumps bool
 	// SharedBinlogBuffer bounds the events queued for one stream of a shared dump, in bytes
-	// (4 MiB by default; the events are shared, not copied): a stream that falls that far
-	// behind the fastest one continues on a dump of its own.
+	// of the binlog they keep in memory (4 MiB by default, at least 128 KiB: two of the
+	// 64 KiB blocks events are read into; the events are shared, not copied): a stream that
+	// falls that far behind the fastest one continues on a dump of its own.
 	SharedBinlogBuffer int
+	// DetachedDumpIdle bounds how long the dump of its own that a detached stream starts may
+	// wait unread while the stream reads the rest of its queue (20 s by default): a longer
+	// wait closes it, and it is started again when the stream gets to it. Keep it below the
+	// source's net_write_timeout (60 s by default), after which the source drops the dump.
+	DetachedDumpIdle time.Duration
 	// HealthInterval is how often a stream asks a HealthChecker picker about its source.
 	HealthInterval time.Duration
 	Logger         *slog.Logger
@@ -106,6 +112,9 @@ func (c *Config) validate() error {
 	}
 	if c.SharedBinlogBuffer <= 0 {
 		c.SharedBinlogBuffer = 4 << 20
+	}
+	if c.DetachedDumpIdle <= 0 {
+		c.DetachedDumpIdle = 20 * time.Second
 	}
 	if c.HealthInterval <= 0 {
 		c.HealthInterval = time.Second

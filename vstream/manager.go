@@ -35,7 +35,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg}
 	m.trackers = newTrackerSet(m)
-	m.hubs = &hubSet{hubs: map[string]*dumpHub{}}
+	m.hubs = newHubSet(m.cfg)
 	m.serverID.Store(cfg.ServerIDBase)
 	return m, nil
 }

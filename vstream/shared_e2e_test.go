@@ -131,7 +131,7 @@ func schemaRequest(ks, gtid string) *vtgatepb.VStreamRequest {
 // that MariaDB shows one dump thread, and that each stream's events are exactly those of a
 // stream of the same schema from the same position on a dump of its own; then a stream that
 // joins late (from "current", on the shared dump) and one from a position the shared reader
-// has passed (on a dump of its own, with the same events).
+// has passed (on a dump of its own, with the same events, until it rejoins).
 func TestSharedBinlogDump(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -235,19 +235,33 @@ func TestSharedBinlogDump(t *testing.T) {
 		t.Errorf("the late stream got:\n%s", got)
 	}
 
-	// A stream from a position the shared reader has passed reads a dump of its own (and
-	// keeps it), with the same events as the shared stream of its schema.
+	// A stream from a position the shared reader has passed reads a dump of its own until it
+	// has caught up, then rejoins the shared dump (its own closes), with the same events as
+	// the shared stream of its schema.
 	behind := &recorder{}
 	run(behind, client, schemaRequest("ks2", "MariaDB/"+start))
 	waitFor(t, ctx, "the stream from behind at the end position", func() (bool, string) {
 		g, _ := behind.at()
 		return g == endPos, "at " + g
 	})
-	if n := c.binlogDumps(t); n != 2 {
-		t.Errorf("%d binlog dump threads with a stream from behind, want 2", n)
+	waitFor(t, ctx, "the stream from behind on the shared dump", func() (bool, string) {
+		n := m.SharedDumpReaders(c.primary.Addr())
+		return n == schemas+2, fmt.Sprintf("%d streams on it", n)
+	})
+	waitFor(t, ctx, "one binlog dump thread", func() (bool, string) {
+		n := c.binlogDumps(t)
+		return n == 1, fmt.Sprintf("%d dump threads", n)
+	})
+	c.exec(t, "INSERT INTO s2.t1 (id, v) VALUES (300, 'after the rejoin')")
+	if err := c.pdb.QueryRow("SELECT @@gtid_binlog_pos").Scan(&end); err != nil {
+		t.Fatal(err)
 	}
-	if n := m.SharedDumpReaders(c.primary.Addr()); n != schemas+1 {
-		t.Errorf("%d streams on the shared dump, want %d (the one from behind has its own)", n, schemas+1)
+	endPos = "MariaDB/" + end
+	for i, r := range append(shared, late, behind) {
+		waitFor(t, ctx, fmt.Sprintf("stream %d at the new end position", i), func() (bool, string) {
+			g, _ := r.at()
+			return g == endPos, "at " + g
+		})
 	}
 	if got, want := behind.upTo(endPos), shared[1].upTo(endPos); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("ks2 from behind differs from ks2 on the shared dump:\n%s\nshared:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -275,7 +289,8 @@ func TestSharedBinlogDump(t *testing.T) {
 // TestSharedDumpSlowSubscriber: a client that stops reading fills its queue; it is detached
 // to a dump of its own (in the middle of a large transaction) while the other stream keeps
 // up, and once it reads again it has every row exactly once (the consumer fails on a
-// duplicate insert: no part of the large transaction is sent twice).
+// duplicate insert: no part of the large transaction is sent twice); caught up, it rejoins
+// the shared dump.
 func TestSharedDumpSlowSubscriber(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -284,16 +299,16 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 		c.exec(t, fmt.Sprintf("CREATE DATABASE s%d", i))
 		c.exec(t, fmt.Sprintf("CREATE TABLE s%d.t1 (id INT PRIMARY KEY, v VARCHAR(200) NOT NULL)", i))
 	}
-	client, _, m := serveManager(t, schemaPicker{addr: c.primary.Addr()}, func(cfg *vstream.Config) {
+	client, srvAddr, m := serveManager(t, schemaPicker{addr: c.primary.Addr()}, func(cfg *vstream.Config) {
 		cfg.BinlogHeartbeat = 200 * time.Millisecond
-		cfg.SharedBinlogBuffer = 32 << 10
+		cfg.SharedBinlogBuffer = 32 << 10 // two read blocks (the least)
 	})
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	fast := &recorder{}
 	fastDone := make(chan error, 1)
 	go func() { fastDone <- fast.run(sctx, client, schemaRequest("ks1", "current")) }()
-	slow, err := client.VStream(sctx, schemaRequest("ks2", "current"))
+	slow, err := dialClient(t, srvAddr).VStream(sctx, schemaRequest("ks2", "current"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +322,7 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 	// Rows for the slow stream (which does not read): single-row transactions, then one large
 	// transaction (sent in chunks, and cut by the detachment in its middle), then one row for
 	// the fast stream.
-	const single, bulk = 50, 4000
+	const single, bulk = 50, 10000
 	const rows = single + bulk
 	pad := strings.Repeat("x", 150)
 	for i := range single {
@@ -350,9 +365,15 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 	if n := len(slowRec.snapshot("ks2.t1")); n != rows {
 		t.Fatalf("slow stream has %d distinct rows, want %d", n, rows)
 	}
-	if n := c.binlogDumps(t); n != 2 {
-		t.Errorf("%d binlog dump threads, want 2", n)
-	}
+	// Caught up, it rejoins the shared dump, and its own dump closes.
+	waitFor(t, ctx, "the slow stream back on the shared dump", func() (bool, string) {
+		n := m.SharedDumpReaders(c.primary.Addr())
+		return n == 2, fmt.Sprintf("%d streams on it", n)
+	})
+	waitFor(t, ctx, "one binlog dump thread", func() (bool, string) {
+		n := c.binlogDumps(t)
+		return n == 1, fmt.Sprintf("%d dump threads", n)
+	})
 	c.exec(t, "INSERT INTO s2.t1 VALUES (-1, 'after')")
 	c.exec(t, "INSERT INTO s1.t1 VALUES (2, 'fast again')")
 	for {

@@ -17,18 +17,23 @@ package vstream
 //     heartbeat, which the source sends only when it has sent everything) where the hub's
 //     position is exactly the stream's (a stream from "current" takes the first boundary at or
 //     after the server's position when it asked, and starts there). A stream whose position
-//     the hub has passed, or does not reach within joinWait, reads a dump of its own, and keeps
-//     it (it never merges into the hub).
-//   - Each subscriber's queue is bounded (Config.SharedBinlogBuffer bytes). A subscriber that
-//     lets its queue fill while another has room (a slow client) is detached: the hub stops
-//     queueing for it, and it starts a dump of its own at once, at the position before the
-//     transaction it was queued last, dropping from it what it already has (sharedsub.go).
-//     It reads its queue, then that dump: the same events, none lost or repeated, and the
+//     the hub has passed, or does not reach within joinWait, reads a dump of its own.
+//   - Each subscriber's queue is bounded (Config.SharedBinlogBuffer bytes of the binlog it
+//     keeps, sharedsub.go). A subscriber that lets its queue fill while another has room (a
+//     slow client) is detached: the hub stops queueing for it, and it goes on with a dump of
+//     its own from where its queue ends, with nothing lost or repeated (sharedown.go); the
 //     others do not wait for it. While every subscriber's queue is full (a lone stream, or
 //     all of them catching up on a backlog), the hub waits for them, as a dump of one's own
 //     waits for its stream.
-//   - When the hub's dump fails, every subscriber gets the error after its queued events and
-//     handles it as a failure of its own dump (re-pick, resume from its position).
+//   - A stream on a dump of its own (detached, or one that could not join) rejoins the hub
+//     once that dump has caught up: exactly at one of the hub's group boundaries, after
+//     which its own dump is closed (sharedown.go). So a burst that detaches streams leaves
+//     one dump per server again once they have caught up.
+//   - When the hub's dump fails, the hub starts it again once, where it was (in the middle
+//     of a transaction too, dropping what it had read of it): its streams see nothing. If
+//     that fails too, every subscriber gets the error after its queued events and handles
+//     it as a failure of its own dump (re-pick, resume from its position); the first to
+//     come back starts a new hub, the others join it or rejoin it later.
 //   - The hub ends with its last subscriber.
 
 import (
@@ -42,17 +47,23 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 )
 
-// errDetached marks a subscription whose queue overflowed: once it is read, the stream goes
-// on with a dump of its own (sharedsub.go).
-var errDetached = errors.New("detached from the shared binlog reader (its queue was full)")
-
 // dialFunc starts a stream's own dump from a position (for a detached subscriber).
 type dialFunc func(ctx context.Context, pos Position) (*binlogConn, error)
 
-// hubSet is the Manager's hubs, by server address.
+// hubSet is the Manager's hubs, by server address, and every stream's subscription (for the
+// metrics).
 type hubSet struct {
-	mu   sync.Mutex
+	mu   sync.Mutex // guards hubs and subs; taken before a hub's
 	hubs map[string]*dumpHub
+	subs map[*subscription]struct{}
+	idle time.Duration // Config.DetachedDumpIdle
+
+	statsMu sync.Mutex              // guards stats; taken last (by hubs and subscriptions holding theirs)
+	stats   map[string]*hubCounters // by server address, kept across hubs
+}
+
+func newHubSet(cfg Config) *hubSet {
+	return &hubSet{hubs: map[string]*dumpHub{}, subs: map[*subscription]struct{}{}, stats: map[string]*hubCounters{}, idle: cfg.DetachedDumpIdle}
 }
 
 // dumpHub is one server's shared binlog dump. Its goroutine (run) is owned by the hub: it ends
@@ -60,25 +71,31 @@ type hubSet struct {
 type dumpHub struct {
 	set    *hubSet
 	addr   string
-	reader *binlogReader // raw events only (nextRaw), read by run; set (under mu) once the dump started
+	open   func(ctx context.Context, pos Position) (*binlogReader, error) // starts the dump
+	ctx    context.Context                                                // cancelled by stop
+	cancel context.CancelFunc
 	done   chan struct{} // closed when run has returned
 	room   chan struct{} // signalled (capacity 1) when a subscriber made room (see waitRoom)
-	quit   chan struct{} // closed by stop
 
-	mu    sync.Mutex // guards the fields below
-	subs  map[*subscription]struct{}
-	woken map[*subscription]struct{} // got events since the last wake-up (run alone)
+	mu sync.Mutex // guards the fields below
+	// reader: raw events only (nextRaw), read by run; set once the dump started, and again
+	// when run starts it again (reconnect)
+	reader *binlogReader
+	subs   map[*subscription]struct{}
+	woken  map[*subscription]struct{} // got events since the last wake-up (run alone)
 	// unsignaled counts the events queued since the last wake-up (run alone)
 	unsignaled int
 	waiting    []*joinRequest
 	pos        Position // after every group whose GTID event was handed out
-	// the group being read: its GTID and the position before it
-	group      mariaGTID
-	groupStart Position
-	fde        []byte   // the last FORMAT_DESCRIPTION event, for joiners' parsers
-	tables     tableDBs // read by run alone
-	err        error    // the dump failed (no new subscriber)
-	stopped    bool     // stop was called
+	// the group being read: its GTID, the position before it, and its events handed out
+	group       mariaGTID
+	groupStart  Position
+	groupEvents int
+	read        int      // events read since the dump was (re)started
+	fde         []byte   // the last FORMAT_DESCRIPTION event, for joiners' parsers
+	tables      tableDBs // read by run alone
+	err         error    // the dump failed (no new subscriber)
+	stopped     bool     // stop was called
 	// idle: the last event handed out ended a group (or was a heartbeat), so the next one
 	// starts a new group: a stream may join now. standalone: the group being read is one
 	// statement (its QUERY event ends it).
@@ -90,108 +107,23 @@ type dumpHub struct {
 type joinRequest struct {
 	pos     Position // exact position to join at, or the least one (atLeast)
 	atLeast bool
-	sub     *subscription
-	result  chan error // nil: joined at sub.start; else why not
+	// rejoin: a subscription on its own dump, admitted at any boundary (sharedown.go); it
+	// gets no result
+	rejoin bool
+	sub    *subscription
+	result chan error // nil: joined at sub.start; else why not
 }
 
-// subscribe returns a subscription to the shared dump of the stream's source, starting at
-// pos (atLeast: at the first boundary at or after pos, see the rules above), or nil when the
-// stream must read a dump of its own. It starts the hub when the server has none.
-func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool) (*subscription, error) {
-	m := s.m
-	src := s.src
-	dial := func(ctx context.Context, pos Position) (*binlogConn, error) { return m.dialConn(ctx, src, pos) }
-	set := m.hubs
-	set.mu.Lock()
-	h := set.hubs[s.src.Addr]
-	if h == nil {
-		// The first stream of this server: start the hub at its position. Streams that come
-		// meanwhile wait to join it; other servers' streams do not wait for the dial.
-		h = &dumpHub{set: set, addr: s.src.Addr, done: make(chan struct{}), room: make(chan struct{}, 1), quit: make(chan struct{}),
-			subs: map[*subscription]struct{}{}, woken: map[*subscription]struct{}{}, pos: pos, limit: m.cfg.SharedBinlogBuffer}
-		sub := h.newSub(pos, s.src.DBName, dial)
-		h.subs[sub] = struct{}{}
-		set.hubs[s.src.Addr] = h
-		set.mu.Unlock()
-		r, err := s.dialReader(ctx, context.Background(), pos)
-		h.mu.Lock()
-		if err == nil && h.stopped {
-			err = errors.New("vstream: the Manager is closed")
-		}
-		if err != nil {
-			h.mu.Unlock()
-			r.close()
-			h.fail(err) // the waiting streams read dumps of their own
-			close(h.done)
-			return nil, err
-		}
-		h.reader = r
-		h.mu.Unlock()
-		go h.run()
-		return sub, nil
-	}
-	h.mu.Lock()
-	set.mu.Unlock()
-	if h.err != nil {
-		h.mu.Unlock()
-		return nil, nil
-	}
-	req := &joinRequest{pos: pos, atLeast: atLeast, sub: h.newSub(Position{}, s.src.DBName, dial), result: make(chan error, 1)}
-	h.waiting = append(h.waiting, req)
-	if h.idle {
-		h.admit() // between groups now: no need to wait for the next one
-	}
-	h.mu.Unlock()
-	wait := time.NewTimer(m.cfg.BinlogHeartbeat*2 + time.Second)
-	defer wait.Stop()
-	var err error
-	select {
-	case err = <-req.result:
-	case <-wait.C:
-		err = errors.New("the shared reader did not reach the position in time")
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	if err != nil {
-		h.mu.Lock()
-		for i, w := range h.waiting {
-			if w == req {
-				h.waiting = append(h.waiting[:i], h.waiting[i+1:]...)
-				break
-			}
-		}
-		h.mu.Unlock()
-		select {
-		case jerr := <-req.result: // answered while we gave up
-			if jerr == nil {
-				req.sub.close() // joined: leave
-			} else {
-				h.release()
-			}
-		default:
-			h.release() // it may have been the hub's last stream
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		s.log.Info("vstream reads a binlog dump of its own", "keyspace", s.ks, "shard", s.shard, "tablet", s.src.Alias,
-			"position", pos.String(), "why", err.Error())
-		return nil, nil
-	}
-	return req.sub, nil
-}
-
-func (h *dumpHub) newSub(start Position, db string, dial dialFunc) *subscription {
-	return &subscription{hub: h, start: start, db: db, dial: dial, notify: make(chan struct{}, 1)}
-}
-
-// run reads the dump and hands every event to the subscribers until the dump fails or is
-// closed.
+// run reads the dump and hands every event to the subscribers until the dump fails (twice
+// in a row, see reconnect) or is closed.
 func (h *dumpHub) run() {
 	defer close(h.done)
 	for {
 		data, err := h.reader.nextRaw()
 		if err != nil {
+			if h.reconnect(err) {
+				continue
+			}
 			h.fail(fmt.Errorf("shared binlog dump of %s: %w", h.addr, err))
 			return
 		}
@@ -200,8 +132,10 @@ func (h *dumpHub) run() {
 			return
 		}
 		h.mu.Lock()
+		h.read++
 		idle := h.idle // after this event is handed out
-		switch replication.EventType(data[4]) {
+		typ := replication.EventType(data[4])
+		switch typ {
 		case replication.FORMAT_DESCRIPTION_EVENT:
 			h.fde = data
 		case replication.HEARTBEAT_EVENT:
@@ -225,13 +159,20 @@ func (h *dumpHub) run() {
 				Server: binary.LittleEndian.Uint32(data[5:])}
 			h.groupStart = h.pos
 			h.pos = h.pos.withMariaGTID(h.group)
+			h.groupEvents = 0
+		}
+		if typ != replication.HEARTBEAT_EVENT && (typ == replication.MARIADB_GTID_EVENT || h.groupEvents > 0) {
+			h.groupEvents++ // counted as the subscribers count theirs (sharedsub.go)
 		}
 		db, filtered := h.tables.rowsDB(data)
-		info := pushInfo{heartbeat: replication.EventType(data[4]) == replication.HEARTBEAT_EVENT}
-		if replication.EventType(data[4]) == replication.MARIADB_GTID_EVENT {
+		info := pushInfo{heartbeat: typ == replication.HEARTBEAT_EVENT}
+		if c, ok := h.reader.conn.(*binlogConn); ok {
+			info.block = c.lastBlock()
+		}
+		if typ == replication.MARIADB_GTID_EVENT {
 			info.gtid, info.g, info.groupStart = true, h.group, h.groupStart
 		}
-		if !h.waitRoom(len(data)) {
+		if !h.waitRoom(data, info.block) {
 			h.mu.Unlock()
 			return
 		}
@@ -254,21 +195,80 @@ func (h *dumpHub) run() {
 	}
 }
 
-// waitRoom returns once some subscriber has room for n more bytes, so that only the ones
-// behind the fastest are detached: while every one is full (a lone stream, or all of them
-// catching up), the hub waits for them, and the source for the hub, as a dump of one's own
-// waits for its stream. Called with h.mu held, which it releases while it waits; false when
-// the hub was stopped meanwhile.
-func (h *dumpHub) waitRoom(n int) bool {
-	for {
-		all := len(h.subs) > 0
+// reconnect starts the dump again where the hub is, after it failed with cause: at its
+// position, or before the group it is in, dropping the events of the group it handed out
+// already. It tries once per failure, and not again before the new dump sent an event.
+func (h *dumpHub) reconnect(cause error) bool {
+	h.mu.Lock()
+	if h.stopped || h.read == 0 {
+		h.mu.Unlock()
+		return false
+	}
+	from, g, skip := h.pos, h.group, 0
+	if !h.idle && h.groupEvents > 0 {
+		from, skip = h.groupStart, h.groupEvents
+	}
+	old := h.reader
+	h.reader = nil // closed here, not by stop
+	h.mu.Unlock()
+	old.close()
+	r, err := h.open(h.ctx, from)
+	if err == nil && skip > 0 {
+		c := r.conn.(*binlogConn)
+		stop := context.AfterFunc(h.ctx, c.close)
+		err = skipReplay(c, g, skip, "", nil)
+		if !stop() && err == nil {
+			err = h.ctx.Err()
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err == nil && h.stopped {
+		err = h.ctx.Err()
+	}
+	if err != nil {
+		if r != nil {
+			r.close()
+		}
+		h.reader = nil
+		return false
+	}
+	h.reader, h.read = r, 0
+	if skip == 0 {
+		// Between two groups: every queue ends at h.pos, which is where a hand-over starts
+		// now (the new dump's first events, a rotate and a format description, are not
+		// counted as a group's).
+		h.groupEvents = 0
 		for sub := range h.subs {
-			if !sub.full(n, h.limit) {
-				all = false
+			sub.restartAt(h.pos)
+		}
+	}
+	h.set.counters(h.addr).reconnects.Add(1)
+	_ = cause // the metric counts it; the streams see nothing
+	return true
+}
+
+// waitRoom returns once some subscriber that reads its queue has room for ev (from read
+// block block), so that only the ones behind the fastest are detached: while every one is
+// full (a lone stream, or all of them catching up), the hub waits for them, and the source
+// for the hub, as a dump of one's own waits for its stream. Subscribers on their way back
+// (subJoining) read their own dumps: they neither wait nor make the others wait. Called
+// with h.mu held, which it releases while it waits; false when the hub was stopped meanwhile.
+func (h *dumpHub) waitRoom(ev []byte, block uint64) bool {
+	for {
+		reading, room := 0, false
+		for sub := range h.subs {
+			full, r := sub.full(ev, block, h.limit)
+			if !r {
+				continue
+			}
+			reading++
+			if !full {
+				room = true
 				break
 			}
 		}
-		if !all {
+		if room || reading == 0 {
 			return true
 		}
 		h.wake() // they must read to make room
@@ -276,7 +276,7 @@ func (h *dumpHub) waitRoom(n int) bool {
 		select {
 		case <-h.room:
 			h.mu.Lock()
-		case <-h.quit:
+		case <-h.ctx.Done():
 			h.mu.Lock()
 			return false
 		}
@@ -300,14 +300,18 @@ func (h *dumpHub) signalRoom() {
 	}
 }
 
-// admit lets in the waiting streams whose position is the hub's; those the hub has passed
-// are turned away. Called with h.mu held, at a group boundary.
+// admit lets in the waiting streams whose position is the hub's, and the rejoining ones;
+// those the hub has passed are turned away. Called with h.mu held, at a group boundary.
 func (h *dumpHub) admit() {
 	keep := h.waiting[:0]
 	for _, w := range h.waiting {
 		switch {
+		case w.rejoin:
+			if w.sub.admitRejoin(h, h.pos, h.fde) {
+				h.subs[w.sub] = struct{}{}
+			}
 		case h.pos.Same(w.pos) || (w.atLeast && h.pos.AtLeast(w.pos)):
-			w.sub.start = h.pos
+			w.sub.admitted(h.pos)
 			// The joiner's parser needs the format description first (the stream's reader
 			// skips a repeated one as its own dump would send one at its start too).
 			if h.fde != nil {
@@ -326,7 +330,18 @@ func (h *dumpHub) admit() {
 	h.waiting = keep
 }
 
-// fail ends every subscription with err and stops admitting.
+// dropWaiter removes s's join request, if any. Called with h.mu held.
+func (h *dumpHub) dropWaiter(s *subscription) {
+	for i, w := range h.waiting {
+		if w.sub == s {
+			h.waiting = append(h.waiting[:i], h.waiting[i+1:]...)
+			return
+		}
+	}
+}
+
+// fail ends every subscription with err and stops admitting; rejoining streams go on with
+// their own dumps.
 func (h *dumpHub) fail(err error) {
 	h.set.mu.Lock()
 	if h.set.hubs[h.addr] == h {
@@ -340,7 +355,11 @@ func (h *dumpHub) fail(err error) {
 		sub.finish(err)
 	}
 	for _, w := range h.waiting {
-		w.result <- err
+		if w.rejoin {
+			w.sub.finish(err)
+		} else {
+			w.result <- err
+		}
 	}
 	h.waiting = nil
 }
@@ -349,18 +368,29 @@ func (h *dumpHub) fail(err error) {
 func (h *dumpHub) unsubscribe(s *subscription) {
 	h.mu.Lock()
 	delete(h.subs, s)
+	h.dropWaiter(s)
 	h.mu.Unlock()
 	h.signalRoom()
 	h.release()
 }
 
-// release stops the hub when no stream reads it or waits to.
+// release stops the hub when no stream reads it or waits to join it (a stream waiting to
+// rejoin keeps its own dump instead).
 func (h *dumpHub) release() {
 	h.set.mu.Lock()
 	h.mu.Lock()
-	last := len(h.subs) == 0 && len(h.waiting) == 0
-	if last && h.set.hubs[h.addr] == h {
-		delete(h.set.hubs, h.addr)
+	last := len(h.subs) == 0
+	for _, w := range h.waiting {
+		last = last && w.rejoin
+	}
+	if last {
+		if h.set.hubs[h.addr] == h {
+			delete(h.set.hubs, h.addr)
+		}
+		for _, w := range h.waiting {
+			w.sub.finish(errors.New("the shared binlog dump ended"))
+		}
+		h.waiting = nil
 	}
 	h.mu.Unlock()
 	h.set.mu.Unlock()
@@ -377,23 +407,28 @@ func (h *dumpHub) stop() {
 	r := h.reader // nil while the dump is being started (which then sees stopped)
 	h.mu.Unlock()
 	if first {
-		close(h.quit)
+		h.cancel()
 		r.close()
 	}
 	<-h.done
 }
 
+// lookup returns the hub of addr, nil without one.
+func (set *hubSet) lookup(addr string) *dumpHub {
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	return set.hubs[addr]
+}
+
 // subscribers is how many streams read the hub of addr (0 without one), for tests and pages.
 func (set *hubSet) subscribers(addr string) int {
-	set.mu.Lock()
-	h := set.hubs[addr]
-	set.mu.Unlock()
-	if h == nil {
-		return 0
+	n := 0
+	for _, st := range set.states(addr) {
+		if st == subShared {
+			n++
+		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.subs)
+	return n
 }
 
 // close stops every hub (the Manager's Close; streams have ended by then).
@@ -408,24 +443,4 @@ func (set *hubSet) close() {
 	for _, h := range hubs {
 		h.stop()
 	}
-}
-
-// startReader opens the stream's binlog reader at s.pos: on the server's shared dump where the
-// rules allow (atLeast for a stream from "current": s.pos becomes where it joined), else on a
-// dump of its own.
-func (s *shardStream) startReader(ctx context.Context, atLeast bool) error {
-	if !s.m.cfg.PrivateBinlogDumps && s.flavor == flavorMariaDB {
-		sub, err := s.subscribe(ctx, s.pos, atLeast)
-		if err != nil {
-			return err
-		}
-		if sub != nil {
-			s.pos = sub.start
-			s.reader = s.newReader(ctx, sub, flavorMariaDB)
-			return nil
-		}
-	}
-	var err error
-	s.reader, err = s.openBinlog(ctx, s.pos)
-	return err
 }

@@ -1,16 +1,27 @@
 package vstream
 
-// A stream's subscription to its server's shared dump (sharedbinlog.go), and its hand-over
-// to a dump of its own when it falls behind.
+// A stream's subscription to its server's shared dump (sharedbinlog.go): the queue of raw
+// events the hub fills for it. When it falls behind it goes on with a dump of its own, and
+// once that dump has caught up it rejoins the hub (sharedown.go).
 //
-// The hub counts, per subscriber, the events of the current group (transaction) it queued
-// for it. When the subscriber's queue overflows, the hub stops queueing for it and the
-// subscription starts a dump of its own at once, from the position before that group, and
-// drops from it what the stream already has: the events before the group's GTID event,
-// then as many of the group's events as were queued (counted as the hub counts them: no
-// heartbeats, no rows of other databases). The rest of the backlog then waits at the
-// source, as for a stream that always had its own dump. Once the stream has read its queue,
-// it reads the new dump: the same events, none lost or repeated.
+// A subscription is in one of four states:
+//   - subShared: a member of the hub; the stream reads its queue.
+//   - subDetached: its queue overflowed, the hub stopped queueing for it; the stream reads
+//     the rest of its queue, then a dump of its own started at the hand-over point.
+//   - subOwn: the stream reads a dump of its own (after a detachment, or from the start when
+//     it could not join).
+//   - subJoining: the stream still reads its own dump, and the hub queues for it from one of
+//     its group boundaries (joinAt); when the own dump reaches exactly that boundary the
+//     stream closes it and reads the queue (subShared again).
+//
+// (subWaiting is a new stream's, until the hub admits it.)
+//
+// Queues are bounded by the binlog they keep alive: the hub's connection carves small events
+// from 64 KiB blocks (binlogconn.go), and an event keeps its whole block. A queue is charged
+// a block's size for the first event of each block it holds, and a large event (which has a
+// block of its own) its length: a stream that gets only a few small events of each block
+// (the GTID and XID events of other schemas' transactions) is charged the binlog they span,
+// which is the memory it keeps.
 
 import (
 	"context"
@@ -18,40 +29,69 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/replication"
 )
 
-// subscription is one stream's queue of raw events from a hub. It is read by the stream's
-// goroutine (readEvent, buffered) and filled by the hub's. The reader takes the whole queue
-// at once into its own batch, so the two goroutines meet once per batch, not per event.
-type subscription struct {
-	hub    *dumpHub
-	db     string        // the stream's database: other databases' rows are not queued
-	start  Position      // where it joined
-	dial   dialFunc      // the stream's own dump, after a detachment
-	notify chan struct{} // signalled (capacity 1) when events or the end arrive
+// subState is what a subscription reads; see the file comment.
+type subState uint8
 
-	batch [][]byte    // taken from queue, read by readEvent alone
-	next  int         // batch[next:] are unread
-	own   *binlogConn // the stream's own dump, once it has read its queue (reader alone)
+const (
+	subShared subState = iota
+	subDetached
+	subOwn
+	subJoining
+	subWaiting // a new stream waiting to join (subscribe), not yet a member
+)
+
+// subscription is one stream's source of raw events: a hub's queue or a dump of its own. It
+// is read by the stream's goroutine (readEvent, buffered) and filled by the hub's. The reader
+// takes the whole queue at once into its own batch, so the two goroutines meet once per
+// batch, not per event.
+type subscription struct {
+	set    *hubSet
+	addr   string
+	db     string        // the stream's database: other databases' rows are not queued
+	dial   dialFunc      // the stream's own dump
+	notify chan struct{} // signalled (capacity 1) when events, the end or the own dump arrive
+	ctx    context.Context
+	cancel context.CancelFunc // ends a dial or replay of the own dump (close)
+	idle   time.Duration      // how long an own dump may wait unread (Config.DetachedDumpIdle)
+	// seen is the stream reader's count of events read, which its watchdog watches (binlog.go):
+	// a replay of the own dump's start counts as events read, so that a long replay (the
+	// start of a large transaction) is not taken for a silent source
+	seen atomic.Pointer[atomic.Int64]
+
+	// The reader's alone:
+	batch    [][]byte // taken from queue
+	next     int      // batch[next:] are unread
+	own      *binlogConn
+	ownPos   Position // the own dump's position after every group whose GTID event it read
+	caughtUp bool     // the own dump sent a heartbeat, or a read of it waited: it is at the end
+	expect   []byte   // after a rejoin: the GTID event the queue must start with
 
 	mu     sync.Mutex // guards the fields below
+	hub    *dumpHub   // the hub it is a member of (or waits to join, or last left)
+	state  subState
 	queue  [][]byte
 	spare  [][]byte // the reader's last batch, for the hub to reuse
-	bytes  int      // in queue
-	end    error
+	bytes  int      // charged to queue (see the file comment)
+	block  uint64   // the read block of the last event charged, 0 for none
+	end    error    // the hub failed: the stream gets it after its queue
 	closed bool
+	start  Position // where it joined
 	// The current group, for a hand-over: the position before it, its GTID, and the events
 	// of it queued (0: no group yet).
 	groupStart Position
 	groupGTID  mariaGTID
 	groupCount int
-	// The hand-over: cancel stops it, done is closed when it ended with ownConn or ownErr.
-	cancel  context.CancelFunc
-	done    chan struct{}
-	ownConn *binlogConn
-	ownErr  error
+	joinAt     Position  // subJoining: the hub's boundary its queue starts at (zero: not yet)
+	retryAt    time.Time // subOwn: no rejoin before
+	backoff    time.Duration
+	handover   *handover   // subDetached: the dump of its own being started
+	ownConn    *binlogConn // the own dump, for close
 }
 
 // pushInfo is what the hub knows of an event it queues.
@@ -60,23 +100,46 @@ type pushInfo struct {
 	g          mariaGTID // its GTID
 	groupStart Position  // the hub's position before the group
 	heartbeat  bool
+	block      uint64 // the hub connection's read block the event was carved from, 0 for its own
+}
+
+// cost is what ev adds to the queue's charge (see the file comment). Called with s.mu held.
+func (s *subscription) cost(ev []byte, block uint64) int {
+	switch {
+	case block == 0:
+		return len(ev)
+	case block == s.block:
+		return 0
+	}
+	return binlogChunk
 }
 
 // push queues ev, or detaches the subscriber when its queue is full (it holds at most limit
-// bytes in the queue and as much in the batch it reads). The reader is not woken: the hub
+// in the queue and as much in the batch it reads). A joining subscriber whose queue fills
+// before its own dump reached it gives up joining instead. The reader is not woken: the hub
 // calls signal once it has queued what the connection had buffered (one wake-up per batch
-// of events, not per event). Called with h.mu held.
+// of events, not per event). Called with h.mu held; false: the hub no longer queues for it.
 func (s *subscription) push(ev []byte, limit int, info pushInfo) (ok bool) {
 	s.mu.Lock()
-	if s.end != nil || s.closed {
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	return s.pushLocked(ev, limit, info)
+}
+
+// pushLocked is push, with s.mu held.
+func (s *subscription) pushLocked(ev []byte, limit int, info pushInfo) bool {
+	if s.end != nil || s.closed || (s.state != subShared && s.state != subJoining) {
 		return false
 	}
-	if s.bytes+len(ev) > limit && s.bytes > 0 {
-		s.end = errDetached
-		s.startHandover()
-		s.mu.Unlock()
+	c := s.cost(ev, info.block)
+	if s.bytes+c > limit && s.bytes > 0 {
+		if s.state == subJoining {
+			s.leaveJoin()
+			return false
+		}
+		s.state = subDetached
+		s.handover = s.startHandover()
 		s.signal()
+		s.set.counters(s.addr).detaches.Add(1)
 		return false
 	}
 	switch {
@@ -89,118 +152,58 @@ func (s *subscription) push(ev []byte, limit int, info pushInfo) (ok bool) {
 		s.queue, s.spare = s.spare[:0], nil
 	}
 	s.queue = append(s.queue, ev)
-	s.bytes += len(ev)
-	s.mu.Unlock()
+	s.bytes += c
+	if info.block != 0 {
+		s.block = info.block
+	}
 	return true
 }
 
-// startHandover starts the subscriber's own dump (see the file comment). Called with s.mu held.
-func (s *subscription) startHandover() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel, s.done = cancel, make(chan struct{})
-	from, g, skip := s.groupStart, s.groupGTID, s.groupCount
-	if skip == 0 {
-		from = s.start
-	}
-	go func() {
-		defer close(s.done)
-		c, err := s.dial(ctx, from)
-		if err == nil {
-			// The replay reads until it finds the group: a server without it may send only
-			// heartbeats, so the subscription's close (cancel) must end the read.
-			stop := context.AfterFunc(ctx, c.close)
-			err = skipReplay(c, g, skip, s.db)
-			if !stop() && err == nil {
-				err = ctx.Err() // closed by the cancel after the replay ended
-			}
-			if err != nil {
-				c.close()
-				c = nil
-				err = fmt.Errorf("continue on a dump of its own from %s: %w", from, err)
-			}
-		}
-		s.mu.Lock()
-		s.ownConn, s.ownErr = c, err
-		s.mu.Unlock()
-		s.signal()
-	}()
-}
-
-// skipReplay reads from c, a dump that starts before the group g, what the stream already
-// has: everything before g's GTID event, then the first skip events of the group as the hub
-// counted them.
-func skipReplay(c *binlogConn, g mariaGTID, skip int, db string) error {
-	if skip == 0 {
-		return nil
-	}
-	var tables tableDBs
-	for n := 0; n < skip; {
-		data, err := c.readEvent()
-		if err != nil {
-			return err
-		}
-		if len(data) < binlogHeaderSize {
-			return fmt.Errorf("binlog event of %d bytes, shorter than its header", len(data))
-		}
-		typ := replication.EventType(data[4])
-		if n == 0 {
-			if typ != replication.MARIADB_GTID_EVENT {
-				continue // the dump's start (rotate, format description, GTID list...)
-			}
-			body := data[binlogHeaderSize:]
-			if len(body) < 12 || binary.LittleEndian.Uint64(body) != g.Seq || binary.LittleEndian.Uint32(body[8:]) != g.Domain {
-				return fmt.Errorf("the dump did not start with the transaction %d-%d-%d", g.Domain, g.Server, g.Seq)
-			}
-			tables.rowsDB(data)
-			n++
-			continue
-		}
-		if typ == replication.HEARTBEAT_EVENT {
-			continue
-		}
-		if tdb, filtered := tables.rowsDB(data); filtered && tdb != db && tdb != journalDB {
-			continue
-		}
-		n++
-	}
-	return nil
-}
-
-// finish ends the subscription with err once its queue is read.
-func (s *subscription) finish(err error) {
+// admitted makes a waiting stream a member from pos. Called with h.mu held.
+func (s *subscription) admitted(pos Position) {
 	s.mu.Lock()
-	if s.end == nil {
-		s.end = err
-	}
+	s.start, s.state = pos, subShared
 	s.mu.Unlock()
-	s.signal()
 }
 
-func (s *subscription) signal() {
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
+// restartAt makes pos, where the queue ends, the hand-over point (the hub's dump was started
+// again there, between two groups). Called with h.mu held.
+func (s *subscription) restartAt(pos Position) {
+	s.mu.Lock()
+	s.start, s.groupCount = pos, 0
+	s.mu.Unlock()
 }
 
-// full reports whether n more bytes would pass the queue's bound (see push).
-func (s *subscription) full(n, limit int) bool {
+// full reports whether an event would pass the queue's bound (see push), and whether the
+// subscriber counts for the hub's wait: only one whose stream reads the queue (subShared).
+func (s *subscription) full(ev []byte, block uint64, limit int) (full, reading bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.end == nil && !s.closed && s.bytes > 0 && s.bytes+n > limit
+	if s.end != nil || s.closed || s.state != subShared {
+		return false, false
+	}
+	return s.bytes > 0 && s.bytes+s.cost(ev, block) > limit, true
 }
 
-// readEvent returns the next queued event, waiting for one; after a detachment, once the
-// queue is read, the events of the stream's own dump.
+// readEvent returns the next event: queued, or from the stream's own dump; it waits for one.
 func (s *subscription) readEvent() ([]byte, error) {
 	for {
 		if s.own != nil {
-			return s.own.readEvent()
+			ev, switched, err := s.readOwn()
+			if switched {
+				continue // back on the hub: read the queue
+			}
+			return ev, err
 		}
 		if s.next < len(s.batch) {
 			ev := s.batch[s.next]
 			s.batch[s.next] = nil
 			s.next++
+			if s.expect != nil && len(ev) > binlogHeaderSize && replication.EventType(ev[4]) == replication.MARIADB_GTID_EVENT {
+				if err := s.checkRejoin(ev); err != nil {
+					return nil, err
+				}
+			}
 			return ev, nil
 		}
 		s.mu.Lock()
@@ -210,25 +213,56 @@ func (s *subscription) readEvent() ([]byte, error) {
 		}
 		if len(s.queue) > 0 {
 			s.spare = s.batch[:0] // cleared as it was read
-			s.batch, s.next, s.queue, s.bytes = s.queue, 0, nil, 0
+			s.batch, s.next, s.queue, s.bytes, s.block = s.queue, 0, nil, 0, 0
+			h := s.hub
 			s.mu.Unlock()
-			s.hub.signalRoom()
+			if h != nil {
+				h.signalRoom()
+			}
 			continue
 		}
-		end := s.end
-		if errors.Is(end, errDetached) && (s.ownConn != nil || s.ownErr != nil) {
-			s.own, end = s.ownConn, s.ownErr
-			s.batch, s.spare = nil, nil
-		}
+		state, end, ho := s.state, s.end, s.handover
 		s.mu.Unlock()
-		if s.own != nil {
+		switch {
+		case state == subDetached:
+			// The queue is read: go on with the own dump.
+			c, err := ho.take(s)
+			if err != nil {
+				return nil, err
+			}
+			if c == nil {
+				<-s.notify // still starting
+				continue
+			}
+			if err := s.useOwn(c, ho.pos); err != nil {
+				return nil, err
+			}
 			continue
-		}
-		if end != nil && !errors.Is(end, errDetached) {
+		case end != nil:
 			return nil, end
 		}
 		<-s.notify
 	}
+}
+
+// checkRejoin checks the first GTID event read from the queue after a rejoin: the one the
+// own dump was about to send (both dumps read the same binlog in the same order).
+func (s *subscription) checkRejoin(ev []byte) error {
+	want := s.expect
+	s.expect = nil
+	if !gtidEventsSame(ev, want) {
+		return fmt.Errorf("rejoining the shared binlog dump of %s: it went on with another transaction than the stream's own dump", s.addr)
+	}
+	return nil
+}
+
+// gtidEventsSame reports whether two MariaDB GTID events name the same transaction.
+func gtidEventsSame(a, b []byte) bool {
+	if len(a) < binlogHeaderSize+12 || len(b) < binlogHeaderSize+12 {
+		return false
+	}
+	return binary.LittleEndian.Uint32(a[5:]) == binary.LittleEndian.Uint32(b[5:]) &&
+		string(a[binlogHeaderSize:binlogHeaderSize+12]) == string(b[binlogHeaderSize:binlogHeaderSize+12])
 }
 
 func (s *subscription) buffered() bool {
@@ -243,70 +277,63 @@ func (s *subscription) buffered() bool {
 	return len(s.queue) > 0
 }
 
-// close leaves the hub (or closes the stream's own dump) and unblocks a read. Safe to call
+// finish ends the subscription with err once its queue is read (the hub failed). A joining
+// subscriber only gives up joining: its own dump goes on.
+func (s *subscription) finish(err error) {
+	s.mu.Lock()
+	if s.state == subJoining {
+		s.leaveJoin()
+	} else if s.end == nil && s.state == subShared {
+		s.end = err
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// tick counts one event replayed (see seen).
+func (s *subscription) tick() {
+	if n := s.seen.Load(); n != nil {
+		n.Add(1)
+	}
+}
+
+// readBy makes r the reader of the subscription (for the replay's progress, see seen).
+func (s *subscription) readBy(r *binlogReader) *binlogReader {
+	s.seen.Store(&r.seen)
+	return r
+}
+
+func (s *subscription) signal() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// close leaves the hub (and closes the stream's own dump) and unblocks a read. Safe to call
 // more than once and from any goroutine.
 func (s *subscription) close() {
 	s.mu.Lock()
 	was := s.closed
 	s.closed = true
-	cancel, done := s.cancel, s.done
+	h, ho := s.hub, s.handover
 	s.mu.Unlock()
 	s.signal()
 	if was {
 		return
 	}
-	if cancel != nil {
-		cancel()
-		<-done
-		s.mu.Lock()
-		c := s.ownConn
-		s.mu.Unlock()
-		if c != nil {
-			c.close() // also unblocks the reader, which may hold it as s.own
-		}
+	s.cancel()
+	if ho != nil {
+		ho.stop()
 	}
-	s.hub.unsubscribe(s)
-}
-
-// tableDBs maps table ids to their databases, from TABLE_MAP events.
-type tableDBs struct{ m map[uint64]string }
-
-// rowsDB returns the database of a TABLE_MAP or rows event, or filtered=false for any other
-// event (or a table id it has not seen): those go to every subscriber. A stream skips the
-// rows of other databases (but the resharding journal's) without looking at them, so they
-// need not be queued for it: with many schemas per server each stream parses only its own
-// rows. The map is emptied, when large, only at a GTID event, so that within a group the hub
-// and a replay of it (skipReplay) decide alike.
-func (t *tableDBs) rowsDB(data []byte) (db string, filtered bool) {
-	const idSize = 6 // v1/v2 rows events and TABLE_MAP (MariaDB 5.1+)
-	typ := replication.EventType(data[4])
-	body := data[binlogHeaderSize:]
-	if typ == replication.MARIADB_GTID_EVENT && len(t.m) > 100_000 {
-		t.m = nil
+	s.mu.Lock()
+	c := s.ownConn
+	s.mu.Unlock()
+	if c != nil {
+		c.close() // also unblocks the reader, which may hold it as s.own
 	}
-	if len(body) < idSize+2 {
-		return "", false
+	if h != nil {
+		h.unsubscribe(s)
 	}
-	id := uint64(body[0]) | uint64(body[1])<<8 | uint64(body[2])<<16 | uint64(body[3])<<24 | uint64(body[4])<<32 | uint64(body[5])<<40
-	switch typ {
-	case replication.TABLE_MAP_EVENT:
-		// post-header: table id (6), flags (2); then the database name, length-prefixed
-		n := idSize + 2
-		if len(body) <= n || len(body) < n+1+int(body[n]) {
-			return "", false
-		}
-		db := string(body[n+1 : n+1+int(body[n])])
-		if t.m == nil {
-			t.m = map[uint64]string{}
-		}
-		t.m[id] = db
-		return db, true
-	case replication.WRITE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv1,
-		replication.WRITE_ROWS_EVENTv2, replication.UPDATE_ROWS_EVENTv2, replication.DELETE_ROWS_EVENTv2,
-		replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1, replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1,
-		replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
-		db, ok := t.m[id]
-		return db, ok
-	}
-	return "", false
+	s.forget()
 }
