@@ -412,7 +412,7 @@ func simpleValue(c *cursor) (string, bool, bool) {
 		}
 	}
 	v, ok := literalValue(&d)
-	if !ok || !(d.done() || d.tok.Kind == TokComma) {
+	if !ok || !(d.done() || d.tok.Kind == TokComma || d.is(kwFor)) { // FOR: of SET STATEMENT
 		return "", false, true
 	}
 	return sign + v, true, true
