@@ -23,7 +23,7 @@ func TestReviewBypasses(t *testing.T) {
 		"EXECUTE IMMEDIATE 'SET sql_mode=4'; SELECT 1", "execute s; select 1", "BEGIN NOT ATOMIC SET NAMES gbk; END; SELECT 1",
 		// The text of PREPARE | EXECUTE IMMEDIATE under SET STATEMENT's options.
 		`SET STATEMENT sql_mode='ANSI_QUOTES' FOR EXECUTE IMMEDIATE 'SELECT password FROM "mysql".user WHERE user=''vt_dba'''`,
-		`set statement sql_mode='NO_BACKSLASH_ESCAPES' for prepare s from 'select ''\'' , (select password from mysql.user) -- '''`,
+		`set statement sql_mode='NO_BACKSLASH_ESCAPES' for prepare s from 'select ''\\'' , (select password from mysql.user) -- '''`,
 		"SET STATEMENT sql_mode=CONCAT('ANSI','_QUOTES') FOR EXECUTE IMMEDIATE 'SELECT 1'",
 		"BEGIN NOT ATOMIC SET sql_mode='ANSI_QUOTES'; EXECUTE IMMEDIATE 'SELECT 1'; END",
 		// Other accounts' secrets, other sessions' changes, the replication state.
