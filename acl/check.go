@@ -109,10 +109,14 @@ func (u *User) checkBeyond(req *Request, cq *classify.Query) error {
 // under the table ACL.
 func (u *User) checkStatement(req *Request, q []byte, st *classify.Statement, res Resolver) error {
 	text := q[st.Start:st.End]
+	// Each statement is read with the options MariaDB reads it with: the session's, as the
+	// SETs of sql_mode and the client character set before it in the query changed them.
+	opt := st.Options
 	if (st.Kind == classify.KindPrepare || st.Kind == classify.KindExecute) && st.Text != "" {
-		// The literal text of PREPARE and EXECUTE IMMEDIATE runs later, or now: check it.
+		// The literal text of PREPARE and EXECUTE IMMEDIATE runs later, or now, under the
+		// options of the SET STATEMENT around it: check it.
 		inner := []byte(st.Text)
-		for ist := range classify.Statements(inner, req.Options) {
+		for ist := range classify.Statements(inner, st.TextOptions) {
 			if err := u.checkStatement(req, inner, &ist, res); err != nil {
 				return err
 			}
@@ -138,7 +142,7 @@ func (u *User) checkStatement(req *Request, q []byte, st *classify.Statement, re
 	// there, unless the parser can tell which right each table needs (INSERT INTO mine SELECT
 	// ... FROM theirs needs only read on theirs).
 	var denied error
-	for name := range classify.Qualifiers(text, req.Options) {
+	for name := range classify.Qualifiers(text, opt) {
 		if name == req.Database {
 			continue
 		}
@@ -156,7 +160,7 @@ func (u *User) checkStatement(req *Request, q []byte, st *classify.Statement, re
 	if denied == nil && u.tables == nil {
 		return nil
 	}
-	perms, ok := statementTables(u.parser, st, text, req.Options)
+	perms, ok := statementTables(u.parser, st, text, opt)
 	if !ok {
 		if denied != nil {
 			return denied

@@ -106,7 +106,7 @@ func TestKinds(t *testing.T) {
 		{"start transaction read write", KindBegin, 0, false}, // refused by a read-only server
 		{"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", KindBegin, 0, true},
 		{"start transaction read", KindUnknown, 0, false},
-		{"begin foo", KindUnknown, 0, false},
+		{"begin foo", KindUnknown, Admin, false},
 		{"commit", KindCommit, 0, true},
 		{"commit work", KindCommit, 0, true},
 		{"COMMIT AND CHAIN", KindCommit, Chain, true},
@@ -121,7 +121,7 @@ func TestKinds(t *testing.T) {
 		{"savepoint a", KindSavepoint, 0, true},
 		{"release savepoint a", KindSavepoint, 0, true},
 		{"xa start 'x'", KindXA, XA, false},
-		{"XA RECOVER", KindXA, XA, false},
+		{"XA RECOVER", KindXA, XA | Admin, false},
 		// Compound statements.
 		{"begin not atomic select 1; end", KindCompound, Compound, false},
 		{"BEGIN /* c */ NOT ATOMIC select 1; END", KindCompound, Compound, false},

@@ -56,9 +56,26 @@
 //     only. SET TRANSACTION (alone in its statement) without a keyword sets the next
 //     transaction only (ScopeNextTransaction). SET NAMES, CHARACTER SET and PASSWORD mix with
 //     other assignments.
-//   - A SET of sql_mode (to a literal) or of the client character set changes how MariaDB
-//     reads the statements after it in the same query; the package follows it. SET
-//     STATEMENT sql_mode=... FOR s does not change how s is read.
+//   - A SET of sql_mode or of the client character set (NAMES, CHARACTER SET,
+//     character_set_client) changes how MariaDB reads the statements after it in the same
+//     query: the package follows a literal it understands (mode names, or a number decoded
+//     as MariaDB's bitmask; a character set name) and reports each statement's options in
+//     Statement.Options. After one it cannot know (an expression, a variable, DEFAULT, a
+//     collation number, an unknown name, a SET in a versioned comment a server may skip, a
+//     SET it cannot read), after an EXECUTE of a text that may set them, and after a
+//     compound statement whose body sets them or runs EXECUTE (its SET NAMES stays after it;
+//     a procedure's does not), every later statement of the query is KindUnknown with the
+//     Admin flag. SET STATEMENT sql_mode=... FOR s does not change how s is read, but the
+//     text of PREPARE | EXECUTE IMMEDIATE is read under it when it runs
+//     (Statement.TextOptions), or cannot be judged (Admin) when the value is not a literal
+//     the package understands, or follows a SET of those variables in a compound body.
+//   - sql_mode ORACLE (a SET of it, or Options.Oracle) makes every statement after it
+//     KindUnknown with Admin. CREATE PACKAGE [BODY] (stored code, Admin), BEGIN stmt ... and
+//     DECLARE ... at the top level (ORACLE's anonymous blocks; MariaDB refuses them otherwise)
+//     run to the end of the query with the Admin flag: the package does not split ORACLE's
+//     grammar as MariaDB does, it keeps the rest of the query together.
+//   - @@global, its dot and the name are separate tokens: @@global .x and @@global/* */.x are
+//     global.
 //   - A read-only server refuses, besides the obvious writes: SELECT ... FOR UPDATE, NEXTVAL()
 //     and NEXT VALUE FOR (sequences), EXPLAIN or ANALYZE of a write, START TRANSACTION READ
 //     WRITE, LOCK TABLES ... WRITE, ANALYZE TABLE. It accepts LOCK IN SHARE MODE, temporary
@@ -82,15 +99,17 @@
 //
 // # Limits
 //
-// sql_mode=ORACLE changes MariaDB's grammar (PL/SQL blocks, packages): not supported. The
-// body of a function whose RETURNS type the package does not know (TYPE OF, ROW TYPE OF)
-// may be misread; MariaDB's own answer is then still right, only the classification of the
-// rest of the query is conservative. Names of tables read without a schema (SELECT * FROM
-// processlist after USE information_schema) are not recognised as server internals: the
-// caller knows the current database. A SET of sql_mode or of the character set inside a
-// compound statement's body (which may or may not run) does not change how the statements
-// after it are read. When the gateway runs the statements of a query one by one, it can
-// Analyze the rest again with the options from each statement's status flags.
+// sql_mode=ORACLE changes MariaDB's grammar (PL/SQL blocks, packages): not followed (see
+// above); the status flags do not tell it from ANSI_QUOTES, so the caller must set
+// Options.Oracle when it knows the session has it. The body of a function whose RETURNS
+// type the package does not know (TYPE OF, ROW TYPE OF) may be misread; MariaDB's own answer
+// is then still right, only the classification of the rest of the query is conservative.
+// Names of tables read without a schema (SELECT * FROM processlist after USE
+// information_schema) are not recognised as server internals: the caller knows the current
+// database. A SET of sql_mode or of the character set inside a compound statement's body
+// makes the statements after it cannot-be-judged. When the gateway runs the statements of a
+// query one by one, it can Analyze the rest again with the options from each statement's
+// status flags.
 //
 // # Example
 //

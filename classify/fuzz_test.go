@@ -14,7 +14,10 @@ func FuzzAnalyze(f *testing.F) {
 		"create procedure p() begin if 1 then select 1; end if; end; call p(@a)",
 		"begin not atomic declare continue handler for sqlstate '02000' set @x = 1; end",
 		"/*!40101 select 1; */", "set statement sql_mode='ANSI_QUOTES' for select \"a;b\"",
-		"select '\xbf\x5c'; select 2", "show vitess_shards like 'x'", "prepare s from 'select 1'"} {
+		"select '\xbf\x5c'; select 2", "show vitess_shards like 'x'", "prepare s from 'select 1'",
+		"set sql_mode=4; select \"a\"; set names gbk; select 1", "set statement sql_mode=1048576 for execute immediate 'select 1'",
+		"xa start x'61', 'b', 0x10", "create package body p as procedure q as begin null; end; end; select 1",
+		"set @@global .x = 1", "begin not atomic set names gbk; end; select 1", "show grants for current_user()"} {
 		f.Add([]byte(s), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, q []byte, mode uint8) {
@@ -34,8 +37,9 @@ func FuzzAnalyze(f *testing.F) {
 			if st.End < st.Start || st.End > len(q) {
 				t.Fatalf("statement %d: bad range [%d,%d) of %d", n, st.Start, st.End, len(q))
 			}
-			if st.Kind >= numKinds || (st.Show != nil) != (st.Kind == KindShow) || (st.Kill != nil) != (st.Kind == KindKill) {
-				t.Fatalf("kind %d, show %v, kill %v", st.Kind, st.Show, st.Kill)
+			if st.Kind >= numKinds || (st.Show != nil) != (st.Kind == KindShow) || (st.Kill != nil) != (st.Kind == KindKill) ||
+				(st.XA != nil) != (st.Kind == KindXA) {
+				t.Fatalf("kind %d, show %v, kill %v, xa %v", st.Kind, st.Show, st.Kill, st.XA)
 			}
 			if d := st.Directive; !d.Empty() && (d.Start < st.Start || d.End > st.End) {
 				t.Fatalf("directive %+v outside [%d,%d)", d, st.Start, st.End)

@@ -7,6 +7,10 @@ const (
 	shapePlain    shape = iota // ends at the first ';'
 	shapeRoutine               // CREATE PROCEDURE | FUNCTION | TRIGGER | EVENT, ALTER EVENT: a header, then a body
 	shapeCompound              // a compound statement: a body from its first token
+	// shapeRest: a statement of sql_mode ORACLE's grammar (CREATE PACKAGE [BODY], an
+	// anonymous block BEGIN stmt; ... END or DECLARE ... BEGIN ... END), which the package
+	// does not follow: it runs to the end of the query, with the Admin flag.
+	shapeRest
 )
 
 type routineKind uint8
@@ -37,6 +41,11 @@ type head struct {
 	// scan mode.
 	inner     int
 	innerMode scanMode
+	// dynamic: the options the text of a PREPARE | EXECUTE IMMEDIATE is read with are dynOpt
+	// (SET STATEMENT sql_mode=... FOR s), or cannot be known (dynUnknown); else the
+	// statement's own.
+	dynamic, dynUnknown bool
+	dynOpt              Options
 	// second is the statement's second token, when the walker has read it (hasSecond), in q.
 	second    Token
 	hasSecond bool
@@ -66,6 +75,8 @@ func readHead(at *cursor) head {
 		skipDefiner(&c)
 		c.accept(kwAggregate)
 		switch c.kw {
+		case kwPackage:
+			return head{shape: shapeRest}
 		case kwProcedure:
 			return head{shape: shapeRoutine, routine: routineProcedure}
 		case kwFunction:
@@ -84,9 +95,14 @@ func readHead(at *cursor) head {
 		}
 	case kwBegin:
 		tz := at.tz // a tokenizer is smaller than a cursor: BEGIN is on the per-query path
-		if t := tz.Next(); t.Kind == TokWord && equalFold(tz.q[t.Start:t.End], "not") {
+		switch t := tz.Next(); {
+		case t.Kind == TokWord && equalFold(tz.q[t.Start:t.End], "not"):
 			return head{shape: shapeCompound}
+		case t.Kind != TokEOF && t.Kind != TokSemicolon && !(t.Kind == TokWord && equalFold(tz.q[t.Start:t.End], "work")):
+			return head{shape: shapeRest} // BEGIN stmt: an anonymous block of sql_mode ORACLE (else MariaDB refuses it)
 		}
+	case kwDeclare:
+		return head{shape: shapeRest} // DECLARE ... BEGIN ... END: an anonymous block of sql_mode ORACLE
 	case kwIf, kwCase, kwLoop, kwWhile, kwRepeat, kwFor:
 		return head{shape: shapeCompound}
 	case noKeyword:

@@ -126,6 +126,11 @@ func TestAgainstMariaDB(t *testing.T) {
 	t.Run("StatusFlags", func(t *testing.T) { testStatusFlags(t, m) })
 	t.Run("Charset", func(t *testing.T) { testCharset(t, m) })
 	t.Run("SkippedComment", func(t *testing.T) { testSkippedComment(t, m) })
+	t.Run("SQLModeBits", func(t *testing.T) { testSQLModeBits(t, m) })
+	t.Run("ReadingChanges", func(t *testing.T) { testReadingChanges(t, m) })
+	t.Run("DynamicText", func(t *testing.T) { testDynamicText(t, m) })
+	t.Run("XA", func(t *testing.T) { testXA(t, m) })
+	t.Run("Oracle", func(t *testing.T) { testOracle(t, m) })
 }
 
 // splitQueries are multi-statement queries whose bodies and strings hold ';'. None loops
@@ -178,6 +183,9 @@ var splitQueries = []string{
 	"set sql_mode='ANSI_QUOTES'; select \"a;b\" from (select 1 as \"a;b\") x; set sql_mode=default; select \"c;d\"",
 	"set sql_mode='NO_BACKSLASH_ESCAPES'; select 'a\\'; select 2; set sql_mode=default",
 	"set statement sql_mode='NO_BACKSLASH_ESCAPES' for select 'a\\'; select 2 '; select 3",
+	"set sql_mode=1048576; select 'a\\'; select 2; set sql_mode=0; select 'b\\'; select 3'",
+	"set sql_mode=4; select \"a;b\" from (select 1 as \"a;b\") x; set sql_mode=262144; select \"c;d\" from (select 1 as \"c;d\") y",
+	"set sql_mode='ANSI_QUOTES,'; select \"a;b\" from (select 1 as \"a;b\") x",
 	"prepare s from 'select 1; select 2'; select 1",
 	"prepare s from 'select ?; '; execute s using 5; deallocate prepare s",
 	"execute immediate 'select 1'; select 2",
@@ -344,6 +352,8 @@ func testSetScope(t *testing.T, m *local.MariaDB) {
 		"SET GLOBAL net_read_timeout = 101, @@session.net_write_timeout = 102, wait_timeout = 103",
 		"SET LOCAL net_read_timeout = 101, @@global.net_write_timeout = 102, interactive_timeout = 104",
 		"SET @@net_read_timeout = 101, global wait_timeout = 103, @@local.interactive_timeout = 104",
+		"SET @@global .net_read_timeout = 101, @@global. net_write_timeout = 102, @@session .wait_timeout = 103",
+		"SET GLOBAL net_read_timeout = 101, @@local /* c */ . /* c */ `net_write_timeout` = 102, @@GLOBAL\n.interactive_timeout = 104",
 	}
 	for _, q := range queries {
 		// Start from known values: 30 everywhere.

@@ -1,5 +1,11 @@
 package classify
 
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
 // Options are the session settings that change how MariaDB reads a query's bytes.
 type Options struct {
 	// NoBackslashEscapes: sql_mode NO_BACKSLASH_ESCAPES, a backslash in a string is a plain
@@ -13,6 +19,11 @@ type Options struct {
 	// MariaDB reads as a whole, so that their second byte neither escapes nor ends anything;
 	// a byte >= 0x80 that is white space (0xA0 in latin1...). See CharsetByName.
 	Charset Charset
+	// Oracle: sql_mode ORACLE, under which MariaDB reads statements with another grammar
+	// (PL/SQL blocks, packages) that this package does not follow: every statement is then
+	// KindUnknown with the Admin flag (it cannot be judged). The status flags do not say
+	// it: the caller sets it when it knows the session's sql_mode has it.
+	Oracle bool
 }
 
 // MariaDB's server status flags for the two sql_mode settings that change tokenization.
@@ -98,38 +109,78 @@ func (c Charset) mbLen(q []byte, i int) int {
 	return 1
 }
 
-// sqlModeOptions applies a literal sql_mode value to o: the modes that set ANSI_QUOTES (itself,
-// ANSI and the combination modes that include it) and NO_BACKSLASH_ESCAPES.
-func sqlModeOptions(o Options, mode string) Options {
-	o.AnsiQuotes, o.NoBackslashEscapes = false, false
-	for len(mode) > 0 {
-		i := 0
-		for i < len(mode) && mode[i] != ',' {
-			i++
+// sqlModeOptions applies a literal sql_mode value to o, and reports false when it cannot
+// tell what MariaDB makes of it. A value is a list of mode names (a string or a bare word:
+// the modes that set ANSI_QUOTES are itself, ANSI and the combination modes that include
+// it) or a decimal number, MariaDB's bitmask of the modes in the order it lists them. A
+// name it does not know, DEFAULT (the global value, which may be anything) and NULL are
+// unknown. ORACLE sets Options.Oracle.
+func sqlModeOptions(o Options, mode string, number bool) (Options, bool) {
+	o.AnsiQuotes, o.NoBackslashEscapes, o.Oracle = false, false, false
+	if number {
+		bits, err := strconv.ParseUint(mode, 10, 64)
+		if err != nil || bits >= 1<<len(sqlModeNames) {
+			return o, false // MariaDB refuses a bit it does not have: unknown is as good
 		}
-		switch w := lowerASCII(trimSpace(mode[:i])); w {
-		case "ansi_quotes", "ansi", "postgresql", "oracle", "mssql", "db2", "maxdb":
-			o.AnsiQuotes = true
-		case "no_backslash_escapes":
-			o.NoBackslashEscapes = true
+		for i, name := range sqlModeNames {
+			var ok bool
+			if bits&(1<<i) != 0 {
+				if o, ok = applySQLMode(o, name); !ok {
+					return o, false
+				}
+			}
+		}
+		return o, true
+	}
+	if w := lowerASCII(mode); w == "default" || w == "null" {
+		return o, false
+	}
+	for len(mode) > 0 {
+		i := strings.IndexByte(mode, ',')
+		if i < 0 {
+			i = len(mode)
+		}
+		var ok bool
+		// MariaDB 10.11 drops the spaces after a name, and refuses any before it.
+		if w := lowerASCII(strings.TrimRight(mode[:i], " ")); w != "" {
+			if o, ok = applySQLMode(o, w); !ok {
+				return o, false
+			}
 		}
 		if i == len(mode) {
 			break
 		}
 		mode = mode[i+1:]
 	}
-	return o
+	return o, true
 }
 
-func trimSpace(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
+// applySQLMode applies one mode name (lower case) to o; false for a name it does not know.
+func applySQLMode(o Options, name string) (Options, bool) {
+	switch name {
+	case "ansi_quotes", "ansi", "postgresql", "mssql", "db2", "maxdb":
+		o.AnsiQuotes = true
+	case "no_backslash_escapes":
+		o.NoBackslashEscapes = true
+	case "oracle":
+		o.AnsiQuotes, o.Oracle = true, true
+	default:
+		if !slices.Contains(sqlModeNames[:], name) {
+			return o, false
+		}
 	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
+	return o, true
 }
+
+// sqlModeNames are MariaDB 10.11's sql_mode names, bit 0 first (as
+// information_schema.SYSTEM_VARIABLES lists them: mariadb_test.go checks it).
+var sqlModeNames = [...]string{"real_as_float", "pipes_as_concat", "ansi_quotes", "ignore_space",
+	"ignore_bad_table_options", "only_full_group_by", "no_unsigned_subtraction", "no_dir_in_create", "postgresql",
+	"oracle", "mssql", "db2", "maxdb", "no_key_options", "no_table_options", "no_field_options", "mysql323",
+	"mysql40", "ansi", "no_auto_value_on_zero", "no_backslash_escapes", "strict_trans_tables", "strict_all_tables",
+	"no_zero_in_date", "no_zero_date", "allow_invalid_dates", "error_for_division_by_zero", "traditional",
+	"no_auto_create_user", "high_not_precedence", "no_engine_substitution", "pad_char_to_full_length",
+	"empty_string_is_null", "simultaneous_assignment", "time_round_fractional"}
 
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {

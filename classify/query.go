@@ -45,8 +45,15 @@ type Statement struct {
 	// database it names (empty for ALTER DATABASE of the current one, and for the DDL of
 	// any other object).
 	Name string
-	// Text is the unquoted literal of PREPARE s FROM '...' and EXECUTE IMMEDIATE '...'.
-	Text string
+	// Text is the unquoted literal of PREPARE s FROM '...' and EXECUTE IMMEDIATE '...';
+	// TextOptions are the options MariaDB reads it with (those of a SET STATEMENT around
+	// the statement, else the statement's).
+	Text        string
+	TextOptions Options
+	// Options are the options MariaDB reads the statement with: the session's, as the SETs
+	// of sql_mode and of the client character set before it in the query changed them. (A
+	// statement after a SET the package cannot follow is KindUnknown with the Admin flag.)
+	Options Options
 	// Reason says why the statement acts beyond its session (with the Admin flag).
 	Reason string
 	// Show details KindShow: non-nil exactly for it.
@@ -60,6 +67,11 @@ type Statement struct {
 	Set *Set
 	// Directive is the text of the statement's first /*vt+ ... */ comment, if any.
 	Directive Span
+	// XA details KindXA: non-nil exactly for it.
+	XA *XAStatement
+	// unsure says why the statements after this one cannot be judged (it may change how
+	// MariaDB reads them in ways the package cannot follow), or "".
+	unsure string
 }
 
 // Span is a range of a query's bytes; the zero Span is empty.

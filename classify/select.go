@@ -121,10 +121,16 @@ func explainable(c *cursor) bool {
 }
 
 // classifyPrepared reads PREPARE, EXECUTE and DEALLOCATE PREPARE
-// (https://mariadb.com/kb/en/prepare-statement/, execute-immediate/).
-func classifyPrepared(c *cursor) Statement {
+// (https://mariadb.com/kb/en/prepare-statement/, execute-immediate/). The literal text of
+// PREPARE and EXECUTE IMMEDIATE is read with the options in force when it runs: the
+// statement's, or those of the SET STATEMENT around it (h).
+func classifyPrepared(c *cursor, h *head) Statement {
 	verb := c.kw
 	c.advance()
+	dyn := c.tz.Options()
+	if h.dynamic {
+		dyn = h.dynOpt
+	}
 	switch verb {
 	case kwPrepare:
 		st := Statement{Kind: KindPrepare, Flags: SQLPrepare, Name: lowerName(c)}
@@ -132,34 +138,51 @@ func classifyPrepared(c *cursor) Statement {
 			return Statement{}
 		}
 		text, ok := literalText(c)
-		if !ok {
+		switch {
+		case !ok:
 			st.Flags |= Admin
 			st.Reason = reasonPrepareVar
 			return st
+		case h.dynUnknown || dyn.Oracle:
+			st.Flags |= Admin
+			st.Reason = reasonDynamicOptions
+			return st
 		}
-		inner := Analyze([]byte(text), c.tz.Options())
-		st.Text, st.Inner = text, inner.First.Kind
+		inner, changes := analyzeText([]byte(text), dyn)
+		st.Text, st.Inner, st.TextOptions = text, inner.First.Kind, dyn
 		st.ReadOnly = inner.Count == 1 && inner.ReadOnly
 		// What the text does beyond the session, EXECUTE will do: preparing it is as much.
 		st.Flags |= inner.Flags & (Admin | ServerInternals | Kills)
 		st.Reason = inner.Reason
+		if changes {
+			st.unsure = reasonExecuteBefore // for the EXECUTE of it (see splitter.prepared)
+		}
 		return st
 	case kwExecute:
 		if !c.accept(kwImmediate) {
-			return Statement{Kind: KindExecute, Flags: SQLPrepare, Name: lowerName(c)}
+			// The prepared text may set sql_mode or the client character set.
+			return Statement{Kind: KindExecute, Flags: SQLPrepare, Name: lowerName(c), unsure: reasonExecuteBefore}
 		}
 		st := Statement{Kind: KindExecute, Flags: SQLPrepare}
 		text, ok := literalText(c)
-		if !ok {
+		switch {
+		case !ok:
 			st.Flags |= Admin
 			st.Reason = reasonExecImm
 			return st
+		case h.dynUnknown || dyn.Oracle:
+			st.Flags |= Admin
+			st.Reason = reasonDynamicOptions
+			return st
 		}
-		// The text runs now: its flags are this statement's.
-		inner := Analyze([]byte(text), c.tz.Options())
-		st.Text, st.Inner = text, inner.First.Kind
+		// The text runs now: its flags are this statement's, and what it sets, the session's.
+		inner, changes := analyzeText([]byte(text), dyn)
+		st.Text, st.Inner, st.TextOptions = text, inner.First.Kind, dyn
 		st.Flags |= inner.Flags
 		st.Reason = inner.Reason
+		if changes {
+			st.unsure = reasonExecuteBefore
+		}
 		return st
 	case kwDeallocate:
 		if !c.accept(kwPrepare) {
@@ -170,14 +193,36 @@ func classifyPrepared(c *cursor) Statement {
 	return Statement{}
 }
 
+// analyzeText analyses the text of PREPARE | EXECUTE IMMEDIATE, and reports whether running
+// it may change how MariaDB reads the statements after it (it sets sql_mode or the client
+// character set, or runs a prepared text).
+func analyzeText(q []byte, opt Options) (Query, bool) {
+	var res Query
+	sp := newSplitter(q, opt)
+	var st Statement
+	for sp.next(&st) {
+		if res.Count == 0 {
+			res.First = st
+			res.ReadOnly = true
+		}
+		res.Count++
+		res.add(&st)
+	}
+	return res, sp.unsure != "" || sp.opt != opt
+}
+
 // literalText reads a string literal (adjacent literals are one, as MariaDB joins them)
-// that is the rest of the statement, or the rest up to USING.
+// that is the rest of the statement, or the rest up to USING. A literal in a versioned
+// comment a server may skip makes the text unknown.
 func literalText(c *cursor) (string, bool) {
 	if c.tok.Kind != TokString {
 		return "", false
 	}
 	var text strings.Builder
 	for c.tok.Kind == TokString {
+		if c.tz.inExec && c.tz.execVer {
+			return "", false
+		}
 		s, _ := unquoteString(c.tz.q, c.tok, c.tz.Options())
 		text.WriteString(s)
 		c.advance()

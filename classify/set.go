@@ -128,22 +128,14 @@ func (st *Statement) setAdmin(reason string) {
 // variables reported.
 func setStatement(c *cursor, h *head, scan Flags) Statement {
 	var vars []string
+	dyn, known := c.tz.Options(), true
 	for {
 		c.advance() // STATEMENT
-		for !c.done() {
-			name, ok := variableName(c)
-			if !ok || !(c.acceptOp("=") || c.acceptOp(":=")) {
-				return Statement{}
-			}
-			vars = append(vars, name)
-			skipValue(c)
-			if !c.acceptKind(TokComma) {
-				break
-			}
-		}
-		if !c.accept(kwFor) {
+		o, k, ok := statementOptions(c, dyn, &vars)
+		if !ok || !c.accept(kwFor) {
 			return Statement{}
 		}
+		dyn, known = o, known && k
 		// MariaDB takes SET STATEMENT ... FOR SET STATEMENT ... FOR s: read it in a loop, so
 		// that no query nests the classifier deeply.
 		if t, kw := c.peek(); c.is(kwSet) && kw == kwStatement && t.Kind == TokWord {
@@ -152,7 +144,9 @@ func setStatement(c *cursor, h *head, scan Flags) Statement {
 		}
 		break
 	}
-	st := classify(c, &head{mode: h.innerMode}, scan)
+	// The variables are set while s runs, not while it is read: only the text of PREPARE |
+	// EXECUTE IMMEDIATE, read when it runs, is read under them.
+	st := classify(c, &head{mode: h.innerMode, dynamic: true, dynOpt: dyn, dynUnknown: !known}, scan)
 	if st.Set == nil {
 		st.Set = &Set{}
 	}
@@ -204,15 +198,10 @@ func assignment(c *cursor, scope Scope) (Assignment, bool) {
 		a.Name = userVarName(c.tz.q, c.tok, c.tz.Options())
 		c.advance()
 	case c.tok.Kind == TokSysVar:
-		s, name := sysVarParts(c.text())
-		switch s {
-		case "global":
-			a.Scope = ScopeGlobal
-		default:
-			a.Scope = ScopeSession
+		var ok bool
+		if a.Scope, a.Name, ok = sysVarAssigned(c); !ok {
+			return a, false
 		}
-		a.Name = lowerASCII(string(trimBackquotes(name)))
-		c.advance()
 	case c.is(kwNames):
 		c.advance()
 		return names(c, a, start)
@@ -255,6 +244,47 @@ func assignment(c *cursor, scope Scope) (Assignment, bool) {
 	a.ValueSpan = Span{vstart, end}
 	a.Span = Span{start, end}
 	return a, true
+}
+
+// sysVarAssigned reads the @@ variable at c: its scope and name (lower case). MariaDB reads
+// the scope prefix, its dot and the name as separate tokens: @@global .x, @@global. x and
+// @@global/* c */.x set the global x (checked on MariaDB 10.11), as the parts of a structured
+// variable (@@global.keycache1 .key_buffer_size) may be spaced too.
+func sysVarAssigned(c *cursor) (Scope, string, bool) {
+	scope, name := sysVarParts(c.text())
+	c.advance()
+	if scope == "" && c.tok.Kind == TokDot {
+		switch {
+		case equalFold(name, "global"):
+			scope = "global"
+		case equalFold(name, "session"), equalFold(name, "local"):
+			scope = "session"
+		}
+		if scope != "" {
+			c.advance()
+			if c.tok.Kind != TokWord && c.tok.Kind != TokQuotedIdent {
+				return ScopeSession, "", false
+			}
+			name = c.text()
+			c.advance()
+		}
+	}
+	var b strings.Builder
+	b.Write(trimBackquotes(name))
+	for c.tok.Kind == TokDot {
+		c.advance()
+		part, ok := identName(c.tz.q, c.tok)
+		if !ok {
+			return ScopeSession, "", false
+		}
+		b.WriteByte('.')
+		b.WriteString(part)
+		c.advance()
+	}
+	if scope == "global" {
+		return ScopeGlobal, lowerASCII(b.String()), true
+	}
+	return ScopeSession, lowerASCII(b.String()), true
 }
 
 // names reads SET NAMES cs [COLLATE c] | NAMES DEFAULT.
@@ -382,7 +412,7 @@ func simpleValue(c *cursor) (string, bool, bool) {
 		}
 	}
 	v, ok := literalValue(&d)
-	if !ok || !(d.done() || d.tok.Kind == TokComma) {
+	if !ok || !(d.done() || d.tok.Kind == TokComma || d.is(kwFor)) { // FOR: of SET STATEMENT
 		return "", false, true
 	}
 	return sign + v, true, true

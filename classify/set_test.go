@@ -123,3 +123,39 @@ func TestSetSpans(t *testing.T) {
 		t.Errorf("spans %q, want %q", got, want)
 	}
 }
+
+// MariaDB reads @@global, its dot and the name as separate tokens: spaces and comments
+// around the dot keep the scope (checked on MariaDB 10.11 in mariadb_test.go).
+func TestSysVarScopeSpaces(t *testing.T) {
+	tests := []struct {
+		q     string
+		scope Scope
+		name  string
+	}{
+		{"SET @@global .wait_timeout=5", ScopeGlobal, "wait_timeout"},
+		{"SET @@global. wait_timeout=5", ScopeGlobal, "wait_timeout"},
+		{"SET @@GLOBAL/* c */./* c */`wait_timeout`=5", ScopeGlobal, "wait_timeout"},
+		{"SET @@global\n.keycache1 .key_buffer_size=5", ScopeGlobal, "keycache1.key_buffer_size"},
+		{"SET @@session .wait_timeout=5", ScopeSession, "wait_timeout"},
+		{"SET a=1, @@local . wait_timeout=5", ScopeSession, "wait_timeout"},
+		{"SET @@global.wait_timeout=5", ScopeGlobal, "wait_timeout"},
+		{"SET @@wait_timeout=5", ScopeSession, "wait_timeout"},
+	}
+	for _, tt := range tests {
+		st := Analyze([]byte(tt.q), Options{}).First
+		if st.Set == nil || len(st.Set.Assignments) == 0 {
+			t.Errorf("%q: %s, no assignments", tt.q, st.Kind)
+			continue
+		}
+		a := st.Set.Assignments[len(st.Set.Assignments)-1]
+		if a.Scope != tt.scope || a.Name != tt.name {
+			t.Errorf("%q: %s %s, want %s %s", tt.q, a.Scope, a.Name, tt.scope, tt.name)
+		}
+		if (tt.scope == ScopeGlobal) != (st.Flags&Admin != 0) {
+			t.Errorf("%q: flags %s", tt.q, st.Flags)
+		}
+	}
+	if st := Analyze([]byte("SET @@`global`.x=1"), Options{}).First; st.Flags&Admin != 0 {
+		t.Errorf("@@`global`.x is a structured variable named global (MariaDB refuses it): flags %s", st.Flags)
+	}
+}

@@ -63,9 +63,56 @@ func classifyShow(c *cursor) Statement {
 	case kwExplain, kwAnalyze:
 		st.Flags |= ServerInternals // SHOW EXPLAIN | ANALYZE FOR <another connection>
 	default:
+		if f, reason := showBeyond(*c); f != 0 {
+			st.Flags |= f
+			st.Reason = reason
+		}
 		showOther(c, &st)
 	}
 	return st
+}
+
+const reasonShowAccount = "SHOW CREATE USER and SHOW GRANTS FOR another account show accounts' password hashes"
+
+// showBeyond returns the flags of the SHOW statements that show more than the session's own:
+// other accounts' credentials (Admin), and what MariaDB keeps for its PROCESS, BINLOG
+// MONITOR and SLAVE MONITOR privileges (ServerInternals): every user's and client's
+// statistics, the binary and relay logs (every session's changes), the replication state.
+// c is at the word after SHOW.
+func showBeyond(c cursor) (Flags, string) {
+	if c.tok.Kind != TokWord {
+		return 0, ""
+	}
+	w := c.text()
+	switch {
+	case c.is(kwCreate):
+		c.advance()
+		if c.is(kwUser) {
+			return Admin, reasonShowAccount
+		}
+	case equalFold(w, "grants"):
+		c.advance()
+		if c.done() {
+			return 0, "" // the session's own account
+		}
+		if !c.accept(kwFor) || c.tok.Kind != TokWord || !equalFold(c.text(), "current_user") {
+			return Admin, reasonShowAccount
+		}
+		c.advance()
+		if c.acceptKind(TokLParen) && !c.acceptKind(TokRParen) {
+			return Admin, reasonShowAccount
+		}
+		if !c.done() {
+			return Admin, reasonShowAccount
+		}
+	case equalFold(w, "user_statistics"), equalFold(w, "client_statistics"), equalFold(w, "index_statistics"),
+		equalFold(w, "table_statistics"), c.is(kwBinlog), equalFold(w, "relaylog"), c.is(kwMaster), c.is(kwSlave),
+		c.is(kwReplica), equalFold(w, "slaves"), equalFold(w, "replicas"):
+		return ServerInternals, ""
+	case c.is(kwBinary), c.is(kwAll):
+		return ServerInternals, "" // SHOW BINARY LOGS, SHOW ALL SLAVES | REPLICAS STATUS
+	}
+	return 0, ""
 }
 
 // showOther reads the SHOW statements the gateway does not answer: the database they name, if

@@ -206,3 +206,49 @@ func TestReasons(t *testing.T) {
 		}
 	}
 }
+
+// The SHOWs that show other accounts' credentials (Admin) or what MariaDB keeps for its
+// PROCESS, BINLOG MONITOR and SLAVE MONITOR privileges (ServerInternals).
+func TestShowBeyond(t *testing.T) {
+	tests := []struct {
+		q    string
+		want Flags
+	}{
+		{"SHOW GRANTS", 0},
+		{"show grants for current_user", 0},
+		{"SHOW GRANTS FOR CURRENT_USER()", 0},
+		{"show grants for current_user ( )", 0},
+		{"SHOW GRANTS FOR vt_dba@'%'", Admin},
+		{"show grants for 'vt_dba'", Admin},
+		{"SHOW GRANTS FOR CURRENT_USER() x", Admin},
+		{"show grants for current_role", Admin},
+		{"SHOW CREATE USER vt_dba", Admin},
+		{"show create user current_user()", Admin},
+		{"SHOW CREATE TABLE t", 0},
+		{"SHOW USER_STATISTICS", ServerInternals},
+		{"show client_statistics", ServerInternals},
+		{"SHOW INDEX_STATISTICS", ServerInternals},
+		{"show table_statistics", ServerInternals},
+		{"SHOW BINLOG EVENTS IN 'mb.000001'", ServerInternals},
+		{"show relaylog events", ServerInternals},
+		{"SHOW MASTER STATUS", ServerInternals},
+		{"show master logs", ServerInternals},
+		{"SHOW BINARY LOGS", ServerInternals},
+		{"show slave status", ServerInternals},
+		{"SHOW REPLICA 'c1' STATUS", ServerInternals},
+		{"show all slaves status", ServerInternals},
+		{"SHOW SLAVE HOSTS", ServerInternals},
+		{"SHOW STATUS", 0},
+		{"SHOW VARIABLES LIKE 'x'", 0},
+		{"SHOW TABLES", 0},
+	}
+	for _, tt := range tests {
+		st := Analyze([]byte(tt.q), Options{}).First
+		if st.Kind != KindShow || st.Flags != tt.want {
+			t.Errorf("%q: %s %s, want show %s", tt.q, st.Kind, st.Flags, tt.want)
+		}
+		if tt.want&Admin != 0 && st.Reason == "" {
+			t.Errorf("%q: no reason", tt.q)
+		}
+	}
+}

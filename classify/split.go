@@ -1,5 +1,7 @@
 package classify
 
+import "slices"
+
 // splitter cuts a query into statements where MariaDB does: at each ';' outside stored
 // program bodies and compound statements. A statement that would end inside an executable
 // comment (MariaDB refuses it) or holds an unterminated string or comment is malformed: it
@@ -10,12 +12,32 @@ type splitter struct {
 	opt  Options // the session options, changed by a SET of sql_mode or the client charset
 	pos  int     // where the next statement starts
 	done bool
+	// unsure says why the statements from pos on cannot be judged (a SET the splitter could
+	// not follow came before them), or "". It stays to the end of the query.
+	unsure string
+	// prepared: the names of the statements PREPAREd earlier in the query from a literal
+	// text that does not change sql_mode or the client character set.
+	prepared []string
 	// more: a token other than ';' starts at or after pos (found once, so that a run of
 	// ';' costs linear time).
 	moreAt int
 }
 
-func newSplitter(q []byte, opt Options) splitter { return splitter{q: q, opt: opt} }
+// prepare notes the PREPARE (safe: of a text that changes nothing) or DEALLOCATE of name.
+func (s *splitter) prepare(name string, safe bool) {
+	s.prepared = slices.DeleteFunc(s.prepared, func(n string) bool { return n == name })
+	if safe {
+		s.prepared = append(s.prepared, name)
+	}
+}
+
+func newSplitter(q []byte, opt Options) splitter {
+	s := splitter{q: q, opt: opt}
+	if opt.Oracle {
+		s.unsure = reasonOracle
+	}
+	return s
+}
 
 // next classifies the next statement into st, and reports false when there is none.
 func (s *splitter) next(st *Statement) bool {
@@ -91,6 +113,13 @@ func (s *splitter) next(st *Statement) bool {
 	if w.tz.ambiguous {
 		st.Flags, st.Reason = Admin, reasonAmbiguous
 	}
+	if h.shape == shapeRest {
+		if st.Kind != KindDDL {
+			*st = Statement{} // an anonymous block
+		}
+		st.ReadOnly = false
+		st.setAdmin(reasonOracleGrammar)
+	}
 	st.Start, st.End = start, w.end
 	if st.Reason == "" && w.bodyFlags&Admin != 0 {
 		st.Reason = w.bodyReason
@@ -105,8 +134,30 @@ func (s *splitter) next(st *Statement) bool {
 	if ds, de, ok := w.tz.Directive(); ok {
 		st.Directive = Span{ds, de}
 	}
-	if st.Kind == KindSet {
-		s.opt = nextOptions(s.opt, st)
+	st.Options = s.opt
+	if s.unsure != "" {
+		// Read under options the splitter could not follow: the best guess of its flags
+		// stays, for the session's bookkeeping of an admin.
+		*st = Statement{Kind: KindUnknown, Flags: st.Flags | Admin, Reason: s.unsure, Start: st.Start, End: st.End,
+			Directive: st.Directive, Options: st.Options}
+		return true
+	}
+	switch {
+	case st.Kind == KindPrepare:
+		s.prepare(st.Name, st.Text != "" && st.unsure == "")
+	case st.Kind == KindDeallocate:
+		s.prepare(st.Name, false)
+	case st.Kind == KindExecute && st.unsure != "" && st.Text == "" && slices.Contains(s.prepared, st.Name):
+		// EXECUTE of a text prepared earlier in the query that changes nothing.
+	case st.unsure != "":
+		s.unsure = st.unsure
+	case w.bodySetsReading || w.bodyExecutes:
+		s.unsure = reasonBodyBefore
+	case kw == kwSet:
+		s.opt, s.unsure = s.nextOptions(st)
+	}
+	if s.unsure == "" && s.opt.Oracle {
+		s.unsure = reasonOracle
 	}
 	return true
 }
@@ -124,9 +175,14 @@ type walker struct {
 	// (it runs them now), from their leading keywords.
 	bodyFlags  Flags
 	bodyReason string
-	end        int  // where the statement ends (its ';' or the end of the query)
-	next       int  // where the next statement starts
-	malformed  bool // an unterminated string or comment, or an end inside an executable comment
+	// bodySetsReading: a statement of the body sets sql_mode or the client character set;
+	// bodyExecutes: one runs a prepared text (EXECUTE [IMMEDIATE]). Either may change how the
+	// statements after the compound statement, and the text of a later PREPARE | EXECUTE
+	// IMMEDIATE of the body, are read.
+	bodySetsReading, bodyExecutes bool
+	end                           int  // where the statement ends (its ';' or the end of the query)
+	next                          int  // where the next statement starts
+	malformed                     bool // an unterminated string or comment, or an end inside an executable comment
 }
 
 // runPlain reads a statement that ends at its first ';' (the per-query path: it looks up
@@ -242,6 +298,8 @@ func (w *walker) runBody() {
 			var start bool
 			ends, start = bl.feed(t, kw, colon)
 			atStart = atStart || start
+		case w.shape == shapeRest:
+			scanOn = false // never ends
 		default:
 			ends = t.Kind == TokSemicolon
 		}
@@ -280,8 +338,22 @@ func (w *walker) runBody() {
 // statement that runs SET GLOBAL, GRANT, CREATE TEMPORARY TABLE... does them.
 func (w *walker) classifyLeaf(tz Tokenizer, end int) {
 	c := newCursor(tz, end)
+	isSet := c.kw == kwSet
 	h := readHead(&c)
+	if w.bodySetsReading {
+		h.dynUnknown = true // PREPARE | EXECUTE IMMEDIATE after a SET of sql_mode or the character set
+	}
 	st := classify(&c, &h, 0)
+	switch {
+	case st.Kind == KindExecute:
+		w.bodyExecutes = true
+	case st.Set != nil:
+		for i := range st.Set.Assignments {
+			w.bodySetsReading = w.bodySetsReading || readingVar(&st.Set.Assignments[i])
+		}
+	case isSet:
+		w.bodySetsReading = true // a SET the classifier could not read
+	}
 	if w.bodyReason == "" && st.Flags&Admin != 0 {
 		w.bodyReason = st.Reason
 	}
@@ -297,27 +369,19 @@ func blockKeyword(kw keyword) bool {
 	return false
 }
 
-// nextOptions applies to the options a statement's changes of sql_mode and of the client
-// character set, which MariaDB uses to read the statements after it. A value that is not a
-// literal (or DEFAULT) leaves them as they were: the gateway learns the truth from the
-// server's status flags after the query.
-func nextOptions(o Options, st *Statement) Options {
-	if st.Set == nil {
-		return o
+// nextOptions applies to the options a SET's changes of sql_mode and of the client character
+// set, which MariaDB uses to read the statements after it; it returns why those statements
+// cannot be judged instead when the splitter cannot follow them: a SET it could not read,
+// a value it does not understand, an assignment in a comment a server may skip.
+func (s *splitter) nextOptions(st *Statement) (Options, string) {
+	if st.Set == nil || st.Kind == KindUnknown {
+		return s.opt, reasonSetUnread
 	}
-	for _, a := range st.Set.Assignments {
-		if a.Scope != ScopeSession || !a.Literal || equalFold([]byte(a.Value), "default") {
-			continue
-		}
-		switch {
-		case a.Form == SetVariable && a.Name == "sql_mode":
-			o = sqlModeOptions(o, a.Value)
-		case a.Form == SetNames, a.Form == SetCharset,
-			a.Form == SetVariable && a.Name == "character_set_client":
-			o.Charset = CharsetByName(lowerASCII(a.Value))
-		}
+	o, why := setOptions(s.opt, st.Set, s.q)
+	if why == "" && o != s.opt && skippableIn(s.q, st.Start, st.End, s.opt) {
+		why = reasonReadingUnknown
 	}
-	return o
+	return o, why
 }
 
 func hasNonSpace(q []byte) bool {

@@ -16,7 +16,10 @@ const (
 	reasonLoadData    = "LOAD DATA | XML INFILE (not LOCAL) reads a file on the server"
 	reasonPrepareVar  = "PREPARE FROM an expression: its text cannot be judged"
 	reasonExecImm     = "EXECUTE IMMEDIATE of an expression: its text cannot be judged"
-	reasonRoutine     = "CREATE | ALTER | DROP PROCEDURE | FUNCTION | TRIGGER | EVENT: stored code"
+	reasonRoutine     = "CREATE | ALTER | DROP PROCEDURE | FUNCTION | TRIGGER | EVENT | PACKAGE [BODY]: stored code"
+	// reasonOracleGrammar: see shapeRest.
+	reasonOracleGrammar = "a statement of sql_mode ORACLE's grammar (CREATE PACKAGE, an anonymous block) that the gateway does not follow: " +
+		"it cannot be judged, and runs to the end of the query"
 	reasonServer      = "CREATE | ALTER | DROP SERVER changes the server's federated links"
 	reasonBackupStage = "BACKUP STAGE blocks the whole server"
 	reasonAmbiguous   = "a versioned executable comment holds a string or comment with */ in it: MariaDB reads it one way or the other depending on its version"
@@ -134,9 +137,9 @@ func classify(c *cursor, h *head, scan Flags) Statement {
 	case kwBackup:
 		return classifyBackup(c)
 	case kwPrepare, kwExecute, kwDeallocate:
-		return classifyPrepared(c)
+		return classifyPrepared(c, h)
 	case kwXa:
-		return Statement{Kind: KindXA, Flags: XA}
+		return classifyXA(c)
 	case kwSignal, kwResignal:
 		return Statement{Kind: KindSignal}
 	case kwGet:
@@ -272,7 +275,7 @@ func objectStatement(c *cursor) Statement {
 		}
 		name, _ := identName(c.tz.q, c.tok)
 		return Statement{Kind: KindDDL, Name: name}
-	case kwProcedure, kwFunction, kwTrigger, kwEvent:
+	case kwProcedure, kwFunction, kwTrigger, kwEvent, kwPackage:
 		return Statement{Kind: KindDDL, Flags: Admin, Reason: reasonRoutine}
 	case kwUser:
 		return adminStatement(reasonUser)

@@ -235,9 +235,14 @@ func (t *Tokenizer) comment(i int) (int, bool) {
 		for j+n < len(q) && n < 6 && q[j+n] >= '0' && q[j+n] <= '9' {
 			n++
 		}
-		// A server may skip a versioned comment: MariaDB skips /*!50700 to /*!99999, any
-		// server one above its version. Below 50700 every server runs it.
-		skippable := n >= 5 && (mariadb || n == 6 || q[j] > '5' || q[j] == '5' && q[j+1] >= '7')
+		// A server may skip a versioned comment: MariaDB skips /*!50700 to /*!99999 (the
+		// version is MMmmpp: 50700 is 5.7.0), any server one above its version. Below 50700
+		// every server runs it.
+		v := 0
+		for _, d := range q[j : j+n] {
+			v = v*10 + int(d-'0')
+		}
+		skippable := n >= 5 && (mariadb || n == 6 || v >= 50700)
 		if n >= 5 {
 			j += n
 		}

@@ -131,15 +131,15 @@ func TestSQLModeOptions(t *testing.T) {
 	}{
 		{"", false, false},
 		{"ANSI_QUOTES", true, false},
-		{"strict_trans_tables, ansi_quotes ,NO_BACKSLASH_ESCAPES", true, true},
+		{"strict_trans_tables,ansi_quotes  ,NO_BACKSLASH_ESCAPES", true, true},
 		{"ANSI", true, false},
 		{"ORACLE", true, false},
 		{"TRADITIONAL", false, false},
 		{"NO_BACKSLASH_ESCAPES", false, true},
 	}
 	for _, tt := range tests {
-		o := sqlModeOptions(Options{AnsiQuotes: true, NoBackslashEscapes: true}, tt.mode)
-		if o.AnsiQuotes != tt.ansi || o.NoBackslashEscapes != tt.nobs {
+		o, ok := sqlModeOptions(Options{AnsiQuotes: true, NoBackslashEscapes: true}, tt.mode, false)
+		if !ok || o.AnsiQuotes != tt.ansi || o.NoBackslashEscapes != tt.nobs {
 			t.Errorf("sqlModeOptions(%q) = %+v", tt.mode, o)
 		}
 	}
