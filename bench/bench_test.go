@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -206,11 +207,34 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--rounds", "0"}, true},
 		{[]string{"--cpuprofile", "/tmp/p", "--targets", "direct,relay"}, true},
 		{[]string{"--cpuprofile", "/tmp/p", "--targets", "gateway"}, false},
+		{[]string{"--vstream-latency-rounds", "0"}, true},
 	}
 	for _, tt := range tests {
 		_, err := parseFlags(tt.args)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("parseFlags(%q) err = %v, wantErr %v", tt.args, err, tt.wantErr)
+		}
+	}
+	o, err := parseFlags([]string{"--gateway-flags", " --vstream-private-binlog-dumps  --log-level info", "--gateway-env", "GOMAXPROCS=1 GODEBUG=gctrace=1",
+		"--vstream-mariadb-globals", "sync_binlog=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"--vstream-private-binlog-dumps", "--log-level", "info"}; !slices.Equal(o.gatewayFlags, want) {
+		t.Errorf("gatewayFlags = %q, want %q", o.gatewayFlags, want)
+	}
+	if want := []string{"GOMAXPROCS=1", "GODEBUG=gctrace=1"}; !slices.Equal(o.gatewayEnv, want) {
+		t.Errorf("gatewayEnv = %q, want %q", o.gatewayEnv, want)
+	}
+	if want := []string{"sync_binlog=1"}; !slices.Equal(o.mariadbGlobals, want) {
+		t.Errorf("mariadbGlobals = %q, want %q", o.mariadbGlobals, want)
+	}
+}
+
+func TestIsIdentifier(t *testing.T) {
+	for s, want := range map[string]bool{"sync_binlog": true, "innodb_flush_log_at_trx_commit": true, "": false, "a=b": false, "x; DROP": false} {
+		if got := isIdentifier(s); got != want {
+			t.Errorf("isIdentifier(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

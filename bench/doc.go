@@ -39,16 +39,26 @@
 // credentials) streams one shard through `vtdirect serve`'s gRPC port. Burst: --vstream-rows
 // single-row insert transactions are written straight to MariaDB first, then streamed from
 // the position before them --vstream-rounds times (row events/s from the VStream call to the
-// last row; the median counts). Latency: a stream from "current" while one connection inserts
-// at --vstream-rate per second for --vstream-duration (after one unmeasured warm-up row); a
-// row's latency runs from its INSERT's OK at the inserting client (autocommit: the COMMIT
-// returned) to the arrival of the response with its ROW and COMMIT at the streaming client,
-// 0 when the event came first; the figure from just before the INSERT was sent is shown as an
-// upper bound, and the COMMIT's current_time (stamped when the gateway read the commit) splits
-// it into MariaDB+gateway-read and gateway-send+client. CPU per event is the gateway's (and
-// MariaDB's, the client's) /proc CPU time over the run divided by the row events.
-// --vstream-cpuprofile PREFIX writes the gateway's profiles of both parts; --vstream-latency-csv
-// FILE writes every latency sample.
+// last row; the median counts). Latency: a stream from "current" while four connections insert
+// single-row transactions at --vstream-rate per second for --vstream-duration (after one
+// unmeasured warm-up row; four, so that a commit's fsync longer than the interval does not
+// lower the rate); a row's latency runs from its INSERT's OK at the inserting client
+// (autocommit: the COMMIT returned) to the arrival of the response with its ROW and COMMIT at
+// the streaming client, 0 when the event came first; the figure from just before the INSERT
+// was sent is shown as an upper bound, and the COMMIT's current_time (stamped when the gateway
+// read the commit) splits it into MariaDB+gateway-read and gateway-send+client. CPU per event
+// is the gateway's (and MariaDB's, the client's) /proc CPU time over the run divided by the row
+// events. Each of the --vstream-latency-rounds (3) latency runs is followed by the floor's
+// (bench/vstream_floor.go): the same inserts read by a raw binlog dump client of the bench's
+// own, no gateway, from the OK to the read of the transaction's XID event; the report shows
+// both (medians of the rounds' percentiles) and what the gateway adds, with MariaDB's
+// sync_binlog and innodb_flush_log_at_trx_commit. --vstream-cpuprofile PREFIX writes the
+// gateway's profiles of both parts; --vstream-latency-csv FILE writes every latency sample
+// (FILE.floor the floor's); --vstream-trace PREFIX writes execution traces of the first latency
+// round, the gateway's and the bench's own (go tool trace). --gateway-flags and --gateway-env
+// pass serve flags and environment variables to the gateway (e.g.
+// --vstream-private-binlog-dumps, GOMAXPROCS=1); --vstream-mariadb-globals sets MariaDB globals
+// before the latency runs (e.g. innodb_flush_log_at_trx_commit=2).
 //
 // Fidelity (--vstream-fidelity, on by default; bench/vstream_fidelity.go): the burst again with
 // an ALTER TABLE ADD COLUMN half-way (row events/s across a DDL), one --vstream-big-tx-mib

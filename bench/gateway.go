@@ -20,6 +20,7 @@ type gatewaySettings struct {
 	poolSize           int
 	logFile            string   // the gateway's stderr
 	extra              []string // more serve flags
+	env                []string // more environment variables (NAME=value)
 }
 
 // buildVtdirect builds cmd/vtdirect into dir (the module is the working directory, as under
@@ -75,7 +76,7 @@ func startServe(ctx context.Context, bin string, s gatewaySettings) (*gatewayPro
 			"--log-level", "warn",
 		}
 		args = append(args, s.extra...)
-		c, err := startLogged(bin, args, s.logFile)
+		c, err := startLogged(bin, args, s.env, s.logFile)
 		if err != nil {
 			return nil, err
 		}
@@ -106,13 +107,16 @@ func writeSecrets(dir string) (benchSecrets, error) {
 	return s, os.WriteFile(s.creds, []byte(creds), 0o600)
 }
 
-func startLogged(bin string, args []string, logFile string) (*child, error) {
+func startLogged(bin string, args, env []string, logFile string) (*child, error) {
 	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer log.Close()
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	return startChild("gateway", cmd)
 }

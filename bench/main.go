@@ -36,10 +36,15 @@ type options struct {
 	vstream         bool
 	vstreamRows     int
 	vstreamRounds   int
+	vstreamLatRound int
+	gatewayFlags    []string
+	gatewayEnv      []string
+	mariadbGlobals  []string
 	vstreamRate     int
 	vstreamDuration time.Duration
 	vstreamProfile  string
 	vstreamCSV      string
+	vstreamTrace    string
 	fidelity        bool
 	bigTxMiB        int
 	keylessRows     int
@@ -112,6 +117,10 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.vstream, "vstream", true, "also measure VStream through the gateway's gRPC port: a burst's row events/s and commit-to-client latency at a steady insert rate")
 	fs.IntVar(&o.vstreamRows, "vstream-rows", 100000, "single-row insert transactions in the VStream burst")
 	fs.IntVar(&o.vstreamRounds, "vstream-rounds", 3, "times the VStream burst backlog is streamed (the median counts)")
+	fs.IntVar(&o.vstreamLatRound, "vstream-latency-rounds", 3, "VStream latency runs; each is followed by the floor's (the same inserts read by a raw binlog dump, no gateway); the medians count")
+	gwFlags := fs.String("gateway-flags", "", "more `vtdirect serve` flags for the benchmarked gateway, space-separated (e.g. --vstream-private-binlog-dumps)")
+	gwEnv := fs.String("gateway-env", "", "more environment variables for the benchmarked gateway, space-separated NAME=value (e.g. GODEBUG=gctrace=1 GOMAXPROCS=1)")
+	globals := fs.String("vstream-mariadb-globals", "", "MariaDB global variables to set before the VStream latency runs, space-separated NAME=value (e.g. innodb_flush_log_at_trx_commit=2)")
 	fs.IntVar(&o.vstreamRate, "vstream-rate", 1000, "inserts per second during the VStream latency run")
 	fs.DurationVar(&o.vstreamDuration, "vstream-duration", 5*time.Second, "length of the VStream latency run")
 	fs.StringVar(&o.vstreamProfile, "vstream-cpuprofile", "", "write CPU profiles of the gateway during the VStream bursts and the latency run to PREFIX.burst.pprof and PREFIX.latency.pprof")
@@ -119,6 +128,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.bigTxMiB, "vstream-big-tx-mib", 200, "size of the large transaction streamed by --vstream-fidelity, in MiB")
 	fs.IntVar(&o.keylessRows, "vstream-keyless-rows", 1000000, "rows of the key-less table copied by --vstream-fidelity")
 	fs.StringVar(&o.vstreamCSV, "vstream-latency-csv", "", "write every VStream latency sample (send, OK, gateway, client times) to this CSV file")
+	fs.StringVar(&o.vstreamTrace, "vstream-trace", "", "write execution traces of the first VStream latency round, of the gateway and of the bench's clients, to PREFIX.gateway.trace and PREFIX.client.trace (go tool trace)")
 	fs.StringVar(&o.dir, "dir", "", "directory for the cluster and logs (default: a temp dir, removed at the end)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -131,6 +141,7 @@ func parseFlags(args []string) (options, error) {
 		o.conns = append(o.conns, n)
 	}
 	o.targets, o.loads = splitList(*targets), splitList(*loads)
+	o.gatewayFlags, o.gatewayEnv, o.mariadbGlobals = strings.Fields(*gwFlags), strings.Fields(*gwEnv), strings.Fields(*globals)
 	for _, t := range o.targets {
 		if t != "direct" && t != "relay" && t != "relay-rw" && t != "gateway" {
 			return o, fmt.Errorf("--targets: unknown target %q", t)
@@ -144,8 +155,8 @@ func parseFlags(args []string) (options, error) {
 	if o.cpuprofile != "" && !slices.Contains(o.targets, "gateway") {
 		return o, errors.New("--cpuprofile profiles the gateway: --targets must include gateway")
 	}
-	if o.vstream && (o.vstreamRows < 1 || o.vstreamRounds < 1 || o.vstreamRate < 1 || o.vstreamDuration <= 0) {
-		return o, errors.New("--vstream-rows, --vstream-rounds, --vstream-rate and --vstream-duration must be positive")
+	if o.vstream && (o.vstreamRows < 1 || o.vstreamRounds < 1 || o.vstreamLatRound < 1 || o.vstreamRate < 1 || o.vstreamDuration <= 0) {
+		return o, errors.New("--vstream-rows, --vstream-rounds, --vstream-latency-rounds, --vstream-rate and --vstream-duration must be positive")
 	}
 	if o.rows < 1 || len(o.conns) == 0 || len(o.targets) == 0 || len(o.loads) == 0 || o.duration <= 0 || o.rounds < 1 {
 		return o, errors.New("--rows, --rounds, --conns, --targets, --loads and --duration must not be empty or zero")
@@ -232,7 +243,7 @@ func run(ctx context.Context, o options) error {
 		p.say("%s pid %d on %s", name, relay.pid(), relayAddr)
 	}
 
-	gs := gatewaySettings{topoAddr: cluster.TopoAddr(), topoRoot: cluster.Layout.GlobalRoot, poolSize: o.poolSize, logFile: dir + "/gateway.log"}
+	gs := gatewaySettings{topoAddr: cluster.TopoAddr(), topoRoot: cluster.Layout.GlobalRoot, poolSize: o.poolSize, logFile: dir + "/gateway.log", extra: o.gatewayFlags, env: o.gatewayEnv}
 	gw, err := startServe(ctx, bin, gs)
 	if err != nil {
 		return err
@@ -292,8 +303,10 @@ func run(ctx context.Context, o options) error {
 			grpcAddr: gw.grpcAddr, dsn: mdb.DSN(cluster.Layout.DBName),
 			keyspace: cluster.Layout.Keyspace, shard: cluster.Layout.Shard,
 			gatewayPID: gw.pid(), mariadbPID: mdb.PID(),
-			httpAddr: gw.httpAddr, profile: o.vstreamProfile, latencyCSV: o.vstreamCSV,
-		}, o.vstreamRows, o.vstreamRounds, o.vstreamRate, o.vstreamDuration)
+			httpAddr: gw.httpAddr, profile: o.vstreamProfile, latencyCSV: o.vstreamCSV, trace: o.vstreamTrace,
+			raw:     rawDumpSetup{addr: mdb.Addr(), user: mdb.DBAUser(), password: mdb.DBAPassword()},
+			globals: o.mariadbGlobals,
+		}, o.vstreamRows, o.vstreamRounds, o.vstreamLatRound, o.vstreamRate, o.vstreamDuration)
 		if err != nil {
 			return fmt.Errorf("vstream: %w", err)
 		}

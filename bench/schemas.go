@@ -400,7 +400,7 @@ global:
 		return nil, err
 	}
 	started := time.Now()
-	ch, err := startLogged(bin, []string{"serve", "--config", path}, filepath.Join(dir, "gateway.log"))
+	ch, err := startLogged(bin, []string{"serve", "--config", path}, nil, filepath.Join(dir, "gateway.log"))
 	if err != nil {
 		return nil, err
 	}

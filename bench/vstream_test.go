@@ -12,6 +12,10 @@ func TestPrintVStream(t *testing.T) {
 	for i := range lat {
 		lat[i] = time.Duration(i) * 20 * time.Microsecond // p50 0.98ms, p99 1.96ms (percentile: the smallest at or above the fraction)
 	}
+	fast := make([]time.Duration, 100)
+	for i := range fast {
+		fast[i] = time.Duration(i) * 10 * time.Microsecond // p50 0.49ms, p99 0.98ms
+	}
 	cpu := map[string]time.Duration{"gateway": time.Second, "mariadb": time.Second, "client": time.Second}
 	tests := []struct {
 		name string
@@ -21,14 +25,19 @@ func TestPrintVStream(t *testing.T) {
 		{
 			name: "both measured",
 			r: vstreamResult{rows: 100000,
-				burst:   []burstRun{{elapsed: 500 * time.Millisecond, cpu: cpu}, {elapsed: time.Second, cpu: cpu}, {elapsed: 400 * time.Millisecond, cpu: cpu}},
-				latency: latencyRun{n: 100, rate: 1000, afterOK: lat, beforeSend: lat, toGateway: lat, toClient: lat, cpu: cpu}},
-			want: []string{"200000 row events/s (100000-250000)", "gateway 10.00µs", "1.33x ok", "p50 0.980ms", "1.960ms MISSED"},
+				burst: []burstRun{{elapsed: 500 * time.Millisecond, cpu: cpu}, {elapsed: time.Second, cpu: cpu}, {elapsed: 400 * time.Millisecond, cpu: cpu}},
+				latency: []latencyRun{
+					{n: 100, rate: 1000, afterOK: lat, beforeSend: lat, toGateway: lat, toClient: lat, cpu: cpu},
+					{n: 100, rate: 1000, afterOK: fast, beforeSend: fast, toGateway: fast, toClient: fast, cpu: cpu},
+					{n: 100, rate: 1000, afterOK: lat, beforeSend: lat, toGateway: lat, toClient: lat, cpu: cpu}},
+				floor: []latencyRun{{n: 100, rate: 1000, afterOK: fast, beforeSend: fast, cpu: cpu}}},
+			want: []string{"200000 row events/s (100000-250000)", "gateway 10.00µs", "1.33x ok", "p50 0.980ms", "1.960ms MISSED",
+				"rounds 1.960, 0.980, 1.960", "p99 0.980ms  max 0.990ms  (rounds 0.980)", "adds p50 +0.490ms  p99 +0.980ms over the floor (p99 2.00x"},
 		},
 		{
 			name: "failures",
-			r:    vstreamResult{rows: 10, burstErr: errors.New("boom"), latencyErr: errors.New("bang")},
-			want: []string{"burst FAILED: boom", "latency FAILED: bang"},
+			r:    vstreamResult{rows: 10, burstErr: errors.New("boom"), latencyErr: errors.New("bang"), floorErr: errors.New("thud")},
+			want: []string{"burst FAILED: boom", "latency FAILED: bang", "latency floor FAILED: thud"},
 		},
 	}
 	for _, tt := range tests {
