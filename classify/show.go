@@ -72,7 +72,7 @@ func classifyShow(c *cursor) Statement {
 	return st
 }
 
-const reasonShowAccount = "SHOW CREATE USER and SHOW GRANTS FOR another account show accounts' password hashes"
+const reasonShowAccount = "SHOW CREATE USER and SHOW GRANTS show accounts' password hashes (the session's own account is the gateway's backend user)"
 
 // showBeyond returns the flags of the SHOW statements that show more than the session's own:
 // other accounts' credentials (Admin), and what MariaDB keeps for its PROCESS, BINLOG
@@ -91,20 +91,9 @@ func showBeyond(c cursor) (Flags, string) {
 			return Admin, reasonShowAccount
 		}
 	case equalFold(w, "grants"):
-		c.advance()
-		if c.done() {
-			return 0, "" // the session's own account
-		}
-		if !c.accept(kwFor) || c.tok.Kind != TokWord || !equalFold(c.text(), "current_user") {
-			return Admin, reasonShowAccount
-		}
-		c.advance()
-		if c.acceptKind(TokLParen) && !c.acceptKind(TokRParen) {
-			return Admin, reasonShowAccount
-		}
-		if !c.done() {
-			return Admin, reasonShowAccount
-		}
+		// Every form: the session's own account is the gateway's backend user, shared by every
+		// gateway user, and its grants show its password hash.
+		return Admin, reasonShowAccount
 	case equalFold(w, "user_statistics"), equalFold(w, "client_statistics"), equalFold(w, "index_statistics"),
 		equalFold(w, "table_statistics"), c.is(kwBinlog), equalFold(w, "relaylog"), c.is(kwMaster), c.is(kwSlave),
 		c.is(kwReplica), equalFold(w, "slaves"), equalFold(w, "replicas"):

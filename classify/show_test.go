@@ -207,17 +207,18 @@ func TestReasons(t *testing.T) {
 	}
 }
 
-// The SHOWs that show other accounts' credentials (Admin) or what MariaDB keeps for its
+// The SHOWs that show accounts' credentials (Admin: SHOW GRANTS too, since the session's own
+// account is the gateway's backend user) or what MariaDB keeps for its
 // PROCESS, BINLOG MONITOR and SLAVE MONITOR privileges (ServerInternals).
 func TestShowBeyond(t *testing.T) {
 	tests := []struct {
 		q    string
 		want Flags
 	}{
-		{"SHOW GRANTS", 0},
-		{"show grants for current_user", 0},
-		{"SHOW GRANTS FOR CURRENT_USER()", 0},
-		{"show grants for current_user ( )", 0},
+		{"SHOW GRANTS", Admin},
+		{"show grants for current_user", Admin},
+		{"SHOW GRANTS FOR CURRENT_USER()", Admin},
+		{"show grants for current_user ( )", Admin},
 		{"SHOW GRANTS FOR vt_dba@'%'", Admin},
 		{"show grants for 'vt_dba'", Admin},
 		{"SHOW GRANTS FOR CURRENT_USER() x", Admin},
