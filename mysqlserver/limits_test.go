@@ -202,6 +202,8 @@ func TestTotalBudget(t *testing.T) {
 	first.login()
 	a := first.prepare("SELECT ?", 1)
 	first.sendLongData(a, 0, piece)
+	// COM_STMT_SEND_LONG_DATA has no reply: wait until the listener counts it.
+	waitKept(t, l, func(n int64) bool { return n >= int64(len(piece)) })
 	second := dialRaw(t, l)
 	second.login()
 	b := second.prepare("SELECT ?", 1)
@@ -213,16 +215,22 @@ func TestTotalBudget(t *testing.T) {
 	}
 	// The first client leaves with its long data unexecuted: its bytes come back.
 	first.c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for l.kept.Load() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the listener still counts %d kept bytes after the client left", l.kept.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitKept(t, l, func(n int64) bool { return n == 0 })
 	second.sendLongData(b, 0, piece)
 	if p := second.execute(b); p[0] != mysql.OK_HEADER {
 		t.Fatalf("execute after the first client left: %q", p)
+	}
+}
+
+// waitKept waits until the listener's count of kept bytes satisfies ok.
+func waitKept(t *testing.T, l *Listener, ok func(int64) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok(l.kept.Load()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the listener counts %d kept bytes", l.kept.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
