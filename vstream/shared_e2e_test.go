@@ -90,6 +90,46 @@ func (r *recorder) at() (string, int) {
 	return r.gtid, r.rows
 }
 
+// fastAndSlow starts two streams on the shared dump of addr: ks1's, read at once by a recorder
+// (its end on fastDone), and ks2's, which the caller reads (or leaves unread) itself.
+func fastAndSlow(t *testing.T, ctx, sctx context.Context, client vtgateservice.VitessClient, srvAddr string,
+	m *vstream.Manager, addr string) (*recorder, chan error, vtgateservice.Vitess_VStreamClient) {
+	t.Helper()
+	fast := &recorder{}
+	fastDone := make(chan error, 1)
+	go func() { fastDone <- fast.run(sctx, client, schemaRequest("ks1", "current")) }()
+	slow, err := dialClient(t, srvAddr).VStream(sctx, schemaRequest("ks2", "current"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := slow.Recv(); err != nil { // its first VGTID: it is on the dump
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "two streams on the shared dump", func() (bool, string) {
+		n := m.SharedDumpReaders(addr)
+		return n == 2, fmt.Sprintf("%d streams on it", n)
+	})
+	return fast, fastDone, slow
+}
+
+// waitAtEnd waits until every stream (ks1, ks2... in order) has reached the primary's
+// binlog position of now, which it returns as a VGTID position.
+func waitAtEnd[S interface{ at() (string, int) }](t *testing.T, ctx context.Context, c *cluster, streams []S) string {
+	t.Helper()
+	var end string
+	if err := c.pdb.QueryRow("SELECT @@gtid_binlog_pos").Scan(&end); err != nil {
+		t.Fatal(err)
+	}
+	endPos := "MariaDB/" + end
+	for i, s := range streams {
+		waitFor(t, ctx, fmt.Sprintf("ks%d at the end position", i+1), func() (bool, string) {
+			g, _ := s.at()
+			return g == endPos, "at " + g
+		})
+	}
+	return endPos
+}
+
 // upTo returns the lines up to the VGTID gtid (inclusive) and the COMMIT after it, if any.
 func (r *recorder) upTo(gtid string) []string {
 	r.mu.Lock()
@@ -305,20 +345,7 @@ func TestSharedDumpSlowSubscriber(t *testing.T) {
 	})
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	fast := &recorder{}
-	fastDone := make(chan error, 1)
-	go func() { fastDone <- fast.run(sctx, client, schemaRequest("ks1", "current")) }()
-	slow, err := dialClient(t, srvAddr).VStream(sctx, schemaRequest("ks2", "current"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := slow.Recv(); err != nil { // its first VGTID: it is on the dump
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "two streams on the shared dump", func() (bool, string) {
-		n := m.SharedDumpReaders(c.primary.Addr())
-		return n == 2, fmt.Sprintf("%d streams on it", n)
-	})
+	fast, fastDone, slow := fastAndSlow(t, ctx, sctx, client, srvAddr, m, c.primary.Addr())
 	// Rows for the slow stream (which does not read): single-row transactions, then one large
 	// transaction (sent in chunks, and cut by the detachment in its middle), then one row for
 	// the fast stream.

@@ -260,17 +260,7 @@ func TestSharedDumpBurstRejoin(t *testing.T) {
 		return n == 1, fmt.Sprintf("%d dump threads", n)
 	})
 	w.finish(t)
-	var end string
-	if err := c.pdb.QueryRow("SELECT @@gtid_binlog_pos").Scan(&end); err != nil {
-		t.Fatal(err)
-	}
-	endPos := "MariaDB/" + end
-	for i, s := range streams {
-		waitFor(t, ctx, fmt.Sprintf("ks%d at the end position", i+1), func() (bool, string) {
-			g, _ := s.at()
-			return g == endPos, "at " + g
-		})
-	}
+	endPos := waitAtEnd(t, ctx, c, streams)
 	if r := sharedMetric(t, m, "vtdirect_vstream_shared_dump_rejoins_total", addr); r < 3 {
 		t.Errorf("rejoins_total = %v, want at least 3", r)
 	}

@@ -86,17 +86,7 @@ func TestSharedDumpHubRestart(t *testing.T) {
 		})
 	}
 	w.finish(t)
-	var end string
-	if err := c.pdb.QueryRow("SELECT @@gtid_binlog_pos").Scan(&end); err != nil {
-		t.Fatal(err)
-	}
-	endPos := "MariaDB/" + end
-	for i, s := range streams {
-		waitFor(t, ctx, fmt.Sprintf("ks%d at the end position", i+1), func() (bool, string) {
-			g, _ := s.at()
-			return g == endPos, "at " + g
-		})
-	}
+	endPos := waitAtEnd(t, ctx, c, streams)
 	if n := p.picks.Load(); n != schemas {
 		t.Errorf("%d picks for %d streams: the kill made streams start over", n, schemas)
 	}
@@ -143,20 +133,7 @@ func TestSharedDumpDetachedIdle(t *testing.T) {
 	})
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	fast := &recorder{}
-	fastDone := make(chan error, 1)
-	go func() { fastDone <- fast.run(sctx, client, schemaRequest("ks1", "current")) }()
-	slow, err := dialClient(t, srvAddr).VStream(sctx, schemaRequest("ks2", "current"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := slow.Recv(); err != nil { // its first VGTID: it is on the dump
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "two streams on the shared dump", func() (bool, string) {
-		n := m.SharedDumpReaders(addr)
-		return n == 2, fmt.Sprintf("%d streams on it", n)
-	})
+	_, fastDone, slow := fastAndSlow(t, ctx, sctx, client, srvAddr, m, addr)
 	// 30 MiB for the slow stream, more than its queue and the sockets hold.
 	const rows = 200_000
 	c.exec(t, fmt.Sprintf("INSERT INTO s2.t1 SELECT seq, '%s' FROM seq.seq_1_to_%d", strings.Repeat("x", 150), rows))
