@@ -14,6 +14,7 @@ import (
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 
 	"github.com/vtdirect/vtdirect/acl"
+	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/discovery"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/picker"
@@ -54,6 +55,9 @@ type Executor struct {
 	policy  atomic.Pointer[acl.Policy]
 	dbIndex atomic.Pointer[dbIndex]
 	denials [numDenied]atomic.Uint64 // statements the access rules refused, by kind
+
+	// xaOwners are the XA branches prepared through the gateway, with their users (xa.go).
+	xaOwners xaOwners
 
 	pickerSetHolder // per-keyspace and reloaded picker settings (criteria.go) [schemas branch]
 }
@@ -237,6 +241,12 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 	if err := e.authorize(s, text, &q.parsed, q.opt, false); err != nil {
 		return c.WriteError(err)
 	}
+	xa := q.parsed.Flags.Has(classify.XA)
+	if xa || q.parsed.Kinds.Has(classify.KindPrepare) {
+		if err := e.checkXA(s, text, &q.parsed, q.opt); err != nil { // XA ownership (xa.go)
+			return c.WriteError(err)
+		}
+	}
 	forward := func() error {
 		s.startCommand("Query", text)
 		defer s.endCommand()
@@ -244,6 +254,9 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 			req.Frame = cmd.Frame
 			return conn.Exec(s.ctx, req, c.RawWriter())
 		})
+		if xa {
+			e.xaDone(s, text, &q.parsed, q.opt, res, err)
+		}
 		return e.finish(c, s, res, err)
 	}
 	switch q.answer {
@@ -315,6 +328,10 @@ func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) err
 	text := e.analyze(s, []byte(st.Query))
 	// access control: the prepared text, which COM_STMT_EXECUTE runs (checked again there)
 	if err := e.authorize(s, []byte(st.Query), &text.parsed, text.opt, true); err != nil {
+		st.Failed = true
+		return c.WriteError(err)
+	}
+	if err := e.checkXAPrepare(s, &text.parsed); err != nil {
 		st.Failed = true
 		return c.WriteError(err)
 	}
@@ -422,8 +439,11 @@ func (e *Executor) ComChangeUser(c *mysqlserver.Conn, denied *mysql.MyError) err
 func (e *Executor) resetSession(s *Session) {
 	e.shardedReset(s) // sharded keyspaces: the shards' connections (sharded_session.go)
 	if s.held != nil {
-		if c := s.held; c.Killed() == nil {
-			// The state goes whatever it was: reset unconditionally.
+		if c := s.held; c.Killed() == nil && s.state.Holds()&session.HoldXA == 0 {
+			// The state goes whatever it was: reset unconditionally. (Not a connection with an
+			// XA transaction: a prepared one survives the reset and leaves the connection
+			// refusing writes; closing it hands the branch to XA RECOVER, or rolls back one
+			// not prepared.)
 			s.held, s.heldServer = nil, nil
 			ctx, cancel := context.WithTimeout(s.ctx, resetTimeout)
 			if err := c.Reset(ctx); err != nil {
@@ -440,6 +460,7 @@ func (e *Executor) resetSession(s *Session) {
 	}
 	s.forgetLast()
 	s.lost = ""
+	s.hasXA = false // a prepared branch stays its user's (xaOwners); one not prepared is rolled back
 	s.state.Reset(e.afterReset(s))
 	s.refreshSettings()
 	e.noteHolds(s, s.state.Holds())
