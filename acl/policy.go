@@ -85,6 +85,9 @@ func (u *User) Admin() bool { return u.admin }
 // no table ACL (its tablet types may still be limited).
 func (u *User) Open() bool { return u.open }
 
+// LimitedKeyspaces reports a user whose rules name the keyspaces it may use (not all).
+func (u *User) LimitedKeyspaces() bool { return u.keyspaces != nil }
+
 // AllTabletTypes reports a user whose targets may name any tablet type.
 func (u *User) AllTabletTypes() bool { return u.types == 0 }
 

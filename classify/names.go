@@ -50,3 +50,7 @@ func Code(stmt []byte, opt Options) (code []byte, ok bool) {
 		out = append(out, stmt[t.Start:t.End]...)
 	}
 }
+
+// IdentName returns the name of an identifier token (TokWord, or TokQuotedIdent without its
+// quotes, doubled quotes resolved); ok is false for other tokens.
+func IdentName(q []byte, t Token) (string, bool) { return identName(q, t) }

@@ -499,3 +499,102 @@ func grpcClientOf(t *testing.T, g *gatewayT, user, pass string, opts ...grpc.Dia
 	t.Cleanup(func() { cc.Close() })
 	return vtgateservice.NewVitessClient(cc)
 }
+
+// TestInformationSchemaOfOwnKeyspaces: a user limited to one keyspace sees in
+// information_schema only that keyspace's database (and information_schema's own tables),
+// through every spelling and the prepared form, with the same rows as MariaDB gives for them.
+func TestInformationSchemaOfOwnKeyspaces(t *testing.T) {
+	addSharedKeyspace(t, "customer")
+	g := secureGateway(t, nil)
+	if err := waitServing(t.Context(), g, "zone1-900"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	cust := openDB(t, userDSN(g, "cust", "cust-pw", "customer"))
+	app := openDB(t, userDSN(g, "app", "app", "customer"))
+	direct := directDB(t, cluster.Primary().Alias())
+	schemas := func(db *sql.DB, q string, args ...any) map[string]int {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, q, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		for rows.Next() {
+			var s sql.NullString
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out[s.String]++ // NULL as ""
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, q := range []string{
+		"SELECT TABLE_SCHEMA FROM information_schema.TABLES",
+		"select `table_schema` from `INFORMATION_SCHEMA` /* c */ . `tables` t where t.table_schema <> ''",
+		"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA",
+		"SELECT c.TABLE_SCHEMA FROM information_schema.COLUMNS AS c JOIN information_schema.TABLES USING (TABLE_SCHEMA, TABLE_NAME)",
+		"SELECT s.TABLE_SCHEMA FROM information_schema.STATISTICS s WHERE (s.TABLE_SCHEMA, s.TABLE_NAME) IN (SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES)",
+		"SELECT /*!TABLE_SCHEMA FROM information_schema.KEY_COLUMN_USAGE*/",
+	} {
+		got := schemas(cust, q)
+		for s := range got {
+			if s != "customer" && s != "information_schema" && s != "" {
+				t.Errorf("%s: cust sees database %q", q, s)
+			}
+		}
+		if len(got) == 0 {
+			t.Errorf("%s: cust sees nothing", q)
+		}
+		// The same rows as MariaDB gives for those databases.
+		want := schemas(direct, q)
+		for s := range want {
+			if s != "customer" && s != "information_schema" && s != "" {
+				delete(want, s)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: cust gets %v, MariaDB has %v for its databases", q, got, want)
+		}
+		if all := schemas(app, q); all["commerce"] == 0 && strings.Contains(q, "TABLES") {
+			t.Errorf("%s: an ordinary user sees no commerce table: %v", q, all)
+		}
+	}
+	// the prepared form, with a placeholder (go-sql-driver prepares on the server)
+	if got := schemas(cust, "SELECT TABLE_SCHEMA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?, ?)", "commerce", "customer"); got["commerce"] != 0 || got["customer"] == 0 {
+		t.Errorf("prepared COLUMNS: %v", got)
+	}
+	if n := queryInt(t, cust, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'commerce'"); n != 0 {
+		t.Errorf("cust counts %d commerce tables", n)
+	}
+	// the columns of an information_schema table, and its own tables, stay visible
+	var field, typ, null, key string
+	var def sql.NullString
+	var extra string
+	if err := cust.QueryRowContext(ctx, "DESCRIBE information_schema.TABLES TABLE_SCHEMA").Scan(&field, &typ, &null, &key, &def, &extra); err != nil || field != "TABLE_SCHEMA" {
+		t.Errorf("DESCRIBE: %v %q", err, field)
+	}
+	// texts the gateway cannot rewrite
+	for _, q := range []string{"PREPARE s FROM 'SELECT TABLE_SCHEMA FROM information_schema.TABLES'", "EXECUTE IMMEDIATE 'SELECT * FROM INFORMATION_SCHEMA.COLUMNS'"} {
+		_, err := cust.ExecContext(ctx, q)
+		mysqlErr(t, err, 1142)
+	}
+	// gRPC Execute
+	vc := grpcClientOf(t, g, "cust", "cust-pw")
+	resp, err := vc.Execute(ctx, &vtgatepb.ExecuteRequest{
+		Session: &vtgatepb.Session{TargetString: "customer", Autocommit: true},
+		Query:   &querypb.BoundQuery{Sql: "SELECT DISTINCT TABLE_SCHEMA FROM information_schema.TABLES"},
+	})
+	if err != nil || resp.Error != nil {
+		t.Fatalf("gRPC Execute: %v %v", err, resp.GetError())
+	}
+	for _, r := range resp.Result.GetRows() {
+		if s := string(r.Values); s != "customer" && s != "information_schema" {
+			t.Errorf("gRPC Execute: cust sees database %q", s)
+		}
+	}
+}

@@ -61,6 +61,8 @@ type query struct {
 }
 
 // lexOptions are the session's lexing options now.
+func (s *Session) lexOptions() classify.Options { return lexOptions(s) }
+
 func lexOptions(s *Session) classify.Options {
 	return classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
 }

@@ -236,6 +236,15 @@ func (e *Executor) ComInitDB(c *mysqlserver.Conn, db string) error {
 func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error {
 	s := c.Session.(*Session)
 	text := cmd.Payload()[1:]
+	// information_schema of the user's keyspaces only (infoschema.go)
+	if lim, err := e.limitInfoSchema(s, text, s.lexOptions); err != nil {
+		return c.WriteError(err)
+	} else if len(lim) != len(text) {
+		if cmd, err = queryCommand(lim); err != nil {
+			return c.WriteError(err)
+		}
+		text = lim
+	}
 	q := e.analyze(s, text)
 	// access control (router/access.go): every statement of the query, before it goes
 	if err := e.authorize(s, text, &q.parsed, q.opt, false); err != nil {
@@ -325,6 +334,12 @@ func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) 
 // client with the gateway's statement id. Other connections prepare it when they first need it.
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
 	s := c.Session.(*Session)
+	if lim, err := e.limitInfoSchema(s, []byte(st.Query), s.lexOptions); err != nil { // infoschema.go
+		st.Failed = true
+		return c.WriteError(err)
+	} else if len(lim) != len(st.Query) {
+		st.Query = string(lim)
+	}
 	text := e.analyze(s, []byte(st.Query))
 	// access control: the prepared text, which COM_STMT_EXECUTE runs (checked again there)
 	if err := e.authorize(s, []byte(st.Query), &text.parsed, text.opt, true); err != nil {

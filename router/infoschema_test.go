@@ -1,0 +1,65 @@
+package router
+
+import (
+	"testing"
+
+	"github.com/vtdirect/vtdirect/classify"
+)
+
+func TestFilterInfoSchema(t *testing.T) {
+	allowed := []string{"customer", "odd name"}
+	d := func(table, col string) string {
+		return "(SELECT * FROM `information_schema`.`" + table + "` WHERE `" + col + "` IN ('information_schema', 'customer', X'6f6464206e616d65'))"
+	}
+	for _, c := range []struct{ in, want string }{
+		{"SELECT 1", "SELECT 1"},
+		{"SELECT table_name FROM information_schema.tables", "SELECT table_name FROM " + d("tables", "TABLE_SCHEMA") + " AS `tables`"},
+		{"select * from INFORMATION_SCHEMA . `COLUMNS` c where c.table_schema = ?",
+			"select * from " + d("COLUMNS", "TABLE_SCHEMA") + " c where c.table_schema = ?"},
+		{"SELECT * FROM `information_schema`.SCHEMATA AS s", "SELECT * FROM " + d("SCHEMATA", "SCHEMA_NAME") + " AS s"},
+		{"SELECT * FROM information_schema/**/./*x*/ROUTINES WHERE 1",
+			"SELECT * FROM " + d("ROUTINES", "ROUTINE_SCHEMA") + " AS `ROUTINES` WHERE 1"},
+		{"SELECT (SELECT COUNT(*) FROM information_schema.TABLES), 2 FROM information_schema.VIEWS, information_schema.TRIGGERS t",
+			"SELECT (SELECT COUNT(*) FROM " + d("TABLES", "TABLE_SCHEMA") + " AS `TABLES`), 2 FROM " + d("VIEWS", "TABLE_SCHEMA") +
+				" AS `VIEWS`, " + d("TRIGGERS", "TRIGGER_SCHEMA") + " t"},
+		{"SELECT /*!information_schema.TABLES.TABLE_NAME*/ 1", "SELECT /*!information_schema.TABLES.TABLE_NAME*/ 1"}, // a column
+		{"SELECT * FROM /*!information_schema.TABLES*/", "SELECT * FROM /*!" + d("TABLES", "TABLE_SCHEMA") + " AS `TABLES`*/"},
+		{"SELECT * FROM information_schema.PROCESSLIST", "SELECT * FROM information_schema.PROCESSLIST"}, // no database column
+		{"SELECT 'information_schema.TABLES'", "SELECT 'information_schema.TABLES'"},
+		{"SHOW COLUMNS FROM information_schema.TABLES", "SHOW COLUMNS FROM information_schema.TABLES"},
+		{"DESCRIBE information_schema.TABLES", "DESCRIBE information_schema.TABLES"},
+		{"SELECT 1; SELECT * FROM information_schema.TABLES LIMIT 1",
+			"SELECT 1; SELECT * FROM " + d("TABLES", "TABLE_SCHEMA") + " AS `TABLES` LIMIT 1"},
+		{"SELECT * FROM information_schema.tables JOIN information_schema.columns USING (table_name)",
+			"SELECT * FROM " + d("tables", "TABLE_SCHEMA") + " AS `tables` JOIN " + d("columns", "TABLE_SCHEMA") + " AS `columns` USING (table_name)"},
+	} {
+		got, err := filterInfoSchema([]byte(c.in), classify.Options{}, allowed)
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		if string(got) != c.want {
+			t.Errorf("%q:\n got %s\nwant %s", c.in, got, c.want)
+		}
+	}
+	for _, q := range []string{
+		"PREPARE s FROM 'SELECT * FROM information_schema.TABLES'",
+		"EXECUTE IMMEDIATE 'SELECT * FROM INFORMATION_SCHEMA.COLUMNS'",
+		"SELECT * FROM information_schema.TABLES WHERE x = 'unterminated",
+	} {
+		if _, err := filterInfoSchema([]byte(q), classify.Options{}, allowed); err == nil {
+			t.Errorf("%q: no error", q)
+		}
+	}
+}
+
+func TestMentionsInfoSchema(t *testing.T) {
+	for q, want := range map[string]bool{
+		"select 1": false, "information_schema": true, "x INFORMATION_SCHEMA.t": true, "Information_Schem": false,
+		"informationXschema": false, "iiinformation_schema": true,
+	} {
+		if got := mentionsInfoSchema([]byte(q)); got != want {
+			t.Errorf("%q: %v", q, got)
+		}
+	}
+}
