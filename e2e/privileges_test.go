@@ -17,11 +17,13 @@ import (
 )
 
 // The gateway works with least-privilege backend users, as `vtdirect local up` makes them: a
-// data-path user with local.AppPrivileges only (no SUPER, READ ONLY ADMIN, replication or
-// PROCESS), the admin user for the control connection (the replicas' health needs SHOW SLAVE
-// STATUS, a query timeout KILL QUERY) and a change-stream user with SELECT, REPLICATION SLAVE
-// BINLOG MONITOR and SLAVE MONITOR for VStream. Every tablet serves, replicas answer, a timed-out query is
-// killed on the server and a stream delivers a row.
+// data-path user with local.AppPrivileges on the keyspace's database only (nothing on *.*: no
+// SUPER, READ ONLY ADMIN, replication, PROCESS, nor SELECT on mysql.*), the admin user for the
+// control connection (the replicas' health needs SHOW SLAVE STATUS, a query timeout KILL
+// QUERY) and a change-stream user with local.FilteredPrivileges (REPLICATION SLAVE, BINLOG
+// MONITOR, SLAVE MONITOR) and SELECT on the keyspace's database for VStream. Every tablet
+// serves, replicas answer, temporary tables and FOUND_ROWS() work, a timed-out query is killed
+// on the server and a stream delivers a row.
 func TestLeastPrivilegeBackendUsers(t *testing.T) {
 	ctx := t.Context()
 	dba, err := sql.Open("mysql", cluster.Primary().MariaDB.DBADSN(""))
@@ -32,9 +34,10 @@ func TestLeastPrivilegeBackendUsers(t *testing.T) {
 	// Made on the primary, the accounts reach the replicas by replication.
 	for _, s := range []string{
 		"CREATE USER 'lp_app'@'%' IDENTIFIED BY 'lp_app'",
-		"GRANT " + local.AppPrivileges + " ON *.* TO 'lp_app'@'%'",
+		"GRANT " + local.AppPrivileges + " ON `" + local.GrantDB("commerce") + "`.* TO 'lp_app'@'%'",
 		"CREATE USER 'lp_filtered'@'%' IDENTIFIED BY 'lp_filtered'",
-		"GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'lp_filtered'@'%'",
+		"GRANT " + local.FilteredPrivileges + " ON *.* TO 'lp_filtered'@'%'",
+		"GRANT SELECT ON `" + local.GrantDB("commerce") + "`.* TO 'lp_filtered'@'%'",
 		"CREATE TABLE IF NOT EXISTS commerce.e2e_lp (id INT PRIMARY KEY, v VARCHAR(20))",
 	} {
 		if _, err := dba.ExecContext(ctx, s); err != nil {
@@ -63,6 +66,9 @@ func TestLeastPrivilegeBackendUsers(t *testing.T) {
 	defer lp.Close()
 	_, err = lp.ExecContext(ctx, "SHOW SLAVE STATUS")
 	mysqlErr(t, err, 1227)
+	// Nor may it read beyond the keyspace's database.
+	_, err = lp.ExecContext(ctx, "SELECT * FROM mysql.user")
+	mysqlErr(t, err, 1142)
 
 	g := newGateway(t, func(c *gateway.Config) { // newGateway waits for every tablet to serve
 		c.TabletServer.User, c.TabletServer.Password = "lp_app", "lp_app"
@@ -76,6 +82,21 @@ func TestLeastPrivilegeBackendUsers(t *testing.T) {
 	}
 	// A query past the timeout is killed on the server by the control connection.
 	pdb := openDB(t, dsn(g, "commerce"))
+	// A session's temporary table and FOUND_ROWS() on the keyspace's database.
+	sess, err := pdb.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"CREATE TEMPORARY TABLE e2e_lp_tmp (id INT)", "INSERT INTO e2e_lp_tmp VALUES (1), (2)",
+		"SELECT SQL_CALC_FOUND_ROWS * FROM e2e_lp_tmp LIMIT 1"} {
+		if _, err := sess.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s as lp_app through the gateway: %v", s, err)
+		}
+	}
+	if n := queryInt(t, sess, "SELECT FOUND_ROWS()"); n != 2 {
+		t.Errorf("FOUND_ROWS() = %d, want 2", n)
+	}
+	sess.Close()
 	_, err = pdb.ExecContext(ctx, "SELECT SLEEP(30) /* e2e_lp */")
 	if err == nil {
 		t.Fatal("SELECT SLEEP(30) outlived a 300 ms query timeout")

@@ -228,40 +228,58 @@ func upEtcd(ctx context.Context, cfg *DemoConfig, p progress) error {
 
 func upMariaDBs(ctx context.Context, cfg *DemoConfig, r roles, p progress) error {
 	for _, spec := range cfg.Layout.Tablets {
-		dir := cfg.tabletDir(spec)
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(spec.MySQLPort))
-		if pid := liveProcess(filepath.Join(dir, pidFileName), filepath.Join(dir, myCnfName)); pid != 0 {
-			p.line("mariadbd %s already running on %s (pid %d)", spec.Alias(), addr, pid)
-			continue
-		}
-		err := p.step(fmt.Sprintf("starting mariadbd %s (%s) on %s", spec.Alias(), r.typeOf(spec), addr), func() error {
-			if err := checkPortFree(spec.MySQLPort, "--tablet-port-base"); err != nil {
-				return err
-			}
-			_, err := StartMariaDB(ctx, MariaDBConfig{
-				Dir:         dir,
-				Port:        spec.MySQLPort,
-				ServerID:    spec.UID,
-				User:        cfg.User,
-				Password:    cfg.Password,
-				DBAUser:     cfg.DBAUser,
-				DBAPassword: cfg.DBAPassword,
-				FenceUser:   true,
-				Detached:    true,
-				// The gateway's data path gets no admin or replication rights.
-				LeastPrivilege:   true,
-				ReplUser:         cfg.ReplUser,
-				ReplPassword:     cfg.ReplPassword,
-				FilteredUser:     cfg.FilteredUser,
-				FilteredPassword: cfg.FilteredPassword,
-			})
-			return err
-		})
-		if err != nil {
+		mc := cfg.tabletServer(spec, cfg.unshardedDatabases())
+		if err := upMariaDB(ctx, cfg, mc, spec.Alias(), r.typeOf(spec).String(), "--tablet-port-base", p); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// upMariaDB starts the demo server mc (what names it for the progress lines, portFlag the
+// flag that chooses its port) unless it runs. A running one, maybe started by an older
+// version, gets its accounts' grants made what mc says.
+func upMariaDB(ctx context.Context, cfg *DemoConfig, mc MariaDBConfig, alias, what, portFlag string, p progress) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(mc.Port))
+	if pid := liveProcess(filepath.Join(mc.Dir, pidFileName), filepath.Join(mc.Dir, myCnfName)); pid != 0 {
+		p.line("mariadbd %s (%s) already running on %s (pid %d)", alias, what, addr, pid)
+		return p.step("granting the accounts of "+alias, func() error {
+			m := &MariaDB{cfg: MariaDBConfig{Port: mc.Port, DBAUser: cfg.DBAUser, DBAPassword: cfg.DBAPassword}}
+			return RegrantAccounts(ctx, m.DBADSN(""), mc)
+		})
+	}
+	return p.step(fmt.Sprintf("starting mariadbd %s (%s) on %s", alias, what, addr), func() error {
+		if err := checkPortFree(mc.Port, portFlag); err != nil {
+			return err
+		}
+		_, err := StartMariaDB(ctx, mc)
+		return err
+	})
+}
+
+// tabletServer is the MariaDBConfig of the demo's server of spec, which holds the databases
+// dbs (GRANT patterns): the gateway's data path gets no admin or replication rights, and
+// rights on dbs only (LeastPrivilege).
+func (c *DemoConfig) tabletServer(spec TabletSpec, dbs []string) MariaDBConfig {
+	return MariaDBConfig{
+		Dir: c.tabletDir(spec), Port: spec.MySQLPort, ServerID: spec.UID,
+		User: c.User, Password: c.Password, DBAUser: c.DBAUser, DBAPassword: c.DBAPassword,
+		FenceUser: true, Detached: true,
+		LeastPrivilege: true, AppDatabases: dbs,
+		ReplUser: c.ReplUser, ReplPassword: c.ReplPassword,
+		FilteredUser: c.FilteredUser, FilteredPassword: c.FilteredPassword,
+	}
+}
+
+// unshardedDatabases are the databases on the layout's servers, as GRANT patterns: the
+// keyspace's (which also holds the sharded keyspaces' sequences) and, with Schemas, every
+// schema keyspace's.
+func (c *DemoConfig) unshardedDatabases() []string {
+	dbs := []string{GrantDB(c.Layout.DBName)}
+	if c.Schemas > 0 {
+		dbs = append(dbs, SchemaDBPattern)
+	}
+	return dbs
 }
 
 func upReplication(ctx context.Context, cfg *DemoConfig, p progress) error {

@@ -61,25 +61,9 @@ func upSharded(ctx context.Context, cfg *DemoConfig, p progress) error {
 		return nil
 	}
 	for _, s := range cfg.shardedSpecs() {
-		dir := cfg.tabletDir(s.spec)
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.spec.MySQLPort))
-		if pid := liveProcess(filepath.Join(dir, pidFileName), filepath.Join(dir, myCnfName)); pid != 0 {
-			p.line("mariadbd %s (%s/%s) already running on %s (pid %d)", s.spec.Alias(), s.ks.Name, s.shard.Name, addr, pid)
-			continue
-		}
-		err := p.step(fmt.Sprintf("starting mariadbd %s (%s %s/%s) on %s", s.spec.Alias(), s.spec.Type, s.ks.Name, s.shard.Name, addr), func() error {
-			if err := checkPortFree(s.spec.MySQLPort, "the sharded keyspace's port"); err != nil {
-				return err
-			}
-			_, err := StartMariaDB(ctx, MariaDBConfig{
-				Dir: dir, Port: s.spec.MySQLPort, ServerID: s.spec.UID, User: cfg.User, Password: cfg.Password,
-				DBAUser: cfg.DBAUser, DBAPassword: cfg.DBAPassword, Detached: true, FenceUser: true,
-				LeastPrivilege: true, ReplUser: cfg.ReplUser, ReplPassword: cfg.ReplPassword,
-				FilteredUser: cfg.FilteredUser, FilteredPassword: cfg.FilteredPassword,
-			})
-			return err
-		})
-		if err != nil {
+		mc := cfg.tabletServer(s.spec, []string{GrantDB(s.ks.DBName)})
+		what := fmt.Sprintf("%s %s/%s", s.spec.Type, s.ks.Name, s.shard.Name)
+		if err := upMariaDB(ctx, cfg, mc, s.spec.Alias(), what, "the sharded keyspace's port", p); err != nil {
 			return err
 		}
 	}

@@ -54,6 +54,11 @@ func TestDemoSharded(t *testing.T) {
 			t.Errorf("up output lacks %q:\n%s", want, out.String())
 		}
 	}
+	grantsCfg := cfg
+	if err := grantsCfg.validate(); err != nil { // the accounts' defaults, as Up filled them in
+		t.Fatal(err)
+	}
+	checkAppDataPath(t, ctx, grantsCfg, ks.Shards[0].Tablets[0], ks.DBName)
 	total := 0
 	for _, sh := range ks.Shards {
 		db, err := sql.Open("mysql", tabletDSN(&cfg, sh.Tablets[0], "customer"))

@@ -5,6 +5,7 @@ import (
 
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"net"
 	"os"
@@ -143,6 +144,7 @@ func TestDemoUpStatusDown(t *testing.T) {
 			EtcdPort: ports[4], EtcdPeerPort: ports[5],
 			Gateway:    DemoGateway{Cell: "zone1", MySQLPort: ports[6], GRPCPort: ports[7], HTTPPort: ports[8]},
 			Executable: os.Args[0],
+			Schemas:    2,
 		}
 		cfg.EtcdArgs = []string{roleEtcd, cfg.EtcdDir(), strconv.Itoa(cfg.EtcdPort), strconv.Itoa(cfg.EtcdPeerPort)}
 		fakeGateway(&cfg, layout.Tablets[0].MySQLPort)
@@ -157,6 +159,13 @@ func TestDemoUpStatusDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDemoGrants(t, ctx, grantsCfg)
+	checkAppDataPath(t, ctx, grantsCfg, cfg.Layout.Primary(), cfg.Layout.DBName)
+	checkAppDataPath(t, ctx, grantsCfg, cfg.Layout.Primary(), SchemaDB(2))
+	// Servers whose accounts an older version made (SELECT on *.*, and more) get the grants
+	// of this one from up, running or not.
+	for _, spec := range cfg.Layout.Tablets {
+		plantOldGrants(t, ctx, &grantsCfg, spec)
+	}
 	for _, want := range []string{"starting mariadbd zone1-100 (PRIMARY) on 127.0.0.1:" + strconv.Itoa(ports[0]) + " ... ok", "mariadb -h 127.0.0.1 -P " + strconv.Itoa(ports[6])} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("up output lacks %q", want)
@@ -171,6 +180,7 @@ func TestDemoUpStatusDown(t *testing.T) {
 	if strings.Contains(out.String(), "starting") {
 		t.Errorf("second up started something:\n%s", out.String())
 	}
+	checkDemoGrants(t, ctx, grantsCfg)
 
 	out.Reset()
 	if err := Status(ctx, dir, &out); err != nil {
@@ -204,6 +214,29 @@ func TestDemoUpStatusDown(t *testing.T) {
 	t.Logf("down:\n%s", out.String())
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("--purge left %s: %v", dir, err)
+	}
+}
+
+// plantOldGrants gives the app user of spec's server, on that server alone, what an older
+// version gave it: every data privilege on *.* and SHOW DATABASES.
+func plantOldGrants(t *testing.T, ctx context.Context, cfg *DemoConfig, spec TabletSpec) {
+	t.Helper()
+	db, err := sql.Open("mysql", tabletDBADSN(cfg, spec, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, s := range []string{"SET SESSION sql_log_bin = 0",
+		"GRANT " + AppPrivileges + ", SHOW DATABASES ON *.* TO " + quoteString(cfg.User) + "@'%'",
+		"GRANT SELECT ON *.* TO " + quoteString(cfg.FilteredUser) + "@'localhost'"} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s: %s: %v", spec.Alias(), s, err)
+		}
 	}
 }
 

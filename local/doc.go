@@ -34,9 +34,11 @@
 // READ_ONLY ADMIN too, so its tests can write although it boots read-only; in a cluster not,
 // FenceUser: read_only stops its writes, which is how failover fences a demoted primary, and
 // only the admin user changes read_only). With LeastPrivilege (the demo of `vtdirect local up`)
-// the configured user has only AppPrivileges, the data path's, and replication (vt_repl) and
-// change streams (vt_filtered) get users of their own; the admin (vt_dba) keeps every
-// privilege. Replicas replicate with MASTER_USE_GTID=slave_pos and MASTER_CONNECT_RETRY=1,
+// the configured user has only AppPrivileges, the data path's, on the server's keyspace
+// databases (AppDatabases) and nothing on *.*, and replication (vt_repl: REPLICATION SLAVE)
+// and change streams (vt_filtered: FilteredPrivileges, SELECT on the same databases) get users
+// of their own; the admin (vt_dba) keeps every privilege. `local up` grants them again on
+// servers already running, so a cluster made by an older version gets these grants. Replicas replicate with MASTER_USE_GTID=slave_pos and MASTER_CONNECT_RETRY=1,
 // and keep read_only=ON across restarts.
 //
 // # Example: a gateway integration test

@@ -55,7 +55,8 @@ type MariaDBConfig struct {
 	// ServerID is the unique replication server_id (the tablet uid in a cluster). Not 0.
 	ServerID uint32
 	// User and Password name the account created with every privilege (including replication)
-	// on '%' and 'localhost'. Replicas use it to connect to their primary.
+	// on '%' and 'localhost', or with LeastPrivilege the data path's only. Replicas of a test
+	// cluster use it to connect to their primary.
 	User, Password string
 	// Logger receives progress messages. nil discards them.
 	Logger *slog.Logger
@@ -68,14 +69,20 @@ type MariaDBConfig struct {
 	// failover fences a demoted primary. Clusters (and the demo) set it; a standalone server,
 	// which boots read-only too, keeps User writable through read_only for its tests.
 	FenceUser bool
-	// LeastPrivilege gives User only the data path's privileges (AppPrivileges: no SUPER,
-	// READ ONLY ADMIN, replication, binlog or user administration rights; what it had beyond
-	// them is revoked) and creates ReplUser, the account replicas connect to their primary with
-	// (REPLICATION SLAVE only), and FilteredUser, the change streams' (VStream: SELECT,
-	// REPLICATION SLAVE, BINLOG MONITOR, and SLAVE MONITOR, since a stream reads its replica
-	// source's status). The admin DBAUser keeps every privilege: control (health probe, KILL
-	// QUERY) and failover. `vtdirect local up` sets it.
+	// LeastPrivilege gives User only the data path's privileges (AppPrivileges), on the
+	// AppDatabases only: nothing on *.* (no SELECT on mysql.* or on other databases), no
+	// SUPER, READ ONLY ADMIN, PROCESS, replication, binlog or user administration rights; what
+	// it had beyond them is revoked. It creates ReplUser, the account replicas connect to their
+	// primary with (REPLICATION SLAVE only), and FilteredUser, the change streams' (VStream:
+	// FilteredPrivileges, that is REPLICATION SLAVE, BINLOG MONITOR and SLAVE MONITOR, since a
+	// stream reads its replica source's status, and SELECT on the AppDatabases for the copy
+	// phase). The admin DBAUser keeps every privilege: control (health probe, KILL QUERY),
+	// failover and the accounts' administration. `vtdirect local up` sets it.
 	LeastPrivilege bool
+	// AppDatabases are the databases, as GRANT patterns (GrantDB of a name, or a pattern such
+	// as SchemaDBPattern), that a LeastPrivilege server's User and FilteredUser may use: the
+	// databases of the keyspaces the server holds. Required with LeastPrivilege.
+	AppDatabases []string
 	// ReplUser, FilteredUser and their passwords: default vt_repl / vt_repl and vt_filtered /
 	// vt_filtered. Only with LeastPrivilege.
 	ReplUser, ReplPassword         string
@@ -107,6 +114,8 @@ func (c *MariaDBConfig) validate() error {
 		return errors.New("MariaDBConfig.User must not be root (root is kept for the unix socket)")
 	case c.DBAUser != "" && c.DBAUser == c.User:
 		return errors.New("MariaDBConfig.DBAUser must differ from User")
+	case c.LeastPrivilege && len(c.AppDatabases) == 0:
+		return errors.New("MariaDBConfig.AppDatabases is empty: with LeastPrivilege the app user may use only those databases")
 	case c.Port < 0 || c.Port > 65535:
 		return fmt.Errorf("MariaDBConfig.Port %d out of range", c.Port)
 	}

@@ -144,6 +144,7 @@ func TestStartMariaDBValidates(t *testing.T) {
 		{"no user", MariaDBConfig{Dir: "x", ServerID: 1}},
 		{"root user", MariaDBConfig{Dir: "x", ServerID: 1, User: "root"}},
 		{"bad port", MariaDBConfig{Dir: "x", ServerID: 1, User: "u", Port: 70000}},
+		{"least privilege on no database", MariaDBConfig{Dir: "x", ServerID: 1, User: "u", LeastPrivilege: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := StartMariaDB(context.Background(), tc.cfg); err == nil {

@@ -223,9 +223,9 @@ users:
   %s:
     password_file: secrets/app.password
 global:
-  user: %s                # the data path: no SUPER, READ ONLY ADMIN or replication rights
+  user: %s                # the data path: DML and DDL on the keyspaces' databases, nothing on *.*
   password_file: secrets/app.password
-  filtered_user: %s       # VStream: SELECT, REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR
+  filtered_user: %s       # VStream: REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR; SELECT on the keyspaces' databases
   filtered_password_file: secrets/filtered.password
 failover:                 # on, with semi_sync (the keyspace's durability policy)
   enabled: true
