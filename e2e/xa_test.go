@@ -111,6 +111,11 @@ func TestXAOwnership(t *testing.T) {
 			"EXECUTE IMMEDIATE 'XA COMMIT ''" + xid + "'''",
 			"PREPARE s FROM 'XA COMMIT ''" + xid + "'''",
 			"BEGIN NOT ATOMIC XA COMMIT '" + xid + "'; END",
+			// hidden from the gateway's reading (found by review)
+			"BEGIN NOT ATOMIC PREPARE s FROM 'XA COMMIT ''" + xid + "'''; EXECUTE s; END",
+			"PREPARE s FROM '/*!999999 SELECT 1; */ XA COMMIT ''" + xid + "'''",
+			"XA COMMIT '" + xid + "' /*!999999 , 'b' */",
+			"XA COMMIT /*!999999 'c', */ '" + xid + "'",
 		} {
 			_, err := other.ExecContext(ctx, q)
 			mysqlErr(t, err, 1227)
@@ -121,6 +126,29 @@ func TestXAOwnership(t *testing.T) {
 		mysqlErr(t, err, 1440) // XAER_DUPID: MariaDB's own answer
 		_, err = c.ExecContext(ctx, "XA COMMIT '"+xid+"'")
 		mysqlErr(t, err, 1227)
+		// Nor does MariaDB's "unknown xid" for it, in another branch of its own, take the
+		// branch from the user who prepared it.
+		mine := newToken(t)
+		if _, err := c.ExecContext(ctx, "XA START '"+mine+"'"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ExecContext(ctx, "XA END '"+xid+"'")
+		mysqlErr(t, err, 1397)
+		for _, q := range []string{"XA END '" + mine + "'", "XA ROLLBACK '" + mine + "'"} {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		// A connection character set that stores the xid with other bytes (ucs2: 'V' is
+		// X'0056') would let the user own another user's xid by name.
+		if _, err := c.ExecContext(ctx, "SET character_set_connection = ucs2"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ExecContext(ctx, "XA START '"+xid+"x'")
+		mysqlErr(t, err, 1227)
+		if _, err := c.ExecContext(ctx, "SET character_set_connection = DEFAULT"); err != nil {
+			t.Fatal(err)
+		}
 		// The binary protocol cannot prepare an XA statement either.
 		if st, err := other.PrepareContext(ctx, "XA COMMIT '"+xid+"'"); err == nil {
 			st.Close()
@@ -128,8 +156,8 @@ func TestXAOwnership(t *testing.T) {
 		} else {
 			mysqlErr(t, err, 1227)
 		}
-		if arrived := gl.statements(t, xid); len(arrived) != before+1 { // the other user's XA START
-			t.Errorf("statements with the xid that reached MariaDB: %q; want the %d of the user who prepared it and one XA START", arrived, before)
+		if arrived := gl.statements(t, xid); len(arrived) != before+2 { // the other user's XA START and XA END
+			t.Errorf("statements with the xid that reached MariaDB: %q; want the %d of the user who prepared it, an XA START and an XA END", arrived, before)
 		}
 		// The branch is intact, and the user who prepared it commits it from a new session.
 		app := openDB(t, userDSN(g, "app", "app", "commerce"))
@@ -190,6 +218,51 @@ func TestXAOwnership(t *testing.T) {
 			t.Fatalf("admin XA COMMIT of a branch prepared outside the gateway: %v", err)
 		}
 		if rows(xid2) != 1 {
+			t.Fatal("the committed branch's row is missing")
+		}
+	})
+
+	// An admin's multi-statement query that ends one branch and prepares another: the
+	// connection keeps the prepared one, and no other session may get it (found by review).
+	t.Run("an admin's query of several XA statements", func(t *testing.T) {
+		db := openDB(t, userDSN(g, "ops", "ops-pw", "commerce", "multiStatements=true"))
+		c := conn(t, db)
+		id := queryInt(t, c, "SELECT CONNECTION_ID()")
+		a, b := newToken(t), newToken(t)
+		if _, err := c.ExecContext(ctx, "XA START '"+b+"'; XA END '"+b+"'; XA ROLLBACK '"+b+"'; XA START '"+a+
+			"'; INSERT INTO e2e_xa VALUES ('"+a+"', 1); XA END '"+a+"'; XA PREPARE '"+a+"'"); err != nil {
+			t.Fatal(err)
+		}
+		// The session ends: its backend connection must not go back to the pool. Wait until
+		// the gateway has ended it.
+		c.Raw(func(any) error { return driver.ErrBadConn })
+		c.Close()
+		db.Close()
+		deadline := time.Now().Add(30 * time.Second)
+		for processIDs(t, ops, "SHOW PROCESSLIST")[id] {
+			if time.Now().After(deadline) {
+				t.Fatal("the admin's session did not end")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		app := openDB(t, userDSN(g, "app", "app", "commerce"))
+		app.SetMaxOpenConns(16)
+		errc := make(chan error, 64)
+		for i := range 64 {
+			go func() {
+				_, err := app.ExecContext(ctx, "REPLACE INTO e2e_xa VALUES (?, ?)", fmt.Sprintf("%s-%d", a, i), i)
+				errc <- err
+			}()
+		}
+		for range 64 {
+			if err := <-errc; err != nil {
+				t.Fatalf("a write after the admin's session ended: %v", err)
+			}
+		}
+		if err := end(ops, "XA COMMIT '"+a+"'"); err != nil {
+			t.Fatalf("XA COMMIT: %v", err)
+		}
+		if rows(a) != 1 {
 			t.Fatal("the committed branch's row is missing")
 		}
 	})

@@ -198,13 +198,18 @@ func (e *Executor) describe(sess *session.Statement, st *classify.Statement, f c
 		sess.Makes |= session.ReleasesTableLock
 	}
 	if f.Has(classify.XA) {
+		// In a query of several statements, an XA START, END or PREPARE keeps the connection
+		// counted as holding a branch, whatever ends one before or after it (XA ROLLBACK 'a';
+		// XA START 'b' leaves one open; which of them ran when the query fails is unknown).
 		switch xaVerb(q[st.Start:st.End], s) {
 		case "commit", "rollback":
-			sess.Makes |= session.EndsXA
+			if sess.Makes&session.MakesXA == 0 {
+				sess.Makes |= session.EndsXA
+			}
 		case "recover":
 			// Lists the prepared branches: reads, makes nothing.
 		default:
-			sess.Makes |= session.MakesXA
+			sess.Makes = sess.Makes&^session.EndsXA | session.MakesXA
 		}
 	}
 	if kind == classify.KindUnknown || kind == classify.KindCompound {

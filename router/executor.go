@@ -251,7 +251,7 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 		return c.WriteError(err)
 	}
 	xa := q.parsed.Flags.Has(classify.XA)
-	if xa || q.parsed.Kinds.Has(classify.KindPrepare) {
+	if xaRelevant(&q.parsed) {
 		if err := e.checkXA(s, text, &q.parsed, q.opt); err != nil { // XA ownership (xa.go)
 			return c.WriteError(err)
 		}
@@ -346,7 +346,7 @@ func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) err
 		st.Failed = true
 		return c.WriteError(err)
 	}
-	if err := e.checkXAPrepare(s, &text.parsed); err != nil {
+	if err := e.checkXAPrepare(s, []byte(st.Query), &text.parsed, text.opt); err != nil {
 		st.Failed = true
 		return c.WriteError(err)
 	}

@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -89,111 +90,182 @@ func errXA(what string) error {
 		"; only a user whose access rules say \"Admin\": true may run it"}
 }
 
+// xaRelevant reports a query checkXA must see: XA statements, and the forms that could hide one.
+func xaRelevant(cq *classify.Query) bool {
+	return cq.Flags.Any(classify.XA | classify.SQLPrepare | classify.Compound)
+}
+
 // checkXA refuses, for users that are not admins, a query whose XA statements end a branch the
-// session does not own or that the gateway cannot see.
+// session does not own, or that could run an XA statement the gateway does not see as one:
+// inside a compound statement, a PREPARE or EXECUTE IMMEDIATE text, a query of several
+// statements (whose failure leaves unknown which ran), an xid in an executable comment (MariaDB
+// may skip it), or an xid MariaDB would store with other bytes (a non-ASCII string, or a
+// connection character set such as ucs2 that converts it).
 func (e *Executor) checkXA(s *Session, text []byte, cq *classify.Query, opt classify.Options) error {
 	if e.rules(s).Admin() {
 		return nil
 	}
-	if cq.Kinds.Has(classify.KindPrepare) && !cq.Flags.Has(classify.XA) {
-		// PREPARE s FROM 'XA ...': its EXECUTE would run an XA statement unseen.
-		for st := range statementsOf(text, cq, opt) {
-			if st.Kind == classify.KindPrepare && st.Inner == classify.KindXA {
-				return errXA("an XA statement in a prepared statement's text")
-			}
-		}
-		return nil
-	}
-	if !cq.Flags.Has(classify.XA) {
-		return nil
-	}
-	own, hasOwn := s.xa, s.hasXA // a START earlier in the query makes its xid the session's
 	for st := range statementsOf(text, cq, opt) {
-		if st.Kind == classify.KindPrepare && st.Inner == classify.KindXA ||
-			st.Flags.Has(classify.XA) && st.Kind != classify.KindXA {
-			return errXA("an XA statement inside " + st.Kind.String() + " (send it as a statement of its own)")
-		}
-		if st.Kind != classify.KindXA || st.XA == nil {
-			continue
-		}
-		switch st.XA.Verb {
-		case classify.XAStart:
-			own, hasOwn = st.XA.Xid, st.XA.HasXid
-		case classify.XACommit, classify.XARollback:
-			if !st.XA.HasXid {
-				return errXA("XA COMMIT | ROLLBACK with an xid written other than as string, hex or bit literals")
+		switch {
+		case st.Kind == classify.KindPrepare || st.Kind == classify.KindExecute:
+			if st.Flags.Has(classify.XA) || mentionsXA([]byte(st.Text), st.TextOptions) {
+				return errXA("an XA statement in a PREPARE or EXECUTE IMMEDIATE text (send it as a statement of its own)")
 			}
-			if hasOwn && own == st.XA.Xid || e.xaOwners.ownedBy(st.XA.Xid, s.userName) {
-				continue
+		case st.Kind == classify.KindXA:
+			if cq.Count > 1 {
+				return errXA("an XA statement in a query of several statements (send XA statements one at a time)")
 			}
-			return errXA("XA COMMIT | ROLLBACK of an XA transaction this session did not start and user " +
-				s.userName + " did not prepare through this gateway")
-		case classify.XAPrepare:
-			if st.XA.HasXid {
-				if err := e.xaOwners.reserve(st.XA.Xid, s.userName); err != nil {
-					return err
-				}
+			if err := e.checkXAStatement(s, text[st.Start:st.End], st.XA); err != nil {
+				return err
 			}
+		case st.Flags.Has(classify.XA) || st.Flags.Has(classify.Compound) && st.Flags.Has(classify.SQLPrepare):
+			return errXA("an XA, PREPARE or EXECUTE statement inside " + st.Kind.String() + " (send it as a statement of its own)")
 		}
 	}
 	return nil
 }
 
+// checkXAStatement checks one XA statement of a user that is not an admin.
+func (e *Executor) checkXAStatement(s *Session, text []byte, xa *classify.XAStatement) error {
+	if xa == nil || xa.Verb == classify.XAOther || xa.Verb == classify.XARecover {
+		return nil // not read: MariaDB refuses it, or Admin (XA RECOVER) refused it already
+	}
+	if !xa.HasXid || hasExecComment(text) || !asciiXid(xa.Xid) {
+		return errXA("an xid written other than as plain string, hex or bit literals of ASCII characters, " +
+			"or with an executable comment in the statement")
+	}
+	if cs, ok := s.state.Settings().Get("character_set_connection"); ok && convertsASCII(cs) {
+		return errXA("an XA statement with character_set_connection " + cs + ", which stores the xid with other bytes")
+	}
+	if xa.Verb == classify.XACommit || xa.Verb == classify.XARollback {
+		if s.hasXA && s.xa == xa.Xid || e.xaOwners.ownedBy(xa.Xid, s.userName) {
+			return nil
+		}
+		return errXA("XA COMMIT | ROLLBACK of an XA transaction this session did not start and user " +
+			s.userName + " did not prepare through this gateway")
+	}
+	if xa.Verb == classify.XAPrepare {
+		return e.xaOwners.reserve(xa.Xid, s.userName)
+	}
+	return nil
+}
+
+// mentionsXA reports a text with the word XA before an XA verb (executable comments read as
+// code), or one that does not tokenize.
+func mentionsXA(text []byte, opt classify.Options) bool {
+	tz := classify.NewTokenizer(text, opt)
+	prevXA := false
+	for {
+		t := tz.Next()
+		switch t.Kind {
+		case classify.TokEOF:
+			return false
+		case classify.TokError:
+			return true
+		case classify.TokWord:
+			w := strings.ToLower(string(text[t.Start:t.End]))
+			if prevXA {
+				switch w {
+				case "start", "begin", "end", "prepare", "commit", "rollback", "recover":
+					return true
+				}
+			}
+			prevXA = w == "xa"
+			continue
+		}
+		prevXA = false
+	}
+}
+
+// hasExecComment reports an executable comment (/*! or /*M!), which MariaDB may skip.
+func hasExecComment(text []byte) bool {
+	for i := 0; i+2 < len(text); i++ {
+		if text[i] == '/' && text[i+1] == '*' && (text[i+2] == '!' || i+3 < len(text) && text[i+2]|0x20 == 'm' && text[i+3] == '!') {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiXid(x classify.Xid) bool {
+	for _, p := range [2]string{x.Gtrid, x.Bqual} {
+		for i := 0; i < len(p); i++ {
+			if p[i] >= 0x80 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// convertsASCII reports a character set that stores ASCII text with other bytes.
+func convertsASCII(cs string) bool {
+	cs = strings.ToLower(strings.Trim(cs, "'\"`"))
+	return strings.HasPrefix(cs, "ucs2") || strings.HasPrefix(cs, "utf16") || strings.HasPrefix(cs, "utf32")
+}
+
 // checkXAPrepare refuses a binary prepared XA statement for users that are not admins: its
 // executions would not be seen as XA statements.
-func (e *Executor) checkXAPrepare(s *Session, cq *classify.Query) error {
-	if !cq.Flags.Has(classify.XA) && !cq.Kinds.Has(classify.KindPrepare) || e.rules(s).Admin() {
+func (e *Executor) checkXAPrepare(s *Session, text []byte, cq *classify.Query, opt classify.Options) error {
+	if e.rules(s).Admin() {
 		return nil
 	}
-	if cq.Flags.Has(classify.XA) || cq.First.Inner == classify.KindXA {
+	if cq.Flags.Has(classify.XA) || mentionsXA(text, opt) {
 		return errXA("an XA statement as a prepared statement (send it as a query)")
 	}
 	return nil
 }
 
-// xaDone records what the query's XA statements did, after its reply. A query of several
-// statements that failed may have run any of them: the session no longer counts as owning the
-// branch it may have started, and nothing is recorded as prepared.
+// xaDone records what the query's XA statements did, after its reply. Only admins run XA
+// statements in queries of several statements or compound statements: after such a query the
+// session owns no branch (it needs none), and a failed one records nothing.
 func (e *Executor) xaDone(s *Session, text []byte, cq *classify.Query, opt classify.Options, res tabletserver.Result, err error) {
 	if !cq.Flags.Has(classify.XA) {
 		return
 	}
-	failed := err != nil || res.Err != nil
-	if failed && res.Err != nil && res.Err.Code == mysql.ER_XAER_NOTA && cq.Count == 1 &&
-		cq.First.Kind == classify.KindXA && cq.First.XA != nil && cq.First.XA.HasXid {
-		// The branch does not exist (any more): forget it.
-		e.xaOwners.remove(cq.First.XA.Xid)
-		if s.hasXA && s.xa == cq.First.XA.Xid {
-			s.hasXA = false
+	var code uint16
+	switch {
+	case err != nil:
+		code = mysql.ER_UNKNOWN_ERROR
+	case res.Err != nil:
+		code = res.Err.Code
+	}
+	if cq.Count != 1 || cq.First.Kind != classify.KindXA {
+		s.hasXA = false
+		if code != 0 {
+			return
+		}
+		for st := range statementsOf(text, cq, opt) {
+			if st.Kind == classify.KindXA && st.XA != nil && st.XA.HasXid &&
+				(st.XA.Verb == classify.XACommit || st.XA.Verb == classify.XARollback) {
+				e.xaOwners.remove(st.XA.Xid)
+			}
 		}
 		return
 	}
-	for st := range statementsOf(text, cq, opt) {
-		if st.Kind != classify.KindXA || st.XA == nil {
-			if st.Flags.Has(classify.XA) { // hidden in a compound statement (admins only)
-				s.hasXA = false
-			}
-			continue
+	xa := cq.First.XA
+	if xa == nil || !xa.HasXid {
+		return
+	}
+	mine := s.hasXA && s.xa == xa.Xid
+	switch {
+	case code == 0 && xa.Verb == classify.XAStart:
+		s.xa, s.hasXA = xa.Xid, true
+	case code == 0 && xa.Verb == classify.XAPrepare:
+		e.xaOwners.add(xa.Xid, s.userName)
+	case code == 0 && (xa.Verb == classify.XACommit || xa.Verb == classify.XARollback),
+		code == mysql.ER_XA_RBROLLBACK || code == mysql.ER_XA_RBTIMEOUT || code == mysql.ER_XA_RBDEADLOCK:
+		// ended, or rolled back by the server: the branch is gone
+		if xa.Verb == classify.XACommit || xa.Verb == classify.XARollback {
+			e.xaOwners.remove(xa.Xid)
 		}
-		switch st.XA.Verb {
-		case classify.XAStart:
-			if failed {
-				s.hasXA = false
-			} else {
-				s.xa, s.hasXA = st.XA.Xid, st.XA.HasXid
-			}
-		case classify.XAPrepare:
-			if !failed && st.XA.HasXid {
-				e.xaOwners.add(st.XA.Xid, s.userName)
-			}
-		case classify.XACommit, classify.XARollback:
-			if !failed && st.XA.HasXid {
-				e.xaOwners.remove(st.XA.Xid)
-				if s.hasXA && s.xa == st.XA.Xid {
-					s.hasXA = false
-				}
-			}
+		if mine {
+			s.hasXA = false
 		}
+	case code == mysql.ER_XAER_NOTA && mine:
+		// Not this session's branch (any more). A prepared one stays its user's record: its
+		// connection may not have let go of it yet.
+		s.hasXA = false
 	}
 }
 
