@@ -151,6 +151,7 @@ func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
 		}
 	}
 	s.state = session.New(e.defaults())
+	s.baseSQLMode = e.baseSQLMode()
 	s.caps = c.Capabilities() & tabletserver.FormatCaps
 	s.initial = e.handshakeSettings(c.Collation())
 	s.state.SetInitial(s.initial)

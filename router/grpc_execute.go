@@ -41,9 +41,10 @@ func (e *Executor) ExecuteGRPC(ctx context.Context, user, host string, session *
 		}
 	}
 	q := []byte(sql)
-	cq := classify.Analyze(q, classify.Options{})
+	opt := e.baseLexOptions()
+	cq := classify.Analyze(q, opt)
 	// access control, as for a MySQL-protocol session
-	if err := e.authorize(s, q, &cq, classify.Options{}, false); err != nil {
+	if err := e.authorize(s, q, &cq, opt, false); err != nil {
 		return nil, session, err
 	}
 	snap := e.reg.Snapshot()

@@ -38,6 +38,8 @@ type Session struct {
 	settings tabletserver.Settings
 	// charset is how the classifier reads the session's statements (its client character set).
 	charset classify.Charset
+	// baseSQLMode is its backend connections' sql_mode before it sets one (sqlmode.go).
+	baseSQLMode string
 	// caps are the client's reply-format capabilities, which its backend connections share.
 	caps uint32
 
