@@ -238,6 +238,10 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 	if err := e.authorize(s, text, &q.parsed, q.opt, false); err != nil {
 		return c.WriteError(err)
 	}
+	prepares := prepareOps(text, &q) // SQL PREPARE names, bounded per session (sqlprepare.go)
+	if err := checkSQLPrepares(c.MaxPreparedStmts(), s.sqlPrepared, prepares); err != nil {
+		return c.WriteError(err)
+	}
 	forward := func() error {
 		s.startCommand("Query", text)
 		defer s.endCommand()
@@ -245,6 +249,7 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 			req.Frame = cmd.Frame
 			return conn.Exec(s.ctx, req, c.RawWriter())
 		})
+		noteSQLPrepares(s, prepares, q.multi, res, err)
 		return e.finish(c, s, res, err)
 	}
 	switch q.answer {
@@ -441,6 +446,7 @@ func (e *Executor) resetSession(s *Session) {
 	}
 	s.forgetLast()
 	s.lost = ""
+	s.sqlPrepared = nil
 	s.state.Reset(e.afterReset(s))
 	s.refreshSettings()
 	e.noteHolds(s, s.state.Holds())

@@ -40,6 +40,8 @@ type Session struct {
 	charset classify.Charset
 	// baseSQLMode is its backend connections' sql_mode before it sets one (sqlmode.go).
 	baseSQLMode string
+	// sqlPrepared are the names of its SQL prepared statements (sqlprepare.go).
+	sqlPrepared sqlPrepared
 	// caps are the client's reply-format capabilities, which its backend connections share.
 	caps uint32
 
