@@ -72,3 +72,27 @@ func TestOracleStatementsJudged(t *testing.T) {
 		t.Errorf("BEGIN WORK without ORACLE: %s", st.Kind)
 	}
 }
+
+// OptionsFromSQLMode reads a session's sql_mode as MariaDB reports it (or as it was set).
+func TestOptionsFromSQLMode(t *testing.T) {
+	for _, tt := range []struct {
+		mode string
+		want Options
+		ok   bool
+	}{
+		{"", Options{}, true},
+		{"STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION", Options{}, true},
+		{"PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ORACLE,NO_KEY_OPTIONS,NO_TABLE_OPTIONS,NO_FIELD_OPTIONS,NO_AUTO_CREATE_USER,SIMULTANEOUS_ASSIGNMENT",
+			Options{AnsiQuotes: true, Oracle: true}, true},
+		{"oracle", Options{AnsiQuotes: true, Oracle: true}, true},
+		{"512", Options{AnsiQuotes: true, Oracle: true}, true},
+		{"ANSI,NO_BACKSLASH_ESCAPES", Options{AnsiQuotes: true, NoBackslashEscapes: true}, true},
+		{"NO_SUCH_MODE", Options{}, false},
+	} {
+		got, ok := OptionsFromSQLMode(Options{Charset: CharsetGBK}, tt.mode)
+		tt.want.Charset = CharsetGBK
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%q: %+v %v, want %+v %v", tt.mode, got, ok, tt.want, tt.ok)
+		}
+	}
+}

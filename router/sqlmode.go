@@ -13,20 +13,40 @@ import (
 // tabletserver/track.go), so each SET of it, in whatever form (a SET STATEMENT aside, which
 // session.State leaves out: it does not outlast its statement), in a multi-statement query,
 // in EXECUTE [IMMEDIATE], is in the session's settings after the statement that made it,
-// and a SET that tracking did not report is read back (session.Outcome.Read); a session that
-// did not set it has the backend connections' base, the server's global sql_mode.
+// and a SET that tracking did not report is recorded from its literal value or read back
+// (session.Outcome.Read); a session that did not set it has the backend connections' base,
+// the server's global sql_mode. The value is read whole (classify.OptionsFromSQLMode: ANSI,
+// ORACLE... and MariaDB's numeric form), once per change.
 
 // lexOptions are the session's lexing options now.
 func lexOptions(s *Session) classify.Options {
-	opt := classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
 	mode, set := s.state.Settings().Get("sql_mode")
 	if !set {
 		mode = s.baseSQLMode
-		opt.AnsiQuotes = hasSQLMode(mode, "ANSI_QUOTES")
-		opt.NoBackslashEscapes = hasSQLMode(mode, "NO_BACKSLASH_ESCAPES")
 	}
+	c := &s.lexCache
+	if !c.valid || c.mode != mode {
+		c.opt, c.ok = classify.OptionsFromSQLMode(classify.Options{}, mode)
+		c.mode, c.valid = mode, true
+	}
+	if c.ok {
+		opt := c.opt
+		opt.Charset = s.charset
+		return opt
+	}
+	// A mode name the classifier does not know (a newer server's): the status flags, and
+	// ORACLE by name.
+	opt := classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
 	opt.Oracle = hasSQLMode(mode, "ORACLE")
 	return opt
+}
+
+// lexCache is the reading of the session's last sql_mode value (the per-query path reads
+// it once per change).
+type lexCache struct {
+	mode      string
+	opt       classify.Options
+	ok, valid bool
 }
 
 // baseSQLMode is the sql_mode of a backend connection before its session sets one: the
@@ -51,6 +71,9 @@ func hasSQLMode(modes, mode string) bool {
 // Execute runs there): the server's global sql_mode.
 func (e *Executor) baseLexOptions() classify.Options {
 	mode := e.baseSQLMode()
+	if opt, ok := classify.OptionsFromSQLMode(classify.Options{}, mode); ok {
+		return opt
+	}
 	return classify.Options{AnsiQuotes: hasSQLMode(mode, "ANSI_QUOTES"), NoBackslashEscapes: hasSQLMode(mode, "NO_BACKSLASH_ESCAPES"),
 		Oracle: hasSQLMode(mode, "ORACLE")}
 }
