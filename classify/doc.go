@@ -107,8 +107,8 @@
 //
 // sql_mode=ORACLE changes MariaDB's grammar (PL/SQL blocks, packages): only its plain
 // statements are followed (see above); the status flags do not tell it from ANSI_QUOTES, so
-// the caller must set Options.Oracle when the session's sql_mode has it (the router reads it
-// from the session's tracked sql_mode). The body of a function whose RETURNS
+// the caller must set Options.Oracle when the session's sql_mode has it (the router reads the
+// session's tracked sql_mode with OptionsFromSQLMode). The body of a function whose RETURNS
 // type the package does not know (TYPE OF, ROW TYPE OF) may be misread; MariaDB's own answer
 // is then still right, only the classification of the rest of the query is conservative.
 // Names of tables read without a schema (SELECT * FROM processlist after USE

@@ -50,6 +50,7 @@ func TestOracleSQLModeAcrossQueries(t *testing.T) {
 		"SET @@sql_mode := 'oracle'",
 		"SET @x = 1; SET sql_mode = ORACLE",
 		"EXECUTE IMMEDIATE 'SET sql_mode=ORACLE'",
+		"PREPARE so FROM 'SET sql_mode=ORACLE'; EXECUTE so",
 		"SET @@session.sql_mode = 512", // ORACLE's bit
 	}
 	for _, set := range spellings {
