@@ -103,6 +103,23 @@ func TestSQLPrepareNamesPerSession(t *testing.T) {
 		t.Fatalf("EXECUTE c1 = %d", got)
 	}
 	mysqlErr(t, bexec("EXECUTE IMMEDIATE 'BEGIN NOT ATOMIC PREPARE c2 FROM ''SELECT 2''; END'"), 1461)
+	// ... and in a compound statement prepared with COM_STMT_PREPARE, at each execution.
+	bin, err := b.PrepareContext(ctx, "BEGIN NOT ATOMIC PREPARE c2 FROM 'SELECT 2'; END")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bin.Close()
+	_, err = bin.ExecContext(ctx)
+	mysqlErr(t, err, 1461)
+	if err := bexec("DEALLOCATE PREPARE c1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bin.ExecContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryInt(t, b, "EXECUTE c2"); got != 2 {
+		t.Fatalf("EXECUTE c2 = %d", got)
+	}
 
 	// COM_RESET_CONNECTION deallocates them all, and frees the names.
 	raw, err := client.Connect(g.MySQLAddr(), "app", "app", "commerce")

@@ -372,6 +372,10 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	if sharded { // sharded keyspaces (sharded_prepare.go)
 		return e.shardedExecute(c, s, st, cmd, ss)
 	}
+	prepares := prepareOps([]byte(st.Query), q) // SQL PREPAREs of a compound statement's body (sqlprepare.go)
+	if err := checkSQLPrepares(c.MaxPreparedStmts(), s.sqlPrepared, prepares); err != nil {
+		return c.WriteError(err)
+	}
 	s.startCommand("Execute", []byte(st.Query))
 	defer s.endCommand()
 	var long [][]byte
@@ -384,6 +388,7 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	res, err := e.run(c, s, q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), long, req, c.RawWriter())
 	})
+	noteSQLPrepares(s, prepares, q.multi, res, err)
 	return e.finish(c, s, res, err)
 }
 
