@@ -17,7 +17,7 @@ func TestReviewBypasses(t *testing.T) {
 		// know, the rest of the query cannot be judged.
 		"SET sql_mode=CONCAT('ANSI_QUOTES',''); SELECT 1", "set sql_mode = @m; select 1", "SET sql_mode = DEFAULT; SELECT 1",
 		"SET character_set_client=28; SELECT 1", "set character_set_client = concat('gb','k'); select 1", "SET NAMES DEFAULT; SELECT 1",
-		"SET @x=1 /*!50700 , sql_mode='ANSI_QUOTES' */; SELECT 1", "SET sql_mode=ORACLE; SELECT 1", "set sql_mode = 512; select 1",
+		"SET @x=1 /*!50700 , sql_mode='ANSI_QUOTES' */; SELECT 1", "SET sql_mode=ORACLE; BEGIN WORK", "set sql_mode = 512; select s.nextval",
 		`SET sql_mode=1048576; SELECT 'a\'; SELECT user,password FROM mysql.user; -- '`,
 		`SET @x=1 /*!50700 , sql_mode='ANSI_QUOTES' */; SELECT "x\" , 1 -- " , (SELECT password FROM mysql.user)`,
 		"EXECUTE IMMEDIATE 'SET sql_mode=4'; SELECT 1", "execute s; select 1", "BEGIN NOT ATOMIC SET NAMES gbk; END; SELECT 1",
@@ -53,6 +53,7 @@ func TestReviewBypasses(t *testing.T) {
 		"SET sql_mode=4; SELECT 1",
 		"set sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES'; select 1", "SET NAMES gbk; SELECT 1", "set @@session .wait_timeout = 5",
 		"prepare s from 'select 1'; execute s; deallocate prepare s", "XA START 'a'", "xa commit 'a'",
+		"SET sql_mode=ORACLE; SELECT 1", "set sql_mode = 512; select 'a' || 'b'",
 	}
 	for _, q := range allowed {
 		if code, err := check(p, "app", q, primary, false); code != 0 {

@@ -69,8 +69,14 @@
 //     text of PREPARE | EXECUTE IMMEDIATE is read under it when it runs
 //     (Statement.TextOptions), or cannot be judged (Admin) when the value is not a literal
 //     the package understands, or follows a SET of those variables in a compound body.
-//   - sql_mode ORACLE (a SET of it, or Options.Oracle) makes every statement after it
-//     KindUnknown with Admin. CREATE PACKAGE [BODY] (stored code, Admin), BEGIN stmt ... and
+//   - Under sql_mode ORACLE (a SET of it, or Options.Oracle) MariaDB has the tokens of
+//     ANSI_QUOTES but another grammar: the package judges the plain statements that read
+//     as in the default grammar, and makes KindUnknown with Admin (and so every statement
+//     after it in the query) one that does not: a statement starting with BEGIN (BEGIN
+//     [WORK] is an anonymous block there, not a transaction: START TRANSACTION is), a
+//     compound statement, stored code, a statement it does not recognise (a label <<l>>),
+//     seq.NEXTVAL | seq.CURRVAL (sequence operations in ORACLE's spelling) and ranges (..).
+//     Whatever the options, CREATE PACKAGE [BODY] (stored code, Admin), BEGIN stmt ... and
 //     DECLARE ... at the top level (ORACLE's anonymous blocks; MariaDB refuses them otherwise)
 //     run to the end of the query with the Admin flag: the package does not split ORACLE's
 //     grammar as MariaDB does, it keeps the rest of the query together.
@@ -99,9 +105,10 @@
 //
 // # Limits
 //
-// sql_mode=ORACLE changes MariaDB's grammar (PL/SQL blocks, packages): not followed (see
-// above); the status flags do not tell it from ANSI_QUOTES, so the caller must set
-// Options.Oracle when it knows the session has it. The body of a function whose RETURNS
+// sql_mode=ORACLE changes MariaDB's grammar (PL/SQL blocks, packages): only its plain
+// statements are followed (see above); the status flags do not tell it from ANSI_QUOTES, so
+// the caller must set Options.Oracle when the session's sql_mode has it (the router reads the
+// session's tracked sql_mode with OptionsFromSQLMode). The body of a function whose RETURNS
 // type the package does not know (TYPE OF, ROW TYPE OF) may be misread; MariaDB's own answer
 // is then still right, only the classification of the rest of the query is conservative.
 // Names of tables read without a schema (SELECT * FROM processlist after USE

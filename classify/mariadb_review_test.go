@@ -166,8 +166,9 @@ func testXA(t *testing.T, m *local.MariaDB) {
 }
 
 // testOracle: under sql_mode ORACLE, MariaDB runs BEGIN stmt; END and DECLARE ... BEGIN ...
-// END as anonymous blocks and takes CREATE PACKAGE [BODY]: the classifier cannot judge them
-// (the status flags do not tell ORACLE from ANSI_QUOTES).
+// END as anonymous blocks and takes CREATE PACKAGE [BODY]: the classifier cannot judge them,
+// with or without Options.Oracle (which the router sets from the session's tracked sql_mode:
+// the status flags do not tell ORACLE from ANSI_QUOTES).
 func testOracle(t *testing.T, m *local.MariaDB) {
 	c := connect(t, m, m.User(), m.Password(), false)
 	resetSchema(t, c)
@@ -191,6 +192,32 @@ func testOracle(t *testing.T, m *local.MariaDB) {
 		if res := classify.Analyze([]byte(tt.q), classify.Options{}); res.Flags&classify.Admin == 0 {
 			t.Errorf("%s: flags %s, want admin", tt.q, res.Flags)
 		}
+	}
+	// What the classifier does not judge under Options.Oracle means something else there:
+	// s.NEXTVAL is the sequence's next value, not a column; BEGIN WORK is a block calling a
+	// procedure WORK, not a transaction. A plain statement reads as it does elsewhere.
+	oracle := classify.Options{AnsiQuotes: true, Oracle: true}
+	mustExec(t, c, "CREATE SEQUENCE s_ora")
+	for _, want := range []int64{1, 2} {
+		r := mustExec(t, c, "SELECT s_ora.nextval")
+		if got, _ := r.GetInt(0, 0); got != want {
+			t.Errorf("SELECT s_ora.nextval under ORACLE: %d, want %d", got, want)
+		}
+	}
+	if _, err := c.Execute("BEGIN WORK"); err == nil {
+		t.Error("BEGIN WORK under ORACLE: no error (a block calling a procedure WORK, which does not exist)")
+	}
+	for _, q := range []string{"SELECT s_ora.nextval", "BEGIN WORK", "BEGIN SET @a = 5; END"} {
+		if res := classify.Analyze([]byte(q), oracle); res.Flags&classify.Admin == 0 {
+			t.Errorf("%s under Options.Oracle: flags %s, want admin", q, res.Flags)
+		}
+	}
+	q := `SELECT 'a' || "b" FROM t WHERE a = 1`
+	if r := mustExec(t, c, q); str(r.Values[0][0].Value()) != "a10" {
+		t.Errorf("%s under ORACLE: %v", q, r.Values[0][0].Value())
+	}
+	if res := classify.Analyze([]byte(q), oracle); res.Flags&classify.Admin != 0 || res.First.Kind != classify.KindSelect || !res.ReadOnly {
+		t.Errorf("%s under Options.Oracle: %s %s", q, res.First.Kind, res.Flags)
 	}
 }
 

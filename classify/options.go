@@ -40,6 +40,25 @@ func OptionsFromStatus(base Options, status uint16) Options {
 	return base
 }
 
+// OptionsFromSQLMode applies a session's sql_mode value, as MariaDB reports it (a list of
+// mode names, or a number: MariaDB's bitmask), to base (its Charset kept): AnsiQuotes,
+// NoBackslashEscapes and Oracle. It reports false for a value it cannot read (a mode name it
+// does not know), with base unchanged.
+func OptionsFromSQLMode(base Options, mode string) (Options, bool) {
+	number := mode != ""
+	for i := 0; i < len(mode); i++ {
+		if mode[i] < '0' || mode[i] > '9' {
+			number = false
+			break
+		}
+	}
+	o, ok := sqlModeOptions(base, mode, number)
+	if !ok {
+		return base, false
+	}
+	return o, true
+}
+
 // Charset is a client character set as far as tokenization cares.
 type Charset uint8
 

@@ -39,6 +39,9 @@ func TestReadingAfterSet(t *testing.T) {
 		{"SET CHARACTER SET sjis; SELECT 1", Options{Charset: CharsetSJIS}, false},
 		{"SET @x = 1; SET sql_mode = 'TRADITIONAL'; SELECT 1", Options{}, false},
 		{"prepare s from 'select 1'; execute s; select 1", Options{}, false},
+		{"SET sql_mode='ORACLE'; SELECT 1", Options{AnsiQuotes: true, Oracle: true}, false}, // a plain statement: see oracle_test.go
+		{"SET sql_mode=512; SELECT 1", Options{AnsiQuotes: true, Oracle: true}, false},
+		{"SET sql_mode=ORACLE; BEGIN WORK", Options{}, true},
 
 		{"SET sql_mode=CONCAT('ANSI_QUOTES',''); SELECT 1", Options{}, true},
 		{"SET sql_mode=@m; SELECT 1", Options{}, true},
@@ -47,8 +50,6 @@ func TestReadingAfterSet(t *testing.T) {
 		{"SET sql_mode='ANSI_QUOTES,NO_SUCH_MODE'; SELECT 1", Options{}, true},
 		{"SET sql_mode=' ANSI_QUOTES'; SELECT 1", Options{}, true},
 		{"SET sql_mode=34359738368; SELECT 1", Options{}, true}, // 1<<35: no such bit
-		{"SET sql_mode='ORACLE'; SELECT 1", Options{}, true},
-		{"SET sql_mode=512; SELECT 1", Options{}, true},
 		{"SET character_set_client=28; SELECT 1", Options{}, true},
 		{"SET character_set_client=CONCAT('gb','k'); SELECT 1", Options{}, true},
 		{"SET NAMES DEFAULT; SELECT 1", Options{}, true},
@@ -75,10 +76,6 @@ func TestReadingAfterSet(t *testing.T) {
 		case !tt.bad && st.Options != tt.want:
 			t.Errorf("%q: last statement read with %+v, want %+v", tt.q, st.Options, tt.want)
 		}
-	}
-	// Options.Oracle: nothing can be judged.
-	if st := lastStatement("SELECT 1", Options{Oracle: true}); st.Kind != KindUnknown || st.Flags&Admin == 0 {
-		t.Errorf("Oracle: %s %s", st.Kind, st.Flags)
 	}
 }
 
@@ -115,7 +112,9 @@ func TestDynamicTextOptions(t *testing.T) {
 		{`SET STATEMENT sql_mode=CONCAT('ANSI','_QUOTES') FOR EXECUTE IMMEDIATE 'SELECT 1'`, Admin},
 		{`SET STATEMENT sql_mode=DEFAULT FOR PREPARE s FROM 'SELECT 1'`, Admin},
 		{`SET STATEMENT character_set_client=28 FOR EXECUTE IMMEDIATE 'SELECT 1'`, Admin},
-		{`SET STATEMENT max_statement_time=1 FOR SET STATEMENT sql_mode=ORACLE FOR EXECUTE IMMEDIATE 'SELECT 1'`, Admin},
+		{`SET STATEMENT max_statement_time=1 FOR SET STATEMENT sql_mode=ORACLE FOR EXECUTE IMMEDIATE 'SELECT 1'`, 0},
+		{`SET STATEMENT sql_mode=ORACLE FOR EXECUTE IMMEDIATE 'BEGIN SELECT 1; END'`, Admin},
+		{`SET STATEMENT sql_mode=ORACLE FOR PREPARE s FROM 'SELECT s.nextval'`, Admin},
 		{`EXECUTE IMMEDIATE 'SELECT 1' /*!50700 'x' */`, Admin},
 		{`BEGIN NOT ATOMIC SET sql_mode='ANSI_QUOTES'; EXECUTE IMMEDIATE 'SELECT 1'; END`, Admin | Compound},
 		{`BEGIN NOT ATOMIC SET NAMES gbk; PREPARE s FROM 'SELECT 1'; END`, Admin | Compound},

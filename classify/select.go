@@ -143,7 +143,7 @@ func classifyPrepared(c *cursor, h *head) Statement {
 			st.Flags |= Admin
 			st.Reason = reasonPrepareVar
 			return st
-		case h.dynUnknown || dyn.Oracle:
+		case h.dynUnknown:
 			st.Flags |= Admin
 			st.Reason = reasonDynamicOptions
 			return st
@@ -170,7 +170,7 @@ func classifyPrepared(c *cursor, h *head) Statement {
 			st.Flags |= Admin
 			st.Reason = reasonExecImm
 			return st
-		case h.dynUnknown || dyn.Oracle:
+		case h.dynUnknown:
 			st.Flags |= Admin
 			st.Reason = reasonDynamicOptions
 			return st

@@ -32,11 +32,7 @@ func (s *splitter) prepare(name string, safe bool) {
 }
 
 func newSplitter(q []byte, opt Options) splitter {
-	s := splitter{q: q, opt: opt}
-	if opt.Oracle {
-		s.unsure = reasonOracle
-	}
-	return s
+	return splitter{q: q, opt: opt}
 }
 
 // next classifies the next statement into st, and reports false when there is none.
@@ -135,6 +131,13 @@ func (s *splitter) next(st *Statement) bool {
 		st.Directive = Span{ds, de}
 	}
 	st.Options = s.opt
+	if s.unsure == "" && s.opt.Oracle {
+		// Under sql_mode ORACLE only the statements that read as in the default grammar are
+		// judged (oracle.go); after one that is not, where the next one starts is a guess.
+		if reason := oracleDoubt(q, st, kw, h.shape, s.opt); reason != "" {
+			s.unsure = reason
+		}
+	}
 	if s.unsure != "" {
 		// Read under options the splitter could not follow: the best guess of its flags
 		// stays, for the session's bookkeeping of an admin.
@@ -155,9 +158,6 @@ func (s *splitter) next(st *Statement) bool {
 		s.unsure = reasonBodyBefore
 	case kw == kwSet:
 		s.opt, s.unsure = s.nextOptions(st)
-	}
-	if s.unsure == "" && s.opt.Oracle {
-		s.unsure = reasonOracle
 	}
 	return true
 }

@@ -87,6 +87,11 @@ func (c *Conn) newStmtID() uint32 {
 	}
 }
 
+// MaxPreparedStmts is the most prepared statements the connection may have at once
+// (Config.MaxPreparedStmts): its COM_STMT_PREPARE statements, and the router applies the same
+// bound to the session's SQL PREPARE names.
+func (c *Conn) MaxPreparedStmts() int { return c.l.cfg.MaxPreparedStmts }
+
 // stmtPrepare serves COM_STMT_PREPARE through the Handler and keeps the statement unless
 // the prepare failed.
 func (c *Conn) stmtPrepare(p []byte) error {

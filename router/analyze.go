@@ -60,12 +60,8 @@ type query struct {
 	}
 }
 
-// lexOptions are the session's lexing options now.
+// lexOptions are the session's lexing options now (sqlmode.go).
 func (s *Session) lexOptions() classify.Options { return lexOptions(s) }
-
-func lexOptions(s *Session) classify.Options {
-	return classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
-}
 
 // analyze classifies a statement text with the session's lexing options (its sql_mode's
 // NO_BACKSLASH_ESCAPES and ANSI_QUOTES, its client character set).
@@ -273,7 +269,7 @@ func assignment(a classify.Assignment) session.Assignment {
 
 // words returns the first n words (keywords or identifiers, lower-cased) of a statement.
 func words(stmt []byte, s *Session, n int) []string {
-	tz := classify.NewTokenizer(stmt, classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status()))
+	tz := classify.NewTokenizer(stmt, lexOptions(s))
 	var out []string
 	for len(out) < n {
 		t := tz.Next()
@@ -328,7 +324,7 @@ func setsCompletionTypeUnknown(sess *session.Statement) bool {
 
 // setStatementValue is the value SET STATEMENT gives name in stmt (a word, number or string).
 func setStatementValue(stmt []byte, s *Session, name string) (string, bool) {
-	tz := classify.NewTokenizer(stmt, classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status()))
+	tz := classify.NewTokenizer(stmt, lexOptions(s))
 	found := false
 	for {
 		t := tz.Next()
@@ -359,7 +355,7 @@ func xaVerb(stmt []byte, s *Session) string {
 
 // selectsFromTable reports a SELECT with a FROM naming something other than DUAL.
 func selectsFromTable(stmt []byte, s *Session) bool {
-	tz := classify.NewTokenizer(stmt, classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status()))
+	tz := classify.NewTokenizer(stmt, lexOptions(s))
 	afterFrom := false
 	for {
 		t := tz.Next()

@@ -155,6 +155,7 @@ func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
 		}
 	}
 	s.state = session.New(e.defaults())
+	s.baseSQLMode = e.baseSQLMode()
 	s.caps = c.Capabilities() & tabletserver.FormatCaps
 	s.initial = e.handshakeSettings(c.Collation())
 	s.state.SetInitial(s.initial)
@@ -256,6 +257,10 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 			return c.WriteError(err)
 		}
 	}
+	prepares := prepareOps(text, &q) // SQL PREPARE names, bounded per session (sqlprepare.go)
+	if err := checkSQLPrepares(c.MaxPreparedStmts(), s.sqlPrepared, prepares); err != nil {
+		return c.WriteError(err)
+	}
 	forward := func() error {
 		s.startCommand("Query", text)
 		defer s.endCommand()
@@ -266,6 +271,7 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 		if xa {
 			e.xaDone(s, text, &q.parsed, q.opt, res, err)
 		}
+		noteSQLPrepares(s, prepares, q.multi, res, err)
 		return e.finish(c, s, res, err)
 	}
 	switch q.answer {
@@ -398,6 +404,10 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	if sharded { // sharded keyspaces (sharded_prepare.go)
 		return e.shardedExecute(c, s, st, cmd, ss)
 	}
+	prepares := prepareOps([]byte(st.Query), q) // SQL PREPAREs of a compound statement's body (sqlprepare.go)
+	if err := checkSQLPrepares(c.MaxPreparedStmts(), s.sqlPrepared, prepares); err != nil {
+		return c.WriteError(err)
+	}
 	s.startCommand("Execute", []byte(st.Query))
 	defer s.endCommand()
 	var long [][]byte
@@ -410,6 +420,7 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	res, err := e.run(c, s, q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), long, req, c.RawWriter())
 	})
+	noteSQLPrepares(s, prepares, q.multi, res, err)
 	return e.finish(c, s, res, err)
 }
 
@@ -476,6 +487,7 @@ func (e *Executor) resetSession(s *Session) {
 	s.forgetLast()
 	s.lost = ""
 	s.hasXA = false // a prepared branch stays its user's (xaOwners); one not prepared is rolled back
+	s.sqlPrepared = nil
 	s.state.Reset(e.afterReset(s))
 	s.refreshSettings()
 	e.noteHolds(s, s.state.Holds())

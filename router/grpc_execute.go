@@ -41,14 +41,15 @@ func (e *Executor) ExecuteGRPC(ctx context.Context, user, host string, session *
 		}
 	}
 	q := []byte(sql)
-	if lim, err := e.limitInfoSchema(s, q, func() classify.Options { return classify.Options{} }); err != nil { // infoschema.go
+	opt := e.baseLexOptions()
+	if lim, err := e.limitInfoSchema(s, q, func() classify.Options { return opt }); err != nil { // infoschema.go
 		return nil, session, err
 	} else {
 		q = lim
 	}
-	cq := classify.Analyze(q, classify.Options{})
+	cq := classify.Analyze(q, opt)
 	// access control, as for a MySQL-protocol session
-	if err := e.authorize(s, q, &cq, classify.Options{}, false); err != nil {
+	if err := e.authorize(s, q, &cq, opt, false); err != nil {
 		return nil, session, err
 	}
 	snap := e.reg.Snapshot()

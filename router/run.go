@@ -273,6 +273,7 @@ func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletser
 		lost, inTx = s.lostState(), s.state.InTransaction()
 		s.held, s.heldServer = nil, nil
 		s.state.Lost()
+		s.sqlPrepared = nil // its SQL prepared statements went with it
 		e.noteHolds(s, 0)
 	}
 	if s.last == conn {

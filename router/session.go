@@ -38,6 +38,12 @@ type Session struct {
 	settings tabletserver.Settings
 	// charset is how the classifier reads the session's statements (its client character set).
 	charset classify.Charset
+	// baseSQLMode is its backend connections' sql_mode before it sets one, and lexCache the
+	// reading of its sql_mode (sqlmode.go).
+	baseSQLMode string
+	lexCache    lexCache
+	// sqlPrepared are the names of its SQL prepared statements (sqlprepare.go).
+	sqlPrepared sqlPrepared
 	// caps are the client's reply-format capabilities, which its backend connections share.
 	caps uint32
 

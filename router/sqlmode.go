@@ -1,0 +1,79 @@
+package router
+
+import (
+	"strings"
+
+	"github.com/vtdirect/vtdirect/classify"
+)
+
+// How the session's sql_mode makes MariaDB read its statements. The status flags say
+// ANSI_QUOTES and NO_BACKSLASH_ESCAPES but not ORACLE (which sets ANSI_QUOTES too, and a
+// grammar of its own), so the classifier's Options come from the session's sql_mode itself:
+// the backend connections track every session variable (CLIENT_SESSION_TRACK, see
+// tabletserver/track.go), so each SET of it, in whatever form (a SET STATEMENT aside, which
+// session.State leaves out: it does not outlast its statement), in a multi-statement query,
+// in EXECUTE [IMMEDIATE], is in the session's settings after the statement that made it,
+// and a SET that tracking did not report is recorded from its literal value or read back
+// (session.Outcome.Read); a session that did not set it has the backend connections' base,
+// the server's global sql_mode. The value is read whole (classify.OptionsFromSQLMode: ANSI,
+// ORACLE... and MariaDB's numeric form), once per change.
+
+// lexOptions are the session's lexing options now.
+func lexOptions(s *Session) classify.Options {
+	mode, set := s.state.Settings().Get("sql_mode")
+	if !set {
+		mode = s.baseSQLMode
+	}
+	c := &s.lexCache
+	if !c.valid || c.mode != mode {
+		c.opt, c.ok = classify.OptionsFromSQLMode(classify.Options{}, mode)
+		c.mode, c.valid = mode, true
+	}
+	if c.ok {
+		opt := c.opt
+		opt.Charset = s.charset
+		return opt
+	}
+	// A mode name the classifier does not know (a newer server's): the status flags, and
+	// ORACLE by name.
+	opt := classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
+	opt.Oracle = hasSQLMode(mode, "ORACLE")
+	return opt
+}
+
+// lexCache is the reading of the session's last sql_mode value (the per-query path reads
+// it once per change).
+type lexCache struct {
+	mode      string
+	opt       classify.Options
+	ok, valid bool
+}
+
+// baseSQLMode is the sql_mode of a backend connection before its session sets one: the
+// server's global value, as the tablets' probes read it ("" before any probe).
+func (e *Executor) baseSQLMode() string {
+	info, _ := e.anyInfo()
+	return info.SQLMode
+}
+
+// hasSQLMode reports whether a sql_mode value (MariaDB's list of names, as it reports it:
+// ORACLE, ANSI... expanded to the modes they set) holds mode.
+func hasSQLMode(modes, mode string) bool {
+	for m := range strings.SplitSeq(modes, ",") {
+		if strings.EqualFold(strings.TrimSpace(m), mode) {
+			return true
+		}
+	}
+	return false
+}
+
+// baseLexOptions are the lexing options of a backend connection in its base state (a gRPC
+// Execute runs there): the server's global sql_mode.
+func (e *Executor) baseLexOptions() classify.Options {
+	mode := e.baseSQLMode()
+	if opt, ok := classify.OptionsFromSQLMode(classify.Options{}, mode); ok {
+		return opt
+	}
+	return classify.Options{AnsiQuotes: hasSQLMode(mode, "ANSI_QUOTES"), NoBackslashEscapes: hasSQLMode(mode, "NO_BACKSLASH_ESCAPES"),
+		Oracle: hasSQLMode(mode, "ORACLE")}
+}
