@@ -40,7 +40,7 @@ func shortLoad(ctx context.Context, addr string, workers, rows int, warmup, dur 
 				rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
 				var lat []time.Duration
 				if record {
-					lat = make([]time.Duration, 0, 1<<14)
+					lat = latencyBuf(workers, 1<<14)
 				}
 				for {
 					t0 := time.Now()

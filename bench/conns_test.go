@@ -52,3 +52,17 @@ func TestConnsGoals(t *testing.T) {
 		t.Errorf("report of unmeasured goals:\n%s", b.String())
 	}
 }
+
+// TestLatencyBuf: the workers' latency buffers together stay within latencyBudget, whatever
+// their number, and a few workers still get all the room they ask for.
+func TestLatencyBuf(t *testing.T) {
+	for _, workers := range []int{1, 16, 1000, 5000, 2 << 20} {
+		b := latencyBuf(workers, 1<<16)
+		if len(b) != 0 || cap(b) < 1 || workers*cap(b) > max(latencyBudget, workers) {
+			t.Errorf("%d workers: cap %d each, %d in all (budget %d)", workers, cap(b), workers*cap(b), latencyBudget)
+		}
+	}
+	if b := latencyBuf(16, 1<<16); cap(b) != 1<<16 {
+		t.Errorf("16 workers: cap %d, want %d", cap(b), 1<<16)
+	}
+}

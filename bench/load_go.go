@@ -51,7 +51,7 @@ func goLoad(ctx context.Context, addr string, conns, rows int, warmup, dur time.
 				rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
 				var lat []time.Duration
 				if record {
-					lat = make([]time.Duration, 0, 1<<16)
+					lat = latencyBuf(conns, 1<<16)
 				}
 				var val []byte
 				for {
@@ -134,6 +134,17 @@ func prepareBench(ctx context.Context, p progress, dirFlag, prefix, binFlag stri
 		}
 	}
 	return dir, bin, cleanup, nil
+}
+
+// latencyBudget bounds the latencies all of a run's workers preallocate together (8 MiB):
+// 65,536 for each of 1,000 connections took 512 MiB of the bench's memory before a query ran.
+const latencyBudget = 1 << 20
+
+// latencyBuf is the buffer one of workers keeps its latencies in: room for want (enough that
+// most runs never grow it while measuring), less when workers would pass latencyBudget
+// together; append grows it past that.
+func latencyBuf(workers, want int) []time.Duration {
+	return make([]time.Duration, 0, max(1, min(want, latencyBudget/max(1, workers))))
 }
 
 // percentile of sorted latencies: the smallest value at or above a fraction p of them.

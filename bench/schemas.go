@@ -591,7 +591,7 @@ func schemaLoad(ctx context.Context, addr string, conns, n int, random bool, dur
 			}
 			defer conn.Close()
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
-			lat := make([]time.Duration, 0, 1<<15)
+			lat := latencyBuf(conns, 1<<15)
 			var name string
 			for time.Now().Before(deadline) {
 				ks := "commerce" // n == 0: the single-schema gateway

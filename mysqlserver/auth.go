@@ -10,6 +10,8 @@ package mysqlserver
 // https://mariadb.com/kb/en/connection/#authentication-switch-request
 
 import (
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/subtle"
 	"net"
 
@@ -120,23 +122,36 @@ func (c *Conn) writeAuthMoreData(code byte) error {
 }
 
 // checkNative verifies a mysql_native_password scramble:
-// SHA1(password) XOR SHA1(nonce + SHA1(SHA1(password))).
+// SHA1(password) XOR SHA1(nonce + SHA1(SHA1(password))). The hashes are arrays on the stack
+// (go-mysql's CalcPassword, which computes the same, allocates three slices per login).
 func checkNative(data, nonce []byte, password string) bool {
 	if password == "" {
 		return len(data) == 0
 	}
-	want := mysql.CalcPassword(nonce, []byte(password))
-	return subtle.ConstantTimeCompare(data, want) == 1
+	stage1 := sha1.Sum([]byte(password))
+	stage2 := sha1.Sum(stage1[:])
+	var in [nonceLen + sha1.Size]byte
+	want := sha1.Sum(append(append(in[:0], nonce...), stage2[:]...))
+	for i := range want {
+		want[i] ^= stage1[i]
+	}
+	return subtle.ConstantTimeCompare(data, want[:]) == 1
 }
 
 // checkCachingSha2 verifies a caching_sha2_password scramble:
-// SHA256(password) XOR SHA256(SHA256(SHA256(password)) + nonce).
+// SHA256(password) XOR SHA256(SHA256(SHA256(password)) + nonce), as checkNative does.
 func checkCachingSha2(data, nonce []byte, password string) bool {
 	if password == "" {
 		return false
 	}
-	want := mysql.CalcCachingSha2Password(nonce, password)
-	return subtle.ConstantTimeCompare(data, want) == 1
+	message1 := sha256.Sum256([]byte(password))
+	hash := sha256.Sum256(message1[:])
+	var in [sha256.Size + nonceLen]byte
+	want := sha256.Sum256(append(append(in[:0], hash[:]...), nonce...))
+	for i := range want {
+		want[i] ^= message1[i]
+	}
+	return subtle.ConstantTimeCompare(data, want[:]) == 1
 }
 
 // accessDenied is MySQL's ER_ACCESS_DENIED_ERROR, word for word (clients and tools match it).

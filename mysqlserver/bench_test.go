@@ -1,6 +1,8 @@
 package mysqlserver
 
 import (
+	"bytes"
+	"crypto/sha1"
 	"fmt"
 	"io"
 	"net"
@@ -138,6 +140,102 @@ func BenchmarkPingTCP(b *testing.B) {
 		}
 		if _, err := io.ReadFull(r.c, reply); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// loginConn is a client that logs in as u/p with mysql_native_password and leaves: it answers
+// the greeting's nonce with a precomputed handshake response whose scramble it fills in
+// (without allocating), and sends COM_QUIT after the OK. No kernel, no goroutines.
+type loginConn struct {
+	net.Conn
+	resp     []byte   // the handshake response frame; the scramble at scrambleAt
+	stage1   [20]byte // SHA1(password)
+	stage2   [20]byte // SHA1(SHA1(password))
+	pending  []byte   // what Read returns next
+	greeted  bool
+	loggedIn bool // the server answered the response with OK
+}
+
+const loginScrambleAt = 4 + 32 + len("u") + 1 + 1 // header, fixed part, user and NUL, length byte
+
+func newLoginConn() *loginConn {
+	lc := &loginConn{resp: frameOf(1, buildHandshakeResponse(rawCaps, "u", "p", make([]byte, nonceLen), "db"))}
+	lc.stage1 = sha1.Sum([]byte("p"))
+	lc.stage2 = sha1.Sum(lc.stage1[:])
+	return lc
+}
+
+func (c *loginConn) reset() { c.pending, c.greeted, c.loggedIn = nil, false, false }
+
+func (c *loginConn) Read(p []byte) (int, error) {
+	if len(c.pending) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+func (c *loginConn) Write(p []byte) (int, error) {
+	if c.greeted {
+		if !c.loggedIn && len(p) > 4 && p[4] == mysql.OK_HEADER {
+			c.loggedIn = true
+			c.pending = loginQuit
+		}
+		return len(p), nil
+	}
+	c.greeted = true
+	// Greeting payload: protocol, version NUL, id (4), nonce[:8], filler, caps (2), collation,
+	// status (2), caps (2), length, reserved (10), nonce[8:] NUL, plugin NUL.
+	g := p[4:]
+	v := bytes.IndexByte(g[1:], 0) + 2
+	var in [nonceLen + 20]byte
+	copy(in[:8], g[v+4:])
+	copy(in[8:nonceLen], g[v+4+8+1+2+1+2+2+1+10:])
+	copy(in[nonceLen:], c.stage2[:])
+	h := sha1.Sum(in[:])
+	for i := range h {
+		c.resp[loginScrambleAt+i] = c.stage1[i] ^ h[i]
+	}
+	c.pending = c.resp
+	return len(p), nil
+}
+
+func (*loginConn) Close() error                     { return nil }
+func (*loginConn) RemoteAddr() net.Addr             { return loginAddr }
+func (*loginConn) SetDeadline(time.Time) error      { return nil }
+func (*loginConn) SetReadDeadline(time.Time) error  { return nil }
+func (*loginConn) SetWriteDeadline(time.Time) error { return nil }
+
+var loginQuit = frameOf(0, []byte{mysql.COM_QUIT})
+
+var loginAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+
+// quietHandler accepts every connection and keeps nothing: the listener's own cost.
+type quietHandler struct{ *fakeHandler }
+
+func (quietHandler) NewConnection(*Conn) error { return nil }
+func (quietHandler) ConnectionClosed(*Conn)    {}
+
+// BenchmarkLogin is a short-lived client's connection as the listener serves it, without the
+// kernel: greeting, handshake response, mysql_native_password check, OK, COM_QUIT, and the
+// connection's buffers back to the listener.
+func BenchmarkLogin(b *testing.B) {
+	l, err := NewListener(Config{Auth: testUsers}, nil, quietHandler{newFakeHandler()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lc := newLoginConn()
+	b.ReportAllocs()
+	for b.Loop() {
+		lc.reset()
+		if !l.admit() {
+			b.Fatal("not admitted")
+		}
+		l.serveConn(newConn(l, lc))
+		if !lc.loggedIn {
+			b.Fatal("login failed")
 		}
 	}
 }

@@ -36,7 +36,8 @@ type Conn struct {
 	attrs      connAttrs
 	plugin     string
 	tls        bool
-	nonce      []byte // the greeting's scramble, also answered by COM_CHANGE_USER
+	nonce      []byte // the greeting's scramble (nonceBuf), also answered by COM_CHANGE_USER
+	nonceBuf   [nonceLen]byte
 
 	multiStatements bool // CLIENT_MULTI_STATEMENTS, as COM_SET_OPTION last set it
 	failedChanges   int  // COM_CHANGE_USER attempts refused so far

@@ -78,12 +78,11 @@ type handshakeResponse struct {
 	attrs     connAttrs
 }
 
-// newNonce returns the 20-byte scramble. Like MySQL, bytes are 7-bit and never NUL or '$',
-// because some clients treat the scramble as a C string.
-func newNonce() ([]byte, error) {
-	b := make([]byte, nonceLen)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("nonce: %w", err)
+// newNonce fills b with a fresh 20-byte scramble. Like MySQL, bytes are 7-bit and never NUL
+// or '$', because some clients treat the scramble as a C string.
+func newNonce(b *[nonceLen]byte) error {
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("nonce: %w", err)
 	}
 	for i := range b {
 		b[i] &= 0x7f
@@ -91,7 +90,7 @@ func newNonce() ([]byte, error) {
 			b[i]++
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // appendHandshakeV10 appends the server greeting payload.
@@ -124,14 +123,16 @@ func isSSLRequest(payload []byte) bool {
 }
 
 // parseHandshakeResponse decodes a Protocol::HandshakeResponse41. Fields are read as the
-// client's own capability flags say they were written.
-func parseHandshakeResponse(p []byte) (*handshakeResponse, error) {
+// client's own capability flags say they were written. (A value, not a pointer: it stays on
+// the caller's stack.)
+func parseHandshakeResponse(p []byte) (handshakeResponse, error) {
+	var r handshakeResponse
 	if len(p) < sslRequestLen {
-		return nil, errors.New("handshake response too short")
+		return r, errors.New("handshake response too short")
 	}
-	r := &handshakeResponse{caps: le32(p), maxPacket: le32(p[4:]), collation: p[8]}
+	r.caps, r.maxPacket, r.collation = le32(p), le32(p[4:]), p[8]
 	if r.caps&mysql.CLIENT_PROTOCOL_41 == 0 {
-		return nil, errors.New("client does not speak protocol 4.1")
+		return r, errors.New("client does not speak protocol 4.1")
 	}
 	if r.caps&clientMySQL == 0 {
 		r.extCaps = le32(p[28:]) // meaningful only if the greeting offered some
@@ -139,7 +140,7 @@ func parseHandshakeResponse(p []byte) (*handshakeResponse, error) {
 	p = p[sslRequestLen:] // 4 caps + 4 max packet + 1 collation + 23 filler
 	user, n, ok := readNulString(p)
 	if !ok {
-		return nil, errors.New("user name not terminated")
+		return r, errors.New("user name not terminated")
 	}
 	r.user = string(user)
 	p = p[n:]
@@ -155,7 +156,7 @@ func parseHandshakeResponse(p []byte) (*handshakeResponse, error) {
 		r.authResp, n, ok = readNulString(p)
 	}
 	if !ok {
-		return nil, errors.New("truncated auth response")
+		return r, errors.New("truncated auth response")
 	}
 	p = p[n:]
 	if r.caps&mysql.CLIENT_CONNECT_WITH_DB != 0 && len(p) > 0 {
@@ -166,16 +167,28 @@ func parseHandshakeResponse(p []byte) (*handshakeResponse, error) {
 	if r.caps&mysql.CLIENT_PLUGIN_AUTH != 0 && len(p) > 0 {
 		var plugin []byte
 		plugin, p = nulStringOrRest(p)
-		r.plugin = string(plugin)
+		r.plugin = pluginName(plugin)
 	}
 	if r.caps&mysql.CLIENT_CONNECT_ATTRS != 0 && len(p) > 0 {
 		attrs, err := parseConnAttrs(p)
 		if err != nil {
-			return nil, err
+			return r, err
 		}
 		r.attrs = attrs
 	}
 	return r, nil
+}
+
+// pluginName is the name of an authentication plugin, without a copy for the plugins the
+// gateway serves.
+func pluginName(b []byte) string {
+	switch string(b) { // compared, not converted
+	case mysql.AUTH_NATIVE_PASSWORD:
+		return mysql.AUTH_NATIVE_PASSWORD
+	case mysql.AUTH_CACHING_SHA2_PASSWORD:
+		return mysql.AUTH_CACHING_SHA2_PASSWORD
+	}
+	return string(b)
 }
 
 // nulStringOrRest reads a NUL-terminated string, tolerating a missing NUL at the very end
@@ -243,15 +256,14 @@ func (c *Conn) handshake() error {
 		// Clearing the deadline also disarms the write timeout, which must then re-arm.
 		defer func() { _ = c.raw.SetDeadline(time.Time{}); c.out.armed = time.Time{} }()
 	}
-	nonce, err := newNonce()
-	if err != nil {
+	if err := newNonce(&c.nonceBuf); err != nil {
 		return err
 	}
 	caps := c.l.offeredCaps()
-	c.nonce = nonce
+	c.nonce = c.nonceBuf[:]
 	c.seq = 0
 	start := c.begin()
-	c.wbuf = appendHandshakeV10(c.wbuf, cfg.serverVersion(), c.id, nonce, caps, serverExtCaps, cfg.DefaultAuthPlugin)
+	c.wbuf = appendHandshakeV10(c.wbuf, cfg.serverVersion(), c.id, c.nonce, caps, serverExtCaps, cfg.DefaultAuthPlugin)
 	c.end(start)
 	if err := c.flush(); err != nil {
 		return fmt.Errorf("write greeting: %w", err)
@@ -323,6 +335,11 @@ const erSecureTransportRequired = 3159
 // readHandshakePacket reads the next connection-phase packet, refusing bad framing.
 func (c *Conn) readHandshakePacket() ([]byte, error) {
 	frame, seq, err := c.rd.readPacket(c.seq, handshakeLimit)
+	if err == nil {
+		c.seq = c.nextSeq(seq)
+		return frame[4:], nil
+	}
+	// Only now: errors.As's targets escape to the heap.
 	var tooLarge *errPacketTooLarge
 	var order *errOutOfOrder
 	switch {
@@ -333,12 +350,8 @@ func (c *Conn) readHandshakePacket() ([]byte, error) {
 	case errors.As(err, &order):
 		c.seq = order.got + 1
 		_ = c.refuse(mysql.NewError(mysql.ER_NET_PACKETS_OUT_OF_ORDER, "Got packets out of order"))
-		return nil, err
-	case err != nil:
-		return nil, err
 	}
-	c.seq = c.nextSeq(seq)
-	return frame[4:], nil
+	return nil, err
 }
 
 // refuse writes err to the client and returns errHandshake wrapping it.

@@ -46,10 +46,11 @@ func TestAppendHandshakeV10(t *testing.T) {
 }
 
 func TestNonce(t *testing.T) {
-	n, err := newNonce()
-	if err != nil {
+	var b [nonceLen]byte
+	if err := newNonce(&b); err != nil {
 		t.Fatal(err)
 	}
+	n := b[:]
 	if len(n) != nonceLen || bytes.IndexByte(n, 0) >= 0 || bytes.IndexByte(n, '$') >= 0 {
 		t.Fatalf("nonce %q", n)
 	}
@@ -103,6 +104,7 @@ func TestParseHandshakeResponse(t *testing.T) {
 
 func TestCheckPasswords(t *testing.T) {
 	nonce := []byte("abcdefghijklmnopqrst")
+	const longPassword = "a password longer than the hashes' stack buffers: 0123456789abcdef"
 	cases := []struct {
 		name     string
 		check    func(data, nonce []byte, password string) bool
@@ -119,6 +121,9 @@ func TestCheckPasswords(t *testing.T) {
 		{"sha2 wrong", checkCachingSha2, mysql.CalcCachingSha2Password(nonce, "other"), "secret", false},
 		{"sha2 native scramble", checkCachingSha2, mysql.CalcPassword(nonce, []byte("secret")), "secret", false},
 		{"sha2 empty password", checkCachingSha2, []byte{1}, "", false},
+		{"native long", checkNative, mysql.CalcPassword(nonce, []byte(longPassword)), longPassword, true},
+		{"sha2 long", checkCachingSha2, mysql.CalcCachingSha2Password(nonce, longPassword), longPassword, true},
+		{"native long wrong", checkNative, mysql.CalcPassword(nonce, []byte(longPassword+"x")), longPassword, false},
 	}
 	for _, tc := range cases {
 		if got := tc.check(tc.data, nonce, tc.password); got != tc.want {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"testing"
+	"time"
 
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 )
@@ -66,6 +67,39 @@ func BenchmarkExecStmt(b *testing.B) {
 	for b.Loop() {
 		if res, err := c.ExecStmt(ctx, q, payload, nil, &Request{}, io.Discard); err != nil || res.Rows != 1 {
 			b.Fatal(res, err)
+		}
+	}
+}
+
+// BenchmarkTakeAllTagged is the pool's choice for a session when every idle connection is
+// another session's last one (tagged) and the backend is below its limit: a new connection
+// is dialed, so the choice is pure overhead under the pool's lock. 64 idle connections (the
+// scan's bound), with the same capabilities and other settings than the session's.
+func BenchmarkTakeAllTagged(b *testing.B) {
+	m := sharedMariaDB(b)
+	ts := startServer(b, m, Config{MaxConnections: 2 * idleScan, PoolSize: idleScan}, topodatapb.TabletType_PRIMARY, nil)
+	ctx := context.Background()
+	conns := make([]*Conn, idleScan)
+	for i := range conns {
+		c, err := ts.Get(ctx, Want{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns[i] = c
+	}
+	for i, c := range conns {
+		c.Release(uint64(i + 1))
+	}
+	p := ts.be.pool
+	want := Want{Settings: &Settings{Key: "sql_mode=ANSI", Statements: []string{"SET sql_mode='ANSI'"}}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		p.mu.Lock()
+		c, closing := p.pick(ts, want, time.Now())
+		p.mu.Unlock()
+		if c != nil || len(closing) > 0 {
+			b.Fatal("pick took an idle connection", c, closing)
 		}
 	}
 }

@@ -109,6 +109,7 @@ type Conn struct {
 	idleTick     uint64    // pool tick when it went idle, guarded by pool.mu
 	idleSince    time.Time // when it went idle, guarded by pool.mu
 	tag          uint64    // the session that released it last (0: none), guarded by pool.mu
+	inIdle       bool      // on its pool's idle list, guarded by pool.mu
 	// started is when the running command began (unix ns), 0 when none runs: for the
 	// running-queries page, read by other goroutines.
 	started atomic.Int64

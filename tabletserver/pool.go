@@ -52,11 +52,12 @@ type pool struct {
 	conns     *quota        // connections handed out; MaxConnections
 	done      chan struct{} // closed by close
 
-	mu      sync.Mutex // guards idle, inUse, dialing, closed and the conns' idx, since, txStart, idleTick, tag, slot, ts
-	idle    []*Conn    // free connections; the most recently used last
-	inUse   []*Conn    // connections handed out
-	dialing int
-	closed  bool
+	mu       sync.Mutex // guards idle, untagged, inUse, dialing, closed and the conns' idx, inIdle, since, txStart, idleTick, tag, slot, ts
+	idle     []*Conn    // free connections; the most recently used last
+	untagged int        // the connections in idle with no tag: when none, and below the limit, take dials without a scan
+	inUse    []*Conn    // connections handed out
+	dialing  int
+	closed   bool
 
 	stats poolCounters
 }
@@ -201,80 +202,25 @@ const (
 	fitPerfect  = fitUntagged | fitSettings | fitSchema
 )
 
-// take hands out the best idle connection for want, or dials one. Preference: untagged, then
-// with the same settings, then on the same schema; a new connection while below the limit
-// rather than another session's last one (tagged); at the limit, room made by closing an idle
-// connection of other capabilities.
+// take hands out the best idle connection for want, or dials one (pick chooses).
 func (p *pool) take(ctx context.Context, t *TabletServer, want Want, slot uint8) (*Conn, error) {
-	key := want.Settings.key()
 	p.mu.Lock()
 	if p.closed || t.isClosed() {
 		p.mu.Unlock()
 		return nil, errClosed(t.alias)
 	}
-	// Connections the server has closed for idleness are never handed out: those the scan
-	// meets are dropped on the way (the janitor drops the others, closeIdle).
-	var dead []*Conn
-	defer func() {
-		for _, c := range dead {
-			c.closeNet()
-		}
-	}()
-	now := time.Now()
-	var bestConn *Conn
-	best, bestScore := -1, -1
-	for i, n := len(p.idle)-1, 0; i >= 0 && n < idleScan && bestScore < fitPerfect; i, n = i-1, n+1 {
-		c := p.idle[i]
-		if c.serverGone(now) {
-			dead = append(dead, c)
-			continue
-		}
-		if c.caps != want.Caps {
-			continue
-		}
-		score := 0
-		if c.settingsKey == key {
-			score |= fitSettings
-		}
-		if c.schema == t.dbName {
-			score |= fitSchema
-		}
-		if c.tag == 0 {
-			score |= fitUntagged
-		}
-		if score > bestScore {
-			bestConn, bestScore = c, score
-		}
-	}
-	if len(dead) > 0 {
-		p.idle = slices.DeleteFunc(p.idle, func(c *Conn) bool { return slices.Contains(dead, c) })
-	}
-	if bestConn != nil {
-		best = indexOf(p.idle, bestConn)
-	}
-	limit, _ := p.conns.counts()
-	total := len(p.idle) + len(p.inUse) + p.dialing
-	if best >= 0 && (bestScore&fitUntagged != 0 || total >= limit) {
-		c := p.idle[best]
-		if c.tag != 0 {
-			t.stats.steals.Add(1)
-		}
-		p.removeIdle(best)
+	c, closing := p.pick(t, want, time.Now())
+	if c != nil {
 		p.handOut(c, t, slot)
 		p.mu.Unlock()
+		for _, v := range closing {
+			v.closeNet()
+		}
 		return c, nil
-	}
-	var victims []*Conn
-	for total >= limit && len(p.idle) > 0 {
-		// Only connections of other capabilities are idle (or too many: the limit shrank):
-		// close the oldest for room.
-		victims = append(victims, p.idle[0])
-		p.removeIdle(0)
-		total--
 	}
 	p.dialing++
 	p.mu.Unlock()
-	for _, v := range victims {
+	for _, v := range closing {
 		v.closeNet()
 	}
 	c, err := p.be.dial(ctx, t, want.Caps)
@@ -295,6 +241,74 @@ func (p *pool) take(ctx context.Context, t *TabletServer, want Want, slot uint8)
 	return c, nil
 }
 
+// pick is take's choice among the idle connections, p.mu held: the one to hand out, taken off
+// the idle list, or nil for a new connection. Preference: untagged, then with the same
+// settings, then on the same schema; a new connection while below the limit rather than
+// another session's last one (tagged); at the limit, room made by closing an idle connection
+// of other capabilities. closing are the idle connections it took off to be closed (after
+// p.mu): those the server has closed for idleness, which are never handed out (the scan drops
+// those it meets, the janitor the others: closeIdle), and those closed for room.
+func (p *pool) pick(t *TabletServer, want Want, now time.Time) (c *Conn, closing []*Conn) {
+	limit, _ := p.conns.counts()
+	if p.untagged == 0 && len(p.idle)+len(p.inUse)+p.dialing < limit {
+		// Every idle connection is some session's last one and there is room for a new
+		// connection: what the scan would find is not handed out.
+		return nil, nil
+	}
+	key := want.Settings.key()
+	var bestConn *Conn
+	best, bestScore := -1, -1
+	for i, n := len(p.idle)-1, 0; i >= 0 && n < idleScan && bestScore < fitPerfect; i, n = i-1, n+1 {
+		c := p.idle[i]
+		if c.serverGone(now) {
+			closing = append(closing, c)
+			continue
+		}
+		if c.caps != want.Caps {
+			continue
+		}
+		score := 0
+		if c.settingsKey == key {
+			score |= fitSettings
+		}
+		if c.schema == t.dbName {
+			score |= fitSchema
+		}
+		if c.tag == 0 {
+			score |= fitUntagged
+		}
+		if score > bestScore {
+			bestConn, bestScore = c, score
+		}
+	}
+	if len(closing) > 0 {
+		for _, c := range closing {
+			p.leaveIdle(c)
+		}
+		p.idle = slices.DeleteFunc(p.idle, func(c *Conn) bool { return slices.Contains(closing, c) })
+	}
+	if bestConn != nil {
+		best = indexOf(p.idle, bestConn)
+	}
+	total := len(p.idle) + len(p.inUse) + p.dialing
+	if best >= 0 && (bestScore&fitUntagged != 0 || total >= limit) {
+		c := p.idle[best]
+		if c.tag != 0 {
+			t.stats.steals.Add(1)
+		}
+		p.removeIdle(best)
+		return c, closing
+	}
+	for total >= limit && len(p.idle) > 0 {
+		// Only connections of other capabilities are idle (or too many: the limit shrank):
+		// close the oldest for room.
+		closing = append(closing, p.idle[0])
+		p.removeIdle(0)
+		total--
+	}
+	return nil, closing
+}
+
 // serverGone reports an idle connection its server has closed by now: idle longer than the
 // wait_timeout its session gave it (with a margin for the clocks). p.mu held.
 func (c *Conn) serverGone(now time.Time) bool {
@@ -309,8 +323,38 @@ func (c *Conn) serverGone(now time.Time) bool {
 	return now.Sub(c.idleSince) > w-margin
 }
 
+// pushIdle puts c on the idle list, the most recently used, tagged with the session that
+// released it. p.mu held.
+func (p *pool) pushIdle(c *Conn, tag uint64) {
+	c.tag = tag
+	c.inIdle = true
+	if tag == 0 {
+		p.untagged++
+	}
+	p.idle = append(p.idle, c)
+}
+
+// leaveIdle accounts for c leaving the idle list (its caller takes it out). p.mu held.
+func (p *pool) leaveIdle(c *Conn) {
+	c.inIdle = false
+	if c.tag == 0 {
+		p.untagged--
+	}
+}
+
+// clearIdle empties the idle list and returns what it held. p.mu held.
+func (p *pool) clearIdle() []*Conn {
+	old := p.idle
+	for _, c := range old {
+		c.inIdle = false
+	}
+	p.idle, p.untagged = nil, 0
+	return old
+}
+
 // removeIdle takes idle[i] out, keeping the age order for the janitor. p.mu held.
 func (p *pool) removeIdle(i int) {
+	p.leaveIdle(p.idle[i])
 	n := len(p.idle)
 	copy(p.idle[i:], p.idle[i+1:])
 	p.idle[n-1] = nil
@@ -388,18 +432,19 @@ func (p *pool) put(c *Conn, tag uint64) {
 	} else {
 		c.idleTick = p.tick.Load()
 		c.idleSince = time.Now()
-		c.tag = tag
-		p.idle = append(p.idle, c)
+		p.pushIdle(c, tag)
 		p.mu.Unlock()
 	}
 	p.freeSlots(t, slot)
 }
 
-// untag forgets c's last session, if nobody had it since lease.
+// untag forgets c's last session, if c is idle and nobody had it since lease. (An idle
+// connection the janitor closed keeps its state and lease: inIdle tells.)
 func (p *pool) untag(c *Conn, lease uint64) {
 	p.mu.Lock()
-	if c.state.Load() == connIdle && c.lease.Load() == lease {
+	if c.inIdle && c.tag != 0 && c.state.Load() == connIdle && c.lease.Load() == lease {
 		c.tag = 0
+		p.untagged++
 	}
 	p.mu.Unlock()
 }
@@ -540,6 +585,9 @@ func (p *pool) closeIdle() {
 		n++
 	}
 	old := append([]*Conn(nil), p.idle[:n]...)
+	for _, c := range old {
+		p.leaveIdle(c)
+	}
 	p.idle = append(p.idle[:0], p.idle[n:]...)
 	wall := time.Now()
 	for i := len(p.idle) - 1; i >= 0; i-- {
@@ -561,8 +609,7 @@ func (p *pool) flushIdle() {
 		return
 	}
 	p.mu.Lock()
-	old := p.idle
-	p.idle = nil
+	old := p.clearIdle()
 	p.mu.Unlock()
 	for _, c := range old {
 		c.closeNet()
@@ -579,8 +626,7 @@ func (p *pool) close() {
 	}
 	p.closed = true
 	close(p.done)
-	idle := p.idle
-	p.idle = nil
+	idle := p.clearIdle()
 	var held []*Conn
 	for _, c := range p.inUse {
 		if c.slot == slotHold || !c.txStart.IsZero() {
