@@ -54,3 +54,12 @@ func Code(stmt []byte, opt Options) (code []byte, ok bool) {
 // IdentName returns the name of an identifier token (TokWord, or TokQuotedIdent without its
 // quotes, doubled quotes resolved); ok is false for other tokens.
 func IdentName(q []byte, t Token) (string, bool) { return identName(q, t) }
+
+// StringValue returns the value of a TokString token as MariaDB reads it under opt (escapes
+// and doubled quotes resolved); ok is false for other tokens or a literal it cannot read.
+func StringValue(q []byte, t Token, opt Options) (string, bool) {
+	if t.Kind != TokString {
+		return "", false
+	}
+	return unquoteString(q, t, opt)
+}

@@ -114,6 +114,8 @@ func TestXAOwnership(t *testing.T) {
 			// hidden from the gateway's reading (found by review)
 			"BEGIN NOT ATOMIC PREPARE s FROM 'XA COMMIT ''" + xid + "'''; EXECUTE s; END",
 			"PREPARE s FROM '/*!999999 SELECT 1; */ XA COMMIT ''" + xid + "'''",
+			"BEGIN NOT ATOMIC PREPARE s FROM 'X\\A COMMIT ''" + xid + "'''; EXECUTE s; END",
+			"BEGIN NOT ATOMIC EXECUTE IMMEDIATE CONCAT('XA COMMIT ', '''" + xid + "'''); END",
 			"XA COMMIT '" + xid + "' /*!999999 , 'b' */",
 			"XA COMMIT /*!999999 'c', */ '" + xid + "'",
 		} {

@@ -118,8 +118,11 @@ func (e *Executor) checkXA(s *Session, text []byte, cq *classify.Query, opt clas
 			if err := e.checkXAStatement(s, text[st.Start:st.End], st.XA); err != nil {
 				return err
 			}
-		case st.Flags.Has(classify.XA) || st.Flags.Has(classify.Compound) && st.Flags.Has(classify.SQLPrepare):
-			return errXA("an XA, PREPARE or EXECUTE statement inside " + st.Kind.String() + " (send it as a statement of its own)")
+		case st.Flags.Has(classify.XA):
+			return errXA("an XA statement inside " + st.Kind.String() + " (send it as a statement of its own)")
+		case st.Flags.Has(classify.Compound) && st.Flags.Has(classify.SQLPrepare) && literalMentionsXA(text[st.Start:st.End], st.Options):
+			// PREPARE | EXECUTE IMMEDIATE of a literal in the body (of an expression: Admin already)
+			return errXA("an XA statement in a PREPARE or EXECUTE IMMEDIATE text inside " + st.Kind.String() + " (send it as a statement of its own)")
 		}
 	}
 	return nil
@@ -174,6 +177,26 @@ func mentionsXA(text []byte, opt classify.Options) bool {
 			continue
 		}
 		prevXA = false
+	}
+}
+
+// literalMentionsXA reports a string literal of text whose value mentionsXA, or one the
+// package cannot read.
+func literalMentionsXA(text []byte, opt classify.Options) bool {
+	tz := classify.NewTokenizer(text, opt)
+	for {
+		t := tz.Next()
+		switch t.Kind {
+		case classify.TokEOF:
+			return false
+		case classify.TokError:
+			return true
+		case classify.TokString:
+			v, ok := classify.StringValue(text, t, opt)
+			if !ok || mentionsXA([]byte(v), opt) {
+				return true
+			}
+		}
 	}
 }
 
