@@ -248,19 +248,7 @@ func TestXAOwnership(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		app := openDB(t, userDSN(g, "app", "app", "commerce"))
-		app.SetMaxOpenConns(16)
-		errc := make(chan error, 64)
-		for i := range 64 {
-			go func() {
-				_, err := app.ExecContext(ctx, "REPLACE INTO e2e_xa VALUES (?, ?)", fmt.Sprintf("%s-%d", a, i), i)
-				errc <- err
-			}()
-		}
-		for range 64 {
-			if err := <-errc; err != nil {
-				t.Fatalf("a write after the admin's session ended: %v", err)
-			}
-		}
+		writesEverywhere(t, app, a)
 		if err := end(ops, "XA COMMIT '"+a+"'"); err != nil {
 			t.Fatalf("XA COMMIT: %v", err)
 		}
@@ -289,19 +277,7 @@ func TestXAOwnership(t *testing.T) {
 		}
 		// Every pooled connection still writes: many sessions at once, over the pool.
 		app := openDB(t, userDSN(g, "app", "app", "commerce"))
-		app.SetMaxOpenConns(16)
-		errc := make(chan error, 64)
-		for i := range 64 {
-			go func() {
-				_, err := app.ExecContext(ctx, "REPLACE INTO e2e_xa VALUES (?, ?)", fmt.Sprintf("%s-%d", xid, i), i)
-				errc <- err
-			}()
-		}
-		for range 64 {
-			if err := <-errc; err != nil {
-				t.Fatalf("a write after the reset: %v", err)
-			}
-		}
+		writesEverywhere(t, app, xid)
 		// The session goes on, and its user commits the branch.
 		if err := rawWant(raw, "SELECT 5", "5"); err != nil {
 			t.Fatal(err)
@@ -316,4 +292,23 @@ func TestXAOwnership(t *testing.T) {
 			t.Fatal("the committed branch's row is missing")
 		}
 	})
+}
+
+// writesEverywhere writes 64 rows at once through db (16 client connections over the gateway's
+// pool of 8): every pooled backend connection gets a write, and each must succeed.
+func writesEverywhere(t *testing.T, db *sql.DB, prefix string) {
+	t.Helper()
+	db.SetMaxOpenConns(16)
+	errc := make(chan error, 64)
+	for i := range 64 {
+		go func() {
+			_, err := db.ExecContext(t.Context(), "REPLACE INTO e2e_xa VALUES (?, ?)", fmt.Sprintf("%s-%d", prefix, i), i)
+			errc <- err
+		}()
+	}
+	for range 64 {
+		if err := <-errc; err != nil {
+			t.Fatalf("a write on a pooled connection: %v", err)
+		}
+	}
 }
