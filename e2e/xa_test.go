@@ -148,7 +148,14 @@ func TestXAOwnership(t *testing.T) {
 		}
 		_, err = c.ExecContext(ctx, "XA START '"+xid+"x'")
 		mysqlErr(t, err, 1227)
-		if _, err := c.ExecContext(ctx, "SET character_set_connection = DEFAULT"); err != nil {
+		for _, q := range []string{"SET character_set_connection = DEFAULT", "SET collation_connection = utf16_general_ci"} {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = c.ExecContext(ctx, "XA START '"+xid+"x'")
+		mysqlErr(t, err, 1227)
+		if _, err := c.ExecContext(ctx, "SET NAMES utf8mb4"); err != nil {
 			t.Fatal(err)
 		}
 		// The binary protocol cannot prepare an XA statement either.

@@ -137,8 +137,10 @@ func (e *Executor) checkXAStatement(s *Session, text []byte, xa *classify.XAStat
 		return errXA("an xid written other than as plain string, hex or bit literals of ASCII characters, " +
 			"or with an executable comment in the statement")
 	}
-	if cs, ok := s.state.Settings().Get("character_set_connection"); ok && convertsASCII(cs) {
-		return errXA("an XA statement with character_set_connection " + cs + ", which stores the xid with other bytes")
+	for _, v := range [2]string{"character_set_connection", "collation_connection"} {
+		if cs, ok := s.state.Settings().Get(v); ok && convertsASCII(cs) {
+			return errXA("an XA statement with " + v + " " + cs + ", which stores the xid with other bytes")
+		}
 	}
 	if xa.Verb == classify.XACommit || xa.Verb == classify.XARollback {
 		if s.hasXA && s.xa == xa.Xid || e.xaOwners.ownedBy(xa.Xid, s.userName) {
