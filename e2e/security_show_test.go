@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	querypb "vitess.io/vitess/go/vt/proto/query"
+	vtgatepb "vitess.io/vitess/go/vt/proto/vtgate"
 )
 
 // rowsQuerier runs a query with rows (a *sql.DB or a *sql.Conn).
@@ -182,6 +185,28 @@ func TestShowOfOwnKeyspaces(t *testing.T) {
 	} {
 		_, err := c.ExecContext(ctx, q)
 		mysqlErr(t, err, 1142)
+	}
+	// under sql_mode ORACLE too
+	if _, err := c.ExecContext(ctx, "SET sql_mode = 'ORACLE'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, got := showRows(t, c, "SHOW PROCEDURE STATUS"); len(got) != 2 || strings.Contains(strings.Join(got, ","), "commerce") {
+		t.Errorf("under ORACLE: %v", got)
+	}
+	if _, err := c.ExecContext(ctx, "SET sql_mode = DEFAULT"); err != nil {
+		t.Fatal(err)
+	}
+	// gRPC Execute
+	vc := grpcClientOf(t, g, "cust", "cust-pw")
+	resp, err := vc.Execute(ctx, &vtgatepb.ExecuteRequest{
+		Session: &vtgatepb.Session{TargetString: "customer", Autocommit: true},
+		Query:   &querypb.BoundQuery{Sql: "SHOW FUNCTION STATUS"},
+	})
+	if err != nil || resp.Error != nil {
+		t.Fatalf("gRPC Execute: %v %v", err, resp.GetError())
+	}
+	if rows := resp.Result.GetRows(); len(rows) != 1 || strings.Contains(string(rows[0].Values), "commerce") {
+		t.Errorf("gRPC Execute: %v", rows)
 	}
 	// an ordinary user's SHOW is sent as written
 	app := openDB(t, userDSN(g, "app", "app", "customer"))
