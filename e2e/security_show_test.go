@@ -118,6 +118,8 @@ func TestShowOfOwnKeyspaces(t *testing.T) {
 		{"SHOW PROCEDURE STATUS LIKE 'p%'", "SHOW PROCEDURE STATUS WHERE Db = 'customer' AND Name LIKE 'p%'"},
 		{"SHOW PROCEDURE STATUS LIKE 'P\\_%'", "SHOW PROCEDURE STATUS WHERE Db = 'customer' AND Name LIKE 'P\\_%'"},
 		{"SHOW PACKAGE STATUS", "SHOW PACKAGE STATUS WHERE Db = 'customer'"},
+		{"SET STATEMENT max_statement_time = 10 FOR SHOW FUNCTION STATUS", "SHOW FUNCTION STATUS WHERE Db = 'customer'"},
+		{"SET STATEMENT max_statement_time = 10 FOR SHOW DATABASES", "SHOW DATABASES WHERE `Database` IN ('customer', 'information_schema')"},
 		{"SHOW PACKAGE BODY STATUS LIKE '%'", "SHOW PACKAGE BODY STATUS WHERE Db = 'customer'"},
 		{"SHOW DATABASES LIKE '%'", "SHOW DATABASES WHERE `Database` IN ('customer', 'information_schema')"},
 		{"SHOW SCHEMAS WHERE `Database` LIKE 'c%'", "SHOW DATABASES WHERE `Database` = 'customer'"},

@@ -22,7 +22,8 @@ import (
 //
 // for SHOW PROCEDURE | FUNCTION | PACKAGE [BODY] STATUS, SHOW OPEN TABLES without FROM (its
 // `Database`, LIKE on `Table`) and SHOW DATABASES | SCHEMAS with LIKE or WHERE (the plain form
-// the gateway answers itself with the user's keyspaces, unless prepared). The client's condition goes in
+// the gateway answers itself with the user's keyspaces, unless prepared), also after SET
+// STATEMENT ... FOR. The client's condition goes in
 // parentheses, closed on a line of its own (after a -- comment); its parentheses must balance
 // and the statement must have no executable comment (MariaDB may skip a versioned one that the
 // gateway reads): otherwise, and for such SHOWs in PREPARE, EXECUTE IMMEDIATE or compound
@@ -114,15 +115,27 @@ func filterShow(text []byte, opt classify.Options, allowed []string, prepared bo
 	if !ok {
 		return nil, nil // MariaDB answers the syntax error
 	}
-	ls, n := matchListing(text, toks)
+	// SHOW first, or after SET STATEMENT ... FOR
+	i := 0
+	for i < len(toks) && !isWord(text, toks[i], "show") {
+		i++
+	}
+	if i > 0 && (i == len(toks) || !isWord(text, toks[i-1], "for")) {
+		if listsDatabases(text, opt) {
+			return nil, errShowHidden()
+		}
+		return nil, nil
+	}
+	ls, n := matchListing(text, toks[i:])
 	if ls == nil {
 		return nil, nil
 	}
+	n += i
 	rest := toks[n:]
 	switch {
 	case len(rest) > 0 && (isWord(text, rest[0], "from") || isWord(text, rest[0], "in")):
 		return nil, nil // SHOW OPEN TABLES FROM db: the access rules check db
-	case len(rest) == 0 && ls.schema && !prepared:
+	case len(rest) == 0 && ls.schema && !prepared && i == 0:
 		return nil, nil // SHOW DATABASES: the gateway answers it with the user's keyspaces (not prepared)
 	}
 	if exec {

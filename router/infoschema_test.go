@@ -80,6 +80,11 @@ func TestFilterShow(t *testing.T) {
 		{"SHOW SCHEMAS LIKE 'c%'", "SHOW SCHEMAS WHERE `Database` LIKE 'c%' AND `Database` IN ('information_schema', 'customer', X'6f6464206e616d65')"},
 		{"SELECT 1; SHOW FUNCTION STATUS; SELECT 2", "SELECT 1; SHOW FUNCTION STATUS WHERE `Db`" + in + "; SELECT 2"},
 		{"SELECT 'SHOW PROCEDURE STATUS'", "SELECT 'SHOW PROCEDURE STATUS'"},
+		{"SET STATEMENT max_statement_time = 1 FOR SHOW PROCEDURE STATUS", "SET STATEMENT max_statement_time = 1 FOR SHOW PROCEDURE STATUS WHERE `Db`" + in},
+		{"SET STATEMENT max_statement_time = 1 FOR SHOW DATABASES",
+			"SET STATEMENT max_statement_time = 1 FOR SHOW DATABASES WHERE `Database` IN ('information_schema', 'customer', X'6f6464206e616d65')"},
+		{"SET STATEMENT max_statement_time = 1 FOR SHOW DATABASES LIKE 'c%'",
+			"SET STATEMENT max_statement_time = 1 FOR SHOW DATABASES WHERE `Database` LIKE 'c%' AND `Database` IN ('information_schema', 'customer', X'6f6464206e616d65')"},
 	} {
 		got, err := filterInfoSchema([]byte(c.in), classify.Options{}, allowed, false)
 		if err != nil {
