@@ -215,3 +215,25 @@ func lowerASCII(s string) string {
 	}
 	return s
 }
+
+// SQLModeHas reports whether a sql_mode value (as OptionsFromSQLMode reads it: a list of
+// names, any case, or MariaDB's bitmask as a decimal number) names mode (lower case). It
+// does not expand the combination modes (ANSI, ORACLE...): MariaDB reports them expanded,
+// and a caller that needs what they set names them too.
+func SQLModeHas(value, mode string) bool {
+	number := value != ""
+	for i := 0; i < len(value) && number; i++ {
+		number = value[i] >= '0' && value[i] <= '9'
+	}
+	if number {
+		bits, err := strconv.ParseUint(value, 10, 64)
+		i := slices.Index(sqlModeNames[:], mode)
+		return err == nil && i >= 0 && bits&(1<<i) != 0
+	}
+	for m := range strings.SplitSeq(value, ",") {
+		if strings.EqualFold(strings.TrimSpace(m), mode) {
+			return true
+		}
+	}
+	return false
+}

@@ -96,3 +96,23 @@ func TestOptionsFromSQLMode(t *testing.T) {
 		}
 	}
 }
+
+func TestSQLModeHas(t *testing.T) {
+	for _, c := range []struct {
+		value, mode string
+		want        bool
+	}{
+		{"PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ORACLE", "oracle", true},
+		{"ansi_quotes, pipes_as_concat", "pipes_as_concat", true},
+		{"STRICT_TRANS_TABLES", "pipes_as_concat", false},
+		{"2", "pipes_as_concat", true},
+		{"4", "pipes_as_concat", false},
+		{"536870912", "high_not_precedence", true},
+		{"", "ansi", false},
+		{"2", "no_such_mode", false},
+	} {
+		if got := SQLModeHas(c.value, c.mode); got != c.want {
+			t.Errorf("SQLModeHas(%q, %q) = %v, want %v", c.value, c.mode, got, c.want)
+		}
+	}
+}

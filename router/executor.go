@@ -238,7 +238,7 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 	s := c.Session.(*Session)
 	text := cmd.Payload()[1:]
 	// information_schema of the user's keyspaces only (infoschema.go)
-	if lim, err := e.limitInfoSchema(s, text, s.lexOptions); err != nil {
+	if lim, err := e.limitInfoSchema(s, text, s.lexOptions, false); err != nil {
 		return c.WriteError(err)
 	} else if len(lim) != len(text) {
 		if cmd, err = queryCommand(lim); err != nil {
@@ -340,7 +340,7 @@ func (e *Executor) ComStatistics(c *mysqlserver.Conn, cmd *mysqlserver.Command) 
 // client with the gateway's statement id. Other connections prepare it when they first need it.
 func (e *Executor) ComStmtPrepare(c *mysqlserver.Conn, st *mysqlserver.Stmt) error {
 	s := c.Session.(*Session)
-	if lim, err := e.limitInfoSchema(s, []byte(st.Query), s.lexOptions); err != nil { // infoschema.go
+	if lim, err := e.limitInfoSchema(s, []byte(st.Query), s.lexOptions, true); err != nil { // infoschema.go
 		st.Failed = true
 		return c.WriteError(err)
 	} else if len(lim) != len(st.Query) {

@@ -42,7 +42,7 @@ func (e *Executor) ExecuteGRPC(ctx context.Context, user, host string, session *
 	}
 	q := []byte(sql)
 	opt := e.baseLexOptions()
-	if lim, err := e.limitInfoSchema(s, q, func() classify.Options { return opt }); err != nil { // infoschema.go
+	if lim, err := e.limitInfoSchema(s, q, func() classify.Options { return opt }, false); err != nil { // infoschema.go
 		return nil, session, err
 	} else {
 		q = lim

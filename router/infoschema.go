@@ -82,18 +82,41 @@ func mentionsInfoSchema(q []byte) bool {
 }
 
 // filterInfoSchema rewrites q for a user who may see only the databases in allowed (see the
-// top of the file). It returns q itself when nothing changes, or an error to answer.
-func filterInfoSchema(q []byte, opt classify.Options, allowed []string) ([]byte, error) {
+// top of the file) and its SHOWs (infoschema_show.go); prepared: q is a COM_STMT_PREPARE's. It
+// returns q itself when nothing changes, or an error to answer.
+func filterInfoSchema(q []byte, opt classify.Options, allowed []string, prepared bool) ([]byte, error) {
 	var out []byte
 	last := 0 // q[:last] is in out already
 	for st := range classify.Statements(q, opt) {
+		text := q[st.Start:st.End]
 		switch {
 		case (st.Kind == classify.KindPrepare || st.Kind == classify.KindExecute) && mentionsInfoSchema([]byte(st.Text)):
 			return nil, errInfoSchemaHidden()
-		case st.Kind == classify.KindShow, st.Kind == classify.KindExplain && st.Inner == classify.KindUnknown:
-			continue // SHOW ... FROM information_schema, DESCRIBE information_schema.t: its columns only
+		case st.Kind == classify.KindPrepare || st.Kind == classify.KindExecute:
+			if listsDatabases([]byte(st.Text), st.TextOptions) {
+				return nil, errShowHidden() // infoschema_show.go
+			}
+		case st.Kind == classify.KindShow:
+			// SHOW ... FROM information_schema: its tables only; the SHOWs that list every
+			// database's objects get a condition (infoschema_show.go).
+			show, err := filterShow(text, st.Options, allowed, prepared)
+			if err != nil {
+				return nil, err
+			}
+			if show != nil {
+				if out == nil {
+					out = make([]byte, 0, len(q)+len(show))
+				}
+				out = append(out, q[last:st.Start]...)
+				out = append(out, show...)
+				last = st.End
+			}
+			continue
+		case st.Kind == classify.KindExplain && st.Inner == classify.KindUnknown:
+			continue // DESCRIBE information_schema.t: its columns only
+		case listsDatabases(text, st.Options):
+			return nil, errShowHidden() // a compound statement's SHOW PROCEDURE STATUS...
 		}
-		text := q[st.Start:st.End]
 		if !mentionsInfoSchema(text) {
 			continue
 		}
@@ -197,13 +220,16 @@ func errInfoSchemaHidden() error {
 }
 
 // limitInfoSchema applies filterInfoSchema to a query of the session's user, when the user is
-// limited to some keyspaces and the query names information_schema; q itself otherwise.
-func (e *Executor) limitInfoSchema(s *Session, q []byte, opt func() classify.Options) ([]byte, error) {
+// limited to some keyspaces and the query names information_schema or SHOW; q itself otherwise.
+func (e *Executor) limitInfoSchema(s *Session, q []byte, opt func() classify.Options, prepared bool) ([]byte, error) {
 	u := e.rules(s)
-	if !u.LimitedKeyspaces() || !mentionsInfoSchema(q) {
+	if !u.LimitedKeyspaces() {
 		return q, nil
 	}
-	return filterInfoSchema(q, opt(), e.visibleDatabases(u))
+	if !mentionsInfoSchema(q) && !mentionsShow(q) { // SHOW PROCEDURE STATUS... (infoschema_show.go)
+		return q, nil
+	}
+	return filterInfoSchema(q, opt(), e.visibleDatabases(u), prepared)
 }
 
 // visibleDatabases are the databases of the keyspaces u may use, sorted.

@@ -33,7 +33,7 @@ func TestFilterInfoSchema(t *testing.T) {
 		{"SELECT * FROM information_schema.tables JOIN information_schema.columns USING (table_name)",
 			"SELECT * FROM " + d("tables", "TABLE_SCHEMA") + " AS `tables` JOIN " + d("columns", "TABLE_SCHEMA") + " AS `columns` USING (table_name)"},
 	} {
-		got, err := filterInfoSchema([]byte(c.in), classify.Options{}, allowed)
+		got, err := filterInfoSchema([]byte(c.in), classify.Options{}, allowed, false)
 		if err != nil {
 			t.Errorf("%q: %v", c.in, err)
 			continue
@@ -47,7 +47,7 @@ func TestFilterInfoSchema(t *testing.T) {
 		"EXECUTE IMMEDIATE 'SELECT * FROM INFORMATION_SCHEMA.COLUMNS'",
 		"SELECT * FROM information_schema.TABLES WHERE x = 'unterminated",
 	} {
-		if _, err := filterInfoSchema([]byte(q), classify.Options{}, allowed); err == nil {
+		if _, err := filterInfoSchema([]byte(q), classify.Options{}, allowed, false); err == nil {
 			t.Errorf("%q: no error", q)
 		}
 	}
@@ -61,5 +61,52 @@ func TestMentionsInfoSchema(t *testing.T) {
 		if got := mentionsInfoSchema([]byte(q)); got != want {
 			t.Errorf("%q: %v", q, got)
 		}
+	}
+}
+
+func TestFilterShow(t *testing.T) {
+	allowed := []string{"customer", "odd name"}
+	in := " IN ('customer', X'6f6464206e616d65')"
+	for _, c := range []struct{ in, want string }{
+		{"SHOW TABLES", "SHOW TABLES"},
+		{"SHOW DATABASES", "SHOW DATABASES"}, // the gateway answers it
+		{"SHOW PROCEDURE STATUS", "SHOW PROCEDURE STATUS WHERE `Db`" + in},
+		{"show function status -- c", "show function status WHERE `Db`" + in},
+		{"SHOW PACKAGE BODY STATUS LIKE 'a%'", "SHOW PACKAGE BODY STATUS WHERE `Name` LIKE 'a%' AND `Db`" + in},
+		{"SHOW PROCEDURE STATUS WHERE Db = ? -- c", "SHOW PROCEDURE STATUS WHERE ( Db = ? -- c\n) AND `Db`" + in},
+		{"SHOW OPEN TABLES", "SHOW OPEN TABLES WHERE `Database`" + in},
+		{"SHOW OPEN TABLES FROM customer", "SHOW OPEN TABLES FROM customer"}, // the access rules check it
+		{"SHOW OPEN TABLES LIKE 't%'", "SHOW OPEN TABLES WHERE `Table` LIKE 't%' AND `Database`" + in},
+		{"SHOW SCHEMAS LIKE 'c%'", "SHOW SCHEMAS WHERE `Database` LIKE 'c%' AND `Database` IN ('information_schema', 'customer', X'6f6464206e616d65')"},
+		{"SELECT 1; SHOW FUNCTION STATUS; SELECT 2", "SELECT 1; SHOW FUNCTION STATUS WHERE `Db`" + in + "; SELECT 2"},
+		{"SELECT 'SHOW PROCEDURE STATUS'", "SELECT 'SHOW PROCEDURE STATUS'"},
+		{"SET STATEMENT max_statement_time = 1 FOR SHOW PROCEDURE STATUS", "SET STATEMENT max_statement_time = 1 FOR SHOW PROCEDURE STATUS WHERE `Db`" + in},
+		{"SET STATEMENT max_statement_time = 1 FOR SHOW DATABASES",
+			"SET STATEMENT max_statement_time = 1 FOR SHOW DATABASES WHERE `Database` IN ('information_schema', 'customer', X'6f6464206e616d65')"},
+		{"SET STATEMENT max_statement_time = 1 FOR SHOW DATABASES LIKE 'c%'",
+			"SET STATEMENT max_statement_time = 1 FOR SHOW DATABASES WHERE `Database` LIKE 'c%' AND `Database` IN ('information_schema', 'customer', X'6f6464206e616d65')"},
+	} {
+		got, err := filterInfoSchema([]byte(c.in), classify.Options{}, allowed, false)
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		if string(got) != c.want {
+			t.Errorf("%q:\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+	for _, q := range []string{
+		"SHOW PROCEDURE STATUS /*!99999 WHERE 1 = 0 */", "SHOW PROCEDURE STATUS WHERE 1) OR (1", "SHOW PROCEDURE STATUS LIKE 'a' 'b'",
+		"PREPARE s FROM 'SHOW PROCEDURE STATUS'", "EXECUTE IMMEDIATE 'show open tables'", "BEGIN NOT ATOMIC SHOW FUNCTION STATUS; END",
+	} {
+		if _, err := filterInfoSchema([]byte(q), classify.Options{}, allowed, false); err == nil {
+			t.Errorf("%q: no error", q)
+		}
+	}
+	if got, _ := filterInfoSchema([]byte("SHOW PROCEDURE STATUS"), classify.Options{}, nil, false); string(got) != "SHOW PROCEDURE STATUS WHERE `Db` IN (NULL)" {
+		t.Errorf("no database: %q", got)
+	}
+	if got, _ := filterInfoSchema([]byte("SHOW DATABASES"), classify.Options{}, allowed, true); string(got) != "SHOW DATABASES WHERE `Database` IN ('information_schema', 'customer', X'6f6464206e616d65')" {
+		t.Errorf("prepared SHOW DATABASES: %q", got) // the gateway answers only the text protocol's
 	}
 }

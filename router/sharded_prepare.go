@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/vtdirect/vtdirect/classify"
 	"github.com/vtdirect/vtdirect/engine"
 	"github.com/vtdirect/vtdirect/mysqlserver"
 	"github.com/vtdirect/vtdirect/planner"
@@ -34,6 +35,10 @@ func wantOf(s *Session, hold bool) tabletserver.Want {
 
 // shardedPrepare is the hook of ComStmtPrepare for a sharded target.
 func (e *Executor) shardedPrepare(c *mysqlserver.Conn, s *Session, st *mysqlserver.Stmt) error {
+	if err := errUnplannableMode(s, classify.KindUnknown, nil); err != nil { // sql_mode ORACLE, PIPES_AS_CONCAT... (sqlmode.go)
+		st.Failed = true
+		return c.WriteError(err)
+	}
 	plan, _ := e.sharded.planner.Plan(e.sharded.vschema(), &planner.Request{Keyspace: s.target.Keyspace, Query: []byte(st.Query), Mode: lexMode(s), Prepared: true}, &s.shard.scratch)
 	if plan.Kind == planner.KindRefused {
 		st.Failed = true

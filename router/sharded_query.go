@@ -59,6 +59,9 @@ func (e *Executor) shardedQuery(c *mysqlserver.Conn, s *Session, cmd *mysqlserve
 		s.lost = ""
 		return c.WriteError(errUnavailable("%s was lost when its backend connection failed after the previous statement; start again (this statement was not run)", lost))
 	}
+	if err := errUnplannableMode(s, q.kind, text); err != nil { // sql_mode ORACLE, PIPES_AS_CONCAT... (sqlmode.go)
+		return c.WriteError(err)
+	}
 	plan, lits := e.sharded.planner.Plan(e.sharded.vschema(), &planner.Request{Keyspace: s.target.Keyspace, Query: text, Mode: lexMode(s)}, &s.shard.scratch)
 	x := &s.shard.run // the session runs one statement at a time: no allocation per statement
 	*x = stmtRun{c: c, s: s, q: q, plan: plan, frame: cmd.Frame, text: text, ctx: s.ctx}

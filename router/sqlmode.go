@@ -1,6 +1,7 @@
 package router
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/vtdirect/vtdirect/classify"
@@ -27,6 +28,7 @@ func lexOptions(s *Session) classify.Options {
 	c := &s.lexCache
 	if !c.valid || c.mode != mode {
 		c.opt, c.ok = classify.OptionsFromSQLMode(classify.Options{}, mode)
+		c.unplannable = unplannableMode(mode)
 		c.mode, c.valid = mode, true
 	}
 	if c.ok {
@@ -47,6 +49,48 @@ type lexCache struct {
 	mode      string
 	opt       classify.Options
 	ok, valid bool
+	// unplannable is the mode of the value that the sharded planner cannot read, or "".
+	unplannable string
+}
+
+// unplannableModes are the sql_mode names that make MariaDB read an expression otherwise
+// than Vitess's parser, on which the sharded planner is built: PIPES_AS_CONCAT (|| joins
+// strings; the parser reads OR), the combination modes that set it (MariaDB reports them
+// expanded, a literal value may not be), and HIGH_NOT_PRECEDENCE (NOT a = b is (NOT a) = b).
+// ANSI_QUOTES and NO_BACKSLASH_ESCAPES the planner follows (lexMode).
+var unplannableModes = [...]string{"pipes_as_concat", "oracle", "ansi", "postgresql", "mssql", "db2", "maxdb", "high_not_precedence"}
+
+// unplannableMode returns the first of unplannableModes that a sql_mode value holds, or "".
+func unplannableMode(mode string) string {
+	for _, m := range unplannableModes {
+		if classify.SQLModeHas(mode, m) {
+			return m
+		}
+	}
+	return ""
+}
+
+// errUnplannableMode refuses a statement on a sharded keyspace while the session's
+// sql_mode has a mode the planner cannot read; "" when it has none. SET (to leave the mode),
+// COMMIT and ROLLBACK go, unless a SET has || in it (the planner may write it back as OR).
+func errUnplannableMode(s *Session, kind classify.Kind, text []byte) error {
+	lexOptions(s) // brings s.lexCache to the session's sql_mode
+	m := s.lexCache.unplannable
+	if m == "" {
+		return nil
+	}
+	switch kind {
+	case classify.KindCommit, classify.KindRollback:
+		return nil
+	case classify.KindSet:
+		if !bytes.Contains(text, []byte("||")) {
+			return nil
+		}
+	}
+	return errNotSupported("sql_mode %s on sharded keyspace %s: the sharded planner reads statements as the default sql_mode does "+
+		"(|| as OR, NOT before comparisons); set a sql_mode without %s, PIPES_AS_CONCAT, HIGH_NOT_PRECEDENCE and the modes "+
+		"that include them (ORACLE, ANSI...), for example SET sql_mode = DEFAULT, and use CONCAT() for strings",
+		strings.ToUpper(m), s.target.Keyspace, strings.ToUpper(m))
 }
 
 // baseSQLMode is the sql_mode of a backend connection before its session sets one: the
