@@ -25,6 +25,7 @@ package tabletserver
 // https://mariadb.com/kb/en/com_init_db/ https://mariadb.com/kb/en/com_set_option/
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -93,6 +94,36 @@ func (c *Conn) appendSwitch(b []byte, sw int) []byte {
 		setHeader(b[start:])
 	}
 	return b
+}
+
+// SwitchPending reports whether the connection's next command switches it to its tablet's
+// database first: only then does Request.Pipeline matter.
+func (c *Conn) SwitchPending() bool { return c.switchKind() != switchNone }
+
+// switchFirst sends a switch of kind sw alone and reads its replies, for a command that may
+// not follow it in the same write (Request.Pipeline): the command is sent only after the
+// switch's OK. A refused switch is returned as a *schemaSwitchError, the command unsent.
+func (c *Conn) switchFirst(sw int) error {
+	b := c.appendSwitch(c.pbuf[:0], sw)
+	c.pbuf = b
+	if _, err := c.rw.Write(b); err != nil {
+		return notSentWrite(err)
+	}
+	c.more = switchReplies(sw)
+	swErr, err := c.readSwitch(sw)
+	c.more = 0
+	switch {
+	case errors.Is(err, errStopped):
+		// Stopped (a timeout, a KILL) while the switch's reply was read: where the
+		// connection is now is not known, it is closed.
+		return &NotSentError{Err: errStoppedEarly}
+	case err != nil:
+		return &NotSentError{Err: err}
+	case swErr != nil:
+		return swErr
+	}
+	c.be.pool.stats.switchesAlone.Add(1)
+	return nil
 }
 
 func appendInitDB(b []byte, db string) []byte {
