@@ -616,9 +616,9 @@ func TestIntegrationFailedSwitchRunsNothing(t *testing.T) {
 	if err := execAll(ctx, m, "", "DROP DATABASE ms_fsw_1"); err != nil {
 		t.Fatal(err)
 	}
-	refused := func(t *testing.T, q string) {
-		t.Helper()
-		c := onOther(t, tabs[1])
+	// refusedOn runs q on c (handed to the dropped tablet): the switch is refused. It may run
+	// on another goroutine than the test's.
+	refusedOn := func(t *testing.T, c *Conn, q string) {
 		ops, res, err := exec(c, q, false)
 		var me *mysql.MyError
 		if !errors.As(err, &me) || me.Code != mysql.ER_BAD_DB_ERROR || res.Forwarded {
@@ -628,6 +628,10 @@ func TestIntegrationFailedSwitchRunsNothing(t *testing.T) {
 			t.Errorf("ops %s: the statement was written after the refused switch", ops)
 		}
 		c.Close()
+	}
+	refused := func(t *testing.T, q string) {
+		t.Helper()
+		refusedOn(t, onOther(t, tabs[1]), q)
 	}
 	t.Run("insert", func(t *testing.T) {
 		refused(t, "INSERT INTO ms_fsw_0.t VALUES (7, 'ran')")
@@ -642,5 +646,46 @@ func TestIntegrationFailedSwitchRunsNothing(t *testing.T) {
 		if err := db.QueryRow("SELECT IS_USED_LOCK('ms_fsw_lock')").Scan(&holder); err != nil || holder.Valid {
 			t.Fatalf("the lock is held by %v (%v): the statement ran after the refused switch", holder, err)
 		}
+	})
+	t.Run("get_lock_waits", func(t *testing.T) {
+		// The lock is held elsewhere: a GET_LOCK that ran would wait for it, in the
+		// processlist, before any reply. (The lock of a statement that ran goes with the
+		// closed connection, maybe before IS_USED_LOCK looks: this sees it either way.)
+		const q = "SELECT GET_LOCK('ms_fsw_wait', 60)"
+		hold, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hold.Close()
+		var got int
+		if err := hold.QueryRowContext(ctx, "SELECT GET_LOCK('ms_fsw_wait', 0)").Scan(&got); err != nil || got != 1 {
+			t.Fatalf("holding the lock: %d %v", got, err)
+		}
+		c := onOther(t, tabs[1])
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			refusedOn(t, c, q)
+		}()
+		ran := false
+		waitFor(t, "the refused statement or its wait", 20*time.Second, func() bool {
+			select {
+			case <-done:
+				return true
+			default:
+			}
+			var n int
+			if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = ?", q).Scan(&n); err == nil && n > 0 {
+				ran = true
+			}
+			return ran
+		})
+		if ran {
+			t.Error("the GET_LOCK waits on the server: it ran after the refused switch")
+		}
+		if _, err := hold.ExecContext(ctx, "DO RELEASE_LOCK('ms_fsw_wait')"); err != nil {
+			t.Fatal(err)
+		}
+		<-done
 	})
 }
