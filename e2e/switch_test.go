@@ -8,6 +8,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/vtdirect/vtdirect/gateway"
+	"github.com/vtdirect/vtdirect/tabletserver"
 )
 
 // TestFailedSwitchRunsNothing: keyspace swgone shares the primary with the cluster's keyspace,
@@ -70,5 +71,49 @@ func TestFailedSwitchRunsNothing(t *testing.T) {
 				t.Fatalf("%s took effect (%v) though its client got %v", tt.q, err, me)
 			}
 		})
+	}
+}
+
+// TestSwitchPipelined: a statement bound to its tablet's database goes in the switch's write
+// (no switch alone); one that names another database waits for the switch's OK.
+func TestSwitchPipelined(t *testing.T) {
+	const ks = "swgone"
+	ctx := t.Context()
+	addSharedKeyspace(t, ks)
+	g := newGateway(t, func(c *gateway.Config) { c.TabletServer.MaxConnections = 1 })
+	if err := waitServing(ctx, g, "zone1-900"); err != nil {
+		t.Fatal(err)
+	}
+	primaryBackend := func() tabletserver.BackendStats {
+		for _, b := range g.Registry.Backends().All() {
+			if st := b.Stats(); st.Tablets > 1 {
+				return st
+			}
+		}
+		t.Fatal("no shared backend")
+		return tabletserver.BackendStats{}
+	}
+	a := openDB(t, dsn(g, cluster.Layout.Keyspace))
+	b := openDB(t, dsn(g, ks))
+	for _, tt := range []struct {
+		q     string
+		alone uint64
+	}{
+		{"SELECT v FROM t WHERE id = 1", 0},
+		{"UPDATE t SET v = 'only swgone' WHERE id = 1", 0},
+		{"SELECT v FROM " + ks + ".t WHERE id = 1", 1},
+	} {
+		if _, err := a.ExecContext(ctx, "SELECT 1"); err != nil {
+			t.Fatal(err)
+		}
+		before := primaryBackend()
+		if _, err := b.ExecContext(ctx, tt.q); err != nil {
+			t.Fatalf("%s: %v", tt.q, err)
+		}
+		after := primaryBackend()
+		if after.Switches != before.Switches+1 || after.SwitchesAlone != before.SwitchesAlone+tt.alone {
+			t.Errorf("%s: %d switches, %d alone; want 1, %d", tt.q, after.Switches-before.Switches,
+				after.SwitchesAlone-before.SwitchesAlone, tt.alone)
+		}
 	}
 }
