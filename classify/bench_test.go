@@ -45,3 +45,20 @@ func TestZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCurrentDatabaseOnly is what the router adds to a statement whose connection
+// switches its database (the qualifier scan; the kinds and flags are Analyze's).
+func BenchmarkCurrentDatabaseOnly(b *testing.B) {
+	for _, q := range []string{benchPointSelect, benchInsert} {
+		qb := []byte(q)
+		cq := Analyze(qb, Options{})
+		b.Run(strings.Fields(q)[0], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !CurrentDatabaseOnly(qb, &cq, Options{}) {
+					b.Fatal("not bound")
+				}
+			}
+		})
+	}
+}

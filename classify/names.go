@@ -1,6 +1,9 @@
 package classify
 
-import "iter"
+import (
+	"iter"
+	"strings"
+)
 
 // Qualifiers yields the qualifier of every qualified name in stmt (one statement's text), as
 // MariaDB reads it: the db of db.t, db.t.col, db.f(...) and `db`.t, and the t of t.col and
@@ -62,4 +65,34 @@ func StringValue(q []byte, t Token, opt Options) (string, bool) {
 		return "", false
 	}
 	return unquoteString(q, t, opt)
+}
+
+// boundKinds are the statements that, unqualified, reach nothing but tables of the current
+// database: resolved in another database they read or change only that one.
+const boundKinds = Kinds(1<<KindSelect | 1<<KindInsert | 1<<KindUpdate | 1<<KindDelete | 1<<KindReplace)
+
+// unboundFlags are what a statement does beyond the tables of its database: locks held by
+// name, routines run, sequences, XA, the server's files, other threads.
+const unboundFlags = TakesLock | ReleasesLock | Call | Compound | Admin | XA | SQLPrepare | WritesSequence |
+	ReadsSequence | Kills | LocalInfile | ServerInternals | OpensHandler | ClosesHandler | Release | Chain
+
+// CurrentDatabaseOnly reports whether query q, which Analyze classified as cq with opt,
+// provably reaches no database but the current one, whichever that is: every statement a
+// SELECT, INSERT, UPDATE, DELETE or REPLACE with no qualified name (but information_schema's)
+// and no lock, routine call, sequence or other effect beyond its tables. Run in another
+// database than meant, such a query fails or touches only that database; a stored function
+// it calls unqualified is looked up there too. (A UDF, CREATE FUNCTION ... SONAME, is global
+// and looks like a built-in function: a gateway whose servers have UDFs with side effects
+// must not rely on this.) The qualifier scan tokenizes q again: call it only when the answer
+// matters.
+func CurrentDatabaseOnly(q []byte, cq *Query, opt Options) bool {
+	if cq.Count == 0 || cq.Kinds&^boundKinds != 0 || cq.Flags.Any(unboundFlags) {
+		return false
+	}
+	for name := range Qualifiers(q, opt) {
+		if !strings.EqualFold(name, "information_schema") {
+			return false
+		}
+	}
+	return true
 }

@@ -35,6 +35,57 @@ func TestQualifiers(t *testing.T) {
 	}
 }
 
+func TestCurrentDatabaseOnly(t *testing.T) {
+	tests := []struct {
+		q    string
+		want bool
+	}{
+		{"select * from t where id = 1", true},
+		{"select count(*), now() from t", true},
+		{"insert into t values (1, 'a')", true},
+		{"insert into t (a, b) select a, b from u", true},
+		{"update t set v = v + 1 where id in (select id from u)", true},
+		{"delete from t where id = 2", true},
+		{"replace into t values (1)", true},
+		{"select f(1)", true}, // a stored function of the current database
+		{"select * from information_schema.tables", true},
+		{"select 1; select 2", true},
+		{"select @x := 1", true},                  // the session's own
+		{"insert into other.t values (1)", false}, // another database
+		{"insert into t select * from `o`.t", false},
+		{"select t.id from t", false}, // a table or a database: not told apart
+		{"select other.f()", false},
+		{"select get_lock('x', 0)", false},
+		{"select release_lock('x')", false},
+		{"select nextval(s)", false},
+		{"select * from t into outfile '/tmp/x'", false},
+		{"select * from t into dumpfile '/tmp/x'", false},
+		{"insert into t values (next value for s)", false},
+		{"update t set v = (select get_lock('x', 0))", false},
+		{"select 1 /*! , (select 1 from o.t) */", false},
+		{"set statement max_statement_time = 1 for select * from t", true},
+		{"select * from t for update", true},
+		{"do 1", false},
+		{"call p()", false},
+		{"set global max_connections = 10", false},
+		{"set @x = 1", false},
+		{"begin not atomic select 1; end", false},
+		{"create table t2 (id int)", false},
+		{"xa start 'x'", false},
+		{"execute immediate 'select 1'", false},
+		{"select 1; insert into o.t values (1)", false},
+		{"select * from mysql.user", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		q := []byte(tt.q)
+		cq := Analyze(q, Options{})
+		if got := CurrentDatabaseOnly(q, &cq, Options{}); got != tt.want {
+			t.Errorf("CurrentDatabaseOnly(%q) = %v, want %v (kinds %s, flags %s)", tt.q, got, tt.want, cq.Kinds, cq.Flags)
+		}
+	}
+}
+
 func TestCode(t *testing.T) {
 	tests := []struct{ q, want string }{
 		{"select  1", "select 1"},

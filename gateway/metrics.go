@@ -54,7 +54,8 @@ var (
 	mBeTO     = &stats.Desc{Prefix: "vtdirect", Var: "BackendWaitTimeoutsTotal", Kind: stats.Counter, Labels: serverDims, Help: "gets that gave up waiting for one of the server's connections"}
 	mBeProbes = &stats.Desc{Prefix: "vtdirect", Var: "BackendProbesTotal", Kind: stats.Counter, Labels: serverDims, Help: "health probes of the server (one per interval, for all its tablets)"}
 	mBeProbeE = &stats.Desc{Prefix: "vtdirect", Var: "BackendProbeErrorsTotal", Kind: stats.Counter, Labels: serverDims, Help: "health probes that could not reach the server"}
-	mBeSwitch = &stats.Desc{Prefix: "vtdirect", Var: "BackendSchemaSwitchesTotal", Kind: stats.Counter, Labels: serverDims, Help: "connections switched to another tablet's database (pipelined with the statement)"}
+	mBeSwitch = &stats.Desc{Prefix: "vtdirect", Var: "BackendSchemaSwitchesTotal", Kind: stats.Counter, Labels: serverDims, Help: "connections switched to another tablet's database"}
+	mBeSwAln  = &stats.Desc{Prefix: "vtdirect", Var: "BackendSchemaSwitchesAloneTotal", Kind: stats.Counter, Labels: serverDims, Help: "schema switches sent alone, their OK awaited before a statement that could reach another database"}
 	mBeDials  = &stats.Desc{Prefix: "vtdirect", Var: "BackendDialsTotal", Kind: stats.Counter, Labels: serverDims, Help: "connections opened to the server"}
 	mTopoErr  = &stats.Desc{Prefix: "vtdirect", Var: "TopoError", Kind: stats.Gauge, Help: "1 while the topo cannot be read and the gateway serves the last topology it saw"}
 )
@@ -117,6 +118,7 @@ func (src tabletSource) Collect(s *stats.Scrape) {
 		s.Add(mBeProbes, float64(st.Probes), l...)
 		s.Add(mBeProbeE, float64(st.ProbeErrs), l...)
 		s.Add(mBeSwitch, float64(st.Switches), l...)
+		s.Add(mBeSwAln, float64(st.SwitchesAlone), l...)
 		s.Add(mBeDials, float64(st.Dials), l...)
 	}
 }

@@ -266,6 +266,11 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 		defer s.endCommand()
 		res, err := e.run(c, s, &q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 			req.Frame = cmd.Frame
+			if conn.SwitchPending() {
+				// Only a statement that cannot reach another database goes in the switch's
+				// write (tabletserver/schema.go): the scan runs on a switch only.
+				req.Pipeline = classify.CurrentDatabaseOnly(text, &q.parsed, q.opt)
+			}
 			return conn.Exec(s.ctx, req, c.RawWriter())
 		})
 		if xa {
@@ -326,6 +331,7 @@ func (e *Executor) ComFieldList(c *mysqlserver.Conn, cmd *mysqlserver.Command) e
 	q := query{readOnly: true}
 	res, err := e.run(c, s, &q, true, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		req.Frame = cmd.Frame
+		req.Pipeline = true // it reads a table of the current database, or the server's counters
 		return conn.Exec(s.ctx, req, c.RawWriter())
 	})
 	return e.finish(c, s, res, err)
@@ -418,6 +424,9 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 		}
 	}
 	res, err := e.run(c, s, q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
+		if conn.SwitchPending() { // as for a COM_QUERY (ComQuery)
+			req.Pipeline = classify.CurrentDatabaseOnly([]byte(st.Query), &q.parsed, q.opt)
+		}
 		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), long, req, c.RawWriter())
 	})
 	noteSQLPrepares(s, prepares, q.multi, res, err)

@@ -262,6 +262,7 @@ type BackendStats struct {
 	Dials, DialErrors  uint64
 	Probes, ProbeErrs  uint64
 	Switches           uint64 // connections switched to another tablet's database
+	SwitchesAlone      uint64 // of those, switches sent alone before their statement (schema.go)
 }
 
 // Stats returns the backend's counters.
@@ -273,7 +274,7 @@ func (b *Backend) Stats() BackendStats {
 		Waits: b.pool.stats.connWaits.Load(), WaitTimeout: b.pool.stats.connWaitTimeouts.Load(),
 		Dials: b.stats.dials.Load(), DialErrors: b.stats.dialErrors.Load(),
 		Probes: b.stats.probes.Load(), ProbeErrs: b.stats.probeErrors.Load(),
-		Switches: b.pool.stats.switches.Load(),
+		Switches: b.pool.stats.switches.Load(), SwitchesAlone: b.pool.stats.switchesAlone.Load(),
 	}
 }
 

@@ -216,6 +216,11 @@ type Request struct {
 	Filter TrackFilter
 	// In is the client, for a LOAD DATA LOCAL INFILE the server asks for.
 	In PacketReader
+	// Pipeline: the command can reach nothing but the connection's current database (or no
+	// database at all), so it may go in the same write as a schema switch: after a failed
+	// switch it runs harmlessly in information_schema (schema.go). Otherwise a switch is
+	// sent alone and its OK awaited first: one more round trip, on a switch only.
+	Pipeline bool
 
 	// For prepares (stmt.go): write clientID over the statement id of the prepare OK, and
 	// keep an ERR with code holdErr from the client when it is the reply's first packet.
@@ -319,6 +324,12 @@ func (c *Conn) write(req *Request, long [][]byte) (sw, setOpt int, err error) {
 		setOpt = 1
 	case req.Multi == MultiAny && sw == switchTwo:
 		setOpt = 0 // so that the connection's next switches take one command (schema.go)
+	}
+	if sw != switchNone && !req.Pipeline {
+		if err := c.switchFirst(sw); err != nil {
+			return 0, 0, err
+		}
+		sw = switchNone
 	}
 	if len(req.Pre) > 0 || setOpt >= 0 || long != nil || sw != switchNone {
 		if err := c.writePrelude(sw, req.Pre, setOpt, long, req.Frame); err != nil {
@@ -576,7 +587,7 @@ func (c *Conn) shrinkWbuf() {
 // Silent runs a statement the client did not send, its reply discarded: an ERR reply is
 // returned as the error (a *mysql.MyError). Rows of a small result come back as strings.
 func (c *Conn) Silent(ctx context.Context, q string) ([][]string, error) {
-	rec, err := c.silent(ctx, q)
+	rec, err := c.silent(ctx, q, false)
 	if err != nil {
 		return nil, err
 	}
@@ -586,18 +597,20 @@ func (c *Conn) Silent(ctx context.Context, q string) ([][]string, error) {
 // SilentValues is Silent with the rows' values as they are: NULL is nil, an empty value an
 // empty slice.
 func (c *Conn) SilentValues(ctx context.Context, q string) ([][][]byte, error) {
-	rec, err := c.silent(ctx, q)
+	rec, err := c.silent(ctx, q, false)
 	if err != nil {
 		return nil, err
 	}
 	return rec.values()
 }
 
-func (c *Conn) silent(ctx context.Context, q string) (*rowRecorder, error) {
+// silent runs q for Silent and SilentValues; pipeline is Request.Pipeline (the gateway's own
+// statements are not told apart: they wait for a schema switch's OK).
+func (c *Conn) silent(ctx context.Context, q string, pipeline bool) (*rowRecorder, error) {
 	c.wbuf = append(c.wbuf[:0], 0, 0, 0, 0, mysql.COM_QUERY)
 	c.wbuf = append(c.wbuf, q...)
 	rec := &rowRecorder{deprecateEOF: c.caps&mysql.CLIENT_DEPRECATE_EOF != 0}
-	req := Request{Frame: c.wbuf}
+	req := Request{Frame: c.wbuf, Pipeline: pipeline}
 	res, err := c.exchange(ctx, mysql.COM_QUERY, replyQuery, &req, nil, rec)
 	if err != nil {
 		return nil, err
@@ -611,7 +624,7 @@ func (c *Conn) silent(ctx context.Context, q string) (*rowRecorder, error) {
 // Ping sends COM_PING and returns the status flags of its OK: whether a transaction is open,
 // without touching the diagnostics area (MariaDB keeps the warnings of the last statement).
 func (c *Conn) Ping(ctx context.Context) (uint16, error) {
-	req := Request{Frame: c.command(mysql.COM_PING, "")}
+	req := Request{Frame: c.command(mysql.COM_PING, ""), Pipeline: true}
 	res, err := c.exchange(ctx, mysql.COM_PING, replyQuery, &req, nil, nil)
 	if err != nil {
 		return 0, err

@@ -8,7 +8,8 @@
 // connect as one user share a Backend (backend.go): one pool bounded by MaxConnections, in
 // which each tablet's PoolSize and TxPoolSize are sub-quotas, one control connection, one
 // health probe per interval for all of them. Connections know the database they are on and are
-// switched to another tablet's, through information_schema, in the statement's write (schema.go).
+// switched to another tablet's, through information_schema, in the statement's write when the
+// statement cannot reach another database (Request.Pipeline), else just before it (schema.go).
 //
 // The per-query path is the product. A backend connection is opened by go-mysql's client
 // (handshake, auth) with exactly the result-format capabilities the gateway gives its clients

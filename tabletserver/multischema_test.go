@@ -3,6 +3,7 @@ package tabletserver
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -116,7 +117,7 @@ func TestIntegrationSchemasShareBackend(t *testing.T) {
 		log := &opLog{rw: c2.nc}
 		c2.rw = log
 		var w bytes.Buffer
-		res, err := c2.Exec(ctx, &Request{Frame: queryFrame("SELECT db, DATABASE() FROM t")}, &w)
+		res, err := c2.Exec(ctx, &Request{Frame: queryFrame("SELECT db, DATABASE() FROM t"), Pipeline: true}, &w)
 		c2.rw = c2.nc
 		if err != nil || res.Err != nil || res.Rows != 1 {
 			t.Fatalf("Exec on %s: %v %+v", ts.Alias(), err, res)
@@ -132,8 +133,8 @@ func TestIntegrationSchemasShareBackend(t *testing.T) {
 		}
 		c2.Release(0)
 	}
-	if n := tabs[0].Backend().pool.stats.switches.Load(); n != 4 {
-		t.Errorf("%d switches, want 4", n)
+	if st := tabs[0].Backend().Stats(); st.Switches != 4 || st.SwitchesAlone != 0 {
+		t.Errorf("%d switches (%d alone), want 4 pipelined", st.Switches, st.SwitchesAlone)
 	}
 	// Prepared statements are per database: the same text on the same connection runs in
 	// each tablet's own database.
@@ -344,7 +345,8 @@ func TestIntegrationResetKeepsSchema(t *testing.T) {
 }
 
 // BenchmarkSchemaSwitch: a point select on a connection already on the tablet's database,
-// and on one that another tablet's statement left on its own (switched in the same write);
+// and on one that another tablet's statement left on its own (switched in the same write, or
+// for a statement that is not Request.Pipeline, in a write of its own first);
 // mariadb-µs/op is the server's CPU per statement (its /proc stat, 10 ms ticks: run long).
 func BenchmarkSchemaSwitch(b *testing.B) {
 	m := sharedMariaDB(b)
@@ -364,7 +366,7 @@ func BenchmarkSchemaSwitch(b *testing.B) {
 		tabs = append(tabs, ts)
 	}
 	frame := queryFrame("SELECT db FROM t WHERE id = 1")
-	run := func(b *testing.B, alternate bool) {
+	run := func(b *testing.B, alternate, pipeline bool) {
 		ctx := context.Background()
 		i := 0
 		cpu0 := serverCPU(b, m.PID())
@@ -378,15 +380,16 @@ func BenchmarkSchemaSwitch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if res, err := c.Exec(ctx, &Request{Frame: frame}, io.Discard); err != nil || res.Err != nil || res.Rows != 1 {
+			if res, err := c.Exec(ctx, &Request{Frame: frame, Pipeline: pipeline}, io.Discard); err != nil || res.Err != nil || res.Rows != 1 {
 				b.Fatal(res, err)
 			}
 			c.Release(0)
 		}
 		b.ReportMetric(float64(serverCPU(b, m.PID())-cpu0)/float64(time.Microsecond)/float64(b.N), "mariadb-µs/op")
 	}
-	b.Run("same_schema", func(b *testing.B) { run(b, false) })
-	b.Run("switched", func(b *testing.B) { run(b, true) })
+	b.Run("same_schema", func(b *testing.B) { run(b, false, true) })
+	b.Run("switched", func(b *testing.B) { run(b, true, true) })
+	b.Run("switched_alone", func(b *testing.B) { run(b, true, false) }) // the switch's OK awaited first
 }
 
 // serverCPU is the CPU time (user + system) process pid has used, from /proc/pid/stat.
@@ -447,7 +450,15 @@ func TestIntegrationReleaseKeepsSchema(t *testing.T) {
 	switches := func() uint64 { return tabs[0].Backend().Stats().Switches }
 	run := func(ts *TabletServer, c *Conn) {
 		t.Helper()
-		if got := silentOne(t, c, "SELECT CONCAT(db, '/', DATABASE()) FROM t"); got != ts.DBName()+"/"+ts.DBName() {
+		rec, err := c.silent(ctx, "SELECT CONCAT(db, '/', DATABASE()) FROM t", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := rec.rows()
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("rows %v %v", rows, err)
+		}
+		if got := rows[0][0]; got != ts.DBName()+"/"+ts.DBName() {
 			t.Fatalf("tablet %s read %q", ts.Alias(), got)
 		}
 	}
@@ -542,4 +553,139 @@ func TestIntegrationMultiStatementsAfterReset(t *testing.T) {
 	if got := silentOne(t, c2, "SELECT CONCAT(db, '/', DATABASE()) FROM t"); got != tabs[1].DBName()+"/"+tabs[1].DBName() {
 		t.Fatalf("after the switch: %q", got)
 	}
+}
+
+// After a refused switch, a statement that could reach another database (one not
+// Request.Pipeline) was never sent: the row is not inserted, the lock not taken. A statement
+// that is Pipeline goes in the switch's write; one that is not waits for the switch's OK.
+func TestIntegrationFailedSwitchRunsNothing(t *testing.T) {
+	m := sharedMariaDB(t)
+	_, tabs := schemaTablets(t, m, "fsw", 3, Config{MaxConnections: 1})
+	ctx := context.Background()
+	db := openDB(t, m)
+	// onOther hands out the connection after tabs[0] left it on ms_fsw_0.
+	onOther := func(t *testing.T, ts *TabletServer) *Conn {
+		t.Helper()
+		c, err := tabs[0].Get(ctx, Want{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		silentOne(t, c, "SELECT COUNT(*) FROM t")
+		c.Release(0)
+		c2, err := ts.Get(ctx, Want{})
+		if err != nil || c2 != c {
+			t.Fatalf("Get: %v (same connection %v)", err, c2 == c)
+		}
+		return c2
+	}
+	exec := func(c *Conn, q string, pipeline bool) (string, Result, error) {
+		log := &opLog{rw: c.nc}
+		c.rw = log
+		res, err := c.Exec(ctx, &Request{Frame: queryFrame(q), Pipeline: pipeline}, io.Discard)
+		c.rw = c.nc
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		return string(log.ops), res, err
+	}
+	// writes counts the writes of a command that are separated by reads: its round trips.
+	writes := func(ops string) int { return strings.Count(strings.ReplaceAll(ops, "WW", "W"), "W") }
+
+	t.Run("pipelined", func(t *testing.T) {
+		c := onOther(t, tabs[2])
+		ops, res, err := exec(c, "SELECT db FROM t", true)
+		if err != nil || res.Err != nil || writes(ops) != 1 {
+			t.Errorf("%v %v, ops %s: want one write", err, res.Err, ops)
+		}
+		c.Release(0)
+	})
+	t.Run("alone", func(t *testing.T) {
+		c := onOther(t, tabs[2])
+		before := tabs[0].Backend().Stats().SwitchesAlone
+		ops, res, err := exec(c, "INSERT INTO ms_fsw_2.t VALUES (2, 'alone')", false)
+		if err != nil || res.Err != nil || writes(ops) != 2 {
+			t.Errorf("%v %v, ops %s: want the switch's write, then the statement's", err, res.Err, ops)
+		}
+		if c.schema != "ms_fsw_2" {
+			t.Errorf("on %q", c.schema)
+		}
+		c.Release(0)
+		if n := tabs[0].Backend().Stats().SwitchesAlone - before; n != 1 {
+			t.Errorf("%d switches alone, want 1", n)
+		}
+	})
+	if err := execAll(ctx, m, "", "DROP DATABASE ms_fsw_1"); err != nil {
+		t.Fatal(err)
+	}
+	// refusedOn runs q on c (handed to the dropped tablet): the switch is refused. It may run
+	// on another goroutine than the test's.
+	refusedOn := func(t *testing.T, c *Conn, q string) {
+		ops, res, err := exec(c, q, false)
+		var me *mysql.MyError
+		if !errors.As(err, &me) || me.Code != mysql.ER_BAD_DB_ERROR || res.Forwarded {
+			t.Errorf("%s after the drop: %v (forwarded %v)", q, err, res.Forwarded)
+		}
+		if writes(ops) != 1 {
+			t.Errorf("ops %s: the statement was written after the refused switch", ops)
+		}
+		c.Close()
+	}
+	refused := func(t *testing.T, q string) {
+		t.Helper()
+		refusedOn(t, onOther(t, tabs[1]), q)
+	}
+	t.Run("insert", func(t *testing.T) {
+		refused(t, "INSERT INTO ms_fsw_0.t VALUES (7, 'ran')")
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM ms_fsw_0.t WHERE id = 7").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("ms_fsw_0.t has the row (%d, %v): the statement ran after the refused switch", n, err)
+		}
+	})
+	t.Run("get_lock", func(t *testing.T) {
+		refused(t, "SELECT GET_LOCK('ms_fsw_lock', 0)")
+		var holder sql.NullInt64
+		if err := db.QueryRow("SELECT IS_USED_LOCK('ms_fsw_lock')").Scan(&holder); err != nil || holder.Valid {
+			t.Fatalf("the lock is held by %v (%v): the statement ran after the refused switch", holder, err)
+		}
+	})
+	t.Run("get_lock_waits", func(t *testing.T) {
+		// The lock is held elsewhere: a GET_LOCK that ran would wait for it, in the
+		// processlist, before any reply. (The lock of a statement that ran goes with the
+		// closed connection, maybe before IS_USED_LOCK looks: this sees it either way.)
+		const q = "SELECT GET_LOCK('ms_fsw_wait', 60)"
+		hold, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hold.Close()
+		var got int
+		if err := hold.QueryRowContext(ctx, "SELECT GET_LOCK('ms_fsw_wait', 0)").Scan(&got); err != nil || got != 1 {
+			t.Fatalf("holding the lock: %d %v", got, err)
+		}
+		c := onOther(t, tabs[1])
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			refusedOn(t, c, q)
+		}()
+		ran := false
+		waitFor(t, "the refused statement or its wait", 20*time.Second, func() bool {
+			select {
+			case <-done:
+				return true
+			default:
+			}
+			var n int
+			if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = ?", q).Scan(&n); err == nil && n > 0 {
+				ran = true
+			}
+			return ran
+		})
+		if ran {
+			t.Error("the GET_LOCK waits on the server: it ran after the refused switch")
+		}
+		if _, err := hold.ExecContext(ctx, "DO RELEASE_LOCK('ms_fsw_wait')"); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	})
 }

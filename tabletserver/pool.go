@@ -63,7 +63,7 @@ type pool struct {
 }
 
 type poolCounters struct {
-	connWaits, connWaitTimeouts, idleClosed, switches atomic.Uint64
+	connWaits, connWaitTimeouts, idleClosed, switches, switchesAlone atomic.Uint64
 }
 
 func newPool(b *Backend) *pool {

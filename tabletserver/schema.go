@@ -2,29 +2,35 @@ package tabletserver
 
 // Schema switching. The connections of a backend serve every tablet on its MySQL server, each
 // tablet its own database: a connection handed to a tablet whose database is not the one it
-// is on is switched with COM_INIT_DB written in the same write as the tablet's first command,
-// both replies read, so a switch costs no round trip. The connection knows which database it
-// is on without asking: the handshake named it, the OK of each COM_INIT_DB confirms it, and
-// session tracking (session_track_schema, on for every backend connection) reports any USE a
-// client's statement makes.
+// is on is switched with COM_INIT_DB before the tablet's first command. The connection knows
+// which database it is on without asking: the handshake named it, the OK of each COM_INIT_DB
+// confirms it, and session tracking (session_track_schema, on for every backend connection)
+// reports any USE a client's statement makes.
 //
-// The command after a failed switch still runs, in the database the connection was on: were
-// that another tablet's, a statement meant for a dropped database would change another
-// tablet's data. So a connection never goes from one tablet's database straight to another's:
-// the switch passes through information_schema, which every user may use and nobody may
-// write. On a connection with CLIENT_MULTI_STATEMENTS on it is one COM_QUERY,
-// "USE `information_schema`; USE `db`" (one command, one reply to read: a multi-statement
-// stops at its first error); otherwise two COM_INIT_DB, and a COM_SET_OPTION after them turns
-// multi-statements on for the connection's next switches (a command that needs them off turns
-// them off again first). Either way it goes in the statement's write. A connection released to
-// the pool stays on its database (nothing is sent then), so a tablet that finds an idle
-// connection already on its database (the pool prefers those) does not switch at all. After a
-// failed switch the statement ran in information_schema; its reply is dropped, the client gets
-// the server's error for the switch, and the connection is closed. A backend of one tablet
-// never switches.
+// A connection never goes from one tablet's database straight to another's: the switch
+// passes through information_schema, which every user may use and nobody may write. On a
+// connection with CLIENT_MULTI_STATEMENTS on it is one COM_QUERY, "USE `information_schema`;
+// USE `db`" (one command, one reply to read: a multi-statement stops at its first error);
+// otherwise two COM_INIT_DB, and a COM_SET_OPTION after them turns multi-statements on for the
+// connection's next switches (a command that needs them off turns them off again first).
+//
+// A command that provably reaches nothing but the current database (Request.Pipeline: the
+// router proves it with classify.CurrentDatabaseOnly; a prepare, a ping) goes in the
+// switch's write, both replies read, so the switch costs no round trip. After a failed switch
+// such a command ran in information_schema, where it can read nothing of a tablet's and write
+// nothing: its reply is dropped. Any other command (a qualified name, GET_LOCK(), CALL, SET
+// GLOBAL, DO, the gateway's own statements) would take effect while its client got the
+// switch's error, and a retry would apply it twice: its switch is written alone (switchFirst)
+// and the command sent only after the switch's OK, one more round trip on a switch only.
+// Either way a failed switch gives the client the server's error (1049, 1044) naming the
+// tablet, and the connection is closed. A connection released to the pool stays on its
+// database (nothing is sent then), so a tablet that finds an idle connection already on its
+// database (the pool prefers those) does not switch at all. A backend of one tablet never
+// switches.
 // https://mariadb.com/kb/en/com_init_db/ https://mariadb.com/kb/en/com_set_option/
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -93,6 +99,36 @@ func (c *Conn) appendSwitch(b []byte, sw int) []byte {
 		setHeader(b[start:])
 	}
 	return b
+}
+
+// SwitchPending reports whether the connection's next command switches it to its tablet's
+// database first: only then does Request.Pipeline matter.
+func (c *Conn) SwitchPending() bool { return c.switchKind() != switchNone }
+
+// switchFirst sends a switch of kind sw alone and reads its replies, for a command that may
+// not follow it in the same write (Request.Pipeline): the command is sent only after the
+// switch's OK. A refused switch is returned as a *schemaSwitchError, the command unsent.
+func (c *Conn) switchFirst(sw int) error {
+	b := c.appendSwitch(c.pbuf[:0], sw)
+	c.pbuf = b
+	if _, err := c.rw.Write(b); err != nil {
+		return notSentWrite(err)
+	}
+	c.more = switchReplies(sw)
+	swErr, err := c.readSwitch(sw)
+	c.more = 0
+	switch {
+	case errors.Is(err, errStopped):
+		// Stopped (a timeout, a KILL) while the switch's reply was read: where the
+		// connection is now is not known, it is closed.
+		return &NotSentError{Err: errStoppedEarly}
+	case err != nil:
+		return &NotSentError{Err: err}
+	case swErr != nil:
+		return swErr
+	}
+	c.be.pool.stats.switchesAlone.Add(1)
+	return nil
 }
 
 func appendInitDB(b []byte, db string) []byte {

@@ -19,7 +19,8 @@ type sentCommand struct {
 }
 
 // Send writes a client's command as Exec does (req.Pre, the multi-statement switch, the
-// schema switch first) and returns without reading its reply; Receive reads the reply and
+// schema switch first; a schema switch that a command not req.Pipeline waits for is read
+// here) and returns without reading its reply; Receive reads the reply and
 // forwards it to w. Between the two the backend runs the command: the caller may Send on
 // other connections meanwhile. req must stay unchanged until Receive returns, and nothing
 // else may use the connection in between. A Send that fails needs no Receive: its error is

@@ -96,7 +96,8 @@ func (c *Conn) Prepare(ctx context.Context, query string, clientStmtID uint32, w
 		return 0, 0, Result{}, err
 	}
 	for retry := false; ; retry = true {
-		req := Request{Frame: c.command(mysql.COM_STMT_PREPARE, query), rewriteID: true, clientID: clientStmtID}
+		req := Request{Frame: c.command(mysql.COM_STMT_PREPARE, query), rewriteID: true, clientID: clientStmtID,
+			Pipeline: true} // a prepare runs nothing
 		if !retry && len(c.stmts.m) > 0 {
 			// A 1461 that freeing our statements may cure is kept from the client.
 			req.holdErr = mysql.ER_MAX_PREPARED_STMT_COUNT_REACHED
@@ -184,7 +185,7 @@ func (c *Conn) prepareSilently(ctx context.Context, query string) (stmtInfo, err
 		return stmtInfo{}, err
 	}
 	for retry := false; ; retry = true {
-		req := Request{Frame: c.command(mysql.COM_STMT_PREPARE, query)}
+		req := Request{Frame: c.command(mysql.COM_STMT_PREPARE, query), Pipeline: true} // a prepare runs nothing
 		r, err := c.exchange(ctx, mysql.COM_STMT_PREPARE, replyPrepare, &req, nil, nil)
 		if err != nil {
 			return stmtInfo{}, err

@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/vtdirect/vtdirect/gateway"
+	"github.com/vtdirect/vtdirect/tabletserver"
+)
+
+// TestFailedSwitchRunsNothing: keyspace swgone shares the primary with the cluster's keyspace,
+// on one backend connection. Its database is dropped (before a probe notices); through it, a
+// statement that reaches another database gets 1049 and does not run: the row is not
+// inserted, the lock not taken. (Sent in the switch's write, it ran in information_schema.)
+func TestFailedSwitchRunsNothing(t *testing.T) {
+	const ks = "swgone"
+	ctx := t.Context()
+	addSharedKeyspace(t, ks)
+	pdb := directDB(t, cluster.Primary().Alias())
+	main := cluster.Layout.DBName
+	if _, err := pdb.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+main+".sw_probe (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pdb.Exec("DROP TABLE IF EXISTS " + main + ".sw_probe") })
+	for _, tt := range []struct {
+		name, q string
+		ran     func() (bool, error)
+	}{
+		{"insert into another database", "INSERT INTO " + main + ".sw_probe VALUES (1)", func() (bool, error) {
+			var n int
+			err := pdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+main+".sw_probe").Scan(&n)
+			return n > 0, err
+		}},
+		{"get_lock", "SELECT GET_LOCK('e2e_swgone', 0)", func() (bool, error) {
+			var holder *int64
+			err := pdb.QueryRowContext(ctx, "SELECT IS_USED_LOCK('e2e_swgone')").Scan(&holder)
+			return holder != nil, err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := pdb.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+ks); err != nil {
+				t.Fatal(err)
+			}
+			// One backend connection for both keyspaces; no probe during the test but the one
+			// the failed switch asks for.
+			g := newGateway(t, func(c *gateway.Config) {
+				c.TabletServer.MaxConnections = 1
+				c.TabletServer.HealthInterval = time.Hour
+			})
+			if err := waitServing(ctx, g, "zone1-900"); err != nil {
+				t.Fatal(err)
+			}
+			a := openDB(t, dsn(g, cluster.Layout.Keyspace))
+			if _, err := a.ExecContext(ctx, "SELECT 1"); err != nil {
+				t.Fatal(err)
+			}
+			a.Close() // the backend connection is idle, on the cluster keyspace's database
+			if _, err := pdb.ExecContext(ctx, "DROP DATABASE "+ks); err != nil {
+				t.Fatal(err)
+			}
+			b := openDB(t, dsn(g, ks))
+			_, err := b.ExecContext(ctx, tt.q)
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) || me.Number != 1049 {
+				t.Fatalf("%s through the dropped keyspace: %v, want 1049", tt.q, err)
+			}
+			if ran, err := tt.ran(); err != nil || ran {
+				t.Fatalf("%s took effect (%v) though its client got %v", tt.q, err, me)
+			}
+		})
+	}
+}
+
+// TestSwitchPipelined: a statement bound to its tablet's database goes in the switch's write
+// (no switch alone); one that names another database waits for the switch's OK.
+func TestSwitchPipelined(t *testing.T) {
+	const ks = "swgone"
+	ctx := t.Context()
+	addSharedKeyspace(t, ks)
+	g := newGateway(t, func(c *gateway.Config) { c.TabletServer.MaxConnections = 1 })
+	if err := waitServing(ctx, g, "zone1-900"); err != nil {
+		t.Fatal(err)
+	}
+	primaryBackend := func() tabletserver.BackendStats {
+		for _, b := range g.Registry.Backends().All() {
+			if st := b.Stats(); st.Tablets > 1 {
+				return st
+			}
+		}
+		t.Fatal("no shared backend")
+		return tabletserver.BackendStats{}
+	}
+	a := openDB(t, dsn(g, cluster.Layout.Keyspace))
+	b := openDB(t, dsn(g, ks))
+	for _, tt := range []struct {
+		q     string
+		alone uint64
+	}{
+		{"SELECT v FROM t WHERE id = 1", 0},
+		{"UPDATE t SET v = 'only swgone' WHERE id = 1", 0},
+		{"SELECT v FROM " + ks + ".t WHERE id = 1", 1},
+	} {
+		if _, err := a.ExecContext(ctx, "SELECT 1"); err != nil {
+			t.Fatal(err)
+		}
+		before := primaryBackend()
+		if _, err := b.ExecContext(ctx, tt.q); err != nil {
+			t.Fatalf("%s: %v", tt.q, err)
+		}
+		after := primaryBackend()
+		if after.Switches != before.Switches+1 || after.SwitchesAlone != before.SwitchesAlone+tt.alone {
+			t.Errorf("%s: %d switches, %d alone; want 1, %d", tt.q, after.Switches-before.Switches,
+				after.SwitchesAlone-before.SwitchesAlone, tt.alone)
+		}
+	}
+}
