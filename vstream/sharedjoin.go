@@ -37,8 +37,13 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 		h.subs[sub] = struct{}{}
 		set.hubs[src.Addr] = h
 		set.mu.Unlock()
-		r, err := h.open(ctx, pos)
+		known, err := s.currentPosition(ctx) // every domain the server has
+		var r *binlogReader
+		if err == nil {
+			r, err = h.open(ctx, pos)
+		}
 		h.mu.Lock()
+		h.known = known
 		if err == nil && h.stopped {
 			err = errors.New("vstream: the Manager is closed")
 		}
@@ -79,6 +84,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 	case err = <-req.result:
 	case <-wait.C:
 		err = errors.New("the shared reader did not reach the position in time")
+		set.counters(s.src.Addr).joinTimeouts.Add(1)
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
@@ -105,6 +111,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 			"position", pos.String(), "why", err.Error())
 		return nil, nil
 	}
+	set.counters(s.src.Addr).joins.Add(1)
 	return req.sub, nil
 }
 

@@ -226,12 +226,17 @@ func (s *subscription) atBoundary(ev []byte) bool {
 	s.mu.Lock()
 	switch s.state {
 	case subJoining:
-		at := s.joinAt
+		// Domains the server has never had (in the stream's start position) are ignored
+		// by both dumps: not compared.
+		at, own := s.joinAt, s.ownPos
+		if !s.joinKnown.IsZero() && !at.IsZero() {
+			at, own = at.onServer(s.joinKnown), own.onServer(s.joinKnown)
+		}
 		switch {
-		case at.IsZero(), at.AtLeast(s.ownPos) && !at.Equal(s.ownPos):
+		case s.joinAt.IsZero(), at.AtLeast(own) && !at.Equal(own):
 			s.mu.Unlock()
 			return false // not admitted yet, or the hub is ahead: read on
-		case at.Same(s.ownPos):
+		case at.Same(own):
 			s.state, s.ownConn, s.backoff = subShared, nil, 0 // s.start: set by admitRejoin (or a restart since)
 			s.mu.Unlock()
 			s.own.close()
@@ -281,14 +286,15 @@ func (s *subscription) requestJoin() {
 }
 
 // admitRejoin starts the joining subscriber's queue at the hub's boundary pos, with the
-// format description fde first (as for a new joiner). Called with h.mu held.
-func (s *subscription) admitRejoin(h *dumpHub, pos Position, fde []byte) bool {
+// format description fde first (as for a new joiner); known is the server's domains as the
+// hub knows them (the own dump's position is compared with pos in those alone). Called with h.mu held.
+func (s *subscription) admitRejoin(h *dumpHub, pos, known Position, fde []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.state != subJoining || s.hub != h {
 		return false
 	}
-	s.joinAt, s.start, s.groupCount, s.groupStart = pos, pos, 0, Position{}
+	s.joinAt, s.joinKnown, s.start, s.groupCount, s.groupStart = pos, known, pos, 0, Position{}
 	if fde != nil {
 		s.pushLocked(fde, h.limit, pushInfo{})
 	}

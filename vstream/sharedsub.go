@@ -88,6 +88,7 @@ type subscription struct {
 	groupGTID  mariaGTID
 	groupCount int
 	joinAt     Position  // subJoining: the hub's boundary its queue starts at (zero: not yet)
+	joinKnown  Position  // subJoining: the server's domains as the hub knew them at joinAt
 	retryAt    time.Time // subOwn: no rejoin before
 	backoff    time.Duration
 	handover   *handover   // subDetached: the dump of its own being started
