@@ -99,6 +99,20 @@ func (p Position) onServer(known Position) Position {
 	return q
 }
 
+// foreignGTIDs returns p's GTIDs of the domains known does not name.
+func foreignGTIDs(p, known Position) []mariaGTID {
+	if known.IsZero() {
+		return nil
+	}
+	var out []mariaGTID
+	for _, g := range p.maria {
+		if _, ok := known.mariaDomain(g.Domain); !ok {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // mariaDomain returns p's GTID of domain d.
 func (p Position) mariaDomain(d uint32) (mariaGTID, bool) {
 	for _, g := range p.maria {

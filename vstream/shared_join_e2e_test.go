@@ -218,4 +218,25 @@ func TestJoinAheadPosition(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
+
+	// The domain comes to the server, with the stream's GTID first: as from a dump of its
+	// own, the stream does not get that transaction again, and gets the next.
+	d9, err := c.pdb.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d9.Close()
+	for i, q := range []string{"SET SESSION gtid_domain_id = 9", "SET SESSION gtid_seq_no = 1",
+		"INSERT INTO s2.t1 VALUES (2, 'domain 9, the stream has it')", "INSERT INTO s2.t1 VALUES (3, 'domain 9, new')"} {
+		if _, err := d9.ExecContext(ctx, q); err != nil {
+			t.Fatalf("statement %d: %v", i, err)
+		}
+	}
+	waitFor(t, ctx, "the stream at 9-100-2", func() (bool, string) {
+		g, rows := r.at()
+		return strings.Contains(g, ",9-100-2"), fmt.Sprintf("%d rows at %s", rows, g)
+	})
+	if _, rows := r.at(); rows != 2 {
+		t.Errorf("%d rows on the stream naming domain 9, want 2 (not the transaction 9-100-1 again)", rows)
+	}
 }

@@ -172,6 +172,9 @@ func (h *dumpHub) run() {
 				Server: binary.LittleEndian.Uint32(data[5:])}
 			h.groupStart = h.pos
 			h.pos = h.pos.withMariaGTID(h.group)
+			if _, had := h.known.mariaDomain(h.group.Domain); !had {
+				h.endCarriers(h.group.Domain)
+			}
 			h.known = h.known.raisedTo(h.group)
 			h.groupEvents = 0
 		}
@@ -336,7 +339,7 @@ func (h *dumpHub) admit() {
 				h.subs[w.sub] = struct{}{}
 			}
 		case v == joinNow:
-			w.sub.admitted(start)
+			w.sub.admitted(start, h.known)
 			// The joiner's parser needs the format description first (the stream's reader
 			// skips a repeated one as its own dump would send one at its start too).
 			if h.fde != nil {
@@ -353,6 +356,19 @@ func (h *dumpHub) admit() {
 	}
 	clear(h.waiting[len(keep):])
 	h.waiting = keep
+}
+
+// endCarriers ends the subscriptions whose stream's position names domain d, of which the
+// hub now reads the server's first event: the hub's position lacks the domain, so it would
+// hand them the domain's events from its first one on, while a dump from the stream's
+// position skips them up to the stream's GTID (or fails if it has none such). They resume
+// from their positions as after a failure of their own dump. Called with h.mu held.
+func (h *dumpHub) endCarriers(d uint32) {
+	for sub := range h.subs {
+		if sub.carries(d) {
+			sub.finish(fmt.Errorf("shared binlog dump of %s: the server now has GTID domain %d, which the stream's position names and the shared dump's did not", h.addr, d))
+		}
+	}
 }
 
 // dropWaiter removes s's join request, if any. Called with h.mu held.

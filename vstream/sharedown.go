@@ -68,6 +68,9 @@ func (s *subscription) startHandover() *handover {
 	if ho.skip == 0 {
 		ho.from = s.start
 	}
+	for _, g := range s.foreign {
+		ho.from = ho.from.withMariaGTID(g) // the hub's positions lack them
+	}
 	ho.pos = ho.from
 	if ho.skip > 0 {
 		ho.pos = ho.from.withMariaGTID(ho.g)
@@ -238,6 +241,7 @@ func (s *subscription) atBoundary(ev []byte) bool {
 			return false // not admitted yet, or the hub is ahead: read on
 		case at.Same(own):
 			s.state, s.ownConn, s.backoff = subShared, nil, 0 // s.start: set by admitRejoin (or a restart since)
+			s.foreign = foreignGTIDs(s.ownPos, s.joinKnown)
 			s.mu.Unlock()
 			s.own.close()
 			s.own, s.expect = nil, ev

@@ -87,12 +87,16 @@ type subscription struct {
 	groupStart Position
 	groupGTID  mariaGTID
 	groupCount int
-	joinAt     Position  // subJoining: the hub's boundary its queue starts at (zero: not yet)
-	joinKnown  Position  // subJoining: the server's domains as the hub knew them at joinAt
-	retryAt    time.Time // subOwn: no rejoin before
-	backoff    time.Duration
-	handover   *handover   // subDetached: the dump of its own being started
-	ownConn    *binlogConn // the own dump, for close
+	joinAt     Position // subJoining: the hub's boundary its queue starts at (zero: not yet)
+	joinKnown  Position // subJoining: the server's domains as the hub knew them at joinAt
+	// foreign: the GTIDs of the stream's position in domains the server had never had when
+	// it joined, which the hub's position lacks (joindecide.go): a dump of its own starts
+	// with them, and the first event of such a domain on the hub ends the subscription
+	foreign  []mariaGTID
+	retryAt  time.Time // subOwn: no rejoin before
+	backoff  time.Duration
+	handover *handover   // subDetached: the dump of its own being started
+	ownConn  *binlogConn // the own dump, for close
 }
 
 // pushInfo is what the hub knows of an event it queues.
@@ -160,11 +164,25 @@ func (s *subscription) pushLocked(ev []byte, limit int, info pushInfo) bool {
 	return true
 }
 
-// admitted makes a waiting stream a member from pos. Called with h.mu held.
-func (s *subscription) admitted(pos Position) {
+// admitted makes a waiting stream a member from pos, known the server's domains as the hub
+// knows them. Called with h.mu held.
+func (s *subscription) admitted(pos, known Position) {
 	s.mu.Lock()
-	s.start, s.state = pos, subShared
+	s.start, s.state, s.foreign = pos, subShared, foreignGTIDs(pos, known)
 	s.mu.Unlock()
+}
+
+// carries reports whether the stream's position names domain d, which the server had never
+// had when it joined.
+func (s *subscription) carries(d uint32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range s.foreign {
+		if g.Domain == d {
+			return true
+		}
+	}
+	return false
 }
 
 // restartAt makes pos, where the queue ends, the hand-over point (the hub's dump was started
