@@ -19,7 +19,10 @@ package vstream
 //   - a domain the server has never had (not in known): MariaDB ignores it in a dump's start
 //     position, so does the join (the stream keeps its GTID in its position), but only when
 //     the hub has read everything (at a heartbeat): until then the domain may be a new one
-//     the hub has not read yet;
+//     the hub has not read yet. Such GTIDs may differ between the stream and the hub (whose
+//     start position may name some): when the domain first shows up, a dump skips its
+//     events up to the GTID it started with, so the hub then ends the subscriptions that
+//     differ from it there (endCarriers, sharedbinlog.go);
 //   - else (the hub is behind the stream in some domain): wait for a later boundary.
 
 import "encoding/binary"

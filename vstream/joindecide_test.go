@@ -69,3 +69,33 @@ func TestRaiseToGTIDList(t *testing.T) {
 		t.Errorf("raised to %s, want MariaDB/0-100-9,1-100-2", got)
 	}
 }
+
+// TestEndCarriers: when a domain first shows up on the hub, the subscriptions whose view of
+// it differs from the hub's start position end (and resume from their positions); the
+// others go on.
+func TestEndCarriers(t *testing.T) {
+	set := newHubSet(Config{})
+	mk := func(foreign ...mariaGTID) *subscription {
+		return &subscription{set: set, state: subShared, foreign: foreign, notify: make(chan struct{}, 1)}
+	}
+	g1, g4 := mariaGTID{Domain: 9, Server: 100, Seq: 1}, mariaGTID{Domain: 9, Server: 100, Seq: 4}
+	same, other, none, otherDomain := mk(g1), mk(g4), mk(), mk(mariaGTID{Domain: 8, Server: 100, Seq: 1})
+	h := &dumpHub{set: set, addr: "a", subs: map[*subscription]struct{}{same: {}, other: {}, none: {}, otherDomain: {}}}
+	from, _ := ParsePosition("MariaDB/0-100-9,9-100-1") // the hub started naming 9-100-1
+	h.endCarriers(9, from)
+	for name, c := range map[string]struct {
+		s    *subscription
+		ends bool
+	}{"same GTID": {same, false}, "another GTID": {other, true}, "without the domain": {none, true}, "another foreign domain": {otherDomain, true}} {
+		if got := c.s.end != nil; got != c.ends {
+			t.Errorf("%s: ended %v, want %v", name, got, c.ends)
+		}
+	}
+	plain := mk()
+	h = &dumpHub{set: set, addr: "a", subs: map[*subscription]struct{}{plain: {}}}
+	from, _ = ParsePosition("MariaDB/0-100-9")
+	h.endCarriers(9, from)
+	if plain.end != nil {
+		t.Errorf("a stream level with the hub (neither names domain 9) ended: %v", plain.end)
+	}
+}

@@ -173,7 +173,7 @@ func (h *dumpHub) run() {
 			h.groupStart = h.pos
 			h.pos = h.pos.withMariaGTID(h.group)
 			if _, had := h.known.mariaDomain(h.group.Domain); !had {
-				h.endCarriers(h.group.Domain)
+				h.endCarriers(h.group.Domain, h.groupStart)
 			}
 			h.known = h.known.raisedTo(h.group)
 			h.groupEvents = 0
@@ -358,15 +358,17 @@ func (h *dumpHub) admit() {
 	h.waiting = keep
 }
 
-// endCarriers ends the subscriptions whose stream's position names domain d, of which the
-// hub now reads the server's first event: the hub's position lacks the domain, so it would
-// hand them the domain's events from its first one on, while a dump from the stream's
-// position skips them up to the stream's GTID (or fails if it has none such). They resume
-// from their positions as after a failure of their own dump. Called with h.mu held.
-func (h *dumpHub) endCarriers(d uint32) {
+// endCarriers ends the subscriptions whose stream's position differs from the hub's, from
+// (before this event), in domain d, of which the hub now reads the server's first event:
+// a dump skips that domain's events up to the GTID its start position names (or fails if
+// the server has no such GTID), so the hub's events in the domain are not the ones the
+// stream's own dump would send. They resume from their positions as after a failure of
+// their own dump. Called with h.mu held.
+func (h *dumpHub) endCarriers(d uint32, from Position) {
+	hg, hok := from.mariaDomain(d)
 	for sub := range h.subs {
-		if sub.carries(d) {
-			sub.finish(fmt.Errorf("shared binlog dump of %s: the server now has GTID domain %d, which the stream's position names and the shared dump's did not", h.addr, d))
+		if g, ok := sub.carries(d); ok != hok || g != hg {
+			sub.finish(fmt.Errorf("shared binlog dump of %s: the server now has GTID domain %d, which the stream's position and the shared dump's name differently", h.addr, d))
 		}
 	}
 }

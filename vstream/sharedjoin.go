@@ -44,6 +44,9 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 		}
 		h.mu.Lock()
 		h.known = known
+		sub.mu.Lock()
+		sub.foreign = foreignGTIDs(pos, known) // the hub's own view of them
+		sub.mu.Unlock()
 		if err == nil && h.stopped {
 			err = errors.New("vstream: the Manager is closed")
 		}

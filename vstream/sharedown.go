@@ -68,8 +68,13 @@ func (s *subscription) startHandover() *handover {
 	if ho.skip == 0 {
 		ho.from = s.start
 	}
+	// The hub's positions name the domains the server has never had as its own start did;
+	// the stream's own dump starts with the stream's (s.hub's mu is held: see push).
+	if s.hub != nil && !s.hub.known.IsZero() {
+		ho.from = ho.from.onServer(s.hub.known)
+	}
 	for _, g := range s.foreign {
-		ho.from = ho.from.withMariaGTID(g) // the hub's positions lack them
+		ho.from = ho.from.withMariaGTID(g)
 	}
 	ho.pos = ho.from
 	if ho.skip > 0 {

@@ -172,17 +172,17 @@ func (s *subscription) admitted(pos, known Position) {
 	s.mu.Unlock()
 }
 
-// carries reports whether the stream's position names domain d, which the server had never
-// had when it joined.
-func (s *subscription) carries(d uint32) bool {
+// carries returns the stream's GTID of domain d if d is one the server had never had when
+// the stream joined.
+func (s *subscription) carries(d uint32) (mariaGTID, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, g := range s.foreign {
 		if g.Domain == d {
-			return true
+			return g, true
 		}
 	}
-	return false
+	return mariaGTID{}, false
 }
 
 // restartAt makes pos, where the queue ends, the hand-over point (the hub's dump was started
