@@ -40,6 +40,9 @@ const (
 	// after a failed try; it doubles up to rejoinMaxWait.
 	rejoinWait    = time.Second
 	rejoinMaxWait = 30 * time.Second
+	// rejoinAdmitWait bounds how long a rejoining stream's own dump waits at a boundary for
+	// the hub to admit it (awaitAdmission).
+	rejoinAdmitWait = time.Second
 )
 
 // handover is a detached subscription's dump of its own, started when it was detached and
@@ -234,6 +237,13 @@ func (s *subscription) atBoundary(ev []byte) bool {
 	s.mu.Lock()
 	switch s.state {
 	case subJoining:
+		if s.joinAt.IsZero() && ev != nil {
+			s.awaitAdmission()
+			if s.state != subJoining {
+				s.mu.Unlock()
+				return false
+			}
+		}
 		// Domains the server has never had (in the stream's start position) are ignored
 		// by both dumps: not compared.
 		at, own := s.joinAt, s.ownPos
@@ -262,11 +272,38 @@ func (s *subscription) atBoundary(ev []byte) bool {
 		if due {
 			s.caughtUp = false
 			s.requestJoin()
+			// The hub admits it at its next boundary, which is most often this one (the
+			// hub, at the end of the binlog too, is here or just behind): compare now,
+			// before the own dump reads past it.
+			return s.atBoundary(ev)
 		}
 		return false
 	}
 	s.mu.Unlock()
 	return false
+}
+
+// awaitAdmission waits, up to rejoinAdmitWait, for the hub to admit the joining subscription
+// before the own dump goes past this boundary: the hub is often just behind the own dump
+// (both at the end of the binlog), and admits it at its next boundary; were the own dump to
+// read on, it would be past that boundary when it comes to compare, and give the try up.
+// Called with s.mu held, which it releases while it waits.
+func (s *subscription) awaitAdmission() {
+	deadline := time.Now().Add(rejoinAdmitWait)
+	for s.joinAt.IsZero() && s.state == subJoining && !s.closed {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return
+		}
+		t := time.NewTimer(left)
+		s.mu.Unlock()
+		select {
+		case <-s.notify: // admitted, closed, or events queued (read after the switch anyway)
+		case <-t.C:
+		}
+		t.Stop()
+		s.mu.Lock()
+	}
 }
 
 // requestJoin asks the server's hub to queue for the subscription from its next boundary.
@@ -307,6 +344,7 @@ func (s *subscription) admitRejoin(h *dumpHub, pos, known Position, fde []byte) 
 	if fde != nil {
 		s.pushLocked(fde, h.limit, pushInfo{})
 	}
+	s.signal() // for awaitAdmission
 	return true
 }
 
