@@ -122,7 +122,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 // it to the set's subs (for the metrics) until it is closed (forget).
 func (s *shardStream) newSub(h *dumpHub, start Position) *subscription {
 	m, src := s.m, s.src
-	sub := &subscription{set: m.hubs, addr: src.Addr, hub: h, start: start, db: src.DBName, notify: make(chan struct{}, 1), idle: m.hubs.idle,
+	sub := &subscription{set: m.hubs, addr: src.Addr, hub: h, start: start, db: src.DBName, notify: make(chan struct{}, 1), idle: m.hubs.idle, admitWait: m.cfg.BinlogHeartbeat,
 		dial: func(ctx context.Context, pos Position) (*binlogConn, error) { return m.dialConn(ctx, src, pos) }}
 	sub.ctx, sub.cancel = context.WithCancel(context.Background())
 	return sub

@@ -40,9 +40,6 @@ const (
 	// after a failed try; it doubles up to rejoinMaxWait.
 	rejoinWait    = time.Second
 	rejoinMaxWait = 30 * time.Second
-	// rejoinAdmitWait bounds how long a rejoining stream's own dump waits at a boundary for
-	// the hub to admit it (awaitAdmission).
-	rejoinAdmitWait = time.Second
 )
 
 // handover is a detached subscription's dump of its own, started when it was detached and
@@ -283,13 +280,13 @@ func (s *subscription) atBoundary(ev []byte) bool {
 	return false
 }
 
-// awaitAdmission waits, up to rejoinAdmitWait, for the hub to admit the joining subscription
+// awaitAdmission waits, up to s.admitWait, for the hub to admit the joining subscription
 // before the own dump goes past this boundary: the hub is often just behind the own dump
 // (both at the end of the binlog), and admits it at its next boundary; were the own dump to
 // read on, it would be past that boundary when it comes to compare, and give the try up.
 // Called with s.mu held, which it releases while it waits.
 func (s *subscription) awaitAdmission() {
-	deadline := time.Now().Add(rejoinAdmitWait)
+	deadline := time.Now().Add(s.admitWait)
 	for s.joinAt.IsZero() && s.state == subJoining && !s.closed {
 		left := time.Until(deadline)
 		if left <= 0 {

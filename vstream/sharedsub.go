@@ -59,6 +59,9 @@ type subscription struct {
 	ctx    context.Context
 	cancel context.CancelFunc // ends a dial or replay of the own dump (close)
 	idle   time.Duration      // how long an own dump may wait unread (Config.DetachedDumpIdle)
+	// admitWait: how long a rejoining own dump waits at a boundary for the hub to admit it
+	// (awaitAdmission): Config.BinlogHeartbeat, well within the stream's watchdog (4 of them)
+	admitWait time.Duration
 	// seen is the stream reader's count of events read, which its watchdog watches (binlog.go):
 	// a replay of the own dump's start counts as events read, so that a long replay (the
 	// start of a large transaction) is not taken for a silent source
