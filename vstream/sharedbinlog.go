@@ -15,9 +15,12 @@ package vstream
 //   - The first stream of a server starts the hub at its own position.
 //   - A later stream joins only at a group boundary (just before a GTID event, or at a binlog
 //     heartbeat, which the source sends only when it has sent everything) where the hub's
-//     position is exactly the stream's (a stream from "current" takes the first boundary at or
-//     after the server's position when it asked, and starts there). A stream whose position
-//     the hub has passed, or does not reach within joinWait, reads a dump of its own.
+//     position is exactly the stream's, domain by domain (a stream from "current" takes the
+//     first boundary at or after the server's position when it asked, and starts there).
+//     The hub knows the server's last GTID of every domain, so a position level with it in
+//     an idle domain joins at once, and one the hub has passed, or ahead of the server,
+//     reads a dump of its own at once (joindecide.go); one the hub does not reach within
+//     the join wait reads a dump of its own too.
 //   - Each subscriber's queue is bounded (Config.SharedBinlogBuffer bytes of the binlog it
 //     keeps, sharedsub.go). A subscriber that lets its queue fill while another has room (a
 //     slow client) is detached: the hub stops queueing for it, and it goes on with a dump of
@@ -87,6 +90,12 @@ type dumpHub struct {
 	unsignaled int
 	waiting    []*joinRequest
 	pos        Position // after every group whose GTID event was handed out
+	// known: the last GTID the server has of each of its domains, as far as the hub knows
+	// (@@gtid_binlog_pos at its start, raised by the GTID lists and GTIDs read), for the
+	// join decisions (joindecide.go)
+	known Position
+	// caughtUp: the last event handed out was a heartbeat (the hub has read everything)
+	caughtUp bool
 	// the group being read: its GTID, the position before it, and its events handed out
 	group       mariaGTID
 	groupStart  Position
@@ -134,13 +143,17 @@ func (h *dumpHub) run() {
 		h.mu.Lock()
 		h.read++
 		idle := h.idle // after this event is handed out
+		h.caughtUp = false
 		typ := replication.EventType(data[4])
 		switch typ {
 		case replication.FORMAT_DESCRIPTION_EVENT:
 			h.fde = data
 		case replication.HEARTBEAT_EVENT:
+			h.caughtUp = true
 			h.admit() // the source has sent everything: a boundary
 			idle = true
+		case replication.MARIADB_GTID_LIST_EVENT:
+			h.known = raiseToGTIDList(h.known, data[binlogHeaderSize:])
 		case replication.XID_EVENT, replication.XA_PREPARE_LOG_EVENT:
 			idle = true // the end of a transaction's group
 		case replication.QUERY_EVENT:
@@ -159,6 +172,10 @@ func (h *dumpHub) run() {
 				Server: binary.LittleEndian.Uint32(data[5:])}
 			h.groupStart = h.pos
 			h.pos = h.pos.withMariaGTID(h.group)
+			if _, had := h.known.mariaDomain(h.group.Domain); !had {
+				h.endCarriers(h.group.Domain, h.groupStart)
+			}
+			h.known = h.known.raisedTo(h.group)
 			h.groupEvents = 0
 		}
 		if typ != replication.HEARTBEAT_EVENT && (typ == replication.MARIADB_GTID_EVENT || h.groupEvents > 0) {
@@ -301,17 +318,28 @@ func (h *dumpHub) signalRoom() {
 }
 
 // admit lets in the waiting streams whose position is the hub's, and the rejoining ones;
-// those the hub has passed are turned away. Called with h.mu held, at a group boundary.
+// those that must read a dump of their own are turned away (decideJoin). Called with h.mu
+// held, at a group boundary.
 func (h *dumpHub) admit() {
 	keep := h.waiting[:0]
 	for _, w := range h.waiting {
+		v, start := joinWait, Position{}
 		switch {
 		case w.rejoin:
-			if w.sub.admitRejoin(h, h.pos, h.fde) {
+		case w.atLeast:
+			if h.pos.AtLeast(w.pos) {
+				v, start = joinNow, h.pos
+			}
+		default:
+			v, start = decideJoin(h.pos, h.known, w.pos, h.caughtUp)
+		}
+		switch {
+		case w.rejoin:
+			if w.sub.admitRejoin(h, h.pos, h.known, h.fde) {
 				h.subs[w.sub] = struct{}{}
 			}
-		case h.pos.Same(w.pos) || (w.atLeast && h.pos.AtLeast(w.pos)):
-			w.sub.admitted(h.pos)
+		case v == joinNow:
+			w.sub.admitted(start, h.known)
 			// The joiner's parser needs the format description first (the stream's reader
 			// skips a repeated one as its own dump would send one at its start too).
 			if h.fde != nil {
@@ -320,14 +348,29 @@ func (h *dumpHub) admit() {
 			}
 			h.subs[w.sub] = struct{}{}
 			w.result <- nil
-		case !w.atLeast && h.pos.AtLeast(w.pos):
-			w.result <- errors.New("the shared reader is past the position")
+		case v == joinOwn:
+			w.result <- fmt.Errorf("the shared reader at %s cannot serve the position (the server has %s)", h.pos, h.known)
 		default:
 			keep = append(keep, w)
 		}
 	}
 	clear(h.waiting[len(keep):])
 	h.waiting = keep
+}
+
+// endCarriers ends the subscriptions whose stream's position differs from the hub's, from
+// (before this event), in domain d, of which the hub now reads the server's first event:
+// a dump skips that domain's events up to the GTID its start position names (or fails if
+// the server has no such GTID), so the hub's events in the domain are not the ones the
+// stream's own dump would send. They resume from their positions as after a failure of
+// their own dump. Called with h.mu held.
+func (h *dumpHub) endCarriers(d uint32, from Position) {
+	hg, hok := from.mariaDomain(d)
+	for sub := range h.subs {
+		if g, ok := sub.carries(d); ok != hok || g != hg {
+			sub.finish(fmt.Errorf("shared binlog dump of %s: the server now has GTID domain %d, which the stream's position and the shared dump's name differently", h.addr, d))
+		}
+	}
 }
 
 // dropWaiter removes s's join request, if any. Called with h.mu held.

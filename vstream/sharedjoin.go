@@ -37,8 +37,16 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 		h.subs[sub] = struct{}{}
 		set.hubs[src.Addr] = h
 		set.mu.Unlock()
-		r, err := h.open(ctx, pos)
+		known, err := s.currentPosition(ctx) // every domain the server has
+		var r *binlogReader
+		if err == nil {
+			r, err = h.open(ctx, pos)
+		}
 		h.mu.Lock()
+		h.known = known
+		sub.mu.Lock()
+		sub.foreign = foreignGTIDs(pos, known) // the hub's own view of them
+		sub.mu.Unlock()
 		if err == nil && h.stopped {
 			err = errors.New("vstream: the Manager is closed")
 		}
@@ -79,6 +87,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 	case err = <-req.result:
 	case <-wait.C:
 		err = errors.New("the shared reader did not reach the position in time")
+		set.counters(s.src.Addr).joinTimeouts.Add(1)
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
@@ -105,6 +114,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 			"position", pos.String(), "why", err.Error())
 		return nil, nil
 	}
+	set.counters(s.src.Addr).joins.Add(1)
 	return req.sub, nil
 }
 
@@ -112,7 +122,7 @@ func (s *shardStream) subscribe(ctx context.Context, pos Position, atLeast bool)
 // it to the set's subs (for the metrics) until it is closed (forget).
 func (s *shardStream) newSub(h *dumpHub, start Position) *subscription {
 	m, src := s.m, s.src
-	sub := &subscription{set: m.hubs, addr: src.Addr, hub: h, start: start, db: src.DBName, notify: make(chan struct{}, 1), idle: m.hubs.idle,
+	sub := &subscription{set: m.hubs, addr: src.Addr, hub: h, start: start, db: src.DBName, notify: make(chan struct{}, 1), idle: m.hubs.idle, admitWait: m.cfg.BinlogHeartbeat,
 		dial: func(ctx context.Context, pos Position) (*binlogConn, error) { return m.dialConn(ctx, src, pos) }}
 	sub.ctx, sub.cancel = context.WithCancel(context.Background())
 	return sub

@@ -68,6 +68,14 @@ func (s *subscription) startHandover() *handover {
 	if ho.skip == 0 {
 		ho.from = s.start
 	}
+	// The hub's positions name the domains the server has never had as its own start did;
+	// the stream's own dump starts with the stream's (s.hub's mu is held: see push).
+	if s.hub != nil && !s.hub.known.IsZero() {
+		ho.from = ho.from.onServer(s.hub.known)
+	}
+	for _, g := range s.foreign {
+		ho.from = ho.from.withMariaGTID(g)
+	}
 	ho.pos = ho.from
 	if ho.skip > 0 {
 		ho.pos = ho.from.withMariaGTID(ho.g)
@@ -226,13 +234,26 @@ func (s *subscription) atBoundary(ev []byte) bool {
 	s.mu.Lock()
 	switch s.state {
 	case subJoining:
-		at := s.joinAt
+		if s.joinAt.IsZero() && ev != nil {
+			s.awaitAdmission()
+			if s.state != subJoining {
+				s.mu.Unlock()
+				return false
+			}
+		}
+		// Domains the server has never had (in the stream's start position) are ignored
+		// by both dumps: not compared.
+		at, own := s.joinAt, s.ownPos
+		if !s.joinKnown.IsZero() && !at.IsZero() {
+			at, own = at.onServer(s.joinKnown), own.onServer(s.joinKnown)
+		}
 		switch {
-		case at.IsZero(), at.AtLeast(s.ownPos) && !at.Equal(s.ownPos):
+		case s.joinAt.IsZero(), at.AtLeast(own) && !at.Equal(own):
 			s.mu.Unlock()
 			return false // not admitted yet, or the hub is ahead: read on
-		case at.Same(s.ownPos):
+		case at.Same(own):
 			s.state, s.ownConn, s.backoff = subShared, nil, 0 // s.start: set by admitRejoin (or a restart since)
+			s.foreign = foreignGTIDs(s.ownPos, s.joinKnown)
 			s.mu.Unlock()
 			s.own.close()
 			s.own, s.expect = nil, ev
@@ -248,11 +269,38 @@ func (s *subscription) atBoundary(ev []byte) bool {
 		if due {
 			s.caughtUp = false
 			s.requestJoin()
+			// The hub admits it at its next boundary, which is most often this one (the
+			// hub, at the end of the binlog too, is here or just behind): compare now,
+			// before the own dump reads past it.
+			return s.atBoundary(ev)
 		}
 		return false
 	}
 	s.mu.Unlock()
 	return false
+}
+
+// awaitAdmission waits, up to s.admitWait, for the hub to admit the joining subscription
+// before the own dump goes past this boundary: the hub is often just behind the own dump
+// (both at the end of the binlog), and admits it at its next boundary; were the own dump to
+// read on, it would be past that boundary when it comes to compare, and give the try up.
+// Called with s.mu held, which it releases while it waits.
+func (s *subscription) awaitAdmission() {
+	deadline := time.Now().Add(s.admitWait)
+	for s.joinAt.IsZero() && s.state == subJoining && !s.closed {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return
+		}
+		t := time.NewTimer(left)
+		s.mu.Unlock()
+		select {
+		case <-s.notify: // admitted, closed, or events queued (read after the switch anyway)
+		case <-t.C:
+		}
+		t.Stop()
+		s.mu.Lock()
+	}
 }
 
 // requestJoin asks the server's hub to queue for the subscription from its next boundary.
@@ -281,17 +329,19 @@ func (s *subscription) requestJoin() {
 }
 
 // admitRejoin starts the joining subscriber's queue at the hub's boundary pos, with the
-// format description fde first (as for a new joiner). Called with h.mu held.
-func (s *subscription) admitRejoin(h *dumpHub, pos Position, fde []byte) bool {
+// format description fde first (as for a new joiner); known is the server's domains as the
+// hub knows them (the own dump's position is compared with pos in those alone). Called with h.mu held.
+func (s *subscription) admitRejoin(h *dumpHub, pos, known Position, fde []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.state != subJoining || s.hub != h {
 		return false
 	}
-	s.joinAt, s.start, s.groupCount, s.groupStart = pos, pos, 0, Position{}
+	s.joinAt, s.joinKnown, s.start, s.groupCount, s.groupStart = pos, known, pos, 0, Position{}
 	if fde != nil {
 		s.pushLocked(fde, h.limit, pushInfo{})
 	}
+	s.signal() // for awaitAdmission
 	return true
 }
 

@@ -19,6 +19,8 @@ var (
 	mRejoins       = &stats.Desc{Prefix: "vtdirect", Var: "VstreamSharedDumpRejoinsTotal", Kind: stats.Counter, Labels: serverDim, Help: "streams that caught up on a dump of their own and went back to the shared dump"}
 	mRejoinFails   = &stats.Desc{Prefix: "vtdirect", Var: "VstreamSharedDumpRejoinFailuresTotal", Kind: stats.Counter, Labels: serverDim, Help: "rejoins given up (tried again later): the stream's dump passed the shared one, or was too far behind it"}
 	mReconnects    = &stats.Desc{Prefix: "vtdirect", Var: "VstreamSharedDumpReconnectsTotal", Kind: stats.Counter, Labels: serverDim, Help: "shared dumps that failed and were started again where they were, unseen by their streams"}
+	mJoins         = &stats.Desc{Prefix: "vtdirect", Var: "VstreamSharedDumpJoinsTotal", Kind: stats.Counter, Labels: serverDim, Help: "streams that started on the server's running shared dump (joined at its position)"}
+	mJoinTimeouts  = &stats.Desc{Prefix: "vtdirect", Var: "VstreamSharedDumpJoinTimeoutsTotal", Kind: stats.Counter, Labels: serverDim, Help: "streams that waited for the shared dump to reach their position, in vain, and started a dump of their own"}
 	mIdleRestarts  = &stats.Desc{Prefix: "vtdirect", Var: "VstreamDetachedDumpRestartsTotal", Kind: stats.Counter, Labels: serverDim, Help: "dumps of detached streams closed while unread for Config.DetachedDumpIdle, and started again when the stream got to them"}
 	sharedCounters = []struct {
 		d   *stats.Desc
@@ -28,13 +30,15 @@ var (
 		{mRejoins, func(c *hubCounters) *atomic.Int64 { return &c.rejoins }},
 		{mRejoinFails, func(c *hubCounters) *atomic.Int64 { return &c.rejoinFailures }},
 		{mReconnects, func(c *hubCounters) *atomic.Int64 { return &c.reconnects }},
+		{mJoins, func(c *hubCounters) *atomic.Int64 { return &c.joins }},
+		{mJoinTimeouts, func(c *hubCounters) *atomic.Int64 { return &c.joinTimeouts }},
 		{mIdleRestarts, func(c *hubCounters) *atomic.Int64 { return &c.restarts }},
 	}
 )
 
 // hubCounters are one server's counters, kept across its hubs.
 type hubCounters struct {
-	detaches, rejoins, rejoinFailures, reconnects, restarts atomic.Int64
+	detaches, rejoins, rejoinFailures, reconnects, restarts, joins, joinTimeouts atomic.Int64
 }
 
 // counters returns addr's counters, made on first use.

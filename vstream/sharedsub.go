@@ -59,6 +59,9 @@ type subscription struct {
 	ctx    context.Context
 	cancel context.CancelFunc // ends a dial or replay of the own dump (close)
 	idle   time.Duration      // how long an own dump may wait unread (Config.DetachedDumpIdle)
+	// admitWait: how long a rejoining own dump waits at a boundary for the hub to admit it
+	// (awaitAdmission): Config.BinlogHeartbeat, well within the stream's watchdog (4 of them)
+	admitWait time.Duration
 	// seen is the stream reader's count of events read, which its watchdog watches (binlog.go):
 	// a replay of the own dump's start counts as events read, so that a long replay (the
 	// start of a large transaction) is not taken for a silent source
@@ -87,11 +90,16 @@ type subscription struct {
 	groupStart Position
 	groupGTID  mariaGTID
 	groupCount int
-	joinAt     Position  // subJoining: the hub's boundary its queue starts at (zero: not yet)
-	retryAt    time.Time // subOwn: no rejoin before
-	backoff    time.Duration
-	handover   *handover   // subDetached: the dump of its own being started
-	ownConn    *binlogConn // the own dump, for close
+	joinAt     Position // subJoining: the hub's boundary its queue starts at (zero: not yet)
+	joinKnown  Position // subJoining: the server's domains as the hub knew them at joinAt
+	// foreign: the GTIDs of the stream's position in domains the server had never had when
+	// it joined, which the hub's position lacks (joindecide.go): a dump of its own starts
+	// with them, and the first event of such a domain on the hub ends the subscription
+	foreign  []mariaGTID
+	retryAt  time.Time // subOwn: no rejoin before
+	backoff  time.Duration
+	handover *handover   // subDetached: the dump of its own being started
+	ownConn  *binlogConn // the own dump, for close
 }
 
 // pushInfo is what the hub knows of an event it queues.
@@ -159,11 +167,25 @@ func (s *subscription) pushLocked(ev []byte, limit int, info pushInfo) bool {
 	return true
 }
 
-// admitted makes a waiting stream a member from pos. Called with h.mu held.
-func (s *subscription) admitted(pos Position) {
+// admitted makes a waiting stream a member from pos, known the server's domains as the hub
+// knows them. Called with h.mu held.
+func (s *subscription) admitted(pos, known Position) {
 	s.mu.Lock()
-	s.start, s.state = pos, subShared
+	s.start, s.state, s.foreign = pos, subShared, foreignGTIDs(pos, known)
 	s.mu.Unlock()
+}
+
+// carries returns the stream's GTID of domain d if d is one the server had never had when
+// the stream joined.
+func (s *subscription) carries(d uint32) (mariaGTID, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range s.foreign {
+		if g.Domain == d {
+			return g, true
+		}
+	}
+	return mariaGTID{}, false
 }
 
 // restartAt makes pos, where the queue ends, the hand-over point (the hub's dump was started
