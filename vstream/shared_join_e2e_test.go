@@ -23,22 +23,7 @@ import (
 func TestJoinIdleDomain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := startCluster(t, ctx, 0)
-	for i := 1; i <= 2; i++ {
-		c.exec(t, fmt.Sprintf("CREATE DATABASE s%d", i))
-		c.exec(t, fmt.Sprintf("CREATE TABLE s%d.t1 (id INT PRIMARY KEY, v VARCHAR(200) NOT NULL)", i))
-	}
-	idle, err := c.pdb.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := idle.ExecContext(ctx, "SET SESSION gtid_domain_id = 1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := idle.ExecContext(ctx, "INSERT INTO s1.t1 VALUES (-1, 'domain 1, once')"); err != nil {
-		t.Fatal(err)
-	}
-	idle.Close()
+	c := idleDomainCluster(t, ctx)
 	addr := c.primary.Addr()
 	p := &countingPicker{schemaPicker: schemaPicker{addr: addr}}
 	_, srvAddr, m := serveManager(t, p, func(cfg *vstream.Config) {
@@ -127,22 +112,7 @@ func TestJoinIdleDomain(t *testing.T) {
 func TestJoinAheadPosition(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := startCluster(t, ctx, 0)
-	for i := 1; i <= 2; i++ {
-		c.exec(t, fmt.Sprintf("CREATE DATABASE s%d", i))
-		c.exec(t, fmt.Sprintf("CREATE TABLE s%d.t1 (id INT PRIMARY KEY, v VARCHAR(200) NOT NULL)", i))
-	}
-	idle, err := c.pdb.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := idle.ExecContext(ctx, "SET SESSION gtid_domain_id = 1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := idle.ExecContext(ctx, "INSERT INTO s1.t1 VALUES (-1, 'domain 1, once')"); err != nil {
-		t.Fatal(err)
-	}
-	idle.Close()
+	c := idleDomainCluster(t, ctx)
 	addr := c.primary.Addr()
 	p := &countingPicker{schemaPicker: schemaPicker{addr: addr}}
 	_, srvAddr, m := serveManager(t, p, func(cfg *vstream.Config) {
@@ -182,7 +152,7 @@ func TestJoinAheadPosition(t *testing.T) {
 	}
 	ahead := strings.Join(parts, ",")
 	// Ahead of the server in its idle domain: the server's error at once, no join timeout.
-	err = (&pausable{}).run(sctx, cl, schemaRequest("ks2", "MariaDB/"+ahead))
+	err := (&pausable{}).run(sctx, cl, schemaRequest("ks2", "MariaDB/"+ahead))
 	if code := status.Code(err); code != codes.FailedPrecondition || !strings.Contains(err.Error(), "1236") {
 		t.Errorf("stream from %s: %v, want FailedPrecondition with the server's error 1236", ahead, err)
 	}
@@ -239,4 +209,27 @@ func TestJoinAheadPosition(t *testing.T) {
 	if _, rows := r.at(); rows != 2 {
 		t.Errorf("%d rows on the stream naming domain 9, want 2 (not the transaction 9-100-1 again)", rows)
 	}
+}
+
+// idleDomainCluster starts a server with tables s1.t1 and s2.t1 and one write in GTID domain
+// 1, which stays idle after it.
+func idleDomainCluster(t *testing.T, ctx context.Context) *cluster {
+	t.Helper()
+	c := startCluster(t, ctx, 0)
+	for i := 1; i <= 2; i++ {
+		c.exec(t, fmt.Sprintf("CREATE DATABASE s%d", i))
+		c.exec(t, fmt.Sprintf("CREATE TABLE s%d.t1 (id INT PRIMARY KEY, v VARCHAR(200) NOT NULL)", i))
+	}
+	idle, err := c.pdb.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idle.ExecContext(ctx, "SET SESSION gtid_domain_id = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idle.ExecContext(ctx, "INSERT INTO s1.t1 VALUES (-1, 'domain 1, once')"); err != nil {
+		t.Fatal(err)
+	}
+	idle.Close()
+	return c
 }
