@@ -158,6 +158,8 @@ func TestXAOwnership(t *testing.T) {
 		if _, err := c.ExecContext(ctx, "SET NAMES utf8mb4"); err != nil {
 			t.Fatal(err)
 		}
+		_, err = c.ExecContext(ctx, "SET STATEMENT character_set_connection = ucs2 FOR XA START '"+xid+"x'")
+		mysqlErr(t, err, 1227)
 		// The binary protocol cannot prepare an XA statement either.
 		if st, err := other.PrepareContext(ctx, "XA COMMIT '"+xid+"'"); err == nil {
 			st.Close()

@@ -115,6 +115,10 @@ func (e *Executor) checkXA(s *Session, text []byte, cq *classify.Query, opt clas
 			if cq.Count > 1 {
 				return errXA("an XA statement in a query of several statements (send XA statements one at a time)")
 			}
+			if st.Set != nil && len(st.Set.StatementVars) > 0 {
+				// SET STATEMENT character_set_connection = ucs2 FOR XA START ...: the xid's bytes
+				return errXA("an XA statement under SET STATEMENT ... FOR (send it alone)")
+			}
 			if err := e.checkXAStatement(s, text[st.Start:st.End], st.XA); err != nil {
 				return err
 			}
