@@ -60,11 +60,7 @@ func showRows(t *testing.T, db rowsQuerier, q string, args ...any) ([]string, []
 // every database's objects, the rows MariaDB gives for them (the gateway adds a condition on
 // the database column; README "information_schema of one's own keyspaces").
 func TestShowOfOwnKeyspaces(t *testing.T) {
-	addSharedKeyspace(t, "customer")
-	g := secureGateway(t, nil)
-	if err := waitServing(t.Context(), g, "zone1-900"); err != nil {
-		t.Fatal(err)
-	}
+	g := customerGateway(t)
 	ctx := t.Context()
 	direct := directDB(t, cluster.Primary().Alias())
 	for _, q := range []string{

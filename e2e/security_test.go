@@ -376,11 +376,7 @@ func addSharedKeyspace(t *testing.T, ks string) {
 }
 
 func TestUserLimitedToOneKeyspace(t *testing.T) {
-	addSharedKeyspace(t, "customer")
-	g := secureGateway(t, nil)
-	if err := waitServing(t.Context(), g, "zone1-900"); err != nil {
-		t.Fatal(err)
-	}
+	g := customerGateway(t)
 	ctx := t.Context()
 
 	// its own keyspace works
@@ -486,6 +482,18 @@ func TestUserLimitedToOneKeyspace(t *testing.T) {
 	}
 }
 
+// customerGateway adds keyspace customer on the shared server (addSharedKeyspace) and
+// returns a secureGateway that serves it; user cust may use only that keyspace.
+func customerGateway(t *testing.T) *gatewayT {
+	t.Helper()
+	addSharedKeyspace(t, "customer")
+	g := secureGateway(t, nil)
+	if err := waitServing(t.Context(), g, "zone1-900"); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 func grpcClientOf(t *testing.T, g *gatewayT, user, pass string, opts ...grpc.DialOption) vtgateservice.VitessClient {
 	t.Helper()
 	if len(opts) == 0 {
@@ -504,11 +512,7 @@ func grpcClientOf(t *testing.T, g *gatewayT, user, pass string, opts ...grpc.Dia
 // information_schema only that keyspace's database (and information_schema's own tables),
 // through every spelling and the prepared form, with the same rows as MariaDB gives for them.
 func TestInformationSchemaOfOwnKeyspaces(t *testing.T) {
-	addSharedKeyspace(t, "customer")
-	g := secureGateway(t, nil)
-	if err := waitServing(t.Context(), g, "zone1-900"); err != nil {
-		t.Fatal(err)
-	}
+	g := customerGateway(t)
 	ctx := t.Context()
 	cust := openDB(t, userDSN(g, "cust", "cust-pw", "customer"))
 	app := openDB(t, userDSN(g, "app", "app", "customer"))

@@ -410,7 +410,10 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	if sharded { // sharded keyspaces (sharded_prepare.go)
 		return e.shardedExecute(c, s, st, cmd, ss)
 	}
-	prepares := prepareOps([]byte(st.Query), q) // SQL PREPAREs of a compound statement's body (sqlprepare.go)
+	var prepares []prepareOp // SQL PREPAREs of a compound statement's body (sqlprepare.go)
+	if q.parsed.Flags.Has(classify.SQLPrepare) {
+		prepares = prepareOps([]byte(st.Query), q) // (no copy of the text for other executions)
+	}
 	if err := checkSQLPrepares(c.MaxPreparedStmts(), s.sqlPrepared, prepares); err != nil {
 		return c.WriteError(err)
 	}
