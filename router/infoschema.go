@@ -1,7 +1,6 @@
 package router
 
 import (
-	"bytes"
 	"encoding/hex"
 	"slices"
 	"strings"
@@ -68,17 +67,27 @@ var afterTable = map[string]bool{
 }
 
 // mentionsInfoSchema is the quick test: does q name information_schema at all (any case)?
-func mentionsInfoSchema(q []byte) bool {
-	for i := 0; i+len(infoSchema) <= len(q); i++ {
-		c := q[i] | 0x20
-		if c != 'i' {
-			continue
+func mentionsInfoSchema(q []byte) bool { return containsFold(q, infoSchema) }
+
+// containsFold reports whether q holds the lower-case ASCII word w, in any case.
+func containsFold(q []byte, w string) bool {
+	for i := 0; i+len(w) <= len(q); i++ {
+		j := 0
+		for j < len(w) && lower(q[i+j]) == w[j] {
+			j++
 		}
-		if j := bytes.IndexByte(q[i:], '_'); j == len("information") && strings.EqualFold(string(q[i:i+len(infoSchema)]), infoSchema) {
+		if j == len(w) {
 			return true
 		}
 	}
 	return false
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // filterInfoSchema rewrites q for a user who may see only the databases in allowed (see the

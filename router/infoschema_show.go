@@ -49,14 +49,7 @@ var listingShows = []listingShow{
 }
 
 // mentionsShow is the quick test for listing SHOWs: does q have "show" (any case)?
-func mentionsShow(q []byte) bool {
-	for i := 0; i+4 <= len(q); i++ {
-		if q[i]|0x20 == 's' && q[i+1]|0x20 == 'h' && q[i+2]|0x20 == 'o' && q[i+3]|0x20 == 'w' {
-			return true
-		}
-	}
-	return false
-}
+func mentionsShow(q []byte) bool { return containsFold(q, "show") }
 
 // showTokens are the tokens of a statement, and whether one was in an executable comment;
 // false when the statement cannot be read.
