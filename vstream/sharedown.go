@@ -81,7 +81,6 @@ func (s *subscription) startHandover() *handover {
 		ho.pos = ho.from.withMariaGTID(ho.g)
 	}
 	go func() {
-		defer close(ho.done)
 		c, err := ho.open()
 		ho.mu.Lock()
 		if ho.stopped {
@@ -89,6 +88,7 @@ func (s *subscription) startHandover() *handover {
 			if c != nil {
 				c.close()
 			}
+			close(ho.done)
 			return
 		}
 		ho.conn, ho.err = c, err
@@ -96,6 +96,9 @@ func (s *subscription) startHandover() *handover {
 			ho.timer = time.AfterFunc(s.idle, ho.expire)
 		}
 		ho.mu.Unlock()
+		// done before the signal: a reader woken by it must find the dump taken-ready (take),
+		// or it waits for a signal that was already spent, until its watchdog gives up.
+		close(ho.done)
 		s.signal()
 	}()
 	return ho
