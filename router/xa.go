@@ -16,7 +16,11 @@ import (
 // that is not an admin may end (XA COMMIT | ROLLBACK) only
 //   - the branch its session started (XA START) and has not ended, or
 //   - a branch the same gateway user prepared (XA PREPARE) through this gateway process, whose
-//     session is gone (a reconnect: the branch outlives its connection).
+//     session is gone (a reconnect: the branch outlives its connection), from a session on
+//     the same keyspace and shard. An xid is unique on one MariaDB server only: the same xid
+//     prepared by another user on another server is another branch, and must not make this
+//     one theirs (records are kept by keyspace and shard, which follow the branch through a
+//     failover, where a server address would not).
 //
 // Any other xid, and XA statements the gateway cannot see before they run (inside a compound
 // statement, EXECUTE IMMEDIATE or a prepared statement's text), need an admin, as XA RECOVER
@@ -29,14 +33,21 @@ const (
 	maxPreparedXAPerUser = 256
 )
 
+// xaKey names a prepared branch: its xid on the keyspace and shard it was prepared on
+// (xaScope).
+type xaKey struct {
+	scope string
+	xid   classify.Xid
+}
+
 // xaOwners remembers which gateway user prepared each prepared XA branch.
 type xaOwners struct {
 	mu     sync.Mutex
-	owner  map[classify.Xid]string
+	owner  map[xaKey]string
 	byUser map[string]int
 }
 
-func (o *xaOwners) ownedBy(x classify.Xid, user string) bool {
+func (o *xaOwners) ownedBy(x xaKey, user string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	u, ok := o.owner[x]
@@ -44,7 +55,7 @@ func (o *xaOwners) ownedBy(x classify.Xid, user string) bool {
 }
 
 // reserve checks that user may prepare one more branch.
-func (o *xaOwners) reserve(x classify.Xid, user string) error {
+func (o *xaOwners) reserve(x xaKey, user string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if _, ok := o.owner[x]; ok {
@@ -59,11 +70,11 @@ func (o *xaOwners) reserve(x classify.Xid, user string) error {
 	return nil
 }
 
-func (o *xaOwners) add(x classify.Xid, user string) {
+func (o *xaOwners) add(x xaKey, user string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.owner == nil {
-		o.owner, o.byUser = map[classify.Xid]string{}, map[string]int{}
+		o.owner, o.byUser = map[xaKey]string{}, map[string]int{}
 	}
 	if prev, ok := o.owner[x]; ok {
 		o.byUser[prev]--
@@ -72,7 +83,7 @@ func (o *xaOwners) add(x classify.Xid, user string) {
 	o.byUser[user]++
 }
 
-func (o *xaOwners) remove(x classify.Xid) {
+func (o *xaOwners) remove(x xaKey) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if u, ok := o.owner[x]; ok {
@@ -81,6 +92,25 @@ func (o *xaOwners) remove(x classify.Xid) {
 			delete(o.byUser, u)
 		}
 	}
+}
+
+// xaKey is xid's record key in the session's keyspace and shard (the shard resolved as the
+// statement's routing resolves it: a keyspace's only shard by name). A session the routing
+// cannot place gets an empty scope: its statement does not run.
+func (e *Executor) xaKey(s *Session, xid classify.Xid) xaKey {
+	snap := e.reg.Snapshot()
+	t := s.target
+	if !s.hasTarget {
+		if len(snap.Keyspaces) == 0 {
+			return xaKey{xid: xid}
+		}
+		t = Target{Keyspace: snap.Keyspaces[0]}
+	}
+	sh, err := resolveShard(snap, t)
+	if err != nil {
+		return xaKey{xid: xid}
+	}
+	return xaKey{scope: t.Keyspace + "/" + sh.Name, xid: xid}
 }
 
 // errXA is the refusal of an XA statement that ends a branch the session does not own.
@@ -147,14 +177,14 @@ func (e *Executor) checkXAStatement(s *Session, text []byte, xa *classify.XAStat
 		}
 	}
 	if xa.Verb == classify.XACommit || xa.Verb == classify.XARollback {
-		if s.hasXA && s.xa == xa.Xid || e.xaOwners.ownedBy(xa.Xid, s.userName) {
+		if s.hasXA && s.xa == xa.Xid || e.xaOwners.ownedBy(e.xaKey(s, xa.Xid), s.userName) {
 			return nil
 		}
 		return errXA("XA COMMIT | ROLLBACK of an XA transaction this session did not start and user " +
 			s.userName + " did not prepare through this gateway")
 	}
 	if xa.Verb == classify.XAPrepare {
-		return e.xaOwners.reserve(xa.Xid, s.userName)
+		return e.xaOwners.reserve(e.xaKey(s, xa.Xid), s.userName)
 	}
 	return nil
 }
@@ -267,7 +297,7 @@ func (e *Executor) xaDone(s *Session, text []byte, cq *classify.Query, opt class
 		for st := range statementsOf(text, cq, opt) {
 			if st.Kind == classify.KindXA && st.XA != nil && st.XA.HasXid &&
 				(st.XA.Verb == classify.XACommit || st.XA.Verb == classify.XARollback) {
-				e.xaOwners.remove(st.XA.Xid)
+				e.xaOwners.remove(e.xaKey(s, st.XA.Xid))
 			}
 		}
 		return
@@ -281,12 +311,12 @@ func (e *Executor) xaDone(s *Session, text []byte, cq *classify.Query, opt class
 	case code == 0 && xa.Verb == classify.XAStart:
 		s.xa, s.hasXA = xa.Xid, true
 	case code == 0 && xa.Verb == classify.XAPrepare:
-		e.xaOwners.add(xa.Xid, s.userName)
+		e.xaOwners.add(e.xaKey(s, xa.Xid), s.userName)
 	case code == 0 && (xa.Verb == classify.XACommit || xa.Verb == classify.XARollback),
 		code == mysql.ER_XA_RBROLLBACK || code == mysql.ER_XA_RBTIMEOUT || code == mysql.ER_XA_RBDEADLOCK:
 		// ended, or rolled back by the server: the branch is gone
 		if xa.Verb == classify.XACommit || xa.Verb == classify.XARollback {
-			e.xaOwners.remove(xa.Xid)
+			e.xaOwners.remove(e.xaKey(s, xa.Xid))
 		}
 		if mine {
 			s.hasXA = false

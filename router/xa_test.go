@@ -12,7 +12,7 @@ import (
 
 func TestXAOwnersBounds(t *testing.T) {
 	var o xaOwners
-	xid := func(i int) classify.Xid { return classify.Xid{Gtrid: fmt.Sprint(i), FormatID: 1} }
+	xid := func(i int) xaKey { return xaKey{scope: "ks/0", xid: classify.Xid{Gtrid: fmt.Sprint(i), FormatID: 1}} }
 	for i := range maxPreparedXAPerUser {
 		if err := o.reserve(xid(i), "a"); err != nil {
 			t.Fatalf("branch %d: %v", i, err)
@@ -43,5 +43,21 @@ func TestXAOwnersBounds(t *testing.T) {
 	o.add(xid(4), "b")
 	if o.byUser["a"] != maxPreparedXAPerUser-2 || o.byUser["b"] != 1 {
 		t.Fatalf("counts: %v", o.byUser)
+	}
+}
+
+// TestXAOwnersScoped: the same xid on two shards is two branches, each its own preparer's.
+func TestXAOwnersScoped(t *testing.T) {
+	var o xaOwners
+	x := classify.Xid{Gtrid: "x", FormatID: 1}
+	a, b := xaKey{scope: "customer/-80", xid: x}, xaKey{scope: "customer/80-", xid: x}
+	o.add(a, "app")
+	o.add(b, "other")
+	if !o.ownedBy(a, "app") || o.ownedBy(a, "other") || !o.ownedBy(b, "other") || o.ownedBy(b, "app") {
+		t.Fatalf("owners %v", o.owner)
+	}
+	o.remove(b)
+	if !o.ownedBy(a, "app") {
+		t.Fatal("ending other's branch removed app's record")
 	}
 }

@@ -1,0 +1,110 @@
+package sharding
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/vtdirect/vtdirect/acl"
+	"github.com/vtdirect/vtdirect/gateway"
+)
+
+// TestXAOwnershipAcrossServers: an xid is unique on one MariaDB server only. User other
+// prepares, on shard 80- (another server), a branch with the xid of app's prepared branch on
+// shard -80; it must not make app's branch its own: other's XA COMMIT of it on -80 is refused
+// (1227) and changes nothing, and app still ends its own branch after a reconnect. Each one's
+// branch commits on its own shard. (Before the gateway kept its records by keyspace and
+// shard, other's PREPARE took app's record over: other committed app's branch, and app was
+// refused its own.)
+func TestXAOwnershipAcrossServers(t *testing.T) {
+	ctx := t.Context()
+	policy, err := acl.New(acl.Config{Users: map[string]acl.UserConfig{"ops": {Admin: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGateway(t, func(c *gateway.Config) {
+		c.Users = map[string]string{"app": "app", "other": "other-pw", "ops": "ops-pw"}
+		c.Access = policy
+	})
+	userDSN := func(user, pass, target string) string {
+		return fmt.Sprintf("%s:%s@tcp(%s)/%s", user, pass, g.MySQLAddr(), target)
+	}
+	xid := fmt.Sprintf("xa-across-%d", time.Now().UnixNano())
+	const appID, otherID = 990001, 990002
+	shards := map[int]string{appID: "-80", otherID: "80-"}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ops := openDB(t, userDSN("ops", "ops-pw", "customer:-80"))
+		ops.ExecContext(ctx, "XA ROLLBACK '"+xid+"'")
+		for id, sh := range shards {
+			db := shardDB(t, sharded.Primary(sh).Alias())
+			db.ExecContext(ctx, "XA ROLLBACK '"+xid+"'")
+			db.ExecContext(ctx, "DELETE FROM customer WHERE customer_id = ?", id)
+		}
+	})
+
+	// prepare starts the branch on a connection of its own, prepares it and closes the
+	// connection: the branch outlives it.
+	prepare := func(user, pass, shard string, id int) {
+		t.Helper()
+		db := openDB(t, userDSN(user, pass, "customer:"+shard))
+		c := conn(t, db)
+		for _, q := range []string{"XA START '" + xid + "'", fmt.Sprintf("INSERT INTO customer VALUES (%d, 'xa')", id), "XA END '" + xid + "'", "XA PREPARE '" + xid + "'"} {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s as %s on %s: %v", q, user, shard, err)
+			}
+		}
+		// While the branch is open, the session cannot move to another server's shard.
+		other := map[string]string{"-80": "80-", "80-": "-80"}[shard]
+		if _, err := c.ExecContext(ctx, "USE `customer:"+other+"`"); err == nil {
+			t.Fatalf("USE customer:%s with a prepared branch on %s succeeded", other, shard)
+		}
+		c.Raw(func(any) error { return driver.ErrBadConn }) // close the client's connection itself
+		c.Close()
+		db.Close()
+	}
+	// end runs XA COMMIT of a branch whose connection may still be closing: MariaDB answers
+	// 1397 (unknown xid) until the branch is detached from it.
+	end := func(db *sql.DB) error {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, err := db.ExecContext(ctx, "XA COMMIT '"+xid+"'")
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) || me.Number != 1397 || time.Now().After(deadline) {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	committed := func(sh string, id int) int64 {
+		return queryInt(t, shardDB(t, sharded.Primary(sh).Alias()), "SELECT COUNT(*) FROM customer WHERE customer_id = ?", id)
+	}
+
+	prepare("app", "app", "-80", appID)
+	prepare("other", "other-pw", "80-", otherID)
+
+	otherOn80 := openDB(t, userDSN("other", "other-pw", "customer:-80"))
+	mysqlErr(t, end(otherOn80), 1227)
+	if n := committed("-80", appID); n != 0 {
+		t.Fatalf("app's branch was committed by other's refused XA COMMIT (%d rows)", n)
+	}
+	if err := end(openDB(t, userDSN("app", "app", "customer:-80"))); err != nil {
+		t.Fatalf("app's XA COMMIT of its own branch after a reconnect: %v", err)
+	}
+	if err := end(openDB(t, userDSN("other", "other-pw", "customer:80-"))); err != nil {
+		t.Fatalf("other's XA COMMIT of its own branch after a reconnect: %v", err)
+	}
+	for id, sh := range shards {
+		if n := committed(sh, id); n != 1 {
+			t.Errorf("customer %d on %s: %d rows after its XA COMMIT, want 1", id, sh, n)
+		}
+	}
+}
