@@ -1,6 +1,8 @@
 package router
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"vitess.io/vitess/go/vt/sqlparser"
@@ -64,6 +66,7 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 		{q: "SELECT `db.t`.a FROM `db.t`", want: true}, // a table named db.t
 		{q: "SELECT t.a, @x.y, @@session.sql_mode FROM t", want: true},
 		{q: "SELECT t.a FROM t WHERE t.b = 1--1", want: true},
+		{q: hibernateSelect(30), want: true}, // 1.4 KB
 
 		// Another database, however it is written.
 		{q: "SELECT t0.id FROM other.users t0", want: false},
@@ -91,6 +94,9 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 		{q: "SELECT t.a FROM t /*!99999 WHERE t.b = 1 */", want: false},   // MariaDB may skip it
 		{q: "SELECT t.a FROM t /*M!100500 WHERE t.b = 1 */", want: false}, // as may a MariaDB below 10.5
 		{q: "SELECT t.a FROM t /*! , other.u */", want: false},
+		// Read as code, other.u is a column in a subquery; skipped, as MariaDB does, a table.
+		{q: "SELECT t.a FROM t /*!99999 WHERE t.b IN (SELECT t.c */ , other.u /*!99999 FROM t) */", want: false},
+		{q: "SELECT t.a FROM t /*M!999999 WHERE t.b IN (SELECT t.c */ , other.u /*M!999999 FROM t) */", want: false},
 		{q: "SELECT s.nextval FROM t", want: false}, // a sequence under sql_mode ORACLE
 		{q: "SELECT db.s.currval", want: false},
 		{q: "SELECT NEXT VALUE FOR s, t.a FROM t", want: false}, // classify: a sequence
@@ -105,6 +111,7 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 		{q: "SELECT t.a FROM t WHERE t.a = 'unterminated", want: false},
 		{q: "CALL p.x()", want: false},
 		{q: "SET @a = (SELECT t.a FROM t)", want: false},
+		{q: hibernateSelect(60), want: false}, // 2.8 KB: not worth its parse (maxParsed)
 	}
 	for _, tt := range tests {
 		q := []byte(tt.q)
@@ -113,6 +120,20 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 			t.Errorf("currentDatabaseOnly(%q) = %v, want %v", tt.q, got, tt.want)
 		}
 	}
+}
+
+// hibernateSelect is a Hibernate-style SELECT of n columns, each qualified and aliased.
+func hibernateSelect(n int) string {
+	var b strings.Builder
+	b.WriteString("select ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "customer0_.column_number_%d as column_%d_0_", i, i)
+	}
+	b.WriteString(" from customer customer0_ where customer0_.id=?")
+	return b.String()
 }
 
 // BenchmarkCurrentDatabaseOnly is what the router adds to a statement whose connection
@@ -125,6 +146,7 @@ func BenchmarkCurrentDatabaseOnly(b *testing.B) {
 		{"unqualified", "SELECT id, name, email FROM users WHERE id = 42"},
 		{"orm", "SELECT t0.id, t0.name, t0.email FROM users t0 WHERE t0.id = 42"},
 		{"orm_join", "SELECT u.id, u.name, o.id, o.total FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id = 42 ORDER BY o.id DESC LIMIT 10"},
+		{"hibernate_30_columns", hibernateSelect(30)},
 	} {
 		q := []byte(bc.q)
 		cq := classify.Analyze(q, classify.Options{})
