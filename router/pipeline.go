@@ -57,10 +57,17 @@ func parsedCurrentDatabaseOnly(p *sqlparser.Parser, q []byte, opt classify.Optio
 	tz := classify.NewTokenizer(q, opt)
 	text := make([]byte, 0, len(q)+len(q)/8)
 	dots := 0 // the statement's qualified names, as MariaDB reads them
-	judge := func() bool {
+	judge := func() (ok bool) {
 		if len(text) == 0 {
 			return true // after a trailing ';'
 		}
+		// The parser reads a client's text inside the exchange with a backend connection: a
+		// panic of its own (a bug) refuses the proof rather than ending the session there.
+		defer func() {
+			if recover() != nil {
+				ok = false
+			}
+		}()
 		stmt, err := p.Parse(string(text))
 		if err != nil {
 			return false // MySQL's grammar does not read it: it cannot be judged

@@ -25,6 +25,7 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 	p := testParser(t)
 	ansi := classify.Options{AnsiQuotes: true}
 	noBackslash := classify.Options{NoBackslashEscapes: true}
+	gbk := classify.Options{Charset: classify.CharsetGBK}
 	tests := []struct {
 		q    string
 		opt  classify.Options
@@ -91,8 +92,11 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 		{q: "SELECT t.a FROM t; SELECT u.a FROM other.u", want: false}, // the second statement
 		{q: `select "o"."t".a from t`, opt: ansi, want: false},
 		{q: "SELECT t.a FROM t WHERE t.b = 'x\\' AND 1 = other.u.c -- '", opt: noBackslash, want: false},
-		{q: "SELECT t.a FROM t /*!99999 WHERE t.b = 1 */", want: false},   // MariaDB may skip it
-		{q: "SELECT t.a FROM t /*M!100500 WHERE t.b = 1 */", want: false}, // as may a MariaDB below 10.5
+		// In gbk, 0x81 0x5c is one character: the string ends after it, other.u.c is code.
+		{q: "SELECT t.a FROM t WHERE t.b = '\x81\\' AND 1 = other.u.c -- '", opt: gbk, want: false},
+		{q: "SELECT t.a FROM t WHERE t.b = '\x81\\' AND 1 = other.u.c -- '", want: true}, // utf8: a string to the end
+		{q: "SELECT t.a FROM t /*!99999 WHERE t.b = 1 */", want: false},                  // MariaDB may skip it
+		{q: "SELECT t.a FROM t /*M!100500 WHERE t.b = 1 */", want: false},                // as may a MariaDB below 10.5
 		{q: "SELECT t.a FROM t /*! , other.u */", want: false},
 		// Read as code, other.u is a column in a subquery; skipped, as MariaDB does, a table.
 		{q: "SELECT t.a FROM t /*!99999 WHERE t.b IN (SELECT t.c */ , other.u /*!99999 FROM t) */", want: false},
@@ -159,4 +163,24 @@ func BenchmarkCurrentDatabaseOnly(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzCurrentDatabaseOnly: any query under any options gets an answer (no panic), and a
+// query the tokenizer alone proves keeps its answer.
+func FuzzCurrentDatabaseOnly(f *testing.F) {
+	for _, q := range []string{"SELECT t0.id FROM users t0 WHERE t0.id = 1", "select * from other.t",
+		"SELECT t.a FROM t /*!99999 , other.u */", "INSERT INTO t (t.a) VALUES (1)", `select "t"."a" from t`,
+		"SELECT t.a FROM t WHERE t.b = '\x81\\' AND 1 = other.u.c -- '", "SELECT `a``b`.c FROM t; SELECT @x.y"} {
+		f.Add(q, uint8(0))
+	}
+	p := testParser(f)
+	f.Fuzz(func(t *testing.T, q string, mode uint8) {
+		opt := classify.Options{AnsiQuotes: mode&1 != 0, NoBackslashEscapes: mode&2 != 0, Charset: classify.Charset(mode >> 2 % 6)}
+		qb := []byte(q)
+		cq := classify.Analyze(qb, opt)
+		got := currentDatabaseOnly(p, qb, &cq, opt)
+		if classify.CurrentDatabaseOnly(qb, &cq, opt) && !got {
+			t.Errorf("currentDatabaseOnly(%q) = false where the tokenizer proves it", q)
+		}
+	})
 }
