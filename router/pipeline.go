@@ -45,10 +45,10 @@ func currentDatabaseOnly(p *sqlparser.Parser, q []byte, cq *classify.Query, opt 
 	return parsedCurrentDatabaseOnly(p, q, opt)
 }
 
-// maxParsed is the longest query parsed to prove it: the parse costs about 60-90 ns a byte
-// (BenchmarkCurrentDatabaseOnly: 6 µs for an ORM's point select, 85 µs for a 1.4 KB SELECT
-// of 30 columns, on a loaded 2-core machine), so beyond a few KB it would cost more than the
-// round trip it saves even across a network (100-300 µs).
+// maxParsed is the longest query parsed to prove it: the parse costs some 25-90 ns a byte
+// (BenchmarkCurrentDatabaseOnly on a loaded 2-core machine: 5-9 µs for an ORM's point
+// select, 36-107 µs for a 1.4 KB SELECT of 30 columns), so beyond a few KB it would cost
+// more than the round trip it saves even across a network (100-300 µs).
 const maxParsed = 2 << 10
 
 // parsedCurrentDatabaseOnly reports whether every statement of q parses and qualifies names
