@@ -16,6 +16,8 @@ import (
 // on one backend connection. Its database is dropped (before a probe notices); through it, a
 // statement that reaches another database gets 1049 and does not run: the row is not
 // inserted, the lock not taken. (Sent in the switch's write, it ran in information_schema.)
+// One that reaches only its own database's tables goes in the switch's write
+// (TestSwitchPipelined): it ran in information_schema and changed nothing either.
 func TestFailedSwitchRunsNothing(t *testing.T) {
 	const ks = "swgone"
 	ctx := t.Context()
@@ -31,6 +33,13 @@ func TestFailedSwitchRunsNothing(t *testing.T) {
 		ran     func() (bool, error)
 	}{
 		{"insert into another database", "INSERT INTO " + main + ".sw_probe VALUES (1)", func() (bool, error) {
+			var n int
+			err := pdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+main+".sw_probe").Scan(&n)
+			return n > 0, err
+		}},
+		// Pipelined (its qualifier is its table's): it ran in information_schema, not in the
+		// database the connection was on, which has a sw_probe.
+		{"pipelined with a qualified column", "INSERT INTO sw_probe (id) VALUES (1) ON DUPLICATE KEY UPDATE id = sw_probe.id", func() (bool, error) {
 			var n int
 			err := pdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+main+".sw_probe").Scan(&n)
 			return n > 0, err
