@@ -273,7 +273,8 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 			req.Frame = cmd.Frame
 			if conn.SwitchPending() {
 				// Only a statement that cannot reach another database goes in the switch's
-				// write (tabletserver/schema.go): the scan runs on a switch only.
+				// write (tabletserver/schema.go): the scan, and the parse of a query with qualified
+				// names (pipeline.go), run on a switch only.
 				req.Pipeline = currentDatabaseOnly(e.parser, text, &q.parsed, q.opt)
 			}
 			return conn.Exec(s.ctx, req, c.RawWriter())
