@@ -76,17 +76,24 @@ const boundKinds = Kinds(1<<KindSelect | 1<<KindInsert | 1<<KindUpdate | 1<<Kind
 const unboundFlags = TakesLock | ReleasesLock | Call | Compound | Admin | XA | SQLPrepare | WritesSequence |
 	ReadsSequence | Kills | LocalInfile | ServerInternals | OpensHandler | ClosesHandler | Release | Chain
 
+// TablesOnly reports whether query cq reaches nothing but the tables its names name (and the
+// stored functions it calls): every statement a SELECT, INSERT, UPDATE, DELETE or REPLACE
+// with no lock, routine call, sequence or other effect beyond its tables. Which database
+// those names are in is the other half of CurrentDatabaseOnly; a caller with a parser may
+// answer it for qualified names this package cannot tell apart (db.t from t.col).
+func TablesOnly(cq *Query) bool {
+	return cq.Count > 0 && cq.Kinds&^boundKinds == 0 && !cq.Flags.Any(unboundFlags)
+}
+
 // CurrentDatabaseOnly reports whether query q, which Analyze classified as cq with opt,
-// provably reaches no database but the current one, whichever that is: every statement a
-// SELECT, INSERT, UPDATE, DELETE or REPLACE with no qualified name (but information_schema's)
-// and no lock, routine call, sequence or other effect beyond its tables. Run in another
-// database than meant, such a query fails or touches only that database; a stored function
-// it calls unqualified is looked up there too. (A UDF, CREATE FUNCTION ... SONAME, is global
-// and looks like a built-in function: a gateway whose servers have UDFs with side effects
-// must not rely on this.) The qualifier scan tokenizes q again: call it only when the answer
-// matters.
+// provably reaches no database but the current one, whichever that is: TablesOnly, with no
+// qualified name (but information_schema's). Run in another database than meant, such a
+// query fails or touches only that database; a stored function it calls unqualified is
+// looked up there too. (A UDF, CREATE FUNCTION ... SONAME, is global and looks like a
+// built-in function: a gateway whose servers have UDFs with side effects must not rely on
+// this.) The qualifier scan tokenizes q again: call it only when the answer matters.
 func CurrentDatabaseOnly(q []byte, cq *Query, opt Options) bool {
-	if cq.Count == 0 || cq.Kinds&^boundKinds != 0 || cq.Flags.Any(unboundFlags) {
+	if !TablesOnly(cq) {
 		return false
 	}
 	for name := range Qualifiers(q, opt) {

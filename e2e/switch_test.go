@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 // on one backend connection. Its database is dropped (before a probe notices); through it, a
 // statement that reaches another database gets 1049 and does not run: the row is not
 // inserted, the lock not taken. (Sent in the switch's write, it ran in information_schema.)
+// One that reaches only its own database's tables goes in the switch's write
+// (TestSwitchPipelined): it ran in information_schema and changed nothing either.
 func TestFailedSwitchRunsNothing(t *testing.T) {
 	const ks = "swgone"
 	ctx := t.Context()
@@ -30,6 +33,13 @@ func TestFailedSwitchRunsNothing(t *testing.T) {
 		ran     func() (bool, error)
 	}{
 		{"insert into another database", "INSERT INTO " + main + ".sw_probe VALUES (1)", func() (bool, error) {
+			var n int
+			err := pdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+main+".sw_probe").Scan(&n)
+			return n > 0, err
+		}},
+		// Pipelined (its qualifier is its table's): it ran in information_schema, not in the
+		// database the connection was on, which has a sw_probe.
+		{"pipelined with a qualified column", "INSERT INTO sw_probe (id) VALUES (1) ON DUPLICATE KEY UPDATE id = sw_probe.id", func() (bool, error) {
 			var n int
 			err := pdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+main+".sw_probe").Scan(&n)
 			return n > 0, err
@@ -75,7 +85,8 @@ func TestFailedSwitchRunsNothing(t *testing.T) {
 }
 
 // TestSwitchPipelined: a statement bound to its tablet's database goes in the switch's write
-// (no switch alone); one that names another database waits for the switch's OK.
+// (no switch alone), also with its columns qualified by a table or an alias as ORMs write
+// them; one that names another database waits for the switch's OK.
 func TestSwitchPipelined(t *testing.T) {
 	const ks = "swgone"
 	ctx := t.Context()
@@ -96,24 +107,45 @@ func TestSwitchPipelined(t *testing.T) {
 	a := openDB(t, dsn(g, cluster.Layout.Keyspace))
 	b := openDB(t, dsn(g, ks))
 	for _, tt := range []struct {
-		q     string
-		alone uint64
+		q        string
+		prepared bool // executed with COM_STMT_EXECUTE, prepared before the other keyspace's statement
+		alone    uint64
 	}{
-		{"SELECT v FROM t WHERE id = 1", 0},
-		{"UPDATE t SET v = 'only swgone' WHERE id = 1", 0},
-		{"SELECT v FROM " + ks + ".t WHERE id = 1", 1},
+		{"SELECT v FROM t WHERE id = 1", false, 0},
+		{"UPDATE t SET v = 'only swgone' WHERE id = 1", false, 0},
+		{"SELECT v FROM " + ks + ".t WHERE id = 1", false, 1},
+		{"SELECT t0.id, t0.v FROM t t0 WHERE t0.id = 1", false, 0},
+		{"UPDATE t SET t.v = 'only swgone' WHERE t.id = 1", false, 0},
+		{"SELECT t0.id, t0.v FROM " + ks + ".t t0 WHERE t0.id = 1", false, 1},
+		{"SELECT t0.v FROM t t0 WHERE t0.id IN (SELECT u.id FROM " + ks + ".t u)", false, 1},
+		{"SELECT t0.id, t0.v FROM t t0 WHERE t0.id = ?", true, 0},
+		{"SELECT t0.id, t0.v FROM " + ks + ".t t0 WHERE t0.id = ?", true, 1},
 	} {
+		var stmt *sql.Stmt
+		if tt.prepared {
+			var err error
+			if stmt, err = b.PrepareContext(ctx, tt.q); err != nil {
+				t.Fatalf("prepare %s: %v", tt.q, err)
+			}
+		}
 		if _, err := a.ExecContext(ctx, "SELECT 1"); err != nil {
 			t.Fatal(err)
 		}
 		before := primaryBackend()
-		if _, err := b.ExecContext(ctx, tt.q); err != nil {
+		var err error
+		if stmt != nil {
+			_, err = stmt.ExecContext(ctx, 1)
+			stmt.Close()
+		} else {
+			_, err = b.ExecContext(ctx, tt.q)
+		}
+		if err != nil {
 			t.Fatalf("%s: %v", tt.q, err)
 		}
 		after := primaryBackend()
 		if after.Switches != before.Switches+1 || after.SwitchesAlone != before.SwitchesAlone+tt.alone {
-			t.Errorf("%s: %d switches, %d alone; want 1, %d", tt.q, after.Switches-before.Switches,
-				after.SwitchesAlone-before.SwitchesAlone, tt.alone)
+			t.Errorf("%s (prepared %v): %d switches, %d alone; want 1, %d", tt.q, tt.prepared,
+				after.Switches-before.Switches, after.SwitchesAlone-before.SwitchesAlone, tt.alone)
 		}
 	}
 }

@@ -51,6 +51,10 @@ func New(cfg Config) (*Planner, error) {
 	return &Planner{parser: parser, max: cfg.CacheSize, cache: map[string]*list.Element{}, lru: list.New()}, nil
 }
 
+// Parser returns the planner's SQL parser (safe for concurrent use), for a caller that reads
+// statements with the grammar the planner does.
+func (p *Planner) Parser() *sqlparser.Parser { return p.parser }
+
 // Request is a statement to plan.
 type Request struct {
 	// Keyspace is the session's target keyspace (sharded).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
+	"vitess.io/vitess/go/vt/sqlparser"
 
 	"github.com/vtdirect/vtdirect/acl"
 	"github.com/vtdirect/vtdirect/classify"
@@ -49,6 +50,9 @@ type Executor struct {
 
 	// sharded plans and runs the statements of sharded keyspaces (sharded.go).
 	sharded *shardedExec
+	// parser is the planner's, shared: it also proves statements may go in their schema
+	// switch's write (pipeline.go).
+	parser *sqlparser.Parser
 
 	// policy is the access rules in force (SetPolicy); dbIndex caches which keyspace each
 	// tablet database belongs to, for the snapshot it was built from.
@@ -130,6 +134,7 @@ func NewExecutor(cfg Config, reg Registry) (*Executor, error) {
 		return nil, err
 	}
 	e.sharded = sx
+	e.parser = sx.planner.Parser()
 	return e, nil
 }
 
@@ -268,8 +273,9 @@ func (e *Executor) ComQuery(c *mysqlserver.Conn, cmd *mysqlserver.Command) error
 			req.Frame = cmd.Frame
 			if conn.SwitchPending() {
 				// Only a statement that cannot reach another database goes in the switch's
-				// write (tabletserver/schema.go): the scan runs on a switch only.
-				req.Pipeline = classify.CurrentDatabaseOnly(text, &q.parsed, q.opt)
+				// write (tabletserver/schema.go): the scan, and the parse of a query with qualified
+				// names (pipeline.go), run on a switch only.
+				req.Pipeline = currentDatabaseOnly(e.parser, text, &q.parsed, q.opt)
 			}
 			return conn.Exec(s.ctx, req, c.RawWriter())
 		})
@@ -428,7 +434,7 @@ func (e *Executor) ComStmtExecute(c *mysqlserver.Conn, st *mysqlserver.Stmt, cmd
 	}
 	res, err := e.run(c, s, q, false, func(conn *tabletserver.Conn, req *tabletserver.Request) (tabletserver.Result, error) {
 		if conn.SwitchPending() { // as for a COM_QUERY (ComQuery)
-			req.Pipeline = classify.CurrentDatabaseOnly([]byte(st.Query), &q.parsed, q.opt)
+			req.Pipeline = currentDatabaseOnly(e.parser, []byte(st.Query), &q.parsed, q.opt)
 		}
 		return conn.ExecStmt(s.ctx, st.Query, cmd.Payload(), long, req, c.RawWriter())
 	})

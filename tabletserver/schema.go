@@ -15,10 +15,10 @@ package tabletserver
 // connection's next switches (a command that needs them off turns them off again first).
 //
 // A command that provably reaches nothing but the current database (Request.Pipeline: the
-// router proves it with classify.CurrentDatabaseOnly; a prepare, a ping) goes in the
-// switch's write, both replies read, so the switch costs no round trip. After a failed switch
-// such a command ran in information_schema, where it can read nothing of a tablet's and write
-// nothing: its reply is dropped. Any other command (a qualified name, GET_LOCK(), CALL, SET
+// router proves it in router/pipeline.go; a prepare, a ping) goes in the switch's write, both
+// replies read, so the switch costs no round trip. After a failed switch such a command ran
+// in information_schema, where it can read nothing of a tablet's and write nothing: its reply
+// is dropped. Any other command (another database's name, GET_LOCK(), CALL, SET
 // GLOBAL, DO, the gateway's own statements) would take effect while its client got the
 // switch's error, and a retry would apply it twice: its switch is written alone (switchFirst)
 // and the command sent only after the switch's OK, one more round trip on a switch only.
