@@ -2,7 +2,6 @@ package classify
 
 import (
 	"iter"
-	"strings"
 )
 
 // Qualifiers yields the qualifier of every qualified name in stmt (one statement's text), as
@@ -97,7 +96,27 @@ func CurrentDatabaseOnly(q []byte, cq *Query, opt Options) bool {
 		return false
 	}
 	for name := range Qualifiers(q, opt) {
-		if !strings.EqualFold(name, "information_schema") {
+		if !IsInformationSchema(name) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsInformationSchema reports whether a database name is information_schema as MariaDB reads
+// it: in any case of its ASCII letters, and no other spelling (strings.EqualFold would take
+// "information_ſchema", with a long s, which MariaDB reads as another database).
+func IsInformationSchema(name string) bool {
+	const want = "information_schema"
+	if len(name) != len(want) {
+		return false
+	}
+	for i := 0; i < len(want); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != want[i] {
 			return false
 		}
 	}

@@ -26,6 +26,13 @@ func TestQualifiers(t *testing.T) {
 		{"select 1 /* from o.t */ -- o2.t", Options{}, nil},
 		{"select 'o.t', 1.5, @a, @@session.sql_mode", Options{}, nil},
 		{"select t.* from t", Options{}, []string{"t"}},
+		// MariaDB ends a number at its exponent: 1e1JOIN is 1e1 JOIN, and the table after it is
+		// another database's; after a dot, t.1e1x is one name
+		{"select 1 from t join u on 1e1JOIN(o.v)", Options{}, []string{"o"}},
+		{"select t.1e1x from t", Options{}, []string{"t"}},
+		// under ANSI_QUOTES @"..." is a quoted name, with no backslash escapes: the subquery is code
+		{`select @"a\", (select count(*) from o.t) -- "`, Options{AnsiQuotes: true}, []string{"o"}},
+		{`select @"a\", (select count(*) from o.t) -- "`, Options{}, nil}, // one string, as MariaDB reads it then
 	}
 	for _, tt := range tests {
 		got := slices.Collect(Qualifiers([]byte(tt.q), tt.opt))
@@ -60,6 +67,8 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 		{"select nextval(s)", false},
 		{"select * from t into outfile '/tmp/x'", false},
 		{"select * from t into dumpfile '/tmp/x'", false},
+		{"select 1e1INTO OUTFILE '/tmp/x'", false}, // 1e1 INTO OUTFILE, as MariaDB reads it
+		{"insert into information_\u017fchema.u values (2)", false}, // not information_schema to MariaDB
 		{"insert into t values (next value for s)", false},
 		{"update t set v = (select get_lock('x', 0))", false},
 		{"select 1 /*! , (select 1 from o.t) */", false},
@@ -174,6 +183,47 @@ func TestPrepareCarriesInnerAdmin(t *testing.T) {
 		st := Analyze([]byte(tt.q), Options{}).First
 		if st.Kind != KindPrepare || st.Flags&(Admin|Kills|ServerInternals) != tt.want {
 			t.Errorf("Analyze(%q) = %s flags %s, want %s", tt.q, st.Kind, st.Flags, tt.want)
+		}
+	}
+}
+
+// TestTokensAfterExponent: a number ends at its exponent's last digit, as in MariaDB's lexer.
+func TestTokensAfterExponent(t *testing.T) {
+	for q, want := range map[string][]TokenKind{
+		"1e1JOIN":  {TokNumber, TokWord},
+		"1E+1from": {TokNumber, TokWord},
+		"1.5e-3x":  {TokNumber, TokWord},
+		"1e1":      {TokNumber},
+		"1ex":      {TokWord}, // no exponent digits: a name
+		"t.1e1x":   {TokWord, TokDot, TokWord},
+	} {
+		var got []TokenKind
+		tz := NewTokenizer([]byte(q), Options{})
+		for tok := tz.Next(); tok.Kind != TokEOF && tok.Kind != TokError; tok = tz.Next() {
+			got = append(got, tok.Kind)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: tokens %v, want %v", q, got, want)
+		}
+	}
+}
+
+// TestStatementsUnderAnsiQuotes: @"..." hides no second statement under ANSI_QUOTES.
+func TestStatementsUnderAnsiQuotes(t *testing.T) {
+	q := []byte(`SELECT @"a\"; INSERT INTO other.u VALUES (77) -- "`)
+	if got := Analyze(q, Options{AnsiQuotes: true}).Count; got != 2 {
+		t.Errorf("under ANSI_QUOTES: %d statements, want 2", got)
+	}
+	if got := Analyze(q, Options{}).Count; got != 1 {
+		t.Errorf("without ANSI_QUOTES: %d statements, want 1 (one string)", got)
+	}
+}
+
+func TestIsInformationSchema(t *testing.T) {
+	for name, want := range map[string]bool{"information_schema": true, "INFORMATION_SCHEMA": true, "Information_Schema": true,
+		"information_\u017fchema": false, "information_schem": false, "information_schema_": false} {
+		if got := IsInformationSchema(name); got != want {
+			t.Errorf("IsInformationSchema(%q) = %v", name, got)
 		}
 	}
 }

@@ -395,6 +395,12 @@ func (t *Tokenizer) number(i int) Token {
 				k++
 			}
 			j = k
+			if t.prev != TokDot {
+				// MariaDB ends a number at its exponent's last digit, whatever follows:
+				// 1e1JOIN is 1e1 and JOIN, 1e1x the column x of value 10. After a dot the
+				// whole is a name (t.1e1x).
+				return t.emit(TokNumber, i, j)
+			}
 		}
 	}
 	if j < len(q) && isIdentStart(q[j]) && q[j] != t.space && q[i] != '.' && !hasByte(q[i:j], '.') {
@@ -473,7 +479,14 @@ func (t *Tokenizer) variable(i int) Token {
 		return t.sysVar(i)
 	}
 	if j < len(q) && (q[j] == '\'' || q[j] == '"' || q[j] == '`') {
-		tok := t.quoted(i, j, q[j], TokString)
+		// The name is read as a string (backslash escapes, unless NO_BACKSLASH_ESCAPES), or
+		// in backquotes or, under ANSI_QUOTES, double quotes as a quoted name (no escapes):
+		// @"a\" ends at its second quote then.
+		kind := TokString
+		if q[j] == '"' && t.opt.AnsiQuotes {
+			kind = TokQuotedIdent
+		}
+		tok := t.quoted(i, j, q[j], kind)
 		if tok.Kind == TokError {
 			return tok
 		}

@@ -416,6 +416,14 @@ func TestUserLimitedToOneKeyspace(t *testing.T) {
 	err = tricky.QueryRowContext(ctx).Scan(&got1, &got2)
 	mysqlErr(t, err, 1044)
 	tricky.Close()
+	// Under ANSI_QUOTES, @"..." is a quoted name with no backslash escapes: @"a\" ends at its
+	// second quote and the subquery on commerce is code (the gateway had read one string and
+	// answered 20 rows of commerce.customer).
+	if _, err := c.ExecContext(ctx, "SET sql_mode = 'ANSI_QUOTES'"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ExecContext(ctx, `SELECT @"a\", (SELECT COUNT(*) FROM commerce.customer) -- "`)
+	mysqlErr(t, err, 1044)
 	if _, err := c.ExecContext(ctx, "SET sql_mode = DEFAULT"); err != nil {
 		t.Fatal(err)
 	}

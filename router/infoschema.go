@@ -168,7 +168,7 @@ func filterInfoSchema(q []byte, opt classify.Options, allowed []string, prepared
 // schemaTable reports information_schema.<a table of schemaColumns>, with its database column.
 func schemaTable(q []byte, db, table classify.Token) (string, bool) {
 	d, ok := classify.IdentName(q, db)
-	if !ok || !strings.EqualFold(d, infoSchema) {
+	if !ok || !classify.IsInformationSchema(d) {
 		return "", false
 	}
 	t, ok := classify.IdentName(q, table)

@@ -21,7 +21,6 @@ package router
 import (
 	"bytes"
 	"errors"
-	"strings"
 
 	"vitess.io/vitess/go/vt/sqlparser"
 
@@ -215,7 +214,7 @@ func qualifiers(stmt sqlparser.Statement) (n int, ok bool) {
 		case sqlparser.TableName: // also the qualifier of a ColName and a StarExpr, visited after them
 			if !node.Qualifier.IsEmpty() {
 				n++
-				if !strings.EqualFold(node.Qualifier.String(), infoSchema) {
+				if !classify.IsInformationSchema(node.Qualifier.String()) {
 					return false, errReach
 				}
 			}

@@ -35,6 +35,13 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 		{q: "select * from t where id = 1", want: true},
 		{q: "select * from information_schema.tables", want: true},
 		{q: "select * from other.t", want: false},
+		// found by review: a number ends at its exponent (1e1 JOIN, not a function 1e1JOIN), a
+		// long s is no information_schema to MariaDB, @"..." is a name under ANSI_QUOTES
+		{q: "UPDATE (SELECT 1 a) d JOIN (SELECT 2 b) e ON 1e1JOIN(other.u) SET u.id = 2", want: false},
+		{q: "select 1e1FROM (other.u)", want: false},
+		{q: "select 1E+1FROM (other.u)", want: false},
+		{q: "INSERT INTO information_\u017fchema.u VALUES (2)", want: false},
+		{q: `SELECT @"a\", (SELECT COUNT(*) FROM other.u) -- "`, opt: ansi, want: false},
 
 		// ORMs' statements: columns qualified by a table or an alias.
 		{q: "SELECT t0.id, t0.name FROM users t0 WHERE t0.id = 1", want: true},                            // Hibernate
