@@ -67,7 +67,7 @@ func TestCurrentDatabaseOnly(t *testing.T) {
 		{"select nextval(s)", false},
 		{"select * from t into outfile '/tmp/x'", false},
 		{"select * from t into dumpfile '/tmp/x'", false},
-		{"select 1e1INTO OUTFILE '/tmp/x'", false}, // 1e1 INTO OUTFILE, as MariaDB reads it
+		{"select 1e1INTO OUTFILE '/tmp/x'", false},                  // 1e1 INTO OUTFILE, as MariaDB reads it
 		{"insert into information_\u017fchema.u values (2)", false}, // not information_schema to MariaDB
 		{"insert into t values (next value for s)", false},
 		{"update t set v = (select get_lock('x', 0))", false},
