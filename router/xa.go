@@ -34,7 +34,7 @@ const (
 )
 
 // xaKey names a prepared branch: its xid on the keyspace and shard it was prepared on
-// (xaScope).
+// (Executor.xaKey).
 type xaKey struct {
 	scope string
 	xid   classify.Xid
@@ -181,7 +181,8 @@ func (e *Executor) checkXAStatement(s *Session, text []byte, xa *classify.XAStat
 			return nil
 		}
 		return errXA("XA COMMIT | ROLLBACK of an XA transaction this session did not start and user " +
-			s.userName + " did not prepare through this gateway")
+			s.userName + " did not prepare through this gateway on this keyspace and shard (end it from a session on the " +
+			"keyspace and shard it was prepared on)")
 	}
 	if xa.Verb == classify.XAPrepare {
 		return e.xaOwners.reserve(e.xaKey(s, xa.Xid), s.userName)
