@@ -18,7 +18,10 @@ package tabletserver
 // router proves it in router/pipeline.go; a prepare, a ping) goes in the switch's write, both
 // replies read, so the switch costs no round trip. After a failed switch such a command ran
 // in information_schema, where it can read nothing of a tablet's and write nothing: its reply
-// is dropped. Any other command (another database's name, GET_LOCK(), CALL, SET
+// is dropped. (A COM_STMT_EXECUTE of a statement this connection prepared for the tablet
+// before runs in the database it was prepared in, the tablet's own: the statement the
+// client meant, on the tables of the database it meant, whose switch failed because that
+// database is gone or refused; its reply is dropped too.) Any other command (another database's name, GET_LOCK(), CALL, SET
 // GLOBAL, DO, the gateway's own statements) would take effect while its client got the
 // switch's error, and a retry would apply it twice: its switch is written alone (switchFirst)
 // and the command sent only after the switch's OK, one more round trip on a switch only.
