@@ -321,3 +321,52 @@ func writesEverywhere(t *testing.T, db *sql.DB, prefix string) {
 		}
 	}
 }
+
+// TestXARecordEndedFromAnotherKeyspace: an admin ends a user's prepared branch from a
+// session on another keyspace of the same MariaDB server (XA RECOVER lists the branch
+// there); the gateway forgets its record then, or the user's records would fill up to the
+// bound (1637) with branches long gone.
+func TestXARecordEndedFromAnotherKeyspace(t *testing.T) {
+	g := customerGateway(t) // customer: a keyspace on commerce's primary server
+	ctx := t.Context()
+	ops := openDB(t, userDSN(g, "ops", "ops-pw", "commerce"))
+	if _, err := ops.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS e2e_xa2 (id VARCHAR(40) PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ops.ExecContext(context.Background(), "DROP TABLE IF EXISTS e2e_xa2") })
+	xid := newToken(t)
+	before := g.Executor.Stats().XAPrepared
+	app := openDB(t, userDSN(g, "app", "app", "commerce"))
+	c := conn(t, app)
+	for _, q := range []string{"XA START '" + xid + "'", "INSERT INTO e2e_xa2 VALUES ('" + xid + "')", "XA END '" + xid + "'", "XA PREPARE '" + xid + "'"} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	c.Raw(func(any) error { return driver.ErrBadConn }) // the branch outlives the connection
+	c.Close()
+	if n := g.Executor.Stats().XAPrepared; n != before+1 {
+		t.Fatalf("%d prepared branches remembered after a PREPARE, want %d", n, before+1)
+	}
+	// from customer (the same server): MariaDB answers 1397 until the branch has left the
+	// closed connection
+	admin := openDB(t, userDSN(g, "ops", "ops-pw", "customer"))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := admin.ExecContext(ctx, "XA COMMIT '"+xid+"'")
+		var me *mysql.MySQLError
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &me) || me.Number != 1397 || time.Now().After(deadline) {
+			t.Fatalf("the admin's XA COMMIT from customer: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := queryInt(t, ops, "SELECT COUNT(*) FROM e2e_xa2 WHERE id = ?", xid); n != 1 {
+		t.Fatalf("the committed branch's row: %d", n)
+	}
+	if n := g.Executor.Stats().XAPrepared; n != before {
+		t.Errorf("%d prepared branches remembered after the admin's XA COMMIT, want %d", n, before)
+	}
+}

@@ -126,8 +126,8 @@ func (src tabletSource) Collect(s *stats.Scrape) {
 // sessionCollector exports the router's counts of reserved connections: how often sessions
 // had to keep a backend connection, by reason, and how many keep one now.
 type sessionCollector struct {
-	ex                 *router.Executor
-	reservations, held *prometheus.Desc
+	ex                         *router.Executor
+	reservations, held, xaKept *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*sessionCollector)(nil)
@@ -138,6 +138,8 @@ func newSessionCollector(ex *router.Executor) *sessionCollector {
 		reservations: prometheus.NewDesc("vtdirect_session_reservations_total",
 			"times a session started keeping its backend connection, by the state that made it (transaction, user_variables, temporary_tables, diagnostics...)", []string{"reason"}, nil),
 		held: prometheus.NewDesc("vtdirect_sessions_holding_connection", "client sessions keeping a backend connection between statements", nil, nil),
+		xaKept: prometheus.NewDesc("vtdirect_xa_prepared_branches", "prepared XA branches the gateway remembers with the user that prepared them (XA ownership); "+
+			"ones ended outside the gateway stay counted", nil, nil),
 	}
 }
 
@@ -149,4 +151,5 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.reservations, prometheus.CounterValue, float64(n), reason)
 	}
 	ch <- prometheus.MustNewConstMetric(c.held, prometheus.GaugeValue, float64(st.Holding))
+	ch <- prometheus.MustNewConstMetric(c.xaKept, prometheus.GaugeValue, float64(st.XAPrepared))
 }

@@ -70,11 +70,13 @@ type Executor struct {
 type Stats struct {
 	Reservations map[string]uint64
 	Holding      int64
+	// XAPrepared is the prepared XA branches remembered with their users (xa.go).
+	XAPrepared int
 }
 
 // Stats returns the counters.
 func (e *Executor) Stats() Stats {
-	st := Stats{Reservations: map[string]uint64{}, Holding: e.holding.Load()}
+	st := Stats{Reservations: map[string]uint64{}, Holding: e.holding.Load(), XAPrepared: e.xaOwners.count()}
 	for i := range e.reservations {
 		if n := e.reservations[i].Load(); n > 0 {
 			st.Reservations[session.Hold(1<<i).String()] = n

@@ -94,6 +94,26 @@ func (o *xaOwners) remove(x xaKey) {
 	}
 }
 
+// xaEnded forgets the records of xid once a branch of it was ended on the session's server:
+// the session's own keyspace and shard's, and those of every keyspace and shard whose primary
+// is on the same MariaDB server now (an admin ends a branch from any session on its server,
+// as XA RECOVER lists them there; one server has one branch of an xid at a time).
+func (e *Executor) xaEnded(s *Session, xid classify.Xid) {
+	k := e.xaKey(s, xid)
+	e.xaOwners.remove(k)
+	snap := e.reg.Snapshot()
+	addr := func(scope string) string {
+		ks, sh, _ := strings.Cut(scope, "/")
+		if shard := snap.Shard(ks, sh); shard != nil && shard.Primary != nil {
+			return shard.Primary.Server.Addr()
+		}
+		return ""
+	}
+	if here := addr(k.scope); here != "" {
+		e.xaOwners.removeIf(xid, func(scope string) bool { return addr(scope) == here })
+	}
+}
+
 // xaKey is xid's record key in the session's keyspace and shard (the shard resolved as the
 // statement's routing resolves it: a keyspace's only shard by name). A session the routing
 // cannot place gets an empty scope: its statement does not run.
@@ -111,6 +131,30 @@ func (e *Executor) xaKey(s *Session, xid classify.Xid) xaKey {
 		return xaKey{xid: xid}
 	}
 	return xaKey{scope: t.Keyspace + "/" + sh.Name, xid: xid}
+}
+
+// removeIf forgets the records of xid whose scope passes on.
+func (o *xaOwners) removeIf(xid classify.Xid, on func(scope string) bool) {
+	o.mu.Lock()
+	var drop []xaKey
+	for k := range o.owner {
+		if k.xid == xid {
+			drop = append(drop, k)
+		}
+	}
+	o.mu.Unlock()
+	for _, k := range drop {
+		if on(k.scope) {
+			o.remove(k)
+		}
+	}
+}
+
+// count is the number of branches remembered.
+func (o *xaOwners) count() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.owner)
 }
 
 // errXA is the refusal of an XA statement that ends a branch the session does not own.
@@ -298,7 +342,7 @@ func (e *Executor) xaDone(s *Session, text []byte, cq *classify.Query, opt class
 		for st := range statementsOf(text, cq, opt) {
 			if st.Kind == classify.KindXA && st.XA != nil && st.XA.HasXid &&
 				(st.XA.Verb == classify.XACommit || st.XA.Verb == classify.XARollback) {
-				e.xaOwners.remove(e.xaKey(s, st.XA.Xid))
+				e.xaEnded(s, st.XA.Xid)
 			}
 		}
 		return
@@ -317,7 +361,7 @@ func (e *Executor) xaDone(s *Session, text []byte, cq *classify.Query, opt class
 		code == mysql.ER_XA_RBROLLBACK || code == mysql.ER_XA_RBTIMEOUT || code == mysql.ER_XA_RBDEADLOCK:
 		// ended, or rolled back by the server: the branch is gone
 		if xa.Verb == classify.XACommit || xa.Verb == classify.XARollback {
-			e.xaOwners.remove(e.xaKey(s, xa.Xid))
+			e.xaEnded(s, xa.Xid)
 		}
 		if mine {
 			s.hasXA = false
