@@ -162,7 +162,7 @@ func (e *Executor) NewConnection(c *mysqlserver.Conn) error {
 		}
 	}
 	s.state = session.New(e.defaults())
-	s.baseSQLMode = e.baseSQLMode()
+	s.ex = e // lexOptions reads the target's server's global sql_mode through it
 	s.caps = c.Capabilities() & tabletserver.FormatCaps
 	s.initial = e.handshakeSettings(c.Collation())
 	s.state.SetInitial(s.initial)

@@ -41,7 +41,7 @@ func (e *Executor) ExecuteGRPC(ctx context.Context, user, host string, session *
 		}
 	}
 	q := []byte(sql)
-	opt := e.baseLexOptions()
+	opt := e.baseLexOptions(s)
 	if lim, err := e.limitInfoSchema(s, q, func() classify.Options { return opt }, false); err != nil { // infoschema.go
 		return nil, session, err
 	} else {

@@ -41,6 +41,8 @@ type Session struct {
 	// baseSQLMode is its backend connections' sql_mode before it sets one, and lexCache the
 	// reading of its sql_mode (sqlmode.go).
 	baseSQLMode string
+	baseKnown   bool      // baseSQLMode is the target's server's (targetSQLMode)
+	ex          *Executor // for targetSQLMode
 	lexCache    lexCache
 	// sqlPrepared are the names of its SQL prepared statements (sqlprepare.go).
 	sqlPrepared sqlPrepared
@@ -100,6 +102,7 @@ type Session struct {
 // retarget changes the session's target (has false: none).
 func (s *Session) retarget(t Target, has bool) {
 	s.target, s.hasTarget = t, has
+	s.baseKnown = false // another server's global sql_mode, maybe (lexOptions)
 	name := ""
 	if has {
 		name = t.String()

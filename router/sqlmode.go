@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vtdirect/vtdirect/classify"
+	"github.com/vtdirect/vtdirect/discovery"
 )
 
 // How the session's sql_mode makes MariaDB read its statements. The status flags say
@@ -23,6 +24,9 @@ import (
 func lexOptions(s *Session) classify.Options {
 	mode, set := s.state.Settings().Get("sql_mode")
 	if !set {
+		if !s.baseKnown && s.ex != nil {
+			s.baseSQLMode, s.baseKnown = s.ex.targetSQLMode(s)
+		}
 		mode = s.baseSQLMode
 	}
 	c := &s.lexCache
@@ -93,11 +97,43 @@ func errUnplannableMode(s *Session, kind classify.Kind, text []byte) error {
 		strings.ToUpper(m), s.target.Keyspace, strings.ToUpper(m))
 }
 
-// baseSQLMode is the sql_mode of a backend connection before its session sets one: the
-// server's global value, as the tablets' probes read it ("" before any probe).
-func (e *Executor) baseSQLMode() string {
+// targetSQLMode is the sql_mode of the session's target's backend connections before the
+// session sets one: the global value of the target's server, as its tablets' probes read it
+// (servers may differ: a gateway's first tablet's value would make the classifier read
+// "db"."t" as two strings where the target's server, with ANSI_QUOTES, reads a table of
+// another database). The primary's first, then its shard's other tablets' (a keyspace's
+// first shard's for a sharded keyspace without a shard: its shards are taken to agree).
+// known is false before any probe of them read it: the mode is then any server's, or "".
+func (e *Executor) targetSQLMode(s *Session) (mode string, known bool) {
+	snap := e.reg.Snapshot()
+	t := s.target
+	if !s.hasTarget {
+		if len(snap.Keyspaces) == 0 {
+			return "", false
+		}
+		t = Target{Keyspace: snap.Keyspaces[0]}
+	}
+	shards := snap.Shards(t.Keyspace)
+	if t.Shard != "" {
+		shards = nil
+		if sh := snap.Shard(t.Keyspace, t.Shard); sh != nil {
+			shards = []*discovery.Shard{sh}
+		}
+	}
+	for _, sh := range shards {
+		if sh.Primary != nil {
+			if info, ok := sh.Primary.Server.Info(); ok {
+				return info.SQLMode, true
+			}
+		}
+		for _, tab := range sh.Tablets {
+			if info, ok := tab.Server.Info(); ok {
+				return info.SQLMode, true
+			}
+		}
+	}
 	info, _ := e.anyInfo()
-	return info.SQLMode
+	return info.SQLMode, false
 }
 
 // hasSQLMode reports whether a sql_mode value (MariaDB's list of names, as it reports it:
@@ -111,10 +147,10 @@ func hasSQLMode(modes, mode string) bool {
 	return false
 }
 
-// baseLexOptions are the lexing options of a backend connection in its base state (a gRPC
-// Execute runs there): the server's global sql_mode.
-func (e *Executor) baseLexOptions() classify.Options {
-	mode := e.baseSQLMode()
+// baseLexOptions are the lexing options of a backend connection of s's target in its base
+// state (a gRPC Execute runs there): its server's global sql_mode.
+func (e *Executor) baseLexOptions(s *Session) classify.Options {
+	mode, _ := e.targetSQLMode(s)
 	if opt, ok := classify.OptionsFromSQLMode(classify.Options{}, mode); ok {
 		return opt
 	}
