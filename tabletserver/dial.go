@@ -60,7 +60,7 @@ func (b *Backend) dial(ctx context.Context, t *TabletServer, caps uint32) (*Conn
 		// Tracking then asks for every variable ('*'): correct, only more talkative.
 		b.log.Warn("cannot read the server's session variables", "err", err)
 	}
-	if err := c.resetAnd(ctx, false, []string{b.baseTracking()}); err != nil {
+	if err := c.resetAnd(ctx, false, []string{b.freshState(caps)}); err != nil {
 		nc.Close()
 		return nil, errDial(t.alias, b.key.Addr, err)
 	}

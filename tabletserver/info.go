@@ -138,14 +138,28 @@ func (b *Backend) baseTracking() string {
 	return "SET SESSION session_track_system_variables = '" + vars + "', session_track_schema = ON, session_track_state_change = ON"
 }
 
-// freshState is what makes a connection that was reset (COM_RESET_CONNECTION, which gives
-// the global defaults) what a fresh connection of a client with caps is: the gateway's
-// tracking, and what the handshake's flags gave (CLIENT_IGNORE_SPACE adds IGNORE_SPACE to
-// sql_mode, CLIENT_INTERACTIVE makes wait_timeout interactive_timeout).
+// freshState is what makes a new connection, or one that was reset (COM_RESET_CONNECTION,
+// which gives the global defaults), what a fresh connection of a client with caps is: the
+// gateway's tracking, and what the handshake's flags gave (CLIENT_IGNORE_SPACE adds
+// IGNORE_SPACE to sql_mode, CLIENT_INTERACTIVE makes wait_timeout interactive_timeout).
+//
+// Its sql_mode is the global value the probe read (ServerInfo.SQLMode), not the server's of
+// the moment: the router reads a session's statements with that value until the session sets
+// one (router/sqlmode.go), and a SET GLOBAL sql_mode made on the server since would have
+// new connections read "db"."t" (ANSI_QUOTES) where the router reads strings. A new global
+// sql_mode reaches the gateway's connections when the gateway restarts.
 func (b *Backend) freshState(caps uint32) string {
 	q := b.baseTracking()
-	if caps&mysql.CLIENT_IGNORE_SPACE != 0 {
-		q += ", sql_mode = CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), 'IGNORE_SPACE')"
+	mode := "@@global.sql_mode"
+	i := b.info.Load()
+	if i != nil {
+		mode = "'" + strings.ReplaceAll(i.SQLMode, "'", "''") + "'" // names and commas only
+	}
+	switch {
+	case caps&mysql.CLIENT_IGNORE_SPACE != 0:
+		q += ", sql_mode = CONCAT_WS(',', NULLIF(" + mode + ", ''), 'IGNORE_SPACE')"
+	case i != nil:
+		q += ", sql_mode = " + mode
 	}
 	if caps&mysql.CLIENT_INTERACTIVE != 0 {
 		q += ", wait_timeout = @@global.interactive_timeout"

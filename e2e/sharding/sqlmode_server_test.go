@@ -3,6 +3,7 @@ package sharding
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +63,61 @@ func TestGlobalSQLModeOfTheTargetsServer(t *testing.T) {
 	// its own tables, with a quoted name, as MariaDB reads it there
 	if n := queryInt(t, c, `SELECT COUNT(*) FROM "customer"`); n < 0 {
 		t.Fatal("count")
+	}
+}
+
+// TestGlobalSQLModeChangedUnderTheGateway: a SET GLOBAL sql_mode on a server after the gateway
+// read its defaults does not reach the gateway's backend connections: they keep the mode the
+// gateway reads their sessions' statements with (until it restarts). Were a new connection to
+// take the new global ANSI_QUOTES, "commerce"."e2e_secret" would name a table there while the
+// gateway reads two strings, and a user limited to customer would read commerce's table.
+func TestGlobalSQLModeChangedUnderTheGateway(t *testing.T) {
+	ctx := t.Context()
+	direct := shardDB(t, sharded.Primary("-80").Alias())
+	var old string
+	if err := direct.QueryRowContext(ctx, "SELECT @@global.sql_mode").Scan(&old); err != nil {
+		t.Fatal(err)
+	}
+	var had int
+	if err := direct.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'commerce'").Scan(&had); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		direct.ExecContext(ctx, "SET GLOBAL sql_mode = ?", old)
+		direct.ExecContext(ctx, "DROP TABLE IF EXISTS commerce.e2e_secret2")
+		if had == 0 {
+			direct.ExecContext(ctx, "DROP DATABASE IF EXISTS commerce")
+		}
+	})
+	for _, q := range []string{"CREATE DATABASE IF NOT EXISTS commerce", "CREATE TABLE commerce.e2e_secret2 (v VARCHAR(20))",
+		"INSERT INTO commerce.e2e_secret2 VALUES ('secret')"} {
+		if _, err := direct.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	policy, err := acl.New(acl.Config{Users: map[string]acl.UserConfig{"cust": {Keyspaces: map[string]acl.Right{"customer": acl.Write}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGateway(t, func(c *gateway.Config) {
+		c.Users = map[string]string{"cust": "cust-pw"}
+		c.Access = policy
+	})
+	if _, err := direct.ExecContext(ctx, "SET GLOBAL sql_mode = CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), 'ANSI_QUOTES')"); err != nil {
+		t.Fatal(err)
+	}
+	c := conn(t, openDB(t, fmt.Sprintf("cust:cust-pw@tcp(%s)/customer:-80", g.MySQLAddr())))
+	var mode string
+	if err := c.QueryRowContext(ctx, "SELECT @@session.sql_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(mode, "ANSI_QUOTES") {
+		t.Errorf("a backend connection took the server's new global sql_mode: %s", mode)
+	}
+	var v string
+	if err := c.QueryRowContext(ctx, `SELECT v FROM "commerce"."e2e_secret2"`).Scan(&v); err == nil {
+		t.Errorf("a user limited to customer read commerce's table: %q", v)
 	}
 }
