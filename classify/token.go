@@ -59,6 +59,7 @@ type Tokenizer struct {
 	execVer, ambiguous bool
 	space              byte      // a byte >= 0x80 the client character set has as white space (0: none)
 	prev               TokenKind // the previous token, to tell ".5" (a number) from "t.5" (a qualified name)
+	prevEnd            int       // where it ended
 	failed             bool      // a TokError was returned: only TokEOF follows
 	dirStart           int       // the first /*vt+ ... */ directive text seen, if dirEnd > 0
 	dirEnd             int
@@ -91,7 +92,7 @@ func (t *Tokenizer) Directive() (start, end int, ok bool) {
 // Next returns the next token.
 func (t *Tokenizer) Next() Token {
 	tok := t.next()
-	t.prev = tok.Kind
+	t.prev, t.prevEnd = tok.Kind, tok.End
 	return tok
 }
 
@@ -149,7 +150,10 @@ func (t *Tokenizer) next() Token {
 	case '?':
 		return t.single(TokPlaceholder, i)
 	case '.':
-		if i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' && !t.afterName() {
+		// A dot separates the parts of a name only right after an unquoted name (MariaDB's
+		// scan_ident_middle): elsewhere (after a keyword such as SELECT and a space, after a
+		// quoted name) .5 is a number, and .5INTO is .5 INTO.
+		if i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' && !(t.prev == TokWord && t.prevEnd == i) {
 			return t.number(i)
 		}
 		if i+1 < len(q) && q[i+1] == '.' {
@@ -164,10 +168,6 @@ func (t *Tokenizer) next() Token {
 // comment.
 func needsSkip(c byte) bool {
 	return c <= ' ' || c == '#' || c == '-' || c == '/' || c == '*'
-}
-
-func (t *Tokenizer) afterName() bool {
-	return t.prev == TokWord || t.prev == TokQuotedIdent || t.prev == TokDot
 }
 
 func (t *Tokenizer) single(k TokenKind, i int) Token { return t.emit(k, i, i+1) }
@@ -322,6 +322,26 @@ func isIdentStart(c byte) bool {
 // identByte: an identifier byte that is not the character set's white space.
 func (t *Tokenizer) identByte(c byte) bool { return isIdentByte(c) && c != t.space }
 
+// identEnd is the end of the run of identifier bytes from j. In a multi-byte character set
+// (gbk, sjis, big5) a lead byte takes its trail byte along, whatever it is: MariaDB reads the
+// character whole, so a trail byte 0x60 (`) or 0x5C (\) opens no quoted name there.
+func (t *Tokenizer) identEnd(j int) int {
+	q := t.q
+	mb := t.opt.Charset.multiByte()
+	for j < len(q) {
+		c := q[j]
+		if mb && c >= 0x80 && c != t.space {
+			j += t.opt.Charset.mbLen(q, j)
+			continue
+		}
+		if !t.identByte(c) {
+			break
+		}
+		j++
+	}
+	return j
+}
+
 func isIdentByte(c byte) bool {
 	if c >= 64 {
 		return c >= 0x80 || identStartHi&(1<<(c-64)) != 0
@@ -333,10 +353,7 @@ func isIdentByte(c byte) bool {
 // B'..', _charset'..'.
 func (t *Tokenizer) word(i int) Token {
 	q := t.q
-	j := i + 1
-	for j < len(q) && t.identByte(q[j]) {
-		j++
-	}
+	j := t.identEnd(i)
 	if j < len(q) && q[j] == '\'' {
 		switch {
 		case j == i+1 && (q[i] == 'x' || q[i] == 'X'):
@@ -358,10 +375,7 @@ func (t *Tokenizer) word(i int) Token {
 func (t *Tokenizer) number(i int) Token {
 	q := t.q
 	if q[i] == '0' && i+2 < len(q) && (q[i+1] == 'x' || q[i+1] == 'b') {
-		j := i + 2
-		for j < len(q) && t.identByte(q[j]) {
-			j++
-		}
+		j := t.identEnd(i + 2)
 		if literalDigits(q[i+2:j], q[i+1] == 'x') {
 			if q[i+1] == 'x' {
 				return t.emit(TokHex, i, j)
@@ -404,10 +418,7 @@ func (t *Tokenizer) number(i int) Token {
 		}
 	}
 	if j < len(q) && isIdentStart(q[j]) && q[j] != t.space && q[i] != '.' && !hasByte(q[i:j], '.') {
-		for j < len(q) && t.identByte(q[j]) {
-			j++
-		}
-		return t.emit(TokWord, i, j)
+		return t.emit(TokWord, i, t.identEnd(j))
 	}
 	return t.emit(TokNumber, i, j)
 }
@@ -494,7 +505,7 @@ func (t *Tokenizer) variable(i int) Token {
 		return tok
 	}
 	for j < len(q) && (t.identByte(q[j]) || q[j] == '.') {
-		j++
+		j = max(t.identEnd(j), j+1) // a '.' is not an identifier byte
 	}
 	if j == i+1 {
 		return t.single(TokOp, i) // a lone @: MariaDB refuses it where a variable is meant
@@ -515,10 +526,7 @@ func (t *Tokenizer) sysVar(i int) Token {
 			}
 			j = tok.End
 		} else {
-			k := j
-			for k < len(q) && t.identByte(q[k]) {
-				k++
-			}
+			k := t.identEnd(j)
 			if k == j { // only at the start: a part after '.' starts with a name byte
 				return t.emit(TokOp, i, i+2) // "@@" without a name: MariaDB refuses it
 			}
