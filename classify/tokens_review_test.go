@@ -10,10 +10,10 @@ import (
 // read "." then "5INTO", missing INTO OUTFILE, FOR UPDATE, INTO @x).
 func TestDotNumberAfterKeyword(t *testing.T) {
 	for q, want := range map[string]Flags{
-		"SELECT .5INTO OUTFILE '/tmp/x'":                 Admin,
-		"SELECT .5e1INTO DUMPFILE '/tmp/x'":              Admin,
+		"SELECT .5INTO OUTFILE '/tmp/x'":                Admin,
+		"SELECT .5e1INTO DUMPFILE '/tmp/x'":             Admin,
 		"SELECT * FROM t WHERE id = 1 AND .5FOR UPDATE": ForUpdate,
-		"SELECT .5INTO @x":                               WritesUserVar,
+		"SELECT .5INTO @x":                              WritesUserVar,
 	} {
 		if got := Analyze([]byte(q), Options{}).Flags; !got.Has(want) {
 			t.Errorf("%q: flags %v, want %v", q, got, want)

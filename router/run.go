@@ -274,6 +274,7 @@ func (e *Executor) connFailed(s *Session, conn *tabletserver.Conn, res tabletser
 		s.held, s.heldServer = nil, nil
 		s.state.Lost()
 		s.sqlPrepared = nil // its SQL prepared statements went with it
+		s.hasXA = false     // and its XA branch: MariaDB rolls back one not prepared, and a prepared one is its user's record
 		e.noteHolds(s, 0)
 	}
 	if s.last == conn {

@@ -83,9 +83,11 @@ type Session struct {
 	// shard is the session's state on sharded keyspaces (sharded_session.go).
 	shard shardSession
 
-	// xa is the XA branch the session started and has not ended, when hasXA (xa.go).
-	xa    classify.Xid
-	hasXA bool
+	// xa is the XA branch the session started and has not ended, when hasXA, on the keyspace
+	// and shard xaScope (xa.go).
+	xa      classify.Xid
+	hasXA   bool
+	xaScope string
 
 	// userName and host are the client's (its authenticated user, its address without the
 	// port); user is that user's access rules under policy (Executor.rules).

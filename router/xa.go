@@ -101,6 +101,20 @@ func (o *xaOwners) remove(x xaKey) {
 func (e *Executor) xaEnded(s *Session, xid classify.Xid) {
 	k := e.xaKey(s, xid)
 	e.xaOwners.remove(k)
+	if k.scope != "" {
+		e.xaOwners.removeIf(xid, func(scope string) bool { return e.sameServer(scope, k.scope) })
+	}
+}
+
+// sameServer reports whether two keyspace/shard scopes (xaKey) are one scope, or have their
+// primaries on the same MariaDB server now (where one xid names one branch).
+func (e *Executor) sameServer(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
 	snap := e.reg.Snapshot()
 	addr := func(scope string) string {
 		ks, sh, _ := strings.Cut(scope, "/")
@@ -109,9 +123,8 @@ func (e *Executor) xaEnded(s *Session, xid classify.Xid) {
 		}
 		return ""
 	}
-	if here := addr(k.scope); here != "" {
-		e.xaOwners.removeIf(xid, func(scope string) bool { return addr(scope) == here })
-	}
+	x := addr(a)
+	return x != "" && x == addr(b)
 }
 
 // xaKey is xid's record key in the session's keyspace and shard (the shard resolved as the
@@ -221,7 +234,7 @@ func (e *Executor) checkXAStatement(s *Session, text []byte, xa *classify.XAStat
 		}
 	}
 	if xa.Verb == classify.XACommit || xa.Verb == classify.XARollback {
-		if s.hasXA && s.xa == xa.Xid || e.xaOwners.ownedBy(e.xaKey(s, xa.Xid), s.userName) {
+		if s.hasXA && s.xa == xa.Xid && e.sameServer(s.xaScope, e.xaKey(s, xa.Xid).scope) || e.xaOwners.ownedBy(e.xaKey(s, xa.Xid), s.userName) {
 			return nil
 		}
 		return errXA("XA COMMIT | ROLLBACK of an XA transaction this session did not start and user " +
@@ -354,7 +367,7 @@ func (e *Executor) xaDone(s *Session, text []byte, cq *classify.Query, opt class
 	mine := s.hasXA && s.xa == xa.Xid
 	switch {
 	case code == 0 && xa.Verb == classify.XAStart:
-		s.xa, s.hasXA = xa.Xid, true
+		s.xa, s.hasXA, s.xaScope = xa.Xid, true, e.xaKey(s, xa.Xid).scope
 	case code == 0 && xa.Verb == classify.XAPrepare:
 		e.xaOwners.add(e.xaKey(s, xa.Xid), s.userName)
 	case code == 0 && (xa.Verb == classify.XACommit || xa.Verb == classify.XARollback),
