@@ -34,7 +34,7 @@ func (e *Executor) ExecuteGRPC(ctx context.Context, user, host string, session *
 		return nil, session, &mysql.MyError{Code: mysql.ER_NOT_SUPPORTED_YET, State: "42000",
 			Message: "vtdirect: bind variables are not supported by Execute yet; put the values in the SQL"}
 	}
-	s := &Session{rnd: rand.Uint64() | 1, userName: user, host: host}
+	s := &Session{rnd: rand.Uint64() | 1, userName: user, host: host, ex: e}
 	if ts := session.GetTargetString(); ts != "" {
 		if err := e.setTarget(s, ts); err != nil {
 			return nil, session, err
