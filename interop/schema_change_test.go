@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	binlogdatapb "vitess.io/vitess/go/vt/proto/binlogdata"
 	topodatapb "vitess.io/vitess/go/vt/proto/topodata"
 	vtgatepb "vitess.io/vitess/go/vt/proto/vtgate"
+	"vitess.io/vitess/go/vt/vtgate/grpcvtgateconn"
 	"vitess.io/vitess/go/vt/vtgate/vtgateconn"
 
 	"github.com/vtdirect/vtdirect/gateway"
@@ -109,10 +111,16 @@ func testSchemaChanges(t *testing.T, meta string) {
 	live := newShapeConsumer()
 	go live.run(sctx, conn, current, filter, flags, nil)
 	live.waitVGTID(t, ctx)
-	// (c): a stream whose consumer reads nothing until released.
+	// (c): a stream whose consumer reads nothing until released, on a connection of its own
+	// with fixed 64 KiB flow-control windows: on the live stream's busy connection grpc-go
+	// grows the windows up to 16 MiB (BDP), and the paused client could take in the whole
+	// filler below without the stream ever lagging.
+	laggingConn, err := vtgateconn.DialCustom(ctx, grpcvtgateconn.Dial(grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10)), g.GRPCAddr())
+	ok(t, err)
+	defer laggingConn.Close()
 	lagging := newShapeConsumer()
 	release := make(chan struct{})
-	go lagging.run(sctx, conn, current, filter, flags, release)
+	go lagging.run(sctx, laggingConn, current, filter, flags, release)
 	lagging.waitVGTID(t, ctx)
 	// 16 MiB the lagging stream must send first: it is blocked on them while the changes run.
 	ok(t, exec(ctx, primary, "INSERT INTO filler SELECT seq, REPEAT('f', 4096) FROM seq_1_to_4096"))
