@@ -43,7 +43,7 @@ func lexOptions(s *Session) classify.Options {
 	// A mode name the classifier does not know (a newer server's): the status flags, and
 	// ORACLE by name.
 	opt := classify.OptionsFromStatus(classify.Options{Charset: s.charset}, s.state.Status())
-	opt.Oracle = hasSQLMode(mode, "ORACLE")
+	opt.Oracle = classify.SQLModeHas(mode, "oracle")
 	return opt
 }
 
@@ -136,17 +136,6 @@ func (e *Executor) targetSQLMode(s *Session) (mode string, known bool) {
 	return info.SQLMode, false
 }
 
-// hasSQLMode reports whether a sql_mode value (MariaDB's list of names, as it reports it:
-// ORACLE, ANSI... expanded to the modes they set) holds mode.
-func hasSQLMode(modes, mode string) bool {
-	for m := range strings.SplitSeq(modes, ",") {
-		if strings.EqualFold(strings.TrimSpace(m), mode) {
-			return true
-		}
-	}
-	return false
-}
-
 // baseLexOptions are the lexing options of a backend connection of s's target in its base
 // state (a gRPC Execute runs there): its server's global sql_mode.
 func (e *Executor) baseLexOptions(s *Session) classify.Options {
@@ -154,6 +143,6 @@ func (e *Executor) baseLexOptions(s *Session) classify.Options {
 	if opt, ok := classify.OptionsFromSQLMode(classify.Options{}, mode); ok {
 		return opt
 	}
-	return classify.Options{AnsiQuotes: hasSQLMode(mode, "ANSI_QUOTES"), NoBackslashEscapes: hasSQLMode(mode, "NO_BACKSLASH_ESCAPES"),
-		Oracle: hasSQLMode(mode, "ORACLE")}
+	return classify.Options{AnsiQuotes: classify.SQLModeHas(mode, "ansi_quotes"), NoBackslashEscapes: classify.SQLModeHas(mode, "no_backslash_escapes"),
+		Oracle: classify.SQLModeHas(mode, "oracle")}
 }

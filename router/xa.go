@@ -234,7 +234,8 @@ func (e *Executor) checkXAStatement(s *Session, text []byte, xa *classify.XAStat
 		}
 	}
 	if xa.Verb == classify.XACommit || xa.Verb == classify.XARollback {
-		if s.hasXA && s.xa == xa.Xid && e.sameServer(s.xaScope, e.xaKey(s, xa.Xid).scope) || e.xaOwners.ownedBy(e.xaKey(s, xa.Xid), s.userName) {
+		k := e.xaKey(s, xa.Xid)
+		if s.hasXA && s.xa == xa.Xid && e.sameServer(s.xaScope, k.scope) || e.xaOwners.ownedBy(k, s.userName) {
 			return nil
 		}
 		return errXA("XA COMMIT | ROLLBACK of an XA transaction this session did not start and user " +
